@@ -1,0 +1,42 @@
+# Snag: `make run` tries it in the terminal, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.snag-installed
+
+.PHONY: run test install model postgres bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Train the classifier from the shipped data if no model exists yet.
+model: install
+	$(BIN)/snag train --if-missing
+
+## Start the bot in this terminal on SQLite under ./var (no accounts needed).
+run: model
+	$(BIN)/snag chat
+
+## Start the local PostgreSQL if it is installed but stopped (the store's tests use it).
+postgres:
+	@bash scripts/ensure-postgres
+
+## Set up and run the whole suite, on SQLite and on PostgreSQL.
+test: install postgres
+	$(BIN)/python -m pytest
+
+## Speed and memory figures (see benchmarks/README.md).
+bench: install
+	$(BIN)/pip install --quiet -e ".[bench]"
+	$(BIN)/python -m benchmarks.run
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

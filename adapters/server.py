@@ -1,0 +1,47 @@
+"""One aiohttp server for Slack (HTTP mode), Teams and the health endpoints."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+__all__ = ["make_web_app", "serve", "MAX_BODY"]
+
+log = logging.getLogger("snag.server")
+MAX_BODY = 1024 * 1024  # Slack and Teams payloads are far smaller; larger bodies get 413
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def make_web_app(services: Services) -> web.Application:
+    """The aiohttp application with every enabled platform mounted."""
+    app = web.Application(client_max_size=MAX_BODY)
+    app["services"] = services
+    app.router.add_get("/healthz", healthz)
+    settings = services.settings
+    if settings.slack_enabled:
+        from adapters.slack import mount as mount_slack
+
+        mount_slack(app, services)
+    if settings.teams or settings.microsoft_app_id:
+        from adapters.teams import mount as mount_teams
+
+        mount_teams(app, services)
+    for hook in services.extras.get("web_hooks", ()):
+        hook(app, services)
+    return app
+
+
+def serve(services: Services) -> None:
+    """Run the server until interrupted."""
+    app = make_web_app(services)
+    settings = services.settings
+    log.info("listening on %s:%s", settings.host, settings.port)
+    web.run_app(app, host=settings.host, port=settings.port, print=None)

@@ -1,0 +1,93 @@
+"""The composition root: builds settings' collaborators once and hands them down.
+
+Heavy packages (spaCy, SQLModel, platform SDKs) are imported here lazily, inside
+the builders, so bot/ itself stays platform- and storage-neutral.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.config import Settings
+from bot.core import CoreOptions, Snag
+from bot.ports import Classifier, ReportRepository
+from bot.roles import RolePolicy
+from bot.taxonomy import Taxonomy, load_taxonomy
+
+__all__ = ["Services", "build"]
+
+log = logging.getLogger("snag.app")
+
+
+@dataclass
+class Services:
+    """Everything a command or server needs, built from one Settings."""
+
+    settings: Settings
+    taxonomy: Taxonomy
+    engine: Any
+    repository: ReportRepository
+    classifier: Classifier
+    snag: Snag
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def _rule_classifier(taxonomy: Taxonomy) -> Classifier:
+    from classifier.rules import RuleClassifier
+
+    return RuleClassifier(taxonomy)
+
+
+def build_classifier(settings: Settings, taxonomy: Taxonomy, *, train_if_missing: bool = True) -> Classifier:
+    """The spaCy classifier (trained on first use if no model exists), else the rule tagger."""
+    try:
+        from classifier.service import load_classifier
+    except ImportError:
+        log.warning("spaCy classifier not available; using the rule tagger")
+        return _rule_classifier(taxonomy)
+    return load_classifier(settings=settings, taxonomy=taxonomy, train_if_missing=train_if_missing)
+
+
+def build(
+    settings: Settings,
+    *,
+    classifier: Classifier | None = None,
+    migrate: bool | None = None,
+    train_if_missing: bool = True,
+) -> Services:
+    """Wire store, classifier, grouping, digests and the core from settings."""
+    from store.db import make_engine, upgrade
+    from store.repository import SqlRepository
+
+    taxonomy = load_taxonomy(settings.taxonomy)
+    engine = make_engine(settings.resolved_database_url)
+    if migrate if migrate is not None else settings.is_embedded_db:
+        upgrade(engine)
+    repository = SqlRepository(engine)
+    classifier = classifier or build_classifier(settings, taxonomy, train_if_missing=train_if_missing)
+    snag = Snag(
+        taxonomy=taxonomy,
+        repository=repository,
+        classifier=classifier,
+        options=CoreOptions(
+            reporter_secret=settings.secret("reporter"),
+            confidence_threshold=settings.confidence_threshold,
+            max_report_chars=settings.max_report_chars,
+            anonymity_k=settings.anonymity_k,
+        ),
+        roles=RolePolicy.from_lists(settings.admins, settings.managers),
+    )
+    services = Services(settings, taxonomy, engine, repository, classifier, snag)
+    _attach_digests(services)
+    return services
+
+
+def _attach_digests(services: Services) -> None:
+    """Grouping and digests plug into the core when the digests package provides them."""
+    try:
+        from digests.wiring import attach
+    except ImportError:
+        return
+    attach(services)

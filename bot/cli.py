@@ -1,0 +1,113 @@
+"""The `snag` command line. Settings are read here, once, and passed down."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import typer
+
+from bot.config import Settings
+from bot.errors import ConfigError, SnagError
+
+__all__ = ["app", "main", "load_settings"]
+
+app = typer.Typer(
+    name="snag",
+    help="Snag: frontline friction reports, tagged, grouped and digested.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+# Packages that add their own commands with `register(app)`.
+_COMMAND_MODULES = ("classifier.cli", "digests.cli", "adapters.cli")
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and .env; a bad value stops with a sentence naming it."""
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic's ValidationError names the field
+        raise ConfigError(f"Your settings are not valid: {exc}") from exc
+
+
+def setup_logging(settings: Settings) -> None:
+    from bot.logs import configure
+
+    configure(level=settings.log_level, fmt=settings.log_format)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Apply database migrations (SNAG_DATABASE_URL picks the database)."""
+    from store.db import upgrade
+
+    settings = load_settings()
+    upgrade(settings.resolved_database_url, revision)
+    typer.echo(f"Database is at revision {revision}.")
+
+
+@app.command()
+def chat(
+    user: str = typer.Option("you", help="Console user name (each name is a separate reporter)."),
+) -> None:
+    """Talk to Snag in this terminal: no Slack or Teams account needed."""
+    from adapters.console.chat import run_console
+    from bot.app import build
+
+    settings = load_settings()
+    setup_logging(settings)
+    run_console(build(settings), user=user)
+
+
+@app.command()
+def serve() -> None:
+    """Serve Slack (HTTP or Socket Mode) and Teams, with health and metrics endpoints."""
+    from adapters.run import run_server
+    from bot.app import build
+
+    settings = load_settings()
+    setup_logging(settings)
+    run_server(build(settings, migrate=True))
+
+
+def _register_commands() -> None:
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue
+            raise
+        module.register(app)
+
+
+def main() -> None:
+    """Entry point of the `snag` console script."""
+    _register_commands()
+    try:
+        result = app(standalone_mode=False)
+    except SnagError as exc:
+        typer.secho(exc.message, err=True, fg=typer.colors.RED)
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.exit(130)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        logging.getLogger("snag.cli").exception("unexpected error")
+        sys.exit(1)
+    if isinstance(result, int) and result:
+        sys.exit(result)
+
+
+if __name__ == "__main__":
+    main()

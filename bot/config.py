@@ -1,0 +1,118 @@
+"""One typed Settings, read once at the entry point and passed down."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+from bot.errors import ConfigError
+
+__all__ = ["Settings"]
+
+
+def _alias(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+CSV = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Every setting Snag reads. Environment variables start with SNAG_ unless noted."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SNAG_",
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    env: Literal["dev", "prod"] = Field("prod", description="'dev' allows unauthenticated Teams (Emulator) traffic.")
+    data_dir: Path = Field(Path("var"), description="Models, outbox, secrets and the SQLite file live here.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite under the data directory.")
+    taxonomy: Path | None = Field(None, description="Your own taxonomy file (default: classifier/taxonomy.yml).")
+    reporter_secret: str | None = Field(None, description="Key for the reporter hash; generated under the data dir if unset.")
+    encryption_key: str | None = Field(None, description="Fernet key for stored Slack tokens; generated under the data dir if unset.")
+    anonymity_k: int = Field(3, ge=1, description="Slices with fewer distinct reporters are folded into 'other'.")
+    confidence_threshold: float = Field(0.45, ge=0, le=1, description="Below this the stage is left empty and the reporter is asked.")
+    max_report_chars: int = Field(40_000, ge=100, description="Longer reports keep their first N characters.")
+    admins: CSV = Field(default_factory=list, description="Comma-separated platform:user ids with the admin role.")
+    managers: CSV = Field(default_factory=list, description="Comma-separated platform:user ids (or slack:group:S.. / teams:group:...) with the manager role.")
+    retention_days: int | None = Field(None, ge=1, description="Reports older than this are reduced to their tags.")
+    alert_threshold: int = Field(10, ge=1, description="A pattern crossing this many reports in a week alerts its subscribers.")
+    digest_cron: str = Field("0 9 * * mon", description="Default cron schedule of a new digest subscription.")
+    digest_timezone: str = Field("UTC", description="Default time zone of a new digest subscription.")
+    host: str = Field("0.0.0.0", description="Address `snag serve` listens on.")
+    port: int = Field(3000, description="Port `snag serve` listens on.")
+    log_format: Literal["text", "json"] = Field("text", description="'json' writes one JSON object per log line.")
+    log_level: str = Field("INFO", description="Python logging level.")
+    outbox_max: int = Field(1000, description="Outbox depth above which /readyz reports not ready.")
+
+    slack_bot_token: str | None = Field(None, validation_alias=_alias("SLACK_BOT_TOKEN", "SNAG_SLACK_BOT_TOKEN"), description="SLACK_BOT_TOKEN: xoxb- token of a single-workspace install.")
+    slack_signing_secret: str | None = Field(None, validation_alias=_alias("SLACK_SIGNING_SECRET", "SNAG_SLACK_SIGNING_SECRET"), description="SLACK_SIGNING_SECRET: verifies every request from Slack.")
+    slack_app_token: str | None = Field(None, validation_alias=_alias("SLACK_APP_TOKEN", "SNAG_SLACK_APP_TOKEN"), description="SLACK_APP_TOKEN: xapp- token; turns on Socket Mode.")
+    slack_client_id: str | None = Field(None, validation_alias=_alias("SLACK_CLIENT_ID", "SNAG_SLACK_CLIENT_ID"), description="SLACK_CLIENT_ID: for multi-workspace OAuth installs.")
+    slack_client_secret: str | None = Field(None, validation_alias=_alias("SLACK_CLIENT_SECRET", "SNAG_SLACK_CLIENT_SECRET"), description="SLACK_CLIENT_SECRET: for multi-workspace OAuth installs.")
+    slack_api_url: str | None = Field(None, description="Slack Web API base URL (GovSlack, proxies, tests).")
+    slack_reaction: str = Field("snag", description="Emoji name whose reaction files the message as a report.")
+
+    microsoft_app_id: str | None = Field(None, validation_alias=_alias("MicrosoftAppId", "MICROSOFT_APP_ID", "SNAG_MICROSOFT_APP_ID"), description="MicrosoftAppId of the Azure bot.")
+    microsoft_app_password: str | None = Field(None, validation_alias=_alias("MicrosoftAppPassword", "MICROSOFT_APP_PASSWORD", "SNAG_MICROSOFT_APP_PASSWORD"), description="MicrosoftAppPassword of the Azure bot.")
+    microsoft_app_tenant_id: str | None = Field(None, validation_alias=_alias("MicrosoftAppTenantId", "MICROSOFT_APP_TENANT_ID", "SNAG_MICROSOFT_APP_TENANT_ID"), description="MicrosoftAppTenantId for single-tenant bots.")
+    microsoft_app_type: str = Field("MultiTenant", validation_alias=_alias("MicrosoftAppType", "MICROSOFT_APP_TYPE", "SNAG_MICROSOFT_APP_TYPE"), description="MicrosoftAppType: MultiTenant, SingleTenant or UserAssignedMSI.")
+    teams: bool = Field(False, description="Serve Microsoft Teams on /api/messages.")
+
+    @field_validator("admins", "managers", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> list[str]:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return list(value or [])  # type: ignore[call-overload]
+
+    # ---- derived values ----
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'snag.db').as_posix()}"
+
+    @property
+    def is_embedded_db(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    def secret(self, name: str) -> str:
+        """A secret from settings, or one generated once and kept under the data dir."""
+        value = {"reporter": self.reporter_secret, "encryption": self.encryption_key}[name]
+        if value:
+            return value
+        path = self.data_dir / f"{name}.key"
+        if path.exists():
+            return path.read_text(encoding="utf-8").strip()
+        if self.env == "prod" and not self.is_embedded_db:
+            setting = {"reporter": "SNAG_REPORTER_SECRET", "encryption": "SNAG_ENCRYPTION_KEY"}[name]
+            raise ConfigError(
+                f"{setting} is not set: a shared database needs the same secret on every "
+                "replica, so set it in your .env (see .env.example)."
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if name == "encryption":
+            from base64 import urlsafe_b64encode
+
+            value = urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        else:
+            value = secrets.token_urlsafe(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(value)
+        return value
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token or self.slack_client_id)

@@ -1,0 +1,335 @@
+"""The capture flow and the commands, independent of any platform.
+
+A report is stored first, then tagged, then grouped; the reply shows what was
+understood and asks two optional questions.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from bot import cards
+from bot.commands import USAGE, Command, parse_command, parse_filters
+from bot.domain import (
+    FREQUENCIES,
+    ActionEvent,
+    Handoff,
+    IncomingMessage,
+    Person,
+    Reply,
+    ReportRecord,
+    Role,
+    Tags,
+)
+from bot.errors import InputError, NotFound, PermissionDenied, SnagError, StoreUnavailable
+from bot.ports import Classifier, Clock, DigestService, Grouper, Outbox, ReportRepository
+from bot.redact import Redactor
+from bot.roles import RolePolicy, reporter_key
+from bot.taxonomy import Taxonomy
+from bot.text import clean_report_text
+
+__all__ = ["Snag", "CoreOptions"]
+
+log = logging.getLogger("snag.core")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class CoreOptions:
+    reporter_secret: str
+    confidence_threshold: float = 0.45
+    max_report_chars: int = 40_000
+    anonymity_k: int = 3
+
+
+class Snag:
+    """The platform-neutral bot. Adapters translate into these calls and render the replies."""
+
+    def __init__(
+        self,
+        *,
+        taxonomy: Taxonomy,
+        repository: ReportRepository,
+        classifier: Classifier,
+        options: CoreOptions,
+        roles: RolePolicy | None = None,
+        redactor: Redactor | None = None,
+        grouper: Grouper | None = None,
+        digests: DigestService | None = None,
+        outbox: Outbox | None = None,
+        clock: Clock = _utcnow,
+    ) -> None:
+        self.taxonomy = taxonomy
+        self.repository = repository
+        self.classifier = classifier
+        self.options = options
+        self.roles = roles or RolePolicy()
+        self.redactor = redactor or Redactor(taxonomy.redact)
+        self.grouper = grouper
+        self.digests = digests
+        self.outbox = outbox
+        self.clock = clock
+        self.extra_commands: dict[str, object] = {}
+
+    # ---- who is speaking ----
+
+    def person(
+        self, platform: str, tenant: str, user: str, groups: tuple[str, ...] = (), tenant_name: str | None = None
+    ) -> Person:
+        """Build a Person with the role the settings give them."""
+        from bot.domain import Platform
+
+        return Person(
+            platform=Platform(platform),
+            tenant=tenant,
+            user=user,
+            role=self.roles.role_of(platform, user, groups),
+            tenant_name=tenant_name,
+        )
+
+    def key_of(self, person: Person) -> str:
+        return reporter_key(self.options.reporter_secret, person.platform, person.tenant, person.user)
+
+    # ---- entry points ----
+
+    def handle_message(self, message: IncomingMessage) -> Reply:
+        """A typed line: a command, or else a report. Never raises."""
+        return self._guard(lambda: self._dispatch(message), message.person)
+
+    def file_report(self, message: IncomingMessage) -> Reply:
+        """File the message's text as a report, whatever it says (shortcuts, reactions, modals)."""
+        return self._guard(lambda: self._capture(message), message.person)
+
+    def handle_action(self, event: ActionEvent) -> Reply:
+        """A button press or a submitted form on a receipt."""
+        return self._guard(lambda: self._act(event), event.person)
+
+    def _guard(self, work, person: Person) -> Reply:  # type: ignore[no-untyped-def]
+        try:
+            return work()
+        except SnagError as exc:
+            return cards.problem(exc)
+        except Exception:
+            error_id = uuid.uuid4().hex[:8]
+            log.exception("unexpected error %s for a %s request", error_id, person.platform)
+            return cards.apology(error_id)
+
+    def _dispatch(self, message: IncomingMessage) -> Reply:
+        command = parse_command(message.text)
+        if command.name == "report":
+            return self._capture(replace(message, text=command.text))
+        return self.run_command(message.person, command)
+
+    # ---- capture ----
+
+    def _capture(self, message: IncomingMessage) -> Reply:
+        cleaned = clean_report_text(message.text, limit=self.options.max_report_chars)
+        if cleaned.empty:
+            return cards.prompt_for_sentence()
+        text = self.redactor.redact(cleaned.text)
+        person = message.person
+        try:
+            record, created = self.repository.add_report(
+                person=person,
+                reporter_key=self.key_of(person),
+                text=text,
+                channel=message.channel,
+                created_at=message.received_at or self.clock(),
+                event_id=message.event_id,
+                frequency=message.frequency,
+                customer_facing=message.customer_facing,
+            )
+        except StoreUnavailable:
+            return self._to_outbox(replace(message, text=text))
+        notices = []
+        if cleaned.truncated_from:
+            notices.append(
+                f"Your report was {cleaned.truncated_from:,} characters; I kept the first "
+                f"{self.options.max_report_chars:,}. Send the rest as another report if it matters."
+            )
+        if created or record.tags is None:
+            record = self.tag(record)
+        return cards.receipt(record, self.taxonomy, notices=tuple(notices), duplicate=not created)
+
+    def _to_outbox(self, message: IncomingMessage) -> Reply:
+        if self.outbox is None:
+            error_id = uuid.uuid4().hex[:8]
+            log.error("database unavailable and no outbox; error id %s", error_id)
+            return cards.apology(error_id)
+        self.outbox.put(message)
+        return cards.saved_for_later()
+
+    def tag(self, record: ReportRecord) -> ReportRecord:
+        """Classify and group a stored report; a failure leaves it stored and untagged."""
+        try:
+            tags = self.classifier.classify(record.text)
+        except Exception:
+            log.exception("classifier failed on report %s; it stays untagged", record.id)
+            return record
+        if tags.stage_uncertain or (
+            tags.stage is not None
+            and tags.confidence.get(tags.stage, 1.0) < self.options.confidence_threshold
+        ):
+            tags = replace(tags, stage=None, stage_uncertain=True)
+        record = self.repository.set_tags(report_id=record.id, tags=tags)
+        if self.grouper is not None:
+            try:
+                pattern_id = self.grouper.assign(record)
+                record = replace(record, pattern_id=pattern_id)
+            except Exception:
+                log.exception("grouping failed on report %s", record.id)
+        return record
+
+    def tag_backlog(self) -> int:
+        """Tag reports stored but never tagged (a crash between store and classify)."""
+        done = 0
+        for record in self.repository.untagged_reports():
+            if self.tag(record).tags is not None:
+                done += 1
+        return done
+
+    # ---- actions on a receipt ----
+
+    def _own_report(self, person: Person, report_id: int) -> ReportRecord:
+        record = self.repository.get_report(person=person, report_id=report_id)
+        if record is None:
+            raise NotFound(f"I can't find report #{report_id}.")
+        if record.reporter_key != self.key_of(person) and person.role is Role.STAFF:
+            raise PermissionDenied("Only the person who filed a report can change it.")
+        return record
+
+    def _act(self, event: ActionEvent) -> Reply:
+        record = self._own_report(event.person, event.report_id)
+        name, value = event.name, event.value
+        if name == "confirm":
+            self.repository.set_answers(report_id=record.id, status="confirmed")
+            return cards.thanks(record.id, "Thanks, tags confirmed. This helps Snag learn.")
+        if name == "fix":
+            return cards.fix_form(record, self.taxonomy)
+        if name == "frequency":
+            if value not in FREQUENCIES:
+                raise InputError(f"How often should be one of: {', '.join(FREQUENCIES)}.")
+            self.repository.set_answers(report_id=record.id, frequency=value)
+            return cards.thanks(record.id, f"Noted: this happens {value}.")
+        if name == "customer_facing":
+            if value not in ("yes", "no"):
+                raise InputError("Does the customer notice? Answer yes or no.")
+            self.repository.set_answers(report_id=record.id, customer_facing=value == "yes")
+            return cards.thanks(record.id, "Noted, thanks.")
+        if name == "pick_stage":
+            return self._correct(event.person, record, {"stage": value}, partial=True)
+        if name == "correct":
+            return self._correct(event.person, record, dict(event.values), partial=False)
+        raise InputError(f"I don't know the action '{name}'.")
+
+    def _correct(
+        self, person: Person, record: ReportRecord, values: dict[str, object], *, partial: bool
+    ) -> Reply:
+        before = record.tags
+        base = before or Tags(stage=None, kinds=(), teams=())
+        after = self._corrected_tags(base, values, partial=partial)
+        self.repository.add_correction(
+            report_id=record.id, corrector_key=self.key_of(person), before=before, after=after
+        )
+        updated = self.repository.set_tags(report_id=record.id, tags=after)
+        self.repository.set_answers(report_id=record.id, status="corrected")
+        return cards.receipt(replace(updated, status="corrected"), self.taxonomy, corrected=True)
+
+    def _corrected_tags(self, base: Tags, values: dict[str, object], *, partial: bool) -> Tags:
+        tx = self.taxonomy
+
+        def one(key: str, allowed: tuple[str, ...], current: str | None) -> str | None:
+            if key not in values:
+                return current if partial else None
+            raw = values[key]
+            value = str(raw) if raw not in (None, "", "none") else None
+            if value is not None and value not in allowed:
+                raise InputError(f"'{value}' is not a {key.replace('_', ' ')} in this taxonomy.")
+            return value
+
+        def many(key: str, allowed: tuple[str, ...], current: tuple[str, ...]) -> tuple[str, ...]:
+            if key not in values:
+                return current
+            raw = values[key]
+            items = [raw] if isinstance(raw, str) else list(raw or [])  # type: ignore[call-overload]
+            items = [i for s in items for i in str(s).split(",") if i]
+            bad = [i for i in items if i not in allowed]
+            if bad:
+                raise InputError(f"'{bad[0]}' is not a {key[:-1]} in this taxonomy.")
+            return tuple(dict.fromkeys(items))
+
+        current_from = base.handoff.from_team if base.handoff else None
+        current_to = base.handoff.to_team if base.handoff else None
+        h_from = one("handoff_from", tx.team_labels, current_from)
+        h_to = one("handoff_to", tx.team_labels, current_to)
+        return Tags(
+            stage=one("stage", tx.stage_labels, base.stage),
+            kinds=many("kinds", tx.kind_labels, base.kinds),
+            teams=many("teams", tx.team_labels, base.teams),
+            handoff=Handoff(h_from, h_to) if (h_from or h_to) else None,
+            confidence={},
+            source="person",
+        )
+
+    # ---- commands ----
+
+    def run_command(self, person: Person, command: Command) -> Reply:
+        """Answer a query command (help, top, search, mine, pattern, stats, digest...)."""
+        now = self.clock()
+        k = self.options.anonymity_k
+        if command.name == "help":
+            return cards.usage(USAGE)
+        if command.name == "top":
+            filters = parse_filters(command.args, self.taxonomy, now)
+            patterns = self.repository.top_patterns(person=person, filters=filters, limit=10)
+            return cards.top(patterns, filters, self.taxonomy, k=k)
+        if command.name == "mine":
+            reports = self.repository.list_reports(
+                person=person, reporter_key=self.key_of(person), limit=15
+            )
+            return cards.mine(reports, self.taxonomy)
+        if command.name == "search":
+            return self._search(person, command.args)
+        if command.name == "pattern":
+            assert command.number is not None
+            pattern = self.repository.get_pattern(person=person, pattern_id=command.number)
+            if pattern is None:
+                raise NotFound(f"There is no pattern #{command.number}.")
+            quotes = ()
+            if person.role.sees_texts and pattern.reporter_count >= k:
+                quotes = tuple(
+                    r.text
+                    for r in self.repository.list_reports(
+                        person=person, pattern_id=pattern.id, limit=3
+                    )
+                )
+            return cards.pattern(pattern, self.taxonomy, quotes=quotes, k=k)
+        if command.name == "stats":
+            from datetime import timedelta
+
+            stats = self.repository.stats(person=person, since=now - timedelta(days=30))
+            return cards.stats(stats, self.taxonomy, k=k)
+        if command.name == "digest":
+            if self.digests is None:
+                raise InputError("Digests are not set up in this installation yet.")
+            audience = command.args[0] if command.args else None
+            return self.digests.preview(person=person, audience=audience, now=now)
+        handler = self.extra_commands.get(command.name)
+        if handler is not None:
+            return handler(person, command)  # type: ignore[operator]
+        raise InputError(f"`{command.name}` is not available here yet.")
+
+    def _search(self, person: Person, words: tuple[str, ...]) -> Reply:
+        if not person.role.sees_texts:
+            raise PermissionDenied(
+                "Searching individual reports is for managers. Try `top` or `pattern <id>` "
+                "for the shared picture."
+            )
+        reports = self.repository.list_reports(person=person, words=words, limit=10)
+        return cards.search(reports, words, self.taxonomy)

@@ -1,0 +1,221 @@
+"""Platform-neutral values that cross between the core, the adapters and the ports.
+
+Every string here is plain text: renderers escape it for their platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Mapping
+
+__all__ = [
+    "Platform",
+    "Role",
+    "Handoff",
+    "Tags",
+    "Person",
+    "IncomingMessage",
+    "ActionEvent",
+    "ReportRecord",
+    "PatternSummary",
+    "Option",
+    "Button",
+    "Choice",
+    "Section",
+    "Form",
+    "Reply",
+    "FREQUENCIES",
+]
+
+FREQUENCIES: tuple[str, ...] = ("daily", "weekly", "monthly", "rarely")
+
+
+class Platform(StrEnum):
+    CONSOLE = "console"
+    SLACK = "slack"
+    TEAMS = "teams"
+
+
+class Role(StrEnum):
+    STAFF = "staff"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+    @property
+    def sees_texts(self) -> bool:
+        """Managers and admins may read individual report texts."""
+        return self in (Role.MANAGER, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class Handoff:
+    from_team: str | None
+    to_team: str | None
+
+
+@dataclass(frozen=True)
+class Tags:
+    """What the classifier (or a person) understood of a report."""
+
+    stage: str | None
+    kinds: tuple[str, ...]
+    teams: tuple[str, ...]
+    handoff: Handoff | None = None
+    confidence: Mapping[str, float] = field(default_factory=dict)
+    source: str = "model"  # model | rule | person
+    model_version: str | None = None
+    stage_uncertain: bool = False
+
+    def as_dict(self) -> dict:
+        """The file-contract shape used by `snag classify`."""
+        return {
+            "stage": self.stage,
+            "kinds": list(self.kinds),
+            "teams": list(self.teams),
+            "handoff": (
+                {"from": self.handoff.from_team, "to": self.handoff.to_team}
+                if self.handoff
+                else None
+            ),
+            "confidence": {k: round(float(v), 4) for k, v in self.confidence.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who is speaking: platform ids as the adapter saw them, and their role."""
+
+    platform: Platform
+    tenant: str  # Slack team id, Teams tenant id, "local" for the console
+    user: str
+    role: Role = Role.STAFF
+    tenant_name: str | None = None
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    person: Person
+    text: str
+    channel: str
+    via: str = "message"  # message | slash | shortcut | reaction | mention | dm | modal
+    event_id: str | None = None  # platform delivery id, for deduplication
+    frequency: str | None = None
+    customer_facing: bool | None = None
+    received_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ActionEvent:
+    """A button press or form submission on a reply."""
+
+    person: Person
+    report_id: int
+    name: str  # confirm | fix | frequency | customer_facing | pick_stage | correct
+    value: str = ""
+    values: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReportRecord:
+    id: int
+    tenant: str
+    platform: str
+    channel: str
+    reporter_key: str
+    text: str
+    created_at: datetime
+    tags: Tags | None
+    status: str
+    pattern_id: int | None = None
+    frequency: str | None = None
+    customer_facing: bool | None = None
+
+
+@dataclass(frozen=True)
+class PatternSummary:
+    id: int
+    title: str
+    stage: str | None
+    kinds: tuple[str, ...]
+    teams: tuple[str, ...]
+    status: str
+    owner: str | None
+    report_count: int
+    reporter_count: int
+    first_seen: datetime
+    last_seen: datetime
+    recent_count: int = 0
+
+
+# ---- replies: a small card model that every adapter can render ----
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Button:
+    action: str
+    label: str
+    value: str = ""
+    style: str | None = None  # primary | danger | None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A question with fixed answers (buttons in chat, a choice set in cards)."""
+
+    action: str
+    label: str
+    options: tuple[Option, ...]
+    multi: bool = False
+    selected: tuple[str, ...] = ()
+    optional: bool = True
+
+
+@dataclass(frozen=True)
+class Section:
+    text: str = ""
+    heading: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Form:
+    """A form to fill in (a Slack modal, an Adaptive Card with inputs)."""
+
+    action: str
+    title: str
+    choices: tuple[Choice, ...]
+    submit_label: str = "Save"
+    text_field: str | None = None  # label of a free-text input, if any
+    text_value: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    kind: str  # receipt | text | list | usage | error | form | digest | saved
+    title: str
+    sections: tuple[Section, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    form: Form | None = None
+    report_id: int | None = None
+    notices: tuple[str, ...] = ()
+    ephemeral: bool = True
+
+    def plain_text(self) -> str:
+        """A text-only rendering, for logs-free fallbacks and notifications."""
+        parts = [self.title, *self.notices]
+        for s in self.sections:
+            if s.heading:
+                parts.append(s.heading)
+            if s.text:
+                parts.append(s.text)
+            parts.extend(f"{k}: {v}" for k, v in s.fields)
+        return "\n".join(p for p in parts if p)

@@ -1,0 +1,125 @@
+"""Ports: the capabilities the core needs, named for what they do.
+
+Implementations live outside bot/: store/ (repository), classifier/ (classifier),
+digests/ (grouping, digests), adapters/ (messengers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from bot.domain import (
+    IncomingMessage,
+    PatternSummary,
+    Person,
+    Reply,
+    ReportRecord,
+    Tags,
+)
+
+__all__ = [
+    "Clock",
+    "Classifier",
+    "Grouper",
+    "ReportRepository",
+    "DigestService",
+    "Outbox",
+    "Messenger",
+    "Filters",
+]
+
+Clock = Callable[[], datetime]
+
+
+class Classifier(Protocol):
+    def classify(self, text: str) -> Tags:
+        """Tag one report's text."""
+        ...
+
+
+class Grouper(Protocol):
+    def assign(self, report: ReportRecord) -> int | None:
+        """Put a tagged report into an existing pattern or a new one; return its id."""
+        ...
+
+
+class Filters(Protocol):
+    since: datetime
+    team: str | None
+    stage: str | None
+    kind: str | None
+
+
+class ReportRepository(Protocol):
+    """What the core asks of the database. Every call is scoped to one tenant."""
+
+    def add_report(
+        self,
+        *,
+        person: Person,
+        reporter_key: str,
+        text: str,
+        channel: str,
+        created_at: datetime,
+        event_id: str | None = None,
+        frequency: str | None = None,
+        customer_facing: bool | None = None,
+    ) -> tuple[ReportRecord, bool]:
+        """Store a report; return it and whether it is new (False for a duplicate delivery)."""
+        ...
+
+    def set_tags(self, *, report_id: int, tags: Tags) -> ReportRecord: ...
+
+    def get_report(self, *, person: Person, report_id: int) -> ReportRecord | None: ...
+
+    def set_answers(
+        self,
+        *,
+        report_id: int,
+        frequency: str | None = None,
+        customer_facing: bool | None = None,
+        status: str | None = None,
+    ) -> None: ...
+
+    def add_correction(
+        self, *, report_id: int, corrector_key: str, before: Tags | None, after: Tags
+    ) -> None: ...
+
+    def list_reports(
+        self,
+        *,
+        person: Person,
+        reporter_key: str | None = None,
+        words: Sequence[str] = (),
+        since: datetime | None = None,
+        pattern_id: int | None = None,
+        limit: int = 10,
+    ) -> list[ReportRecord]: ...
+
+    def untagged_reports(self, *, limit: int = 500) -> list[ReportRecord]: ...
+
+    def top_patterns(self, *, person: Person, filters: Filters, limit: int = 10) -> list[PatternSummary]: ...
+
+    def get_pattern(self, *, person: Person, pattern_id: int) -> PatternSummary | None: ...
+
+    def stats(self, *, person: Person, since: datetime) -> dict[str, object]: ...
+
+
+class DigestService(Protocol):
+    def preview(self, *, person: Person, audience: str | None, now: datetime) -> Reply:
+        """The digest this person's tenant would get now, without sending it."""
+        ...
+
+
+class Outbox(Protocol):
+    def put(self, message: IncomingMessage) -> None:
+        """Keep a report durably until the database takes it."""
+        ...
+
+
+class Messenger(Protocol):
+    async def send(self, *, platform: str, tenant: str, destination: str, reply: Reply) -> None:
+        """Deliver a reply to a channel, chat or person outside any request."""
+        ...

@@ -1,0 +1,179 @@
+"""The taxonomy as data: stages, kinds, teams (with aliases), systems, redaction patterns."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot.errors import ConfigError
+
+__all__ = ["Label", "Taxonomy", "load_taxonomy", "DEFAULT_TAXONOMY_PATH"]
+
+DEFAULT_TAXONOMY_PATH = Path(__file__).resolve().parent.parent / "classifier" / "taxonomy.yml"
+_LABEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+@dataclass(frozen=True)
+class Label:
+    label: str
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        """Human name for the label, e.g. 'duplicate_entry' -> 'Duplicate entry'."""
+        text = self.label.replace("_", " ")
+        return text.upper() if len(text) <= 2 else text[:1].upper() + text[1:]
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    stages: tuple[Label, ...]
+    kinds: tuple[Label, ...]
+    teams: tuple[Label, ...]
+    systems: tuple[Label, ...] = ()
+    redact: tuple[tuple[str, str], ...] = ()
+    source: str = "<default>"
+    _titles: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def stage_labels(self) -> tuple[str, ...]:
+        return tuple(s.label for s in self.stages)
+
+    @property
+    def kind_labels(self) -> tuple[str, ...]:
+        return tuple(k.label for k in self.kinds)
+
+    @property
+    def team_labels(self) -> tuple[str, ...]:
+        return tuple(t.label for t in self.teams)
+
+    def title(self, label: str | None) -> str:
+        """Display name for any label of the taxonomy."""
+        if label is None:
+            return "unknown"
+        for group in (self.stages, self.kinds, self.teams, self.systems):
+            for item in group:
+                if item.label == label:
+                    return item.title
+        return label
+
+    def axis_of(self, label: str) -> str | None:
+        """Which axis ('stage', 'kind', 'team') a label belongs to."""
+        for axis, labels in (
+            ("stage", self.stage_labels),
+            ("kind", self.kind_labels),
+            ("team", self.team_labels),
+        ):
+            if label in labels:
+                return axis
+        return None
+
+
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """Read and check a taxonomy file; errors name the line and the problem."""
+    path = Path(path) if path else DEFAULT_TAXONOMY_PATH
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the taxonomy file {path}: {exc.strerror}.") from exc
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"Taxonomy {path}{line}: {problem}.") from exc
+    return _parse(root, str(path))
+
+
+def _fail(source: str, node: yaml.Node | None, problem: str) -> ConfigError:
+    line = f" line {node.start_mark.line + 1}" if node is not None else ""
+    return ConfigError(f"Taxonomy {source}{line}: {problem}")
+
+
+def _mapping(node: yaml.Node, source: str, what: str) -> dict[str, yaml.Node]:
+    if not isinstance(node, yaml.MappingNode):
+        raise _fail(source, node, f"{what} must be a mapping of keys to values.")
+    return {k.value: v for k, v in node.value}
+
+
+def _strings(node: yaml.Node | None, source: str, what: str) -> tuple[str, ...]:
+    if node is None:
+        return ()
+    if not isinstance(node, yaml.SequenceNode) or not all(
+        isinstance(n, yaml.ScalarNode) for n in node.value
+    ):
+        raise _fail(source, node, f"{what} must be a list of words.")
+    return tuple(str(n.value) for n in node.value)
+
+
+def _labels(root: dict[str, yaml.Node], key: str, source: str, required: bool) -> tuple[Label, ...]:
+    node = root.get(key)
+    if node is None:
+        if required:
+            raise _fail(source, None, f"the '{key}' list is missing.")
+        return ()
+    if not isinstance(node, yaml.SequenceNode) or (required and not node.value):
+        raise _fail(source, node, f"'{key}' must be a non-empty list of labels.")
+    out: list[Label] = []
+    for item in node.value:
+        fields = _mapping(item, source, f"each entry of '{key}'")
+        label_node = fields.get("label")
+        if not isinstance(label_node, yaml.ScalarNode) or not _LABEL_RE.match(label_node.value):
+            raise _fail(
+                source,
+                label_node or item,
+                f"each entry of '{key}' needs a 'label' in lower_snake_case (got "
+                f"{getattr(label_node, 'value', None)!r}).",
+            )
+        if any(o.label == label_node.value for o in out):
+            raise _fail(source, label_node, f"label '{label_node.value}' appears twice in '{key}'.")
+        desc = fields.get("description")
+        out.append(
+            Label(
+                label=label_node.value,
+                description=str(desc.value) if isinstance(desc, yaml.ScalarNode) else "",
+                aliases=_strings(fields.get("aliases"), source, f"aliases of {label_node.value}"),
+                words=_strings(fields.get("words"), source, f"words of {label_node.value}"),
+            )
+        )
+    return tuple(out)
+
+
+def _redactions(root: dict[str, yaml.Node], source: str) -> tuple[tuple[str, str], ...]:
+    node = root.get("redact")
+    if node is None:
+        return ()
+    if not isinstance(node, yaml.SequenceNode):
+        raise _fail(source, node, "'redact' must be a list of {name, pattern}.")
+    out = []
+    for item in node.value:
+        fields = _mapping(item, source, "each entry of 'redact'")
+        name, pattern = fields.get("name"), fields.get("pattern")
+        if not isinstance(name, yaml.ScalarNode) or not isinstance(pattern, yaml.ScalarNode):
+            raise _fail(source, item, "each redaction needs a 'name' and a 'pattern'.")
+        try:
+            re.compile(pattern.value)
+        except re.error as exc:
+            raise _fail(source, pattern, f"redaction pattern is not a valid regex ({exc}).") from exc
+        out.append((str(name.value), str(pattern.value)))
+    return tuple(out)
+
+
+def _parse(root: yaml.Node | None, source: str) -> Taxonomy:
+    if root is None:
+        raise _fail(source, None, "the file is empty.")
+    fields = _mapping(root, source, "the file")
+    return Taxonomy(
+        stages=_labels(fields, "stages", source, required=True),
+        kinds=_labels(fields, "kinds", source, required=True),
+        teams=_labels(fields, "teams", source, required=True),
+        systems=_labels(fields, "systems", source, required=False),
+        redact=_redactions(fields, source),
+        source=source,
+    )

@@ -1,0 +1,37 @@
+"""Cleaning what people type so every database accepts it and nothing is silently lost."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["CleanText", "clean_report_text"]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Bidi overrides and isolates can make a report read differently from what was typed.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class CleanText:
+    text: str
+    truncated_from: int | None = None  # original length when cut
+
+    @property
+    def empty(self) -> bool:
+        return not self.text
+
+
+def clean_report_text(raw: str, *, limit: int = 40_000) -> CleanText:
+    """Remove what databases reject (NUL, lone surrogates), keep everything else."""
+    text = _SURROGATE.sub("\ufffd", raw)
+    text = _CONTROL.sub("", text)
+    text = _BIDI_CONTROLS.sub("", text)
+    text = unicodedata.normalize("NFC", text).strip()
+    if not text.strip("\u200b\u200c\u200d\u2060\ufeff \t\r\n"):
+        return CleanText("")
+    if len(text) > limit:
+        return CleanText(text[:limit], truncated_from=len(text))
+    return CleanText(text)

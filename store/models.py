@@ -1,0 +1,214 @@
+"""SQLModel tables. Every schema change goes through a migration in store/migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "Tenant",
+    "ReportBase",
+    "Report",
+    "Correction",
+    "Pattern",
+    "DigestRun",
+    "Subscription",
+    "ConversationRef",
+    "ProcessedEvent",
+    "SlackInstallation",
+    "Alert",
+    "OutboxReplay",
+]
+
+
+def utcnow() -> datetime:
+    """Aware UTC; sqlmodel's UTCDateTime columns keep it aware on SQLite and PostgreSQL."""
+    return datetime.now(UTC)
+
+
+class Tenant(SQLModel, table=True):
+    """A Slack workspace, a Teams tenant, or the local console."""
+
+    __tablename__ = "tenants"
+    __table_args__ = (UniqueConstraint("platform", "external_id", name="uq_tenant_platform_external"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    external_id: str = Field(max_length=128)
+    name: str | None = Field(default=None, max_length=256)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReportBase(SQLModel):
+    platform: str = Field(max_length=16)
+    channel: str = Field(default="", max_length=256)
+    reporter_key: str = Field(max_length=64, index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    stage: str | None = Field(default=None, max_length=40)
+    kinds: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    teams: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    handoff_from: str | None = Field(default=None, max_length=40)
+    handoff_to: str | None = Field(default=None, max_length=40)
+    confidence: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    tag_source: str | None = Field(default=None, max_length=16)  # model | rule | person
+    model_version: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="new", max_length=16)  # new | tagged | confirmed | corrected
+    frequency: str | None = Field(default=None, max_length=16)  # daily | weekly | monthly | rarely
+    customer_facing: bool | None = None
+
+
+class Report(ReportBase, table=True):
+    __tablename__ = "reports"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "event_key", name="uq_report_event"),
+        Index("ix_reports_tenant_created", "tenant_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    pattern_id: int | None = Field(default=None, foreign_key="patterns.id", index=True)
+    event_key: str | None = Field(default=None, max_length=200)
+    tagged_at: datetime | None = None
+
+
+class Correction(SQLModel, table=True):
+    __tablename__ = "corrections"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    report_id: int = Field(foreign_key="reports.id", index=True)
+    corrector_key: str = Field(max_length=64)
+    before: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Pattern(SQLModel, table=True):
+    """A recurring problem: reports about the same underlying cause."""
+
+    __tablename__ = "patterns"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    title: str = Field(max_length=200)
+    stage: str | None = Field(default=None, max_length=40)
+    kinds: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    teams: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="new", max_length=16)  # new | acknowledged | in_progress | resolved | wont_fix
+    owner: str | None = Field(default=None, max_length=120)
+    owner_set_at: datetime | None = None
+    status_changed_at: datetime | None = None
+    first_seen: datetime = Field(default_factory=utcnow)
+    last_seen: datetime = Field(default_factory=utcnow, index=True)
+    report_count: int = 0
+    centroid: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    terms: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DigestRun(SQLModel, table=True):
+    """One send of one audience's digest for one period; the unique key makes it exactly-once."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (UniqueConstraint("tenant_id", "audience", "period", name="uq_digest_run"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id")
+    audience: str = Field(max_length=120)
+    period: str = Field(max_length=32)  # e.g. 2026-W47
+    status: str = Field(default="running", max_length=16)  # running | sent | failed
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Subscription(SQLModel, table=True):
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "audience", "platform", "destination", name="uq_subscription"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    audience: str = Field(default="all", max_length=120)  # all | team:X | stage:Y
+    platform: str = Field(max_length=16)
+    destination: str = Field(max_length=256)  # Slack channel id / Teams conversation id
+    cron: str = Field(default="0 9 * * mon", max_length=64)
+    timezone: str = Field(default="UTC", max_length=64)
+    alerts: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ConversationRef(SQLModel, table=True):
+    """Where to send proactive messages (Teams conversation references, Slack DM channels)."""
+
+    __tablename__ = "conversation_refs"
+    __table_args__ = (UniqueConstraint("platform", "conversation_id", name="uq_conversation"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    platform: str = Field(max_length=16)
+    conversation_id: str = Field(max_length=256)
+    reporter_key: str | None = Field(default=None, max_length=64, index=True)
+    reference: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    blocked: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Platform deliveries already handled (Slack event_id, Teams activity id)."""
+
+    __tablename__ = "processed_events"
+    __table_args__ = (UniqueConstraint("platform", "event_id", name="uq_processed_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    event_id: str = Field(max_length=200)
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class SlackInstallation(SQLModel, table=True):
+    """A workspace's OAuth install; the bot token is stored encrypted, never in plain text."""
+
+    __tablename__ = "slack_installations"
+    __table_args__ = (UniqueConstraint("enterprise_id", "team_id", name="uq_slack_installation"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: str = Field(default="", max_length=64)
+    team_id: str = Field(default="", max_length=64)
+    team_name: str | None = Field(default=None, max_length=256)
+    bot_user_id: str | None = Field(default=None, max_length=64)
+    bot_id: str | None = Field(default=None, max_length=64)
+    bot_scopes: str = Field(default="", sa_column=Column(Text, nullable=False))
+    bot_token_encrypted: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    installer_user_id: str | None = Field(default=None, max_length=64)
+    is_enterprise_install: bool = False
+    installed_at: datetime = Field(default_factory=utcnow)
+
+
+class Alert(SQLModel, table=True):
+    """One alert per pattern per day: the unique key is the rate limit."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("pattern_id", "day", name="uq_alert_pattern_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id")
+    pattern_id: int = Field(foreign_key="patterns.id")
+    day: str = Field(max_length=10)
+    reason: str = Field(max_length=200)
+    sent_at: datetime = Field(default_factory=utcnow)
+
+
+class OutboxReplay(SQLModel, table=True):
+    """Outbox entries already filed, so a replay after a crash never files one twice."""
+
+    __tablename__ = "outbox_replays"
+
+    entry_id: str = Field(primary_key=True, max_length=64)
+    report_id: int | None = Field(default=None, foreign_key="reports.id")
+    replayed_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,169 @@
+"""Store verbs for tenants, reports and corrections: keyword-only, with an explicit session."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.domain import Handoff, Person, ReportRecord, Tags
+from store.models import Correction, Report, Tenant
+
+__all__ = [
+    "get_or_create_tenant",
+    "find_tenant",
+    "create_report",
+    "find_by_event",
+    "apply_tags",
+    "to_record",
+    "tags_of",
+    "record_correction",
+    "search_reports",
+]
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def find_tenant(*, session: Session, platform: str, external_id: str) -> Tenant | None:
+    return session.exec(
+        select(Tenant).where(Tenant.platform == platform, Tenant.external_id == external_id)
+    ).first()
+
+
+def get_or_create_tenant(
+    *, session: Session, platform: str, external_id: str, name: str | None = None
+) -> Tenant:
+    """The tenant row for a workspace or Teams tenant, created on first sight."""
+    tenant = find_tenant(session=session, platform=platform, external_id=external_id)
+    if tenant is not None:
+        return tenant
+    try:
+        with session.begin_nested():
+            tenant = Tenant(platform=platform, external_id=external_id, name=name)
+            session.add(tenant)
+    except IntegrityError:  # another request created it first
+        tenant = find_tenant(session=session, platform=platform, external_id=external_id)
+        assert tenant is not None
+    return tenant
+
+
+def find_by_event(*, session: Session, tenant_id: int, event_key: str) -> Report | None:
+    return session.exec(
+        select(Report).where(Report.tenant_id == tenant_id, Report.event_key == event_key)
+    ).first()
+
+
+def create_report(*, session: Session, report: Report) -> tuple[Report, bool]:
+    """Insert a report; a second delivery of the same event returns the first one."""
+    if report.event_key:
+        existing = find_by_event(session=session, tenant_id=report.tenant_id, event_key=report.event_key)
+        if existing is not None:
+            return existing, False
+    try:
+        with session.begin_nested():
+            session.add(report)
+            session.flush()
+    except IntegrityError:
+        if not report.event_key:
+            raise
+        existing = find_by_event(session=session, tenant_id=report.tenant_id, event_key=report.event_key)
+        assert existing is not None
+        return existing, False
+    return report, True
+
+
+def tags_of(report: Report) -> Tags | None:
+    if report.tag_source is None:
+        return None
+    handoff = None
+    if report.handoff_from or report.handoff_to:
+        handoff = Handoff(report.handoff_from, report.handoff_to)
+    return Tags(
+        stage=report.stage,
+        kinds=tuple(report.kinds or ()),
+        teams=tuple(report.teams or ()),
+        handoff=handoff,
+        confidence=dict(report.confidence or {}),
+        source=report.tag_source,
+        model_version=report.model_version,
+    )
+
+
+def apply_tags(*, report: Report, tags: Tags, now: datetime) -> None:
+    report.stage = tags.stage
+    report.kinds = list(tags.kinds)
+    report.teams = list(tags.teams)
+    report.handoff_from = tags.handoff.from_team if tags.handoff else None
+    report.handoff_to = tags.handoff.to_team if tags.handoff else None
+    report.confidence = {k: round(float(v), 4) for k, v in tags.confidence.items()}
+    report.tag_source = tags.source
+    report.model_version = tags.model_version
+    report.tagged_at = now
+    if report.status == "new":
+        report.status = "tagged"
+
+
+def to_record(report: Report, tenant: Tenant) -> ReportRecord:
+    assert report.id is not None
+    return ReportRecord(
+        id=report.id,
+        tenant=tenant.external_id,
+        platform=report.platform,
+        channel=report.channel,
+        reporter_key=report.reporter_key,
+        text=report.text,
+        created_at=_aware(report.created_at),
+        tags=tags_of(report),
+        status=report.status,
+        pattern_id=report.pattern_id,
+        frequency=report.frequency,
+        customer_facing=report.customer_facing,
+    )
+
+
+def record_correction(
+    *, session: Session, report: Report, corrector_key: str, before: Tags | None, after: Tags
+) -> Correction:
+    correction = Correction(
+        tenant_id=report.tenant_id,
+        report_id=report.id,  # type: ignore[arg-type]
+        corrector_key=corrector_key,
+        before=_tags_json(before) if before else None,
+        after=_tags_json(after),
+    )
+    session.add(correction)
+    return correction
+
+
+def _tags_json(tags: Tags) -> dict:
+    return tags.as_dict() | {"source": tags.source}
+
+
+def search_reports(
+    *,
+    session: Session,
+    tenant_id: int,
+    reporter_key: str | None = None,
+    words: Sequence[str] = (),
+    since: datetime | None = None,
+    pattern_id: int | None = None,
+    limit: int = 10,
+) -> list[Report]:
+    """Newest reports first, narrowed by reporter, words (all must appear), time or pattern."""
+    query = select(Report).where(Report.tenant_id == tenant_id)
+    if reporter_key:
+        query = query.where(Report.reporter_key == reporter_key)
+    if since:
+        query = query.where(Report.created_at >= since)
+    if pattern_id is not None:
+        query = query.where(Report.pattern_id == pattern_id)
+    for word in words:
+        escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(or_(func.lower(col(Report.text)).like(f"%{escaped}%", escape="\\")))
+    query = query.order_by(col(Report.created_at).desc(), col(Report.id).desc()).limit(limit)
+    return list(session.exec(query).all())

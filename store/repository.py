@@ -1,0 +1,259 @@
+"""SqlRepository: the core's ReportRepository port, over SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.domain import PatternSummary, Person, ReportRecord, Tags
+from bot.ports import Filters
+from store import reports as verbs
+from store.db import session_scope
+from store.models import Pattern, Report, Tenant
+
+__all__ = ["SqlRepository", "pattern_summary"]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def pattern_summary(pattern: Pattern, *, reporter_count: int, recent_count: int = 0) -> PatternSummary:
+    assert pattern.id is not None
+    return PatternSummary(
+        id=pattern.id,
+        title=pattern.title,
+        stage=pattern.stage,
+        kinds=tuple(pattern.kinds or ()),
+        teams=tuple(pattern.teams or ()),
+        status=pattern.status,
+        owner=pattern.owner,
+        report_count=pattern.report_count,
+        reporter_count=reporter_count,
+        first_seen=_aware(pattern.first_seen),
+        last_seen=_aware(pattern.last_seen),
+        recent_count=recent_count,
+    )
+
+
+class SqlRepository:
+    """Every method opens its own short transaction and is scoped to the caller's tenant."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def session(self):  # type: ignore[no-untyped-def]
+        return session_scope(self.engine)
+
+    def _tenant(self, session: Session, person: Person) -> Tenant:
+        return verbs.get_or_create_tenant(
+            session=session, platform=person.platform, external_id=person.tenant, name=person.tenant_name
+        )
+
+    def _tenant_id(self, session: Session, person: Person) -> int | None:
+        tenant = verbs.find_tenant(session=session, platform=person.platform, external_id=person.tenant)
+        return tenant.id if tenant else None
+
+    # ---- capture ----
+
+    def add_report(
+        self,
+        *,
+        person: Person,
+        reporter_key: str,
+        text: str,
+        channel: str,
+        created_at: datetime,
+        event_id: str | None = None,
+        frequency: str | None = None,
+        customer_facing: bool | None = None,
+    ) -> tuple[ReportRecord, bool]:
+        with self.session() as session:
+            tenant = self._tenant(session, person)
+            report, created = verbs.create_report(
+                session=session,
+                report=Report(
+                    tenant_id=tenant.id,  # type: ignore[arg-type]
+                    platform=person.platform,
+                    channel=channel,
+                    reporter_key=reporter_key,
+                    text=text,
+                    created_at=created_at,
+                    event_key=event_id,
+                    frequency=frequency,
+                    customer_facing=customer_facing,
+                ),
+            )
+            session.flush()
+            return verbs.to_record(report, tenant), created
+
+    def set_tags(self, *, report_id: int, tags: Tags) -> ReportRecord:
+        with self.session() as session:
+            report = session.get(Report, report_id)
+            assert report is not None
+            verbs.apply_tags(report=report, tags=tags, now=_now())
+            session.add(report)
+            tenant = session.get(Tenant, report.tenant_id)
+            assert tenant is not None
+            return verbs.to_record(report, tenant)
+
+    def get_report(self, *, person: Person, report_id: int) -> ReportRecord | None:
+        with self.session() as session:
+            tenant_id = self._tenant_id(session, person)
+            report = session.get(Report, report_id)
+            if report is None or tenant_id is None or report.tenant_id != tenant_id:
+                return None
+            tenant = session.get(Tenant, tenant_id)
+            assert tenant is not None
+            return verbs.to_record(report, tenant)
+
+    def set_answers(
+        self,
+        *,
+        report_id: int,
+        frequency: str | None = None,
+        customer_facing: bool | None = None,
+        status: str | None = None,
+    ) -> None:
+        with self.session() as session:
+            report = session.get(Report, report_id)
+            assert report is not None
+            if frequency is not None:
+                report.frequency = frequency
+            if customer_facing is not None:
+                report.customer_facing = customer_facing
+            if status is not None:
+                report.status = status
+            session.add(report)
+
+    def add_correction(
+        self, *, report_id: int, corrector_key: str, before: Tags | None, after: Tags
+    ) -> None:
+        with self.session() as session:
+            report = session.get(Report, report_id)
+            assert report is not None
+            verbs.record_correction(
+                session=session, report=report, corrector_key=corrector_key, before=before, after=after
+            )
+
+    def untagged_reports(self, *, limit: int = 500) -> list[ReportRecord]:
+        with self.session() as session:
+            rows = session.exec(
+                select(Report, Tenant)
+                .join(Tenant, col(Tenant.id) == col(Report.tenant_id))
+                .where(col(Report.tag_source).is_(None))
+                .order_by(col(Report.id))
+                .limit(limit)
+            ).all()
+            return [verbs.to_record(r, t) for r, t in rows]
+
+    # ---- queries ----
+
+    def list_reports(
+        self,
+        *,
+        person: Person,
+        reporter_key: str | None = None,
+        words: Sequence[str] = (),
+        since: datetime | None = None,
+        pattern_id: int | None = None,
+        limit: int = 10,
+    ) -> list[ReportRecord]:
+        with self.session() as session:
+            tenant_id = self._tenant_id(session, person)
+            if tenant_id is None:
+                return []
+            tenant = session.get(Tenant, tenant_id)
+            assert tenant is not None
+            rows = verbs.search_reports(
+                session=session,
+                tenant_id=tenant_id,
+                reporter_key=reporter_key,
+                words=words,
+                since=since,
+                pattern_id=pattern_id,
+                limit=limit,
+            )
+            return [verbs.to_record(r, tenant) for r in rows]
+
+    def _window(self, session: Session, tenant_id: int, filters: Filters) -> list[Report]:
+        rows = session.exec(
+            select(Report).where(
+                Report.tenant_id == tenant_id,
+                Report.created_at >= filters.since,
+                col(Report.pattern_id).is_not(None),
+            )
+        ).all()
+        return [
+            r
+            for r in rows
+            if (filters.stage is None or r.stage == filters.stage)
+            and (filters.team is None or filters.team in (r.teams or ()))
+            and (filters.kind is None or filters.kind in (r.kinds or ()))
+        ]
+
+    def top_patterns(self, *, person: Person, filters: Filters, limit: int = 10) -> list[PatternSummary]:
+        with self.session() as session:
+            tenant_id = self._tenant_id(session, person)
+            if tenant_id is None:
+                return []
+            counts: dict[int, int] = defaultdict(int)
+            reporters: dict[int, set[str]] = defaultdict(set)
+            for r in self._window(session, tenant_id, filters):
+                assert r.pattern_id is not None
+                counts[r.pattern_id] += 1
+                reporters[r.pattern_id].add(r.reporter_key)
+            ranked = sorted(counts, key=lambda pid: (-counts[pid], pid))[: limit * 3]
+            patterns = {
+                p.id: p
+                for p in session.exec(select(Pattern).where(col(Pattern.id).in_(ranked))).all()
+            }
+            return [
+                pattern_summary(patterns[pid], reporter_count=len(reporters[pid]), recent_count=counts[pid])
+                for pid in ranked
+                if pid in patterns
+            ][: limit + 20]
+
+    def get_pattern(self, *, person: Person, pattern_id: int) -> PatternSummary | None:
+        with self.session() as session:
+            tenant_id = self._tenant_id(session, person)
+            pattern = session.get(Pattern, pattern_id)
+            if pattern is None or tenant_id is None or pattern.tenant_id != tenant_id:
+                return None
+            reporter_count = session.exec(
+                select(func.count(func.distinct(Report.reporter_key))).where(
+                    Report.pattern_id == pattern_id
+                )
+            ).one()
+            return pattern_summary(pattern, reporter_count=int(reporter_count))
+
+    def stats(self, *, person: Person, since: datetime) -> dict[str, object]:
+        with self.session() as session:
+            tenant_id = self._tenant_id(session, person)
+            if tenant_id is None:
+                return {"reports": 0}
+            rows = session.exec(
+                select(Report.stage, Report.kinds, Report.teams, Report.reporter_key).where(
+                    Report.tenant_id == tenant_id, Report.created_at >= since
+                )
+            ).all()
+            out: dict[str, dict[str, list]] = {"stage": {}, "kind": {}, "team": {}}
+            for stage, kinds, teams, key in rows:
+                for axis, labels in (("stage", [stage] if stage else []), ("kind", kinds or []), ("team", teams or [])):
+                    for label in labels:
+                        slot = out[axis].setdefault(label, [0, set()])
+                        slot[0] += 1
+                        slot[1].add(key)
+            result: dict[str, object] = {"reports": len(rows)}
+            for axis, rows_ in out.items():
+                result[axis] = {label: (n, len(keys)) for label, (n, keys) in rows_.items()}
+            return result

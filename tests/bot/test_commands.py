@@ -1,0 +1,80 @@
+"""The command language: queries, filters, usage, and what is a report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.commands import parse_command, parse_filters
+from bot.domain import IncomingMessage
+from bot.errors import UsageError
+from bot.taxonomy import load_taxonomy
+
+NOW = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("help", "help"),
+        ("top 30d team:finance", "top"),
+        ("top", "top"),
+        ("mine", "mine"),
+        ("stats", "stats"),
+        ("search refund sheet", "search"),
+        ("pattern 12", "pattern"),
+        ("digest preview", "digest"),
+        ("top of the list is always the wrong customer", "report"),
+        ("help me, the portal logs everyone out", "report"),
+        ("pattern of failures in dispatch every monday morning", "report"),
+        ("report help", "report"),
+    ],
+)
+def test_commands_and_reports_are_told_apart(text: str, name: str) -> None:
+    assert parse_command(text).name == name
+
+
+def test_filters_parse_and_bad_ones_get_usage() -> None:
+    tx = load_taxonomy()
+    f = parse_filters(("30d", "team:finance", "stage:billing", "kind:waiting"), tx, NOW)
+    assert (f.days, f.team, f.stage, f.kind) == (30, "finance", "billing", "waiting")
+    assert (NOW - f.since).days == 30
+    with pytest.raises(UsageError, match="not a team"):
+        parse_filters(("team:marketing",), tx, NOW)
+    with pytest.raises(UsageError, match="filter"):
+        parse_filters(("colour:red",), tx, NOW)
+
+
+def test_bad_command_replies_with_usage_not_a_trace(services) -> None:  # type: ignore[no-untyped-def]
+    person = services.snag.person("slack", "T1", "U1")
+    reply = services.snag.handle_message(IncomingMessage(person, "top team:marketing", "C1"))
+    assert reply.kind == "usage" and "marketing" in reply.title
+    assert "top [7d|30d|90d]" in reply.sections[0].text
+
+
+def test_search_is_for_managers(services) -> None:  # type: ignore[no-untyped-def]
+    staff = services.snag.person("slack", "T1", "U1")
+    reply = services.snag.handle_message(IncomingMessage(staff, "search refund", "C1"))
+    assert reply.kind == "error" and "managers" in reply.title
+
+
+def test_manager_search_finds_reports(services) -> None:  # type: ignore[no-untyped-def]
+    from bot.roles import RolePolicy
+
+    services.snag.roles = RolePolicy.from_lists([], ["slack:M1"])
+    staff = services.snag.person("slack", "T1", "U1")
+    services.snag.handle_message(IncomingMessage(staff, "refund forms are scanned twice", "C1"))
+    manager = services.snag.person("slack", "T1", "M1")
+    reply = services.snag.handle_message(IncomingMessage(manager, "search refund", "C1"))
+    assert reply.kind == "list" and "scanned twice" in reply.sections[0].text
+
+
+def test_mine_lists_only_my_reports(services) -> None:  # type: ignore[no-untyped-def]
+    me = services.snag.person("slack", "T1", "U1")
+    other = services.snag.person("slack", "T1", "U2")
+    services.snag.handle_message(IncomingMessage(me, "my own report about the portal", "C1"))
+    services.snag.handle_message(IncomingMessage(other, "somebody else's report", "C1"))
+    reply = services.snag.handle_message(IncomingMessage(me, "mine", "C1"))
+    texts = [s.text for s in reply.sections]
+    assert texts == ["my own report about the portal"]

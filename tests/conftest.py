@@ -1,0 +1,117 @@
+"""Shared fixtures: settings in a temp dir, engines for SQLite and the real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.domain import Handoff, Tags
+
+POSTGRES_URL = os.environ.get(
+    "SNAG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+class FixedClassifier:
+    """A classifier fake that returns the same tags and records what it saw."""
+
+    version = "fixed-1"
+
+    def __init__(self, tags: Tags | None = None, on_classify=None) -> None:  # type: ignore[no-untyped-def]
+        self.tags = tags or Tags(
+            stage="billing",
+            kinds=("handoff", "waiting"),
+            teams=("finance", "support"),
+            handoff=Handoff("support", "finance"),
+            confidence={"billing": 0.91, "handoff": 0.8, "waiting": 0.7, "finance": 0.95, "support": 0.9},
+            source="model",
+            model_version="fixed-1",
+        )
+        self.seen: list[str] = []
+        self.on_classify = on_classify
+
+    def classify(self, text: str) -> Tags:
+        self.seen.append(text)
+        if self.on_classify:
+            self.on_classify(text)
+        return self.tags
+
+    def classify_many(self, texts: list[str]) -> list[Tags]:
+        return [self.classify(t) for t in texts]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path / "var",
+        database_url=f"sqlite:///{tmp_path / 'snag.db'}",
+        reporter_secret="test-secret",
+        encryption_key="3q8QXTAGaey18yL8FWTqdVlbMr6mcX3yJ3vTdQcDO9E=",
+    )
+
+
+@pytest.fixture
+def fixed_classifier() -> FixedClassifier:
+    return FixedClassifier()
+
+
+@pytest.fixture
+def services(settings: Settings, fixed_classifier: FixedClassifier):  # type: ignore[no-untyped-def]
+    from bot.app import build
+
+    return build(settings, classifier=fixed_classifier, migrate=True)
+
+
+def _postgres_schema_url() -> Iterator[str]:
+    """A fresh schema on the real PostgreSQL for this test session, dropped afterwards."""
+    import sqlalchemy as sa
+
+    schema = f"snag_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        reason = f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.orig.__class__.__name__}"
+        if IN_CI:
+            pytest.fail(f"{reason} (CI=true: PostgreSQL is required)")
+        pytest.skip(reason)
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    yield from _postgres_schema_url()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each store test runs on SQLite and on the real PostgreSQL (a fresh schema per test)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        yield from _postgres_schema_url()
+
+
+@pytest.fixture
+def engine(db_url: str):  # type: ignore[no-untyped-def]
+    from store.db import make_engine, upgrade
+
+    eng = make_engine(db_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()

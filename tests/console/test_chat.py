@@ -1,0 +1,48 @@
+"""The console over the same core: a scripted conversation."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from sqlmodel import Session, select
+
+from adapters.console.chat import ConsoleSession
+from store.models import Correction, Report
+
+
+def session_with(services, answers: list[str]) -> tuple[ConsoleSession, io.StringIO]:  # type: ignore[no-untyped-def]
+    out = io.StringIO()
+    queue = list(answers)
+    console = Console(file=out, width=100, color_system=None)
+    return ConsoleSession(services, user="sam", console=console, ask=lambda _p: queue.pop(0)), out
+
+
+def test_report_confirm_and_answer_questions(services) -> None:  # type: ignore[no-untyped-def]
+    chat, out = session_with(services, ["y", "1", "2"])
+    chat.handle_line("new starters wait two weeks for a laptop because IT never hears from HR")
+    with Session(services.engine) as s:
+        row = s.exec(select(Report)).one()
+    assert (row.status, row.frequency, row.customer_facing) == ("confirmed", "daily", False)
+    text = out.getvalue()
+    assert "saved as report #1" in text and "Handoff" in text and "Support → Finance" in text
+
+
+def test_fix_tags_from_the_console_stores_a_correction(services) -> None:  # type: ignore[no-untyped-def]
+    # fix -> stage 6 (support), kinds 1,5 (workaround, waiting), teams keep, handoff from/to skip, then skip questions
+    chat, out = session_with(services, ["f", "6", "1,5", "", "", "", "", ""])
+    chat.handle_line("we keep a shared spreadsheet of callbacks because the CRM loses them")
+    with Session(services.engine) as s:
+        row = s.exec(select(Report)).one()
+        assert s.exec(select(Correction)).one().after["stage"] == "support"
+    assert (row.stage, row.kinds, row.teams) == ("support", ["workaround", "waiting"], ["finance", "support"])
+    assert "corrected" in out.getvalue()
+
+
+def test_commands_work_in_the_console(services) -> None:  # type: ignore[no-untyped-def]
+    chat, out = session_with(services, ["", "", ""])
+    chat.handle_line("the portal logs me out every ten minutes")
+    assert chat.handle_line("mine").kind == "list"
+    assert chat.handle_line("help").kind == "usage"
+    assert chat.handle_line("top team:nobody").kind == "usage"
+    assert "the portal logs me out" in out.getvalue()
