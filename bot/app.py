@@ -12,11 +12,12 @@ from typing import Any
 
 from bot.config import Settings
 from bot.core import CoreOptions, Snag
+from bot.outbox import FileOutbox
 from bot.ports import Classifier, ReportRepository
 from bot.roles import RolePolicy
 from bot.taxonomy import Taxonomy, load_taxonomy
 
-__all__ = ["Services", "build"]
+__all__ = ["Services", "build", "recover"]
 
 log = logging.getLogger("snag.app")
 
@@ -79,9 +80,25 @@ def build(
         ),
         roles=RolePolicy.from_lists(settings.admins, settings.managers),
     )
+    snag.outbox = FileOutbox(settings.data_dir / "outbox")
     services = Services(settings, taxonomy, engine, repository, classifier, snag)
     _attach_digests(services)
     return services
+
+
+def recover(services: Services) -> tuple[int, int]:
+    """At start: file what waits in the outbox, then tag reports stored but never tagged."""
+    from bot.errors import StoreUnavailable
+
+    try:
+        replayed = services.snag.replay_outbox()
+        tagged = services.snag.tag_backlog()
+    except StoreUnavailable:
+        log.warning("database unreachable at start; the outbox will be replayed later")
+        return 0, 0
+    if replayed or tagged:
+        log.info("recovered %d reports from the outbox and tagged %d left untagged", replayed, tagged)
+    return replayed, tagged
 
 
 def _attach_digests(services: Services) -> None:

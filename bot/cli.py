@@ -56,22 +56,26 @@ def chat(
 ) -> None:
     """Talk to Snag in this terminal: no Slack or Teams account needed."""
     from adapters.console.chat import run_console
-    from bot.app import build
+    from bot.app import build, recover
 
     settings = load_settings()
     setup_logging(settings)
-    run_console(build(settings), user=user)
+    services = build(settings)
+    recover(services)
+    run_console(services, user=user)
 
 
 @app.command()
 def serve() -> None:
     """Serve Slack (HTTP or Socket Mode) and Teams, with health and metrics endpoints."""
     from adapters.run import run_server
-    from bot.app import build
+    from bot.app import build, recover
 
     settings = load_settings()
     setup_logging(settings)
-    run_server(build(settings, migrate=True))
+    services = build(settings, migrate=True)
+    recover(services)
+    run_server(services)
 
 
 def _register_commands() -> None:

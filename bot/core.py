@@ -162,7 +162,7 @@ class Snag:
             error_id = uuid.uuid4().hex[:8]
             log.error("database unavailable and no outbox; error id %s", error_id)
             return cards.apology(error_id)
-        self.outbox.put(message)
+        self.outbox.put(replace(message, received_at=message.received_at or self.clock()))
         return cards.saved_for_later()
 
     def tag(self, record: ReportRecord) -> ReportRecord:
@@ -185,6 +185,32 @@ class Snag:
             except Exception:
                 log.exception("grouping failed on report %s", record.id)
         return record
+
+    def replay_outbox(self) -> int:
+        """File reports kept in the outbox, in order, exactly once; stop at the first outage."""
+        if self.outbox is None:
+            return 0
+        filed = 0
+        for entry in self.outbox.pending():
+            m = entry.message
+            try:
+                record, created = self.repository.add_report(
+                    person=m.person,
+                    reporter_key=self.key_of(m.person),
+                    text=m.text,
+                    channel=m.channel,
+                    created_at=m.received_at or self.clock(),
+                    event_id=m.event_id or f"outbox:{entry.entry_id}",
+                    frequency=m.frequency,
+                    customer_facing=m.customer_facing,
+                )
+            except StoreUnavailable:
+                break
+            self.outbox.done(entry)
+            if created:
+                self.tag(record)
+            filed += 1
+        return filed
 
     def tag_backlog(self) -> int:
         """Tag reports stored but never tagged (a crash between store and classify)."""

@@ -6,7 +6,7 @@ digests/ (grouping, digests), adapters/ (messengers).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -113,10 +113,25 @@ class DigestService(Protocol):
         ...
 
 
+class OutboxItem(Protocol):
+    entry_id: str
+    message: IncomingMessage
+
+
 class Outbox(Protocol):
     def put(self, message: IncomingMessage) -> None:
         """Keep a report durably until the database takes it."""
         ...
+
+    def pending(self) -> Iterator[OutboxItem]:
+        """Kept reports, oldest first."""
+        ...
+
+    def done(self, entry: OutboxItem) -> None:
+        """Forget a report the database has taken."""
+        ...
+
+    def depth(self) -> int: ...
 
 
 class Messenger(Protocol):

@@ -133,7 +133,7 @@ def test_a_store_outage_gives_an_apology_not_a_crash(services) -> None:  # type:
         def add_report(self, **_kw):  # type: ignore[no-untyped-def]
             raise StoreUnavailable("down")
 
-    services.snag.repository = DownRepository()
+    services.snag.repository, services.snag.outbox = DownRepository(), None
     reply = say(services, "portal down again")
     assert reply.kind == "error" and "error id" in reply.title
 

@@ -1,0 +1,93 @@
+"""A durable local outbox: reports wait here, fsynced, while the database is unreachable."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+
+from bot.domain import IncomingMessage, Person, Platform, Role
+
+__all__ = ["FileOutbox", "OutboxEntry"]
+
+
+class OutboxEntry:
+    def __init__(self, path: Path, message: IncomingMessage) -> None:
+        self.path = path
+        self.message = message
+
+    @property
+    def entry_id(self) -> str:
+        return self.path.stem
+
+
+def _encode(message: IncomingMessage) -> dict:
+    data = asdict(message)
+    data["received_at"] = message.received_at.isoformat() if message.received_at else None
+    return data
+
+
+def _decode(data: dict) -> IncomingMessage:
+    person = data["person"]
+    return IncomingMessage(
+        person=Person(
+            platform=Platform(person["platform"]),
+            tenant=person["tenant"],
+            user=person["user"],
+            role=Role(person.get("role", "staff")),
+            tenant_name=person.get("tenant_name"),
+        ),
+        text=data["text"],
+        channel=data["channel"],
+        via=data.get("via", "message"),
+        event_id=data.get("event_id"),
+        frequency=data.get("frequency"),
+        customer_facing=data.get("customer_facing"),
+        received_at=datetime.fromisoformat(data["received_at"]) if data.get("received_at") else None,
+    )
+
+
+class FileOutbox:
+    """One fsynced JSON file per report, named so that sorting gives arrival order."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def put(self, message: IncomingMessage) -> None:
+        """Write the report durably: temp file, fsync, rename, fsync the directory."""
+        name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}"
+        tmp = self.directory / f".{name}.tmp"
+        payload = json.dumps(_encode(message), ensure_ascii=False).encode("utf-8", "surrogatepass")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, payload)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, self.directory / f"{name}.json")
+        dir_fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def pending(self) -> Iterator[OutboxEntry]:
+        """Entries in arrival order; unreadable files are set aside, never deleted."""
+        for path in sorted(self.directory.glob("*.json")):
+            try:
+                data = json.loads(path.read_bytes().decode("utf-8", "surrogatepass"))
+                yield OutboxEntry(path, _decode(data))
+            except (ValueError, KeyError):
+                path.rename(path.with_suffix(".bad"))
+
+    def done(self, entry: OutboxEntry) -> None:
+        entry.path.unlink(missing_ok=True)
+
+    def depth(self) -> int:
+        return sum(1 for _ in self.directory.glob("*.json"))
