@@ -16,15 +16,17 @@ log = logging.getLogger("snag.server")
 MAX_BODY = 1024 * 1024  # Slack and Teams payloads are far smaller; larger bodies get 413
 
 
-async def healthz(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
 def make_web_app(services: Services) -> web.Application:
     """The aiohttp application with every enabled platform mounted."""
-    app = web.Application(client_max_size=MAX_BODY)
+    from adapters.health import add_health_routes, request_id_middleware
+    from adapters.metrics import PrometheusMetrics
+
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[request_id_middleware])
     app["services"] = services
-    app.router.add_get("/healthz", healthz)
+    if "metrics" not in services.extras:
+        services.extras["metrics"] = PrometheusMetrics()
+        services.snag.metrics = services.extras["metrics"]
+    add_health_routes(app)
     settings = services.settings
     if settings.slack_enabled:
         from adapters.slack import mount as mount_slack

@@ -7,6 +7,7 @@ understood and asks two optional questions.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from bot.domain import (
     Role,
     Tags,
 )
+from bot.metrics import Metrics, NullMetrics
 from bot.errors import InputError, NotFound, PermissionDenied, SnagError, StoreUnavailable
 from bot.ports import Classifier, Clock, DigestService, Grouper, Outbox, ReportRepository
 from bot.redact import Redactor
@@ -64,6 +66,7 @@ class Snag:
         digests: DigestService | None = None,
         outbox: Outbox | None = None,
         clock: Clock = _utcnow,
+        metrics: Metrics | None = None,
     ) -> None:
         self.taxonomy = taxonomy
         self.repository = repository
@@ -75,6 +78,7 @@ class Snag:
         self.digests = digests
         self.outbox = outbox
         self.clock = clock
+        self.metrics: Metrics = metrics or NullMetrics()
         self.extra_commands: dict[str, object] = {}
 
     # ---- who is speaking ----
@@ -134,6 +138,7 @@ class Snag:
             return cards.prompt_for_sentence()
         text = self.redactor.redact(cleaned.text)
         person = message.person
+        self.metrics.count("snag_reports_received_total", platform=person.platform)
         try:
             record, created = self.repository.add_report(
                 person=person,
@@ -147,6 +152,8 @@ class Snag:
             )
         except StoreUnavailable:
             return self._to_outbox(replace(message, text=text))
+        if created:
+            self.metrics.count("snag_reports_stored_total", platform=person.platform)
         notices = []
         if cleaned.truncated_from:
             notices.append(
@@ -158,17 +165,23 @@ class Snag:
         return cards.receipt(record, self.taxonomy, notices=tuple(notices), duplicate=not created)
 
     def _to_outbox(self, message: IncomingMessage) -> Reply:
+        platform = message.person.platform
         if self.outbox is None:
+            self.metrics.count("snag_reports_failed_total", platform=platform, reason="error")
             error_id = uuid.uuid4().hex[:8]
             log.error("database unavailable and no outbox; error id %s", error_id)
             return cards.apology(error_id)
         self.outbox.put(replace(message, received_at=message.received_at or self.clock()))
+        self.metrics.count("snag_reports_failed_total", platform=platform, reason="outbox")
+        self.metrics.set("snag_outbox_depth", self.outbox.depth())
         return cards.saved_for_later()
 
     def tag(self, record: ReportRecord) -> ReportRecord:
         """Classify and group a stored report; a failure leaves it stored and untagged."""
+        started = time.perf_counter()
         try:
             tags = self.classifier.classify(record.text)
+            self.metrics.observe("snag_classify_seconds", time.perf_counter() - started)
         except Exception:
             log.exception("classifier failed on report %s; it stays untagged", record.id)
             return record

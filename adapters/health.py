@@ -1,0 +1,74 @@
+"""GET /healthz (process up), /readyz (database, model, outbox) and /metrics (Prometheus)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from sqlalchemy import text
+
+from adapters.metrics import CONTENT_TYPE_LATEST, PrometheusMetrics
+from bot.logs import request_id
+
+__all__ = ["add_health_routes", "request_id_middleware"]
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def _database_ok(engine) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready when the database answers, a model is loaded and the outbox is not backed up."""
+    services = request.app["services"]
+    depth = services.snag.outbox.depth() if services.snag.outbox else 0
+    checks = {
+        "database": await asyncio.to_thread(_database_ok, services.engine),
+        "model": bool(getattr(services.classifier, "version", None)),
+        "outbox": depth < services.settings.outbox_max,
+    }
+    body = {"ready": all(checks.values()), "checks": checks, "outbox_depth": depth}
+    return web.json_response(body, status=200 if body["ready"] else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    services = request.app["services"]
+    collector: PrometheusMetrics = services.extras["metrics"]
+    if services.snag.outbox is not None:
+        collector.set("snag_outbox_depth", services.snag.outbox.depth())
+    return web.Response(body=collector.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+@web.middleware
+async def request_id_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Every request gets an id, in the logs and in the X-Request-Id header."""
+    rid = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+    token = request_id.set(rid)
+    try:
+        response = await handler(request)
+    except web.HTTPRequestEntityTooLarge:
+        response = web.json_response(
+            {"error": "Request body is larger than 1 MB."}, status=413
+        )
+    finally:
+        request_id.reset(token)
+    response.headers["X-Request-Id"] = rid
+    return response
+
+
+def add_health_routes(app: web.Application) -> None:
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)

@@ -1,0 +1,71 @@
+"""Health, readiness and metrics on the serving port, over real HTTP."""
+
+from __future__ import annotations
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.server import make_web_app
+from bot.domain import IncomingMessage
+
+
+async def client_for(services) -> TestClient:  # type: ignore[no-untyped-def]
+    client = TestClient(TestServer(make_web_app(services)))
+    await client.start_server()
+    return client
+
+
+async def test_healthz_and_readyz(services) -> None:  # type: ignore[no-untyped-def]
+    client = await client_for(services)
+    try:
+        assert (await client.get("/healthz")).status == 200
+        ready = await client.get("/readyz")
+        body = await ready.json()
+        assert ready.status == 200 and body["checks"] == {"database": True, "model": True, "outbox": True}
+        assert ready.headers["X-Request-Id"]
+    finally:
+        await client.close()
+
+
+async def test_readyz_fails_when_the_outbox_is_backed_up(services) -> None:  # type: ignore[no-untyped-def]
+    services.settings.outbox_max = 1
+    person = services.snag.person("slack", "T1", "U1")
+    services.snag.outbox.put(IncomingMessage(person, "waiting in the outbox", "C1"))
+    client = await client_for(services)
+    try:
+        ready = await client.get("/readyz")
+        assert ready.status == 503 and (await ready.json())["checks"]["outbox"] is False
+    finally:
+        await client.close()
+
+
+async def test_metrics_count_reports_in_prometheus_format(services) -> None:  # type: ignore[no-untyped-def]
+    client = await client_for(services)
+    try:
+        person = services.snag.person("slack", "T1", "U1")
+        services.snag.handle_message(IncomingMessage(person, "stock counts live on a whiteboard", "C1"))
+        text = await (await client.get("/metrics")).text()
+        assert 'snag_reports_received_total{platform="slack"} 1.0' in text
+        assert 'snag_reports_stored_total{platform="slack"} 1.0' in text
+        assert "snag_classify_seconds_count 1.0" in text
+        assert "snag_outbox_depth 0.0" in text
+    finally:
+        await client.close()
+
+
+async def test_bodies_over_1mb_get_413(services) -> None:  # type: ignore[no-untyped-def]
+    app = make_web_app(services)
+
+    async def echo(request):  # type: ignore[no-untyped-def]
+        from aiohttp import web
+
+        await request.read()
+        return web.Response(text="ok")
+
+    app.router.add_post("/echo", echo)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        response = await client.post("/echo", data=b"x" * (1024 * 1024 + 1))
+        assert response.status == 413
+    finally:
+        await client.close()
