@@ -78,6 +78,38 @@ def serve() -> None:
     run_server(services)
 
 
+@app.command()
+def erase(
+    user: str = typer.Option(..., help="platform:tenant:user, e.g. slack:T0123:U0456"),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+) -> None:
+    """Erase every report one person filed (right to erasure)."""
+    from bot.app import build
+    from bot.domain import Platform
+
+    parts = user.split(":", 2)
+    if len(parts) != 3 or parts[0] not in {p.value for p in Platform}:
+        raise ConfigError("--user must look like slack:T0123:U0456 (platform:tenant:user).")
+    if not yes:
+        typer.confirm(f"Erase every report filed by {user}?", abort=True)
+    services = build(load_settings(), train_if_missing=False)
+    subject = services.snag.person(parts[0], parts[1], parts[2])
+    typer.echo(f"Erased {services.snag.erase(subject)} report(s).")
+
+
+@app.command()
+def retention(days: int = typer.Option(None, help="Override SNAG_RETENTION_DAYS.")) -> None:
+    """Reduce reports older than the retention period to their tags."""
+    from bot.app import build
+
+    settings = load_settings()
+    days = days or settings.retention_days
+    if not days:
+        raise ConfigError("No retention period: set SNAG_RETENTION_DAYS or pass --days.")
+    services = build(settings, train_if_missing=False)
+    typer.echo(f"Reduced {services.snag.apply_retention(days)} report(s) to their tags.")
+
+
 def _register_commands() -> None:
     for name in _COMMAND_MODULES:
         try:

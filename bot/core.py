@@ -359,6 +359,8 @@ class Snag:
                 raise InputError("Digests are not set up in this installation yet.")
             audience = command.args[0] if command.args else None
             return self.digests.preview(person=person, audience=audience, now=now)
+        if command.name == "erase":
+            return self._erase(person, command.args[0])
         handler = self.extra_commands.get(command.name)
         if handler is not None:
             return handler(person, command)  # type: ignore[operator]
@@ -372,3 +374,26 @@ class Snag:
             )
         reports = self.repository.list_reports(person=person, words=words, limit=10)
         return cards.search(reports, words, self.taxonomy)
+
+    # ---- privacy ----
+
+    def _erase(self, admin: Person, who: str) -> Reply:
+        """Admin command: erase one person's reports in this workspace or tenant."""
+        if admin.role is not Role.ADMIN:
+            raise PermissionDenied("Erasing someone's reports is for admins.")
+        user = who.strip("<@>").split("|")[0]
+        if not user:
+            raise InputError("Say whose reports to erase, e.g. `erase @name` or `erase U0123`.")
+        subject = replace(admin, user=user)
+        count = self.erase(subject)
+        return cards.thanks(0, f"Erased {count} report(s) and everything linked to them.")
+
+    def erase(self, subject: Person) -> int:
+        """Delete every report a person filed in their tenant (right to erasure)."""
+        return self.repository.erase_reporter(person=subject, reporter_key=self.key_of(subject))
+
+    def apply_retention(self, days: int) -> int:
+        """Reduce reports older than `days` to their tags."""
+        from datetime import timedelta
+
+        return self.repository.apply_retention(older_than=self.clock() - timedelta(days=days))

@@ -106,6 +106,10 @@ class ReportRepository(Protocol):
 
     def stats(self, *, person: Person, since: datetime) -> dict[str, object]: ...
 
+    def erase_reporter(self, *, person: Person, reporter_key: str) -> int: ...
+
+    def apply_retention(self, *, older_than: datetime) -> int: ...
+
 
 class DigestService(Protocol):
     def preview(self, *, person: Person, audience: str | None, now: datetime) -> Reply:

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from bot.domain import PatternSummary, Person, ReportRecord, Tags
 from bot.ports import Filters
+from store import privacy
 from store import reports as verbs
 from store.db import session_scope
 from store.models import Pattern, Report, Tenant
@@ -257,3 +258,17 @@ class SqlRepository:
             for axis, rows_ in out.items():
                 result[axis] = {label: (n, len(keys)) for label, (n, keys) in rows_.items()}
             return result
+
+    # ---- privacy ----
+
+    def erase_reporter(self, *, person: Person, reporter_key: str) -> int:
+        """Delete one person's reports in the caller's tenant; returns how many."""
+        with self.session() as session:
+            tenant_id = self._tenant_id(session, person)
+            if tenant_id is None:
+                return 0
+            return privacy.erase_reporter(session=session, tenant_id=tenant_id, reporter_key=reporter_key)
+
+    def apply_retention(self, *, older_than: datetime) -> int:
+        with self.session() as session:
+            return privacy.apply_retention(session=session, older_than=older_than)

@@ -149,6 +149,9 @@ def test_an_outbox_takes_the_report_when_the_store_is_down(services) -> None:  #
         def put(self, message: IncomingMessage) -> None:
             kept.append(message)
 
+        def depth(self) -> int:
+            return len(kept)
+
     services.snag.repository, services.snag.outbox = DownRepository(), ListOutbox()
     reply = say(services, "portal down again, mail me at a@b.co")
     assert reply.kind == "saved" and "saved" in reply.title

@@ -1,0 +1,60 @@
+"""Erasure on request and retention: store verbs that forget people's words."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, update
+from sqlmodel import Session, col, select
+
+from store.models import Correction, ConversationRef, Pattern, Report
+
+__all__ = ["erase_reporter", "apply_retention", "RETAINED_TEXT"]
+
+RETAINED_TEXT = "[text removed by the retention policy; tags kept]"
+
+
+def _recount(session: Session, pattern_ids: set[int]) -> None:
+    for pid in pattern_ids:
+        count = session.exec(select(func.count()).select_from(Report).where(Report.pattern_id == pid)).one()
+        pattern = session.get(Pattern, pid)
+        if pattern is not None:
+            pattern.report_count = int(count)
+            session.add(pattern)
+
+
+def erase_reporter(*, session: Session, tenant_id: int, reporter_key: str) -> int:
+    """Delete every report, correction and conversation reference of one person in a tenant."""
+    ids = list(
+        session.exec(
+            select(Report.id).where(Report.tenant_id == tenant_id, Report.reporter_key == reporter_key)
+        ).all()
+    )
+    patterns = set(
+        session.exec(
+            select(Report.pattern_id).where(col(Report.id).in_(ids), col(Report.pattern_id).is_not(None))
+        ).all()
+    )
+    if ids:
+        session.execute(delete(Correction).where(col(Correction.report_id).in_(ids)))
+        session.execute(delete(Report).where(col(Report.id).in_(ids)))
+    session.execute(
+        delete(Correction).where(Correction.tenant_id == tenant_id, Correction.corrector_key == reporter_key)
+    )
+    session.execute(
+        delete(ConversationRef).where(
+            ConversationRef.tenant_id == tenant_id, ConversationRef.reporter_key == reporter_key
+        )
+    )
+    _recount(session, {p for p in patterns if p is not None})
+    return len(ids)
+
+
+def apply_retention(*, session: Session, older_than: datetime) -> int:
+    """Reduce reports older than the cut-off to their tags: the text goes, the counts stay."""
+    result = session.execute(
+        update(Report)
+        .where(Report.created_at < older_than, Report.text != RETAINED_TEXT)
+        .values(text=RETAINED_TEXT)
+    )
+    return int(result.rowcount or 0)
