@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -36,6 +37,16 @@ from bot.text import clean_report_text
 __all__ = ["Snag", "CoreOptions"]
 
 log = logging.getLogger("snag.core")
+
+
+def where(exc: BaseException) -> str:
+    """The exception's type and the code locations it passed, never its message.
+
+    Messages can quote what a person wrote; logs must not.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)[-4:]
+    trail = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in reversed(frames))
+    return f"{exc.__class__.__name__} at {trail or '?'}"
 
 
 def _utcnow() -> datetime:
@@ -119,9 +130,11 @@ class Snag:
             return work()
         except SnagError as exc:
             return cards.problem(exc)
-        except Exception:
+        except Exception as exc:
             error_id = uuid.uuid4().hex[:8]
-            log.exception("unexpected error %s for a %s request", error_id, person.platform)
+            log.error(
+                "unexpected error %s for a %s request: %s", error_id, person.platform, where(exc)
+            )
             return cards.apology(error_id)
 
     def _dispatch(self, message: IncomingMessage) -> Reply:
@@ -182,8 +195,8 @@ class Snag:
         try:
             tags = self.classifier.classify(record.text)
             self.metrics.observe("snag_classify_seconds", time.perf_counter() - started)
-        except Exception:
-            log.exception("classifier failed on report %s; it stays untagged", record.id)
+        except Exception as exc:
+            log.error("classifier failed on report %s, it stays untagged: %s", record.id, where(exc))
             return record
         if tags.stage_uncertain or (
             tags.stage is not None
@@ -195,8 +208,8 @@ class Snag:
             try:
                 pattern_id = self.grouper.assign(record)
                 record = replace(record, pattern_id=pattern_id)
-            except Exception:
-                log.exception("grouping failed on report %s", record.id)
+            except Exception as exc:
+                log.error("grouping failed on report %s: %s", record.id, where(exc))
         return record
 
     def replay_outbox(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -115,3 +116,55 @@ def engine(db_url: str):  # type: ignore[no-untyped-def]
     upgrade(eng)
     yield eng
     eng.dispose()
+
+
+# ---- every log line of the suite, at DEBUG, is checked for secrets and report text ----
+
+SENTINEL = "SENTINEL-REPORT-TEXT"
+TEST_SECRETS = (
+    "test-secret",
+    "3q8QXTAGaey18yL8FWTqdVlbMr6mcX3yJ3vTdQcDO9E=",
+    "xoxb-test",
+    "xapp-test",
+    "test-signing-secret",
+    "test-app-password",
+)
+
+
+class _SuiteLogCapture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+        except Exception:
+            text = str(record.msg)
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        self.lines.append(f"{record.name}: {text}")
+
+
+SUITE_LOGS = _SuiteLogCapture()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    root = logging.getLogger()
+    root.addHandler(SUITE_LOGS)
+    root.setLevel(logging.DEBUG)
+
+
+def leaked(lines: list[str]) -> list[str]:
+    """Log lines that contain a secret of the test suite or the report sentinel."""
+    needles = (SENTINEL, *TEST_SECRETS)
+    return [line[:300] for line in lines if any(n in line for n in needles)]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    bad = leaked(SUITE_LOGS.lines)
+    if bad:
+        print("\nLOG LEAK: these log lines contain a secret or report text:")
+        for line in bad[:20]:
+            print("  ", line)
+        session.exitstatus = 1
