@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from pathlib import Path
 
 import typer
 
@@ -108,6 +109,82 @@ def retention(days: int = typer.Option(None, help="Override SNAG_RETENTION_DAYS.
         raise ConfigError("No retention period: set SNAG_RETENTION_DAYS or pass --days.")
     services = build(settings, train_if_missing=False)
     typer.echo(f"Reduced {services.snag.apply_retention(days)} report(s) to their tags.")
+
+
+def _scope(services, platform: str, tenant: str, role: str):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from bot.domain import Role
+
+    person = services.snag.person(platform, tenant, "cli")
+    return replace(person, role=Role(role))
+
+
+@app.command("import")
+def import_(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or JSONL file."),
+    text_column: str = typer.Option("text", help="Column holding the report text."),
+    date_column: str = typer.Option("created_at", help="Column holding when it was reported."),
+    id_column: str = typer.Option("id", help="Column identifying the row in the source."),
+    reporter_column: str = typer.Option(None, help="Column identifying who reported (hashed)."),
+    platform: str = typer.Option("console", help="Platform of the tenant to import into."),
+    tenant: str = typer.Option("local", help="Tenant (workspace or Teams tenant id)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check and tag, store nothing."),
+) -> None:
+    """Tag and group history (e.g. an old spreadsheet of issues) so the first digest has patterns."""
+    from rich.progress import Progress
+
+    from bot.app import build
+    from bot.history import ColumnMap, read_history
+
+    settings = load_settings()
+    rows, problems = read_history(
+        file, ColumnMap(text_column, date_column, id_column, reporter_column), limit=settings.max_report_chars
+    )
+    for problem in problems:
+        typer.echo(f"{file}:{problem.line}: skipped, {problem.problem}", err=True)
+    if dry_run:
+        typer.echo(f"Dry run: {len(rows)} row(s) would be imported, {len(problems)} skipped.")
+        return
+    services = build(settings)
+    person = _scope(services, platform, tenant, "admin")
+    with Progress(transient=True) as progress:
+        task = progress.add_task("Tagging and grouping", total=len(rows))
+        records = services.snag.import_history(person, rows, progress=lambda: progress.advance(task))
+    typer.echo(
+        f"Imported {len(records)} report(s); {len(rows) - len(records)} already there; "
+        f"{len(problems)} skipped."
+    )
+    if problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    what: str = typer.Argument("patterns", help="patterns or reports"),
+    fmt: str = typer.Option("csv", "--format", help="csv or jsonl"),
+    role: str = typer.Option("staff", help="Whose view: staff, manager or admin."),
+    platform: str = typer.Option("console", help="Platform of the tenant."),
+    tenant: str = typer.Option("local", help="Tenant (workspace or Teams tenant id)."),
+) -> None:
+    """Write patterns or reports to standard output, as the given role may see them."""
+    from bot.app import build
+    from bot.exporting import pattern_rows, report_rows
+    from bot.history import write_rows
+
+    if what not in ("patterns", "reports") or fmt not in ("csv", "jsonl"):
+        raise ConfigError("Export `patterns` or `reports`, --format csv or jsonl.")
+    settings = load_settings()
+    services = build(settings, train_if_missing=False)
+    person = _scope(services, platform, tenant, role)
+    repo = services.repository
+    rows = (
+        pattern_rows(repo, person, k=settings.anonymity_k)
+        if what == "patterns"
+        else report_rows(repo, person)
+    )
+    count = write_rows(rows, fmt, sys.stdout)  # type: ignore[arg-type]
+    typer.echo(f"{count} row(s) exported.", err=True)
 
 
 def _register_commands() -> None:

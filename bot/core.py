@@ -410,3 +410,32 @@ class Snag:
         from datetime import timedelta
 
         return self.repository.apply_retention(older_than=self.clock() - timedelta(days=days))
+
+    # ---- history ----
+
+    def import_history(self, person: Person, rows, *, progress=None) -> list[ReportRecord]:  # type: ignore[no-untyped-def]
+        """Tag and store history rows in one transaction, then group them into patterns."""
+        texts = [self.redactor.redact(r.text) for r in rows]
+        classify_many = getattr(self.classifier, "classify_many", None)
+        tags = list(classify_many(texts)) if classify_many else [self.classifier.classify(t) for t in texts]
+        now = self.clock()
+        items = [
+            (
+                text,
+                row.created_at or now,
+                reporter_key(self.options.reporter_secret, "import", person.tenant, row.reporter or f"row:{row.event_key}"),
+                row.event_key,
+                tag,
+            )
+            for row, text, tag in zip(rows, texts, tags, strict=True)
+        ]
+        records = self.repository.import_reports(person=person, items=items)
+        for record in records:
+            if self.grouper is not None:
+                try:
+                    self.grouper.assign(record)
+                except Exception as exc:
+                    log.error("grouping failed on imported report %s: %s", record.id, where(exc))
+            if progress:
+                progress()
+        return records

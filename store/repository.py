@@ -272,3 +272,49 @@ class SqlRepository:
     def apply_retention(self, *, older_than: datetime) -> int:
         with self.session() as session:
             return privacy.apply_retention(session=session, older_than=older_than)
+
+    # ---- history ----
+
+    def import_reports(self, *, person: Person, items: Sequence[tuple[str, datetime, str, str, Tags]]) -> list[ReportRecord]:
+        """Store (text, created_at, reporter_key, event_key, tags) rows in ONE transaction.
+
+        Rows already imported (same event key) are skipped; a failure imports nothing.
+        """
+        with self.session() as session:
+            tenant = self._tenant(session, person)
+            out: list[ReportRecord] = []
+            for text, created_at, key, event_key, tags in items:
+                if verbs.find_by_event(session=session, tenant_id=tenant.id, event_key=event_key):  # type: ignore[arg-type]
+                    continue
+                report = Report(
+                    tenant_id=tenant.id,  # type: ignore[arg-type]
+                    platform=person.platform,
+                    channel="import",
+                    reporter_key=key,
+                    text=text,
+                    created_at=created_at,
+                    event_key=event_key,
+                )
+                verbs.apply_tags(report=report, tags=tags, now=_now())
+                session.add(report)
+                session.flush()
+                out.append(verbs.to_record(report, tenant))
+            return out
+
+    def list_patterns(self, *, person: Person) -> list[PatternSummary]:
+        """Every pattern of the tenant with its distinct reporter count."""
+        with self.session() as session:
+            tenant_id = self._tenant_id(session, person)
+            if tenant_id is None:
+                return []
+            reporters = dict(
+                session.exec(
+                    select(Report.pattern_id, func.count(func.distinct(Report.reporter_key)))
+                    .where(Report.tenant_id == tenant_id, col(Report.pattern_id).is_not(None))
+                    .group_by(Report.pattern_id)
+                ).all()
+            )
+            patterns = session.exec(
+                select(Pattern).where(Pattern.tenant_id == tenant_id).order_by(col(Pattern.id))
+            ).all()
+            return [pattern_summary(p, reporter_count=int(reporters.get(p.id, 0))) for p in patterns]

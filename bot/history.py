@@ -1,0 +1,116 @@
+"""Importing history (an old spreadsheet of issues) and exporting reports and patterns."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.text import clean_report_text
+
+__all__ = ["ColumnMap", "HistoryRow", "RowProblem", "read_history", "write_rows"]
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    text: str = "text"
+    created_at: str = "created_at"
+    id: str = "id"
+    reporter: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    line: int
+    text: str
+    created_at: datetime | None
+    source_id: str
+    reporter: str | None
+
+    @property
+    def event_key(self) -> str:
+        """Stable per source row, so importing the same file twice files nothing twice."""
+        digest = hashlib.sha1(f"{self.source_id}\x1f{self.text}".encode("utf-8", "replace")).hexdigest()
+        return f"import:{digest[:32]}"
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    line: int
+    problem: str
+
+
+def _parse_time(raw: object) -> datetime:
+    text = str(raw).strip()
+    for fmt in ("%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _records(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
+    """(line number, record or None, problem) from a CSV or JSONL file."""
+    raw = path.read_bytes().decode("utf-8-sig", errors="replace")
+    if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+        for number, line in enumerate(raw.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except ValueError as exc:
+                yield number, None, f"not valid JSON ({exc.msg})"
+                continue
+            yield (number, value, None) if isinstance(value, dict) else (number, None, "not a JSON object")
+        return
+    reader = csv.DictReader(io.StringIO(raw, newline=""))
+    for record in reader:
+        yield reader.line_num, record, None
+
+
+def read_history(path: Path, columns: ColumnMap, *, limit: int = 40_000) -> tuple[list[HistoryRow], list[RowProblem]]:
+    """Every usable row and every problem, with line numbers; nothing is stored here."""
+    rows: list[HistoryRow] = []
+    problems: list[RowProblem] = []
+    for line, record, problem in _records(path):
+        if record is None:
+            problems.append(RowProblem(line, problem or "unreadable"))
+            continue
+        text = clean_report_text(str(record.get(columns.text) or ""), limit=limit).text
+        if not text:
+            problems.append(RowProblem(line, f"no text in column '{columns.text}'"))
+            continue
+        created = None
+        if record.get(columns.created_at) not in (None, ""):
+            try:
+                created = _parse_time(record[columns.created_at])
+            except ValueError:
+                problems.append(RowProblem(line, f"'{record[columns.created_at]}' is not a date"))
+                continue
+        reporter = str(record.get(columns.reporter) or "") if columns.reporter else None
+        rows.append(HistoryRow(line, text, created, str(record.get(columns.id) or line), reporter or None))
+    return rows, problems
+
+
+def write_rows(rows: Iterable[dict], fmt: str, out: io.TextIOBase) -> int:
+    """Write dict rows as CSV (header from the first row) or JSON lines; returns the count."""
+    count = 0
+    writer: csv.DictWriter | None = None
+    for row in rows:
+        if fmt == "jsonl":
+            out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        else:
+            flat = {k: (";".join(v) if isinstance(v, list | tuple) else v) for k, v in row.items()}
+            if writer is None:
+                writer = csv.DictWriter(out, fieldnames=list(flat))
+                writer.writeheader()
+            writer.writerow(flat)
+        count += 1
+    return count
