@@ -1,0 +1,46 @@
+"""Microsoft Teams: POST /api/messages on the shared aiohttp server.
+
+Every botbuilder import of the project lives in this folder, so moving to the
+Microsoft 365 Agents SDK (same protocol) touches nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+__all__ = ["mount", "check_settings"]
+
+
+def check_settings(settings) -> None:  # type: ignore[no-untyped-def]
+    """Fail closed: without credentials Teams serves only in explicit development mode."""
+    missing = [
+        name
+        for name, value in (
+            ("MicrosoftAppId", settings.microsoft_app_id),
+            ("MicrosoftAppPassword", settings.microsoft_app_password),
+        )
+        if not value
+    ]
+    if missing and settings.env != "dev":
+        raise ConfigError(
+            f"Teams is enabled but {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} "
+            "not set: set them, or set SNAG_ENV=dev to run unauthenticated with the Bot Framework Emulator."
+        )
+
+
+def mount(app: web.Application, services: Services) -> None:
+    """Add POST /api/messages and register the proactive Teams messenger."""
+    check_settings(services.settings)
+    from adapters.teams.endpoint import TeamsEndpoint
+
+    endpoint = TeamsEndpoint(services)
+    app["teams"] = endpoint
+    services.extras.setdefault("messengers", {})["teams"] = endpoint.messenger
+    app.router.add_post("/api/messages", endpoint.handle)

@@ -1,0 +1,150 @@
+"""The Teams activity handler: thin, it translates and calls the core off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import Activity, Attachment, InvokeResponse
+from botbuilder.schema.teams import (
+    MessagingExtensionAction,
+    MessagingExtensionActionResponse,
+    TaskModuleContinueResponse,
+    TaskModuleMessageResponse,
+    TaskModuleTaskInfo,
+)
+
+from adapters.teams import inbound
+from adapters.teams.references import References
+from adapters.teams.render import card_for
+from bot.domain import IncomingMessage, Person, Reply
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+__all__ = ["SnagTeamsBot"]
+
+log = logging.getLogger("snag.teams")
+
+
+class SnagTeamsBot(TeamsActivityHandler):
+    def __init__(self, services: Services, references: References) -> None:
+        self.services = services
+        self.snag = services.snag
+        self.references = references
+
+    def _person(self, turn: TurnContext) -> Person:
+        raw = turn.activity.serialize()
+        return self.snag.person("teams", inbound.tenant_of(raw), inbound.user_of(raw))
+
+    async def _send(self, turn: TurnContext, reply: Reply) -> None:
+        attachment = CardFactory.adaptive_card(card_for(reply))
+        await turn.send_activity(MessageFactory.attachment(attachment))
+
+    async def _remember(self, turn: TurnContext, person: Person) -> None:
+        personal = (turn.activity.conversation.conversation_type or "personal") == "personal"
+        await asyncio.to_thread(
+            self.references.save, turn.activity, self.snag.key_of(person) if personal else None
+        )
+
+    # ---- messages ----
+
+    async def on_message_activity(self, turn: TurnContext) -> None:
+        person = self._person(turn)
+        await self._remember(turn, person)
+        if turn.activity.value:
+            await self._on_submit(turn, person, turn.activity.value)
+            return
+        text = (TurnContext.remove_recipient_mention(turn.activity) or "").strip()
+        personal = (turn.activity.conversation.conversation_type or "personal") == "personal"
+        message = IncomingMessage(
+            person=person,
+            text=text,
+            channel=turn.activity.conversation.id,
+            via="dm" if personal else "mention",
+            event_id=f"teams:{turn.activity.id}" if turn.activity.id else None,
+        )
+        reply = await asyncio.to_thread(self.snag.handle_message, message)
+        await self._send(turn, reply)
+
+    async def _on_submit(self, turn: TurnContext, person: Person, value: dict) -> None:
+        if turn.activity.id and not await asyncio.to_thread(self.references.first_delivery, turn.activity.id):
+            return
+        events = inbound.action_events(person, value)
+        if not events:
+            await self._send(turn, Reply(kind="error", title="That button has expired. Send a new report."))
+            return
+        for event in events:
+            reply = await asyncio.to_thread(self.snag.handle_action, event)
+            await self._send(turn, reply)
+
+    # ---- installation and membership ----
+
+    async def on_installation_update_add(self, turn: TurnContext) -> None:
+        await self._remember(turn, self._person(turn))
+        await self._send(
+            turn,
+            Reply(kind="text", title="Hi, I'm Snag. Tell me in a sentence what got in the way today, or type help."),
+        )
+
+    async def on_installation_update_remove(self, turn: TurnContext) -> None:
+        if (turn.activity.action or "") == "remove-upgrade":
+            return  # an upgrade in progress keeps its references
+        raw = turn.activity.serialize()
+        await asyncio.to_thread(
+            self.references.forget, inbound.tenant_of(raw), turn.activity.conversation.id
+        )
+
+    async def on_teams_members_added(self, members_added, team_info, turn: TurnContext) -> None:  # type: ignore[no-untyped-def]
+        if any(m.id == turn.activity.recipient.id for m in members_added):
+            await self._remember(turn, self._person(turn))
+
+    # ---- message extension: "Report as friction" ----
+
+    async def on_teams_messaging_extension_submit_action(
+        self, turn: TurnContext, action: MessagingExtensionAction
+    ) -> MessagingExtensionActionResponse:
+        person = self._person(turn)
+        data: dict[str, Any] = action.data if isinstance(action.data, dict) else {}
+        if data.get("snag"):
+            for event in inbound.action_events(person, data):
+                await asyncio.to_thread(self.snag.handle_action, event)
+            return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(value="Thanks, saved."))
+        payload = action.message_payload
+        content = payload.body.content if payload and payload.body else ""
+        message = IncomingMessage(
+            person=person,
+            text=inbound.html_to_text(content or ""),
+            channel=turn.activity.conversation.id,
+            via="shortcut",
+            event_id=f"teams:{turn.activity.id}" if turn.activity.id else None,
+        )
+        reply = await asyncio.to_thread(self.snag.file_report, message)
+        return MessagingExtensionActionResponse(
+            task=TaskModuleContinueResponse(
+                value=TaskModuleTaskInfo(
+                    title="Report as friction",
+                    card=Attachment(content_type="application/vnd.microsoft.card.adaptive", content=card_for(reply)),
+                )
+            )
+        )
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        try:
+            await super().on_turn(turn_context)
+        except Exception as exc:
+            from bot.core import where
+
+            log.error("teams turn failed: %s", where(exc))
+            if turn_context.activity.type == "invoke":
+                await turn_context.send_activity(
+                    Activity(type="invokeResponse", value=InvokeResponse(status=500))
+                )
+                return
+            await self._send(
+                turn_context,
+                Reply(kind="error", title="Sorry, something went wrong on my side. Please try again in a minute."),
+            )

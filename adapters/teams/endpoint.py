@@ -1,0 +1,68 @@
+"""The /api/messages endpoint: authenticate as the Bot Framework requires, then run the bot."""
+
+from __future__ import annotations
+
+import json
+import logging
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity
+
+from adapters.teams.bot import SnagTeamsBot
+from adapters.teams.messenger import TeamsMessenger
+from adapters.teams.references import References
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+__all__ = ["TeamsEndpoint"]
+
+log = logging.getLogger("snag.teams")
+
+
+def _auth_config(settings) -> SimpleNamespace:  # type: ignore[no-untyped-def]
+    return SimpleNamespace(
+        APP_ID=settings.microsoft_app_id or "",
+        APP_PASSWORD=settings.microsoft_app_password or "",
+        APP_TYPE=settings.microsoft_app_type,
+        APP_TENANTID=settings.microsoft_app_tenant_id or "",
+    )
+
+
+class TeamsEndpoint:
+    def __init__(self, services: Services) -> None:
+        settings = services.settings
+        self.app_id = settings.microsoft_app_id or ""
+        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_auth_config(settings)))
+        self.references = References(services.engine)
+        self.bot = SnagTeamsBot(services, self.references)
+        self.messenger = TeamsMessenger(self.adapter, self.references, self.app_id, services.snag.metrics)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Parse, authenticate and process one activity; bad bodies get a 400, never a trace."""
+        try:
+            body = json.loads(await request.read())
+            if not isinstance(body, dict) or not body.get("type"):
+                raise ValueError("not an activity")
+            activity = Activity().deserialize(body)
+        except (ValueError, TypeError, AttributeError, KeyError):
+            return web.json_response({"error": "The body is not a Bot Framework activity."}, status=400)
+        except RecursionError:
+            return web.json_response({"error": "The body is nested too deeply."}, status=400)
+        auth_header = request.headers.get("Authorization", "")
+        try:
+            invoke = await self.adapter.process_activity(auth_header, activity, self.bot.on_turn)
+        except PermissionError:
+            return web.json_response({"error": "Unauthorized."}, status=401)
+        if invoke:
+            return web.json_response(data=_serialize(invoke.body), status=invoke.status)
+        return web.Response(status=201)
+
+
+def _serialize(body: object) -> object:
+    if hasattr(body, "serialize"):
+        return body.serialize()  # type: ignore[union-attr]
+    return body

@@ -1,0 +1,79 @@
+"""Proactive Teams messages with bounded retries; a 403 marks the conversation blocked."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+
+from adapters.teams.references import References
+from adapters.teams.render import card_for
+from bot.domain import Reply
+from bot.metrics import Metrics
+
+__all__ = ["TeamsMessenger", "DeliveryFailed", "RETRY_STATUSES"]
+
+log = logging.getLogger("snag.teams")
+RETRY_STATUSES = {429, 412, 502, 504}
+
+
+class DeliveryFailed(Exception):
+    def __init__(self, status: int | None, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def _status_of(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    for attr in ("status_code", "status"):
+        value = getattr(response, attr, None) or getattr(exc, attr, None)
+        if isinstance(value, int):
+            return value
+    return None
+
+
+class TeamsMessenger:
+    def __init__(
+        self,
+        adapter,  # type: ignore[no-untyped-def]
+        references: References,
+        app_id: str,
+        metrics: Metrics,
+        *,
+        attempts: int = 4,
+        base_delay: float = 0.5,
+    ) -> None:
+        self.adapter = adapter
+        self.references = references
+        self.app_id = app_id
+        self.metrics = metrics
+        self.attempts = attempts
+        self.base_delay = base_delay
+
+    async def send(self, *, platform: str, tenant: str, destination: str, reply: Reply) -> None:
+        """Send a card to a stored conversation; raises DeliveryFailed when it cannot."""
+        reference = await asyncio.to_thread(self.references.load, destination)
+        if reference is None:
+            raise DeliveryFailed(None, "no usable conversation reference (never installed, removed or blocked)")
+        activity = MessageFactory.attachment(CardFactory.adaptive_card(card_for(reply)))
+
+        async def deliver(turn: TurnContext) -> None:
+            await turn.send_activity(activity)
+
+        for attempt in range(1, self.attempts + 1):
+            try:
+                await self.adapter.continue_conversation(reference, deliver, self.app_id)
+                return
+            except Exception as exc:
+                status = _status_of(exc)
+                self.metrics.count("snag_platform_api_errors_total", platform="teams", code=str(status))
+                if status == 403:
+                    await asyncio.to_thread(self.references.block, destination)
+                    raise DeliveryFailed(403, "the bot was blocked or removed from this conversation") from exc
+                if status not in RETRY_STATUSES or attempt == self.attempts:
+                    raise DeliveryFailed(status, f"Teams answered {status}") from exc
+                delay = min(8.0, self.base_delay * 2 ** (attempt - 1)) * (0.5 + random.random())
+                log.info("teams answered %s; retry %d in %.2fs", status, attempt, delay)
+                await asyncio.sleep(delay)

@@ -1,0 +1,103 @@
+"""Conversation references for proactive messages, and delivery ids already processed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from store.models import ConversationRef, ProcessedEvent, Tenant
+from store.reports import get_or_create_tenant
+
+__all__ = [
+    "save_reference",
+    "find_reference",
+    "delete_references",
+    "mark_blocked",
+    "references_for_reporter",
+    "first_delivery",
+]
+
+
+def save_reference(
+    *,
+    session: Session,
+    platform: str,
+    tenant: str,
+    conversation_id: str,
+    reference: dict,
+    reporter_key: str | None = None,
+) -> ConversationRef:
+    """Insert or refresh the reference of one conversation (and unblock it)."""
+    tenant_row = get_or_create_tenant(session=session, platform=platform, external_id=tenant)
+    row = session.exec(
+        select(ConversationRef).where(
+            ConversationRef.platform == platform, ConversationRef.conversation_id == conversation_id
+        )
+    ).first()
+    if row is None:
+        row = ConversationRef(
+            tenant_id=tenant_row.id,  # type: ignore[arg-type]
+            platform=platform,
+            conversation_id=conversation_id,
+            reference=reference,
+            reporter_key=reporter_key,
+        )
+    else:
+        row.reference, row.blocked, row.updated_at = reference, False, datetime.now(UTC)
+        row.reporter_key = reporter_key or row.reporter_key
+    session.add(row)
+    return row
+
+
+def find_reference(*, session: Session, platform: str, conversation_id: str) -> ConversationRef | None:
+    return session.exec(
+        select(ConversationRef).where(
+            ConversationRef.platform == platform, ConversationRef.conversation_id == conversation_id
+        )
+    ).first()
+
+
+def references_for_reporter(*, session: Session, platform: str, reporter_key: str) -> list[ConversationRef]:
+    return list(
+        session.exec(
+            select(ConversationRef).where(
+                ConversationRef.platform == platform,
+                ConversationRef.reporter_key == reporter_key,
+                ConversationRef.blocked == False,  # noqa: E712
+            )
+        ).all()
+    )
+
+
+def delete_references(*, session: Session, platform: str, tenant: str, conversation_id: str | None = None) -> int:
+    """Forget one conversation, or every conversation of a tenant (uninstall)."""
+    tenant_row = session.exec(
+        select(Tenant).where(Tenant.platform == platform, Tenant.external_id == tenant)
+    ).first()
+    if tenant_row is None:
+        return 0
+    query = delete(ConversationRef).where(ConversationRef.tenant_id == tenant_row.id)
+    if conversation_id is not None:
+        query = query.where(ConversationRef.conversation_id == conversation_id)
+    return int(session.execute(query).rowcount or 0)
+
+
+def mark_blocked(*, session: Session, platform: str, conversation_id: str) -> None:
+    row = find_reference(session=session, platform=platform, conversation_id=conversation_id)
+    if row is not None:
+        row.blocked = True
+        session.add(row)
+
+
+def first_delivery(*, session: Session, platform: str, event_id: str) -> bool:
+    """True the first time a delivery id is seen; False for every retry of it."""
+    try:
+        with session.begin_nested():
+            session.add(ProcessedEvent(platform=platform, event_id=event_id))
+            session.flush()
+    except IntegrityError:
+        return False
+    return True

@@ -1,0 +1,255 @@
+"""Teams as Teams drives it: activities POSTed over real HTTP into /api/messages, the bot's
+replies and proactive messages landing on a local fake Bot Connector that records them."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlmodel import Session, select
+
+from adapters.server import make_web_app
+from adapters.teams import check_settings
+from adapters.teams.messenger import DeliveryFailed
+from bot.app import build
+from bot.config import Settings
+from bot.domain import Reply, Section
+from bot.errors import ConfigError
+from store.models import ConversationRef, Report
+from tests.conftest import FixedClassifier
+from tests.teams.cards import assert_valid_card
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "teams"
+
+
+def fixture(name: str, service_url: str, **changes: object) -> dict:
+    activity = json.loads((FIXTURES / f"{name}.json").read_text())
+    activity["serviceUrl"] = service_url
+    activity.update(changes)
+    return activity
+
+
+class FakeConnector:
+    """A Bot Connector on port 0 that records every call and answers with scripted statuses."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict]] = []
+        self.statuses: list[int] = []
+        self.app = web.Application()
+        self.app.router.add_post("/v3/conversations/{cid}/activities", self.activity)
+        self.app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self.activity)
+        self.server = TestServer(self.app)
+
+    async def activity(self, request: web.Request) -> web.Response:
+        self.calls.append((request.path, await request.json()))
+        status = self.statuses.pop(0) if self.statuses else 200
+        if status >= 400:
+            return web.json_response({"error": {"code": "x", "message": "scripted"}}, status=status)
+        return web.json_response({"id": f"act-{len(self.calls)}"})
+
+    @property
+    def url(self) -> str:
+        return str(self.server.make_url("/"))
+
+    def cards(self) -> list[dict]:
+        return [
+            body["attachments"][0]["content"]
+            for _, body in self.calls
+            if body.get("attachments")
+        ]
+
+
+@pytest.fixture
+async def teams(tmp_path: Path):  # type: ignore[no-untyped-def]
+    connector = FakeConnector()
+    await connector.server.start_server()
+    settings = Settings(
+        _env_file=None, env="dev", teams=True, data_dir=tmp_path / "var",
+        database_url=f"sqlite:///{tmp_path / 'teams.db'}", reporter_secret="test-secret",
+        managers=["teams:aad-user-2"],
+    )
+    services = build(settings, classifier=FixedClassifier(), migrate=True)
+    client = TestClient(TestServer(make_web_app(services)))
+    await client.start_server()
+    yield services, client, connector
+    await client.close()
+    await connector.server.close()
+
+
+def reports(services) -> list[Report]:  # type: ignore[no-untyped-def]
+    with Session(services.engine) as s:
+        return list(s.exec(select(Report).order_by(Report.id)).all())
+
+
+def refs(services) -> list[ConversationRef]:  # type: ignore[no-untyped-def]
+    with Session(services.engine) as s:
+        return list(s.exec(select(ConversationRef)).all())
+
+
+async def test_personal_message_files_a_report_and_replies_with_a_card(teams) -> None:  # type: ignore[no-untyped-def]
+    services, client, connector = teams
+    response = await client.post("/api/messages", json=fixture("message_personal", connector.url))
+    assert response.status in (200, 201)
+    stored = reports(services)
+    assert [r.text for r in stored] == ["refund requests sit in the finance inbox for a week before anyone looks"]
+    assert stored[0].platform == "teams" and stored[0].channel == "a:1personal-chat-1"
+    path, body = connector.calls[-1]
+    assert path.startswith("/v3/conversations/a:1personal-chat-1/activities")
+    card = body["attachments"][0]["content"]
+    assert_valid_card(card)
+    texts = json.dumps(card)
+    assert "saved as report #1" in texts and "Looks right" in texts and "Fix tags" in texts
+    assert [a["data"]["snag"] for a in card["actions"]] == ["confirm", "fix", "answers"]
+    assert refs(services)[0].reporter_key is not None  # personal chat: closing the loop works
+
+
+async def test_the_same_activity_twice_makes_one_report(teams) -> None:  # type: ignore[no-untyped-def]
+    services, client, connector = teams
+    activity = fixture("message_personal", connector.url)
+    for _ in range(2):
+        assert (await client.post("/api/messages", json=activity)).status in (200, 201)
+    assert len(reports(services)) == 1
+    assert "Already saved" in json.dumps(connector.cards()[-1])
+
+
+async def test_card_buttons_confirm_answer_and_correct(teams) -> None:  # type: ignore[no-untyped-def]
+    services, client, connector = teams
+    await client.post("/api/messages", json=fixture("message_personal", connector.url))
+    await client.post("/api/messages", json=fixture("card_submit", connector.url))
+    answers = fixture("card_submit", connector.url, id="submit-2",
+                      value={"snag": "answers", "report_id": 1, "answer_frequency": "weekly", "answer_customer_facing": "yes"})
+    await client.post("/api/messages", json=answers)
+    fix = fixture("card_submit", connector.url, id="submit-3", value={"snag": "fix", "report_id": 1, "value": "1"})
+    await client.post("/api/messages", json=fix)
+    form = connector.cards()[-1]
+    assert_valid_card(form)
+    assert [e["id"] for e in form["body"] if e["type"] == "Input.ChoiceSet"] == [
+        "stage", "kinds", "teams", "handoff_from", "handoff_to"]
+    correct = fixture("card_submit", connector.url, id="submit-4", value={
+        "snag": "correct", "report_id": 1, "stage": "support", "kinds": "waiting,handoff",
+        "teams": "finance", "handoff_from": "", "handoff_to": "finance"})
+    await client.post("/api/messages", json=correct)
+    row = reports(services)[0]
+    assert (row.frequency, row.customer_facing) == ("weekly", True)
+    assert (row.stage, row.kinds, row.teams, row.handoff_from, row.handoff_to, row.status) == (
+        "support", ["waiting", "handoff"], ["finance"], None, "finance", "corrected")
+
+
+async def test_channel_mention_runs_a_command(teams) -> None:  # type: ignore[no-untyped-def]
+    services, client, connector = teams
+    await client.post("/api/messages", json=fixture("message_channel_mention", connector.url))
+    card = connector.cards()[-1]
+    assert_valid_card(card)
+    assert "Top patterns (last 30 days)" in json.dumps(card)
+    assert reports(services) == []
+
+
+async def test_bad_command_gets_a_usage_card(teams) -> None:  # type: ignore[no-untyped-def]
+    _services, client, connector = teams
+    activity = fixture("message_channel_mention", connector.url, text="<at>Snag</at> top team:marketing")
+    await client.post("/api/messages", json=activity)
+    card = connector.cards()[-1]
+    assert_valid_card(card)
+    assert "marketing" in json.dumps(card) and "top [7d|30d|90d]" in json.dumps(card)
+
+
+async def test_user_text_stays_literal_in_cards(teams) -> None:  # type: ignore[no-untyped-def]
+    _services, client, connector = teams
+    sneaky = "<at>Boss</at> **bold** [link](http://x) <!channel> the rota is in a whatsapp group"
+    await client.post("/api/messages", json=fixture("message_personal", connector.url, text=sneaky, id="m-sneaky"))
+    _, body = connector.calls[-1]
+    assert "entities" not in body or not any(e.get("type") == "mention" for e in body.get("entities") or [])
+    runs = [i["text"] for b in body["attachments"][0]["content"]["body"] if b["type"] == "RichTextBlock"
+            for i in b["inlines"]]
+    assert sneaky in runs
+    assert all(b["type"] != "TextBlock" for b in body["attachments"][0]["content"]["body"])
+
+
+async def test_message_extension_files_the_message_text(teams) -> None:  # type: ignore[no-untyped-def]
+    services, client, connector = teams
+    response = await client.post("/api/messages", json=fixture("messaging_extension_submit", connector.url))
+    assert response.status == 200
+    task = (await response.json())["task"]
+    assert task["type"] == "continue"
+    assert_valid_card(task["value"]["card"]["content"])
+    [row] = reports(services)
+    assert row.text == 'we keep the "returns" list in a shared spreadsheet because the WMS drops them'
+    assert "original" not in row.reporter_key
+
+
+async def test_installation_update_stores_and_remove_deletes_references(teams) -> None:  # type: ignore[no-untyped-def]
+    services, client, connector = teams
+    await client.post("/api/messages", json=fixture("installation_update_add", connector.url))
+    assert [r.conversation_id for r in refs(services)] == ["19:channel-leads@thread.tacv2"]
+    upgrade = fixture("installation_update_add", connector.url, id="f:2", action="remove-upgrade")
+    await client.post("/api/messages", json=upgrade)
+    assert len(refs(services)) == 1
+    remove = fixture("installation_update_add", connector.url, id="f:3", action="remove")
+    await client.post("/api/messages", json=remove)
+    assert refs(services) == []
+
+
+async def test_proactive_digest_retries_429_and_stops_on_403(teams) -> None:  # type: ignore[no-untyped-def]
+    services, client, connector = teams
+    await client.post("/api/messages", json=fixture("installation_update_add", connector.url))
+    messenger = services.extras["messengers"]["teams"]
+    messenger.base_delay = 0.01
+    connector.calls.clear()
+    reply = Reply(kind="digest", title="Weekly digest", sections=(Section(text="3 new patterns"),))
+    connector.statuses = [429, 502, 200]
+    await messenger.send(platform="teams", tenant="tenant-a", destination="19:channel-leads@thread.tacv2", reply=reply)
+    assert len(connector.calls) == 3
+    assert_valid_card(connector.cards()[-1])
+    connector.calls.clear()
+    connector.statuses = [403]
+    with pytest.raises(DeliveryFailed) as failed:
+        await messenger.send(platform="teams", tenant="tenant-a", destination="19:channel-leads@thread.tacv2", reply=reply)
+    assert failed.value.status == 403 and len(connector.calls) == 1
+    assert refs(services)[0].blocked is True
+    with pytest.raises(DeliveryFailed):
+        await messenger.send(platform="teams", tenant="tenant-a", destination="19:channel-leads@thread.tacv2", reply=reply)
+    assert len(connector.calls) == 1
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"text": "no type"}', b"[" * 100_000 + b"]" * 100_000])
+async def test_malformed_bodies_get_400_and_store_nothing(teams, body: bytes) -> None:  # type: ignore[no-untyped-def]
+    services, client, _connector = teams
+    response = await client.post("/api/messages", data=body, headers={"Content-Type": "application/json"})
+    assert response.status == 400
+    assert reports(services) == []
+
+
+async def test_unknown_activity_types_are_ignored_quietly(teams) -> None:  # type: ignore[no-untyped-def]
+    services, client, connector = teams
+    activity = fixture("message_personal", connector.url, type="somethingNew", id="x-1")
+    response = await client.post("/api/messages", json=activity)
+    assert response.status in (200, 201) and reports(services) == []
+
+
+def test_without_credentials_teams_refuses_to_start_outside_dev() -> None:
+    prod = Settings(_env_file=None, env="prod", teams=True)
+    with pytest.raises(ConfigError, match="MicrosoftAppId and MicrosoftAppPassword"):
+        check_settings(prod)
+    check_settings(Settings(_env_file=None, env="dev", teams=True))
+    check_settings(Settings(_env_file=None, env="prod", microsoft_app_id="id", microsoft_app_password="test-app-password"))
+
+
+async def test_with_credentials_an_unsigned_activity_is_rejected(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, env="prod", teams=True, data_dir=tmp_path / "var",
+                        database_url=f"sqlite:///{tmp_path / 'p.db'}", reporter_secret="test-secret",
+                        microsoft_app_id="00000000-0000-0000-0000-000000000001",
+                        microsoft_app_password="test-app-password")
+    services = build(settings, classifier=FixedClassifier(), migrate=True)
+    client = TestClient(TestServer(make_web_app(services)))
+    await client.start_server()
+    try:
+        activity = copy.deepcopy(fixture("message_personal", "http://127.0.0.1:9/"))
+        response = await client.post("/api/messages", json=activity)
+        assert response.status == 401
+        assert reports(services) == []
+    finally:
+        await client.close()
