@@ -27,13 +27,16 @@ def message(text: str = "", value: dict | None = None, mid: str = "m1") -> Activ
 async def test_report_then_confirm_in_a_personal_chat(services) -> None:  # type: ignore[no-untyped-def]
     bot = SnagTeamsBot(services, References(services.engine))
     adapter = TestAdapter(bot.on_turn)
-    await adapter.send(message("invoices go out with the old address")).assert_reply(
+    step = await adapter.send(message("invoices go out with the old address"))
+    await step.assert_reply(
         lambda activity, _desc: _assert_card_title(activity, "Thanks, saved as report #1.")
     )
-    await adapter.send(message(value={"snag": "confirm", "report_id": 1}, mid="m2")).assert_reply(
+    step = await adapter.send(message(value={"snag": "confirm", "report_id": 1}, mid="m2"))
+    await step.assert_reply(
         lambda activity, _desc: _assert_card_title(activity, "Thanks, tags confirmed. This helps Snag learn.")
     )
-    await adapter.send(message("help", mid="m3")).assert_reply(
+    step = await adapter.send(message("help", mid="m3"))
+    await step.assert_reply(
         lambda activity, _desc: _assert_card_title(activity, "Snag commands")
     )
 
@@ -41,7 +44,8 @@ async def test_report_then_confirm_in_a_personal_chat(services) -> None:  # type
 async def test_an_expired_button_is_answered_kindly(services) -> None:  # type: ignore[no-untyped-def]
     bot = SnagTeamsBot(services, References(services.engine))
     adapter = TestAdapter(bot.on_turn)
-    await adapter.send(message(value={"something": "else"}, mid="m9")).assert_reply(
+    step = await adapter.send(message(value={"something": "else"}, mid="m9"))
+    await step.assert_reply(
         lambda activity, _desc: _assert_card_title(activity, "That button has expired. Send a new report.")
     )
 
