@@ -54,11 +54,11 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Python logging level.")
     outbox_max: int = Field(1000, description="Outbox depth above which /readyz reports not ready.")
 
-    slack_bot_token: str | None = Field(None, validation_alias=_alias("SLACK_BOT_TOKEN", "SNAG_SLACK_BOT_TOKEN"), description="SLACK_BOT_TOKEN: xoxb- token of a single-workspace install.")
-    slack_signing_secret: str | None = Field(None, validation_alias=_alias("SLACK_SIGNING_SECRET", "SNAG_SLACK_SIGNING_SECRET"), description="SLACK_SIGNING_SECRET: verifies every request from Slack.")
-    slack_app_token: str | None = Field(None, validation_alias=_alias("SLACK_APP_TOKEN", "SNAG_SLACK_APP_TOKEN"), description="SLACK_APP_TOKEN: xapp- token; turns on Socket Mode.")
-    slack_client_id: str | None = Field(None, validation_alias=_alias("SLACK_CLIENT_ID", "SNAG_SLACK_CLIENT_ID"), description="SLACK_CLIENT_ID: for multi-workspace OAuth installs.")
-    slack_client_secret: str | None = Field(None, validation_alias=_alias("SLACK_CLIENT_SECRET", "SNAG_SLACK_CLIENT_SECRET"), description="SLACK_CLIENT_SECRET: for multi-workspace OAuth installs.")
+    slack_bot_token: str | None = Field(None, validation_alias=_alias("SLACK_BOT_TOKEN", "SNAG_SLACK_BOT_TOKEN"), description="xoxb- token of a single-workspace install.")
+    slack_signing_secret: str | None = Field(None, validation_alias=_alias("SLACK_SIGNING_SECRET", "SNAG_SLACK_SIGNING_SECRET"), description="verifies every request from Slack.")
+    slack_app_token: str | None = Field(None, validation_alias=_alias("SLACK_APP_TOKEN", "SNAG_SLACK_APP_TOKEN"), description="xapp- token; turns on Socket Mode.")
+    slack_client_id: str | None = Field(None, validation_alias=_alias("SLACK_CLIENT_ID", "SNAG_SLACK_CLIENT_ID"), description="for multi-workspace OAuth installs.")
+    slack_client_secret: str | None = Field(None, validation_alias=_alias("SLACK_CLIENT_SECRET", "SNAG_SLACK_CLIENT_SECRET"), description="for multi-workspace OAuth installs.")
     slack_api_url: str | None = Field(None, description="Slack Web API base URL (GovSlack, proxies, tests).")
     slack_reaction: str = Field("snag", description="Emoji name whose reaction files the message as a report.")
 
@@ -116,3 +116,25 @@ class Settings(BaseSettings):
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token or self.slack_client_id)
+
+
+def env_name(name: str, field) -> str:  # type: ignore[no-untyped-def]
+    """The environment variable a setting is read from (its first alias, else SNAG_<NAME>)."""
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"SNAG_{name.upper()}"
+
+
+def settings_reference() -> str:
+    """A Markdown table of every setting: variable, default, meaning."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        shown = "unset" if default in (None, [], "") else f"`{default}`"
+        rows.append(f"| `{env_name(name, field)}` | {shown} | {field.description or ''} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_reference())
