@@ -34,7 +34,7 @@ from bot.roles import RolePolicy, reporter_key
 from bot.taxonomy import Taxonomy
 from bot.text import clean_report_text
 
-__all__ = ["Snag", "CoreOptions"]
+__all__ = ["Snag", "CoreOptions", "Capture", "where"]
 
 log = logging.getLogger("snag.core")
 
@@ -51,6 +51,20 @@ def where(exc: BaseException) -> str:
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Capture:
+    """A report after the fast half of capture: stored (record) or already answered (reply)."""
+
+    record: ReportRecord | None = None
+    created: bool = False
+    notices: tuple[str, ...] = ()
+    reply: Reply | None = None
+
+    @property
+    def stored(self) -> bool:
+        return self.record is not None
 
 
 @dataclass(frozen=True)
@@ -145,10 +159,54 @@ class Snag:
 
     # ---- capture ----
 
+    # The capture is split so an adapter can acknowledge the platform as soon as the
+    # report is committed (store_report), and tag and reply afterwards (finish_report).
+
+    def is_report(self, text: str) -> bool:
+        """Whether this text would be filed as a report (not a command)."""
+        try:
+            return parse_command(text).name == "report"
+        except SnagError:
+            return False
+
+    def store_report(self, message: IncomingMessage) -> Capture:
+        """The fast half: clean, redact and commit (or keep in the outbox). Never raises."""
+        try:
+            return self._store(message)
+        except Exception as exc:
+            return Capture(reply=self._guard(lambda: self._raise(exc), message.person))
+
+    @staticmethod
+    def _raise(exc: Exception) -> Reply:
+        raise exc
+
+    def finish_report(self, capture: Capture) -> Reply:
+        """The slow half: tag and group a stored report and build the receipt. Never raises."""
+        if capture.reply is not None or capture.record is None:
+            return capture.reply or cards.prompt_for_sentence()
+        record = capture.record
+        person_platform = record.platform
+
+        def work() -> Reply:
+            tagged = self.tag(record) if capture.created or record.tags is None else record
+            return cards.receipt(tagged, self.taxonomy, notices=capture.notices, duplicate=not capture.created)
+
+        try:
+            return work()
+        except SnagError as exc:
+            return cards.problem(exc)
+        except Exception as exc:
+            error_id = uuid.uuid4().hex[:8]
+            log.error("unexpected error %s for a %s report: %s", error_id, person_platform, where(exc))
+            return cards.apology(error_id)
+
     def _capture(self, message: IncomingMessage) -> Reply:
+        return self.finish_report(self._store(message))
+
+    def _store(self, message: IncomingMessage) -> Capture:
         cleaned = clean_report_text(message.text, limit=self.options.max_report_chars)
         if cleaned.empty:
-            return cards.prompt_for_sentence()
+            return Capture(reply=cards.prompt_for_sentence())
         text = self.redactor.redact(cleaned.text)
         person = message.person
         self.metrics.count("snag_reports_received_total", platform=person.platform)
@@ -164,18 +222,16 @@ class Snag:
                 customer_facing=message.customer_facing,
             )
         except StoreUnavailable:
-            return self._to_outbox(replace(message, text=text))
+            return Capture(reply=self._to_outbox(replace(message, text=text)))
         if created:
             self.metrics.count("snag_reports_stored_total", platform=person.platform)
-        notices = []
+        notices = ()
         if cleaned.truncated_from:
-            notices.append(
+            notices = (
                 f"Your report was {cleaned.truncated_from:,} characters; I kept the first "
-                f"{self.options.max_report_chars:,}. Send the rest as another report if it matters."
+                f"{self.options.max_report_chars:,}. Send the rest as another report if it matters.",
             )
-        if created or record.tags is None:
-            record = self.tag(record)
-        return cards.receipt(record, self.taxonomy, notices=tuple(notices), duplicate=not created)
+        return Capture(record=record, created=created, notices=notices)
 
     def _to_outbox(self, message: IncomingMessage) -> Reply:
         platform = message.person.platform
@@ -237,6 +293,23 @@ class Snag:
                 self.tag(record)
             filed += 1
         return filed
+
+    def suggest(self, text: str) -> Tags | None:
+        """The tags a text would get, stored nowhere (to pre-fill a report form)."""
+        cleaned = clean_report_text(text, limit=self.options.max_report_chars)
+        if cleaned.empty:
+            return None
+        try:
+            tags = self.classifier.classify(self.redactor.redact(cleaned.text))
+        except Exception:
+            log.exception("classifier failed on a suggestion")
+            return None
+        if tags.stage_uncertain or (
+            tags.stage is not None
+            and tags.confidence.get(tags.stage, 1.0) < self.options.confidence_threshold
+        ):
+            tags = replace(tags, stage=None, stage_uncertain=True)
+        return tags
 
     def tag_backlog(self) -> int:
         """Tag reports stored but never tagged (a crash between store and classify)."""

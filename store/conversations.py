@@ -45,9 +45,16 @@ def save_reference(
             reference=reference,
             reporter_key=reporter_key,
         )
-    else:
-        row.reference, row.blocked, row.updated_at = reference, False, datetime.now(UTC)
-        row.reporter_key = reporter_key or row.reporter_key
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+            return row
+        except IntegrityError:  # saved concurrently by another request: refresh that one
+            row = find_reference(session=session, platform=platform, conversation_id=conversation_id)
+            assert row is not None
+    row.reference, row.blocked, row.updated_at = reference, False, datetime.now(UTC)
+    row.reporter_key = reporter_key or row.reporter_key
     session.add(row)
     return row
 

@@ -22,6 +22,7 @@ __all__ = [
     "tags_of",
     "record_correction",
     "search_reports",
+    "latest_corrections",
 ]
 
 
@@ -167,3 +168,19 @@ def search_reports(
         query = query.where(or_(func.lower(col(Report.text)).like(f"%{escaped}%", escape="\\")))
     query = query.order_by(col(Report.created_at).desc(), col(Report.id).desc()).limit(limit)
     return list(session.exec(query).all())
+
+
+def latest_corrections(*, session: Session) -> list[tuple[int, str, dict]]:
+    """(report id, report text, latest `after` tags) for every corrected report, across tenants."""
+    latest = (
+        select(func.max(Correction.id).label("id"))
+        .group_by(col(Correction.report_id))
+        .subquery()
+    )
+    rows = session.exec(
+        select(Correction, Report.text)
+        .join(latest, col(Correction.id) == latest.c.id)
+        .join(Report, col(Report.id) == col(Correction.report_id))
+        .order_by(col(Correction.report_id))
+    ).all()
+    return [(c.report_id, text, dict(c.after)) for c, text in rows]

@@ -20,6 +20,7 @@ from botbuilder.schema.teams import (
 from adapters.teams import inbound
 from adapters.teams.references import References
 from adapters.teams.render import card_for
+from bot.core import Capture
 from bot.domain import IncomingMessage, Person, Reply
 
 if TYPE_CHECKING:
@@ -35,10 +36,27 @@ class SnagTeamsBot(TeamsActivityHandler):
         self.services = services
         self.snag = services.snag
         self.references = references
+        # Reports the endpoint committed before acknowledging Teams, by activity id.
+        self.prestored: dict[str, Capture] = {}
+
+    def person_of(self, activity: Activity) -> Person:
+        raw = activity.serialize()
+        return self.snag.person("teams", inbound.tenant_of(raw), inbound.user_of(raw))
 
     def _person(self, turn: TurnContext) -> Person:
-        raw = turn.activity.serialize()
-        return self.snag.person("teams", inbound.tenant_of(raw), inbound.user_of(raw))
+        return self.person_of(turn.activity)
+
+    def incoming(self, activity: Activity) -> IncomingMessage:
+        """The core message for a typed Teams message, without the bot's @mention."""
+        text = (TurnContext.remove_recipient_mention(activity) or "").strip()
+        personal = (activity.conversation.conversation_type or "personal") == "personal"
+        return IncomingMessage(
+            person=self.person_of(activity),
+            text=text,
+            channel=activity.conversation.id,
+            via="dm" if personal else "mention",
+            event_id=f"teams:{activity.id}" if activity.id else None,
+        )
 
     async def _send(self, turn: TurnContext, reply: Reply) -> None:
         attachment = CardFactory.adaptive_card(card_for(reply))
@@ -58,16 +76,11 @@ class SnagTeamsBot(TeamsActivityHandler):
         if turn.activity.value:
             await self._on_submit(turn, person, turn.activity.value)
             return
-        text = (TurnContext.remove_recipient_mention(turn.activity) or "").strip()
-        personal = (turn.activity.conversation.conversation_type or "personal") == "personal"
-        message = IncomingMessage(
-            person=person,
-            text=text,
-            channel=turn.activity.conversation.id,
-            via="dm" if personal else "mention",
-            event_id=f"teams:{turn.activity.id}" if turn.activity.id else None,
-        )
-        reply = await asyncio.to_thread(self.snag.handle_message, message)
+        capture = self.prestored.pop(turn.activity.id or "", None)
+        if capture is not None:
+            reply = await asyncio.to_thread(self.snag.finish_report, capture)
+        else:
+            reply = await asyncio.to_thread(self.snag.handle_message, self.incoming(turn.activity))
         await self._send(turn, reply)
 
     async def _on_submit(self, turn: TurnContext, person: Person, value: dict) -> None:

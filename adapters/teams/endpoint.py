@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 import logging
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
@@ -39,6 +41,10 @@ class TeamsEndpoint:
         self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_auth_config(settings)))
         self.references = References(services.engine)
         self.bot = SnagTeamsBot(services, self.references)
+        self._tasks: set[asyncio.Task] = set()
+        self._finishing = asyncio.Semaphore(2)
+        # The ack path gets its own threads so slow tagging never queues ahead of a commit.
+        self._store_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="snag-teams-store")
         self.messenger = TeamsMessenger(self.adapter, self.references, self.app_id, services.snag.metrics)
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -54,12 +60,51 @@ class TeamsEndpoint:
             return web.json_response({"error": "The body is nested too deeply."}, status=400)
         auth_header = request.headers.get("Authorization", "")
         try:
+            if self._is_report(activity):
+                return await self._store_then_ack(auth_header, activity)
             invoke = await self.adapter.process_activity(auth_header, activity, self.bot.on_turn)
         except PermissionError:
             return web.json_response({"error": "Unauthorized."}, status=401)
         if invoke:
             return web.json_response(data=_serialize(invoke.body), status=invoke.status)
         return web.Response(status=201)
+
+
+    def _is_report(self, activity: Activity) -> bool:
+        return (
+            activity.type == "message"
+            and not activity.value
+            and bool(activity.id)
+            and self.bot.snag.is_report(self.bot.incoming(activity).text)
+        )
+
+    async def _store_then_ack(self, auth_header: str, activity: Activity) -> web.Response:
+        """Authenticate, commit the report, acknowledge; tag and reply in the background."""
+        await self.adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
+        loop = asyncio.get_running_loop()
+        capture = await loop.run_in_executor(
+            self._store_pool, self.bot.snag.store_report, self.bot.incoming(activity)
+        )
+        self.bot.prestored[activity.id] = capture
+        task = asyncio.create_task(self._finish(auth_header, activity))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return web.Response(status=201)
+
+    async def _finish(self, auth_header: str, activity: Activity) -> None:
+        try:
+            async with self._finishing:  # bounded, so tagging never starves the ack path
+                await self.adapter.process_activity(auth_header, activity, self.bot.on_turn)
+        except Exception as exc:
+            from bot.core import where
+
+            self.bot.prestored.pop(activity.id, None)
+            log.error("teams reply after ack failed: %s", where(exc))
+
+    async def drain(self) -> None:
+        """Wait for replies still being sent (shutdown, tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
 def _serialize(body: object) -> object:

@@ -73,8 +73,17 @@ async def teams(tmp_path: Path):  # type: ignore[no-untyped-def]
         managers=["teams:aad-user-2"],
     )
     services = build(settings, classifier=FixedClassifier(), migrate=True)
-    client = TestClient(TestServer(make_web_app(services)))
+    app = make_web_app(services)
+    client = TestClient(TestServer(app))
     await client.start_server()
+    original_post = client.post
+
+    async def post_and_drain(*args, **kwargs):  # type: ignore[no-untyped-def]
+        response = await original_post(*args, **kwargs)
+        await app["teams"].drain()
+        return response
+
+    client.post = post_and_drain  # type: ignore[method-assign]
     yield services, client, connector
     await client.close()
     await connector.server.close()
