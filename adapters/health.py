@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -49,6 +51,9 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=collector.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+_PLATFORM_PATHS = {"/slack/events": "slack", "/api/messages": "teams"}
+
+
 @web.middleware
 async def request_id_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -56,8 +61,14 @@ async def request_id_middleware(
     """Every request gets an id, in the logs and in the X-Request-Id header."""
     rid = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
     token = request_id.set(rid)
+    started = time.perf_counter()
     try:
         response = await handler(request)
+        platform = _PLATFORM_PATHS.get(request.path)
+        if platform:
+            request.app["services"].snag.metrics.observe(
+                "snag_ack_seconds", time.perf_counter() - started, platform=platform
+            )
     except web.HTTPRequestEntityTooLarge:
         response = web.json_response(
             {"error": "Request body is larger than 1 MB."}, status=413
@@ -72,3 +83,31 @@ def add_health_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+
+
+async def _recovery_loop(app: web.Application, every: float) -> None:
+    """Replay the outbox and tag the backlog while the process runs (the database may come back)."""
+    from bot.app import recover
+
+    services = app["services"]
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(recover, services)
+        except Exception as exc:  # keep the loop alive whatever happens
+            from bot.core import where
+
+            logging.getLogger("snag.server").error("recovery loop: %s", where(exc))
+
+
+def add_recovery(app: web.Application, every: float = 15.0) -> None:
+    """Start the recovery loop with the server and stop it with the server."""
+
+    async def start(app: web.Application) -> None:
+        app["recovery"] = asyncio.create_task(_recovery_loop(app, every))
+
+    async def stop(app: web.Application) -> None:
+        app["recovery"].cancel()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)

@@ -18,7 +18,7 @@ MAX_BODY = 1024 * 1024  # Slack and Teams payloads are far smaller; larger bodie
 
 def make_web_app(services: Services) -> web.Application:
     """The aiohttp application with every enabled platform mounted."""
-    from adapters.health import add_health_routes, request_id_middleware
+    from adapters.health import add_health_routes, add_recovery, request_id_middleware
     from adapters.metrics import PrometheusMetrics
 
     app = web.Application(client_max_size=MAX_BODY, middlewares=[request_id_middleware])
@@ -27,6 +27,7 @@ def make_web_app(services: Services) -> web.Application:
         services.extras["metrics"] = PrometheusMetrics()
         services.snag.metrics = services.extras["metrics"]
     add_health_routes(app)
+    add_recovery(app)
     settings = services.settings
     if settings.slack_enabled:
         from adapters.slack import mount as mount_slack

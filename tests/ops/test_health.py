@@ -69,3 +69,45 @@ async def test_bodies_over_1mb_get_413(services) -> None:  # type: ignore[no-unt
         assert response.status == 413
     finally:
         await client.close()
+
+
+async def test_ack_latency_is_observed_for_platform_endpoints(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.app import build
+    from bot.config import Settings
+    from tests.conftest import FixedClassifier
+
+    services = build(Settings(_env_file=None, env="dev", teams=True, data_dir=tmp_path / "v",
+                              database_url=f"sqlite:///{tmp_path / 'a.db'}", reporter_secret="s"),
+                     classifier=FixedClassifier(), migrate=True)
+    client = await client_for(services)
+    try:
+        await client.post("/api/messages", data=b"{broken", headers={"Content-Type": "application/json"})
+        text = await (await client.get("/metrics")).text()
+        assert 'snag_ack_seconds_count{platform="teams"} 1.0' in text
+    finally:
+        await client.close()
+
+
+async def test_the_recovery_loop_files_the_outbox_while_serving(services) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from adapters.health import add_recovery
+    from adapters.server import make_web_app
+
+    person = services.snag.person("slack", "T1", "U1")
+    services.snag.outbox.put(IncomingMessage(person, "kept while the database was down", "C1"))
+    app = make_web_app(services)
+    app.on_startup.clear()
+    add_recovery(app, every=0.05)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        for _ in range(100):
+            if services.snag.outbox.depth() == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert services.snag.outbox.depth() == 0
+        texts = [r.text for r in services.repository.list_reports(person=person, limit=5)]
+        assert texts == ["kept while the database was down"]
+    finally:
+        await client.close()
