@@ -27,7 +27,7 @@ def pattern_rows(repository: ReportRepository, person: Person, *, k: int) -> Ite
         }
     if other_patterns:
         yield {
-            "pattern": "other", "title": f"{other_patterns} patterns with fewer than {k} reporters",
+            "pattern": "other", "title": f"{other_patterns} pattern(s) with fewer than {k} reporters",
             "stage": None, "kinds": [], "teams": [], "status": None, "owner": None,
             "reports": other_reports, "reporters": None, "first_seen": None, "last_seen": None,
         }

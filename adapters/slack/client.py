@@ -1,0 +1,147 @@
+"""Slack Web API clients: configured base URL, bounded 429 retries, quiet logs, safe hooks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "SLACK_WEBHOOK_HOSTS",
+    "BoundedRateLimitRetryHandler",
+    "api_base",
+    "quiet_logger",
+    "retry_handlers",
+    "web_client",
+    "response_url_allowed",
+    "post_to_response_url",
+]
+
+DEFAULT_API_URL = "https://slack.com/api/"
+# response_url values only ever point here (commercial Slack and GovSlack).
+SLACK_WEBHOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
+log = logging.getLogger("snag.slack")
+
+
+class BoundedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """Retry a 429 after Retry-After (capped at `max_wait` s), at most `max_retry_count` times."""
+
+    def __init__(
+        self, max_retry_count: int = 3, max_wait: float = 30.0, jitter: float = 0.25
+    ) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+        self.jitter = jitter
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:
+            raise error  # type: ignore[misc]
+        state.next_attempt_requested = True
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        try:
+            wait = float((headers.get("retry-after") or ["1"])[0])
+        except ValueError:
+            wait = 1.0
+        log.warning("Slack answered 429; retrying in %.1f s", min(wait, self.max_wait))
+        await asyncio.sleep(min(max(wait, 0.0), self.max_wait) + random.random() * self.jitter)
+        state.increment_current_attempt()
+
+
+class _NoPayloads(logging.Filter):
+    """SDK loggers: no debug dumps, and no request or response bodies at any level."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.INFO:
+            return False
+        message = record.getMessage()
+        cuts = [
+            i for i in (message.find("{"), message.find("body:"), message.find("(body")) if i >= 0
+        ]
+        if cuts:
+            record.msg, record.args = message[: min(cuts)].rstrip(" (:") + " [payload omitted]", ()
+        return True
+
+
+def quiet_logger(name: str) -> logging.Logger:
+    """A logger for slack_sdk / slack_bolt that never writes payloads (report text, tokens)."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, _NoPayloads) for f in logger.filters):
+        logger.addFilter(_NoPayloads())
+    return logger
+
+
+def api_base(settings: Settings) -> str:
+    """The Web API base URL with the trailing slash the SDK needs."""
+    url = settings.slack_api_url or DEFAULT_API_URL
+    return url if url.endswith("/") else url + "/"
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    return [AsyncConnectionErrorRetryHandler(max_retry_count=2), BoundedRateLimitRetryHandler()]
+
+
+def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
+    """An AsyncWebClient on the configured base URL, retrying 429s and dropped connections."""
+    return AsyncWebClient(
+        token=token,
+        base_url=api_base(settings),
+        logger=quiet_logger("snag.slack.sdk"),
+        retry_handlers=retry_handlers(),
+    )
+
+
+def response_url_allowed(url: str | None, settings: Settings) -> bool:
+    """True only for Slack's own hooks hosts over https, or the host of SNAG_SLACK_API_URL."""
+    if not url:
+        return False
+    parts = urlsplit(url)
+    if (
+        parts.scheme == "https"
+        and parts.hostname in SLACK_WEBHOOK_HOSTS
+        and parts.port in (None, 443)
+    ):
+        return True
+    if settings.slack_api_url:
+        api = urlsplit(settings.slack_api_url)
+        return (parts.scheme, parts.netloc) == (api.scheme, api.netloc)
+    return False
+
+
+async def post_to_response_url(
+    url: str | None, payload: dict[str, Any], settings: Settings
+) -> bool:
+    """Send a message to a response_url; refuses any host that is not Slack's."""
+    if not response_url_allowed(url, settings):
+        log.warning("refused to call a response_url that is not on a Slack host")
+        return False
+    client = AsyncWebhookClient(
+        url, logger=quiet_logger("snag.slack.sdk"), retry_handlers=retry_handlers()
+    )  # type: ignore[arg-type]
+    response = await client.send_dict(payload)
+    if response.status_code != 200:
+        log.warning("response_url answered %s", response.status_code)
+    return response.status_code == 200

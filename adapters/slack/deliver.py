@@ -1,0 +1,107 @@
+"""Sending replies back to Slack: messages, ephemeral messages, response_urls and views."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import render
+from adapters.slack.client import post_to_response_url, response_url_allowed
+from bot.domain import Reply
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.metrics import Metrics
+
+__all__ = [
+    "safely",
+    "post",
+    "respond",
+    "ack_payload",
+    "webhook_metadata",
+    "update_view",
+    "same_modal",
+]
+
+log = logging.getLogger("snag.slack")
+T = TypeVar("T")
+
+
+async def safely(what: str, call: Awaitable[T], metrics: Metrics | None = None) -> T | None:
+    """Await a Web API call; a Slack error is logged and counted by its code, and gives None."""
+    try:
+        return await call
+    except SlackApiError as exc:
+        code = str(exc.response.get("error") or "unknown")
+        log.warning("Slack %s failed: %s", what, code)
+        if metrics is not None:
+            metrics.count("snag_platform_api_errors_total", platform="slack", code=code)
+        return None
+
+
+def ack_payload(reply: Reply) -> dict[str, Any]:
+    """A reply as the immediate answer to a slash command."""
+    return {
+        **render.message(reply),
+        "response_type": "ephemeral" if reply.ephemeral else "in_channel",
+    }
+
+
+async def post(
+    client: AsyncWebClient,
+    *,
+    channel: str,
+    reply: Reply,
+    user: str | None = None,
+    metrics: Metrics | None = None,
+) -> None:
+    """Post a reply: ephemeral to `user` in `channel`, or a message when no user is given."""
+    payload = render.message(reply)
+    if user:
+        call = client.chat_postEphemeral(channel=channel, user=user, **payload)
+        await safely("chat.postEphemeral", call, metrics)
+    else:
+        call = client.chat_postMessage(
+            channel=channel, unfurl_links=False, unfurl_media=False, **payload
+        )
+        await safely("chat.postMessage", call, metrics)
+
+
+async def respond(settings: Settings, url: str | None, payload: dict[str, Any]) -> bool:
+    """Post to an interaction's response_url (Slack hosts only)."""
+    return await post_to_response_url(url, payload, settings)
+
+
+def webhook_metadata(settings: Settings, url: str | None, **extra: Any) -> dict[str, Any]:
+    """Private metadata for a modal: where to update the original message, if anywhere safe."""
+    meta = {k: v for k, v in extra.items() if v}
+    if response_url_allowed(url, settings):
+        meta["u"] = url
+    return meta
+
+
+async def update_view(
+    client: AsyncWebClient,
+    view_id: str,
+    view: dict[str, Any],
+    view_hash: str | None = None,
+    metrics: Metrics | None = None,
+) -> None:
+    kwargs: dict[str, Any] = {"view_id": view_id, "view": view}
+    if view_hash:
+        kwargs["hash"] = view_hash
+    await safely("views.update", client.views_update(**kwargs), metrics)
+
+
+def same_modal(view: dict[str, Any], blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    """A view as Slack sent it in a payload, with new blocks (for views.update)."""
+    out = {
+        k: view[k]
+        for k in ("type", "callback_id", "title", "close", "submit", "private_metadata")
+        if view.get(k)
+    }
+    return {**out, "blocks": blocks[: render.MAX_VIEW_BLOCKS]}

@@ -1,0 +1,72 @@
+"""`/snag`: a sentence files a report, a word runs a query, nothing opens the report modal."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import deliver, inbound, views
+from bot.domain import Reply
+
+if TYPE_CHECKING:
+    from adapters.slack.runtime import SlackRuntime
+
+__all__ = ["register", "COMMAND"]
+
+COMMAND = "/snag"
+WORKING = "Working on it… I'll post the answer here in a moment."
+
+
+def register(app: AsyncApp, rt: SlackRuntime) -> None:
+    @app.command(COMMAND)
+    async def snag_command(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        await on_command(rt, ack, body, client, context)
+
+
+async def on_command(
+    rt: SlackRuntime,
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """Answer within Slack's 3 s with the reply itself when the core is quick, else later."""
+    from adapters.slack.runtime import STARTED
+
+    started = context.get(STARTED) or time.monotonic()
+    who = inbound.who(body)
+    if who is None:
+        await ack()
+        return
+    if not str(body.get("text", "")).strip():
+        await ack()
+        await _open_report_modal(rt, client, body)
+        return
+    person = await rt.person(who, client)
+    work = await rt.commit_then(inbound.command_message(person, body), command=True)
+    if await rt.within_budget(work, started):
+        await ack(**deliver.ack_payload(work.result()))
+        return
+    await ack(text=WORKING, response_type="ephemeral")
+    rt.spawn(_answer_later(rt, work, body.get("response_url")))
+
+
+async def _open_report_modal(
+    rt: SlackRuntime, client: AsyncWebClient, body: dict[str, Any]
+) -> None:
+    meta = deliver.webhook_metadata(rt.settings, body.get("response_url"), c=body.get("channel_id"))
+    view = views.report_view(rt.taxonomy, metadata=meta)
+    call = client.views_open(trigger_id=body["trigger_id"], view=view)
+    await deliver.safely("views.open", call, rt.metrics)
+
+
+async def _answer_later(rt: SlackRuntime, work: Any, url: str | None) -> None:
+    reply: Reply = await work
+    await deliver.respond(
+        rt.settings, url, {**deliver.ack_payload(reply), "replace_original": True}
+    )

@@ -1,0 +1,188 @@
+"""Modal submissions (the report modal, fix tags) and the "Report as friction" message shortcut."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import deliver, inbound, render, views
+from bot.domain import ActionEvent, IncomingMessage, Person, Reply
+
+if TYPE_CHECKING:
+    from adapters.slack.runtime import SlackRuntime
+    from bot.app import Services
+
+__all__ = ["register", "SHORTCUT", "apply_picks"]
+
+SHORTCUT = "snag_report_message"
+EMPTY = "Tell me in a sentence what got in the way."
+
+
+def register(app: AsyncApp, rt: SlackRuntime) -> None:
+    @app.view(views.REPORT_VIEW)
+    async def on_report(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        await on_report_submitted(rt, ack, body, client, context)
+
+    @app.view(re.compile(rf"^{views.FORM_VIEW}:"))
+    async def on_form(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        await on_form_submitted(rt, ack, body, client, context)
+
+    @app.shortcut(SHORTCUT)
+    async def on_shortcut(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        await on_message_shortcut(rt, ack, body, client, context)
+
+
+def _started(context: AsyncBoltContext) -> float:
+    from adapters.slack.runtime import STARTED
+
+    return context.get(STARTED) or time.monotonic()
+
+
+def apply_picks(
+    services: Services, person: Person, reply: Reply, picks: dict[str, object]
+) -> Reply:
+    """Where the person picked a stage or teams unlike the classifier, record a correction."""
+    wanted = {k: picks[k] for k in ("stage", "teams") if picks.get(k)}
+    if reply.kind != "receipt" or not reply.report_id or not wanted:
+        return reply
+    record = services.repository.get_report(person=person, report_id=reply.report_id)
+    tags = record.tags if record else None
+    stage = wanted.get("stage", tags.stage if tags else None)
+    teams = list(wanted.get("teams", list(tags.teams) if tags else []))  # type: ignore[call-overload]
+    if tags is not None and stage == tags.stage and teams == list(tags.teams):
+        return reply
+    handoff = tags.handoff if tags else None
+    values = {
+        "stage": stage,
+        "kinds": list(tags.kinds) if tags else [],
+        "teams": teams,
+        "handoff_from": handoff.from_team if handoff else None,
+        "handoff_to": handoff.to_team if handoff else None,
+    }
+    return services.snag.handle_action(
+        ActionEvent(person, reply.report_id, "correct", values=values)
+    )
+
+
+async def _with_picks(
+    rt: SlackRuntime, work: Any, person: Person, picks: dict[str, object]
+) -> Reply:
+    reply: Reply = await work
+    return await rt.call(apply_picks, rt.services, person, reply, picks)
+
+
+async def _update_later(rt: SlackRuntime, client: AsyncWebClient, view_id: str, work: Any) -> None:
+    reply: Reply = await work
+    await deliver.update_view(client, view_id, views.reply_view(reply), metrics=rt.metrics)
+
+
+async def on_report_submitted(
+    rt: SlackRuntime,
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """The `/snag` modal: file the sentence with its answers, show the receipt in the modal."""
+    view, who = body["view"], inbound.who(body)
+    form = inbound.report_form(view)
+    if who is None or not form.text.strip():
+        await ack(response_action="errors", errors={"text": EMPTY})
+        return
+    person = await rt.person(who, client)
+    message = IncomingMessage(
+        person=person,
+        text=form.text,
+        channel=str(inbound.metadata(view).get("c") or ""),
+        via="modal",
+        event_id=f"modal:{view['id']}",  # a double submit files once
+        frequency=form.frequency,
+        customer_facing=form.customer_facing,
+    )
+    filed = await rt.commit_then(message, command=False)
+    work = asyncio.ensure_future(_with_picks(rt, filed, person, form.picks))
+    if await rt.within_budget(work, _started(context)):
+        await ack(response_action="update", view=views.reply_view(work.result()))
+        return
+    await ack(response_action="update", view=views.filing_view())
+    rt.spawn(_update_later(rt, client, view["id"], work))
+
+
+def _first_input(view: dict[str, Any]) -> str:
+    return next(
+        (b["block_id"] for b in view.get("blocks") or [] if b.get("type") == "input"), "stage"
+    )
+
+
+async def on_form_submitted(
+    rt: SlackRuntime,
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """A core form (fix tags): an ActionEvent with the form's values; errors stay on the form."""
+    view, who = body["view"], inbound.who(body)
+    meta = inbound.metadata(view)
+    action = str(view.get("callback_id", "")).split(":", 1)[-1]
+    if who is None:
+        await ack()
+        return
+    person = await rt.person(who, client)
+    event = ActionEvent(person, int(meta.get("r") or 0), action, values=inbound.form_values(view))
+    work = rt.start(rt.snag.handle_action, event)
+    if not await rt.within_budget(work, _started(context)):
+        await ack(response_action="update", view=views.filing_view())
+        rt.spawn(_update_later(rt, client, view["id"], work))
+        return
+    reply: Reply = work.result()
+    if reply.kind == "error":
+        await ack(response_action="errors", errors={_first_input(view): reply.title[:150]})
+        return
+    await ack(response_action="update", view=views.reply_view(reply))
+    if reply.kind == "receipt" and meta.get("u"):
+        payload = {**render.message(reply), "replace_original": True}
+        rt.spawn(deliver.respond(rt.settings, meta["u"], payload))
+
+
+async def on_message_shortcut(
+    rt: SlackRuntime,
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """Open "Filing…" at once (a trigger id lives 3 s), then file the message, show the receipt."""
+    await ack()
+    call = client.views_open(trigger_id=body["trigger_id"], view=views.filing_view())
+    opened = await deliver.safely("views.open", call, rt.metrics)
+    who = inbound.who(body)
+    if who is None:
+        return
+    person = await rt.person(who, client)
+    source, channel = body.get("message") or {}, str((body.get("channel") or {}).get("id", ""))
+    key = inbound.item_key("shortcut", channel, str(source.get("ts", "")), rt.snag.key_of(person))
+    message = inbound.item_message(
+        person, text=str(source.get("text", "")), channel=channel, via="shortcut", key=key
+    )
+    work = await rt.commit_then(message, command=False)
+    if opened is not None:
+        rt.spawn(_update_later(rt, client, opened["view"]["id"], work))
+    else:  # the modal could not open: answer privately where the message is
+        rt.spawn(_respond_later(rt, body.get("response_url"), work))
+
+
+async def _respond_later(rt: SlackRuntime, url: str | None, work: Any) -> None:
+    reply: Reply = await work
+    await deliver.respond(rt.settings, url, {**render.message(reply), "response_type": "ephemeral"})

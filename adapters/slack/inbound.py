@@ -1,0 +1,228 @@
+"""Slack payloads into core values (pure functions: no I/O, no SDK objects)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.slack.render import ACTION_PREFIX
+from bot.domain import IncomingMessage, Person
+
+__all__ = [
+    "Who",
+    "ParsedAction",
+    "ReportForm",
+    "who",
+    "from_slack",
+    "command_message",
+    "event_message",
+    "reaction_target",
+    "item_key",
+    "item_message",
+    "block_action",
+    "form_values",
+    "report_form",
+    "metadata",
+]
+
+Payload = Mapping[str, Any]
+_TOKEN = re.compile(r"<([^<>\n]*)>")
+
+
+@dataclass(frozen=True)
+class Who:
+    """The workspace and user behind a payload."""
+
+    team: str
+    user: str
+    team_name: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedAction:
+    name: str
+    report_id: int
+    value: str
+    block_id: str
+
+
+@dataclass(frozen=True)
+class ReportForm:
+    """What the `/snag` modal sent: the sentence and the optional answers."""
+
+    text: str
+    frequency: str | None = None
+    customer_facing: bool | None = None
+    picks: dict[str, object] = field(default_factory=dict)
+
+
+def who(body: Payload) -> Who | None:
+    """Team and user of a slash command, an event or an interaction payload."""
+    if "user_id" in body and "command" in body:
+        return Who(str(body.get("team_id", "")), str(body["user_id"]), body.get("team_domain"))
+    event = body.get("event")
+    if isinstance(event, Mapping):
+        user = event.get("user")
+        user = user.get("id") if isinstance(user, Mapping) else user
+        return Who(str(body.get("team_id", "")), str(user), None) if user else None
+    user = body.get("user")
+    if isinstance(user, Mapping) and user.get("id"):
+        team = body.get("team") if isinstance(body.get("team"), Mapping) else {}
+        team_id = team.get("id") or user.get("team_id") or ""
+        return Who(str(team_id), str(user["id"]), team.get("domain"))
+    return None
+
+
+def _token(match: re.Match[str]) -> str:
+    target, _, label = match.group(1).partition("|")
+    if target.startswith("@"):
+        return "@" + label if label else "@someone"
+    if target.startswith("#"):
+        return "#" + label if label else "#channel"
+    if target.startswith("!subteam^"):
+        return label or "@group"
+    if target.startswith("!"):
+        return label or "@" + target[1:].split("^")[0]
+    if target.startswith("mailto:"):
+        return label or target[len("mailto:") :]
+    return f"{label} ({target})" if label and label not in target else target
+
+
+def from_slack(text: str) -> str:
+    """What the person typed, from Slack's formatted text: mentions, links and entities undone."""
+    text = _TOKEN.sub(_token, text or "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _at(epoch: object) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(float(epoch), UTC)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def command_message(person: Person, body: Payload) -> IncomingMessage:
+    """`/snag <text>`; the trigger id makes a repeated delivery of the same command a duplicate."""
+    trigger = body.get("trigger_id")
+    return IncomingMessage(
+        person=person,
+        text=from_slack(str(body.get("text", ""))),
+        channel=str(body.get("channel_id", "")),
+        via="slash",
+        event_id=f"slash:{trigger}" if trigger else None,
+    )
+
+
+def event_message(person: Person, body: Payload, bot_user_id: str | None) -> IncomingMessage | None:
+    """A direct message or an @mention as a core message; None for edits, bots and other noise."""
+    event = body.get("event") or {}
+    kind = event.get("type")
+    if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+        return None
+    if kind == "message" and event.get("channel_type") == "im":
+        via = "dm"
+    elif kind == "app_mention":
+        via = "mention"
+    else:
+        return None
+    text = str(event.get("text", ""))
+    if bot_user_id:
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(\|[^>]*)?>", " ", text)
+    return IncomingMessage(
+        person=person,
+        text=from_slack(text).strip(),
+        channel=str(event.get("channel", "")),
+        via=via,
+        event_id=body.get("event_id"),
+        received_at=_at(body.get("event_time")),
+    )
+
+
+def reaction_target(event: Payload, reaction: str) -> tuple[str, str] | None:
+    """Channel and ts of the message a person reacted to with Snag's emoji."""
+    item = event.get("item") or {}
+    if event.get("reaction", "").split("::")[0] != reaction or item.get("type") != "message":
+        return None
+    if not item.get("channel") or not item.get("ts"):
+        return None
+    return str(item["channel"]), str(item["ts"])
+
+
+def item_key(kind: str, channel: str, ts: str, reporter_key: str) -> str:
+    """One report per person per message, however often they react or click (no raw user id)."""
+    return f"{kind}:{channel}:{ts}:{reporter_key[:24]}"
+
+
+def item_message(person: Person, *, text: str, channel: str, via: str, key: str) -> IncomingMessage:
+    """Another message's text filed by the person who reacted or used the shortcut."""
+    return IncomingMessage(
+        person=person, text=from_slack(text), channel=channel, via=via, event_id=key
+    )
+
+
+def block_action(body: Payload) -> ParsedAction | None:
+    """The first Snag action of a block_actions payload."""
+    actions = body.get("actions") or []
+    if not actions or not str(actions[0].get("action_id", "")).startswith(ACTION_PREFIX):
+        return None
+    action = actions[0]
+    name = str(action["action_id"])[len(ACTION_PREFIX) :].split(":")[0]
+    value = action.get("value")
+    if value is None and action.get("selected_option"):
+        value = action["selected_option"].get("value")
+    if value is None and "selected_options" in action:
+        value = ",".join(o.get("value", "") for o in action["selected_options"])
+    block_id = str(action.get("block_id", ""))
+    parts = block_id.split(":")
+    report_id = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    if not report_id and str(value or "").isdigit():
+        report_id = int(value)  # type: ignore[arg-type]
+    return ParsedAction(name, report_id, str(value or ""), block_id)
+
+
+def _element_value(element: Payload) -> object:
+    kind = element.get("type", "")
+    if kind in ("plain_text_input", "number_input", "email_text_input", "url_text_input"):
+        return element.get("value") or ""
+    if kind.startswith("multi_") or kind == "checkboxes":
+        return [o.get("value") for o in element.get("selected_options") or []]
+    selected = element.get("selected_option")
+    return selected.get("value") if selected else None
+
+
+def form_values(view: Payload) -> dict[str, object]:
+    """Input values of a submitted view, keyed by block id (without its version suffix)."""
+    values: dict[str, object] = {}
+    state = (view.get("state") or {}).get("values") or {}
+    for block_id, elements in state.items():
+        for element in (elements or {}).values():
+            values[str(block_id).split("@")[0]] = _element_value(element)
+    return values
+
+
+def report_form(view: Payload) -> ReportForm:
+    """The `/snag` modal's answers."""
+    values = form_values(view)
+    answer = values.get("customer_facing")
+    picks = {
+        k: values[k] for k in ("stage", "teams", "frequency", "customer_facing") if values.get(k)
+    }
+    return ReportForm(
+        text=str(values.get("text") or ""),
+        frequency=str(values["frequency"]) if values.get("frequency") else None,
+        customer_facing={"yes": True, "no": False}.get(str(answer)) if answer else None,
+        picks=picks,
+    )
+
+
+def metadata(view: Payload) -> dict[str, Any]:
+    """A view's private metadata, or {} when absent or unreadable."""
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

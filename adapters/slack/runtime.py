@@ -1,0 +1,205 @@
+"""The Slack side of one process: settings checks, the Bolt app, and the helpers handlers share."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.client import quiet_logger, web_client
+from adapters.slack.groups import UserGroups
+from adapters.slack.inbound import Who
+from adapters.slack.installations import SignedStateStore, SqlInstallationStore
+from bot.commands import parse_command
+from bot.domain import IncomingMessage, Person, Reply
+from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.app import Services
+    from bot.config import Settings
+
+__all__ = [
+    "SlackRuntime",
+    "check_settings",
+    "log_failure",
+    "BOT_SCOPES",
+    "STARTED",
+    "INSTALL_PATH",
+    "REDIRECT_PATH",
+]
+
+log = logging.getLogger("snag.slack")
+T = TypeVar("T")
+STARTED = "snag_started"  # bolt context key: when the request arrived (time.monotonic)
+ACK_BUDGET = 2.0  # seconds of work before answering Slack, inside its 3-second limit
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+BOT_SCOPES = [
+    "commands",
+    "chat:write",
+    "app_mentions:read",
+    "im:history",
+    "reactions:read",
+    "channels:history",
+    "groups:history",
+    "files:write",
+    "usergroups:read",
+]
+
+
+def check_settings(settings: Settings, *, socket_mode: bool) -> None:
+    """Fail at start, with a sentence naming the setting, rather than serve Slack unsafely."""
+    if not socket_mode and not settings.slack_signing_secret:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set, so Snag cannot check that requests come from Slack. "
+            "Copy it from your Slack app's Basic Information page into .env."
+        )
+    if settings.slack_client_id and not settings.slack_client_secret:
+        raise ConfigError(
+            "SLACK_CLIENT_SECRET is not set; multi-workspace installs need it with SLACK_CLIENT_ID."
+        )
+    if not settings.slack_client_id and not settings.slack_bot_token:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is not set (or set SLACK_CLIENT_ID for multi-workspace installs)."
+        )
+
+
+def _where(error: BaseException) -> str:
+    """Code locations of an error, without its message (which might quote a payload)."""
+    frames = traceback.extract_tb(error.__traceback__)[-4:]
+    return " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in reversed(frames))
+
+
+def log_failure(error: BaseException, kind: object) -> None:
+    """Log a failure with an id, the Slack error code or exception type and where; no payloads."""
+    error_id = uuid.uuid4().hex[:8]
+    detail = (
+        error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
+    )
+    log.error(
+        "Slack handler failed (error id %s, %s): %s at %s", error_id, kind, detail, _where(error)
+    )
+
+
+async def _on_error(error: Exception, body: dict[str, Any]) -> None:
+    log_failure(error, (body or {}).get("type"))
+
+
+class SlackRuntime:
+    """Everything Slack handlers share: services, the Bolt app, background deliveries."""
+
+    def __init__(self, services: Services, *, socket_mode: bool = False) -> None:
+        settings = services.settings
+        check_settings(settings, socket_mode=socket_mode)
+        self.services = services
+        self.settings = settings
+        self.snag = services.snag
+        self.taxonomy = services.taxonomy
+        self.engine = services.engine
+        self.metrics = services.snag.metrics
+        self.socket_mode = socket_mode
+        self.budget = ACK_BUDGET
+        self.tasks: set[asyncio.Future[Any]] = set()
+        self.groups = UserGroups(services.snag.roles)
+        self.installations: SqlInstallationStore | None = None
+        if settings.slack_client_id:
+            self.installations = SqlInstallationStore(
+                services.engine, settings.secret("encryption")
+            )
+        self.bolt = self._make_bolt()
+
+    def _make_bolt(self) -> AsyncApp:
+        from adapters.slack.handlers import register_all
+
+        s = self.settings
+        oauth = None
+        if self.installations is not None:
+            oauth = AsyncOAuthSettings(
+                client_id=s.slack_client_id,
+                client_secret=s.slack_client_secret,
+                scopes=BOT_SCOPES,
+                installation_store=self.installations,
+                installation_store_bot_only=True,
+                state_store=SignedStateStore(s.secret("encryption")),
+                install_path=INSTALL_PATH,
+                redirect_uri_path=REDIRECT_PATH,
+            )
+        app = AsyncApp(
+            logger=quiet_logger("snag.slack.bolt"),
+            name="snag",
+            process_before_response=True,  # durable work happens before Slack gets its answer
+            signing_secret=s.slack_signing_secret or "",
+            client=web_client(s, token=None if oauth else s.slack_bot_token),
+            oauth_settings=oauth,
+            installation_store_bot_only=True if oauth else None,
+            ssl_check_enabled=False,  # answered by our HTTP handler, after the signature check
+        )
+        app.error(_on_error)
+        register_all(app, self)
+        return app
+
+    # ---- shared helpers ----
+
+    async def person(self, who: Who, client: AsyncWebClient) -> Person:
+        """The Person behind a payload, with the role their ids or user groups give them."""
+        groups = await self.groups.of(client, who.team, who.user)
+        return self.snag.person(
+            "slack", who.team, who.user, groups=groups, tenant_name=who.team_name
+        )
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a synchronous core or store call off the event loop."""
+        return await asyncio.to_thread(fn, *args)
+
+    async def commit_then(
+        self, message: IncomingMessage, *, command: bool
+    ) -> asyncio.Future[Reply]:
+        """Commit a report before Slack gets its answer; tagging and the receipt go on in a thread.
+
+        With `command`, the text may be a query (help, top, …): that needs no commit and just
+        starts. Without it, the text is a report whatever it says (shortcuts, reactions).
+        """
+        snag = self.snag
+        if command:
+            if not snag.is_report(message.text):
+                return self.start(snag.handle_message, message)
+            message = replace(message, text=parse_command(message.text).text)
+        capture = await self.call(snag.store_report, message)
+        return self.start(snag.finish_report, capture)
+
+    def start(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Start a synchronous core call in a thread and return its future."""
+        return asyncio.ensure_future(asyncio.to_thread(fn, *args))
+
+    async def within_budget(self, work: asyncio.Future[Any], started: float | None) -> bool:
+        """Wait for work until the answer to Slack is due; True when it finished in time."""
+        left = self.budget - (time.monotonic() - (started or time.monotonic()))
+        if left > 0 and not work.done():
+            await asyncio.wait({work}, timeout=left)
+        return work.done()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run a delivery after Slack has its answer; failures are logged, never raised."""
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Future[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log_failure(task.exception(), "background delivery")  # type: ignore[arg-type]
+
+    async def drain(self) -> None:
+        """Wait for every background delivery (tests, shutdown)."""
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
