@@ -25,7 +25,9 @@ USAGE = (
     "stats · counts by stage, kind and team\n"
     "digest [audience] · preview this week's digest\n"
     "subscribe [audience] [cron=\"0 9 * * mon\"] [tz=Europe/London] · send the digest here (admins)\n"
-    "unsubscribe [audience] · stop sending it here (admins)"
+    "unsubscribe [audience] · stop sending it here (admins)\n"
+    "own <id> <owner> · set who owns a pattern; its reporters are told (managers)\n"
+    "status <id> <new|acknowledged|in_progress|resolved|wont_fix> · set a pattern's status (managers)"
 )
 
 
@@ -40,10 +42,11 @@ class QueryFilters:
 
 @dataclass(frozen=True)
 class Command:
-    name: str  # report | help | top | search | mine | pattern | stats | digest | subscribe | unsubscribe | erase
+    name: str  # report | help | top | search | mine | pattern | stats | digest | subscribe | unsubscribe | own | status | erase
     text: str = ""
     args: tuple[str, ...] = field(default_factory=tuple)
     number: int | None = None
+    channel: str = ""  # where the command was typed (subscribe sends digests there)
 
 
 def parse_command(text: str) -> Command:
@@ -70,6 +73,8 @@ def parse_command(text: str) -> Command:
         return Command("digest", args=tuple(w for w in rest if w.lower() != "preview"))
     if head in ("subscribe", "unsubscribe") and (len(rest) <= 3 or "=" in text):
         return Command(head, args=tuple(rest))
+    if head in ("own", "status") and len(rest) >= 2 and rest[0].lstrip("#").isdigit():
+        return Command(head, args=tuple(rest[1:]), number=int(rest[0].lstrip("#")))
     if head == "erase" and len(rest) == 1:
         return Command("erase", args=tuple(rest))
     return Command("report", text=text)

@@ -155,7 +155,7 @@ class Snag:
         command = parse_command(message.text)
         if command.name == "report":
             return self._capture(replace(message, text=command.text))
-        return self.run_command(message.person, command)
+        return self.run_command(message.person, replace(command, channel=message.channel))
 
     # ---- capture ----
 

@@ -20,6 +20,7 @@ __all__ = [
     "SlackInstallation",
     "Alert",
     "OutboxReplay",
+    "PatternWeek",
 ]
 
 
@@ -212,3 +213,19 @@ class OutboxReplay(SQLModel, table=True):
     entry_id: str = Field(primary_key=True, max_length=64)
     report_id: int | None = Field(default=None, foreign_key="reports.id")
     replayed_at: datetime = Field(default_factory=utcnow)
+
+
+class PatternWeek(SQLModel, table=True):
+    """Reports per pattern per ISO week (Monday, UTC): the digest's history without rescanning reports."""
+
+    __tablename__ = "pattern_weeks"
+    __table_args__ = (
+        UniqueConstraint("pattern_id", "week", name="uq_pattern_week"),
+        Index("ix_pattern_weeks_tenant_week", "tenant_id", "week"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id")
+    pattern_id: int = Field(foreign_key="patterns.id")
+    week: str = Field(max_length=10)  # date of the Monday, e.g. 2026-11-16
+    reports: int = 0

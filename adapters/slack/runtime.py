@@ -7,6 +7,7 @@ import logging
 import time
 import traceback
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -41,7 +42,7 @@ __all__ = [
 log = logging.getLogger("snag.slack")
 T = TypeVar("T")
 STARTED = "snag_started"  # bolt context key: when the request arrived (time.monotonic)
-ACK_BUDGET = 2.0  # seconds of work before answering Slack, inside its 3-second limit
+ACK_BUDGET = 1.0  # seconds of work before answering Slack, well inside its 3-second limit
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 BOT_SCOPES = [
@@ -109,6 +110,10 @@ class SlackRuntime:
         self.metrics = services.snag.metrics
         self.socket_mode = socket_mode
         self.budget = ACK_BUDGET
+        # Commits get their own threads so that tagging under load never delays an ack;
+        # tagging is CPU-bound, so a small pool serves it best on a small machine.
+        self._commit_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="snag-slack-commit")
+        self._work_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="snag-slack-work")
         self.tasks: set[asyncio.Future[Any]] = set()
         self.groups = UserGroups(services.snag.roles)
         self.installations: SqlInstallationStore | None = None
@@ -174,12 +179,13 @@ class SlackRuntime:
             if not snag.is_report(message.text):
                 return self.start(snag.handle_message, message)
             message = replace(message, text=parse_command(message.text).text)
-        capture = await self.call(snag.store_report, message)
+        loop = asyncio.get_running_loop()
+        capture = await loop.run_in_executor(self._commit_pool, snag.store_report, message)
         return self.start(snag.finish_report, capture)
 
     def start(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
-        """Start a synchronous core call in a thread and return its future."""
-        return asyncio.ensure_future(asyncio.to_thread(fn, *args))
+        """Start a synchronous core call in a bounded worker pool and return its future."""
+        return asyncio.get_running_loop().run_in_executor(self._work_pool, fn, *args)
 
     async def within_budget(self, work: asyncio.Future[Any], started: float | None) -> bool:
         """Wait for work until the answer to Slack is due; True when it finished in time."""

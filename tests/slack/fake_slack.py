@@ -13,6 +13,10 @@ BOT_USER = "UBOT"
 TEAM = "T0001"
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # the load benchmark opens hundreds of connections at once
+
+
 @dataclass
 class Call:
     method: str  # chat.postMessage, …, or response_url / upload for non-API paths
@@ -42,7 +46,7 @@ class FakeSlack:
     _seq: int = 0
 
     def start(self) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.server = _Server(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
         self.thread.start()

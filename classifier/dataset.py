@@ -1,0 +1,131 @@
+"""Labelled reports: load the shipped jsonl files, check them against the taxonomy, split dev."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import InputError
+from bot.taxonomy import Taxonomy
+
+__all__ = [
+    "DATA_DIR",
+    "LabelledReport",
+    "is_dev",
+    "split",
+    "parse_report",
+    "read_jsonl",
+    "load_reports",
+]
+
+DATA_DIR = Path(__file__).resolve().parent / "data" / "reports"
+_DEV_DIGITS = frozenset("012")
+
+
+@dataclass(frozen=True)
+class LabelledReport:
+    """One report's text with the tags a person gave it."""
+
+    id: str
+    text: str
+    stage: str | None
+    kinds: tuple[str, ...]
+    teams: tuple[str, ...]
+    handoff: tuple[str | None, str | None] | None = None
+    industry: str = ""
+
+
+def is_dev(report_id: str) -> bool:
+    """The fixed dev split: the SHA-1 of the id ends in 0, 1 or 2."""
+    return hashlib.sha1(report_id.encode("utf-8")).hexdigest()[-1] in _DEV_DIGITS
+
+
+def split(reports: Iterable[LabelledReport]) -> tuple[list[LabelledReport], list[LabelledReport]]:
+    """(train, dev) by the fixed rule of `is_dev`."""
+    train: list[LabelledReport] = []
+    dev: list[LabelledReport] = []
+    for report in reports:
+        (dev if is_dev(report.id) else train).append(report)
+    return train, dev
+
+
+def _labels(value: object, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(f"'{what}' must be a list of labels.")
+    unknown = [v for v in value if v not in allowed]
+    if unknown:
+        raise InputError(f"unknown {what} {', '.join(unknown)}.")
+    return tuple(dict.fromkeys(value))
+
+
+def _handoff(value: object, teams: tuple[str, ...]) -> tuple[str | None, str | None] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InputError('\'handoff\' must be null or {"from": team, "to": team}.')
+    sides = (value.get("from"), value.get("to"))
+    for side in sides:
+        if side is not None and side not in teams:
+            raise InputError(f"unknown handoff team {side!r}.")
+    return None if sides == (None, None) else sides  # type: ignore[return-value]
+
+
+def parse_report(row: dict, taxonomy: Taxonomy) -> LabelledReport:
+    """A LabelledReport from one decoded jsonl object; InputError names what is wrong."""
+    report_id, text = row.get("id"), row.get("text")
+    if not isinstance(report_id, str | int) or not isinstance(text, str) or not text.strip():
+        raise InputError("each line needs an 'id' and a non-empty 'text'.")
+    stage = row.get("stage")
+    if stage is not None and stage not in taxonomy.stage_labels:
+        raise InputError(f"unknown stage {stage!r}.")
+    kinds = _labels(row.get("kinds", []), taxonomy.kind_labels, "kinds")
+    teams = _labels(row.get("teams", []), taxonomy.team_labels, "teams")
+    return LabelledReport(
+        id=str(report_id),
+        text=text,
+        stage=stage,
+        kinds=kinds,
+        teams=teams,
+        handoff=_handoff(row.get("handoff"), taxonomy.team_labels),
+        industry=str(row.get("industry") or ""),
+    )
+
+
+def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, str | None]]:
+    """(line number, object, problem) per non-blank line; problem says why it is no object."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, None, f"not valid JSON ({exc.msg})"
+            continue
+        if not isinstance(row, dict):
+            yield number, None, "not a JSON object"
+            continue
+        yield number, row, None
+
+
+def load_reports(
+    taxonomy: Taxonomy, paths: Iterable[Path] | None = None, *, strict: bool = False
+) -> list[LabelledReport]:
+    """Every labelled report in the files (default: the shipped data); bad lines are skipped."""
+    files = sorted(DATA_DIR.glob("*.jsonl")) if paths is None else list(paths)
+    reports: dict[str, LabelledReport] = {}
+    for path in files:
+        with Path(path).open(encoding="utf-8") as fh:
+            for number, row, problem in read_jsonl(fh):
+                try:
+                    if problem:
+                        raise InputError(problem)
+                    report = parse_report(row or {}, taxonomy)
+                except InputError as exc:
+                    if strict:
+                        raise InputError(f"{path} line {number}: {exc.message}") from exc
+                    continue
+                reports[report.id] = report
+    return list(reports.values())

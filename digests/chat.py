@@ -1,0 +1,104 @@
+"""Chat commands added to the core: subscribe / unsubscribe (admins), own / status (managers)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from bot.commands import Command
+from bot.domain import Person, Reply, Role
+from bot.errors import InputError, PermissionDenied
+from digests.digest import parse_audience
+from digests.loop import STATUSES, notify_reporters, set_pattern
+from digests.subscriptions import subscribe, unsubscribe
+from store.db import session_scope
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+__all__ = ["chat_commands"]
+
+Handler = Callable[[Person, Command], Reply]
+
+
+def _options(args: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
+    import shlex
+
+    text = " ".join(args).replace("“", '"').replace("”", '"')
+    try:
+        tokens = shlex.split(text)
+    except ValueError as exc:
+        raise InputError('Put the schedule in straight quotes, e.g. cron="0 9 * * mon".') from exc
+    plain, named = [], {}
+    for arg in tokens:
+        key, eq, value = arg.partition("=")
+        if eq:
+            named[key.lower()] = value
+        else:
+            plain.append(arg)
+    return plain, named
+
+
+def chat_commands(services: Services, notify: Callable[[object], int]) -> dict[str, Handler]:
+    """Handlers keyed by command name, for Snag.extra_commands."""
+    settings, taxonomy, engine = services.settings, services.taxonomy, services.engine
+
+    def _admin(person: Person) -> None:
+        if person.role is not Role.ADMIN:
+            raise PermissionDenied("Managing digest subscriptions is for admins.")
+
+    def on_subscribe(person: Person, command: Command) -> Reply:
+        _admin(person)
+        plain, named = _options(command.args)
+        audience = parse_audience(plain[0] if plain else None, taxonomy).key
+        cron = named.get("cron", settings.digest_cron)
+        tz = named.get("tz", named.get("timezone", settings.digest_timezone))
+        with session_scope(engine) as session:
+            subscribe(session=session, platform=person.platform, tenant=person.tenant, audience=audience,
+                      destination=command.channel or person.user, cron=cron, timezone=tz)
+        return Reply(kind="saved", title=f"Subscribed: the {audience} digest comes here on \"{cron}\" ({tz}), with alerts.")
+
+    def on_unsubscribe(person: Person, command: Command) -> Reply:
+        _admin(person)
+        plain, _ = _options(command.args)
+        audience = parse_audience(plain[0], taxonomy).key if plain else None
+        with session_scope(engine) as session:
+            count = unsubscribe(session=session, platform=person.platform, tenant=person.tenant,
+                                destination=command.channel or person.user, audience=audience)
+        return Reply(kind="saved", title=f"Unsubscribed {count} digest subscription(s) here.")
+
+    def _change(person: Person, command: Command, **change: str) -> Reply:
+        if not person.role.sees_texts:
+            raise PermissionDenied("Setting a pattern's owner or status is for managers and admins.")
+        assert command.number is not None
+        row, changed = set_pattern(engine, platform=person.platform, tenant=person.tenant, pattern_id=command.number, **change)
+        told = notify(row) if changed else 0
+        return Reply(kind="saved", title=f"Pattern #{row.id}: status {row.status}, owner {row.owner or 'none'}. Told {told} reporter(s).")
+
+    def on_own(person: Person, command: Command) -> Reply:
+        return _change(person, command, owner=" ".join(command.args)[:120])
+
+    def on_status(person: Person, command: Command) -> Reply:
+        status = command.args[0].lower().replace(" ", "_").replace("-", "_")
+        if status not in STATUSES:
+            raise InputError(f"A status is one of: {', '.join(STATUSES)}.")
+        return _change(person, command, status=status)
+
+    return {"subscribe": on_subscribe, "unsubscribe": on_unsubscribe, "own": on_own, "status": on_status}
+
+
+def notifier(services: Services) -> Callable[[object], int]:
+    """Tell a pattern's reporters, with the messengers this process has."""
+
+    def notify(pattern) -> int:  # type: ignore[no-untyped-def]
+        from adapters.messengers import build_messengers
+        from digests.delivery import AsyncRunner
+
+        messengers = build_messengers(services)
+        if not messengers:
+            return 0
+        runner = services.extras.get("async_runner") or services.extras.setdefault("async_runner", AsyncRunner())
+        return notify_reporters(services.engine, pattern=pattern, messengers=messengers, run_async=runner.run)
+
+    return notify
+

@@ -1,0 +1,158 @@
+"""Commands: group, digest, scheduler, subscribe, unsubscribe, pattern set, demo."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+
+__all__ = ["register"]
+
+pattern_app = typer.Typer(help="Patterns: owner and status.", no_args_is_help=True)
+
+
+def _services(train: bool = False):  # type: ignore[no-untyped-def]
+    from bot.app import build
+    from bot.cli import load_settings, setup_logging
+
+    settings = load_settings()
+    setup_logging(settings)
+    return build(settings, train_if_missing=train)
+
+
+def group(
+    file: Path = typer.Argument(None, help="JSONL of reports ({text, created_at?, stage?, kinds?...}); '-' for stdin."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Regroup the database's history instead of a file."),
+    platform: str = typer.Option("console", help="Tenant platform (with --rebuild)."),
+    tenant: str = typer.Option("local", help="Tenant id (with --rebuild)."),
+) -> None:
+    """Group reports into patterns: a file to stdout (each line gains "pattern"), or the database."""
+    if rebuild:
+        services = _services()
+        count = services.extras["grouper"].rebuild(platform=platform, tenant=tenant)
+        typer.echo(f"Regrouped the history of {platform}:{tenant} into {count} pattern(s).", err=True)
+        return
+    if file is None:
+        raise typer.BadParameter("give a JSONL file (or --rebuild)")
+    from digests.files import group_rows, has_tags, read_jsonl
+
+    text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+    rows = read_jsonl(text.splitlines())
+    classify = None
+    if any(not has_tags(r) for r in rows):
+        from bot.app import build_classifier
+        from bot.cli import load_settings
+        from bot.taxonomy import load_taxonomy
+
+        settings = load_settings()
+        model = build_classifier(settings, load_taxonomy(settings.taxonomy))
+        many = getattr(model, "classify_many", None)
+        classify = (lambda texts: list(many(texts))) if many else (lambda texts: [model.classify(t) for t in texts])
+    out = sys.stdout
+    for row in group_rows(rows, classify=classify):
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def digest(
+    preview: bool = typer.Option(True, "--preview/--no-preview", help="Show without sending (the only mode here)."),
+    audience: str = typer.Option("all", help="all, team:<team> or stage:<stage>."),
+    html: Path = typer.Option(None, "--html", help="Also write a self-contained HTML page here."),
+    platform: str = typer.Option("console", help="Tenant platform."),
+    tenant: str = typer.Option("local", help="Tenant id."),
+) -> None:
+    """Preview this week's digest as Markdown (and optionally HTML with charts)."""
+    from digests.html import to_html
+    from digests.render import to_markdown
+
+    services = _services()
+    built = services.extras["digests"].build(platform=platform, tenant=tenant, audience=audience, now=datetime.now(UTC))
+    typer.echo(to_markdown(built, services.taxonomy))
+    if html:
+        html.write_text(to_html(built, services.taxonomy), encoding="utf-8")
+        typer.echo(f"Wrote {html}", err=True)
+
+
+def scheduler() -> None:
+    """Run the digest scheduler (its own process; one per deployment is enough, more are safe)."""
+    from digests.scheduler import build_scheduler
+
+    services = _services()
+    runner = build_scheduler(services)
+    typer.echo(f"Scheduler started with {runner.sync()} digest subscription(s).", err=True)
+    try:
+        runner.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
+def subscribe_cmd(
+    audience: str = typer.Argument("all", help="all, team:<team> or stage:<stage>."),
+    platform: str = typer.Option("console", help="slack, teams or console."),
+    tenant: str = typer.Option("local", help="Slack team id or Teams tenant id."),
+    destination: str = typer.Option("console", help="Slack channel id or Teams conversation id."),
+    cron: str = typer.Option(None, help='Cron line, default SNAG_DIGEST_CRON ("0 9 * * mon").'),
+    tz: str = typer.Option(None, help="Time zone, default SNAG_DIGEST_TIMEZONE."),
+    alerts: bool = typer.Option(True, "--alerts/--no-alerts", help="Also send alerts here."),
+) -> None:
+    """Send an audience's digest to a channel on a schedule."""
+    from digests.digest import parse_audience
+    from digests.subscriptions import subscribe
+    from store.db import session_scope
+
+    services = _services()
+    key = parse_audience(audience, services.taxonomy).key
+    cron, tz = cron or services.settings.digest_cron, tz or services.settings.digest_timezone
+    with session_scope(services.engine) as session:
+        row = subscribe(session=session, platform=platform, tenant=tenant, audience=key, destination=destination, cron=cron, timezone=tz, alerts=alerts)
+        typer.echo(f"Subscription {row.id}: {key} to {platform}:{destination} on \"{cron}\" ({tz}).")
+
+
+def unsubscribe_cmd(
+    audience: str = typer.Argument(None, help="Only this audience (default: all of the destination's)."),
+    platform: str = typer.Option("console"), tenant: str = typer.Option("local"), destination: str = typer.Option("console"),
+) -> None:
+    """Stop sending digests to a destination."""
+    from digests.subscriptions import unsubscribe
+    from store.db import session_scope
+
+    services = _services()
+    with session_scope(services.engine) as session:
+        count = unsubscribe(session=session, platform=platform, tenant=tenant, destination=destination, audience=audience)
+    typer.echo(f"Removed {count} subscription(s).")
+
+
+@pattern_app.command("set")
+def pattern_set(
+    pattern_id: int = typer.Argument(...), owner: str = typer.Option(None, help="Who owns it now."),
+    status: str = typer.Option(None, help="new, acknowledged, in_progress, resolved or wont_fix."),
+    platform: str = typer.Option("console"), tenant: str = typer.Option("local"),
+) -> None:
+    """Change a pattern's owner or status; its reporters are told by direct message."""
+    from digests.chat import notifier
+    from digests.loop import set_pattern
+
+    services = _services()
+    row, changed = set_pattern(services.engine, platform=platform, tenant=tenant, pattern_id=pattern_id, owner=owner, status=status)
+    told = notifier(services)(row) if changed else 0
+    typer.echo(f"Pattern #{row.id}: status {row.status}, owner {row.owner or 'none'}; told {told} reporter(s).")
+
+
+def demo() -> None:
+    """Load eight weeks of sample reports into the embedded database (console tenant 'local')."""
+    from digests.demo import load_demo
+
+    found = load_demo(_services())
+    typer.echo(f"Loaded {found['reports']} sample report(s) into {found['patterns']} pattern(s). Try `snag chat`, then `digest`.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(group)
+    app.command()(digest)
+    app.command()(scheduler)
+    app.command("subscribe")(subscribe_cmd)
+    app.command("unsubscribe")(unsubscribe_cmd)
+    app.command()(demo)
+    app.add_typer(pattern_app, name="pattern")

@@ -1,0 +1,118 @@
+"""`snag demo`: eight weeks of a sample organisation's reports, grouped, owned and ready to query."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+
+from bot.domain import Handoff, Role, Tags
+from bot.roles import reporter_key
+from digests.snapshot import digest_week
+from store.db import session_scope
+from store.models import Pattern, Report
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+__all__ = ["load_demo", "offer_demo", "DEMO_FILE"]
+
+from digests.features import DATA
+
+DEMO_FILE = DATA / "grouping.jsonl"
+PROBLEMS_FILE = DATA / "grouping_problems.json"
+
+
+def _tags(row: dict[str, Any]) -> Tags:
+    handoff = row.get("handoff")
+    return Tags(
+        stage=row.get("stage"), kinds=tuple(row.get("kinds") or ()), teams=tuple(row.get("teams") or ()),
+        handoff=Handoff(handoff.get("from"), handoff.get("to")) if handoff else None, source="person",
+    )
+
+
+def _rows(now: datetime) -> list[dict[str, Any]]:
+    """The sample reports with dates moved so their last week is the digest's week."""
+    rows = [json.loads(line) for line in DEMO_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    latest = max(datetime.fromisoformat(r["created_at"]) for r in rows)
+    _, end = digest_week(now)
+    shift = (end - timedelta(hours=6)) - latest
+    for row in rows:
+        row["when"] = datetime.fromisoformat(row["created_at"]) + shift
+    return sorted(rows, key=lambda r: (r["when"], r["id"]))
+
+
+def load_demo(services: Services, *, now: datetime | None = None, tenant: str = "local") -> dict[str, int]:
+    """Store, group and annotate the sample reports in the console tenant; safe to run twice."""
+    now = now or datetime.now(UTC)
+    snag = services.snag
+    person = replace(snag.person("console", tenant, "demo", tenant_name="Sample organisation"), role=Role.ADMIN)
+    rows = _rows(now)
+    secret = services.settings.secret("reporter")
+    items = [
+        (r["text"], r["when"], reporter_key(secret, "console", tenant, f"demo:{r['reporter']}"), f"demo:{r['id']}", _tags(r))
+        for r in rows
+    ]
+    records = services.repository.import_reports(person=person, items=items)
+    grouper = services.extras["grouper"]
+    patterns = grouper.rebuild(platform="console", tenant=tenant)
+    _annotate(services, rows, now, tenant)
+    return {"reports": len(records), "patterns": patterns}
+
+
+def _annotate(services: Services, rows: list[dict[str, Any]], now: datetime, tenant: str) -> None:
+    """Owners and statuses from the sample's problem list, on the pattern most of each problem landed in."""
+    problems = json.loads(PROBLEMS_FILE.read_text(encoding="utf-8"))
+    group_of = {f"demo:{r['id']}": r["group"] for r in rows}
+    start, _ = digest_week(now)
+    with session_scope(services.engine) as session:
+        landed: dict[str, Counter[int]] = defaultdict(Counter)
+        for key, pid in session.execute(sa_select(Report.event_key, Report.pattern_id).where(Report.event_key.like("demo:%"))).all():  # type: ignore[union-attr]
+            if pid and group_of.get(key, "").startswith("p"):
+                landed[group_of[key]][pid] += 1
+        used: set[int] = set()
+        for group, counts in sorted(landed.items(), key=lambda kv: -max(kv[1].values())):
+            pid = next((p for p, _ in counts.most_common() if p not in used), None)
+            problem = problems.get(group)
+            if pid is None or problem is None:
+                continue
+            used.add(pid)
+            row = session.get(Pattern, pid)
+            assert row is not None
+            team = problem.get("owner_team")
+            row.owner = services.taxonomy.title(team) if team else None
+            row.owner_set_at = row.first_seen + timedelta(days=3) if team else None
+            row.status = problem.get("status", "new")
+            resolved_at = start + timedelta(days=2) if row.status == "resolved" else row.first_seen + timedelta(days=4)
+            row.status_changed_at = resolved_at if row.status != "new" else None
+            session.add(row)
+
+
+def has_reports(services: Services) -> bool:
+    with session_scope(services.engine) as session:
+        return bool(session.execute(sa_select(func.count()).select_from(Report)).scalar())
+
+
+def offer_demo(services: Services) -> Callable[[Any], None]:
+    """The console's first-start question: load the sample organisation when the database is empty."""
+
+    def offer(session: Any) -> None:
+        if has_reports(services):
+            return
+        answer = session.ask(
+            "Your database is empty. Load eight weeks of sample reports from a sample organisation, "
+            "so `digest`, `top` and `pattern <id>` show something at once? [y/N]"
+        )
+        if answer.strip().lower() in ("y", "yes"):
+            found = load_demo(services)
+            session.console.print(
+                f"Loaded {found['reports']} sample reports in {found['patterns']} patterns. Try `digest`, `top 90d` or `stats`."
+            )
+
+    return offer

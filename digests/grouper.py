@@ -1,0 +1,249 @@
+"""The Grouper port over the database: new reports join patterns as they arrive; history can be regrouped."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, update
+from sqlalchemy.engine import Engine as SqlEngine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.domain import ReportRecord, Tags
+from bot.taxonomy import Taxonomy
+from digests.engine import Engine, MemoryStore, Params, PatternState, ReportFeatures, features_of
+from digests.titles import title_for
+from store.db import session_scope
+from store.models import Alert, Pattern, PatternWeek, Report, Tenant
+
+__all__ = ["SqlGrouper", "features_of_record", "features_of_report", "week_of", "count_week"]
+
+log = logging.getLogger("snag.grouping")
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def week_of(dt: datetime) -> str:
+    """The ISO week a moment falls in, as the date of its Monday (UTC)."""
+    day = _aware(dt).astimezone(UTC).date()  # type: ignore[union-attr]
+    return (day - timedelta(days=day.weekday())).isoformat()
+
+
+def count_week(session: Session, *, tenant_id: int, pattern_id: int, week: str, amount: int = 1) -> None:
+    """Add to a pattern's weekly count (insert the row on first sight)."""
+    result = session.execute(
+        update(PatternWeek)
+        .where(col(PatternWeek.pattern_id) == pattern_id, col(PatternWeek.week) == week)
+        .values(reports=col(PatternWeek.reports) + amount)
+    )
+    if result.rowcount:  # type: ignore[attr-defined]
+        return
+    try:
+        with session.begin_nested():
+            session.add(PatternWeek(tenant_id=tenant_id, pattern_id=pattern_id, week=week, reports=amount))
+    except IntegrityError:  # another process inserted it first
+        count_week(session, tenant_id=tenant_id, pattern_id=pattern_id, week=week, amount=amount)
+
+
+def _features(text: str, tags: Tags | None, created_at: datetime) -> ReportFeatures:
+    handoff = (tags.handoff.from_team, tags.handoff.to_team) if tags and tags.handoff else None
+    return features_of(
+        text,
+        stage=tags.stage if tags else None,
+        kinds=tags.kinds if tags else (),
+        teams=tags.teams if tags else (),
+        handoff=handoff,
+        created_at=created_at,
+    )
+
+
+def features_of_record(record: ReportRecord) -> ReportFeatures:
+    """Grouping features of a stored report as the core sees it."""
+    return _features(record.text, record.tags, record.created_at)
+
+
+def features_of_report(report: Report) -> ReportFeatures:
+    handoff = (report.handoff_from, report.handoff_to) if report.handoff_from or report.handoff_to else None
+    return features_of(
+        report.text,
+        stage=report.stage,
+        kinds=report.kinds or (),
+        teams=report.teams or (),
+        handoff=handoff,
+        created_at=_aware(report.created_at),  # type: ignore[arg-type]
+    )
+
+
+def write_pattern(row: Pattern, state: PatternState, taxonomy: Taxonomy) -> None:
+    """Copy a pattern's grouping state onto its row (title, tags, counts, centroid terms)."""
+    stage = state.stage
+    row.title = title_for(state, taxonomy.title(stage) if stage else None)
+    row.stage, row.kinds, row.teams = stage, list(state.kinds), list(state.teams)
+    row.report_count = state.n
+    row.terms = state.to_terms()
+    if state.first_seen:
+        row.first_seen = state.first_seen
+    if state.last_seen:
+        row.last_seen = state.last_seen
+
+
+class SqlPatternStore:
+    """A tenant's patterns in the database, with an in-process inverted index over their words."""
+
+    def __init__(self, tenant_id: int, taxonomy: Taxonomy) -> None:
+        self.tenant_id = tenant_id
+        self.taxonomy = taxonomy
+        self.index: dict[str, set[int]] = defaultdict(set)
+        self.known = 0
+        self.session: Session | None = None
+
+    def refresh(self, session: Session) -> None:
+        """Index patterns other processes created since we last looked."""
+        self.session = session
+        rows = session.exec(
+            select(Pattern.id, Pattern.terms)
+            .where(Pattern.tenant_id == self.tenant_id, col(Pattern.id) > self.known)
+            .order_by(col(Pattern.id))
+        ).all()
+        for pid, terms in rows:
+            for key in terms or {}:
+                if key.startswith("w:"):
+                    self.index[key[2:]].add(pid)
+            self.known = max(self.known, pid)
+
+    def postings(self, term: str) -> set[int]:
+        return self.index.get(term, set())
+
+    def load(self, ids: Sequence[int]) -> list[PatternState]:
+        assert self.session is not None
+        if not ids:
+            return []
+        rows = self.session.exec(select(Pattern).where(col(Pattern.id).in_(list(ids)))).all()
+        by_id = {
+            r.id: PatternState.from_terms(r.id, r.terms or {}, _aware(r.first_seen), _aware(r.last_seen))  # type: ignore[arg-type]
+            for r in rows
+        }
+        return [by_id[i] for i in ids if i in by_id]
+
+    def create(self, report: ReportFeatures) -> PatternState:
+        assert self.session is not None
+        state = PatternState(id=0, words={}, chars={}, n=0)
+        state.add(report)
+        row = Pattern(tenant_id=self.tenant_id, title="")
+        write_pattern(row, state, self.taxonomy)
+        self.session.add(row)
+        self.session.flush()
+        assert row.id is not None
+        state.id = row.id
+        self.save(state, ())
+        return state
+
+    def save(self, state: PatternState, old_words: Iterable[str]) -> None:
+        assert self.session is not None
+        row = self.session.get(Pattern, state.id)
+        assert row is not None
+        write_pattern(row, state, self.taxonomy)
+        self.session.add(row)
+        old, new = set(old_words), set(state.words)
+        for term in old - new:
+            self.index[term].discard(state.id)
+        for term in new - old:
+            self.index[term].add(state.id)
+        self.known = max(self.known, state.id)
+
+
+class SqlGrouper:
+    """Implements bot.ports.Grouper: assign(report) -> pattern id, one transaction per report."""
+
+    def __init__(self, engine: SqlEngine, taxonomy: Taxonomy, params: Params | None = None) -> None:
+        self.engine = engine
+        self.taxonomy = taxonomy
+        self.params = params or Params()
+        self._stores: dict[tuple[str, str], SqlPatternStore] = {}
+        self._lock = threading.Lock()
+
+    def _store(self, session: Session, platform: str, tenant: str) -> SqlPatternStore | None:
+        store = self._stores.get((platform, tenant))
+        if store is None:
+            row = session.exec(
+                select(Tenant).where(Tenant.platform == platform, Tenant.external_id == tenant)
+            ).first()
+            if row is None or row.id is None:
+                return None
+            store = self._stores[(platform, tenant)] = SqlPatternStore(row.id, self.taxonomy)
+        store.refresh(session)
+        return store
+
+    def assign(self, report: ReportRecord) -> int | None:
+        """Put a tagged report into its best pattern, or a new one; returns the pattern id."""
+        with self._lock, session_scope(self.engine) as session:
+            store = self._store(session, report.platform, report.tenant)
+            if store is None:
+                return None
+            state, _ = Engine(store, self.params).assign(features_of_record(report))
+            session.execute(update(Report).where(col(Report.id) == report.id).values(pattern_id=state.id))
+            count_week(session, tenant_id=store.tenant_id, pattern_id=state.id, week=week_of(report.created_at))
+            return state.id
+
+    def rebuild(self, *, platform: str, tenant: str) -> int:
+        """Regroup a tenant's whole history; patterns keep their id, owner and status where they survive."""
+        with self._lock, session_scope(self.engine) as session:
+            row = session.exec(select(Tenant).where(Tenant.platform == platform, Tenant.external_id == tenant)).first()
+            if row is None or row.id is None:
+                return 0
+            count = regroup(session, row.id, self.taxonomy, self.params)
+            self._stores.pop((platform, tenant), None)
+            return count
+
+
+def regroup(session: Session, tenant_id: int, taxonomy: Taxonomy, params: Params) -> int:
+    """Run the engine over every report in order and write the result, reusing pattern rows."""
+    reports = session.exec(
+        select(Report).where(Report.tenant_id == tenant_id).order_by(col(Report.created_at), col(Report.id))
+    ).all()
+    memory = MemoryStore()
+    engine = Engine(memory, params)
+    members: dict[int, list[int]] = defaultdict(list)
+    for report in reports:
+        state, _ = engine.assign(features_of_report(report))
+        members[state.id].append(report.id)  # type: ignore[arg-type]
+    old_of = {r.id: r.pattern_id for r in reports}
+    existing = {p.id: p for p in session.exec(select(Pattern).where(Pattern.tenant_id == tenant_id)).all()}
+    claimed: dict[int, int] = {}  # memory id -> pattern row id
+    overlaps = []
+    for mid, ids in members.items():
+        for pid, n in Counter(old_of[i] for i in ids if old_of[i] in existing).items():
+            overlaps.append((-n, pid, mid))
+    for _, pid, mid in sorted(overlaps):
+        if mid not in claimed and pid not in claimed.values():
+            claimed[mid] = pid
+    claimed_row: dict[int, int] = {}
+    for mid in sorted(members):
+        row = existing.get(claimed[mid]) if mid in claimed else Pattern(tenant_id=tenant_id, title="")
+        assert row is not None
+        write_pattern(row, memory.patterns[mid], taxonomy)
+        session.add(row)
+        session.flush()
+        session.execute(update(Report).where(col(Report.id).in_(members[mid])).values(pattern_id=row.id))
+        for rid in members[mid]:
+            claimed_row[rid] = row.id  # type: ignore[assignment]
+    session.execute(delete(PatternWeek).where(col(PatternWeek.tenant_id) == tenant_id))
+    weeks: Counter[tuple[int, str]] = Counter()
+    for report in reports:
+        weeks[(claimed_row[report.id], week_of(report.created_at))] += 1  # type: ignore[index]
+    session.add_all(
+        PatternWeek(tenant_id=tenant_id, pattern_id=pid, week=week, reports=n) for (pid, week), n in sorted(weeks.items())
+    )
+    gone = [pid for pid in existing if pid not in claimed.values()]
+    if gone:
+        session.execute(delete(Alert).where(col(Alert.pattern_id).in_(gone)))
+        session.execute(update(Report).where(col(Report.pattern_id).in_(gone)).values(pattern_id=None))
+        session.execute(delete(Pattern).where(col(Pattern.id).in_(gone)))
+    log.info("regrouped %d reports into %d patterns", len(reports), len(members))
+    return len(members)

@@ -1,0 +1,116 @@
+"""A digest as a platform-neutral Reply (Block Kit and Adaptive Cards come from it) and as Markdown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from bot.cards import STATUS_WORDS
+from bot.domain import Reply, Section
+from bot.taxonomy import Taxonomy
+from digests.digest import Digest, PatternLine
+
+__all__ = ["to_reply", "to_markdown", "change", "SECTION_TITLES"]
+
+SECTION_TITLES = {
+    "new": "New this week",
+    "spiking": "Spiking",
+    "persistent": "Persistent (3 of the last 4 weeks)",
+    "fading": "Fading",
+    "unowned": "Nobody owns this gap (no owner for over two weeks)",
+    "resolved": "You said, we did (resolved this week)",
+}
+
+
+def change(now: int, before: int) -> str:
+    """'12 (+4 vs last week)' or '12 (new)'."""
+    if before == 0:
+        return f"{now} (none the week before)" if now else "0"
+    diff = now - before
+    pct = round(100 * diff / before)
+    return f"{now} ({'+' if diff >= 0 else ''}{diff}, {'+' if pct >= 0 else ''}{pct}% vs last week)"
+
+
+def _status(line: PatternLine) -> str:
+    words = STATUS_WORDS.get(line.status, line.status)
+    return f"{words}, owner {line.owner}" if line.owner else f"{words}, no owner"
+
+
+def _line_text(line: PatternLine) -> str:
+    return f"#{line.id} {line.title} · {change(line.this_week, line.last_week)} · {_status(line)}"
+
+
+def _cells(cells: dict[tuple[str, str], int], taxonomy: Taxonomy, arrow: str) -> list[tuple[str, str]]:
+    ranked = sorted(cells.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
+    return [(f"{taxonomy.title(a) if a != '?' else '?'}{arrow}{taxonomy.title(b) if b != '?' else '?'}", str(n)) for (a, b), n in ranked]
+
+
+def _summary(d: Digest) -> Section:
+    return Section(
+        heading=f"Week {d.period} ({d.week_start:%d %b} to {d.week_end - timedelta(days=1):%d %b %Y})",
+        fields=(("Reports", change(d.total, d.total_prev)), ("People reporting", str(d.reporters))),
+    )
+
+
+def _pattern_sections(d: Digest) -> Iterable[Section]:
+    for key, title in SECTION_TITLES.items():
+        lines: tuple[PatternLine, ...] = getattr(d, key)
+        if lines:
+            note = f"\n{d.spike_rule}" if key == "spiking" else ""
+            yield Section(heading=title, text="\n".join(_line_text(x) for x in lines) + note)
+
+
+def to_reply(d: Digest, taxonomy: Taxonomy) -> Reply:
+    """The digest as sections every adapter renders (Block Kit, Adaptive Card, terminal)."""
+    title = f"Snag digest · {d.audience_label} · {d.period}"
+    if d.suppressed:
+        text = (
+            f"Fewer than {d.k} people reported in this audience this week, so the details stay private. "
+            f"Reports: {d.total}."
+        )
+        return Reply(kind="digest", title=title, sections=(Section(text=text),), ephemeral=False)
+    sections = [_summary(d), *_pattern_sections(d)]
+    if d.top:
+        sections.append(Section(heading="Most reported", text="\n".join(_line_text(x) for x in d.top)))
+    if d.hotspots or d.hotspots_other:
+        fields = _cells(d.hotspots, taxonomy, " → ") + ([("Other", str(d.hotspots_other))] if d.hotspots_other else [])
+        sections.append(Section(heading="Handoff hotspots (reports)", fields=tuple(fields)))
+    if d.heat or d.heat_other:
+        fields = _cells(d.heat, taxonomy, " · ") + ([("Other", str(d.heat_other))] if d.heat_other else [])
+        sections.append(Section(heading="Where it hurts: stage · kind (reports)", fields=tuple(fields)))
+    for pid, quote in d.quotes:
+        sections.append(Section(heading=f"In their words (pattern #{pid})", text=f"“{quote}”"))
+    if d.other_reports:
+        sections.append(Section(text=f"Other: {d.other_reports} reports in patterns with fewer than {d.k} reporters."))
+    if len(sections) == 1:
+        sections.append(Section(text="No patterns this week."))
+    return Reply(kind="digest", title=title, sections=tuple(sections), ephemeral=False)
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _md_table(header: tuple[str, str], rows: list[tuple[str, str]]) -> list[str]:
+    out = [f"| {header[0]} | {header[1]} |", "| --- | ---: |"]
+    return out + [f"| {_md_escape(a)} | {b} |" for a, b in rows]
+
+
+def to_markdown(d: Digest, taxonomy: Taxonomy) -> str:
+    """The digest as Markdown for the console and e-mail."""
+    reply = to_reply(d, taxonomy)
+    out = [f"# {_md_escape(reply.title)}", ""]
+    for section in reply.sections:
+        if section.heading:
+            out += [f"## {_md_escape(section.heading)}", ""]
+        if section.fields and section.heading and ("hotspots" in section.heading or "hurts" in section.heading):
+            out += _md_table(("", "reports"), list(section.fields)) + [""]
+        elif section.fields:
+            out += [f"- **{_md_escape(k)}:** {_md_escape(v)}" for k, v in section.fields] + [""]
+        if section.text:
+            prefix = "> " if section.text.startswith("“") else "- "
+            lines = section.text.split("\n")
+            rule = [x for x in lines if x == d.spike_rule]
+            out += [prefix + _md_escape(x) for x in lines if x != d.spike_rule]
+            out += [f"\n_{_md_escape(r)}_" for r in rule] + [""]
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,144 @@
+"""`snag scheduler`: one APScheduler 3.x cron job per subscription, plus alerts and upkeep.
+
+Jobs have stable ids, coalesce and a misfire grace of hours; on start, a digest missed while
+the process was down goes out once (the digest-run row stops a second send, by any replica).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from digests.delivery import AsyncRunner, DigestSender
+from digests.subscriptions import list_subscriptions
+from store.db import session_scope
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+__all__ = ["DigestScheduler", "GRACE", "previous_fire_time"]
+
+log = logging.getLogger("snag.scheduler")
+GRACE = timedelta(hours=6)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def previous_fire_time(trigger: CronTrigger, now: datetime, grace: timedelta = GRACE) -> datetime | None:
+    """The latest time the trigger fired in (now - grace, now], if any."""
+    fire, last = trigger.get_next_fire_time(None, now - grace), None
+    while fire is not None and fire <= now:
+        last = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return last
+
+
+class DigestScheduler:
+    """Keeps one job per subscription in an APScheduler and runs alerts and upkeep."""
+
+    def __init__(
+        self, services: Services, scheduler: BaseScheduler, sender: DigestSender, *,
+        alerts: Callable[[datetime], int] | None = None, clock: Callable[[], datetime] = _utcnow, grace: timedelta = GRACE,
+    ) -> None:
+        self.services = services
+        self.scheduler = scheduler
+        self.sender = sender
+        self.alerts = alerts
+        self.clock = clock
+        self.grace = grace
+
+    def run_subscription(self, subscription_id: int) -> str:
+        """A cron job: send this subscription's digest; any failure is recorded, never raised."""
+        try:
+            return self.sender.send(subscription_id, self.clock())
+        except Exception as exc:
+            from digests.delivery import safe_error
+
+            log.error("digest job for subscription %s failed: %s", subscription_id, safe_error(exc))
+            return "failed"
+
+    def sync(self) -> int:
+        """Add, update and remove jobs to match the subscriptions table; returns the job count."""
+        with session_scope(self.services.engine) as session:
+            subs = list_subscriptions(session=session)
+        wanted = set()
+        for sub in subs:
+            job_id = f"digest:{sub.id}"
+            wanted.add(job_id)
+            trigger = CronTrigger.from_crontab(sub.cron, timezone=sub.timezone)
+            existing = self.scheduler.get_job(job_id)
+            if existing is not None and str(existing.trigger) == str(trigger):
+                continue
+            self.scheduler.add_job(
+                self.run_subscription, trigger, args=[sub.id], id=job_id, name=f"digest {sub.audience}",
+                coalesce=True, misfire_grace_time=int(self.grace.total_seconds()), max_instances=1, replace_existing=True,
+            )
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("digest:") and job.id not in wanted:
+                job.remove()
+        return len(wanted)
+
+    def catch_up(self) -> dict[int, str]:
+        """Send, once, each digest whose time passed within the grace period (e.g. while we were down)."""
+        now = self.clock()
+        with session_scope(self.services.engine) as session:
+            subs = [(s.id, s.cron, s.timezone) for s in list_subscriptions(session=session)]
+        done = {}
+        for sub_id, cron, tz in subs:
+            fired = previous_fire_time(CronTrigger.from_crontab(cron, timezone=tz), now, self.grace)
+            if fired is not None:
+                done[sub_id] = self.sender.send(sub_id, fired)  # type: ignore[arg-type]
+        return done
+
+    def upkeep(self) -> None:
+        """Replay the outbox, apply retention and check alerts; each step isolated."""
+        settings, snag = self.services.settings, self.services.snag
+        steps: list[tuple[str, Callable[[], Any]]] = [("outbox", snag.replay_outbox)]
+        if settings.retention_days:
+            steps.append(("retention", lambda: snag.apply_retention(settings.retention_days)))  # type: ignore[arg-type]
+        if self.alerts is not None:
+            steps.append(("alerts", lambda: self.alerts(self.clock())))  # type: ignore[misc]
+        for name, step in steps:
+            try:
+                step()
+            except Exception as exc:
+                from bot.core import where
+
+                log.error("scheduled %s failed: %s", name, where(exc))
+
+    def start(self) -> None:
+        """Sync jobs, catch up on missed digests, then run until stopped."""
+        self.sync()
+        self.catch_up()
+        self.scheduler.add_job(self.sync, "interval", minutes=1, id="snag:sync", replace_existing=True, coalesce=True)
+        self.scheduler.add_job(self.upkeep, "interval", minutes=1, id="snag:upkeep", replace_existing=True, coalesce=True, max_instances=1)
+        self.scheduler.start()
+
+
+def build_scheduler(services: Services, scheduler: BaseScheduler | None = None) -> DigestScheduler:
+    """The scheduler wired with this process's messengers, metrics and digests."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from adapters.messengers import build_messengers
+    from digests.alerts import check_alerts
+    from digests.delivery import ConsoleMessenger
+
+    messengers = dict(build_messengers(services))
+    messengers.setdefault("console", ConsoleMessenger(services.settings.data_dir / "digests", echo=print))
+    runner = services.extras.get("async_runner") or services.extras.setdefault("async_runner", AsyncRunner())
+    digests = services.extras["digests"]
+    sender = DigestSender(engine=services.engine, digests=digests, messengers=messengers, runner=runner, metrics=services.snag.metrics)
+    settings = services.settings
+
+    def alerts(now: datetime) -> int:
+        return check_alerts(engine=services.engine, taxonomy=services.taxonomy, messengers=messengers, run_async=runner.run,
+                            now=now, threshold=settings.alert_threshold, k=settings.anonymity_k)
+
+    return DigestScheduler(services, scheduler or BlockingScheduler(timezone="UTC"), sender, alerts=alerts)

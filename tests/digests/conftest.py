@@ -1,0 +1,61 @@
+"""Digest fixtures: services on SQLite or PostgreSQL, a fixed clock, a recording messenger."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.domain import Reply
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday; the digest week is 16-22 Nov
+
+
+class RecordingMessenger:
+    """A Messenger fake: records every send; destinations in `failing` raise."""
+
+    def __init__(self, failing: tuple[str, ...] = ()) -> None:
+        self.sent: list[tuple[str, str, str, Reply]] = []
+        self.failing = failing
+
+    async def send(self, *, platform: str, tenant: str, destination: str, reply: Reply) -> None:
+        if destination in self.failing:
+            raise RuntimeError("delivery refused")
+        self.sent.append((platform, tenant, destination, reply))
+
+
+def run_async(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+def make_services(tmp_path: Path, url: str | None = None, **overrides):  # type: ignore[no-untyped-def]
+    from bot.app import build
+    from tests.conftest import FixedClassifier
+
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path / "var",
+        database_url=url or f"sqlite:///{tmp_path / 'digests.db'}",
+        reporter_secret="test-secret",
+        encryption_key="3q8QXTAGaey18yL8FWTqdVlbMr6mcX3yJ3vTdQcDO9E=",
+        **overrides,
+    )
+    return build(settings, classifier=FixedClassifier(), migrate=True)
+
+
+@pytest.fixture
+def digest_services(tmp_path: Path):  # type: ignore[no-untyped-def]
+    services = make_services(tmp_path)
+    yield services
+    services.engine.dispose()
+
+
+@pytest.fixture
+def demo_services(digest_services):  # type: ignore[no-untyped-def]
+    from digests.demo import load_demo
+
+    load_demo(digest_services, now=NOW)
+    return digest_services

@@ -1,0 +1,99 @@
+"""Signals with a fixed `now`, anonymity folding, and the digest's renderings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from digests import signals
+from digests.digest import Audience, build_digest, parse_audience
+from digests.snapshot import PatternInfo, Snapshot, WeekReport, digest_week
+from tests.digests.conftest import NOW
+from tests.teams.cards import assert_valid_card
+
+
+def _pattern(pid: int, first: datetime, **kw) -> PatternInfo:  # type: ignore[no-untyped-def]
+    base = dict(title=f"pattern {pid}", stage="billing", kinds=("waiting",), teams=("finance",), status="new", owner=None,
+                owner_set_at=None, status_changed_at=None, first_seen=first, last_seen=NOW, report_count=10)
+    return PatternInfo(pid, **(base | kw))  # type: ignore[arg-type]
+
+
+def _snapshot() -> Snapshot:
+    start, end = digest_week(NOW)
+    weeks = tuple((start.date() - timedelta(weeks=i)).isoformat() for i in reversed(range(8)))
+    history = {
+        1: dict(zip(weeks, [0, 0, 0, 1, 1, 1, 1, 6])),  # spiking
+        2: dict(zip(weeks, [0, 0, 0, 0, 0, 0, 0, 3])),  # new
+        3: dict(zip(weeks, [0, 0, 0, 0, 2, 0, 3, 2])),  # persistent, not spiking
+        4: dict(zip(weeks, [0, 0, 0, 4, 4, 3, 3, 1])),  # fading
+        5: dict(zip(weeks, [0, 0, 0, 0, 0, 0, 0, 1])),
+    }
+    patterns = {
+        1: _pattern(1, start - timedelta(weeks=5), owner="Finance"),
+        2: _pattern(2, start + timedelta(days=1)),
+        3: _pattern(3, start - timedelta(weeks=4)),  # no owner for a month
+        4: _pattern(4, start - timedelta(weeks=6), status="resolved", status_changed_at=start + timedelta(days=2), owner="IT"),
+        5: _pattern(5, start - timedelta(weeks=1), teams=("it",)),  # one reporter only
+    }
+    reports = [WeekReport(1, f"r{i}", "billing", ("waiting",), ("finance",), "support", "finance") for i in range(6)]
+    reports += [WeekReport(2, f"r{i}", "billing", ("handoff",), ("finance",), None, None) for i in range(3)]
+    reports += [WeekReport(5, "lonely", "billing", ("waiting",), ("it",), "it", "finance")]
+    snap = Snapshot(NOW, start, end, weeks, reports, history, patterns)
+    snap.reporters = {1: 6, 2: 3, 3: 4, 4: 5, 5: 1}
+    snap.quotes = {1: "refunds wait a week, ring Mr Smith on 07700 900123"}
+    return snap
+
+
+def test_signal_rules() -> None:
+    assert signals.is_spiking((0, 0, 0, 1, 1, 1, 1, 6))
+    assert not signals.is_spiking((0, 0, 0, 3, 3, 3, 3, 5))  # under 2x its baseline
+    assert not signals.is_spiking((0, 0, 0, 0, 0, 0, 0, 2))  # under the minimum
+    assert signals.is_persistent((0, 0, 0, 0, 2, 0, 3, 2))
+    assert signals.is_fading((0, 0, 0, 4, 4, 3, 3, 1))
+    assert "2x" in signals.SPIKE_RULE
+
+
+def test_digest_sections_with_a_fixed_now(digest_services) -> None:  # type: ignore[no-untyped-def]
+    d = build_digest(_snapshot(), Audience("all"), digest_services.taxonomy, k=3)
+    assert d.period == "2026-W47"
+    assert [x.id for x in d.spiking] == [1]
+    assert [x.id for x in d.new] == [2]
+    assert 3 in [x.id for x in d.persistent] and 3 in [x.id for x in d.unowned]
+    assert [x.id for x in d.fading] == []  # resolved patterns are not 'fading'
+    assert [x.id for x in d.resolved] == [4]
+    assert d.other_reports == 1  # pattern 5 has one reporter: folded into "other"
+    assert all(x.id != 5 for x in d.top)
+    assert d.hotspots == {("support", "finance"): 6} and d.hotspots_other == 1
+    assert d.quotes and "07700" not in d.quotes[0][1]
+
+
+def test_small_audiences_are_suppressed(digest_services) -> None:  # type: ignore[no-untyped-def]
+    d = build_digest(_snapshot(), parse_audience("team:it", digest_services.taxonomy), digest_services.taxonomy, k=3)
+    assert d.suppressed and not d.top
+
+
+def test_renderings(demo_services) -> None:  # type: ignore[no-untyped-def]
+    from adapters.teams.render import card_for
+    from digests.html import to_html
+    from digests.render import to_markdown, to_reply
+
+    tx = demo_services.taxonomy
+    d = demo_services.extras["digests"].build(platform="console", tenant="local", audience="all", now=NOW)
+    assert d.total > 20 and d.top and d.spike_rule
+    reply = to_reply(d, tx)
+    assert_valid_card(card_for(reply))
+    md = to_markdown(d, tx)
+    assert md.startswith("# Snag digest") and "## Most reported" in md and signals.SPIKE_RULE in md
+    html = to_html(d, tx)
+    assert "data:image/png;base64," in html
+    assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html and "<script" not in html
+    assert "demo:" not in html and "key-" not in html  # no reporter ever shown
+
+
+def test_chat_digest_and_queries_after_the_demo(demo_services) -> None:  # type: ignore[no-untyped-def]
+    from bot.domain import IncomingMessage
+
+    person = demo_services.snag.person("console", "local", "you")
+    reply = demo_services.snag.handle_message(IncomingMessage(person=person, text="digest", channel="console"))
+    assert reply.kind == "digest", reply.title
+    top = demo_services.snag.handle_message(IncomingMessage(person=person, text="top 90d", channel="console"))
+    assert top.kind == "list" and top.sections

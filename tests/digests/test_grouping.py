@@ -1,0 +1,130 @@
+"""Grouping quality (B-cubed F1 on the labelled set), near misses, file contract, rebuild consistency."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import UTC, datetime
+
+import pytest
+
+from digests.demo import DEMO_FILE
+from digests.engine import Engine, MemoryStore, features_of
+from digests.files import group_rows
+
+ROWS = [json.loads(line) for line in DEMO_FILE.read_text(encoding="utf-8").splitlines()]
+
+
+def bcubed(pred: list[object], gold: list[str]) -> tuple[float, float, float]:
+    """B-cubed precision, recall and F1 of a clustering against gold labels."""
+    by_pred, by_gold = defaultdict(set), defaultdict(set)
+    for i, (p, g) in enumerate(zip(pred, gold, strict=True)):
+        by_pred[p].add(i)
+        by_gold[g].add(i)
+    n = len(gold)
+    precision = sum(len(by_pred[pred[i]] & by_gold[gold[i]]) / len(by_pred[pred[i]]) for i in range(n)) / n
+    recall = sum(len(by_pred[pred[i]] & by_gold[gold[i]]) / len(by_gold[gold[i]]) for i in range(n)) / n
+    return precision, recall, 2 * precision * recall / (precision + recall)
+
+
+def _f1(rows: list[dict]) -> float:
+    out = list(group_rows([{k: v for k, v in r.items() if k != "group"} for r in rows]))
+    p, r, f1 = bcubed([o["pattern"] for o in out], [r["group"] for r in rows])
+    print(f"\nB-cubed on {len(rows)} reports: precision {p:.3f} recall {r:.3f} F1 {f1:.3f}")
+    return f1
+
+
+def test_bcubed_on_the_held_out_half() -> None:
+    # Weights were tuned on the even-numbered problems; the odd half was only measured.
+    held_out = [r for r in ROWS if int(r["group"][1:]) % 2 == 1]
+    assert _f1(held_out) >= 0.75
+
+
+def test_bcubed_on_the_whole_set_is_printed() -> None:
+    # The whole set is harder (twice the problems to confuse); recorded, with a floor against regressions.
+    assert _f1(ROWS) >= 0.65
+
+
+def _features(text: str, stage: str, kinds: tuple[str, ...], teams: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    return features_of(text, stage=stage, kinds=kinds, teams=teams, handoff=None, created_at=datetime(2026, 11, 2, tzinfo=UTC))
+
+
+def test_near_misses_stay_apart_and_rewordings_join() -> None:
+    engine = Engine(MemoryStore())
+    refunds = [
+        "refund requests sit in the finance inbox for a week before anyone picks them up",
+        "customers chasing refunds again, the finance inbox has refund requests from last week untouched",
+        "refund emails to finance still not picked up after 6 days, customers ringing us",
+    ]
+    invoices = "invoices show the wrong VAT rate since the finance system update"
+    ids = [engine.assign(_features(t, "billing", ("waiting",), ("finance",)))[0].id for t in refunds]
+    other = engine.assign(_features(invoices, "billing", ("system_failure",), ("finance",)))[0].id
+    assert len(set(ids)) == 1
+    assert other != ids[0]
+
+
+def test_different_stages_never_share_a_pattern() -> None:
+    engine = Engine(MemoryStore())
+    a = engine.assign(_features("survey photos missing from the job pack", "delivery", ("handoff",), ("operations",)))[0]
+    b = engine.assign(_features("survey photos missing from the job pack", "assessment", ("handoff",), ("operations",)))[0]
+    assert a.id != b.id
+
+
+def test_group_command_adds_a_pattern_to_every_line(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from bot.cli import _register_commands, app
+
+    source = tmp_path / "in.jsonl"
+    lines = [{k: v for k, v in r.items() if k != "group"} for r in ROWS[:40]]
+    source.write_text("\n".join(json.dumps(r) for r in lines) + "\n", encoding="utf-8")
+    monkeypatch.setenv("SNAG_DATA_DIR", str(tmp_path / "var"))
+    _register_commands()
+    result = CliRunner().invoke(app, ["group", str(source)])
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [o["id"] for o in out] == [r["id"] for r in lines]
+    assert all(isinstance(o["pattern"], int) for o in out)
+    assert all(o["text"] == r["text"] for o, r in zip(out, lines, strict=True))
+
+
+def test_untagged_lines_are_classified_first() -> None:
+    from tests.conftest import FixedClassifier
+
+    model = FixedClassifier()
+    out = list(group_rows([{"text": "refunds stuck in finance"}, {"text": "refunds stuck in finance again"}], classify=model.classify_many))
+    assert len(model.seen) == 2
+    assert out[0]["pattern"] == out[1]["pattern"]
+
+
+@pytest.mark.parametrize("count", [120])
+def test_incremental_grouping_equals_a_rebuild(digest_services, count: int) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from sqlmodel import select
+
+    from bot.domain import Role
+    from digests.demo import _rows, _tags
+    from store.db import session_scope
+    from store.models import Report
+
+    services = digest_services
+    person = replace(services.snag.person("console", "local", "admin"), role=Role.ADMIN)
+    rows = _rows(datetime(2026, 11, 25, tzinfo=UTC))[:count]
+    items = [(r["text"], r["when"], f"key-{r['reporter']}", f"t:{r['id']}", _tags(r)) for r in rows]
+    records = services.repository.import_reports(person=person, items=items)
+    grouper = services.extras["grouper"]
+    for record in records:  # one by one, as reports arrive
+        grouper.assign(record)
+
+    def partition() -> set[frozenset[int]]:
+        with session_scope(services.engine) as session:
+            groups: dict[int, set[int]] = defaultdict(set)
+            for report in session.exec(select(Report)).all():
+                groups[report.pattern_id].add(report.id)  # type: ignore[index,arg-type]
+            return {frozenset(v) for v in groups.values()}
+
+    before = partition()
+    grouper.rebuild(platform="console", tenant="local")
+    assert partition() == before
+    assert 10 < len(before) < count
