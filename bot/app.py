@@ -82,8 +82,63 @@ def build(
     )
     snag.outbox = FileOutbox(settings.data_dir / "outbox")
     services = Services(settings, taxonomy, engine, repository, classifier, snag)
+    _attach_admin(services)
     _attach_digests(services)
     return services
+
+
+def _admin_only(person) -> None:  # type: ignore[no-untyped-def]
+    from bot.domain import Role
+    from bot.errors import PermissionDenied
+
+    if person.role is not Role.ADMIN:
+        raise PermissionDenied("That command is for admins.")
+
+
+def _attach_admin(services: Services) -> None:
+    """Admin chat commands: retrain the tagger, reload the taxonomy."""
+    import threading
+
+    from bot import cards
+
+    def retrain(person, _command):  # type: ignore[no-untyped-def]
+        _admin_only(person)
+        threading.Thread(target=retrain_now, args=(services,), name="snag-retrain", daemon=True).start()
+        return cards.thanks(0, "Retraining started with every correction so far; the new model is used as soon as it is ready.")
+
+    def reload(person, _command):  # type: ignore[no-untyped-def]
+        _admin_only(person)
+        taxonomy = load_taxonomy(services.settings.taxonomy)
+        changed = taxonomy.stage_labels != services.taxonomy.stage_labels or (
+            taxonomy.kind_labels != services.taxonomy.kind_labels
+            or taxonomy.team_labels != services.taxonomy.team_labels
+        )
+        services.taxonomy = services.snag.taxonomy = taxonomy
+        note = " Labels changed, so retrain the tagger: `retrain`." if changed else ""
+        return cards.thanks(0, f"Taxonomy reloaded from {taxonomy.source}.{note}")
+
+    services.snag.extra_commands.update({"retrain": retrain, "reload": reload})
+
+
+def retrain_now(services: Services) -> str | None:
+    """Train a new model from the shipped data and every stored correction; None if impossible."""
+    try:
+        from classifier.corrections import training_reports
+        from classifier.service import models_dir
+        from classifier.train import train
+    except ImportError:
+        log.warning("retrain asked for, but the spaCy classifier is not installed")
+        return None
+    try:
+        reports = training_reports(services.settings, services.taxonomy)
+        model = train(services.taxonomy, reports, models_dir(services.settings))
+    except Exception as exc:
+        from bot.core import where
+
+        log.error("retraining failed: %s", where(exc))
+        return None
+    log.info("retrained model %s on %d reports", model.version, len(reports))
+    return model.version
 
 
 def recover(services: Services) -> tuple[int, int]:

@@ -12,7 +12,7 @@ from bot.taxonomy import Taxonomy
 __all__ = ["Command", "QueryFilters", "parse_command", "USAGE", "WINDOWS"]
 
 WINDOWS = {"7d": 7, "30d": 30, "90d": 90}
-_SIMPLE = {"help", "mine", "stats"}
+_SIMPLE = {"help", "mine", "stats", "retrain", "reload"}
 _ARG = re.compile(r"^(\d+d|[a-z]+:\S*)$", re.IGNORECASE)
 
 USAGE = (
@@ -27,7 +27,10 @@ USAGE = (
     "subscribe [audience] [cron=\"0 9 * * mon\"] [tz=Europe/London] · send the digest here (admins)\n"
     "unsubscribe [audience] · stop sending it here (admins)\n"
     "own <id> <owner> · set who owns a pattern; its reporters are told (managers)\n"
-    "status <id> <new|acknowledged|in_progress|resolved|wont_fix> · set a pattern's status (managers)"
+    "status <id> <new|acknowledged|in_progress|resolved|wont_fix> · set a pattern's status (managers)\n"
+    "erase <user> · delete one person's reports (admins)\n"
+    "retrain · retrain the tagger with every correction so far (admins)\n"
+    "reload · re-read the taxonomy file (admins)"
 )
 
 

@@ -78,3 +78,30 @@ def test_mine_lists_only_my_reports(services) -> None:  # type: ignore[no-untype
     reply = services.snag.handle_message(IncomingMessage(me, "mine", "C1"))
     texts = [s.text for s in reply.sections]
     assert texts == ["my own report about the portal"]
+
+
+def test_admin_commands_are_for_admins(services, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.roles import RolePolicy
+
+    services.snag.roles = RolePolicy.from_lists(["slack:ADMIN"], [])
+    staff = services.snag.person("slack", "T1", "U1")
+    admin = services.snag.person("slack", "T1", "ADMIN")
+    for command in ("reload", "retrain"):
+        reply = services.snag.handle_message(IncomingMessage(staff, command, "C1"))
+        assert reply.kind == "error" and "admins" in reply.title
+    reply = services.snag.handle_message(IncomingMessage(admin, "reload", "C1"))
+    assert reply.kind == "saved" and "Taxonomy reloaded" in reply.title
+
+
+def test_erase_from_chat_by_an_admin(services) -> None:  # type: ignore[no-untyped-def]
+    from bot.roles import RolePolicy
+
+    services.snag.roles = RolePolicy.from_lists(["slack:ADMIN"], [])
+    victim = services.snag.person("slack", "T1", "U9")
+    services.snag.handle_message(IncomingMessage(victim, "the rota lives in a whatsapp group", "C1"))
+    staff = services.snag.person("slack", "T1", "U1")
+    assert services.snag.handle_message(IncomingMessage(staff, "erase <@U9>", "C1")).kind == "error"
+    admin = services.snag.person("slack", "T1", "ADMIN")
+    reply = services.snag.handle_message(IncomingMessage(admin, "erase <@U9>", "C1"))
+    assert "Erased 1 report" in reply.title
+    assert services.snag.handle_message(IncomingMessage(victim, "mine", "C1")).sections[0].text.startswith("You haven't")
