@@ -32,7 +32,10 @@ from store.db import make_engine, upgrade  # noqa: E402
 
 NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)
 WEEKS = 100
-ROWS = [json.loads(line) for line in (Path(__file__).resolve().parent.parent / "digests/data/grouping.jsonl").open()]
+ROWS = [
+    json.loads(line)
+    for line in (Path(__file__).resolve().parent.parent / "digests/data/grouping.jsonl").open()
+]
 
 
 def _fill(engine, reports: int, patterns: int) -> int:  # type: ignore[no-untyped-def]
@@ -41,7 +44,12 @@ def _fill(engine, reports: int, patterns: int) -> int:  # type: ignore[no-untype
     naive = engine.dialect.name == "sqlite"  # SQLite keeps UTC as naive text, as the models do
     tx = load_taxonomy()
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO tenants (platform, external_id, created_at) VALUES ('console', 'bench', :n)"), {"n": NOW})
+        conn.execute(
+            text(
+                "INSERT INTO tenants (platform, external_id, created_at) VALUES ('console', 'bench', :n)"
+            ),
+            {"n": NOW},
+        )
         tenant = conn.execute(text("SELECT id FROM tenants WHERE external_id = 'bench'")).scalar()
     from store.models import Pattern
 
@@ -49,17 +57,45 @@ def _fill(engine, reports: int, patterns: int) -> int:  # type: ignore[no-untype
     for i in range(patterns):
         src = ROWS[i % len(ROWS)]
         state = PatternState(id=0, words={}, chars={}, n=0)
-        state.add(features_of(f"{src['text']} site{i % 997}", stage=src["stage"], kinds=src["kinds"], teams=src["teams"], handoff=None, created_at=NOW))
+        state.add(
+            features_of(
+                f"{src['text']} site{i % 997}",
+                stage=src["stage"],
+                kinds=src["kinds"],
+                teams=src["teams"],
+                handoff=None,
+                created_at=NOW,
+            )
+        )
         row = Pattern(tenant_id=tenant, title="")
         write_pattern(row, state, tx)
-        rows_p.append({"tenant_id": tenant, "title": row.title, "stage": row.stage, "kinds": json.dumps(row.kinds), "teams": json.dumps(row.teams),
-                       "status": "new", "first_seen": NOW - timedelta(weeks=rng.randint(1, WEEKS)), "last_seen": NOW, "report_count": 0,
-                       "terms": json.dumps(row.terms), "created_at": NOW})
+        rows_p.append(
+            {
+                "tenant_id": tenant,
+                "title": row.title,
+                "stage": row.stage,
+                "kinds": json.dumps(row.kinds),
+                "teams": json.dumps(row.teams),
+                "status": "new",
+                "first_seen": NOW - timedelta(weeks=rng.randint(1, WEEKS)),
+                "last_seen": NOW,
+                "report_count": 0,
+                "terms": json.dumps(row.terms),
+                "created_at": NOW,
+            }
+        )
     with engine.begin() as conn:
         for chunk in range(0, len(rows_p), 5000):
-            conn.execute(text("INSERT INTO patterns (tenant_id, title, stage, kinds, teams, status, first_seen, last_seen, report_count, terms, created_at) "
-                              "VALUES (:tenant_id, :title, :stage, :kinds, :teams, :status, :first_seen, :last_seen, :report_count, :terms, :created_at)"), rows_p[chunk:chunk + 5000])
-        first = conn.execute(text("SELECT min(id) FROM patterns WHERE tenant_id = :t"), {"t": tenant}).scalar()
+            conn.execute(
+                text(
+                    "INSERT INTO patterns (tenant_id, title, stage, kinds, teams, status, first_seen, last_seen, report_count, terms, created_at) "
+                    "VALUES (:tenant_id, :title, :stage, :kinds, :teams, :status, :first_seen, :last_seen, :report_count, :terms, :created_at)"
+                ),
+                rows_p[chunk : chunk + 5000],
+            )
+        first = conn.execute(
+            text("SELECT min(id) FROM patterns WHERE tenant_id = :t"), {"t": tenant}
+        ).scalar()
     weekly: dict[tuple[int, str], int] = {}
     start = NOW - timedelta(weeks=WEEKS)
     batch = []
@@ -69,18 +105,42 @@ def _fill(engine, reports: int, patterns: int) -> int:  # type: ignore[no-untype
         pid = first + (rng.randrange(hot) if rng.random() < 0.8 else rng.randrange(patterns))
         when = start + timedelta(seconds=rng.randrange(WEEKS * 7 * 86400))
         when = when.replace(tzinfo=None) if naive else when
-        weekly[(pid, week_of(when))] = weekly.get((pid, week_of(when)), 0) + 1  # week_of reads naive as UTC
-        batch.append({"t": tenant, "p": pid, "k": f"r{rng.randrange(5000)}", "x": src["text"], "c": when, "s": src["stage"],
-                      "kd": json.dumps(src["kinds"]), "tm": json.dumps(src["teams"]), "hf": (src["handoff"] or {}).get("from"), "ht": (src["handoff"] or {}).get("to")})
+        weekly[(pid, week_of(when))] = (
+            weekly.get((pid, week_of(when)), 0) + 1
+        )  # week_of reads naive as UTC
+        batch.append(
+            {
+                "t": tenant,
+                "p": pid,
+                "k": f"r{rng.randrange(5000)}",
+                "x": src["text"],
+                "c": when,
+                "s": src["stage"],
+                "kd": json.dumps(src["kinds"]),
+                "tm": json.dumps(src["teams"]),
+                "hf": (src["handoff"] or {}).get("from"),
+                "ht": (src["handoff"] or {}).get("to"),
+            }
+        )
         if len(batch) == 20000 or i == reports - 1:
             with engine.begin() as conn:
-                conn.execute(text("INSERT INTO reports (tenant_id, pattern_id, platform, channel, reporter_key, text, created_at, stage, kinds, teams, "
-                                  "handoff_from, handoff_to, confidence, tag_source, status) VALUES (:t, :p, 'console', 'bench', :k, :x, :c, :s, :kd, :tm, :hf, :ht, '{}', 'model', 'tagged')"), batch)
+                conn.execute(
+                    text(
+                        "INSERT INTO reports (tenant_id, pattern_id, platform, channel, reporter_key, text, created_at, stage, kinds, teams, "
+                        "handoff_from, handoff_to, confidence, tag_source, status) VALUES (:t, :p, 'console', 'bench', :k, :x, :c, :s, :kd, :tm, :hf, :ht, '{}', 'model', 'tagged')"
+                    ),
+                    batch,
+                )
             batch = []
     with engine.begin() as conn:
         items = [{"t": tenant, "p": p, "w": w, "n": n} for (p, w), n in weekly.items()]
         for chunk in range(0, len(items), 20000):
-            conn.execute(text("INSERT INTO pattern_weeks (tenant_id, pattern_id, week, reports) VALUES (:t, :p, :w, :n)"), items[chunk:chunk + 20000])
+            conn.execute(
+                text(
+                    "INSERT INTO pattern_weeks (tenant_id, pattern_id, week, reports) VALUES (:t, :p, :w, :n)"
+                ),
+                items[chunk : chunk + 20000],
+            )
     return tenant
 
 
@@ -101,15 +161,25 @@ def bench(url: str, reports: int, patterns: int) -> dict[str, float]:
     load_s = time.perf_counter() - started
     digests = Digests(engine, load_taxonomy(), k=3)
     start, end = digest_week(NOW)
-    params = {"t": tenant, "s": start.replace(tzinfo=None) if engine.dialect.name == "sqlite" else start,
-              "e": end.replace(tzinfo=None) if engine.dialect.name == "sqlite" else end}
+    params = {
+        "t": tenant,
+        "s": start.replace(tzinfo=None) if engine.dialect.name == "sqlite" else start,
+        "e": end.replace(tzinfo=None) if engine.dialect.name == "sqlite" else end,
+    }
 
     def group_by() -> None:
         with engine.connect() as conn:
-            conn.execute(text("SELECT pattern_id, COUNT(*), COUNT(DISTINCT reporter_key) FROM reports "
-                              "WHERE tenant_id = :t AND created_at >= :s AND created_at < :e GROUP BY pattern_id"), params).all()
+            conn.execute(
+                text(
+                    "SELECT pattern_id, COUNT(*), COUNT(DISTINCT reporter_key) FROM reports "
+                    "WHERE tenant_id = :t AND created_at >= :s AND created_at < :e GROUP BY pattern_id"
+                ),
+                params,
+            ).all()
 
-    digest_s = _best(lambda: digests.build(platform="console", tenant="bench", audience="all", now=NOW))
+    digest_s = _best(
+        lambda: digests.build(platform="console", tenant="bench", audience="all", now=NOW)
+    )
     group_s = _best(group_by)
     grouper = SqlGrouper(engine, load_taxonomy())
     from bot.domain import ReportRecord, Tags
@@ -117,9 +187,24 @@ def bench(url: str, reports: int, patterns: int) -> dict[str, float]:
     def one(i: int) -> ReportRecord:
         src = ROWS[(i * 7) % len(ROWS)]
         with engine.begin() as conn:
-            rid = conn.execute(text("INSERT INTO reports (tenant_id, platform, channel, reporter_key, text, created_at, kinds, teams, confidence, status) "
-                                    "VALUES (:t, 'console', 'bench', 'new', :x, :c, '[]', '[]', '{}', 'new') RETURNING id"), {"t": tenant, "x": src["text"], "c": NOW}).scalar()
-        return ReportRecord(rid, "bench", "console", "bench", "new", src["text"], NOW, Tags(src["stage"], tuple(src["kinds"]), tuple(src["teams"])), "tagged")
+            rid = conn.execute(
+                text(
+                    "INSERT INTO reports (tenant_id, platform, channel, reporter_key, text, created_at, kinds, teams, confidence, status) "
+                    "VALUES (:t, 'console', 'bench', 'new', :x, :c, '[]', '[]', '{}', 'new') RETURNING id"
+                ),
+                {"t": tenant, "x": src["text"], "c": NOW},
+            ).scalar()
+        return ReportRecord(
+            rid,
+            "bench",
+            "console",
+            "bench",
+            "new",
+            src["text"],
+            NOW,
+            Tags(src["stage"], tuple(src["kinds"]), tuple(src["teams"])),
+            "tagged",
+        )
 
     grouper.assign(one(0))  # builds the in-process index once
     latencies = []
@@ -129,15 +214,23 @@ def bench(url: str, reports: int, patterns: int) -> dict[str, float]:
         grouper.assign(record)
         latencies.append(time.perf_counter() - started)
     engine.dispose()
-    return {"load_s": load_s, "digest_s": digest_s, "group_by_s": group_s, "ratio": digest_s / group_s,
-            "assign_median_ms": statistics.median(latencies) * 1000, "assign_p95_ms": sorted(latencies)[int(0.95 * len(latencies)) - 1] * 1000}
+    return {
+        "load_s": load_s,
+        "digest_s": digest_s,
+        "group_by_s": group_s,
+        "ratio": digest_s / group_s,
+        "assign_median_ms": statistics.median(latencies) * 1000,
+        "assign_p95_ms": sorted(latencies)[int(0.95 * len(latencies)) - 1] * 1000,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--patterns", type=int, default=100_000)
-    parser.add_argument("--postgres", default=None, help="PostgreSQL URL of an empty database/schema")
+    parser.add_argument(
+        "--postgres", default=None, help="PostgreSQL URL of an empty database/schema"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         result = {"sqlite": bench(f"sqlite:///{tmp}/bench.db", args.reports, args.patterns)}

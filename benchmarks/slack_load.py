@@ -31,7 +31,8 @@ def _signed(body: str) -> dict[str, str]:
     ts = str(int(time.time()))
     return {
         "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body) or "",
+        "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
+        or "",
     }
 
 
@@ -40,9 +41,15 @@ async def slack_load(database_url: str, n: int) -> dict:
     fake = FakeSlack()
     fake.start()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(_env_file=None, data_dir=Path(tmp), reporter_secret="bench",
-                            database_url=database_url or f"sqlite:///{tmp}/slack.db",
-                            slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=fake.api_url)
+        settings = Settings(
+            _env_file=None,
+            data_dir=Path(tmp),
+            reporter_secret="bench",
+            database_url=database_url or f"sqlite:///{tmp}/slack.db",
+            slack_bot_token=TOKEN,
+            slack_signing_secret=SECRET,
+            slack_api_url=fake.api_url,
+        )
         services = build(settings, migrate=True)
         runner = web.AppRunner(make_web_app(services), access_log=None)
         await runner.setup()
@@ -63,10 +70,15 @@ async def slack_load(database_url: str, n: int) -> dict:
         jobs = []
         async with ClientSession() as session:
             for i in range(n):
-                fields = dict(command, text=f"slash load report {i}: quotes retyped into the CRM",
-                              trigger_id=f"1334522{i:04d}.738474920.8088930838d88f008e0",
-                              response_url=f"{fake.api_url.rstrip('/')}/hooks/commands/{i}")
-                jobs.append(post(session, urlencode(fields), "application/x-www-form-urlencoded", {}))
+                fields = dict(
+                    command,
+                    text=f"slash load report {i}: quotes retyped into the CRM",
+                    trigger_id=f"1334522{i:04d}.738474920.8088930838d88f008e0",
+                    response_url=f"{fake.api_url.rstrip('/')}/hooks/commands/{i}",
+                )
+                jobs.append(
+                    post(session, urlencode(fields), "application/x-www-form-urlencoded", {})
+                )
             for i in range(n // 4):
                 payload = json.loads(json.dumps(event))
                 payload["event_id"] = f"EvLoad{i}"
@@ -74,7 +86,11 @@ async def slack_load(database_url: str, n: int) -> dict:
                 payload["event"]["ts"] = payload["event"]["event_ts"] = f"1700000{i:03d}.000100"
                 body = json.dumps(payload)
                 for retry in range(4):
-                    extra = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
+                    extra = (
+                        {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+                        if retry
+                        else {}
+                    )
                     jobs.append(post(session, body, "application/json", extra))
             statuses = await asyncio.gather(*jobs)
         with services.engine.connect() as conn:

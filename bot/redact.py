@@ -88,8 +88,8 @@ class Redactor:
         digits = re.sub(r"\D", "", m.group(0))
         if not _nhs_ok(digits):
             return m.group(0)
-        spaced = bool(m.group(1))
-        return "[nhs_number]" if spaced or _NHS_CONTEXT.search(m.string[: m.start()]) else m.group(0)
+        named = bool(m.group(1)) or _NHS_CONTEXT.search(m.string[: m.start()])  # spaced, or "NHS no"
+        return "[nhs_number]" if named else m.group(0)
 
     @staticmethod
     def _phone(m: re.Match[str]) -> str:

@@ -33,7 +33,6 @@ _SUFFIXES = ("ings", "ing", "ied", "ies", "ed", "es", "s", "ly", "er")
 _CACHE_KEY = "snag_features.v1"
 
 
-
 def stem(word: str) -> str:
     """A crude stem: strips a common English ending from a longer word."""
     for suffix in _SUFFIXES:
@@ -55,6 +54,12 @@ def _word_keys(word: str, prefix_size: int, chars: tuple[int, int]) -> tuple[int
 
 def _mention_keys(doc: Doc) -> list[int]:
     keys = [hash_string(f"e:{ent.label_}:{ent.ent_id_}") for ent in doc.ents]
+    teams = list(dict.fromkeys(e.ent_id_ for e in doc.ents if e.label_ == "TEAM"))
+    # which team is named first and second: the usual order of a handoff
+    keys.extend(hash_string(f"m{i}:{team}") for i, team in enumerate(teams[:3]))
+    keys.append(hash_string(f"mentions:{min(len(teams), 3)}"))
+    cues = doc._.get("cues") if Doc.has_extension("cues") else ()
+    keys.extend(hash_string(f"q:{label}") for label in cues)
     rule = doc._.get("handoff_rule") if Doc.has_extension("handoff_rule") else None
     if rule is not None:
         keys.append(hash_string(f"h:from:{rule[0]}"))
@@ -138,7 +143,12 @@ def _extract(
         forward,
         init=init,
         params={"idf": None},
-        attrs={"ngram_size": ngram_size, "prefix_size": prefix_size, "chars": chars, "scale": scale},
+        attrs={
+            "ngram_size": ngram_size,
+            "prefix_size": prefix_size,
+            "chars": chars,
+            "scale": scale,
+        },
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from spacy.attrs import LOWER
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
@@ -14,135 +15,39 @@ TEAM = "TEAM"
 SYSTEM = "SYSTEM"
 Side = str | None
 
-_DET = {
-    "IN": ["the", "our", "their", "a", "to", "over", "back", "across", "up", "them", "it", "this"]
-}
-_TRANSFER = [
-    "pass",
-    "passes",
-    "passed",
-    "passing",
-    "hand",
-    "hands",
-    "handed",
-    "handing",
-    "send",
-    "sends",
-    "sent",
-    "sending",
-    "forward",
-    "forwards",
-    "forwarded",
-    "forwarding",
-    "escalate",
-    "escalates",
-    "escalated",
-    "escalating",
-    "refer",
-    "refers",
-    "referred",
-    "transfer",
-    "transfers",
-    "transferred",
-    "push",
-    "pushed",
-    "chuck",
-    "chucks",
-    "chucked",
-    "throw",
-    "throws",
-    "threw",
-    "thrown",
-    "dump",
-    "dumped",
-    "kick",
-    "kicked",
-    "punt",
-    "punted",
-    "route",
-    "routed",
-    "assign",
-    "assigned",
-    "email",
-    "emailed",
-    "emails",
-    "raise",
-    "raised",
-    "submit",
-    "submitted",
-    "give",
-    "gave",
-    "given",
-    "goes",
-    "go",
-    "went",
-    "land",
-    "lands",
-    "bounce",
-    "bounced",
-    "move",
-    "moved",
-    "shunt",
-    "shunted",
-    "fire",
-    "fired",
-    "flick",
-    "flicked",
-]
-_WAIT = [
-    "waiting",
-    "wait",
-    "waits",
-    "waited",
-    "chasing",
-    "chase",
-    "chased",
-    "chases",
-    "rely",
-    "relying",
-    "depend",
-    "depending",
-    "dependent",
-    "stuck",
-    "hanging",
-    "blocked",
-    "held",
-]
-_UNTIL = ["until", "till", "til", "untill", "unless"]
-_NEGATION = {
-    "wont",
-    "won't",
-    "cant",
-    "can't",
-    "cannot",
-    "not",
-    "n't",
-    "never",
-    "refuse",
-    "refuses",
-    "dont",
-    "don't",
-    "doesnt",
-    "doesn't",
-    "wouldnt",
-    "wouldn't",
-    "wo",
-    "ca",
-    "do",
-    "does",
-}
+# Word lists are kept as plain text so they stay easy to read and extend.
+_DET = "the our their a to over back across up them it this".split()
+_TRANSFER = """
+    pass passes passed passing hand hands handed handing send sends sent sending
+    forward forwards forwarded forwarding escalate escalates escalated escalating
+    refer refers referred transfer transfers transferred push pushed chuck chucks chucked
+    throw throws threw thrown dump dumped kick kicked punt punted route routed assign assigned
+    email emailed emails raise raised submit submitted give gave given goes go went land lands
+    bounce bounced move moved shunt shunted fire fired flick flicked
+""".split()
+_WAIT = """
+    waiting wait waits waited chasing chase chased chases rely relying depend depending
+    dependent stuck hanging blocked held
+""".split()
+_UNTIL = "until till til untill unless".split()
+_NEGATION = set(
+    """
+    wont won't cant can't cannot not n't never refuse refuses dont don't doesnt doesn't
+    wouldnt wouldn't wo ca do does
+""".split()
+)
 _TEAM = {"ENT_TYPE": TEAM}
 _GAP = {"IS_PUNCT": False, "OP": "{,4}"}
 
 # name -> token patterns; the team mention closes every pattern.
 CUES: dict[str, list[list[dict]]] = {
-    "from_to": [[{"LOWER": "from"}, {"LOWER": _DET["IN"][0], "OP": "?"}, _TEAM]],
+    "from_to": [[{"LOWER": "from"}, {"LOWER": "the", "OP": "?"}, _TEAM]],
     "to": [
         [
             {"LOWER": {"IN": _TRANSFER}},
             _GAP,
             {"LOWER": {"IN": ["to", "onto", "into", "with"]}},
-            {"LOWER": _DET, "OP": "?"},
+            {"LOWER": {"IN": _DET}, "OP": "?"},
             _TEAM,
         ]
     ],
@@ -150,12 +55,14 @@ CUES: dict[str, list[list[dict]]] = {
         [
             {"LOWER": {"IN": _WAIT}},
             {"LOWER": {"IN": ["on", "for", "by", "up"]}},
-            {"LOWER": _DET, "OP": "?"},
+            {"LOWER": {"IN": _DET}, "OP": "?"},
             _TEAM,
         ]
     ],
-    "until": [[{"LOWER": {"IN": _UNTIL}}, {"LOWER": _DET, "OP": "?"}, _TEAM]],
+    "until": [[{"LOWER": {"IN": _UNTIL}}, {"LOWER": {"IN": _DET}, "OP": "?"}, _TEAM]],
 }
+# The first word of every cue: a report without any of them skips the matcher.
+_CUE_WORDS = frozenset(["from", *_TRANSFER, *_WAIT, *_UNTIL])
 _PRIORITY = ("from_to", "to", "until", "wait_on")
 
 
@@ -174,12 +81,13 @@ class HandoffRules:
         self.matcher = Matcher(nlp.vocab)
         for cue, patterns in CUES.items():
             self.matcher.add(cue, patterns)
+        self._cue_ids = frozenset(nlp.vocab.strings.add(w) for w in _CUE_WORDS)
         if not Doc.has_extension("handoff_rule"):
             Doc.set_extension("handoff_rule", default=None)
 
     def __call__(self, doc: Doc) -> Doc:
         teams = [e for e in doc.ents if e.label_ == TEAM]
-        if teams:
+        if teams and not self._cue_ids.isdisjoint(doc.to_array(LOWER).tolist()):
             doc._.handoff_rule = self.direction(doc, teams)
         return doc
 
@@ -226,10 +134,21 @@ class HandoffRules:
 
 
 def _sentence(doc: Doc, i: int) -> tuple[int, int]:
-    if doc.has_annotation("SENT_START"):
-        sent = doc[i].sent
-        return sent.start, sent.end
-    return 0, len(doc)
+    """Token bounds of the sentence around token i (split at . ! ? and new lines).
+
+    Only needed when a cue fires, so this is cheaper than a sentencizer on every report.
+    """
+    start = i
+    while start > 0 and not _ends_sentence(doc[start - 1].text):
+        start -= 1
+    end = i
+    while end < len(doc) and not _ends_sentence(doc[end].text):
+        end += 1
+    return start, min(end + 1, len(doc))
+
+
+def _ends_sentence(text: str) -> bool:
+    return text in (".", "!", "?", "...") or "\n" in text
 
 
 def _other(mentions: list[Span], target: str) -> Side:

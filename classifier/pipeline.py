@@ -11,6 +11,7 @@ from classifier.handoff import SYSTEM, TEAM
 
 __all__ = [
     "NO_STAGE",
+    "NO_TEAM",
     "HANDOFF",
     "TEXTCATS",
     "RULE_PIPES",
@@ -22,22 +23,17 @@ __all__ = [
 ]
 
 NO_STAGE = "__none__"
+NO_TEAM = "__none__"
 HANDOFF = "HANDOFF"
 TEXTCATS = ("stage", "kinds", "teams", "handoff")
-RULE_PIPES = ("sentencizer", "mentions", "handoff_rules")
+RULE_PIPES = ("mentions", "acronyms", "cues", "handoff_rules")
 _BOW = {"@architectures": "snag.TextCatBOW.v1", "ngram_size": 2, "prefix_size": 5}
 DEFAULT_LENGTH = 2**17
 
 
-def _tokens(nlp: Language, alias: str) -> list[str]:
-    return [t.text for t in nlp.make_doc(alias)]
-
-
-def _pattern(nlp: Language, alias: str) -> list[dict]:
-    """Case-insensitive, except short acronyms that are also words ('IT' is not 'it')."""
-    words = _tokens(nlp, alias)
-    acronym = alias.isupper() and (len(alias) <= 2 or alias.lower() in nlp.Defaults.stop_words)
-    return [{"ORTH": w} if acronym else {"LOWER": w.lower()} for w in words]
+def _is_acronym_word(nlp: Language, alias: str) -> bool:
+    """Capitals that are also an everyday word ('IT' is a team, 'it' is not)."""
+    return alias.isupper() and alias.lower() in nlp.Defaults.stop_words
 
 
 def _label_alias(nlp: Language, label: str) -> str:
@@ -46,8 +42,12 @@ def _label_alias(nlp: Language, label: str) -> str:
     return "" if words in nlp.Defaults.stop_words else words
 
 
-def alias_patterns(nlp: Language, taxonomy: Taxonomy) -> list[dict]:
-    """Entity-ruler patterns for every team and system alias (and the label itself)."""
+def alias_patterns(nlp: Language, taxonomy: Taxonomy, *, exact: bool = False) -> list[dict]:
+    """Phrase patterns for every team and system alias (and the label itself).
+
+    exact=False: the aliases matched on lower case; exact=True: the capitals that are
+    also words, matched on their exact text. Both are phrase patterns: hash lookups.
+    """
     groups: tuple[tuple[str, tuple[Label, ...]], ...] = (
         (TEAM, taxonomy.teams),
         (SYSTEM, taxonomy.systems),
@@ -58,8 +58,15 @@ def alias_patterns(nlp: Language, taxonomy: Taxonomy) -> list[dict]:
             names = dict.fromkeys((*item.aliases, _label_alias(nlp, item.label)))
             names.pop("", None)
             for alias in names:
-                patterns.append({"label": kind, "pattern": _pattern(nlp, alias), "id": item.label})
+                if _is_acronym_word(nlp, alias) == exact:
+                    patterns.append({"label": kind, "pattern": alias, "id": item.label})
     return patterns
+
+
+def cue_words(taxonomy: Taxonomy) -> list[list[str]]:
+    """[prefixed label, word, word, ...] for every stage and kind with cue words."""
+    cues = [[f"stage:{s.label}", *s.words] for s in taxonomy.stages if s.words]
+    return cues + [[f"kind:{k.label}", *k.words] for k in taxonomy.kinds if k.words]
 
 
 def stage_labels(taxonomy: Taxonomy) -> list[str]:
@@ -68,8 +75,9 @@ def stage_labels(taxonomy: Taxonomy) -> list[str]:
 
 
 def handoff_labels(taxonomy: Taxonomy) -> list[str]:
-    sides = [f"{side}:{team}" for side in ("from", "to") for team in taxonomy.team_labels]
-    return [HANDOFF, *sides]
+    """Whether there is a handoff, and each side's team (or none: only one side is known)."""
+    teams = (*taxonomy.team_labels, NO_TEAM)
+    return [HANDOFF, *(f"{side}:{team}" for side in ("from", "to") for team in teams)]
 
 
 def textcat_labels(taxonomy: Taxonomy) -> dict[str, list[str]]:
@@ -85,9 +93,11 @@ def textcat_labels(taxonomy: Taxonomy) -> dict[str, list[str]]:
 def build_nlp(taxonomy: Taxonomy, *, length: int = DEFAULT_LENGTH) -> Language:
     """A blank English pipeline with the rule components and untrained classifiers."""
     nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
-    ruler = nlp.add_pipe("entity_ruler", name="mentions", config={"validate": True})
-    ruler.add_patterns(alias_patterns(nlp, taxonomy))  # type: ignore[attr-defined]
+    for name, attr, exact in (("mentions", "LOWER", False), ("acronyms", "ORTH", True)):
+        config = {"validate": True, "phrase_matcher_attr": attr, "overwrite_ents": False}
+        ruler = nlp.add_pipe("entity_ruler", name=name, config=config)
+        ruler.add_patterns(alias_patterns(nlp, taxonomy, exact=exact))  # type: ignore[attr-defined]
+    nlp.add_pipe("snag_cues_v1", name="cues", config={"cues": cue_words(taxonomy)})
     nlp.add_pipe("snag_handoff_v1", name="handoff_rules")
     exclusive = {"stage": True, "kinds": False, "teams": False, "handoff": False}
     labels = textcat_labels(taxonomy)

@@ -36,7 +36,7 @@ class RuleClassifier:
         self._stages = [(s.label, _pattern(s.words + (s.label,))) for s in taxonomy.stages]
         self._teams = [(t.label, _pattern(t.aliases + (t.label,))) for t in taxonomy.teams]
         self._kinds = [
-            (k.label, _pattern(_KIND_WORDS.get(k.label, (k.label.replace("_", " "),))))
+            (k.label, _pattern(k.words or _KIND_WORDS.get(k.label, (k.label.replace("_", " "),))))
             for k in taxonomy.kinds
         ]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.training import Example
 from spacy.util import fix_random_seed, minibatch
+from thinc.api import SGD
 
 from bot.taxonomy import Taxonomy
 from classifier.dataset import LabelledReport
@@ -24,17 +25,20 @@ from classifier.pipeline import (
     DEFAULT_LENGTH,
     HANDOFF,
     NO_STAGE,
+    NO_TEAM,
     RULE_PIPES,
     TEXTCATS,
     build_nlp,
     textcat_labels,
 )
 
-__all__ = ["TrainedModel", "train", "cats_of", "DEFAULT_EPOCHS", "LATEST", "META"]
+__all__ = ["TrainedModel", "train", "prune", "cats_of", "DEFAULT_EPOCHS", "LATEST", "META"]
 
-DEFAULT_EPOCHS = 12
+DEFAULT_EPOCHS = 10
+DEFAULT_LEARN_RATE = 0.2
 LATEST = "LATEST"
 META = "snag.json"
+KEEP_VERSIONS = 3
 FORMAT = 1  # bump when a model written by an older train.py can no longer be loaded
 
 
@@ -45,20 +49,24 @@ class TrainedModel:
 
 
 def cats_of(report: LabelledReport, taxonomy: Taxonomy) -> dict[str, float]:
-    """The gold scores of every textcat label for one report."""
-    cats = {label: 0.0 for labels in textcat_labels(taxonomy).values() for label in labels}
+    """The gold scores of every textcat label for one report.
+
+    The sides of a handoff are only known (and only learnt) where there is one:
+    for other reports the from:/to: labels are left out, which textcat reads as missing.
+    """
+    labels = textcat_labels(taxonomy)
+    cats = {label: 0.0 for name in ("stage", "kinds", "teams") for label in labels[name]}
     cats[f"stage:{report.stage or NO_STAGE}"] = 1.0
     for kind in report.kinds:
         cats[f"kind:{kind}"] = 1.0
     for team in report.teams:
         cats[f"team:{team}"] = 1.0
+    cats[HANDOFF] = 1.0 if report.handoff else 0.0
     if report.handoff:
-        cats[HANDOFF] = 1.0
+        cats.update({label: 0.0 for label in labels["handoff"][1:]})
         source, target = report.handoff
-        if source:
-            cats[f"from:{source}"] = 1.0
-        if target:
-            cats[f"to:{target}"] = 1.0
+        cats[f"from:{source or NO_TEAM}"] = 1.0
+        cats[f"to:{target or NO_TEAM}"] = 1.0
     return cats
 
 
@@ -77,7 +85,7 @@ def make_examples(
     for doc, report in zip(docs, reports, strict=True):
         cats = cats_of(report, taxonomy)
         for name in TEXTCATS:
-            own = {label: cats[label] for label in labels[name]}
+            own = {label: cats[label] for label in labels[name] if label in cats}
             out[name].append(Example.from_dict(doc, {"cats": own}))
     return out
 
@@ -111,6 +119,7 @@ def fit(
     seed: int,
     epochs: int,
     batch_size: int = 32,
+    learn_rate: float = DEFAULT_LEARN_RATE,
     progress: bool = False,
 ) -> None:
     """Initialise and update the textcats for a fixed number of epochs."""
@@ -120,9 +129,8 @@ def fit(
         pipe = nlp.get_pipe(name)
         pipe.initialize(lambda n=name: examples[n], nlp=nlp)  # type: ignore[attr-defined]
         fit_idf(pipe.model, docs)  # type: ignore[attr-defined]
-    import os
-    from thinc.api import Adam
-    optimizer = Adam(learn_rate=float(os.environ.get("SNAG_EXP_LR", "0.01")), L2=float(os.environ.get("SNAG_EXP_L2", "0")), L2_is_weight_decay=os.environ.get("SNAG_EXP_WD", "1") == "1", grad_clip=1.0)
+    # Plain SGD: Adam's per-weight step sizes overfit the rare n-grams of a sparse model.
+    optimizer = SGD(learn_rate=learn_rate, L2=0.0, grad_clip=0.0)
     rng = random.Random(seed)
     order = list(range(len(examples[TEXTCATS[0]])))
     with _progress(progress, epochs * len(order)) as advance:
@@ -164,6 +172,7 @@ def train(
     seed: int = 0,
     epochs: int = DEFAULT_EPOCHS,
     batch_size: int = 32,
+    learn_rate: float = DEFAULT_LEARN_RATE,
     length: int = DEFAULT_LENGTH,
     progress: bool = False,
 ) -> TrainedModel:
@@ -172,9 +181,17 @@ def train(
         raise ValueError("No labelled reports to train on.")
     nlp = build_nlp(taxonomy, length=length)
     examples = make_examples(nlp, reports, taxonomy)
-    fit(nlp, examples, seed=seed, epochs=epochs, batch_size=batch_size, progress=progress)
+    fit(
+        nlp,
+        examples,
+        seed=seed,
+        epochs=epochs,
+        batch_size=batch_size,
+        learn_rate=learn_rate,
+        progress=progress,
+    )
     nlp.get_pipe("tags").alias_stats = alias_stats(examples["teams"], reports)  # type: ignore[attr-defined]
-    digest = fingerprint(reports, taxonomy, seed, epochs, batch_size, length)
+    digest = fingerprint(reports, taxonomy, seed, epochs, batch_size, learn_rate, length)
     version = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{digest[:8]}"
     meta = {
         "version": version,
@@ -183,6 +200,7 @@ def train(
         "seed": seed,
         "epochs": epochs,
         "batch_size": batch_size,
+        "learn_rate": learn_rate,
         "length": length,
         "reports": len(reports),
         "taxonomy": taxonomy.source,
@@ -205,4 +223,18 @@ def write_model(nlp: Language, out_dir: Path, version: str, meta: dict) -> Train
     pointer = out_dir / f".{LATEST}.tmp"
     pointer.write_text(version + "\n", encoding="utf-8")
     os.replace(pointer, out_dir / LATEST)
+    prune(out_dir, keep=KEEP_VERSIONS)
     return TrainedModel(version, final)
+
+
+def prune(out_dir: Path, *, keep: int) -> list[str]:
+    """Delete all but the newest `keep` models (never the one LATEST names); return what went."""
+    latest = (out_dir / LATEST).read_text(encoding="utf-8").strip()
+    written = [p for p in out_dir.iterdir() if p.is_dir() and (p / META).exists()]
+    versions = [
+        p.name for p in sorted(written, key=lambda p: ((p / META).stat().st_mtime_ns, p.name))
+    ]
+    doomed = [v for v in versions[:-keep] if v != latest] if keep > 0 else []
+    for version in doomed:
+        shutil.rmtree(out_dir / version, ignore_errors=True)
+    return doomed

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.domain import Handoff, Person, ReportRecord, Tags
+from bot.domain import Handoff, ReportRecord, Tags
 from store.models import Correction, Report, Tenant
 
 __all__ = [

@@ -12,7 +12,9 @@ from bot.redact import Redactor
 
 CASES = [
     json.loads(line)
-    for line in (Path(__file__).parent / "data" / "pii.jsonl").read_text(encoding="utf-8").splitlines()
+    for line in (Path(__file__).parent / "data" / "pii.jsonl")
+    .read_text(encoding="utf-8")
+    .splitlines()
     if line.strip()
 ]
 _PLACEHOLDER = re.compile(r"\[([a-z_]+)\]")
@@ -49,7 +51,17 @@ def test_the_labelled_set_has_positives_and_tricky_negatives() -> None:
     positives = [c for c in CASES if c["pii"]]
     assert len(positives) >= 50 and len(CASES) - len(positives) >= 40
     kinds = {item["type"] for c in positives for item in c["pii"]}
-    assert kinds == {"email", "phone", "card", "iban", "ni_number", "nhs_number", "ssn", "ip", "url"}
+    assert kinds == {
+        "email",
+        "phone",
+        "card",
+        "iban",
+        "ni_number",
+        "nhs_number",
+        "ssn",
+        "ip",
+        "url",
+    }
 
 
 def test_redaction_recall_and_precision_on_the_labelled_set() -> None:
@@ -67,7 +79,10 @@ def test_negatives_are_left_alone(case: dict) -> None:
 
 def test_extra_patterns_from_the_taxonomy_are_applied() -> None:
     redactor = Redactor([("order_number", r"\bORD-\d{6}\b")])
-    assert redactor.redact("ORD-123456 went missing, call 07700 900123") == "[order_number] went missing, call [phone]"
+    assert (
+        redactor.redact("ORD-123456 went missing, call 07700 900123")
+        == "[order_number] went missing, call [phone]"
+    )
 
 
 def test_redaction_is_idempotent() -> None:

@@ -38,8 +38,14 @@ def _error(tmp_path: Path, text: str) -> str:
 def test_the_default_taxonomy_loads_with_the_documented_labels() -> None:
     taxonomy = load_taxonomy()
     assert taxonomy.stage_labels == (
-        "enquiry", "application", "assessment", "onboarding",
-        "delivery", "support", "billing", "offboarding",
+        "enquiry",
+        "application",
+        "assessment",
+        "onboarding",
+        "delivery",
+        "support",
+        "billing",
+        "offboarding",
     )
     assert len(taxonomy.kind_labels) == 8 and len(taxonomy.team_labels) == 9
     assert taxonomy.source == str(DEFAULT_TAXONOMY_PATH)
@@ -103,5 +109,7 @@ def test_the_file_must_be_a_mapping(tmp_path: Path) -> None:
 
 
 def test_redaction_patterns_reach_the_taxonomy(tmp_path: Path) -> None:
-    taxonomy = load_taxonomy(_write(tmp_path, GOOD + "redact:\n  - name: order\n    pattern: 'ORD-\\d{6}'\n"))
+    taxonomy = load_taxonomy(
+        _write(tmp_path, GOOD + "redact:\n  - name: order\n    pattern: 'ORD-\\d{6}'\n")
+    )
     assert taxonomy.redact == (("order", r"ORD-\d{6}"),)
