@@ -37,23 +37,17 @@ def group(
         return
     if file is None:
         raise typer.BadParameter("give a JSONL file (or --rebuild)")
-    from digests.files import group_rows, has_tags, read_jsonl
+    from digests.files import group_rows, read_jsonl
 
-    text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
-    rows = read_jsonl(text.splitlines())
-    classify = None
-    if any(not has_tags(r) for r in rows):
-        from bot.app import build_classifier
-        from bot.cli import load_settings
-        from bot.taxonomy import load_taxonomy
-
-        settings = load_settings()
-        model = build_classifier(settings, load_taxonomy(settings.taxonomy))
-        many = getattr(model, "classify_many", None)
-        classify = (lambda texts: list(many(texts))) if many else (lambda texts: [model.classify(t) for t in texts])
+    text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8", errors="replace")
+    rows, problems = read_jsonl(text.splitlines())
+    for number, problem in problems:
+        typer.echo(f"line {number}: skipped, {problem}", err=True)
     out = sys.stdout
-    for row in group_rows(rows, classify=classify):
+    for row in group_rows(rows):
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if problems:
+        raise typer.Exit(1)
 
 
 def digest(

@@ -33,6 +33,9 @@ class Params:
     stage_bonus: float = 0.1
     size_exponent: float = 0.2
     threshold: float = 0.26
+    # Known, different stages keep reports apart. Tags guessed by the classifier are not
+    # sure enough for that, so file grouping on untagged input turns the veto off.
+    stage_veto: bool = True
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,7 @@ class PatternState:
 def similarity(report: ReportFeatures, pattern: PatternState, params: Params) -> float:
     """How well a report fits a pattern; -inf when their stages are known and differ."""
     stage = pattern.stage
-    if report.stage and stage and report.stage != stage:
+    if params.stage_veto and report.stage and stage and report.stage != stage:
         return -math.inf
     text = (1 - params.char_weight) * cosine(report.words, pattern.words)
     text += params.char_weight * cosine(report.chars, pattern.chars)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,13 @@ from bot.domain import Tags
 from digests.engine import Engine, MemoryStore, Params, features_of
 
 __all__ = ["group_rows", "has_tags"]
+
+
+def text_only(params: Params) -> Params:
+    """The same engine, judging by the words alone."""
+    return replace(
+        params, stage_veto=False, kind_weight=0.0, team_weight=0.0, stage_bonus=0.0, handoff_bonus=0.0
+    )
 
 
 def has_tags(row: dict[str, Any]) -> bool:
@@ -26,15 +34,18 @@ def _when(row: dict[str, Any], index: int, now: datetime) -> datetime:
 
 
 def group_rows(
-    rows: list[dict[str, Any]], *, classify: Callable[[list[str]], list[Tags]] | None = None,
-    params: Params | None = None, now: datetime | None = None,
+    rows: list[dict[str, Any]], *, params: Params | None = None, now: datetime | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Each input row plus "pattern"; grouped in created_at order, written in input order."""
+    """Each input row plus "pattern"; grouped in created_at order, written in input order.
+
+    Rows without tags are grouped on their words alone: tags guessed by the classifier hurt
+    more than they help (B-cubed F1 on digests/data/grouping.jsonl: 0.51 with guessed tags,
+    0.57 on the text alone, 0.70 with people's tags).
+    """
     now = now or datetime.now(UTC)
-    untagged = [i for i, r in enumerate(rows) if not has_tags(r)]
+    if any(not has_tags(r) for r in rows):
+        params = text_only(params or Params())
     tagged: dict[int, Tags] = {}
-    if untagged and classify is not None:
-        tagged = dict(zip(untagged, classify([str(rows[i].get("text", "")) for i in untagged]), strict=True))
     engine = Engine(MemoryStore(), params)
     order = sorted(range(len(rows)), key=lambda i: (_when(rows[i], i, now), i))
     pattern: dict[int, int] = {}
@@ -59,5 +70,19 @@ def group_rows(
         yield {**row, "pattern": pattern[i]}
 
 
-def read_jsonl(lines: Iterable[str]) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in lines if line.strip()]
+def read_jsonl(lines: Iterable[str]) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
+    """Rows that are JSON objects with a text, and (line number, problem) for the others."""
+    rows, problems = [], []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            problems.append((number, f"not valid JSON ({exc.msg})"))
+            continue
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+            problems.append((number, 'not a JSON object with a "text"'))
+            continue
+        rows.append(row)
+    return rows, problems

@@ -88,13 +88,22 @@ def test_group_command_adds_a_pattern_to_every_line(tmp_path, monkeypatch) -> No
     assert all(o["text"] == r["text"] for o, r in zip(out, lines, strict=True))
 
 
-def test_untagged_lines_are_classified_first() -> None:
-    from tests.conftest import FixedClassifier
+def test_untagged_lines_are_grouped_on_their_words() -> None:
+    out = list(group_rows([
+        {"text": "refunds stuck in finance for weeks"},
+        {"text": "refunds stuck in finance again for weeks"},
+        {"text": "the van left the depot without the pallets"},
+    ]))
+    assert out[0]["pattern"] == out[1]["pattern"] != out[2]["pattern"]
 
-    model = FixedClassifier()
-    out = list(group_rows([{"text": "refunds stuck in finance"}, {"text": "refunds stuck in finance again"}], classify=model.classify_many))
-    assert len(model.seen) == 2
-    assert out[0]["pattern"] == out[1]["pattern"]
+
+def test_untagged_grouping_quality_is_measured() -> None:
+    rows = ROWS
+    bare = [{"id": r["id"], "text": r["text"], "created_at": r["created_at"]} for r in rows]
+    out = list(group_rows(bare))
+    p, r, f1 = bcubed([o["pattern"] for o in out], [row["group"] for row in rows])
+    print(f"untagged B-cubed P {p:.3f} R {r:.3f} F1 {f1:.3f}")
+    assert f1 >= 0.55  # regression floor; below the 0.75 target, see the issue note
 
 
 @pytest.mark.parametrize("count", [120])
