@@ -88,7 +88,8 @@ class Redactor:
         digits = re.sub(r"\D", "", m.group(0))
         if not _nhs_ok(digits):
             return m.group(0)
-        named = bool(m.group(1)) or _NHS_CONTEXT.search(m.string[: m.start()])  # spaced, or "NHS no"
+        # written 3-3-4, or a bare ten digits that the words before call an NHS number
+        named = bool(m.group(1)) or _NHS_CONTEXT.search(m.string[: m.start()])
         return "[nhs_number]" if named else m.group(0)
 
     @staticmethod

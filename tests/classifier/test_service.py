@@ -70,7 +70,10 @@ def test_the_threshold_cuts_exactly_at_the_stage_score(
     tags = _classifier(model_home, taxonomy, threshold=0.0).classify(TEXTS[0])
     assert tags.stage is not None
     score = tags.confidence[tags.stage]
-    assert _classifier(model_home, taxonomy, threshold=score - 1e-3).classify(TEXTS[0]).stage == tags.stage
+    assert (
+        _classifier(model_home, taxonomy, threshold=score - 1e-3).classify(TEXTS[0]).stage
+        == tags.stage
+    )
     assert (
         _classifier(model_home, taxonomy, threshold=score + 1e-3).classify(TEXTS[0]).stage is None
     )
