@@ -40,15 +40,23 @@ def _classifier(settings: Any, taxonomy: Any) -> Any:
 def train_command(
     seed: int = typer.Option(0, help="Random seed: the same data and seed give the same model."),
     epochs: int = typer.Option(None, help="Passes over the data (default: the tuned number)."),
+    if_missing: bool = typer.Option(
+        False, "--if-missing", help="Only train when no usable model exists yet (make run, Docker)."
+    ),
 ) -> None:
     """Train the tagger on the shipped data plus every correction in the database."""
     import time
 
     from classifier.corrections import training_reports
-    from classifier.service import models_dir
+    from classifier.service import latest_version, load_nlp, models_dir
     from classifier.train import DEFAULT_EPOCHS, train
 
     settings, taxonomy = _setup()
+    if if_missing:
+        version = latest_version(models_dir(settings))
+        if version and load_nlp(models_dir(settings) / version, taxonomy) is not None:
+            typer.echo(f"Model {version} is ready; nothing to train.")
+            return
     reports = training_reports(settings, taxonomy)
     started = time.perf_counter()
     model = train(
