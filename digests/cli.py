@@ -134,11 +134,14 @@ def pattern_set(
     typer.echo(f"Pattern #{row.id}: status {row.status}, owner {row.owner or 'none'}; told {told} reporter(s).")
 
 
-def demo() -> None:
-    """Load eight weeks of sample reports into the embedded database (console tenant 'local')."""
+def demo(
+    platform: str = typer.Option("console", help="Load into this platform's tenant (console, slack, teams)."),
+    tenant: str = typer.Option("local", help="Tenant id: 'local' for the console, a Slack team id, a Teams tenant id."),
+) -> None:
+    """Load eight weeks of sample reports for a sample organisation (console tenant 'local' by default)."""
     from digests.demo import load_demo
 
-    found = load_demo(_services())
+    found = load_demo(_services(), tenant=tenant, platform=platform)
     typer.echo(f"Loaded {found['reports']} sample report(s) into {found['patterns']} pattern(s). Try `snag chat`, then `digest`.")
 
 

@@ -48,32 +48,40 @@ def _rows(now: datetime) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["when"], r["id"]))
 
 
-def load_demo(services: Services, *, now: datetime | None = None, tenant: str = "local") -> dict[str, int]:
-    """Store, group and annotate the sample reports in the console tenant; safe to run twice."""
+def load_demo(
+    services: Services, *, now: datetime | None = None, tenant: str = "local", platform: str = "console"
+) -> dict[str, int]:
+    """Store, group and annotate the sample reports in one tenant (the console's by default); safe to run twice."""
     now = now or datetime.now(UTC)
     snag = services.snag
-    person = replace(snag.person("console", tenant, "demo", tenant_name="Sample organisation"), role=Role.ADMIN)
+    person = replace(snag.person(platform, tenant, "demo", tenant_name="Sample organisation"), role=Role.ADMIN)
     rows = _rows(now)
     secret = services.settings.secret("reporter")
     items = [
-        (r["text"], r["when"], reporter_key(secret, "console", tenant, f"demo:{r['reporter']}"), f"demo:{r['id']}", _tags(r))
+        (r["text"], r["when"], reporter_key(secret, platform, tenant, f"demo:{r['reporter']}"), f"demo:{r['id']}", _tags(r))
         for r in rows
     ]
     records = services.repository.import_reports(person=person, items=items)
     grouper = services.extras["grouper"]
-    patterns = grouper.rebuild(platform="console", tenant=tenant)
-    _annotate(services, rows, now, tenant)
+    patterns = grouper.rebuild(platform=platform, tenant=tenant)
+    _annotate(services, rows, now, tenant, platform)
     return {"reports": len(records), "patterns": patterns}
 
 
-def _annotate(services: Services, rows: list[dict[str, Any]], now: datetime, tenant: str) -> None:
+def _annotate(services: Services, rows: list[dict[str, Any]], now: datetime, tenant: str, platform: str = "console") -> None:
     """Owners and statuses from the sample's problem list, on the pattern most of each problem landed in."""
     problems = json.loads(PROBLEMS_FILE.read_text(encoding="utf-8"))
     group_of = {f"demo:{r['id']}": r["group"] for r in rows}
     start, _ = digest_week(now)
     with session_scope(services.engine) as session:
+        from store.reports import find_tenant
+
+        owner = find_tenant(session=session, platform=platform, external_id=tenant)
         landed: dict[str, Counter[int]] = defaultdict(Counter)
-        for key, pid in session.execute(sa_select(Report.event_key, Report.pattern_id).where(Report.event_key.like("demo:%"))).all():  # type: ignore[union-attr]
+        query = sa_select(Report.event_key, Report.pattern_id).where(
+            Report.event_key.like("demo:%"), Report.tenant_id == (owner.id if owner else -1)  # type: ignore[union-attr]
+        )
+        for key, pid in session.execute(query).all():
             if pid and group_of.get(key, "").startswith("p"):
                 landed[group_of[key]][pid] += 1
         used: set[int] = set()

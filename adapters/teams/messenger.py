@@ -73,7 +73,8 @@ class TeamsMessenger:
                     await asyncio.to_thread(self.references.block, destination)
                     raise DeliveryFailed(403, "the bot was blocked or removed from this conversation") from exc
                 if status not in RETRY_STATUSES or attempt == self.attempts:
-                    raise DeliveryFailed(status, f"Teams answered {status}") from exc
+                    reason = f"Teams answered {status}" if status else f"{exc.__class__.__name__} reaching Teams"
+                    raise DeliveryFailed(status, reason) from exc
                 delay = min(8.0, self.base_delay * 2 ** (attempt - 1)) * (0.5 + random.random())
                 log.info("teams answered %s; retry %d in %.2fs", status, attempt, delay)
                 await asyncio.sleep(delay)
