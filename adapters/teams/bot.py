@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import Activity, Attachment, InvokeResponse
+from botbuilder.schema import (
+    Activity,
+    AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
+    Attachment,
+    InvokeResponse,
+)
 from botbuilder.schema.teams import (
     MessagingExtensionAction,
     MessagingExtensionActionResponse,
@@ -93,6 +99,24 @@ class SnagTeamsBot(TeamsActivityHandler):
         for event in events:
             reply = await asyncio.to_thread(self.snag.handle_action, event)
             await self._send(turn, reply)
+
+    async def on_adaptive_card_invoke(
+        self, turn: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        """Universal Actions (Action.Execute): answer with the updated card in place."""
+        person = self._person(turn)
+        action = invoke_value.action
+        if not isinstance(action, dict):  # the SDK hands over a model or a plain dict
+            action = {"verb": getattr(action, "verb", None), "data": getattr(action, "data", None)}
+        data = dict(action.get("data") or {}) if isinstance(action.get("data"), dict) else {}
+        data.setdefault("snag", action.get("verb") or "")
+        events = inbound.action_events(person, data)
+        reply = Reply(kind="error", title="That button has expired. Send a new report.")
+        for event in events:
+            reply = await asyncio.to_thread(self.snag.handle_action, event)
+        return AdaptiveCardInvokeResponse(
+            status_code=200, type="application/vnd.microsoft.card.adaptive", value=card_for(reply)
+        )
 
     # ---- installation and membership ----
 

@@ -262,3 +262,19 @@ async def test_with_credentials_an_unsigned_activity_is_rejected(tmp_path: Path)
         assert reports(services) == []
     finally:
         await client.close()
+
+
+async def test_universal_action_invoke_updates_the_card_in_place(teams) -> None:  # type: ignore[no-untyped-def]
+    services, client, connector = teams
+    await client.post("/api/messages", json=fixture("message_personal", connector.url))
+    invoke = fixture("card_submit", connector.url, id="exec-1", type="invoke",
+                     value={"action": {"type": "Action.Execute", "verb": "frequency",
+                                       "data": {"snag": "frequency", "report_id": 1, "value": "monthly"}}})
+    invoke["name"] = "adaptiveCard/action"
+    response = await client.post("/api/messages", json=invoke)
+    assert response.status == 200
+    body = await response.json()
+    assert body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"
+    assert_valid_card(body["value"])
+    assert "monthly" in json.dumps(body["value"])
+    assert reports(services)[0].frequency == "monthly"
