@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     microsoft_app_tenant_id: str | None = Field(None, validation_alias=_alias("MicrosoftAppTenantId", "MICROSOFT_APP_TENANT_ID", "SNAG_MICROSOFT_APP_TENANT_ID"), description="MicrosoftAppTenantId for single-tenant bots.")
     microsoft_app_type: str = Field("MultiTenant", validation_alias=_alias("MicrosoftAppType", "MICROSOFT_APP_TYPE", "SNAG_MICROSOFT_APP_TYPE"), description="MicrosoftAppType: MultiTenant, SingleTenant or UserAssignedMSI.")
     teams: bool = Field(False, description="Serve Microsoft Teams on /api/messages.")
+    graph_url: str = Field("https://graph.microsoft.com", description="Microsoft Graph base URL, for roles from `teams:group:<AAD group id>` (national clouds, tests).")
+    login_url: str = Field("https://login.microsoftonline.com", description="Microsoft identity platform base URL the Graph token is requested from.")
 
     @field_validator("admins", "managers", mode="before")
     @classmethod

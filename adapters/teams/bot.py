@@ -24,6 +24,7 @@ from botbuilder.schema.teams import (
 )
 
 from adapters.teams import inbound
+from adapters.teams.groups import AadGroups
 from adapters.teams.references import References
 from adapters.teams.render import card_for
 from bot.core import Capture
@@ -44,10 +45,21 @@ class SnagTeamsBot(TeamsActivityHandler):
         self.references = references
         # Reports the endpoint committed before acknowledging Teams, by activity id.
         self.prestored: dict[str, Capture] = {}
+        self.groups = AadGroups.from_settings(services.settings, services.snag.roles)
 
     def person_of(self, activity: Activity) -> Person:
+        """The Person behind an activity, with the role their id or AAD groups give them."""
         raw = activity.serialize()
-        return self.snag.person("teams", inbound.tenant_of(raw), inbound.user_of(raw))
+        tenant, user = inbound.tenant_of(raw), inbound.user_of(raw)
+        return self.snag.person("teams", tenant, user, groups=self.groups.known(tenant, user))
+
+    async def resolve_groups(self, activity: Activity) -> None:
+        """Look up the sender's AAD groups (cached) before the turn builds its Person."""
+        if not self.groups.enabled:
+            return
+        raw = activity.serialize()
+        aad_id = (raw.get("from") or {}).get("aadObjectId")
+        await self.groups.of(inbound.tenant_of(raw), aad_id)
 
     def _person(self, turn: TurnContext) -> Person:
         return self.person_of(turn.activity)
@@ -171,6 +183,7 @@ class SnagTeamsBot(TeamsActivityHandler):
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         try:
+            await self.resolve_groups(turn_context.activity)  # the request is authenticated by now
             await super().on_turn(turn_context)
         except Exception as exc:
             from bot.core import where
