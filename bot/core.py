@@ -14,11 +14,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from bot import cards
-from bot.commands import USAGE, Command, parse_command, parse_filters
+from bot.commands import Command, parse_command
+from bot.corrections import corrected_tags
+from bot.queries import run_command
 from bot.domain import (
     FREQUENCIES,
     ActionEvent,
-    Handoff,
     IncomingMessage,
     Person,
     Reply,
@@ -171,14 +172,14 @@ class Snag:
 
     def store_report(self, message: IncomingMessage) -> Capture:
         """The fast half: clean, redact and commit (or keep in the outbox). Never raises."""
-        try:
-            return self._store(message)
-        except Exception as exc:
-            return Capture(reply=self._guard(lambda: self._raise(exc), message.person))
+        stored: list[Capture] = []
 
-    @staticmethod
-    def _raise(exc: Exception) -> Reply:
-        raise exc
+        def work() -> Reply:
+            stored.append(self._store(message))
+            return stored[0].reply or cards.prompt_for_sentence()
+
+        reply = self._guard(work, message.person)  # known errors kindly, unknown ones with an id
+        return stored[0] if stored else Capture(reply=reply)
 
     def finish_report(self, capture: Capture) -> Reply:
         """The slow half: tag and group a stored report and build the receipt. Never raises."""
@@ -367,112 +368,15 @@ class Snag:
         return cards.receipt(replace(updated, status="corrected"), self.taxonomy, corrected=True)
 
     def _corrected_tags(self, base: Tags, values: dict[str, object], *, partial: bool) -> Tags:
-        tx = self.taxonomy
-
-        def one(key: str, allowed: tuple[str, ...], current: str | None) -> str | None:
-            if key not in values:
-                return current if partial else None
-            raw = values[key]
-            value = str(raw) if raw not in (None, "", "none") else None
-            if value is not None and value not in allowed:
-                raise InputError(f"'{value}' is not a {key.replace('_', ' ')} in this taxonomy.")
-            return value
-
-        def many(key: str, allowed: tuple[str, ...], current: tuple[str, ...]) -> tuple[str, ...]:
-            if key not in values:
-                return current
-            raw = values[key]
-            items = [raw] if isinstance(raw, str) else list(raw or [])  # type: ignore[call-overload]
-            items = [i for s in items for i in str(s).split(",") if i]
-            bad = [i for i in items if i not in allowed]
-            if bad:
-                raise InputError(f"'{bad[0]}' is not a {key[:-1]} in this taxonomy.")
-            return tuple(dict.fromkeys(items))
-
-        current_from = base.handoff.from_team if base.handoff else None
-        current_to = base.handoff.to_team if base.handoff else None
-        h_from = one("handoff_from", tx.team_labels, current_from)
-        h_to = one("handoff_to", tx.team_labels, current_to)
-        return Tags(
-            stage=one("stage", tx.stage_labels, base.stage),
-            kinds=many("kinds", tx.kind_labels, base.kinds),
-            teams=many("teams", tx.team_labels, base.teams),
-            handoff=Handoff(h_from, h_to) if (h_from or h_to) else None,
-            confidence={},
-            source="person",
-        )
+        return corrected_tags(self.taxonomy, base, values, partial=partial)
 
     # ---- commands ----
 
     def run_command(self, person: Person, command: Command) -> Reply:
         """Answer a query command (help, top, search, mine, pattern, stats, digest...)."""
-        now = self.clock()
-        k = self.options.anonymity_k
-        if command.name == "help":
-            return cards.usage(USAGE)
-        if command.name == "top":
-            filters = parse_filters(command.args, self.taxonomy, now)
-            patterns = self.repository.top_patterns(person=person, filters=filters, limit=10)
-            return cards.top(patterns, filters, self.taxonomy, k=k)
-        if command.name == "mine":
-            reports = self.repository.list_reports(
-                person=person, reporter_key=self.key_of(person), limit=15
-            )
-            return cards.mine(reports, self.taxonomy)
-        if command.name == "search":
-            return self._search(person, command.args)
-        if command.name == "pattern":
-            assert command.number is not None
-            pattern = self.repository.get_pattern(person=person, pattern_id=command.number)
-            if pattern is None:
-                raise NotFound(f"There is no pattern #{command.number}.")
-            quotes = ()
-            if person.role.sees_texts and pattern.reporter_count >= k:
-                quotes = tuple(
-                    r.text
-                    for r in self.repository.list_reports(
-                        person=person, pattern_id=pattern.id, limit=3
-                    )
-                )
-            return cards.pattern(pattern, self.taxonomy, quotes=quotes, k=k)
-        if command.name == "stats":
-            from datetime import timedelta
-
-            stats = self.repository.stats(person=person, since=now - timedelta(days=30))
-            return cards.stats(stats, self.taxonomy, k=k)
-        if command.name == "digest":
-            if self.digests is None:
-                raise InputError("Digests are not set up in this installation yet.")
-            audience = command.args[0] if command.args else None
-            return self.digests.preview(person=person, audience=audience, now=now)
-        if command.name == "erase":
-            return self._erase(person, command.args[0])
-        handler = self.extra_commands.get(command.name)
-        if handler is not None:
-            return handler(person, command)  # type: ignore[operator]
-        raise InputError(f"`{command.name}` is not available here yet.")
-
-    def _search(self, person: Person, words: tuple[str, ...]) -> Reply:
-        if not person.role.sees_texts:
-            raise PermissionDenied(
-                "Searching individual reports is for managers. Try `top` or `pattern <id>` "
-                "for the shared picture."
-            )
-        reports = self.repository.list_reports(person=person, words=words, limit=10)
-        return cards.search(reports, words, self.taxonomy)
+        return run_command(self, person, command)
 
     # ---- privacy ----
-
-    def _erase(self, admin: Person, who: str) -> Reply:
-        """Admin command: erase one person's reports in this workspace or tenant."""
-        if admin.role is not Role.ADMIN:
-            raise PermissionDenied("Erasing someone's reports is for admins.")
-        user = who.strip("<@>").split("|")[0]
-        if not user:
-            raise InputError("Say whose reports to erase, e.g. `erase @name` or `erase U0123`.")
-        subject = replace(admin, user=user)
-        count = self.erase(subject)
-        return cards.thanks(0, f"Erased {count} report(s) and everything linked to them.")
 
     def erase(self, subject: Person) -> int:
         """Delete every report a person filed in their tenant (right to erasure)."""

@@ -169,3 +169,22 @@ def test_received_at_is_kept(services) -> None:  # type: ignore[no-untyped-def]
     when = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
     say(services, "quotes take three days", received_at=when)
     assert rows(services)[0].created_at == when
+
+
+def test_store_report_turns_an_unexpected_failure_into_an_apology(services) -> None:  # type: ignore[no-untyped-def]
+    class BrokenRepository:
+        def add_report(self, **_kw):  # type: ignore[no-untyped-def]
+            raise RuntimeError("disk on fire")
+
+    services.snag.repository = BrokenRepository()
+    person = services.snag.person("slack", "T1", "U1")
+    capture = services.snag.store_report(IncomingMessage(person, "the scanner drops half the barcodes", "C1"))
+    assert not capture.stored and capture.reply is not None and "error id" in capture.reply.title
+
+
+def test_store_then_finish_is_the_same_as_one_capture(services) -> None:  # type: ignore[no-untyped-def]
+    person = services.snag.person("slack", "T1", "U1")
+    capture = services.snag.store_report(IncomingMessage(person, "stock moves are typed into two systems", "C1"))
+    assert capture.stored and capture.created and rows(services)[0].tag_source is None
+    reply = services.snag.finish_report(capture)
+    assert reply.kind == "receipt" and rows(services)[0].stage == "billing"

@@ -1,0 +1,86 @@
+"""The query and admin commands: help, top, mine, search, pattern, stats, digest, erase."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from bot import cards
+from bot.commands import USAGE, Command, parse_filters
+from bot.domain import Person, Reply, Role
+from bot.errors import InputError, NotFound, PermissionDenied
+
+if TYPE_CHECKING:
+    from bot.core import Snag
+
+__all__ = ["run_command"]
+
+
+def run_command(snag: Snag, person: Person, command: Command) -> Reply:
+    """Answer a query command (help, top, search, mine, pattern, stats, digest...)."""
+    now = snag.clock()
+    k = snag.options.anonymity_k
+    if command.name == "help":
+        return cards.usage(USAGE)
+    if command.name == "top":
+        filters = parse_filters(command.args, snag.taxonomy, now)
+        patterns = snag.repository.top_patterns(person=person, filters=filters, limit=10)
+        return cards.top(patterns, filters, snag.taxonomy, k=k)
+    if command.name == "mine":
+        reports = snag.repository.list_reports(
+            person=person, reporter_key=snag.key_of(person), limit=15
+        )
+        return cards.mine(reports, snag.taxonomy)
+    if command.name == "search":
+        return _search(snag, person, command.args)
+    if command.name == "pattern":
+        assert command.number is not None
+        pattern = snag.repository.get_pattern(person=person, pattern_id=command.number)
+        if pattern is None:
+            raise NotFound(f"There is no pattern #{command.number}.")
+        quotes = ()
+        if person.role.sees_texts and pattern.reporter_count >= k:
+            quotes = tuple(
+                r.text
+                for r in snag.repository.list_reports(
+                    person=person, pattern_id=pattern.id, limit=3
+                )
+            )
+        return cards.pattern(pattern, snag.taxonomy, quotes=quotes, k=k)
+    if command.name == "stats":
+        from datetime import timedelta
+
+        stats = snag.repository.stats(person=person, since=now - timedelta(days=30))
+        return cards.stats(stats, snag.taxonomy, k=k)
+    if command.name == "digest":
+        if snag.digests is None:
+            raise InputError("Digests are not set up in this installation yet.")
+        audience = command.args[0] if command.args else None
+        return snag.digests.preview(person=person, audience=audience, now=now)
+    if command.name == "erase":
+        return _erase(snag, person, command.args[0])
+    handler = snag.extra_commands.get(command.name)
+    if handler is not None:
+        return handler(person, command)  # type: ignore[operator]
+    raise InputError(f"`{command.name}` is not available here yet.")
+
+def _search(snag: Snag, person: Person, words: tuple[str, ...]) -> Reply:
+    if not person.role.sees_texts:
+        raise PermissionDenied(
+            "Searching individual reports is for managers. Try `top` or `pattern <id>` "
+            "for the shared picture."
+        )
+    reports = snag.repository.list_reports(person=person, words=words, limit=10)
+    return cards.search(reports, words, snag.taxonomy)
+
+
+def _erase(snag: Snag, admin: Person, who: str) -> Reply:
+    """Admin command: erase one person's reports in this workspace or tenant."""
+    if admin.role is not Role.ADMIN:
+        raise PermissionDenied("Erasing someone's reports is for admins.")
+    user = who.strip("<@>").split("|")[0]
+    if not user:
+        raise InputError("Say whose reports to erase, e.g. `erase @name` or `erase U0123`.")
+    subject = replace(admin, user=user)
+    count = snag.erase(subject)
+    return cards.thanks(0, f"Erased {count} report(s) and everything linked to them.")
