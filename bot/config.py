@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     reporter_secret: str | None = Field(None, description="Key for the reporter hash; generated under the data dir if unset.")
     encryption_key: str | None = Field(None, description="Fernet key for stored Slack tokens; generated under the data dir if unset.")
     anonymity_k: int = Field(3, ge=1, description="Slices with fewer distinct reporters are folded into 'other'.")
-    confidence_threshold: float = Field(0.45, ge=0, le=1, description="Below this the stage is left empty and the reporter is asked.")
+    confidence_threshold: float = Field(0.3, ge=0, le=1, description="Below this the stage is left empty and the reporter is asked.")
     max_report_chars: int = Field(40_000, ge=100, description="Longer reports keep their first N characters.")
     admins: CSV = Field(default_factory=list, description="Comma-separated platform:user ids with the admin role.")
     managers: CSV = Field(default_factory=list, description="Comma-separated platform:user ids (or slack:group:S.. / teams:group:...) with the manager role.")

@@ -71,7 +71,7 @@ class Capture:
 @dataclass(frozen=True)
 class CoreOptions:
     reporter_secret: str
-    confidence_threshold: float = 0.45
+    confidence_threshold: float = 0.3
     max_report_chars: int = 40_000
     anonymity_k: int = 3
 

@@ -57,12 +57,12 @@ def make_handoff_rules(nlp: Language, name: str) -> HandoffRules:
 @Language.factory(
     "snag_tags_v1",
     default_config={
-        "kind_threshold": 0.3,
-        "team_threshold": 0.5,
+        "kind_threshold": 0.25,
+        "team_threshold": 0.4,
         "handoff_threshold": 0.75,
         "order_bonus": 2.5,
         "rule_bonus": 2.0,
-        "min_alias_trust": 0.6,
+        "min_alias_trust": 0.5,
     },
 )
 def make_tag_combiner(
