@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 from sqlmodel import Session, select
@@ -41,12 +41,9 @@ def renderers():  # type: ignore[no-untyped-def]
         lambda r: Console(file=open("/dev/null", "w"), width=80).print(render_reply(r)),  # noqa: SIM115
         lambda r: json.dumps(card_for(r)),
     ]
-    try:
-        from adapters.slack.render import render_blocks  # type: ignore[attr-defined]
-    except ImportError:
-        pass
-    else:
-        out.append(lambda r: json.dumps(render_blocks(r)))
+    from adapters.slack.render import pages
+
+    out.append(lambda r: json.dumps(pages(r)))
     return out
 
 
@@ -79,3 +76,38 @@ def test_any_text_goes_through_capture_classify_and_render(services, text: str) 
     assert tags.kinds is not None
     for render in renderers():
         render(reply)
+
+
+@pytest.fixture(scope="module")
+def demo_digest(tmp_path_factory):  # type: ignore[no-untyped-def]
+    from digests.demo import load_demo
+    from tests.digests.conftest import NOW, make_services
+
+    services = make_services(tmp_path_factory.mktemp("digest"))
+    load_demo(services, now=NOW)
+    digest = services.extras["digests"].build(platform="console", tenant="local", audience=None, now=NOW)
+    yield digest, services.taxonomy
+    services.engine.dispose()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(min_size=0, max_size=300))
+@example(text="<script>alert(1)</script> <!channel> **x**")
+def test_any_text_goes_through_grouping_and_every_digest_renderer(demo_digest, text: str) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from digests.files import group_rows
+    from digests.html import to_html
+    from digests.render import to_markdown, to_reply
+
+    grouped = list(group_rows([{"text": text}, {"text": text + " again"}]))
+    assert [g["text"] for g in grouped] == [text, text + " again"] and all("pattern" in g for g in grouped)
+    digest, taxonomy = demo_digest
+    top = digest.top[0]
+    odd = replace(digest, quotes=((top.id, text),), top=(replace(top, title=text or top.title), *digest.top[1:]))
+    reply = to_reply(odd, taxonomy)
+    for render in renderers():
+        render(reply)
+    assert isinstance(to_markdown(odd, taxonomy), str)
+    page = to_html(odd, taxonomy, charts=False)
+    assert "<script" not in page.lower()  # the page has no scripts, and user text is escaped
