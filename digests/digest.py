@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,6 +16,7 @@ __all__ = ["Audience", "PatternLine", "Digest", "build_digest", "parse_audience"
 
 MAX_LINES = 5
 MAX_QUOTES = 3
+SECTIONS = ("new", "spiking", "persistent", "fading", "unowned", "resolved", "top")
 _REDACTOR = Redactor()
 
 
@@ -118,19 +120,26 @@ def visible_ids(snap: Snapshot, audience: Audience) -> list[int]:
 
 def _sections(lines: list[PatternLine], snap: Snapshot, limit: int) -> dict[str, tuple[PatternLine, ...]]:
     info, start, end = snap.patterns, snap.week_start, snap.week_end
+    found: dict[str, list[PatternLine]] = {name: [] for name in SECTIONS}
+    for x in lines:
+        p = info[x.id]
+        new = signals.is_new(p, start, end)
+        for name, hit in (
+            ("new", new),
+            ("spiking", not new and signals.is_spiking(x.counts)),
+            ("persistent", signals.is_persistent(x.counts)),
+            ("fading", x.status not in signals.CLOSED and signals.is_fading(x.counts)),
+            ("unowned", signals.unowned(p, x.counts, snap.now)),
+            ("resolved", signals.resolved(p, start, end)),
+            ("top", bool(x.this_week)),
+        ):
+            if hit:
+                found[name].append(x)
+    return {name: tuple(heapq.nsmallest(limit, found[name], key=_rank)) for name in SECTIONS}
 
-    def rank(found: list[PatternLine]) -> tuple[PatternLine, ...]:
-        return tuple(sorted(found, key=lambda x: (-x.this_week, -sum(x.counts), x.id))[:limit])
 
-    return {
-        "new": rank([x for x in lines if signals.is_new(info[x.id], start, end)]),
-        "spiking": rank([x for x in lines if signals.is_spiking(x.counts) and not signals.is_new(info[x.id], start, end)]),
-        "persistent": rank([x for x in lines if signals.is_persistent(x.counts)]),
-        "fading": rank([x for x in lines if signals.is_fading(x.counts) and x.status not in signals.CLOSED]),
-        "unowned": rank([x for x in lines if signals.unowned(info[x.id], x.counts, snap.now)]),
-        "resolved": rank([x for x in lines if signals.resolved(info[x.id], start, end)]),
-        "top": rank([x for x in lines if x.this_week]),
-    }
+def _rank(x: PatternLine) -> tuple[int, int, int]:
+    return (-x.this_week, -sum(x.counts), x.id)
 
 
 def candidate_ids(snap: Snapshot, audience: Audience) -> list[int]:

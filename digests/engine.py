@@ -190,12 +190,16 @@ class PatternStore(Protocol):
 def candidates(query: Mapping[str, float], store: PatternStore, limit: int = CANDIDATES) -> list[int]:
     """Patterns sharing the report's words, best overlap first (an inverted-index lookup)."""
     score: dict[int, float] = {}
+    get = score.get
     for term, weight in query.items():
         ids = store.postings(term)
         if len(ids) > MAX_POSTINGS:
             continue
         for pid in ids:
-            score[pid] = score.get(pid, 0.0) + weight
+            score[pid] = get(pid, 0.0) + weight
+    if len(score) > limit:  # keep the scores tied with or above the limit-th best, then order those
+        cut = sorted(score.values(), reverse=True)[limit - 1]
+        score = {pid: s for pid, s in score.items() if s >= cut}
     return sorted(score, key=lambda pid: (-score[pid], pid))[:limit]
 
 

@@ -46,7 +46,7 @@ SPIKE_RULE = (
 
 def series(history: Mapping[str, int], weeks: Sequence[str]) -> tuple[int, ...]:
     """Weekly counts in week order (zeros where nothing was reported)."""
-    return tuple(history.get(w, 0) for w in weeks)
+    return tuple([history.get(w, 0) for w in weeks])
 
 
 def _baseline(counts: Sequence[int]) -> float:

@@ -98,47 +98,89 @@ def _param(dt: datetime, engine: Engine) -> object:
 
 
 def load_snapshot(engine: Engine, tenant_id: int, now: datetime) -> Snapshot:
-    """The digest week's reports, eight weeks of per-pattern counts and the patterns involved."""
+    """The digest week's reports, eight weeks of per-pattern counts and the patterns it can show."""
     start, end = digest_week(now)
     mondays = tuple((start.date() - timedelta(weeks=i)).isoformat() for i in reversed(range(HISTORY_WEEKS)))
     with engine.connect() as conn:
         rows = conn.execute(
             text(
-                "SELECT pattern_id, reporter_key, stage, kinds, teams, handoff_from, handoff_to FROM reports "
-                "WHERE tenant_id = :t AND created_at >= :s AND created_at < :e"
+                "SELECT pattern_id, reporter_key, stage, CAST(kinds AS TEXT), CAST(teams AS TEXT), handoff_from, handoff_to "
+                "FROM reports WHERE tenant_id = :t AND created_at >= :s AND created_at < :e"
             ),
             {"t": tenant_id, "s": _param(start, engine), "e": _param(end, engine)},
         ).all()
-        weekly = conn.execute(
-            text("SELECT pattern_id, week, reports FROM pattern_weeks WHERE tenant_id = :t AND week >= :w AND week <= :l"),
-            {"t": tenant_id, "w": mondays[0], "l": mondays[-1]},
-        ).all()
-        history: dict[int, dict[str, int]] = {}
-        for pid, week, n in weekly:
-            history.setdefault(pid, {})[week] = n
-        patterns = _patterns(conn, tenant_id, set(history) | {r[0] for r in rows if r[0]}, start, end, engine)
+        history = _history(conn, tenant_id, mondays)
+        patterns = _patterns(conn, tenant_id, {r[0] for r in rows if r[0]}, mondays, start, end, engine)
+        history.update(_history_of(conn, [pid for pid in patterns if pid not in history], mondays))
+    history = {pid: weeks for pid, weeks in history.items() if pid in patterns}
     reports = [WeekReport(r[0], r[1], r[2], _tuple(r[3]), _tuple(r[4]), r[5], r[6]) for r in rows]
     return Snapshot(now, start, end, mondays, reports, history, patterns)
 
 
-def _patterns(conn, tenant_id: int, ids: set[int], start: datetime, end: datetime, engine: Engine) -> dict[int, PatternInfo]:  # type: ignore[no-untyped-def]
-    """Patterns seen in the window, plus any whose status changed or that lack an owner."""
+def _history(conn, tenant_id: int, mondays: tuple[str, ...]) -> dict[int, dict[str, int]]:  # type: ignore[no-untyped-def]
+    """Weekly counts of the patterns reported in the last SIGNAL_WEEKS weeks, one row per pattern."""
+    sums = ", ".join(f"SUM(CASE WHEN week = :w{i} THEN reports ELSE 0 END)" for i in range(len(mondays)))
+    recent = " + ".join(f"SUM(CASE WHEN week = :w{i} THEN reports ELSE 0 END)" for i in range(len(mondays) - SIGNAL_WEEKS, len(mondays)))
     found = conn.execute(
         text(
-            "SELECT id, title, stage, kinds, teams, status, owner, owner_set_at, status_changed_at, "
-            "first_seen, last_seen, report_count FROM patterns WHERE tenant_id = :t AND "
-            "(last_seen >= :h OR (status_changed_at >= :s AND status_changed_at < :e))"
+            f"SELECT pattern_id, {sums} FROM pattern_weeks WHERE tenant_id = :t AND week >= :w0 AND week <= :w{len(mondays) - 1} "
+            f"GROUP BY pattern_id HAVING {recent} > 0"
         ),
-        {"t": tenant_id, "h": _param(start - timedelta(weeks=HISTORY_WEEKS), engine), "s": _param(start, engine), "e": _param(end, engine)},
+        {"t": tenant_id, **{f"w{i}": w for i, w in enumerate(mondays)}},
     ).all()
-    out = {}
-    for r in found:
-        info = PatternInfo(
-            r[0], r[1], r[2], _tuple(r[3]), _tuple(r[4]), r[5], r[6], _aware(r[7]), _aware(r[8]),
-            _aware(r[9]), _aware(r[10]), r[11],  # type: ignore[arg-type]
-        )
-        out[info.id] = info
+    return {r[0]: {w: int(n) for w, n in zip(mondays, r[1:], strict=True) if n} for r in found}
+
+
+def _history_of(conn, ids: list[int], mondays: tuple[str, ...]) -> dict[int, dict[str, int]]:  # type: ignore[no-untyped-def]
+    """Weekly counts of a few patterns (new or closed in the week, quiet lately)."""
+    out: dict[int, dict[str, int]] = {}
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk : chunk + 500]
+        marks = ", ".join(f":p{i}" for i in range(len(part)))
+        found = conn.execute(
+            text(f"SELECT pattern_id, week, reports FROM pattern_weeks WHERE pattern_id IN ({marks}) AND week >= :w AND week <= :l"),
+            {"w": mondays[0], "l": mondays[-1], **{f"p{i}": p for i, p in enumerate(part)}},
+        ).all()
+        for pid, week, n in found:
+            if n:
+                out.setdefault(pid, {})[week] = int(n)
     return out
+
+
+_PATTERN_COLUMNS = (
+    "SELECT id, title, stage, CAST(kinds AS TEXT), CAST(teams AS TEXT), status, owner, owner_set_at, status_changed_at, "
+    "first_seen, last_seen, report_count FROM patterns WHERE tenant_id = :t AND "
+)
+# Signals read at most the last SIGNAL_WEEKS weekly counts (the week and a 4-week baseline), so a
+# pattern quiet for that long can only show as new or resolved (its status changed in the week).
+SIGNAL_WEEKS = 5
+
+
+def _patterns(conn, tenant_id: int, ids: set[int], mondays: tuple[str, ...], start: datetime, end: datetime, engine: Engine) -> dict[int, PatternInfo]:  # type: ignore[no-untyped-def]
+    """Patterns the digest can show: counted in the last weeks, with reports this week, new, or status changed."""
+    params = {"t": tenant_id, "w": mondays[-SIGNAL_WEEKS], "l": mondays[-1], "s": _param(start, engine), "e": _param(end, engine)}
+    found = conn.execute(
+        text(
+            f"{_PATTERN_COLUMNS} id IN (SELECT pattern_id FROM pattern_weeks WHERE tenant_id = :t AND week >= :w AND week <= :l) "
+            f"UNION ALL {_PATTERN_COLUMNS} status_changed_at >= :s AND status_changed_at < :e "
+            f"UNION ALL {_PATTERN_COLUMNS} first_seen >= :s AND first_seen < :e"
+        ),
+        params,
+    ).all()
+    out = {r[0]: _info(r) for r in found}
+    missing = sorted(ids - set(out))  # reports this week whose weekly count is missing: read them too
+    if missing:
+        marks = ", ".join(f":p{i}" for i in range(len(missing)))
+        more = conn.execute(text(f"{_PATTERN_COLUMNS} id IN ({marks})"), {"t": tenant_id, **{f"p{i}": p for i, p in enumerate(missing)}})
+        out.update((r[0], _info(r)) for r in more)
+    return out
+
+
+def _info(r) -> PatternInfo:  # type: ignore[no-untyped-def]
+    return PatternInfo(
+        r[0], r[1], r[2], _tuple(r[3]), _tuple(r[4]), r[5], r[6], _aware(r[7]), _aware(r[8]),
+        _aware(r[9]), _aware(r[10]), r[11],  # type: ignore[arg-type]
+    )
 
 
 def load_reporters(engine: Engine, ids: list[int]) -> dict[int, int]:
@@ -155,20 +197,20 @@ def load_reporters(engine: Engine, ids: list[int]) -> dict[int, int]:
 
 
 def load_quotes(engine: Engine, ids: list[int], start: datetime, end: datetime) -> dict[int, str]:
-    """The latest report text of each pattern inside the week."""
-    out: dict[int, str] = {}
+    """The latest report text of each pattern inside the week (one query)."""
+    if not ids:
+        return {}
+    marks = ", ".join(f":p{i}" for i in range(len(ids)))
     with engine.connect() as conn:
-        for pid in ids:
-            found = conn.execute(
-                text(
-                    "SELECT text FROM reports WHERE pattern_id = :p AND created_at >= :s AND created_at < :e "
-                    "ORDER BY created_at DESC, id DESC LIMIT 1"
-                ),
-                {"p": pid, "s": _param(start, engine), "e": _param(end, engine)},
-            ).scalar()
-            if found:
-                out[pid] = found
-    return out
+        rows = conn.execute(
+            text(
+                "SELECT pattern_id, text FROM (SELECT pattern_id, text, ROW_NUMBER() OVER "
+                "(PARTITION BY pattern_id ORDER BY created_at DESC, id DESC) AS rn FROM reports "
+                f"WHERE pattern_id IN ({marks}) AND created_at >= :s AND created_at < :e) AS latest WHERE rn = 1"
+            ),
+            {"s": _param(start, engine), "e": _param(end, engine), **{f"p{i}": pid for i, pid in enumerate(ids)}},
+        ).all()
+    return {pid: body for pid, body in rows if body}
 
 
 def as_date(monday: str) -> date:

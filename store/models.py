@@ -66,6 +66,8 @@ class Report(ReportBase, table=True):
     __table_args__ = (
         UniqueConstraint("tenant_id", "event_key", name="uq_report_event"),
         Index("ix_reports_tenant_created", "tenant_id", "created_at"),
+        Index("ix_reports_pattern_reporter", "pattern_id", "reporter_key"),
+        Index("ix_reports_pattern_created", "pattern_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -91,6 +93,10 @@ class Pattern(SQLModel, table=True):
     """A recurring problem: reports about the same underlying cause."""
 
     __tablename__ = "patterns"
+    __table_args__ = (
+        Index("ix_patterns_tenant_status_changed", "tenant_id", "status_changed_at"),
+        Index("ix_patterns_tenant_first_seen", "tenant_id", "first_seen"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenants.id", index=True)
@@ -222,6 +228,7 @@ class PatternWeek(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("pattern_id", "week", name="uq_pattern_week"),
         Index("ix_pattern_weeks_tenant_week", "tenant_id", "week"),
+        Index("ix_pattern_weeks_tenant_week_counts", "tenant_id", "week", "pattern_id", "reports"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
