@@ -36,25 +36,76 @@ def _signed(body: str) -> dict[str, str]:
     }
 
 
-async def slack_load(database_url: str, n: int) -> dict:
-    """n slash-command reports and n/4 DM events each delivered 4 times (retries 1-3), concurrently."""
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def _start_serve(env: dict[str, str], port: int):  # type: ignore[no-untyped-def]
+    """`snag serve` in its own process, as in production; returns once /healthz answers."""
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from bot.cli import main; main()", "serve"],
+        env={**os.environ, **env},
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    async with ClientSession() as session:
+        for _ in range(300):
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    if response.status == 200:
+                        return proc
+            except OSError:
+                pass
+            await asyncio.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("snag serve did not start")
+
+
+async def slack_load(database_url: str, n: int, *, own_process: bool = True) -> dict:
+    """n slash-command reports and n/4 DM events each delivered 4 times (retries 1-3), concurrently.
+
+    With own_process the server is a separate `snag serve` process, as in production, so the
+    load generator does not share its event loop.
+    """
     fake = FakeSlack()
     fake.start()
     with tempfile.TemporaryDirectory() as tmp:
+        db = database_url or f"sqlite:///{tmp}/slack.db"
         settings = Settings(
             _env_file=None,
             data_dir=Path(tmp),
             reporter_secret="bench",
-            database_url=database_url or f"sqlite:///{tmp}/slack.db",
+            database_url=db,
             slack_bot_token=TOKEN,
             slack_signing_secret=SECRET,
             slack_api_url=fake.api_url,
         )
         services = build(settings, migrate=True)
-        runner = web.AppRunner(make_web_app(services), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
+        proc = runner = None
+        if own_process:
+            port = _free_port()
+            env = {
+                "SNAG_DATA_DIR": tmp, "SNAG_DATABASE_URL": db, "SNAG_REPORTER_SECRET": "bench",
+                "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
+                "SNAG_SLACK_API_URL": fake.api_url, "SNAG_PORT": str(port),
+                "SNAG_HOST": "127.0.0.1", "SNAG_LOG_LEVEL": "WARNING",
+            }
+            proc = await _start_serve(env, port)
+            url = f"http://127.0.0.1:{port}/slack/events"
+        else:
+            runner = web.AppRunner(make_web_app(services), access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", 0).start()
+            url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
         command = json.loads((FIXTURES / "slash_command.json").read_text())
         event = json.loads((FIXTURES / "event_message_im.json").read_text())
         latencies: list[float] = []
@@ -96,7 +147,11 @@ async def slack_load(database_url: str, n: int) -> dict:
         with services.engine.connect() as conn:
             stored = conn.execute(text("SELECT count(*) FROM reports")).scalar_one()
             distinct = conn.execute(text("SELECT count(DISTINCT text) FROM reports")).scalar_one()
-        await runner.cleanup()
+        if proc is not None:
+            proc.terminate()
+            proc.wait(30)
+        if runner is not None:
+            await runner.cleanup()
         services.engine.dispose()
     fake.stop()
     ordered = sorted(latencies)

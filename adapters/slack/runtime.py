@@ -112,7 +112,7 @@ class SlackRuntime:
         self.budget = ACK_BUDGET
         # Commits get their own threads so that tagging under load never delays an ack;
         # tagging is CPU-bound, so a small pool serves it best on a small machine.
-        self._commit_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="snag-slack-commit")
+        self._commit_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="snag-slack-commit")
         self._work_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="snag-slack-work")
         self.tasks: set[asyncio.Future[Any]] = set()
         self.groups = UserGroups(services.snag.roles)
