@@ -36,13 +36,11 @@ Clock = Callable[[], datetime]
 class Classifier(Protocol):
     def classify(self, text: str) -> Tags:
         """Tag one report's text."""
-        ...
 
 
 class Grouper(Protocol):
     def assign(self, report: ReportRecord) -> int | None:
         """Put a tagged report into an existing pattern or a new one; return its id."""
-        ...
 
 
 class Filters(Protocol):
@@ -68,7 +66,6 @@ class ReportRepository(Protocol):
         customer_facing: bool | None = None,
     ) -> tuple[ReportRecord, bool]:
         """Store a report; return it and whether it is new (False for a duplicate delivery)."""
-        ...
 
     def set_tags(self, *, report_id: int, tags: Tags) -> ReportRecord: ...
 
@@ -120,7 +117,6 @@ class ReportRepository(Protocol):
 class DigestService(Protocol):
     def preview(self, *, person: Person, audience: str | None, now: datetime) -> Reply:
         """The digest this person's tenant would get now, without sending it."""
-        ...
 
 
 class OutboxItem(Protocol):
@@ -131,15 +127,12 @@ class OutboxItem(Protocol):
 class Outbox(Protocol):
     def put(self, message: IncomingMessage) -> None:
         """Keep a report durably until the database takes it."""
-        ...
 
     def pending(self) -> Iterator[OutboxItem]:
         """Kept reports, oldest first."""
-        ...
 
     def done(self, entry: OutboxItem) -> None:
         """Forget a report the database has taken."""
-        ...
 
     def depth(self) -> int: ...
 
@@ -147,4 +140,3 @@ class Outbox(Protocol):
 class Messenger(Protocol):
     async def send(self, *, platform: str, tenant: str, destination: str, reply: Reply) -> None:
         """Deliver a reply to a channel, chat or person outside any request."""
-        ...
