@@ -26,3 +26,9 @@ def test_env_example_mentions_the_secrets_an_admin_must_set() -> None:
     example = (ROOT / ".env.example").read_text()
     for name in ("SNAG_REPORTER_SECRET", "SNAG_ENCRYPTION_KEY", "SLACK_SIGNING_SECRET", "MicrosoftAppPassword"):
         assert name in example
+
+
+def test_env_example_lists_every_setting() -> None:
+    example = (ROOT / ".env.example").read_text()
+    missing = [env_name(n, f) for n, f in Settings.model_fields.items() if f"{env_name(n, f)}=" not in example]
+    assert missing == []
