@@ -70,9 +70,7 @@ async def request_id_middleware(
                 "snag_ack_seconds", time.perf_counter() - started, platform=platform
             )
     except web.HTTPRequestEntityTooLarge:
-        response = web.json_response(
-            {"error": "Request body is larger than 1 MB."}, status=413
-        )
+        response = web.json_response({"error": "Request body is larger than 1 MB."}, status=413)
     finally:
         request_id.reset(token)
     response.headers["X-Request-Id"] = rid

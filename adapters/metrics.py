@@ -20,9 +20,7 @@ class PrometheusMetrics:
         for name, (kind, help_text, labels) in METRICS.items():
             metric_name = name.removesuffix("_total") if kind == "counter" else name
             kwargs = {"buckets": _BUCKETS} if kind == "histogram" else {}
-            self._metrics[name] = _KINDS[kind](
-                metric_name, help_text, labels, registry=self.registry, **kwargs
-            )
+            self._metrics[name] = _KINDS[kind](metric_name, help_text, labels, registry=self.registry, **kwargs)
 
     def _get(self, name: str, labels: dict[str, str]):  # type: ignore[no-untyped-def]
         metric = self._metrics[name]

@@ -40,9 +40,7 @@ def _multi(train, dev_x, train_x, target, threshold: float) -> list[tuple[str, .
     return [tuple(row) for row in binarizer.inverse_transform(chosen.astype(int))]
 
 
-def baseline(
-    train: list[LabelledReport], dev: list[LabelledReport], threshold: float = 0.5
-) -> list[Tags]:
+def baseline(train: list[LabelledReport], dev: list[LabelledReport], threshold: float = 0.5) -> list[Tags]:
     """Predict dev tags with one TF-IDF + logistic-regression model per axis."""
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
     train_x = vectorizer.fit_transform(r.text for r in train)

@@ -77,9 +77,7 @@ def cli_throughput(models: Path, texts: list[str]) -> float:
     """Reports per second through `snag classify FILE` end to end, process start included."""
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "in.jsonl"
-        source.write_text(
-            "".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts))
-        )
+        source.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts)))
         env = {
             **os.environ,
             "SNAG_DATA_DIR": str(models.parent),

@@ -32,10 +32,7 @@ from store.db import make_engine, upgrade  # noqa: E402
 
 NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)
 WEEKS = 100
-ROWS = [
-    json.loads(line)
-    for line in (Path(__file__).resolve().parent.parent / "digests/data/grouping.jsonl").open()
-]
+ROWS = [json.loads(line) for line in (Path(__file__).resolve().parent.parent / "digests/data/grouping.jsonl").open()]
 
 
 def _fill(engine, reports: int, patterns: int) -> int:  # type: ignore[no-untyped-def]
@@ -45,9 +42,7 @@ def _fill(engine, reports: int, patterns: int) -> int:  # type: ignore[no-untype
     tx = load_taxonomy()
     with engine.begin() as conn:
         conn.execute(
-            text(
-                "INSERT INTO tenants (platform, external_id, created_at) VALUES ('console', 'bench', :n)"
-            ),
+            text("INSERT INTO tenants (platform, external_id, created_at) VALUES ('console', 'bench', :n)"),
             {"n": NOW},
         )
         tenant = conn.execute(text("SELECT id FROM tenants WHERE external_id = 'bench'")).scalar()
@@ -93,9 +88,7 @@ def _fill(engine, reports: int, patterns: int) -> int:  # type: ignore[no-untype
                 ),
                 rows_p[chunk : chunk + 5000],
             )
-        first = conn.execute(
-            text("SELECT min(id) FROM patterns WHERE tenant_id = :t"), {"t": tenant}
-        ).scalar()
+        first = conn.execute(text("SELECT min(id) FROM patterns WHERE tenant_id = :t"), {"t": tenant}).scalar()
     weekly: dict[tuple[int, str], int] = {}
     start = NOW - timedelta(weeks=WEEKS)
     batch = []
@@ -105,9 +98,7 @@ def _fill(engine, reports: int, patterns: int) -> int:  # type: ignore[no-untype
         pid = first + (rng.randrange(hot) if rng.random() < 0.8 else rng.randrange(patterns))
         when = start + timedelta(seconds=rng.randrange(WEEKS * 7 * 86400))
         when = when.replace(tzinfo=None) if naive else when
-        weekly[(pid, week_of(when))] = (
-            weekly.get((pid, week_of(when)), 0) + 1
-        )  # week_of reads naive as UTC
+        weekly[(pid, week_of(when))] = weekly.get((pid, week_of(when)), 0) + 1  # week_of reads naive as UTC
         batch.append(
             {
                 "t": tenant,
@@ -136,9 +127,7 @@ def _fill(engine, reports: int, patterns: int) -> int:  # type: ignore[no-untype
         items = [{"t": tenant, "p": p, "w": w, "n": n} for (p, w), n in weekly.items()]
         for chunk in range(0, len(items), 20000):
             conn.execute(
-                text(
-                    "INSERT INTO pattern_weeks (tenant_id, pattern_id, week, reports) VALUES (:t, :p, :w, :n)"
-                ),
+                text("INSERT INTO pattern_weeks (tenant_id, pattern_id, week, reports) VALUES (:t, :p, :w, :n)"),
                 items[chunk : chunk + 20000],
             )
     return tenant
@@ -177,9 +166,7 @@ def bench(url: str, reports: int, patterns: int) -> dict[str, float]:
                 params,
             ).all()
 
-    digest_s = _best(
-        lambda: digests.build(platform="console", tenant="bench", audience="all", now=NOW)
-    )
+    digest_s = _best(lambda: digests.build(platform="console", tenant="bench", audience="all", now=NOW))
     group_s = _best(group_by)
     grouper = SqlGrouper(engine, load_taxonomy())
     from bot.domain import ReportRecord, Tags
@@ -228,9 +215,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--patterns", type=int, default=100_000)
-    parser.add_argument(
-        "--postgres", default=None, help="PostgreSQL URL of an empty database/schema"
-    )
+    parser.add_argument("--postgres", default=None, help="PostgreSQL URL of an empty database/schema")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         result = {"sqlite": bench(f"sqlite:///{tmp}/bench.db", args.reports, args.patterns)}

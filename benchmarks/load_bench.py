@@ -23,9 +23,7 @@ from adapters.server import make_web_app
 from bot.app import build
 from bot.config import Settings
 
-FIXTURE = (
-    Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "teams" / "message_personal.json"
-)
+FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "teams" / "message_personal.json"
 
 
 async def _fake_connector() -> tuple[web.AppRunner, str]:
@@ -91,9 +89,7 @@ async def teams_load(database_url: str, n: int) -> dict:
             jobs = [post(session, i) for i in range(n)] + [post(session, i) for i in range(n // 4)]
             statuses = await asyncio.gather(*jobs)
         with services.engine.connect() as conn:
-            stored = conn.execute(
-                text("SELECT count(*), count(DISTINCT event_key) FROM reports")
-            ).one()
+            stored = conn.execute(text("SELECT count(*), count(DISTINCT event_key) FROM reports")).one()
         await server.cleanup()
         await connector.cleanup()
         services.engine.dispose()
@@ -128,9 +124,7 @@ def main() -> None:
     args = parser.parse_args()
     results = {"teams/sqlite": asyncio.run(teams_load("", args.n))}
     try:
-        results["teams/postgres"] = asyncio.run(
-            teams_load(_fresh_postgres_schema(args.postgres), args.n)
-        )
+        results["teams/postgres"] = asyncio.run(teams_load(_fresh_postgres_schema(args.postgres), args.n))
     except Exception as exc:  # no PostgreSQL here: say so, don't pretend
         results["teams/postgres"] = {"skipped": exc.__class__.__name__}
     try:
@@ -139,9 +133,7 @@ def main() -> None:
         pass
     else:
         results["slack/sqlite"] = asyncio.run(slack_load("", args.n))
-        results["slack/postgres"] = asyncio.run(
-            slack_load(_fresh_postgres_schema(args.postgres), args.n)
-        )
+        results["slack/postgres"] = asyncio.run(slack_load(_fresh_postgres_schema(args.postgres), args.n))
     print(json.dumps(results, indent=2))
 
 

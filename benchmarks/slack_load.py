@@ -31,8 +31,7 @@ def _signed(body: str) -> dict[str, str]:
     ts = str(int(time.time()))
     return {
         "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
-        or "",
+        "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body) or "",
     }
 
 
@@ -94,10 +93,15 @@ async def slack_load(database_url: str, n: int, *, own_process: bool = True) -> 
         if own_process:
             port = _free_port()
             env = {
-                "SNAG_DATA_DIR": tmp, "SNAG_DATABASE_URL": db, "SNAG_REPORTER_SECRET": "bench",
-                "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
-                "SNAG_SLACK_API_URL": fake.api_url, "SNAG_PORT": str(port),
-                "SNAG_HOST": "127.0.0.1", "SNAG_LOG_LEVEL": "WARNING",
+                "SNAG_DATA_DIR": tmp,
+                "SNAG_DATABASE_URL": db,
+                "SNAG_REPORTER_SECRET": "bench",
+                "SLACK_BOT_TOKEN": TOKEN,
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SNAG_SLACK_API_URL": fake.api_url,
+                "SNAG_PORT": str(port),
+                "SNAG_HOST": "127.0.0.1",
+                "SNAG_LOG_LEVEL": "WARNING",
             }
             proc = await _start_serve(env, port)
             url = f"http://127.0.0.1:{port}/slack/events"
@@ -127,9 +131,7 @@ async def slack_load(database_url: str, n: int, *, own_process: bool = True) -> 
                     trigger_id=f"1334522{i:04d}.738474920.8088930838d88f008e0",
                     response_url=f"{fake.api_url.rstrip('/')}/hooks/commands/{i}",
                 )
-                jobs.append(
-                    post(session, urlencode(fields), "application/x-www-form-urlencoded", {})
-                )
+                jobs.append(post(session, urlencode(fields), "application/x-www-form-urlencoded", {}))
             for i in range(n // 4):
                 payload = json.loads(json.dumps(event))
                 payload["event_id"] = f"EvLoad{i}"
@@ -137,11 +139,7 @@ async def slack_load(database_url: str, n: int, *, own_process: bool = True) -> 
                 payload["event"]["ts"] = payload["event"]["event_ts"] = f"1700000{i:03d}.000100"
                 body = json.dumps(payload)
                 for retry in range(4):
-                    extra = (
-                        {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
-                        if retry
-                        else {}
-                    )
+                    extra = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
                     jobs.append(post(session, body, "application/json", extra))
             statuses = await asyncio.gather(*jobs)
         with services.engine.connect() as conn:

@@ -104,7 +104,9 @@ def _attach_admin(services: Services) -> None:
     def retrain(person, _command):  # type: ignore[no-untyped-def]
         _admin_only(person)
         threading.Thread(target=retrain_now, args=(services,), name="snag-retrain", daemon=True).start()
-        return cards.thanks(0, "Retraining started with every correction so far; the new model is used as soon as it is ready.")
+        return cards.thanks(
+            0, "Retraining started with every correction so far; the new model is used as soon as it is ready."
+        )
 
     def reload(person, _command):  # type: ignore[no-untyped-def]
         _admin_only(person)

@@ -143,11 +143,30 @@ def fix_form(record: ReportRecord, taxonomy: Taxonomy) -> Reply:
         action="correct",
         title=f"Fix tags on #{record.id}",
         choices=(
-            Choice("stage", "Stage", _options(taxonomy.stage_labels, taxonomy), selected=(tags.stage,) if tags.stage else ()),
-            Choice("kinds", "Kinds", _options(taxonomy.kind_labels, taxonomy), multi=True, selected=tags.kinds, optional=False),
+            Choice(
+                "stage",
+                "Stage",
+                _options(taxonomy.stage_labels, taxonomy),
+                selected=(tags.stage,) if tags.stage else (),
+            ),
+            Choice(
+                "kinds",
+                "Kinds",
+                _options(taxonomy.kind_labels, taxonomy),
+                multi=True,
+                selected=tags.kinds,
+                optional=False,
+            ),
             Choice("teams", "Teams", teams, multi=True, selected=tags.teams),
-            Choice("handoff_from", "Handoff from", teams, selected=(handoff.from_team,) if handoff and handoff.from_team else ()),
-            Choice("handoff_to", "Handoff to", teams, selected=(handoff.to_team,) if handoff and handoff.to_team else ()),
+            Choice(
+                "handoff_from",
+                "Handoff from",
+                teams,
+                selected=(handoff.from_team,) if handoff and handoff.from_team else (),
+            ),
+            Choice(
+                "handoff_to", "Handoff to", teams, selected=(handoff.to_team,) if handoff and handoff.to_team else ()
+            ),
         ),
     )
     return Reply(
@@ -192,8 +211,8 @@ def prompt_for_sentence() -> Reply:
     return Reply(
         kind="usage",
         title=(
-            "Tell me in a sentence what got in the way, e.g. \"refund requests sit in the "
-            "finance inbox for a week before anyone picks them up\"."
+            'Tell me in a sentence what got in the way, e.g. "refund requests sit in the '
+            'finance inbox for a week before anyone picks them up".'
         ),
     )
 
@@ -256,8 +275,7 @@ def mine(reports: Sequence[ReportRecord], taxonomy: Taxonomy) -> Reply:
 def search(reports: Sequence[ReportRecord], words: Sequence[str], taxonomy: Taxonomy) -> Reply:
     sections = [
         Section(
-            heading=f"#{r.id} · {r.created_at:%d %b}"
-            + (f" · pattern #{r.pattern_id}" if r.pattern_id else ""),
+            heading=f"#{r.id} · {r.created_at:%d %b}" + (f" · pattern #{r.pattern_id}" if r.pattern_id else ""),
             text=snippet(r.text),
         )
         for r in reports

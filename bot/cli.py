@@ -151,10 +151,7 @@ def import_(
     with Progress(transient=True) as progress:
         task = progress.add_task("Tagging and grouping", total=len(rows))
         records = services.snag.import_history(person, rows, progress=lambda: progress.advance(task))
-    typer.echo(
-        f"Imported {len(records)} report(s); {len(rows) - len(records)} already there; "
-        f"{len(problems)} skipped."
-    )
+    typer.echo(f"Imported {len(records)} report(s); {len(rows) - len(records)} already there; {len(problems)} skipped.")
     if problems:
         raise typer.Exit(1)
 
@@ -178,11 +175,7 @@ def export(
     services = build(settings, train_if_missing=False)
     person = _scope(services, platform, tenant, role)
     repo = services.repository
-    rows = (
-        pattern_rows(repo, person, k=settings.anonymity_k)
-        if what == "patterns"
-        else report_rows(repo, person)
-    )
+    rows = pattern_rows(repo, person, k=settings.anonymity_k) if what == "patterns" else report_rows(repo, person)
     count = write_rows(rows, fmt, sys.stdout)  # type: ignore[arg-type]
     typer.echo(f"{count} row(s) exported.", err=True)
 

@@ -24,7 +24,7 @@ USAGE = (
     "pattern <id> · one pattern in detail\n"
     "stats · counts by stage, kind and team\n"
     "digest [audience] · preview this week's digest\n"
-    "subscribe [audience] [cron=\"0 9 * * mon\"] [tz=Europe/London] · send the digest here (admins)\n"
+    'subscribe [audience] [cron="0 9 * * mon"] [tz=Europe/London] · send the digest here (admins)\n'
     "unsubscribe [audience] · stop sending it here (admins)\n"
     "own <id> <owner> · set who owns a pattern; its reporters are told (managers)\n"
     "status <id> <new|acknowledged|in_progress|resolved|wont_fix> · set a pattern's status (managers)\n"
@@ -98,9 +98,7 @@ def parse_filters(args: tuple[str, ...], taxonomy: Taxonomy, now: datetime) -> Q
             "kind": taxonomy.kind_labels,
         }.get(key)
         if allowed is None:
-            raise UsageError(
-                f"I don't know the filter `{arg}`. Use 7d, 30d or 90d and team:, stage: or kind:."
-            )
+            raise UsageError(f"I don't know the filter `{arg}`. Use 7d, 30d or 90d and team:, stage: or kind:.")
         if value not in allowed:
             raise UsageError(f"`{value or '(empty)'}` is not a {key}. Try one of: {', '.join(allowed)}.")
         found[key] = value

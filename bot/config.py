@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 from bot.errors import ConfigError
 
@@ -37,15 +36,26 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("var"), description="Models, outbox, secrets and the SQLite file live here.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite under the data directory.")
     taxonomy: Path | None = Field(None, description="Your own taxonomy file (default: classifier/taxonomy.yml).")
-    reporter_secret: str | None = Field(None, description="Key for the reporter hash; generated under the data dir if unset.")
-    encryption_key: str | None = Field(None, description="Fernet key for stored Slack tokens; generated under the data dir if unset.")
+    reporter_secret: str | None = Field(
+        None, description="Key for the reporter hash; generated under the data dir if unset."
+    )
+    encryption_key: str | None = Field(
+        None, description="Fernet key for stored Slack tokens; generated under the data dir if unset."
+    )
     anonymity_k: int = Field(3, ge=1, description="Slices with fewer distinct reporters are folded into 'other'.")
-    confidence_threshold: float = Field(0.3, ge=0, le=1, description="Below this the stage is left empty and the reporter is asked.")
+    confidence_threshold: float = Field(
+        0.3, ge=0, le=1, description="Below this the stage is left empty and the reporter is asked."
+    )
     max_report_chars: int = Field(40_000, ge=100, description="Longer reports keep their first N characters.")
     admins: CSV = Field(default_factory=list, description="Comma-separated platform:user ids with the admin role.")
-    managers: CSV = Field(default_factory=list, description="Comma-separated platform:user ids (or slack:group:S.. / teams:group:...) with the manager role.")
+    managers: CSV = Field(
+        default_factory=list,
+        description="Comma-separated platform:user ids (or slack:group:S.. / teams:group:...) with the manager role.",
+    )
     retention_days: int | None = Field(None, ge=1, description="Reports older than this are reduced to their tags.")
-    alert_threshold: int = Field(10, ge=1, description="A pattern crossing this many reports in a week alerts its subscribers.")
+    alert_threshold: int = Field(
+        10, ge=1, description="A pattern crossing this many reports in a week alerts its subscribers."
+    )
     digest_cron: str = Field("0 9 * * mon", description="Default cron schedule of a new digest subscription.")
     digest_timezone: str = Field("UTC", description="Default time zone of a new digest subscription.")
     host: str = Field("0.0.0.0", description="Address `snag serve` listens on.")
@@ -54,21 +64,63 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Python logging level.")
     outbox_max: int = Field(1000, description="Outbox depth above which /readyz reports not ready.")
 
-    slack_bot_token: str | None = Field(None, validation_alias=_alias("SLACK_BOT_TOKEN", "SNAG_SLACK_BOT_TOKEN"), description="xoxb- token of a single-workspace install.")
-    slack_signing_secret: str | None = Field(None, validation_alias=_alias("SLACK_SIGNING_SECRET", "SNAG_SLACK_SIGNING_SECRET"), description="verifies every request from Slack.")
-    slack_app_token: str | None = Field(None, validation_alias=_alias("SLACK_APP_TOKEN", "SNAG_SLACK_APP_TOKEN"), description="xapp- token; turns on Socket Mode.")
-    slack_client_id: str | None = Field(None, validation_alias=_alias("SLACK_CLIENT_ID", "SNAG_SLACK_CLIENT_ID"), description="for multi-workspace OAuth installs.")
-    slack_client_secret: str | None = Field(None, validation_alias=_alias("SLACK_CLIENT_SECRET", "SNAG_SLACK_CLIENT_SECRET"), description="for multi-workspace OAuth installs.")
+    slack_bot_token: str | None = Field(
+        None,
+        validation_alias=_alias("SLACK_BOT_TOKEN", "SNAG_SLACK_BOT_TOKEN"),
+        description="xoxb- token of a single-workspace install.",
+    )
+    slack_signing_secret: str | None = Field(
+        None,
+        validation_alias=_alias("SLACK_SIGNING_SECRET", "SNAG_SLACK_SIGNING_SECRET"),
+        description="verifies every request from Slack.",
+    )
+    slack_app_token: str | None = Field(
+        None,
+        validation_alias=_alias("SLACK_APP_TOKEN", "SNAG_SLACK_APP_TOKEN"),
+        description="xapp- token; turns on Socket Mode.",
+    )
+    slack_client_id: str | None = Field(
+        None,
+        validation_alias=_alias("SLACK_CLIENT_ID", "SNAG_SLACK_CLIENT_ID"),
+        description="for multi-workspace OAuth installs.",
+    )
+    slack_client_secret: str | None = Field(
+        None,
+        validation_alias=_alias("SLACK_CLIENT_SECRET", "SNAG_SLACK_CLIENT_SECRET"),
+        description="for multi-workspace OAuth installs.",
+    )
     slack_api_url: str | None = Field(None, description="Slack Web API base URL (GovSlack, proxies, tests).")
     slack_reaction: str = Field("snag", description="Emoji name whose reaction files the message as a report.")
 
-    microsoft_app_id: str | None = Field(None, validation_alias=_alias("MicrosoftAppId", "MICROSOFT_APP_ID", "SNAG_MICROSOFT_APP_ID"), description="MicrosoftAppId of the Azure bot.")
-    microsoft_app_password: str | None = Field(None, validation_alias=_alias("MicrosoftAppPassword", "MICROSOFT_APP_PASSWORD", "SNAG_MICROSOFT_APP_PASSWORD"), description="MicrosoftAppPassword of the Azure bot.")
-    microsoft_app_tenant_id: str | None = Field(None, validation_alias=_alias("MicrosoftAppTenantId", "MICROSOFT_APP_TENANT_ID", "SNAG_MICROSOFT_APP_TENANT_ID"), description="MicrosoftAppTenantId for single-tenant bots.")
-    microsoft_app_type: str = Field("MultiTenant", validation_alias=_alias("MicrosoftAppType", "MICROSOFT_APP_TYPE", "SNAG_MICROSOFT_APP_TYPE"), description="MicrosoftAppType: MultiTenant, SingleTenant or UserAssignedMSI.")
+    microsoft_app_id: str | None = Field(
+        None,
+        validation_alias=_alias("MicrosoftAppId", "MICROSOFT_APP_ID", "SNAG_MICROSOFT_APP_ID"),
+        description="MicrosoftAppId of the Azure bot.",
+    )
+    microsoft_app_password: str | None = Field(
+        None,
+        validation_alias=_alias("MicrosoftAppPassword", "MICROSOFT_APP_PASSWORD", "SNAG_MICROSOFT_APP_PASSWORD"),
+        description="MicrosoftAppPassword of the Azure bot.",
+    )
+    microsoft_app_tenant_id: str | None = Field(
+        None,
+        validation_alias=_alias("MicrosoftAppTenantId", "MICROSOFT_APP_TENANT_ID", "SNAG_MICROSOFT_APP_TENANT_ID"),
+        description="MicrosoftAppTenantId for single-tenant bots.",
+    )
+    microsoft_app_type: str = Field(
+        "MultiTenant",
+        validation_alias=_alias("MicrosoftAppType", "MICROSOFT_APP_TYPE", "SNAG_MICROSOFT_APP_TYPE"),
+        description="MicrosoftAppType: MultiTenant, SingleTenant or UserAssignedMSI.",
+    )
     teams: bool = Field(False, description="Serve Microsoft Teams on /api/messages.")
-    graph_url: str = Field("https://graph.microsoft.com", description="Microsoft Graph base URL, for roles from `teams:group:<AAD group id>` (national clouds, tests).")
-    login_url: str = Field("https://login.microsoftonline.com", description="Microsoft identity platform base URL the Graph token is requested from.")
+    graph_url: str = Field(
+        "https://graph.microsoft.com",
+        description="Microsoft Graph base URL, for roles from `teams:group:<AAD group id>` (national clouds, tests).",
+    )
+    login_url: str = Field(
+        "https://login.microsoftonline.com",
+        description="Microsoft identity platform base URL the Graph token is requested from.",
+    )
 
     @field_validator("admins", "managers", mode="before")
     @classmethod

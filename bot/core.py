@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from bot import cards
 from bot.commands import Command, parse_command
 from bot.corrections import corrected_tags
-from bot.queries import run_command
 from bot.domain import (
     FREQUENCIES,
     ActionEvent,
@@ -27,9 +26,10 @@ from bot.domain import (
     Role,
     Tags,
 )
-from bot.metrics import Metrics, NullMetrics
 from bot.errors import InputError, NotFound, PermissionDenied, SnagError, StoreUnavailable
+from bot.metrics import Metrics, NullMetrics
 from bot.ports import Classifier, Clock, DigestService, Grouper, Outbox, ReportRepository
+from bot.queries import run_command
 from bot.redact import Redactor
 from bot.roles import RolePolicy, reporter_key
 from bot.taxonomy import Taxonomy
@@ -147,9 +147,7 @@ class Snag:
             return cards.problem(exc)
         except Exception as exc:
             error_id = uuid.uuid4().hex[:8]
-            log.error(
-                "unexpected error %s for a %s request: %s", error_id, person.platform, where(exc)
-            )
+            log.error("unexpected error %s for a %s request: %s", error_id, person.platform, where(exc))
             return cards.apology(error_id)
 
     def _dispatch(self, message: IncomingMessage) -> Reply:
@@ -256,8 +254,7 @@ class Snag:
             log.error("classifier failed on report %s, it stays untagged: %s", record.id, where(exc))
             return record
         if tags.stage_uncertain or (
-            tags.stage is not None
-            and tags.confidence.get(tags.stage, 1.0) < self.options.confidence_threshold
+            tags.stage is not None and tags.confidence.get(tags.stage, 1.0) < self.options.confidence_threshold
         ):
             tags = replace(tags, stage=None, stage_uncertain=True)
         record = self.repository.set_tags(report_id=record.id, tags=tags)
@@ -306,8 +303,7 @@ class Snag:
             log.exception("classifier failed on a suggestion")
             return None
         if tags.stage_uncertain or (
-            tags.stage is not None
-            and tags.confidence.get(tags.stage, 1.0) < self.options.confidence_threshold
+            tags.stage is not None and tags.confidence.get(tags.stage, 1.0) < self.options.confidence_threshold
         ):
             tags = replace(tags, stage=None, stage_uncertain=True)
         return tags
@@ -354,9 +350,7 @@ class Snag:
             return self._correct(event.person, record, dict(event.values), partial=False)
         raise InputError(f"I don't know the action '{name}'.")
 
-    def _correct(
-        self, person: Person, record: ReportRecord, values: dict[str, object], *, partial: bool
-    ) -> Reply:
+    def _correct(self, person: Person, record: ReportRecord, values: dict[str, object], *, partial: bool) -> Reply:
         before = record.tags
         base = before or Tags(stage=None, kinds=(), teams=())
         after = self._corrected_tags(base, values, partial=partial)
@@ -400,7 +394,9 @@ class Snag:
             (
                 text,
                 row.created_at or now,
-                reporter_key(self.options.reporter_secret, "import", person.tenant, row.reporter or f"row:{row.event_key}"),
+                reporter_key(
+                    self.options.reporter_secret, "import", person.tenant, row.reporter or f"row:{row.event_key}"
+                ),
                 row.event_key,
                 tag,
             )

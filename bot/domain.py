@@ -5,10 +5,10 @@ Every string here is plain text: renderers escape it for their platform.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Mapping
 
 __all__ = [
     "Platform",
@@ -74,11 +74,7 @@ class Tags:
             "stage": self.stage,
             "kinds": list(self.kinds),
             "teams": list(self.teams),
-            "handoff": (
-                {"from": self.handoff.from_team, "to": self.handoff.to_team}
-                if self.handoff
-                else None
-            ),
+            "handoff": ({"from": self.handoff.from_team, "to": self.handoff.to_team} if self.handoff else None),
             "confidence": {k: round(float(v), 4) for k, v in self.confidence.items()},
         }
 

@@ -1,12 +1,12 @@
 """Snag's errors, each with a code and a message fit for the person who reads it.
 
-    SnagError
-    ├── ConfigError        settings or files are wrong; the process stops at start
-    ├── InputError         what a person typed cannot be used as it is
-    │   └── UsageError     a command or filter was not understood
-    ├── PermissionDenied   the person's role does not allow this
-    ├── NotFound           a report or pattern does not exist (in this tenant)
-    └── StoreUnavailable   the database cannot be reached right now
+SnagError
+├── ConfigError        settings or files are wrong; the process stops at start
+├── InputError         what a person typed cannot be used as it is
+│   └── UsageError     a command or filter was not understood
+├── PermissionDenied   the person's role does not allow this
+├── NotFound           a report or pattern does not exist (in this tenant)
+└── StoreUnavailable   the database cannot be reached right now
 """
 
 from __future__ import annotations

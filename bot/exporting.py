@@ -20,16 +20,31 @@ def pattern_rows(repository: ReportRepository, person: Person, *, k: int) -> Ite
             other_patterns += 1
             continue
         yield {
-            "pattern": p.id, "title": p.title, "stage": p.stage, "kinds": list(p.kinds),
-            "teams": list(p.teams), "status": p.status, "owner": p.owner,
-            "reports": p.report_count, "reporters": p.reporter_count,
-            "first_seen": p.first_seen.isoformat(), "last_seen": p.last_seen.isoformat(),
+            "pattern": p.id,
+            "title": p.title,
+            "stage": p.stage,
+            "kinds": list(p.kinds),
+            "teams": list(p.teams),
+            "status": p.status,
+            "owner": p.owner,
+            "reports": p.report_count,
+            "reporters": p.reporter_count,
+            "first_seen": p.first_seen.isoformat(),
+            "last_seen": p.last_seen.isoformat(),
         }
     if other_patterns:
         yield {
-            "pattern": "other", "title": f"{other_patterns} pattern(s) with fewer than {k} reporters",
-            "stage": None, "kinds": [], "teams": [], "status": None, "owner": None,
-            "reports": other_reports, "reporters": None, "first_seen": None, "last_seen": None,
+            "pattern": "other",
+            "title": f"{other_patterns} pattern(s) with fewer than {k} reporters",
+            "stage": None,
+            "kinds": [],
+            "teams": [],
+            "status": None,
+            "owner": None,
+            "reports": other_reports,
+            "reporters": None,
+            "first_seen": None,
+            "last_seen": None,
         }
 
 
@@ -40,11 +55,17 @@ def report_rows(repository: ReportRepository, person: Person, *, limit: int = 1_
     for r in repository.list_reports(person=person, limit=limit):
         tags = r.tags
         yield {
-            "id": r.id, "created_at": r.created_at.isoformat(), "platform": r.platform, "text": r.text,
-            "stage": tags.stage if tags else None, "kinds": list(tags.kinds) if tags else [],
+            "id": r.id,
+            "created_at": r.created_at.isoformat(),
+            "platform": r.platform,
+            "text": r.text,
+            "stage": tags.stage if tags else None,
+            "kinds": list(tags.kinds) if tags else [],
             "teams": list(tags.teams) if tags else [],
             "handoff_from": tags.handoff.from_team if tags and tags.handoff else None,
             "handoff_to": tags.handoff.to_team if tags and tags.handoff else None,
-            "pattern": r.pattern_id, "status": r.status, "frequency": r.frequency,
+            "pattern": r.pattern_id,
+            "status": r.status,
+            "frequency": r.frequency,
             "customer_facing": r.customer_facing,
         }

@@ -80,9 +80,7 @@ class ReportRepository(Protocol):
         status: str | None = None,
     ) -> None: ...
 
-    def add_correction(
-        self, *, report_id: int, corrector_key: str, before: Tags | None, after: Tags
-    ) -> None: ...
+    def add_correction(self, *, report_id: int, corrector_key: str, before: Tags | None, after: Tags) -> None: ...
 
     def list_reports(
         self,

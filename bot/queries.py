@@ -27,9 +27,7 @@ def run_command(snag: Snag, person: Person, command: Command) -> Reply:
         patterns = snag.repository.top_patterns(person=person, filters=filters, limit=10)
         return cards.top(patterns, filters, snag.taxonomy, k=k)
     if command.name == "mine":
-        reports = snag.repository.list_reports(
-            person=person, reporter_key=snag.key_of(person), limit=15
-        )
+        reports = snag.repository.list_reports(person=person, reporter_key=snag.key_of(person), limit=15)
         return cards.mine(reports, snag.taxonomy)
     if command.name == "search":
         return _search(snag, person, command.args)
@@ -40,12 +38,7 @@ def run_command(snag: Snag, person: Person, command: Command) -> Reply:
             raise NotFound(f"There is no pattern #{command.number}.")
         quotes = ()
         if person.role.sees_texts and pattern.reporter_count >= k:
-            quotes = tuple(
-                r.text
-                for r in snag.repository.list_reports(
-                    person=person, pattern_id=pattern.id, limit=3
-                )
-            )
+            quotes = tuple(r.text for r in snag.repository.list_reports(person=person, pattern_id=pattern.id, limit=3))
         return cards.pattern(pattern, snag.taxonomy, quotes=quotes, k=k)
     if command.name == "stats":
         from datetime import timedelta
@@ -64,11 +57,11 @@ def run_command(snag: Snag, person: Person, command: Command) -> Reply:
         return handler(person, command)  # type: ignore[operator]
     raise InputError(f"`{command.name}` is not available here yet.")
 
+
 def _search(snag: Snag, person: Person, words: tuple[str, ...]) -> Reply:
     if not person.role.sees_texts:
         raise PermissionDenied(
-            "Searching individual reports is for managers. Try `top` or `pattern <id>` "
-            "for the shared picture."
+            "Searching individual reports is for managers. Try `top` or `pattern <id>` for the shared picture."
         )
     reports = snag.repository.list_reports(person=person, words=words, limit=10)
     return cards.search(reports, words, snag.taxonomy)

@@ -105,9 +105,7 @@ def _mapping(node: yaml.Node, source: str, what: str) -> dict[str, yaml.Node]:
 def _strings(node: yaml.Node | None, source: str, what: str) -> tuple[str, ...]:
     if node is None:
         return ()
-    if not isinstance(node, yaml.SequenceNode) or not all(
-        isinstance(n, yaml.ScalarNode) for n in node.value
-    ):
+    if not isinstance(node, yaml.SequenceNode) or not all(isinstance(n, yaml.ScalarNode) for n in node.value):
         raise _fail(source, node, f"{what} must be a list of words.")
     return tuple(str(n.value) for n in node.value)
 

@@ -111,9 +111,7 @@ def _batches(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
 
 
 def classify_command(
-    source: str = typer.Argument(
-        ..., metavar="IN.jsonl|-", help="Reports, one JSON object a line."
-    ),
+    source: str = typer.Argument(..., metavar="IN.jsonl|-", help="Reports, one JSON object a line."),
 ) -> None:
     """Tag every report of a jsonl file; write the reports with their tags to stdout."""
     settings, taxonomy = _setup()
@@ -122,9 +120,7 @@ def classify_command(
     out = sys.stdout
     with _open(source) as stream:
         for batch in _batches(_rows(stream, skipped), _BATCH):
-            for row, tags in zip(
-                batch, _classify_many(classifier, [r["text"] for r in batch]), strict=True
-            ):
+            for row, tags in zip(batch, _classify_many(classifier, [r["text"] for r in batch]), strict=True):
                 out.write(json.dumps({**row, **tags.as_dict()}, ensure_ascii=False) + "\n")
     out.flush()
     if skipped:
@@ -138,9 +134,7 @@ def _classify_many(classifier: Any, texts: list[str]) -> list[Any]:
 
 
 def eval_command(
-    source: str = typer.Argument(
-        ..., metavar="FILE.jsonl", help="Labelled reports, as in classifier/data."
-    ),
+    source: str = typer.Argument(..., metavar="FILE.jsonl", help="Labelled reports, as in classifier/data."),
 ) -> None:
     """Per-label precision, recall and F1, macro and micro figures, and a stage confusion matrix."""
     from bot.errors import InputError

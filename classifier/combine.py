@@ -106,9 +106,7 @@ class TagCombiner:
             for target in sides:
                 if source == target:
                     continue
-                score = scores["from"].get(source or _NONE, 0.0) * scores["to"].get(
-                    target or _NONE, 0.0
-                )
+                score = scores["from"].get(source or _NONE, 0.0) * scores["to"].get(target or _NONE, 0.0)
                 if source is not None and target is not None and order[source] < order[target]:
                     score *= self.t["order_bonus"]
                 if rule is not None and tuple(rule) == (source, target):

@@ -120,9 +120,7 @@ def _weights(model: Model, found: list[tuple[numpy.ndarray, numpy.ndarray]]) -> 
     return vals.astype("f")
 
 
-def _extract(
-    ngram_size: int, prefix_size: int, chars: tuple[int, int], idf_size: int, scale: float
-) -> Model:
+def _extract(ngram_size: int, prefix_size: int, chars: tuple[int, int], idf_size: int, scale: float) -> Model:
     cache: dict[int, tuple[int, ...]] = {}
 
     def forward(model: Model, docs: list[Doc], is_train: bool) -> tuple:
@@ -201,9 +199,7 @@ def build_snag_bow(
     length = 2 ** (length - 1).bit_length()
     sparse = SparseLinear_v2(nO=nO, length=length)
     fill = {"b": _NEG_VALUE, "W": 0}
-    resizable_layer = resizable(
-        sparse, resize_layer=partial(resize_linear_weighted, fill_defaults=fill)
-    )
+    resizable_layer = resizable(sparse, resize_layer=partial(resize_linear_weighted, fill_defaults=fill))
     with Model.define_operators({">>": chain}):
         features = _extract(ngram_size, prefix_size, (char_min, char_max), length, scale)
         model = with_cpu(features >> resizable_layer, resizable_layer.ops)

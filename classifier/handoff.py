@@ -123,11 +123,7 @@ class HandoffRules:
             return (_other(before, target), target)
         if cue.name == "until":
             blocked = [t for t in before if _negated(doc, t.end, cue.start)]
-            return (
-                (target, blocked[-1].ent_id_ if blocked else None)
-                if blocked or not before
-                else None
-            )
+            return (target, blocked[-1].ent_id_ if blocked else None) if blocked or not before else None
         if cue.name == "wait_on":
             return (target, _other(before, target))
         return None

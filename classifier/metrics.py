@@ -97,9 +97,7 @@ def _count(scores: dict[str, Score], gold: Iterable[str], predicted: Iterable[st
         score.fn += label in g and label not in p
 
 
-def evaluate(
-    gold: Sequence[LabelledReport], predicted: Sequence[Tags], taxonomy: Taxonomy
-) -> Evaluation:
+def evaluate(gold: Sequence[LabelledReport], predicted: Sequence[Tags], taxonomy: Taxonomy) -> Evaluation:
     """Compare predicted tags to the gold labels, report by report."""
     labels = {
         "stage": {s: Score() for s in taxonomy.stage_labels},

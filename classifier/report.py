@@ -21,15 +21,11 @@ def label_table(result: Evaluation, axis: str) -> Table:
     for column in ("label", "precision", "recall", "F1", "support"):
         table.add_column(column, justify="left" if column == "label" else "right")
     for label, score in result.labels[axis].items():
-        table.add_row(
-            label, _pct(score.precision), _pct(score.recall), _pct(score.f1), str(score.support)
-        )
+        table.add_row(label, _pct(score.precision), _pct(score.recall), _pct(score.f1), str(score.support))
     micro = result.micro(axis)
     table.add_section()
     table.add_row("macro", "", "", _pct(result.macro(axis)), "")
-    table.add_row(
-        "micro", _pct(micro.precision), _pct(micro.recall), _pct(micro.f1), str(micro.support)
-    )
+    table.add_row("micro", _pct(micro.precision), _pct(micro.recall), _pct(micro.f1), str(micro.support))
     return table
 
 
@@ -44,10 +40,7 @@ def confusion_table(result: Evaluation, taxonomy: Taxonomy) -> Table:
         cells = [result.confusion.get((gold, p), 0) for p in labels]
         table.add_row(
             gold,
-            *(
-                f"[bold]{n}[/bold]" if g == gold and n else str(n or ".")
-                for g, n in zip(labels, cells, strict=True)
-            ),
+            *(f"[bold]{n}[/bold]" if g == gold and n else str(n or ".") for g, n in zip(labels, cells, strict=True)),
         )
     return table
 

@@ -131,15 +131,11 @@ class SpacyClassifier:
         )
 
 
-def load_classifier(
-    *, settings: Settings, taxonomy: Taxonomy, train_if_missing: bool = True
-) -> Any:
+def load_classifier(*, settings: Settings, taxonomy: Taxonomy, train_if_missing: bool = True) -> Any:
     """The trained tagger; trains one first if none fits, else falls back to the rule tagger."""
     directory = models_dir(settings)
     try:
-        return SpacyClassifier(
-            directory=directory, taxonomy=taxonomy, threshold=settings.confidence_threshold
-        )
+        return SpacyClassifier(directory=directory, taxonomy=taxonomy, threshold=settings.confidence_threshold)
     except FileNotFoundError:
         if not train_if_missing:
             from classifier.rules import RuleClassifier
@@ -151,6 +147,4 @@ def load_classifier(
 
     log.info("no trained model yet: training one now (this takes a minute)")
     train(taxonomy, training_reports(settings, taxonomy), directory)
-    return SpacyClassifier(
-        directory=directory, taxonomy=taxonomy, threshold=settings.confidence_threshold
-    )
+    return SpacyClassifier(directory=directory, taxonomy=taxonomy, threshold=settings.confidence_threshold)

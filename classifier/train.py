@@ -70,9 +70,7 @@ def cats_of(report: LabelledReport, taxonomy: Taxonomy) -> dict[str, float]:
     return cats
 
 
-def make_examples(
-    nlp: Language, reports: Sequence[LabelledReport], taxonomy: Taxonomy
-) -> dict[str, list[Example]]:
+def make_examples(nlp: Language, reports: Sequence[LabelledReport], taxonomy: Taxonomy) -> dict[str, list[Example]]:
     """Examples per textcat, over docs that already carry the rule components' matches.
 
     The exclusive stage textcat rejects examples with other labels set, so each
@@ -90,9 +88,7 @@ def make_examples(
     return out
 
 
-def alias_stats(
-    examples: Iterable[Example], reports: Iterable[LabelledReport]
-) -> dict[str, list[int]]:
+def alias_stats(examples: Iterable[Example], reports: Iterable[LabelledReport]) -> dict[str, list[int]]:
     """Per team alias: in how many reports it meant its team, and in how many it appeared."""
     stats: dict[str, list[int]] = {}
     for eg, report in zip(examples, reports, strict=True):
@@ -231,9 +227,7 @@ def prune(out_dir: Path, *, keep: int) -> list[str]:
     """Delete all but the newest `keep` models (never the one LATEST names); return what went."""
     latest = (out_dir / LATEST).read_text(encoding="utf-8").strip()
     written = [p for p in out_dir.iterdir() if p.is_dir() and (p / META).exists()]
-    versions = [
-        p.name for p in sorted(written, key=lambda p: ((p / META).stat().st_mtime_ns, p.name))
-    ]
+    versions = [p.name for p in sorted(written, key=lambda p: ((p / META).stat().st_mtime_ns, p.name))]
     doomed = [v for v in versions[:-keep] if v != latest] if keep > 0 else []
     for version in doomed:
         shutil.rmtree(out_dir / version, ignore_errors=True)

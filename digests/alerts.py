@@ -62,7 +62,10 @@ def _claim(session: Session, tenant_id: int, pattern_id: int, day: str, reason: 
 
 
 def _reply(pattern: Pattern, reason: str, taxonomy: Taxonomy) -> Reply:
-    fields = (("Stage", taxonomy.title(pattern.stage) if pattern.stage else "mixed"), ("Owner", pattern.owner or "nobody yet"))
+    fields = (
+        ("Stage", taxonomy.title(pattern.stage) if pattern.stage else "mixed"),
+        ("Owner", pattern.owner or "nobody yet"),
+    )
     return Reply(
         kind="digest",
         title=f"Snag alert: pattern #{pattern.id} {pattern.title}",
@@ -72,8 +75,14 @@ def _reply(pattern: Pattern, reason: str, taxonomy: Taxonomy) -> Reply:
 
 
 def check_alerts(
-    *, engine, taxonomy: Taxonomy, messengers: Mapping[str, Messenger], run_async: Callable[[Coroutine[Any, Any, Any]], Any],
-    now: datetime, threshold: int, k: int,
+    *,
+    engine,
+    taxonomy: Taxonomy,
+    messengers: Mapping[str, Messenger],
+    run_async: Callable[[Coroutine[Any, Any, Any]], Any],
+    now: datetime,
+    threshold: int,
+    k: int,
 ) -> int:  # type: ignore[no-untyped-def]
     """Alert subscribed audiences about patterns that spiked or crossed the threshold; returns alerts sent."""
     sent = 0
@@ -91,13 +100,27 @@ def check_alerts(
                 if reporters.get(pid, 0) >= k and _claim(session, tenant_id, pid, now.date().isoformat(), reason)
             ]
         for pattern, reason in claimed:
-            sent += _send(pattern, reason, [s for s in subs if s.tenant_id == tenant_id], tenant, taxonomy, messengers, run_async)
+            sent += _send(
+                pattern, reason, [s for s in subs if s.tenant_id == tenant_id], tenant, taxonomy, messengers, run_async
+            )
     return sent
 
 
 def _send(pattern, reason, subs, tenant, taxonomy, messengers, run_async) -> int:  # type: ignore[no-untyped-def]
-    info = PatternInfo(pattern.id, pattern.title, pattern.stage, tuple(pattern.kinds), tuple(pattern.teams), pattern.status,
-                       pattern.owner, None, None, pattern.first_seen, pattern.last_seen, pattern.report_count)
+    info = PatternInfo(
+        pattern.id,
+        pattern.title,
+        pattern.stage,
+        tuple(pattern.kinds),
+        tuple(pattern.teams),
+        pattern.status,
+        pattern.owner,
+        None,
+        None,
+        pattern.first_seen,
+        pattern.last_seen,
+        pattern.report_count,
+    )
     sent = 0
     for sub in subs:
         try:
@@ -108,7 +131,14 @@ def _send(pattern, reason, subs, tenant, taxonomy, messengers, run_async) -> int
         if not audience.has_pattern(info) or messenger is None:
             continue
         try:
-            run_async(messenger.send(platform=sub.platform, tenant=tenant.external_id, destination=sub.destination, reply=_reply(pattern, reason, taxonomy)))
+            run_async(
+                messenger.send(
+                    platform=sub.platform,
+                    tenant=tenant.external_id,
+                    destination=sub.destination,
+                    reply=_reply(pattern, reason, taxonomy),
+                )
+            )
             sent += 1
         except Exception as exc:  # one destination's failure never stops the others
             log.error("alert for pattern %s to subscription %s failed: %s", pattern.id, sub.id, safe_error(exc))

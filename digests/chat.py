@@ -54,26 +54,45 @@ def chat_commands(services: Services, notify: Callable[[object], int]) -> dict[s
         cron = named.get("cron", settings.digest_cron)
         tz = named.get("tz", named.get("timezone", settings.digest_timezone))
         with session_scope(engine) as session:
-            subscribe(session=session, platform=person.platform, tenant=person.tenant, audience=audience,
-                      destination=command.channel or person.user, cron=cron, timezone=tz)
-        return Reply(kind="saved", title=f"Subscribed: the {audience} digest comes here on \"{cron}\" ({tz}), with alerts.")
+            subscribe(
+                session=session,
+                platform=person.platform,
+                tenant=person.tenant,
+                audience=audience,
+                destination=command.channel or person.user,
+                cron=cron,
+                timezone=tz,
+            )
+        return Reply(
+            kind="saved", title=f'Subscribed: the {audience} digest comes here on "{cron}" ({tz}), with alerts.'
+        )
 
     def on_unsubscribe(person: Person, command: Command) -> Reply:
         _admin(person)
         plain, _ = _options(command.args)
         audience = parse_audience(plain[0], taxonomy).key if plain else None
         with session_scope(engine) as session:
-            count = unsubscribe(session=session, platform=person.platform, tenant=person.tenant,
-                                destination=command.channel or person.user, audience=audience)
+            count = unsubscribe(
+                session=session,
+                platform=person.platform,
+                tenant=person.tenant,
+                destination=command.channel or person.user,
+                audience=audience,
+            )
         return Reply(kind="saved", title=f"Unsubscribed {count} digest subscription(s) here.")
 
     def _change(person: Person, command: Command, **change: str) -> Reply:
         if not person.role.sees_texts:
             raise PermissionDenied("Setting a pattern's owner or status is for managers and admins.")
         assert command.number is not None
-        row, changed = set_pattern(engine, platform=person.platform, tenant=person.tenant, pattern_id=command.number, **change)
+        row, changed = set_pattern(
+            engine, platform=person.platform, tenant=person.tenant, pattern_id=command.number, **change
+        )
         told = notify(row) if changed else 0
-        return Reply(kind="saved", title=f"Pattern #{row.id}: status {row.status}, owner {row.owner or 'none'}. Told {told} reporter(s).")
+        return Reply(
+            kind="saved",
+            title=f"Pattern #{row.id}: status {row.status}, owner {row.owner or 'none'}. Told {told} reporter(s).",
+        )
 
     def on_own(person: Person, command: Command) -> Reply:
         return _change(person, command, owner=" ".join(command.args)[:120])
@@ -101,4 +120,3 @@ def notifier(services: Services) -> Callable[[object], int]:
         return notify_reporters(services.engine, pattern=pattern, messengers=messengers, run_async=runner.run)
 
     return notify
-

@@ -100,13 +100,24 @@ def subscribe_cmd(
     key = parse_audience(audience, services.taxonomy).key
     cron, tz = cron or services.settings.digest_cron, tz or services.settings.digest_timezone
     with session_scope(services.engine) as session:
-        row = subscribe(session=session, platform=platform, tenant=tenant, audience=key, destination=destination, cron=cron, timezone=tz, alerts=alerts)
-        typer.echo(f"Subscription {row.id}: {key} to {platform}:{destination} on \"{cron}\" ({tz}).")
+        row = subscribe(
+            session=session,
+            platform=platform,
+            tenant=tenant,
+            audience=key,
+            destination=destination,
+            cron=cron,
+            timezone=tz,
+            alerts=alerts,
+        )
+        typer.echo(f'Subscription {row.id}: {key} to {platform}:{destination} on "{cron}" ({tz}).')
 
 
 def unsubscribe_cmd(
     audience: str = typer.Argument(None, help="Only this audience (default: all of the destination's)."),
-    platform: str = typer.Option("console"), tenant: str = typer.Option("local"), destination: str = typer.Option("console"),
+    platform: str = typer.Option("console"),
+    tenant: str = typer.Option("local"),
+    destination: str = typer.Option("console"),
 ) -> None:
     """Stop sending digests to a destination."""
     from digests.subscriptions import unsubscribe
@@ -114,22 +125,28 @@ def unsubscribe_cmd(
 
     services = _services()
     with session_scope(services.engine) as session:
-        count = unsubscribe(session=session, platform=platform, tenant=tenant, destination=destination, audience=audience)
+        count = unsubscribe(
+            session=session, platform=platform, tenant=tenant, destination=destination, audience=audience
+        )
     typer.echo(f"Removed {count} subscription(s).")
 
 
 @pattern_app.command("set")
 def pattern_set(
-    pattern_id: int = typer.Argument(...), owner: str = typer.Option(None, help="Who owns it now."),
+    pattern_id: int = typer.Argument(...),
+    owner: str = typer.Option(None, help="Who owns it now."),
     status: str = typer.Option(None, help="new, acknowledged, in_progress, resolved or wont_fix."),
-    platform: str = typer.Option("console"), tenant: str = typer.Option("local"),
+    platform: str = typer.Option("console"),
+    tenant: str = typer.Option("local"),
 ) -> None:
     """Change a pattern's owner or status; its reporters are told by direct message."""
     from digests.chat import notifier
     from digests.loop import set_pattern
 
     services = _services()
-    row, changed = set_pattern(services.engine, platform=platform, tenant=tenant, pattern_id=pattern_id, owner=owner, status=status)
+    row, changed = set_pattern(
+        services.engine, platform=platform, tenant=tenant, pattern_id=pattern_id, owner=owner, status=status
+    )
     told = notifier(services)(row) if changed else 0
     typer.echo(f"Pattern #{row.id}: status {row.status}, owner {row.owner or 'none'}; told {told} reporter(s).")
 
@@ -142,7 +159,9 @@ def demo(
     from digests.demo import load_demo
 
     found = load_demo(_services(), tenant=tenant, platform=platform)
-    typer.echo(f"Loaded {found['reports']} sample report(s) into {found['patterns']} pattern(s). Try `snag chat`, then `digest`.")
+    typer.echo(
+        f"Loaded {found['reports']} sample report(s) into {found['patterns']} pattern(s). Try `snag chat`, then `digest`."
+    )
 
 
 def register(app: typer.Typer) -> None:

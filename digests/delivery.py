@@ -129,7 +129,9 @@ class DigestSender:
             raise SnagError(f"No messenger is configured for {sub.platform}.")
         digest = self.digests.build(platform=tenant.platform, tenant=tenant.external_id, audience=sub.audience, now=now)
         reply = to_reply(digest, self.digests.taxonomy)
-        self.run_async(messenger.send(platform=sub.platform, tenant=tenant.external_id, destination=sub.destination, reply=reply))
+        self.run_async(
+            messenger.send(platform=sub.platform, tenant=tenant.external_id, destination=sub.destination, reply=reply)
+        )
         upload = getattr(messenger, "upload_chart", None)  # Slack's messenger has it; Teams cards don't carry files
         if self.charts and upload is not None and not digest.suppressed:
             self._charts(upload, sub, tenant, digest)
@@ -137,9 +139,20 @@ class DigestSender:
     def _charts(self, upload, sub: Subscription, tenant: Tenant, digest) -> None:  # type: ignore[no-untyped-def]
         from digests.charts import handoff_png, trend_png
 
-        for name, png in (("trend.png", trend_png(digest)), ("handoffs.png", handoff_png(digest, self.digests.taxonomy))):
+        for name, png in (
+            ("trend.png", trend_png(digest)),
+            ("handoffs.png", handoff_png(digest, self.digests.taxonomy)),
+        ):
             if png:
-                self.run_async(upload(tenant=tenant.external_id, destination=sub.destination, png=png, title=f"{digest.period} {name[:-4]}", filename=name))
+                self.run_async(
+                    upload(
+                        tenant=tenant.external_id,
+                        destination=sub.destination,
+                        png=png,
+                        title=f"{digest.period} {name[:-4]}",
+                        filename=name,
+                    )
+                )
 
 
 def utcnow() -> datetime:

@@ -32,8 +32,11 @@ PROBLEMS_FILE = DATA / "grouping_problems.json"
 def _tags(row: dict[str, Any]) -> Tags:
     handoff = row.get("handoff")
     return Tags(
-        stage=row.get("stage"), kinds=tuple(row.get("kinds") or ()), teams=tuple(row.get("teams") or ()),
-        handoff=Handoff(handoff.get("from"), handoff.get("to")) if handoff else None, source="person",
+        stage=row.get("stage"),
+        kinds=tuple(row.get("kinds") or ()),
+        teams=tuple(row.get("teams") or ()),
+        handoff=Handoff(handoff.get("from"), handoff.get("to")) if handoff else None,
+        source="person",
     )
 
 
@@ -58,7 +61,13 @@ def load_demo(
     rows = _rows(now)
     secret = services.settings.secret("reporter")
     items = [
-        (r["text"], r["when"], reporter_key(secret, platform, tenant, f"demo:{r['reporter']}"), f"demo:{r['id']}", _tags(r))
+        (
+            r["text"],
+            r["when"],
+            reporter_key(secret, platform, tenant, f"demo:{r['reporter']}"),
+            f"demo:{r['id']}",
+            _tags(r),
+        )
         for r in rows
     ]
     records = services.repository.import_reports(person=person, items=items)
@@ -68,7 +77,9 @@ def load_demo(
     return {"reports": len(records), "patterns": patterns}
 
 
-def _annotate(services: Services, rows: list[dict[str, Any]], now: datetime, tenant: str, platform: str = "console") -> None:
+def _annotate(
+    services: Services, rows: list[dict[str, Any]], now: datetime, tenant: str, platform: str = "console"
+) -> None:
     """Owners and statuses from the sample's problem list, on the pattern most of each problem landed in."""
     problems = json.loads(PROBLEMS_FILE.read_text(encoding="utf-8"))
     group_of = {f"demo:{r['id']}": r["group"] for r in rows}
@@ -79,7 +90,8 @@ def _annotate(services: Services, rows: list[dict[str, Any]], now: datetime, ten
         owner = find_tenant(session=session, platform=platform, external_id=tenant)
         landed: dict[str, Counter[int]] = defaultdict(Counter)
         query = sa_select(Report.event_key, Report.pattern_id).where(
-            Report.event_key.like("demo:%"), Report.tenant_id == (owner.id if owner else -1)  # type: ignore[union-attr]
+            Report.event_key.like("demo:%"),
+            Report.tenant_id == (owner.id if owner else -1),  # type: ignore[union-attr]
         )
         for key, pid in session.execute(query).all():
             if pid and group_of.get(key, "").startswith("p"):

@@ -33,10 +33,18 @@ class Audience:
         return "whole organisation" if self.kind == "all" else f"{self.kind} {taxonomy.title(self.value)}"
 
     def has_pattern(self, p: PatternInfo) -> bool:
-        return self.kind == "all" or (self.kind == "team" and self.value in p.teams) or (self.kind == "stage" and p.stage == self.value)
+        return (
+            self.kind == "all"
+            or (self.kind == "team" and self.value in p.teams)
+            or (self.kind == "stage" and p.stage == self.value)
+        )
 
     def has_report(self, r: WeekReport) -> bool:
-        return self.kind == "all" or (self.kind == "team" and self.value in r.teams) or (self.kind == "stage" and r.stage == self.value)
+        return (
+            self.kind == "all"
+            or (self.kind == "team" and self.value in r.teams)
+            or (self.kind == "stage" and r.stage == self.value)
+        )
 
 
 def parse_audience(raw: str | None, taxonomy: Taxonomy) -> Audience:
@@ -158,9 +166,16 @@ def build_digest(snap: Snapshot, audience: Audience, taxonomy: Taxonomy, *, k: i
     total, prev = signals.week_on_week(snap, ids)
     reporters = len({r.reporter for r in reports})
     base = dict(
-        audience=audience, audience_label=audience.label(taxonomy), period=period_of(snap.week_start),
-        week_start=snap.week_start, week_end=snap.week_end, weeks=snap.weeks, k=k,
-        total=max(total, len(reports)), total_prev=prev, reporters=reporters,
+        audience=audience,
+        audience_label=audience.label(taxonomy),
+        period=period_of(snap.week_start),
+        week_start=snap.week_start,
+        week_end=snap.week_end,
+        weeks=snap.weeks,
+        k=k,
+        total=max(total, len(reports)),
+        total_prev=prev,
+        reporters=reporters,
     )
     if reporters < k:
         return Digest(suppressed=True, **base)  # type: ignore[arg-type]
@@ -171,7 +186,10 @@ def build_digest(snap: Snapshot, audience: Audience, taxonomy: Taxonomy, *, k: i
     digest = Digest(
         suppressed=False,
         other_reports=sum(x.this_week for x in lines if x.reporters < k),
-        hotspots=hot, hotspots_other=hot_other, heat=heat, heat_other=heat_other,
+        hotspots=hot,
+        hotspots_other=hot_other,
+        heat=heat,
+        heat_other=heat_other,
         **_sections(shown, snap, MAX_LINES),
         **base,  # type: ignore[arg-type]
     )
@@ -189,5 +207,9 @@ def _with_quotes(digest: Digest, snap: Snapshot) -> Digest:
 
     from bot.cards import snippet
 
-    quotes = tuple((pid, snippet(_REDACTOR.redact(snap.quotes[pid]), 220)) for pid in quote_candidates(digest) if pid in snap.quotes)
+    quotes = tuple(
+        (pid, snippet(_REDACTOR.redact(snap.quotes[pid]), 220))
+        for pid in quote_candidates(digest)
+        if pid in snap.quotes
+    )
     return replace(digest, quotes=quotes)

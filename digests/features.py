@@ -38,10 +38,27 @@ _STOP = frozenset(
 )
 
 _SPELLING = {
-    "thru": "through", "bc": "because", "cos": "because", "coz": "because", "pls": "please",
-    "plz": "please", "tmrw": "tomorrow", "msg": "message", "msgs": "message", "cust": "customer",
-    "custs": "customers", "wk": "week", "wks": "weeks", "hrs": "hours", "hr": "hour", "mins": "minutes",
-    "min": "minutes", "appt": "appointment", "appts": "appointments", "acct": "account", "info": "information",
+    "thru": "through",
+    "bc": "because",
+    "cos": "because",
+    "coz": "because",
+    "pls": "please",
+    "plz": "please",
+    "tmrw": "tomorrow",
+    "msg": "message",
+    "msgs": "message",
+    "cust": "customer",
+    "custs": "customers",
+    "wk": "week",
+    "wks": "weeks",
+    "hrs": "hours",
+    "hr": "hour",
+    "mins": "minutes",
+    "min": "minutes",
+    "appt": "appointment",
+    "appts": "appointments",
+    "acct": "account",
+    "info": "information",
 }
 
 # Concept tokens shared by words that mean the same thing in frontline work.
@@ -192,6 +209,10 @@ def build_idf(texts: Iterable[str], out: Path = DATA / "idf.json") -> Path:
 if __name__ == "__main__":
     import glob
 
-    corpus = [json.loads(line)["text"] for f in sorted(glob.glob(str(DATA.parent.parent / "classifier/data/reports/*.jsonl"))) for line in open(f, encoding="utf-8")]
+    corpus = [
+        json.loads(line)["text"]
+        for f in sorted(glob.glob(str(DATA.parent.parent / "classifier/data/reports/*.jsonl")))
+        for line in open(f, encoding="utf-8")
+    ]
     corpus += [json.loads(line)["text"] for line in open(DATA / "grouping.jsonl", encoding="utf-8")]
     print(build_idf(corpus))

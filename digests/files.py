@@ -16,9 +16,7 @@ __all__ = ["group_rows", "has_tags"]
 
 def text_only(params: Params) -> Params:
     """The same engine, judging by the words alone."""
-    return replace(
-        params, stage_veto=False, kind_weight=0.0, team_weight=0.0, stage_bonus=0.0, handoff_bonus=0.0
-    )
+    return replace(params, stage_veto=False, kind_weight=0.0, team_weight=0.0, stage_bonus=0.0, handoff_bonus=0.0)
 
 
 def has_tags(row: dict[str, Any]) -> bool:
@@ -34,7 +32,10 @@ def _when(row: dict[str, Any], index: int, now: datetime) -> datetime:
 
 
 def group_rows(
-    rows: list[dict[str, Any]], *, params: Params | None = None, now: datetime | None = None,
+    rows: list[dict[str, Any]],
+    *,
+    params: Params | None = None,
+    now: datetime | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Each input row plus "pattern"; grouped in created_at order, written in input order.
 
@@ -52,8 +53,10 @@ def group_rows(
     for i in order:
         row = rows[i]
         tags = tagged.get(i)
-        handoff = row.get("handoff") if tags is None else (
-            {"from": tags.handoff.from_team, "to": tags.handoff.to_team} if tags.handoff else None
+        handoff = (
+            row.get("handoff")
+            if tags is None
+            else ({"from": tags.handoff.from_team, "to": tags.handoff.to_team} if tags.handoff else None)
         )
         state, _ = engine.assign(
             features_of(

@@ -171,9 +171,7 @@ class SqlGrouper:
     def _store(self, session: Session, platform: str, tenant: str) -> SqlPatternStore | None:
         store = self._stores.get((platform, tenant))
         if store is None:
-            row = session.exec(
-                select(Tenant).where(Tenant.platform == platform, Tenant.external_id == tenant)
-            ).first()
+            row = session.exec(select(Tenant).where(Tenant.platform == platform, Tenant.external_id == tenant)).first()
             if row is None or row.id is None:
                 return None
             store = self._stores[(platform, tenant)] = SqlPatternStore(row.id, self.taxonomy)
@@ -238,7 +236,8 @@ def regroup(session: Session, tenant_id: int, taxonomy: Taxonomy, params: Params
     for report in reports:
         weeks[(claimed_row[report.id], week_of(report.created_at))] += 1  # type: ignore[index]
     session.add_all(
-        PatternWeek(tenant_id=tenant_id, pattern_id=pid, week=week, reports=n) for (pid, week), n in sorted(weeks.items())
+        PatternWeek(tenant_id=tenant_id, pattern_id=pid, week=week, reports=n)
+        for (pid, week), n in sorted(weeks.items())
     )
     gone = [pid for pid in existing if pid not in claimed.values()]
     if gone:

@@ -42,15 +42,18 @@ def to_html(d: Digest, taxonomy: Taxonomy, *, charts: bool = True) -> str:
             body.append(f"<blockquote>{escape(section.text)}</blockquote>")
         elif section.text:
             items = section.text.split("\n")
-            body.append("<ul>" + "".join(
-                f'<li class="rule">{escape(x)}</li>' if x == d.spike_rule else f"<li>{escape(x)}</li>" for x in items
-            ) + "</ul>")
+            body.append(
+                "<ul>"
+                + "".join(
+                    f'<li class="rule">{escape(x)}</li>' if x == d.spike_rule else f"<li>{escape(x)}</li>"
+                    for x in items
+                )
+                + "</ul>"
+            )
     if charts and not d.suppressed:
         body.append(_img(trend_png(d), "Weekly reports of the most reported patterns"))
         body.append(_img(handoff_png(d, taxonomy), "Handoff hotspots matrix"))
     return (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>{escape(reply.title)}</title><style>{_STYLE}</style></head><body>"
-        + "".join(body)
-        + "</body></html>\n"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(reply.title)}</title><style>{_STYLE}</style></head><body>" + "".join(body) + "</body></html>\n"
     )

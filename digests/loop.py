@@ -28,7 +28,14 @@ STATUSES = ("new", "acknowledged", "in_progress", "resolved", "wont_fix")
 
 
 def set_pattern(
-    engine, *, platform: str, tenant: str, pattern_id: int, owner: str | None = None, status: str | None = None, now: datetime | None = None
+    engine,
+    *,
+    platform: str,
+    tenant: str,
+    pattern_id: int,
+    owner: str | None = None,
+    status: str | None = None,
+    now: datetime | None = None,
 ) -> tuple[Pattern, bool]:  # type: ignore[no-untyped-def]
     """Change a pattern's owner and/or status; returns the row and whether anything changed."""
     if status is not None and status not in STATUSES:
@@ -64,7 +71,11 @@ def update_reply(pattern: Pattern) -> Reply:
 
 
 def notify_reporters(
-    engine, *, pattern: Pattern, messengers: Mapping[str, Messenger], run_async: Callable[[Coroutine[Any, Any, Any]], Any]
+    engine,
+    *,
+    pattern: Pattern,
+    messengers: Mapping[str, Messenger],
+    run_async: Callable[[Coroutine[Any, Any, Any]], Any],
 ) -> int:  # type: ignore[no-untyped-def]
     """DM every distinct reporter of the pattern where they can be reached; returns messages sent."""
     with session_scope(engine) as session:
@@ -83,10 +94,10 @@ def notify_reporters(
         if messenger is None or tenant is None:
             continue
         try:
-            run_async(messenger.send(platform=platform, tenant=tenant.external_id, destination=conversation, reply=reply))
+            run_async(
+                messenger.send(platform=platform, tenant=tenant.external_id, destination=conversation, reply=reply)
+            )
             sent += 1
         except Exception as exc:
             log.error("update for pattern %s not delivered on %s: %s", pattern.id, platform, safe_error(exc))
     return sent
-
-

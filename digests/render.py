@@ -42,7 +42,10 @@ def _line_text(line: PatternLine) -> str:
 
 def _cells(cells: dict[tuple[str, str], int], taxonomy: Taxonomy, arrow: str) -> list[tuple[str, str]]:
     ranked = sorted(cells.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
-    return [(f"{taxonomy.title(a) if a != '?' else '?'}{arrow}{taxonomy.title(b) if b != '?' else '?'}", str(n)) for (a, b), n in ranked]
+    return [
+        (f"{taxonomy.title(a) if a != '?' else '?'}{arrow}{taxonomy.title(b) if b != '?' else '?'}", str(n))
+        for (a, b), n in ranked
+    ]
 
 
 def _summary(d: Digest) -> Section:

@@ -44,8 +44,14 @@ class DigestScheduler:
     """Keeps one job per subscription in an APScheduler and runs alerts and upkeep."""
 
     def __init__(
-        self, services: Services, scheduler: BaseScheduler, sender: DigestSender, *,
-        alerts: Callable[[datetime], int] | None = None, clock: Callable[[], datetime] = _utcnow, grace: timedelta = GRACE,
+        self,
+        services: Services,
+        scheduler: BaseScheduler,
+        sender: DigestSender,
+        *,
+        alerts: Callable[[datetime], int] | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+        grace: timedelta = GRACE,
     ) -> None:
         self.services = services
         self.scheduler = scheduler
@@ -77,8 +83,15 @@ class DigestScheduler:
             if existing is not None and str(existing.trigger) == str(trigger):
                 continue
             self.scheduler.add_job(
-                self.run_subscription, trigger, args=[sub.id], id=job_id, name=f"digest {sub.audience}",
-                coalesce=True, misfire_grace_time=int(self.grace.total_seconds()), max_instances=1, replace_existing=True,
+                self.run_subscription,
+                trigger,
+                args=[sub.id],
+                id=job_id,
+                name=f"digest {sub.audience}",
+                coalesce=True,
+                misfire_grace_time=int(self.grace.total_seconds()),
+                max_instances=1,
+                replace_existing=True,
             )
         for job in self.scheduler.get_jobs():
             if job.id.startswith("digest:") and job.id not in wanted:
@@ -118,7 +131,9 @@ class DigestScheduler:
         self.sync()
         self.catch_up()
         self.scheduler.add_job(self.sync, "interval", minutes=1, id="snag:sync", replace_existing=True, coalesce=True)
-        self.scheduler.add_job(self.upkeep, "interval", minutes=1, id="snag:upkeep", replace_existing=True, coalesce=True, max_instances=1)
+        self.scheduler.add_job(
+            self.upkeep, "interval", minutes=1, id="snag:upkeep", replace_existing=True, coalesce=True, max_instances=1
+        )
         self.scheduler.start()
 
 
@@ -134,11 +149,20 @@ def build_scheduler(services: Services, scheduler: BaseScheduler | None = None) 
     messengers.setdefault("console", ConsoleMessenger(services.settings.data_dir / "digests", echo=print))
     runner = services.extras.get("async_runner") or services.extras.setdefault("async_runner", AsyncRunner())
     digests = services.extras["digests"]
-    sender = DigestSender(engine=services.engine, digests=digests, messengers=messengers, runner=runner, metrics=services.snag.metrics)
+    sender = DigestSender(
+        engine=services.engine, digests=digests, messengers=messengers, runner=runner, metrics=services.snag.metrics
+    )
     settings = services.settings
 
     def alerts(now: datetime) -> int:
-        return check_alerts(engine=services.engine, taxonomy=services.taxonomy, messengers=messengers, run_async=runner.run,
-                            now=now, threshold=settings.alert_threshold, k=settings.anonymity_k)
+        return check_alerts(
+            engine=services.engine,
+            taxonomy=services.taxonomy,
+            messengers=messengers,
+            run_async=runner.run,
+            now=now,
+            threshold=settings.alert_threshold,
+            k=settings.anonymity_k,
+        )
 
     return DigestScheduler(services, scheduler or BlockingScheduler(timezone="UTC"), sender, alerts=alerts)

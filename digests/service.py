@@ -54,7 +54,9 @@ class Digests:
 
             from digests.snapshot import HISTORY_WEEKS
 
-            snap.weeks = tuple((snap.week_start.date() - timedelta(weeks=i)).isoformat() for i in reversed(range(HISTORY_WEEKS)))
+            snap.weeks = tuple(
+                (snap.week_start.date() - timedelta(weeks=i)).isoformat() for i in reversed(range(HISTORY_WEEKS))
+            )
         snap.reporters = load_reporters(self.engine, candidate_ids(snap, who))
         digest = build_digest(snap, who, self.taxonomy, k=self.k)
         wanted = quote_candidates(digest)

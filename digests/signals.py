@@ -109,7 +109,11 @@ def _cells(pairs: Iterable[tuple[tuple[str, str], str]]) -> dict[tuple[str, str]
 def handoff_matrix(reports: Iterable[WeekReport], k: int) -> tuple[dict[tuple[str, str], int], int]:
     """From-team to-team broken handoffs per cell; cells with fewer than k reporters folded."""
     return fold(
-        _cells(((r.handoff_from or "?", r.handoff_to or "?"), r.reporter) for r in reports if r.handoff_from or r.handoff_to),
+        _cells(
+            ((r.handoff_from or "?", r.handoff_to or "?"), r.reporter)
+            for r in reports
+            if r.handoff_from or r.handoff_to
+        ),
         k,
     )
 

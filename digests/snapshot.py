@@ -120,7 +120,9 @@ def load_snapshot(engine: Engine, tenant_id: int, now: datetime) -> Snapshot:
 def _history(conn, tenant_id: int, mondays: tuple[str, ...]) -> dict[int, dict[str, int]]:  # type: ignore[no-untyped-def]
     """Weekly counts of the patterns reported in the last SIGNAL_WEEKS weeks, one row per pattern."""
     sums = ", ".join(f"SUM(CASE WHEN week = :w{i} THEN reports ELSE 0 END)" for i in range(len(mondays)))
-    recent = " + ".join(f"SUM(CASE WHEN week = :w{i} THEN reports ELSE 0 END)" for i in range(len(mondays) - SIGNAL_WEEKS, len(mondays)))
+    recent = " + ".join(
+        f"SUM(CASE WHEN week = :w{i} THEN reports ELSE 0 END)" for i in range(len(mondays) - SIGNAL_WEEKS, len(mondays))
+    )
     found = conn.execute(
         text(
             f"SELECT pattern_id, {sums} FROM pattern_weeks WHERE tenant_id = :t AND week >= :w0 AND week <= :w{len(mondays) - 1} "
@@ -138,7 +140,9 @@ def _history_of(conn, ids: list[int], mondays: tuple[str, ...]) -> dict[int, dic
         part = ids[chunk : chunk + 500]
         marks = ", ".join(f":p{i}" for i in range(len(part)))
         found = conn.execute(
-            text(f"SELECT pattern_id, week, reports FROM pattern_weeks WHERE pattern_id IN ({marks}) AND week >= :w AND week <= :l"),
+            text(
+                f"SELECT pattern_id, week, reports FROM pattern_weeks WHERE pattern_id IN ({marks}) AND week >= :w AND week <= :l"
+            ),
             {"w": mondays[0], "l": mondays[-1], **{f"p{i}": p for i, p in enumerate(part)}},
         ).all()
         for pid, week, n in found:
@@ -156,9 +160,17 @@ _PATTERN_COLUMNS = (
 SIGNAL_WEEKS = 5
 
 
-def _patterns(conn, tenant_id: int, ids: set[int], mondays: tuple[str, ...], start: datetime, end: datetime, engine: Engine) -> dict[int, PatternInfo]:  # type: ignore[no-untyped-def]
+def _patterns(
+    conn, tenant_id: int, ids: set[int], mondays: tuple[str, ...], start: datetime, end: datetime, engine: Engine
+) -> dict[int, PatternInfo]:  # type: ignore[no-untyped-def]
     """Patterns the digest can show: counted in the last weeks, with reports this week, new, or status changed."""
-    params = {"t": tenant_id, "w": mondays[-SIGNAL_WEEKS], "l": mondays[-1], "s": _param(start, engine), "e": _param(end, engine)}
+    params = {
+        "t": tenant_id,
+        "w": mondays[-SIGNAL_WEEKS],
+        "l": mondays[-1],
+        "s": _param(start, engine),
+        "e": _param(end, engine),
+    }
     found = conn.execute(
         text(
             f"{_PATTERN_COLUMNS} id IN (SELECT pattern_id FROM pattern_weeks WHERE tenant_id = :t AND week >= :w AND week <= :l) "
@@ -171,15 +183,27 @@ def _patterns(conn, tenant_id: int, ids: set[int], mondays: tuple[str, ...], sta
     missing = sorted(ids - set(out))  # reports this week whose weekly count is missing: read them too
     if missing:
         marks = ", ".join(f":p{i}" for i in range(len(missing)))
-        more = conn.execute(text(f"{_PATTERN_COLUMNS} id IN ({marks})"), {"t": tenant_id, **{f"p{i}": p for i, p in enumerate(missing)}})
+        more = conn.execute(
+            text(f"{_PATTERN_COLUMNS} id IN ({marks})"), {"t": tenant_id, **{f"p{i}": p for i, p in enumerate(missing)}}
+        )
         out.update((r[0], _info(r)) for r in more)
     return out
 
 
 def _info(r) -> PatternInfo:  # type: ignore[no-untyped-def]
     return PatternInfo(
-        r[0], r[1], r[2], _tuple(r[3]), _tuple(r[4]), r[5], r[6], _aware(r[7]), _aware(r[8]),
-        _aware(r[9]), _aware(r[10]), r[11],  # type: ignore[arg-type]
+        r[0],
+        r[1],
+        r[2],
+        _tuple(r[3]),
+        _tuple(r[4]),
+        r[5],
+        r[6],
+        _aware(r[7]),
+        _aware(r[8]),
+        _aware(r[9]),
+        _aware(r[10]),
+        r[11],  # type: ignore[arg-type]
     )
 
 
@@ -190,7 +214,9 @@ def load_reporters(engine: Engine, ids: list[int]) -> dict[int, int]:
     marks = ", ".join(f":p{i}" for i in range(len(ids)))
     with engine.connect() as conn:
         rows = conn.execute(
-            text(f"SELECT pattern_id, COUNT(DISTINCT reporter_key) FROM reports WHERE pattern_id IN ({marks}) GROUP BY pattern_id"),
+            text(
+                f"SELECT pattern_id, COUNT(DISTINCT reporter_key) FROM reports WHERE pattern_id IN ({marks}) GROUP BY pattern_id"
+            ),
             {f"p{i}": pid for i, pid in enumerate(ids)},
         ).all()
     return {pid: int(n) for pid, n in rows}

@@ -23,19 +23,31 @@ def validate_schedule(cron: str, timezone: str) -> None:
     try:
         CronTrigger.from_crontab(cron, timezone=timezone)
     except Exception as exc:
-        raise InputError(f"`{cron}` in {timezone} is not a schedule I can read ({exc.__class__.__name__}). Try \"0 9 * * mon\" and Europe/London.") from exc
+        raise InputError(
+            f'`{cron}` in {timezone} is not a schedule I can read ({exc.__class__.__name__}). Try "0 9 * * mon" and Europe/London.'
+        ) from exc
 
 
 def subscribe(
-    *, session: Session, platform: str, tenant: str, audience: str, destination: str, cron: str, timezone: str, alerts: bool = True
+    *,
+    session: Session,
+    platform: str,
+    tenant: str,
+    audience: str,
+    destination: str,
+    cron: str,
+    timezone: str,
+    alerts: bool = True,
 ) -> Subscription:
     """Create or update the subscription of one destination to one audience."""
     validate_schedule(cron, timezone)
     tenant_row = get_or_create_tenant(session=session, platform=platform, external_id=tenant)
     row = session.exec(
         select(Subscription).where(
-            Subscription.tenant_id == tenant_row.id, Subscription.audience == audience,
-            Subscription.platform == platform, Subscription.destination == destination,
+            Subscription.tenant_id == tenant_row.id,
+            Subscription.audience == audience,
+            Subscription.platform == platform,
+            Subscription.destination == destination,
         )
     ).first()
     row = row or Subscription(tenant_id=tenant_row.id, audience=audience, platform=platform, destination=destination)  # type: ignore[arg-type]
@@ -49,7 +61,9 @@ def unsubscribe(*, session: Session, platform: str, tenant: str, destination: st
     """Remove this destination's subscriptions (to one audience, or all); returns how many."""
     tenant_row = get_or_create_tenant(session=session, platform=platform, external_id=tenant)
     query = delete(Subscription).where(
-        Subscription.tenant_id == tenant_row.id, Subscription.platform == platform, Subscription.destination == destination  # type: ignore[arg-type]
+        Subscription.tenant_id == tenant_row.id,
+        Subscription.platform == platform,
+        Subscription.destination == destination,  # type: ignore[arg-type]
     )
     if audience:
         query = query.where(Subscription.audience == audience)  # type: ignore[arg-type]

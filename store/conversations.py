@@ -81,9 +81,7 @@ def references_for_reporter(*, session: Session, platform: str, reporter_key: st
 
 def delete_references(*, session: Session, platform: str, tenant: str, conversation_id: str | None = None) -> int:
     """Forget one conversation, or every conversation of a tenant (uninstall)."""
-    tenant_row = session.exec(
-        select(Tenant).where(Tenant.platform == platform, Tenant.external_id == tenant)
-    ).first()
+    tenant_row = session.exec(select(Tenant).where(Tenant.platform == platform, Tenant.external_id == tenant)).first()
     if tenant_row is None:
         return 0
     query = delete(ConversationRef).where(ConversationRef.tenant_id == tenant_row.id)

@@ -134,9 +134,7 @@ class DigestRun(SQLModel, table=True):
 
 class Subscription(SQLModel, table=True):
     __tablename__ = "subscriptions"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "audience", "platform", "destination", name="uq_subscription"),
-    )
+    __table_args__ = (UniqueConstraint("tenant_id", "audience", "platform", "destination", name="uq_subscription"),)
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenants.id", index=True)

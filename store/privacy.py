@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
-from store.models import Correction, ConversationRef, Pattern, Report
+from store.models import ConversationRef, Correction, Pattern, Report
 
 __all__ = ["erase_reporter", "apply_retention", "RETAINED_TEXT"]
 
@@ -26,9 +26,7 @@ def _recount(session: Session, pattern_ids: set[int]) -> None:
 def erase_reporter(*, session: Session, tenant_id: int, reporter_key: str) -> int:
     """Delete every report, correction and conversation reference of one person in a tenant."""
     ids = list(
-        session.exec(
-            select(Report.id).where(Report.tenant_id == tenant_id, Report.reporter_key == reporter_key)
-        ).all()
+        session.exec(select(Report.id).where(Report.tenant_id == tenant_id, Report.reporter_key == reporter_key)).all()
     )
     patterns = set(
         session.exec(
@@ -53,8 +51,6 @@ def erase_reporter(*, session: Session, tenant_id: int, reporter_key: str) -> in
 def apply_retention(*, session: Session, older_than: datetime) -> int:
     """Reduce reports older than the cut-off to their tags: the text goes, the counts stay."""
     result = session.execute(
-        update(Report)
-        .where(Report.created_at < older_than, Report.text != RETAINED_TEXT)
-        .values(text=RETAINED_TEXT)
+        update(Report).where(Report.created_at < older_than, Report.text != RETAINED_TEXT).values(text=RETAINED_TEXT)
     )
     return int(result.rowcount or 0)

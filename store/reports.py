@@ -31,14 +31,10 @@ def _aware(dt: datetime) -> datetime:
 
 
 def find_tenant(*, session: Session, platform: str, external_id: str) -> Tenant | None:
-    return session.exec(
-        select(Tenant).where(Tenant.platform == platform, Tenant.external_id == external_id)
-    ).first()
+    return session.exec(select(Tenant).where(Tenant.platform == platform, Tenant.external_id == external_id)).first()
 
 
-def get_or_create_tenant(
-    *, session: Session, platform: str, external_id: str, name: str | None = None
-) -> Tenant:
+def get_or_create_tenant(*, session: Session, platform: str, external_id: str, name: str | None = None) -> Tenant:
     """The tenant row for a workspace or Teams tenant, created on first sight."""
     tenant = find_tenant(session=session, platform=platform, external_id=external_id)
     if tenant is not None:
@@ -54,9 +50,7 @@ def get_or_create_tenant(
 
 
 def find_by_event(*, session: Session, tenant_id: int, event_key: str) -> Report | None:
-    return session.exec(
-        select(Report).where(Report.tenant_id == tenant_id, Report.event_key == event_key)
-    ).first()
+    return session.exec(select(Report).where(Report.tenant_id == tenant_id, Report.event_key == event_key)).first()
 
 
 def create_report(*, session: Session, report: Report) -> tuple[Report, bool]:
@@ -172,11 +166,7 @@ def search_reports(
 
 def latest_corrections(*, session: Session) -> list[tuple[int, str, dict]]:
     """(report id, report text, latest `after` tags) for every corrected report, across tenants."""
-    latest = (
-        select(func.max(Correction.id).label("id"))
-        .group_by(col(Correction.report_id))
-        .subquery()
-    )
+    latest = select(func.max(Correction.id).label("id")).group_by(col(Correction.report_id)).subquery()
     rows = session.exec(
         select(Correction, Report.text)
         .join(latest, col(Correction.id) == latest.c.id)

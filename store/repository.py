@@ -136,9 +136,7 @@ class SqlRepository:
                 report.status = status
             session.add(report)
 
-    def add_correction(
-        self, *, report_id: int, corrector_key: str, before: Tags | None, after: Tags
-    ) -> None:
+    def add_correction(self, *, report_id: int, corrector_key: str, before: Tags | None, after: Tags) -> None:
         with self.session() as session:
             report = session.get(Report, report_id)
             assert report is not None
@@ -214,10 +212,7 @@ class SqlRepository:
                 counts[r.pattern_id] += 1
                 reporters[r.pattern_id].add(r.reporter_key)
             ranked = sorted(counts, key=lambda pid: (-counts[pid], pid))[: limit * 3]
-            patterns = {
-                p.id: p
-                for p in session.exec(select(Pattern).where(col(Pattern.id).in_(ranked))).all()
-            }
+            patterns = {p.id: p for p in session.exec(select(Pattern).where(col(Pattern.id).in_(ranked))).all()}
             return [
                 pattern_summary(patterns[pid], reporter_count=len(reporters[pid]), recent_count=counts[pid])
                 for pid in ranked
@@ -231,9 +226,7 @@ class SqlRepository:
             if pattern is None or tenant_id is None or pattern.tenant_id != tenant_id:
                 return None
             reporter_count = session.exec(
-                select(func.count(func.distinct(Report.reporter_key))).where(
-                    Report.pattern_id == pattern_id
-                )
+                select(func.count(func.distinct(Report.reporter_key))).where(Report.pattern_id == pattern_id)
             ).one()
             return pattern_summary(pattern, reporter_count=int(reporter_count))
 
@@ -275,7 +268,9 @@ class SqlRepository:
 
     # ---- history ----
 
-    def import_reports(self, *, person: Person, items: Sequence[tuple[str, datetime, str, str, Tags]]) -> list[ReportRecord]:
+    def import_reports(
+        self, *, person: Person, items: Sequence[tuple[str, datetime, str, str, Tags]]
+    ) -> list[ReportRecord]:
         """Store (text, created_at, reporter_key, event_key, tags) rows in ONE transaction.
 
         Rows already imported (same event key) are skipped; a failure imports nothing.

@@ -13,9 +13,7 @@ import pytest
 from bot.config import Settings
 from bot.domain import Handoff, Tags
 
-POSTGRES_URL = os.environ.get(
-    "SNAG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_URL = os.environ.get("SNAG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

@@ -7,8 +7,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
-    "slack_bolt", "slack_sdk", "botbuilder", "botframework", "spacy", "thinc",
-    "sqlmodel", "sqlalchemy", "alembic", "apscheduler", "aiohttp", "psycopg",
+    "slack_bolt",
+    "slack_sdk",
+    "botbuilder",
+    "botframework",
+    "spacy",
+    "thinc",
+    "sqlmodel",
+    "sqlalchemy",
+    "alembic",
+    "apscheduler",
+    "aiohttp",
+    "psycopg",
 }
 OUR_HEAVY = {"store", "classifier", "adapters", "digests"}
 

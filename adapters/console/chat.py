@@ -63,7 +63,9 @@ class ConsoleSession:
             if token.isdigit() and 1 <= int(token) <= len(choice.options):
                 picked.append(choice.options[int(token) - 1].value)
             else:
-                match = [o.value for o in choice.options if o.value == token.lower() or o.label.lower() == token.lower()]
+                match = [
+                    o.value for o in choice.options if o.value == token.lower() or o.label.lower() == token.lower()
+                ]
                 if not match:
                     self.console.print(f"[yellow]'{token}' is not one of the options; skipped.[/yellow]")
                 picked.extend(match)
@@ -98,9 +100,13 @@ class ConsoleSession:
         for choice in form_reply.form.choices:
             picked = self._pick(choice)
             values[choice.action] = (
-                list(choice.selected) if picked is None and choice.multi
-                else (choice.selected[0] if choice.selected else None) if picked is None
-                else picked if choice.multi else picked[0]
+                list(choice.selected)
+                if picked is None and choice.multi
+                else (choice.selected[0] if choice.selected else None)
+                if picked is None
+                else picked
+                if choice.multi
+                else picked[0]
             )
         self.show(self._act(report_id, "correct", values=values))
 

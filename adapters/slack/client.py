@@ -43,9 +43,7 @@ log = logging.getLogger("snag.slack")
 class BoundedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
     """Retry a 429 after Retry-After (capped at `max_wait` s), at most `max_retry_count` times."""
 
-    def __init__(
-        self, max_retry_count: int = 3, max_wait: float = 30.0, jitter: float = 0.25
-    ) -> None:
+    def __init__(self, max_retry_count: int = 3, max_wait: float = 30.0, jitter: float = 0.25) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.max_wait = max_wait
         self.jitter = jitter
@@ -78,9 +76,7 @@ class _NoPayloads(logging.Filter):
         if record.levelno < logging.INFO:
             return False
         message = record.getMessage()
-        cuts = [
-            i for i in (message.find("{"), message.find("body:"), message.find("(body")) if i >= 0
-        ]
+        cuts = [i for i in (message.find("{"), message.find("body:"), message.find("(body")) if i >= 0]
         if cuts:
             record.msg, record.args = message[: min(cuts)].rstrip(" (:") + " [payload omitted]", ()
         return True
@@ -119,11 +115,7 @@ def response_url_allowed(url: str | None, settings: Settings) -> bool:
     if not url:
         return False
     parts = urlsplit(url)
-    if (
-        parts.scheme == "https"
-        and parts.hostname in SLACK_WEBHOOK_HOSTS
-        and parts.port in (None, 443)
-    ):
+    if parts.scheme == "https" and parts.hostname in SLACK_WEBHOOK_HOSTS and parts.port in (None, 443):
         return True
     if settings.slack_api_url:
         api = urlsplit(settings.slack_api_url)
@@ -131,16 +123,12 @@ def response_url_allowed(url: str | None, settings: Settings) -> bool:
     return False
 
 
-async def post_to_response_url(
-    url: str | None, payload: dict[str, Any], settings: Settings
-) -> bool:
+async def post_to_response_url(url: str | None, payload: dict[str, Any], settings: Settings) -> bool:
     """Send a message to a response_url; refuses any host that is not Slack's."""
     if not response_url_allowed(url, settings):
         log.warning("refused to call a response_url that is not on a Slack host")
         return False
-    client = AsyncWebhookClient(
-        url, logger=quiet_logger("snag.slack.sdk"), retry_handlers=retry_handlers()
-    )  # type: ignore[arg-type]
+    client = AsyncWebhookClient(url, logger=quiet_logger("snag.slack.sdk"), retry_handlers=retry_handlers())  # type: ignore[arg-type]
     response = await client.send_dict(payload)
     if response.status_code != 200:
         log.warning("response_url answered %s", response.status_code)

@@ -65,9 +65,7 @@ async def post(
         call = client.chat_postEphemeral(channel=channel, user=user, **payload)
         await safely("chat.postEphemeral", call, metrics)
     else:
-        call = client.chat_postMessage(
-            channel=channel, unfurl_links=False, unfurl_media=False, **payload
-        )
+        call = client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False, **payload)
         await safely("chat.postMessage", call, metrics)
 
 
@@ -99,9 +97,5 @@ async def update_view(
 
 def same_modal(view: dict[str, Any], blocks: list[dict[str, Any]]) -> dict[str, Any]:
     """A view as Slack sent it in a payload, with new blocks (for views.update)."""
-    out = {
-        k: view[k]
-        for k in ("type", "callback_id", "title", "close", "submit", "private_metadata")
-        if view.get(k)
-    }
+    out = {k: view[k] for k in ("type", "callback_id", "title", "close", "submit", "private_metadata") if view.get(k)}
     return {**out, "blocks": blocks[: render.MAX_VIEW_BLOCKS]}

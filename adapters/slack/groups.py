@@ -19,9 +19,7 @@ log = logging.getLogger("snag.slack.groups")
 class UserGroups:
     """Which user groups a person is in; asks Slack only when a role names a group."""
 
-    def __init__(
-        self, policy: RolePolicy, *, ttl: float = 300.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, policy: RolePolicy, *, ttl: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.enabled = any(e.startswith("slack:group:") for e in policy.admins | policy.managers)
         self.ttl = ttl
         self.clock = clock

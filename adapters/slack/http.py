@@ -25,9 +25,7 @@ MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; anything bigger is r
 RUNTIME: web.AppKey[SlackRuntime] = web.AppKey("snag_slack_runtime")
 
 
-def signature_ok(
-    verifier: SignatureVerifier, body: str, timestamp: str | None, signature: str | None
-) -> bool:
+def signature_ok(verifier: SignatureVerifier, body: str, timestamp: str | None, signature: str | None) -> bool:
     """Slack's v0 HMAC over the exact body, with a timestamp no older than five minutes."""
     try:
         return bool(timestamp and signature) and verifier.is_valid(body, timestamp, signature)
@@ -41,9 +39,7 @@ def _is_ssl_check(body: str) -> bool:
 
 async def _read(request: web.Request) -> str:
     if (request.content_length or 0) > MAX_BODY:
-        raise web.HTTPRequestEntityTooLarge(
-            max_size=MAX_BODY, actual_size=request.content_length or 0
-        )
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=request.content_length or 0)
     raw = await request.read()  # also stops a chunked body at the app's client_max_size (413)
     if len(raw) > MAX_BODY:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=len(raw))
@@ -60,12 +56,8 @@ async def handle_events(request: web.Request) -> web.StreamResponse:
     body = await _read(request)
     verifier = SignatureVerifier(rt.settings.slack_signing_secret or "")
     headers = request.headers
-    if not signature_ok(
-        verifier, body, headers.get("X-Slack-Request-Timestamp"), headers.get("X-Slack-Signature")
-    ):
-        log.warning(
-            "rejected a request to %s: missing, stale or wrong Slack signature", EVENTS_PATH
-        )
+    if not signature_ok(verifier, body, headers.get("X-Slack-Request-Timestamp"), headers.get("X-Slack-Signature")):
+        log.warning("rejected a request to %s: missing, stale or wrong Slack signature", EVENTS_PATH)
         return web.json_response({"error": "invalid request"}, status=401)
     if _is_ssl_check(body):
         return web.Response(status=200)

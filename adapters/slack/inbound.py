@@ -159,9 +159,7 @@ def item_key(kind: str, channel: str, ts: str, reporter_key: str) -> str:
 
 def item_message(person: Person, *, text: str, channel: str, via: str, key: str) -> IncomingMessage:
     """Another message's text filed by the person who reacted or used the shortcut."""
-    return IncomingMessage(
-        person=person, text=from_slack(text), channel=channel, via=via, event_id=key
-    )
+    return IncomingMessage(person=person, text=from_slack(text), channel=channel, via=via, event_id=key)
 
 
 def block_action(body: Payload) -> ParsedAction | None:
@@ -208,9 +206,7 @@ def report_form(view: Payload) -> ReportForm:
     """The `/snag` modal's answers."""
     values = form_values(view)
     answer = values.get("customer_facing")
-    picks = {
-        k: values[k] for k in ("stage", "teams", "frequency", "customer_facing") if values.get(k)
-    }
+    picks = {k: values[k] for k in ("stage", "teams", "frequency", "customer_facing") if values.get(k)}
     return ReportForm(
         text=str(values.get("text") or ""),
         frequency=str(values["frequency"]) if values.get("frequency") else None,

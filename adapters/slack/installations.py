@@ -41,9 +41,7 @@ def fernet(key: str) -> Fernet:
         ) from exc
 
 
-def _ids(
-    enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None
-) -> tuple[str, str]:
+def _ids(enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None) -> tuple[str, str]:
     return enterprise_id or "", "" if is_enterprise_install else team_id or ""
 
 
@@ -200,9 +198,7 @@ class SqlInstallationStore(AsyncInstallationStore):
 class SignedStateStore(AsyncOAuthStateStore):
     """OAuth `state` signed with a server secret, valid for ten minutes: no shared storage."""
 
-    def __init__(
-        self, secret: str, *, expiration_seconds: int = 600, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, secret: str, *, expiration_seconds: int = 600, clock: Callable[[], float] = time.time) -> None:
         self._key = hashlib.sha256(b"snag-oauth-state\x1f" + secret.encode()).digest()
         self.expiration_seconds = expiration_seconds
         self.clock = clock
@@ -230,9 +226,7 @@ class SignedStateStore(AsyncOAuthStateStore):
 def forget_workspace(engine: Engine, *, team_id: str) -> int:
     """Delete the conversation references kept for a workspace (on uninstall / token revocation)."""
     with session_scope(engine) as session:
-        tenant_ids = select(Tenant.id).where(
-            Tenant.platform == "slack", Tenant.external_id == team_id
-        )
+        tenant_ids = select(Tenant.id).where(Tenant.platform == "slack", Tenant.external_id == team_id)
         result = session.exec(  # type: ignore[call-overload]
             delete(ConversationRef).where(
                 col(ConversationRef.platform) == "slack",

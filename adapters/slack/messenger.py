@@ -80,9 +80,7 @@ class SlackMessenger:
 
         settings = services.settings
         store = (
-            SqlInstallationStore(services.engine, settings.secret("encryption"))
-            if settings.slack_client_id
-            else None
+            SqlInstallationStore(services.engine, settings.secret("encryption")) if settings.slack_client_id else None
         )
         kwargs.setdefault("metrics", services.snag.metrics)
         return cls(settings, installations=store, **kwargs)

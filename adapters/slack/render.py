@@ -70,10 +70,7 @@ def section_blocks(section: Section) -> list[Block]:
     parts = [f"*{escape(section.heading)}*" if section.heading else "", escape(section.text)]
     text = "\n".join(p for p in parts if p)
     out = [_section(piece) for piece in split(text, MAX_SECTION_CHARS)] if text else []
-    fields = [
-        mrkdwn(truncate(f"*{escape(name)}*\n{escape(value)}", MAX_FIELD_CHARS))
-        for name, value in section.fields
-    ]
+    fields = [mrkdwn(truncate(f"*{escape(name)}*\n{escape(value)}", MAX_FIELD_CHARS)) for name, value in section.fields]
     out += [{"type": "section", "fields": fields[i : i + 10]} for i in range(0, len(fields), 10)]
     return out
 
@@ -145,10 +142,7 @@ def _parts(reply: Reply) -> tuple[list[Block], list[Block], list[Block]]:
 def text_chars(value: Any) -> int:
     """Characters of every `text` string inside a block (what Slack's size limits count)."""
     if isinstance(value, dict):
-        return sum(
-            len(v) if k == "text" and isinstance(v, str) else text_chars(v)
-            for k, v in value.items()
-        )
+        return sum(len(v) if k == "text" and isinstance(v, str) else text_chars(v) for k, v in value.items())
     if isinstance(value, list):
         return sum(text_chars(v) for v in value)
     return 0
@@ -200,9 +194,7 @@ def pages(reply: Reply, *, max_pages: int = 5) -> list[dict[str, Any]]:
     while True:
         top = head if not out else continued
         if len(out) == max_pages - 1 or not body:
-            out.append(
-                {"text": fallback_text(reply), "blocks": _fit(top, body, tail, MAX_MESSAGE_BLOCKS)}
-            )
+            out.append({"text": fallback_text(reply), "blocks": _fit(top, body, tail, MAX_MESSAGE_BLOCKS)})
             return out
         room = MAX_TOTAL_CHARS - text_chars(top) - text_chars(tail)
         if len(top) + len(body) + len(tail) <= MAX_MESSAGE_BLOCKS and text_chars(body) <= room:

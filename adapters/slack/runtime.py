@@ -7,8 +7,8 @@ import logging
 import time
 import traceback
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -66,13 +66,9 @@ def check_settings(settings: Settings, *, socket_mode: bool) -> None:
             "Copy it from your Slack app's Basic Information page into .env."
         )
     if settings.slack_client_id and not settings.slack_client_secret:
-        raise ConfigError(
-            "SLACK_CLIENT_SECRET is not set; multi-workspace installs need it with SLACK_CLIENT_ID."
-        )
+        raise ConfigError("SLACK_CLIENT_SECRET is not set; multi-workspace installs need it with SLACK_CLIENT_ID.")
     if not settings.slack_client_id and not settings.slack_bot_token:
-        raise ConfigError(
-            "SLACK_BOT_TOKEN is not set (or set SLACK_CLIENT_ID for multi-workspace installs)."
-        )
+        raise ConfigError("SLACK_BOT_TOKEN is not set (or set SLACK_CLIENT_ID for multi-workspace installs).")
 
 
 def _where(error: BaseException) -> str:
@@ -84,12 +80,8 @@ def _where(error: BaseException) -> str:
 def log_failure(error: BaseException, kind: object) -> None:
     """Log a failure with an id, the Slack error code or exception type and where; no payloads."""
     error_id = uuid.uuid4().hex[:8]
-    detail = (
-        error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
-    )
-    log.error(
-        "Slack handler failed (error id %s, %s): %s at %s", error_id, kind, detail, _where(error)
-    )
+    detail = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
+    log.error("Slack handler failed (error id %s, %s): %s at %s", error_id, kind, detail, _where(error))
 
 
 async def _on_error(error: Exception, body: dict[str, Any]) -> None:
@@ -118,9 +110,7 @@ class SlackRuntime:
         self.groups = UserGroups(services.snag.roles)
         self.installations: SqlInstallationStore | None = None
         if settings.slack_client_id:
-            self.installations = SqlInstallationStore(
-                services.engine, settings.secret("encryption")
-            )
+            self.installations = SqlInstallationStore(services.engine, settings.secret("encryption"))
         self.bolt = self._make_bolt()
 
     def _make_bolt(self) -> AsyncApp:
@@ -158,17 +148,13 @@ class SlackRuntime:
     async def person(self, who: Who, client: AsyncWebClient) -> Person:
         """The Person behind a payload, with the role their ids or user groups give them."""
         groups = await self.groups.of(client, who.team, who.user)
-        return self.snag.person(
-            "slack", who.team, who.user, groups=groups, tenant_name=who.team_name
-        )
+        return self.snag.person("slack", who.team, who.user, groups=groups, tenant_name=who.team_name)
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a synchronous core or store call off the event loop."""
         return await asyncio.to_thread(fn, *args)
 
-    async def commit_then(
-        self, message: IncomingMessage, *, command: bool
-    ) -> asyncio.Future[Reply]:
+    async def commit_then(self, message: IncomingMessage, *, command: bool) -> asyncio.Future[Reply]:
         """Commit a report before Slack gets its answer; tagging and the receipt go on in a thread.
 
         With `command`, the text may be a query (help, top, …): that needs no commit and just

@@ -19,9 +19,7 @@ __all__ = ["connect", "run"]
 log = logging.getLogger("snag.slack")
 
 
-async def connect(
-    services: Services, runtime: SlackRuntime | None = None
-) -> AsyncSocketModeHandler:
+async def connect(services: Services, runtime: SlackRuntime | None = None) -> AsyncSocketModeHandler:
     """Open the Socket Mode connection in the running loop (close with `handler.close_async()`)."""
     settings = services.settings
     runtime = runtime or SlackRuntime(services, socket_mode=True)

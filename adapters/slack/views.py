@@ -59,9 +59,7 @@ def modal(
 def reply_view(reply: Reply, *, metadata: dict[str, Any] | None = None) -> View:
     """A reply (a receipt, a thank-you, an error) shown inside a modal."""
     blocks = render.blocks(reply, max_blocks=MAX_VIEW_BLOCKS)
-    return modal(
-        title="Snag", blocks=blocks, callback_id=REPLY_VIEW, close="Done", metadata=metadata
-    )
+    return modal(title="Snag", blocks=blocks, callback_id=REPLY_VIEW, close="Done", metadata=metadata)
 
 
 def filing_view() -> View:
@@ -190,17 +188,13 @@ def report_view(
     metadata: dict[str, Any] | None = None,
 ) -> View:
     """The `/snag` modal: a sentence, then optional pickers the classifier can pre-fill."""
-    intro = (
-        "Tell Snag in a sentence what got in the way. Everything below the sentence is optional."
-    )
+    intro = "Tell Snag in a sentence what got in the way. Everything below the sentence is optional."
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": mrkdwn(escape(intro))},
         _text_input("What got in the way?", text, suggest=True),
     ]
     # A new block id per version makes Slack show the new pre-filled values.
-    blocks += [
-        _input(c, block_id=f"{c.action}@{version}") for c in report_choices(taxonomy, tags, picks)
-    ]
+    blocks += [_input(c, block_id=f"{c.action}@{version}") for c in report_choices(taxonomy, tags, picks)]
     meta = {"v": version, **(metadata or {})}
     return modal(
         title="Report friction",

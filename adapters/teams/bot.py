@@ -82,9 +82,7 @@ class SnagTeamsBot(TeamsActivityHandler):
 
     async def _remember(self, turn: TurnContext, person: Person) -> None:
         personal = (turn.activity.conversation.conversation_type or "personal") == "personal"
-        await asyncio.to_thread(
-            self.references.save, turn.activity, self.snag.key_of(person) if personal else None
-        )
+        await asyncio.to_thread(self.references.save, turn.activity, self.snag.key_of(person) if personal else None)
 
     # ---- messages ----
 
@@ -143,9 +141,7 @@ class SnagTeamsBot(TeamsActivityHandler):
         if (turn.activity.action or "") == "remove-upgrade":
             return  # an upgrade in progress keeps its references
         raw = turn.activity.serialize()
-        await asyncio.to_thread(
-            self.references.forget, inbound.tenant_of(raw), turn.activity.conversation.id
-        )
+        await asyncio.to_thread(self.references.forget, inbound.tenant_of(raw), turn.activity.conversation.id)
 
     async def on_teams_members_added(self, members_added, team_info, turn: TurnContext) -> None:  # type: ignore[no-untyped-def]
         if any(m.id == turn.activity.recipient.id for m in members_added):
@@ -190,9 +186,7 @@ class SnagTeamsBot(TeamsActivityHandler):
 
             log.error("teams turn failed: %s", where(exc))
             if turn_context.activity.type == "invoke":
-                await turn_context.send_activity(
-                    Activity(type="invokeResponse", value=InvokeResponse(status=500))
-                )
+                await turn_context.send_activity(Activity(type="invokeResponse", value=InvokeResponse(status=500)))
                 return
             await self._send(
                 turn_context,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from concurrent.futures import ThreadPoolExecutor
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
@@ -69,7 +69,6 @@ class TeamsEndpoint:
             return web.json_response(data=_serialize(invoke.body), status=invoke.status)
         return web.Response(status=201)
 
-
     def _is_report(self, activity: Activity) -> bool:
         return (
             activity.type == "message"
@@ -82,9 +81,7 @@ class TeamsEndpoint:
         """Authenticate, commit the report, acknowledge; tag and reply in the background."""
         await self.adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
         loop = asyncio.get_running_loop()
-        capture = await loop.run_in_executor(
-            self._store_pool, self.bot.snag.store_report, self.bot.incoming(activity)
-        )
+        capture = await loop.run_in_executor(self._store_pool, self.bot.snag.store_report, self.bot.incoming(activity))
         self.bot.prestored[activity.id] = capture
         task = asyncio.create_task(self._finish(auth_header, activity))
         self._tasks.add(task)

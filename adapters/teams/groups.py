@@ -48,9 +48,7 @@ class AadGroups:
         timeout: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.group_ids = sorted(
-            {e[len(PREFIX):] for e in policy.admins | policy.managers if e.startswith(PREFIX)}
-        )
+        self.group_ids = sorted({e[len(PREFIX) :] for e in policy.admins | policy.managers if e.startswith(PREFIX)})
         self.enabled = bool(self.group_ids and app_id and app_password)
         self._app_id = app_id or ""
         self._app_password = app_password or ""
@@ -106,7 +104,8 @@ class AadGroups:
         except Exception as exc:  # never let a directory lookup break a turn
             log.warning(
                 "cannot read Teams AAD groups (%s); group roles are ignored for %ds",
-                _describe(exc), int(self.failure_ttl),
+                _describe(exc),
+                int(self.failure_ttl),
             )
             # Fail closed: a stale membership must not outlive a failing check.
             groups, ttl = (), self.failure_ttl
@@ -122,7 +121,7 @@ class AadGroups:
             token = await self._token(session, tenant)
             found: list[str] = []
             for start in range(0, len(self.group_ids), CHUNK):
-                chunk = self.group_ids[start:start + CHUNK]
+                chunk = self.group_ids[start : start + CHUNK]
                 found += await self._check(session, token, tenant, user, chunk)
         wanted = set(found)
         return tuple(g for g in self.group_ids if g in wanted)

@@ -40,9 +40,7 @@ class References:
 
     def load(self, conversation_id: str) -> ConversationReference | None:
         with session_scope(self.engine) as session:
-            row = conversations.find_reference(
-                session=session, platform=PLATFORM, conversation_id=conversation_id
-            )
+            row = conversations.find_reference(session=session, platform=PLATFORM, conversation_id=conversation_id)
             if row is None or row.blocked:
                 return None
             return ConversationReference().deserialize(row.reference)

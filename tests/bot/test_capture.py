@@ -34,8 +34,12 @@ def test_report_is_stored_before_it_is_classified(services, fixed_classifier: Fi
     assert seen_in_db == [1]
     assert reply.kind == "receipt" and reply.report_id == rows(services)[0].id
     fields = dict(reply.sections[1].fields)
-    assert fields == {"Stage": "Billing", "Kinds": "Handoff, Waiting", "Teams": "Finance, Support",
-                      "Handoff": "Support → Finance"}
+    assert fields == {
+        "Stage": "Billing",
+        "Kinds": "Handoff, Waiting",
+        "Teams": "Finance, Support",
+        "Handoff": "Support → Finance",
+    }
     assert [b.action for b in reply.buttons] == ["confirm", "fix"]
     assert [c.action for c in reply.choices] == ["frequency", "customer_facing"]
     assert [o.value for o in reply.choices[0].options] == ["daily", "weekly", "monthly", "rarely"]
@@ -64,14 +68,25 @@ def test_fix_tags_shows_a_prefilled_form_and_stores_a_correction(services) -> No
     by_action = {c.action: c for c in form.choices}
     assert by_action["stage"].selected == ("billing",)
     assert len(by_action["teams"].options) == 9
-    reply = act(services, rid, "correct", stage="support", kinds=["handoff"], teams=["warehouse", "support"],
-                handoff_from="support", handoff_to="warehouse")
+    reply = act(
+        services,
+        rid,
+        "correct",
+        stage="support",
+        kinds=["handoff"],
+        teams=["warehouse", "support"],
+        handoff_from="support",
+        handoff_to="warehouse",
+    )
     assert reply.kind == "receipt" and "corrected" in reply.title
     row = rows(services)[0]
     assert (row.stage, row.kinds, row.tag_source, row.status) == ("support", ["handoff"], "person", "corrected")
     with Session(services.engine) as s:
         correction = s.exec(select(Correction)).one()
-    assert correction.before["stage"] == "billing" and correction.after["handoff"] == {"from": "support", "to": "warehouse"}
+    assert correction.before["stage"] == "billing" and correction.after["handoff"] == {
+        "from": "support",
+        "to": "warehouse",
+    }
 
 
 def test_a_correction_with_an_unknown_label_changes_nothing(services) -> None:  # type: ignore[no-untyped-def]

@@ -104,4 +104,6 @@ def test_erase_from_chat_by_an_admin(services) -> None:  # type: ignore[no-untyp
     admin = services.snag.person("slack", "T1", "ADMIN")
     reply = services.snag.handle_message(IncomingMessage(admin, "erase <@U9>", "C1"))
     assert "Erased 1 report" in reply.title
-    assert services.snag.handle_message(IncomingMessage(victim, "mine", "C1")).sections[0].text.startswith("You haven't")
+    assert (
+        services.snag.handle_message(IncomingMessage(victim, "mine", "C1")).sections[0].text.startswith("You haven't")
+    )

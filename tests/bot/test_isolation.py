@@ -40,8 +40,7 @@ def test_two_tenants_interleaved_and_concurrent(db_url: str, tmp_path) -> None: 
 
     with Session(services.engine) as s:
         owner = {
-            r.id: t.external_id
-            for r, t in s.exec(select(Report, Tenant).where(Report.tenant_id == Tenant.id)).all()
+            r.id: t.external_id for r, t in s.exec(select(Report, Tenant).where(Report.tenant_id == Tenant.id)).all()
         }
         assert len(owner) == 40
     for tenant, ids, texts in results:

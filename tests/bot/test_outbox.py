@@ -93,7 +93,9 @@ def test_kill_9_during_capture_loses_nothing_acknowledged(tmp_path: Path) -> Non
     url = f"sqlite:///{tmp_path / 'k.db'}"
     proc = subprocess.Popen(
         [sys.executable, "-c", SCRIPT, str(tmp_path / "var"), url],
-        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
     )
     acked = []
     assert proc.stdout is not None

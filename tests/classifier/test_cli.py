@@ -46,29 +46,21 @@ def _check_output_row(row: dict, taxonomy: Taxonomy) -> None:
     assert all(isinstance(v, float) for v in row["confidence"].values())
 
 
-def test_classify_a_file_carries_fields_through(
-    app, classifier_env: Path, tmp_path: Path, taxonomy
-) -> None:  # type: ignore[no-untyped-def]
+def test_classify_a_file_carries_fields_through(app, classifier_env: Path, tmp_path: Path, taxonomy) -> None:  # type: ignore[no-untyped-def]
     source = tmp_path / "in.jsonl"
     source.write_text(_lines(*GOOD), encoding="utf-8")
     result = CliRunner().invoke(app, ["classify", str(source)])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["id"] for r in rows] == ["a1", 2]
-    assert (
-        rows[0]["source"] == "import" and rows[0]["n"] == 1 and rows[0]["text"] == GOOD[0]["text"]
-    )
+    assert rows[0]["source"] == "import" and rows[0]["n"] == 1 and rows[0]["text"] == GOOD[0]["text"]
     for row in rows:
         _check_output_row(row, taxonomy)
     assert result.stderr == ""
 
 
-def test_classify_reads_stdin_and_skips_malformed_lines_with_their_numbers(
-    app, classifier_env: Path, taxonomy
-) -> None:  # type: ignore[no-untyped-def]
-    stdin = _lines(
-        GOOD[0], "{not json", '["a", "list"]', {"text": "no id"}, {"id": 5, "text": 7}, "", GOOD[1]
-    )
+def test_classify_reads_stdin_and_skips_malformed_lines_with_their_numbers(app, classifier_env: Path, taxonomy) -> None:  # type: ignore[no-untyped-def]
+    stdin = _lines(GOOD[0], "{not json", '["a", "list"]', {"text": "no id"}, {"id": 5, "text": 7}, "", GOOD[1])
     result = CliRunner().invoke(app, ["classify", "-"], input=stdin)
     assert result.exit_code == 1
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["a1", 2]
@@ -134,9 +126,7 @@ def test_eval_reports_bad_lines(app, classifier_env: Path, tmp_path: Path) -> No
         )
     )
     result = CliRunner().invoke(app, ["eval", str(path)], env={"COLUMNS": "200"})
-    assert (
-        result.exit_code == 1 and "line 2:" in result.stderr and "stage: per label" in result.stdout
-    )
+    assert result.exit_code == 1 and "line 2:" in result.stderr and "stage: per label" in result.stdout
 
 
 def test_train_writes_a_new_model_and_points_latest_at_it(  # type: ignore[no-untyped-def]
@@ -153,9 +143,7 @@ def test_train_writes_a_new_model_and_points_latest_at_it(  # type: ignore[no-un
     assert f"Trained model {version} on 60 reports" in result.stdout
 
 
-def test_the_installed_snag_command_keeps_the_contract(
-    classifier_env: Path, taxonomy: Taxonomy
-) -> None:
+def test_the_installed_snag_command_keeps_the_contract(classifier_env: Path, taxonomy: Taxonomy) -> None:
     snag = Path(sys.executable).parent / "snag"
     if not snag.exists():
         pytest.skip("the snag console script is not installed in this environment")

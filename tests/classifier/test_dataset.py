@@ -43,9 +43,7 @@ def test_shipped_data_covers_every_label(shipped: list[LabelledReport], taxonomy
 
 def _write(tmp_path: Path, rows: list[object]) -> Path:
     path = tmp_path / "reports.jsonl"
-    path.write_text(
-        "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows), encoding="utf-8"
-    )
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows), encoding="utf-8")
     return path
 
 

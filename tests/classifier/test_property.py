@@ -11,7 +11,6 @@ from bot.domain import Tags
 from bot.taxonomy import Taxonomy
 from classifier.service import SpacyClassifier
 
-
 _MODELS: dict[Path, SpacyClassifier] = {}
 
 

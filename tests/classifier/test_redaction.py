@@ -12,9 +12,7 @@ from bot.redact import Redactor
 
 CASES = [
     json.loads(line)
-    for line in (Path(__file__).parent / "data" / "pii.jsonl")
-    .read_text(encoding="utf-8")
-    .splitlines()
+    for line in (Path(__file__).parent / "data" / "pii.jsonl").read_text(encoding="utf-8").splitlines()
     if line.strip()
 ]
 _PLACEHOLDER = re.compile(r"\[([a-z_]+)\]")
@@ -79,10 +77,7 @@ def test_negatives_are_left_alone(case: dict) -> None:
 
 def test_extra_patterns_from_the_taxonomy_are_applied() -> None:
     redactor = Redactor([("order_number", r"\bORD-\d{6}\b")])
-    assert (
-        redactor.redact("ORD-123456 went missing, call 07700 900123")
-        == "[order_number] went missing, call [phone]"
-    )
+    assert redactor.redact("ORD-123456 went missing, call 07700 900123") == "[order_number] went missing, call [phone]"
 
 
 def test_redaction_is_idempotent() -> None:

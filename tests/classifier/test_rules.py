@@ -35,9 +35,7 @@ def _teams(nlp: Language, text: str) -> list[str]:
         ("the service desk for staff is closed", ["it"]),
     ],
 )
-def test_team_aliases_are_found_whatever_the_case(
-    nlp: Language, text: str, teams: list[str]
-) -> None:
+def test_team_aliases_are_found_whatever_the_case(nlp: Language, text: str, teams: list[str]) -> None:
     assert _teams(nlp, text) == teams
 
 

@@ -28,9 +28,7 @@ def _classifier(home: Path, taxonomy: Taxonomy, threshold: float = 0.45, **kw) -
 def test_tags_are_plain_values_in_the_taxonomy(model_home: Path, taxonomy: Taxonomy) -> None:
     clf = _classifier(model_home, taxonomy)
     for tags in clf.classify_many(TEXTS):
-        assert (
-            isinstance(tags, Tags) and tags.source == "model" and tags.model_version == clf.version
-        )
+        assert isinstance(tags, Tags) and tags.source == "model" and tags.model_version == clf.version
         assert tags.stage is None or tags.stage in taxonomy.stage_labels
         assert tags.kinds and set(tags.kinds) <= set(taxonomy.kind_labels)
         assert set(tags.teams) <= set(taxonomy.team_labels)
@@ -48,9 +46,7 @@ def test_classify_many_agrees_with_classify(model_home: Path, taxonomy: Taxonomy
     assert clf.classify_many(TEXTS) == [clf.classify(t) for t in TEXTS]
 
 
-def test_low_confidence_leaves_the_stage_empty_and_flags_it(
-    model_home: Path, taxonomy: Taxonomy
-) -> None:
+def test_low_confidence_leaves_the_stage_empty_and_flags_it(model_home: Path, taxonomy: Taxonomy) -> None:
     sure = _classifier(model_home, taxonomy, threshold=0.0).classify_many(TEXTS)
     unsure = _classifier(model_home, taxonomy, threshold=1.0).classify_many(TEXTS)
     assert any(t.stage for t in sure)
@@ -59,24 +55,15 @@ def test_low_confidence_leaves_the_stage_empty_and_flags_it(
         assert confident.stage_uncertain is (confident.stage is None)
         assert doubtful.kinds == confident.kinds and doubtful.teams == confident.teams
         if confident.stage:
-            assert (
-                confident.confidence[confident.stage] < 1.0
-            )  # the score is kept for people to see
+            assert confident.confidence[confident.stage] < 1.0  # the score is kept for people to see
 
 
-def test_the_threshold_cuts_exactly_at_the_stage_score(
-    model_home: Path, taxonomy: Taxonomy
-) -> None:
+def test_the_threshold_cuts_exactly_at_the_stage_score(model_home: Path, taxonomy: Taxonomy) -> None:
     tags = _classifier(model_home, taxonomy, threshold=0.0).classify(TEXTS[0])
     assert tags.stage is not None
     score = tags.confidence[tags.stage]
-    assert (
-        _classifier(model_home, taxonomy, threshold=score - 1e-3).classify(TEXTS[0]).stage
-        == tags.stage
-    )
-    assert (
-        _classifier(model_home, taxonomy, threshold=score + 1e-3).classify(TEXTS[0]).stage is None
-    )
+    assert _classifier(model_home, taxonomy, threshold=score - 1e-3).classify(TEXTS[0]).stage == tags.stage
+    assert _classifier(model_home, taxonomy, threshold=score + 1e-3).classify(TEXTS[0]).stage is None
 
 
 def test_a_newer_model_is_picked_up_without_a_restart(
@@ -97,14 +84,10 @@ def test_a_newer_model_is_picked_up_without_a_restart(
     assert clf.classify(TEXTS[0]).model_version == newer.version  # a broken pointer changes nothing
 
 
-def test_without_a_model_and_without_training_the_rule_tagger_answers(
-    tmp_path: Path, taxonomy: Taxonomy
-) -> None:
+def test_without_a_model_and_without_training_the_rule_tagger_answers(tmp_path: Path, taxonomy: Taxonomy) -> None:
     from classifier.rules import RuleClassifier
 
-    clf = load_classifier(
-        settings=make_settings(tmp_path), taxonomy=taxonomy, train_if_missing=False
-    )
+    clf = load_classifier(settings=make_settings(tmp_path), taxonomy=taxonomy, train_if_missing=False)
     assert isinstance(clf, RuleClassifier)
 
 
@@ -125,10 +108,6 @@ def test_a_model_for_another_taxonomy_is_not_used(tmp_path: Path, model_home: Pa
     from bot.taxonomy import load_taxonomy
 
     path = tmp_path / "tax.yml"
-    path.write_text(
-        "stages: [{label: intake}, {label: care}]\n"
-        "kinds: [{label: waiting}]\n"
-        "teams: [{label: ward}]\n"
-    )
+    path.write_text("stages: [{label: intake}, {label: care}]\nkinds: [{label: waiting}]\nteams: [{label: ward}]\n")
     with pytest.raises(FileNotFoundError):
         _classifier(model_home, load_taxonomy(path))

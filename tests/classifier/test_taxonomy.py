@@ -109,7 +109,5 @@ def test_the_file_must_be_a_mapping(tmp_path: Path) -> None:
 
 
 def test_redaction_patterns_reach_the_taxonomy(tmp_path: Path) -> None:
-    taxonomy = load_taxonomy(
-        _write(tmp_path, GOOD + "redact:\n  - name: order\n    pattern: 'ORD-\\d{6}'\n")
-    )
+    taxonomy = load_taxonomy(_write(tmp_path, GOOD + "redact:\n  - name: order\n    pattern: 'ORD-\\d{6}'\n"))
     assert taxonomy.redact == (("order", r"ORD-\d{6}"),)

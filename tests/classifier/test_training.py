@@ -36,9 +36,7 @@ def test_same_data_and_seed_give_the_same_model(
     assert again.version.split("-")[-1] == first.name.split("-")[-1]  # same data fingerprint
 
 
-def test_another_seed_gives_another_model(
-    tmp_path: Path, taxonomy: Taxonomy, subset, model_home: Path
-) -> None:  # type: ignore[no-untyped-def]
+def test_another_seed_gives_another_model(tmp_path: Path, taxonomy: Taxonomy, subset, model_home: Path) -> None:  # type: ignore[no-untyped-def]
     other = train(taxonomy, subset, tmp_path / "models", seed=7, epochs=EPOCHS)
     first = model_home / "models" / latest_version(model_home / "models")  # type: ignore[operator]
     assert _scores(other.path, taxonomy) != _scores(first, taxonomy)
@@ -59,11 +57,7 @@ def test_a_model_is_written_beside_the_old_ones_and_latest_moves(
 def test_gold_labels_become_textcat_scores(taxonomy: Taxonomy) -> None:
     report = LabelledReport("r", "t", None, ("waiting",), ("finance",), ("support", None))
     cats = cats_of(report, taxonomy)
-    assert (
-        cats["stage:__none__"] == 1.0
-        and cats["kind:waiting"] == 1.0
-        and cats["team:finance"] == 1.0
-    )
+    assert cats["stage:__none__"] == 1.0 and cats["kind:waiting"] == 1.0 and cats["team:finance"] == 1.0
     assert cats["HANDOFF"] == 1.0 and cats["from:support"] == 1.0 and cats["to:__none__"] == 1.0
     no_handoff = cats_of(LabelledReport("s", "t", "billing", ("waiting",), ()), taxonomy)
     assert no_handoff["HANDOFF"] == 0.0 and "from:support" not in no_handoff  # sides unknown

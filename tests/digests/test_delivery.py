@@ -17,15 +17,29 @@ from store.models import Alert, DigestRun
 from tests.digests.conftest import NOW, RecordingMessenger, make_services, run_async
 
 
-def _subscribe(services, destination: str, audience: str = "all", platform: str = "console", cron: str = "0 9 * * mon") -> int:  # type: ignore[no-untyped-def]
+def _subscribe(
+    services, destination: str, audience: str = "all", platform: str = "console", cron: str = "0 9 * * mon"
+) -> int:  # type: ignore[no-untyped-def]
     with session_scope(services.engine) as session:
-        return subscribe(session=session, platform=platform, tenant="local", audience=audience, destination=destination,
-                         cron=cron, timezone="UTC").id  # type: ignore[return-value]
+        return subscribe(
+            session=session,
+            platform=platform,
+            tenant="local",
+            audience=audience,
+            destination=destination,
+            cron=cron,
+            timezone="UTC",
+        ).id  # type: ignore[return-value]
 
 
 def _scheduler(services, messenger, now):  # type: ignore[no-untyped-def]
-    sender = DigestSender(engine=services.engine, digests=services.extras["digests"], messengers={"console": messenger},
-                          runner=run_async, charts=False)
+    sender = DigestSender(
+        engine=services.engine,
+        digests=services.extras["digests"],
+        messengers={"console": messenger},
+        runner=run_async,
+        charts=False,
+    )
     return DigestScheduler(services, BackgroundScheduler(timezone="UTC"), sender, clock=lambda: now)
 
 
@@ -88,8 +102,12 @@ def test_one_failing_audience_does_not_stop_the_others(demo_services) -> None:  
 
 def test_console_subscriptions_write_text(demo_services, tmp_path) -> None:  # type: ignore[no-untyped-def]
     sub = _subscribe(demo_services, "leaders", platform="console")
-    sender = DigestSender(engine=demo_services.engine, digests=demo_services.extras["digests"],
-                          messengers={"console": ConsoleMessenger(tmp_path / "out")}, runner=run_async)
+    sender = DigestSender(
+        engine=demo_services.engine,
+        digests=demo_services.extras["digests"],
+        messengers={"console": ConsoleMessenger(tmp_path / "out")},
+        runner=run_async,
+    )
     assert sender.send(sub, NOW) == "sent"
     assert "Snag digest" in (tmp_path / "out" / "leaders.txt").read_text(encoding="utf-8")
 
@@ -102,8 +120,15 @@ def test_alerts_are_rate_limited_to_one_per_pattern_per_day(demo_services) -> No
     monday = NOW - timedelta(days=3)  # Sunday 22 Nov: inside the demo's last, busiest week
 
     def check(now) -> int:  # type: ignore[no-untyped-def]
-        return check_alerts(engine=demo_services.engine, taxonomy=demo_services.taxonomy, messengers={"console": messenger},
-                            run_async=run_async, now=now, threshold=5, k=3)
+        return check_alerts(
+            engine=demo_services.engine,
+            taxonomy=demo_services.taxonomy,
+            messengers={"console": messenger},
+            run_async=run_async,
+            now=now,
+            threshold=5,
+            k=3,
+        )
 
     first = check(monday)
     assert first >= 1 and all(m[3].title.startswith("Snag alert") for m in messenger.sent)
@@ -124,11 +149,22 @@ def test_changing_owner_tells_each_reporter_privately(demo_services) -> None:  #
         pid = session.exec(select(Report.pattern_id).group_by(Report.pattern_id).order_by(func.count().desc())).first()
         keys = sorted(set(session.exec(select(Report.reporter_key).where(Report.pattern_id == pid)).all()))
         for i, key in enumerate(keys):
-            save_reference(session=session, platform="console", tenant="local", conversation_id=f"dm-{i}", reference={}, reporter_key=key)
-    row, changed = set_pattern(demo_services.engine, platform="console", tenant="local", pattern_id=pid, owner="Finance", status="in_progress")
+            save_reference(
+                session=session,
+                platform="console",
+                tenant="local",
+                conversation_id=f"dm-{i}",
+                reference={},
+                reporter_key=key,
+            )
+    row, changed = set_pattern(
+        demo_services.engine, platform="console", tenant="local", pattern_id=pid, owner="Finance", status="in_progress"
+    )
     assert changed
     messenger = RecordingMessenger()
-    assert notify_reporters(demo_services.engine, pattern=row, messengers={"console": messenger}, run_async=run_async) == len(keys)
+    assert notify_reporters(
+        demo_services.engine, pattern=row, messengers={"console": messenger}, run_async=run_async
+    ) == len(keys)
     assert sorted(m[2] for m in messenger.sent) == sorted(f"dm-{i}" for i in range(len(keys)))
     for _, _, _, reply in messenger.sent:
         text = reply.plain_text()
@@ -180,4 +216,12 @@ def test_bad_schedules_are_refused(digest_services, bad: str) -> None:  # type: 
     cron, _, tz = bad.partition("|")
     with pytest.raises(InputError):
         with session_scope(digest_services.engine) as session:
-            subscribe(session=session, platform="slack", tenant="T", audience="all", destination="C", cron=cron, timezone=tz or "UTC")
+            subscribe(
+                session=session,
+                platform="slack",
+                tenant="T",
+                audience="all",
+                destination="C",
+                cron=cron,
+                timezone=tz or "UTC",
+            )

@@ -12,8 +12,19 @@ from tests.teams.cards import assert_valid_card
 
 
 def _pattern(pid: int, first: datetime, **kw) -> PatternInfo:  # type: ignore[no-untyped-def]
-    base = dict(title=f"pattern {pid}", stage="billing", kinds=("waiting",), teams=("finance",), status="new", owner=None,
-                owner_set_at=None, status_changed_at=None, first_seen=first, last_seen=NOW, report_count=10)
+    base = dict(
+        title=f"pattern {pid}",
+        stage="billing",
+        kinds=("waiting",),
+        teams=("finance",),
+        status="new",
+        owner=None,
+        owner_set_at=None,
+        status_changed_at=None,
+        first_seen=first,
+        last_seen=NOW,
+        report_count=10,
+    )
     return PatternInfo(pid, **(base | kw))  # type: ignore[arg-type]
 
 
@@ -31,7 +42,9 @@ def _snapshot() -> Snapshot:
         1: _pattern(1, start - timedelta(weeks=5), owner="Finance"),
         2: _pattern(2, start + timedelta(days=1)),
         3: _pattern(3, start - timedelta(weeks=4)),  # no owner for a month
-        4: _pattern(4, start - timedelta(weeks=6), status="resolved", status_changed_at=start + timedelta(days=2), owner="IT"),
+        4: _pattern(
+            4, start - timedelta(weeks=6), status="resolved", status_changed_at=start + timedelta(days=2), owner="IT"
+        ),
         5: _pattern(5, start - timedelta(weeks=1), teams=("it",)),  # one reporter only
     }
     reports = [WeekReport(1, f"r{i}", "billing", ("waiting",), ("finance",), "support", "finance") for i in range(6)]

@@ -46,7 +46,9 @@ def test_bcubed_on_the_whole_set_is_printed() -> None:
 
 
 def _features(text: str, stage: str, kinds: tuple[str, ...], teams: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    return features_of(text, stage=stage, kinds=kinds, teams=teams, handoff=None, created_at=datetime(2026, 11, 2, tzinfo=UTC))
+    return features_of(
+        text, stage=stage, kinds=kinds, teams=teams, handoff=None, created_at=datetime(2026, 11, 2, tzinfo=UTC)
+    )
 
 
 def test_near_misses_stay_apart_and_rewordings_join() -> None:
@@ -65,8 +67,12 @@ def test_near_misses_stay_apart_and_rewordings_join() -> None:
 
 def test_different_stages_never_share_a_pattern() -> None:
     engine = Engine(MemoryStore())
-    a = engine.assign(_features("survey photos missing from the job pack", "delivery", ("handoff",), ("operations",)))[0]
-    b = engine.assign(_features("survey photos missing from the job pack", "assessment", ("handoff",), ("operations",)))[0]
+    a = engine.assign(_features("survey photos missing from the job pack", "delivery", ("handoff",), ("operations",)))[
+        0
+    ]
+    b = engine.assign(
+        _features("survey photos missing from the job pack", "assessment", ("handoff",), ("operations",))
+    )[0]
     assert a.id != b.id
 
 
@@ -89,11 +95,15 @@ def test_group_command_adds_a_pattern_to_every_line(tmp_path, monkeypatch) -> No
 
 
 def test_untagged_lines_are_grouped_on_their_words() -> None:
-    out = list(group_rows([
-        {"text": "refunds stuck in finance for weeks"},
-        {"text": "refunds stuck in finance again for weeks"},
-        {"text": "the van left the depot without the pallets"},
-    ]))
+    out = list(
+        group_rows(
+            [
+                {"text": "refunds stuck in finance for weeks"},
+                {"text": "refunds stuck in finance again for weeks"},
+                {"text": "the van left the depot without the pallets"},
+            ]
+        )
+    )
     assert out[0]["pattern"] == out[1]["pattern"] != out[2]["pattern"]
 
 

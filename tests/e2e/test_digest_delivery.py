@@ -49,31 +49,62 @@ def test_weekly_digest_reaches_slack_with_charts_and_teams_as_a_card(tmp_path: P
     connector = Connector(runner)
     try:
         services = make_services(
-            tmp_path, slack_bot_token="xoxb-test-digest", slack_signing_secret="test-signing-secret",
-            slack_api_url=fake.api_url, env="dev", teams=True,
+            tmp_path,
+            slack_bot_token="xoxb-test-digest",
+            slack_signing_secret="test-signing-secret",
+            slack_api_url=fake.api_url,
+            env="dev",
+            teams=True,
         )
         load_demo(services, now=NOW, platform="slack", tenant="T0001")
         load_demo(services, now=NOW, platform="teams", tenant="tenant-x")
         with session_scope(services.engine) as session:
-            slack_sub = subscribe(session=session, platform="slack", tenant="T0001", audience="all",
-                                  destination="C0LEADERS", cron="0 9 * * mon", timezone="UTC").id
-            teams_sub = subscribe(session=session, platform="teams", tenant="tenant-x", audience="all",
-                                  destination="19:leads@thread.tacv2", cron="0 9 * * mon", timezone="UTC").id
-            save_reference(session=session, platform="teams", tenant="tenant-x", conversation_id="19:leads@thread.tacv2",
-                           reference={"conversation": {"id": "19:leads@thread.tacv2", "isGroup": True},
-                                      "serviceUrl": str(connector.server.make_url("/")), "channelId": "msteams",
-                                      "bot": {"id": "28:bot"}})
+            slack_sub = subscribe(
+                session=session,
+                platform="slack",
+                tenant="T0001",
+                audience="all",
+                destination="C0LEADERS",
+                cron="0 9 * * mon",
+                timezone="UTC",
+            ).id
+            teams_sub = subscribe(
+                session=session,
+                platform="teams",
+                tenant="tenant-x",
+                audience="all",
+                destination="19:leads@thread.tacv2",
+                cron="0 9 * * mon",
+                timezone="UTC",
+            ).id
+            save_reference(
+                session=session,
+                platform="teams",
+                tenant="tenant-x",
+                conversation_id="19:leads@thread.tacv2",
+                reference={
+                    "conversation": {"id": "19:leads@thread.tacv2", "isGroup": True},
+                    "serviceUrl": str(connector.server.make_url("/")),
+                    "channelId": "msteams",
+                    "bot": {"id": "28:bot"},
+                },
+            )
         messengers = build_messengers(services)
-        sender = DigestSender(engine=services.engine, digests=services.extras["digests"], messengers=messengers,
-                              runner=runner)
+        sender = DigestSender(
+            engine=services.engine, digests=services.extras["digests"], messengers=messengers, runner=runner
+        )
         assert sender.send(slack_sub, NOW) == "sent"
         assert sender.send(teams_sub, NOW) == "sent", connector.bodies
         assert sender.send(slack_sub, NOW) == "skipped"  # exactly once per audience and period
 
         posts = fake.called("chat.postMessage")
         assert posts and posts[0].params["channel"] == "C0LEADERS"
-        blocks = json.dumps([json.loads(p.params["blocks"]) if isinstance(p.params.get("blocks"), str)
-                             else p.params.get("blocks") for p in posts])
+        blocks = json.dumps(
+            [
+                json.loads(p.params["blocks"]) if isinstance(p.params.get("blocks"), str) else p.params.get("blocks")
+                for p in posts
+            ]
+        )
         assert "2026-W47" in blocks or "Week" in blocks
         assert fake.called("files.completeUploadExternal"), fake.methods()
         [activity] = connector.bodies

@@ -71,7 +71,7 @@ def test_dockerfile_is_slim_non_root_and_its_commands_exist() -> None:
     commands = snag_commands()
     for line in re.findall(r"\bsnag ([a-z][a-z-]+)", text):
         assert line in commands, line
-    cmd = re.search(r'^CMD (\[.*\])$', text, re.MULTILINE)
+    cmd = re.search(r"^CMD (\[.*\])$", text, re.MULTILINE)
     assert cmd and shlex.split(cmd.group(1).strip("[]").replace(",", " "))[1] == "serve"
 
 

@@ -76,9 +76,18 @@ async def test_ack_latency_is_observed_for_platform_endpoints(tmp_path) -> None:
     from bot.config import Settings
     from tests.conftest import FixedClassifier
 
-    services = build(Settings(_env_file=None, env="dev", teams=True, data_dir=tmp_path / "v",
-                              database_url=f"sqlite:///{tmp_path / 'a.db'}", reporter_secret="s"),
-                     classifier=FixedClassifier(), migrate=True)
+    services = build(
+        Settings(
+            _env_file=None,
+            env="dev",
+            teams=True,
+            data_dir=tmp_path / "v",
+            database_url=f"sqlite:///{tmp_path / 'a.db'}",
+            reporter_secret="s",
+        ),
+        classifier=FixedClassifier(),
+        migrate=True,
+    )
     client = await client_for(services)
     try:
         await client.post("/api/messages", data=b"{broken", headers={"Content-Type": "application/json"})

@@ -6,21 +6,21 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, select
 
 from bot.domain import Role
 from bot.errors import PermissionDenied
 from bot.exporting import pattern_rows, report_rows
 from bot.history import ColumnMap, read_history
 from store.models import Pattern, Report, Tenant
-from sqlmodel import Session, select
 
 
 def test_read_history_reports_bad_rows_with_line_numbers(tmp_path: Path) -> None:
     path = tmp_path / "old.csv"
     path.write_text(
-        'Ref,Issue,Logged\n'
+        "Ref,Issue,Logged\n"
         'A1,"refund forms, scanned twice",01/10/2026\n'
-        'A2,,02/10/2026\n'
+        "A2,,02/10/2026\n"
         'A3,"multi\nline issue",2026-10-03\n'
         'A4,"bad date",yesterday\n'
     )

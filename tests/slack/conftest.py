@@ -53,9 +53,7 @@ def fixture(name: str) -> dict[str, Any]:
     return copy.deepcopy(json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8")))
 
 
-def sign(
-    body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
-) -> dict[str, str]:
+def sign(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
     """The headers Slack sends: X-Slack-Request-Timestamp and the v0 HMAC signature."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
@@ -116,20 +114,12 @@ class SlackDriver:
     async def command(self, fields: dict[str, Any], **kw: Any) -> tuple[int, str]:
         return await self.post(urlencode(fields), "application/x-www-form-urlencoded", **kw)
 
-    async def event(
-        self, payload: dict[str, Any], *, retry: int | None = None, **kw: Any
-    ) -> tuple[int, str]:
-        headers = (
-            {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
-            if retry
-            else {}
-        )
+    async def event(self, payload: dict[str, Any], *, retry: int | None = None, **kw: Any) -> tuple[int, str]:
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
         return await self.post(json.dumps(payload), "application/json", headers=headers, **kw)
 
     async def interaction(self, payload: dict[str, Any], **kw: Any) -> tuple[int, str]:
-        return await self.post(
-            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kw
-        )
+        return await self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kw)
 
     def reports(self) -> list[Report]:
         with Session(self.services.engine) as session:

@@ -76,9 +76,7 @@ class FakeSlack:
         headers: dict[str, str] | None = None,
     ) -> None:
         """Answer the next `times` calls of `method` with an error."""
-        headers = (
-            headers if headers is not None else ({"Retry-After": "0"} if status == 429 else {})
-        )
+        headers = headers if headers is not None else ({"Retry-After": "0"} if status == 429 else {})
         self.failures.setdefault(method, []).extend([Failure(status, headers, error)] * times)
 
     def called(self, method: str) -> list[Call]:
@@ -186,9 +184,7 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: object) -> None:  # keep test output quiet
             pass
 
-        def _reply(
-            self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
-        ) -> None:
+        def _reply(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))

@@ -22,9 +22,7 @@ async def test_a_sentence_files_one_report_and_answers_with_the_receipt(slack: S
     assert rows[0].stage == "billing" and rows[0].channel == "C2147483705"
     assert rows[0].reporter_key != "U2147483697" and "U2147483697" not in (rows[0].event_key or "")
     assert answer["text"] == f"Thanks, saved as report #{rows[0].id}."
-    action_ids = [
-        e["action_id"] for b in answer["blocks"] if b["type"] == "actions" for e in b["elements"]
-    ]
+    action_ids = [e["action_id"] for b in answer["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert action_ids[:2] == ["snag:confirm", "snag:fix"]
 
 
@@ -53,18 +51,13 @@ async def test_search_is_for_managers_and_shows_report_text_escaped(slack: Slack
     typed = "the &lt;!channel&gt; refund queue &amp; its spreadsheet, <!channel> look"
     await slack.command(fixture("slash_command") | {"text": typed})
     assert slack.reports()[0].text == "the <!channel> refund queue & its spreadsheet, @channel look"
-    staff = json.loads(
-        (await slack.command(fixture("slash_command") | {"text": "search refund"}))[1]
-    )
+    staff = json.loads((await slack.command(fixture("slash_command") | {"text": "search refund"}))[1])
     assert "for managers" in staff["text"]
     manager = fixture("slash_command") | {"text": "search refund", "user_id": MANAGER}
     answer = json.loads((await slack.command(manager))[1])
     assert_valid_message(answer)
     shown = json.dumps(answer["blocks"])
-    assert (
-        "&lt;!channel&gt; refund queue &amp; its spreadsheet, @\u2060channel look"
-        in answer_text(answer)
-    )
+    assert "&lt;!channel&gt; refund queue &amp; its spreadsheet, @\u2060channel look" in answer_text(answer)
     assert "<!channel>" not in shown and "@channel" not in shown
 
 
@@ -84,16 +77,12 @@ async def test_snag_alone_opens_the_report_modal(slack: SlackDriver) -> None:
 async def test_a_manager_by_user_group_may_search(slack: SlackDriver) -> None:
     slack.fake.usergroups = [{"id": "S0MANAGERS", "users": ["U2147483697"]}]
     await slack.command(fixture("slash_command"))
-    answer = json.loads(
-        (await slack.command(fixture("slash_command") | {"text": "search refunds"}))[1]
-    )
+    answer = json.loads((await slack.command(fixture("slash_command") | {"text": "search refunds"}))[1])
     assert answer["text"] == "Reports matching “refunds”"
     assert len(slack.fake.called("usergroups.list")) == 1, "groups are cached"
 
 
-async def test_a_slow_core_still_answers_slack_in_time_and_replies_later(
-    slack: SlackDriver, classifier
-) -> None:  # type: ignore[no-untyped-def]
+async def test_a_slow_core_still_answers_slack_in_time_and_replies_later(slack: SlackDriver, classifier) -> None:  # type: ignore[no-untyped-def]
     import threading
 
     release = threading.Event()

@@ -99,9 +99,7 @@ async def test_the_snag_reaction_files_the_message_it_was_put_on(slack: SlackDri
     payload["event_id"] = "Ev0REACTION2"  # the same person reacting again later
     await slack.event(payload)
     [row] = slack.reports()
-    assert (
-        row.text == "a spreadsheet of stuck orders, as the CRM (https://crm.example.com) hides them"
-    )
+    assert row.text == "a spreadsheet of stuck orders, as the CRM (https://crm.example.com) hides them"
     assert row.event_key.startswith("reaction:C2147483705:1700000300.000400:")
     assert "U2147483697" not in row.event_key and "U0OTHERPERSON" not in row.text
     [history, *_] = slack.fake.called("conversations.history")

@@ -28,9 +28,7 @@ async def test_unsigned_or_badly_signed_requests_get_401_and_store_nothing(
     slack: SlackDriver, headers: dict[str, str]
 ) -> None:
     body = urlencode(fixture("slash_command"))
-    status, _ = await slack.post(
-        body, "application/x-www-form-urlencoded", headers=headers, signed=False
-    )
+    status, _ = await slack.post(body, "application/x-www-form-urlencoded", headers=headers, signed=False)
     assert status == 401
     assert slack.reports() == [] and slack.fake.calls == []
 
@@ -117,9 +115,7 @@ async def test_logs_never_hold_tokens_secrets_or_report_text(
     await slack.interaction(fixture("view_submission_report"))
     slack.fake.fail("chat.postMessage", status=200, error="channel_not_found")
     await slack.event(fixture("event_message_im") | {"event_id": "Ev0OTHER"})
-    logged = "\n".join(
-        r.getMessage() + (str(r.exc_info) if r.exc_info else "") for r in caplog.records
-    )
+    logged = "\n".join(r.getMessage() + (str(r.exc_info) if r.exc_info else "") for r in caplog.records)
     assert "rejected a request" in logged and "channel_not_found" in logged
     for secret in (
         BOT_TOKEN,

@@ -13,9 +13,7 @@ def test_who_reads_commands_events_and_interactions() -> None:
     assert inbound.who(fixture("slash_command")) == inbound.Who("T0001", "U2147483697", "acme")
     assert inbound.who(fixture("event_message_im")) == inbound.Who("T0001", "U2147483697")
     assert inbound.who(fixture("event_reaction_added")).user == "U2147483697"  # the reactor
-    assert inbound.who(fixture("block_actions_confirm")) == inbound.Who(
-        "T0001", "U2147483697", "acme"
-    )
+    assert inbound.who(fixture("block_actions_confirm")) == inbound.Who("T0001", "U2147483697", "acme")
     assert inbound.who(fixture("message_action")).user == "U2147483697"
     assert inbound.who(fixture("event_app_uninstalled")) is None
 
@@ -45,10 +43,7 @@ def test_command_and_event_messages() -> None:
     )
     assert dm.received_at is not None and dm.received_at.year == 2023
     mention = inbound.event_message(PERSON, fixture("event_app_mention"), "UBOT")
-    assert (
-        mention is not None
-        and mention.text == "the intake form asks customers for their address twice"
-    )
+    assert mention is not None and mention.text == "the intake form asks customers for their address twice"
     edited = fixture("event_message_im")
     edited["event"]["subtype"] = "message_changed"
     assert inbound.event_message(PERSON, edited, "UBOT") is None
@@ -75,9 +70,7 @@ def test_block_actions_give_name_report_and_value() -> None:
         "block_id": "snag:12:1",
         "value": "yes",
     }
-    assert inbound.block_action(button) == inbound.ParsedAction(
-        "customer_facing", 12, "yes", "snag:12:1"
-    )
+    assert inbound.block_action(button) == inbound.ParsedAction("customer_facing", 12, "yes", "snag:12:1")
     button["actions"][0]["action_id"] = "someone_elses_button"
     assert inbound.block_action(button) is None
 

@@ -56,9 +56,7 @@ def oauth_settings(tmp_path: Path, fake_slack: FakeSlack) -> Settings:
 
 
 @pytest.fixture
-async def oauth_slack(
-    oauth_settings: Settings, fake_slack: FakeSlack
-) -> AsyncIterator[SlackDriver]:
+async def oauth_slack(oauth_settings: Settings, fake_slack: FakeSlack) -> AsyncIterator[SlackDriver]:
     from adapters.server import make_web_app
     from bot.app import build
 
@@ -86,15 +84,10 @@ def test_tokens_are_stored_encrypted_and_read_back(settings: Settings) -> None:
     assert store.bot_token(team_id="T0002") == "xoxb-rotated"
     assert store.bot_token(team_id="T0003") is None
     assert (
-        SqlInstallationStore(engine, "Xq8QXTAGaey18yL8FWTqdVlbMr6mcX3yJ3vTdQcDO9E=").bot_token(
-            team_id="T0002"
-        )
-        is None
+        SqlInstallationStore(engine, "Xq8QXTAGaey18yL8FWTqdVlbMr6mcX3yJ3vTdQcDO9E=").bot_token(team_id="T0002") is None
     )
     store.save_bot(bot(team=None, enterprise_id="E1", is_enterprise_install=True))  # type: ignore[arg-type]
-    assert store.bot_token(team_id="T0444", enterprise_id="E1") == TOKEN, (
-        "an org-wide install covers its teams"
-    )
+    assert store.bot_token(team_id="T0444", enterprise_id="E1") == TOKEN, "an org-wide install covers its teams"
     assert store.delete(enterprise_id=None, team_id="T0002") == 1
     assert store.bot_token(team_id="T0002") is None
 
@@ -119,18 +112,14 @@ async def test_add_to_slack_installs_a_workspace_and_its_events_use_that_token(
     oauth_slack: SlackDriver,
 ) -> None:
     slack = oauth_slack
-    async with slack.session.get(
-        slack.server.make_url("/slack/install"), allow_redirects=False
-    ) as page:
+    async with slack.session.get(slack.server.make_url("/slack/install"), allow_redirects=False) as page:
         html, cookie = await page.text(), page.headers["Set-Cookie"].split(";")[0]
     link = re.search(r'href="(https://slack.com/oauth/v2/authorize[^"]+)"', html)
     assert link is not None
     query = parse_qs(urlsplit(link.group(1).replace("&amp;", "&")).query)
     assert query["client_id"] == ["1111.2222"] and "chat:write" in query["scope"][0]
     redirect = slack.server.make_url(f"/slack/oauth_redirect?code=abc123&state={query['state'][0]}")
-    async with slack.session.get(
-        redirect, headers={"Cookie": cookie}, allow_redirects=False
-    ) as done:
+    async with slack.session.get(redirect, headers={"Cookie": cookie}, allow_redirects=False) as done:
         assert done.status == 200, await done.text()
     [access] = slack.fake.called("oauth.v2.access")
     assert access.params["code"] == "abc123"
@@ -163,8 +152,6 @@ async def test_an_oauth_redirect_with_a_forged_state_installs_nothing(
     oauth_slack: SlackDriver,
 ) -> None:
     url = oauth_slack.server.make_url("/slack/oauth_redirect?code=abc&state=1.forged.00")
-    async with oauth_slack.session.get(
-        url, headers={"Cookie": "slack-app-oauth-state=1.forged.00"}
-    ) as response:
+    async with oauth_slack.session.get(url, headers={"Cookie": "slack-app-oauth-state=1.forged.00"}) as response:
         assert response.status >= 400
     assert oauth_slack.fake.called("oauth.v2.access") == []

@@ -31,9 +31,7 @@ async def test_looks_right_confirms_and_answers_beside_the_ephemeral_receipt(
     slack: SlackDriver,
 ) -> None:
     rid = await file_one(slack)
-    status, _ = await slack.interaction(
-        with_report(fixture("block_actions_confirm"), rid, slack.fake.hook())
-    )
+    status, _ = await slack.interaction(with_report(fixture("block_actions_confirm"), rid, slack.fake.hook()))
     assert status == 200
     assert slack.reports()[0].status == "confirmed"
     [answer] = slack.fake.called("response_url")
@@ -77,9 +75,7 @@ async def test_fix_tags_in_a_modal_shows_the_form_and_saving_stores_a_correction
     slack: SlackDriver,
 ) -> None:
     rid = await file_one(slack)
-    await slack.interaction(
-        with_report(fixture("block_actions_fix_in_view"), rid, slack.fake.hook())
-    )
+    await slack.interaction(with_report(fixture("block_actions_fix_in_view"), rid, slack.fake.hook()))
     [update] = slack.fake.called("views.update")
     form = update.params["view"]
     assert update.params["view_id"] == "V0RECEIPT01"
@@ -90,9 +86,7 @@ async def test_fix_tags_in_a_modal_shows_the_form_and_saving_stores_a_correction
     assert stage["element"]["initial_option"]["value"] == "billing"
 
     submission = fixture("view_submission_correct")
-    submission["view"]["private_metadata"] = json.dumps(
-        {"r": rid, "u": slack.fake.hook("actions/1")}
-    )
+    submission["view"]["private_metadata"] = json.dumps({"r": rid, "u": slack.fake.hook("actions/1")})
     status, body = await slack.interaction(submission)
     answer = json.loads(body)
     assert status == 200 and answer["response_action"] == "update"
@@ -161,10 +155,7 @@ async def test_enter_in_the_report_modal_prefills_stage_and_teams(slack: SlackDr
         "finance",
         "support",
     ]
-    assert (
-        blocks["text"]["element"]["initial_value"]
-        == "refund requests wait a week in the finance inbox"
-    )
+    assert blocks["text"]["element"]["initial_value"] == "refund requests wait a week in the finance inbox"
     assert json.loads(view["private_metadata"])["c"] == "C2147483705"
     assert slack.reports() == []
 
@@ -220,9 +211,7 @@ async def test_fix_tags_on_an_ephemeral_receipt_opens_the_form_in_a_modal(
     }
 
 
-async def test_picking_the_stage_snag_was_unsure_of_corrects_the_receipt(
-    slack: SlackDriver, classifier
-) -> None:  # type: ignore[no-untyped-def]
+async def test_picking_the_stage_snag_was_unsure_of_corrects_the_receipt(slack: SlackDriver, classifier) -> None:  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
     classifier.tags = replace(classifier.tags, stage=None)

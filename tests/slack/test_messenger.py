@@ -31,18 +31,14 @@ def messenger(settings: Settings, time: FakeTime, **kw: object) -> SlackMessenge
     return SlackMessenger(settings, clock=time.clock, sleep=time.sleep, **kw)  # type: ignore[arg-type]
 
 
-async def test_send_posts_a_valid_message_with_the_bot_token(
-    slack_settings: Settings, fake_slack: FakeSlack
-) -> None:
+async def test_send_posts_a_valid_message_with_the_bot_token(slack_settings: Settings, fake_slack: FakeSlack) -> None:
     reply = Reply(
         kind="digest",
         title="Weekly digest <!channel>",
         sections=(Section(text="3 patterns"),),
         ephemeral=False,
     )
-    await messenger(slack_settings, FakeTime()).send(
-        platform="slack", tenant="T0001", destination="C9", reply=reply
-    )
+    await messenger(slack_settings, FakeTime()).send(platform="slack", tenant="T0001", destination="C9", reply=reply)
     [post] = fake_slack.called("chat.postMessage")
     assert post.token == BOT_TOKEN and post.params["channel"] == "C9"
     assert post.params["unfurl_links"] is False
@@ -50,9 +46,7 @@ async def test_send_posts_a_valid_message_with_the_bot_token(
     assert_valid_message(post.params)
 
 
-async def test_posts_to_one_channel_are_paced_one_per_second(
-    slack_settings: Settings, fake_slack: FakeSlack
-) -> None:
+async def test_posts_to_one_channel_are_paced_one_per_second(slack_settings: Settings, fake_slack: FakeSlack) -> None:
     time = FakeTime()
     m = messenger(slack_settings, time)
     reply = Reply(kind="digest", title="Digest")
@@ -67,9 +61,7 @@ async def test_posts_to_one_channel_are_paced_one_per_second(
     assert time.sleeps == [1.0, 1.0], "C2 is not held back by C1"
 
 
-async def test_a_long_digest_goes_out_as_several_messages(
-    slack_settings: Settings, fake_slack: FakeSlack
-) -> None:
+async def test_a_long_digest_goes_out_as_several_messages(slack_settings: Settings, fake_slack: FakeSlack) -> None:
     sections = tuple(Section(heading=f"Pattern {i}", text="words " * 400) for i in range(80))
     time = FakeTime()
     await messenger(slack_settings, time).send(
@@ -84,9 +76,7 @@ async def test_a_long_digest_goes_out_as_several_messages(
         assert_valid_message(post.params)
 
 
-async def test_upload_chart_uses_files_upload_v2(
-    slack_settings: Settings, fake_slack: FakeSlack
-) -> None:
+async def test_upload_chart_uses_files_upload_v2(slack_settings: Settings, fake_slack: FakeSlack) -> None:
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 2048
     file_id = await messenger(slack_settings, FakeTime()).upload_chart(
         tenant="T0001", destination="C1", png=png, title="Top patterns", comment="This week"
@@ -97,14 +87,10 @@ async def test_upload_chart_uses_files_upload_v2(
     [upload] = fake_slack.called("upload")
     assert upload.size >= len(png)
     [complete] = fake_slack.called("files.completeUploadExternal")
-    assert (
-        complete.params["channel_id"] == "C1" and complete.params["initial_comment"] == "This week"
-    )
+    assert complete.params["channel_id"] == "C1" and complete.params["initial_comment"] == "This week"
 
 
-async def test_a_lost_channel_is_a_permanent_delivery_failure(
-    slack_settings: Settings, fake_slack: FakeSlack
-) -> None:
+async def test_a_lost_channel_is_a_permanent_delivery_failure(slack_settings: Settings, fake_slack: FakeSlack) -> None:
     fake_slack.fail("chat.postMessage", status=200, error="channel_not_found")
     with pytest.raises(DeliveryFailed) as failure:
         await messenger(slack_settings, FakeTime()).send(

@@ -25,14 +25,10 @@ from tests.slack.validate import (
 
 TAXONOMY = load_taxonomy()
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-HOSTILE = (
-    "<!channel> <!here> <@U0123ABCD> <https://evil.example|click me> & @everyone <#C123> &amp;"
-)
+HOSTILE = "<!channel> <!here> <@U0123ABCD> <https://evil.example|click me> & @everyone <#C123> &amp;"
 
 
-def record(
-    text: str = "refunds wait a week", tags: Tags | None = None, **kw: object
-) -> ReportRecord:
+def record(text: str = "refunds wait a week", tags: Tags | None = None, **kw: object) -> ReportRecord:
     tags = tags or Tags("billing", ("waiting",), ("finance",), Handoff("support", "finance"))
     return ReportRecord(
         id=7,
@@ -108,16 +104,10 @@ def test_every_card_renders_to_valid_blocks_as_message_and_modal(reply: Reply) -
 
 def test_hostile_text_shows_literally_and_notifies_no_one() -> None:
     shown = answer_text(render.message(cards.receipt(record(HOSTILE), TAXONOMY)))
-    assert (
-        "&lt;!channel&gt; &lt;!here&gt; &lt;@U0123ABCD&gt; "
-        "&lt;https://evil.example|click me&gt; &amp; " in shown
-    )
+    assert "&lt;!channel&gt; &lt;!here&gt; &lt;@U0123ABCD&gt; &lt;https://evil.example|click me&gt; &amp; " in shown
     assert "@\u2060everyone" in shown and "&amp;amp;" in shown
     assert not re.search(r"<[!@#]|<https?:", shown)
-    assert all(
-        t["verbatim"]
-        for t in _mrkdwn_objects(render.blocks(cards.receipt(record(HOSTILE), TAXONOMY)))
-    )
+    assert all(t["verbatim"] for t in _mrkdwn_objects(render.blocks(cards.receipt(record(HOSTILE), TAXONOMY))))
 
 
 def _mrkdwn_objects(value: object) -> list[dict]:
@@ -168,9 +158,7 @@ def test_too_many_sections_keep_title_and_buttons_and_say_how_many_more() -> Non
     assert_valid_blocks(blocks, max_blocks=50)
     assert len(blocks) == 50
     assert blocks[0]["text"]["text"] == "*Many*" and blocks[-1]["type"] == "actions"
-    assert (
-        blocks[-2]["elements"][0]["text"] == "… 73 more not shown."
-    )  # 120 - (50 - title - note - buttons)
+    assert blocks[-2]["elements"][0]["text"] == "… 73 more not shown."  # 120 - (50 - title - note - buttons)
     assert blocks[47]["text"]["text"] == "line 46"
 
 
@@ -187,12 +175,7 @@ def test_a_long_digest_is_split_over_several_valid_messages() -> None:
     assert len(pages) > 1
     for page in pages:
         assert_valid_message(page)
-    shown = sum(
-        1
-        for p in pages
-        for b in p["blocks"]
-        if b["type"] == "section" and b["text"]["text"].startswith("*#")
-    )
+    shown = sum(1 for p in pages for b in p["blocks"] if b["type"] == "section" and b["text"]["text"].startswith("*#"))
     assert shown == 90 or "more not shown" in answer_text(pages[-1])
 
 

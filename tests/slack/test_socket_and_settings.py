@@ -31,9 +31,7 @@ class FakeSocketSlack:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.ws = ws
-        await ws.send_json(
-            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0001SNAG"}}
-        )
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0001SNAG"}})
         self.connected.set()
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:

@@ -18,8 +18,9 @@ OTHER_TENANT = Person(Platform.SLACK, "T2", "UA")
 
 
 def file(repo: SqlRepository, person: Person, text: str, when: datetime = NOW) -> int:
-    record, _ = repo.add_report(person=person, reporter_key=f"key-{person.tenant}-{person.user}",
-                                text=text, channel="C", created_at=when)
+    record, _ = repo.add_report(
+        person=person, reporter_key=f"key-{person.tenant}-{person.user}", text=text, channel="C", created_at=when
+    )
     return record.id
 
 
@@ -28,8 +29,12 @@ def test_erasure_removes_one_persons_reports_and_keeps_everyone_elses(engine) ->
     a1, a2 = file(repo, A, "a one"), file(repo, A, "a two")
     b1 = file(repo, B, "b one")
     file(repo, OTHER_TENANT, "same user id, other tenant")
-    repo.add_correction(report_id=a1, corrector_key="key-T1-UA", before=None,
-                        after=Tags(stage=None, kinds=("waiting",), teams=(), source="person"))
+    repo.add_correction(
+        report_id=a1,
+        corrector_key="key-T1-UA",
+        before=None,
+        after=Tags(stage=None, kinds=("waiting",), teams=(), source="person"),
+    )
     with Session(engine) as s:
         tenant = s.exec(select(Tenant).where(Tenant.external_id == "T1")).one()
         pattern = Pattern(tenant_id=tenant.id, title="p", report_count=3)

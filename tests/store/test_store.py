@@ -37,8 +37,16 @@ def add(repo: SqlRepository, text: str = "refunds wait a week in finance", perso
 def test_migrations_create_every_table(engine) -> None:  # type: ignore[no-untyped-def]
     tables = set(inspect(engine).get_table_names())
     assert {
-        "tenants", "reports", "corrections", "patterns", "digest_runs", "subscriptions",
-        "conversation_refs", "processed_events", "slack_installations", "alembic_version",
+        "tenants",
+        "reports",
+        "corrections",
+        "patterns",
+        "digest_runs",
+        "subscriptions",
+        "conversation_refs",
+        "processed_events",
+        "slack_installations",
+        "alembic_version",
     } <= tables
 
 
@@ -136,8 +144,14 @@ def test_subscriptions_and_patterns_store(engine) -> None:  # type: ignore[no-un
         s.add(tenant)
         s.commit()
         s.add(Subscription(tenant_id=tenant.id, platform="teams", destination="19:abc", audience="team:finance"))
-        p = Pattern(tenant_id=tenant.id, title="Refunds stuck", kinds=["waiting"], teams=["finance"],
-                    first_seen=NOW - timedelta(days=3), last_seen=NOW)
+        p = Pattern(
+            tenant_id=tenant.id,
+            title="Refunds stuck",
+            kinds=["waiting"],
+            teams=["finance"],
+            first_seen=NOW - timedelta(days=3),
+            last_seen=NOW,
+        )
         s.add(p)
         s.commit()
         assert s.exec(select(Subscription)).one().cron == "0 9 * * mon"

@@ -9,7 +9,10 @@ from pathlib import Path
 import jsonschema
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA_CANDIDATES = [ROOT.parent / "shared" / "adaptive-card-schema-1.5.json", ROOT / "tests" / "fixtures" / "teams" / "adaptive-card-schema-1.5.json"]
+SCHEMA_CANDIDATES = [
+    ROOT.parent / "shared" / "adaptive-card-schema-1.5.json",
+    ROOT / "tests" / "fixtures" / "teams" / "adaptive-card-schema-1.5.json",
+]
 
 
 @lru_cache(maxsize=1)

@@ -28,17 +28,13 @@ async def test_report_then_confirm_in_a_personal_chat(services) -> None:  # type
     bot = SnagTeamsBot(services, References(services.engine))
     adapter = TestAdapter(bot.on_turn)
     step = await adapter.send(message("invoices go out with the old address"))
-    await step.assert_reply(
-        lambda activity, _desc: _assert_card_title(activity, "Thanks, saved as report #1.")
-    )
+    await step.assert_reply(lambda activity, _desc: _assert_card_title(activity, "Thanks, saved as report #1."))
     step = await adapter.send(message(value={"snag": "confirm", "report_id": 1}, mid="m2"))
     await step.assert_reply(
         lambda activity, _desc: _assert_card_title(activity, "Thanks, tags confirmed. This helps Snag learn.")
     )
     step = await adapter.send(message("help", mid="m3"))
-    await step.assert_reply(
-        lambda activity, _desc: _assert_card_title(activity, "Snag commands")
-    )
+    await step.assert_reply(lambda activity, _desc: _assert_card_title(activity, "Snag commands"))
 
 
 async def test_an_expired_button_is_answered_kindly(services) -> None:  # type: ignore[no-untyped-def]

@@ -74,10 +74,13 @@ async def microsoft():  # type: ignore[no-untyped-def]
 
 
 def resolver(fake: FakeMicrosoft, clock: Clock | None = None, **policy: list[str]) -> AadGroups:
-    roles = RolePolicy.from_lists(policy.get("admins", ["teams:group:grp-admins"]),
-                                  policy.get("managers", [f"teams:group:{MANAGERS}", "teams:aad-user-9"]))
-    return AadGroups(roles, app_id="app-id-1", app_password=SECRET, graph_url=fake.url,
-                     login_url=fake.url, clock=clock or Clock())
+    roles = RolePolicy.from_lists(
+        policy.get("admins", ["teams:group:grp-admins"]),
+        policy.get("managers", [f"teams:group:{MANAGERS}", "teams:aad-user-9"]),
+    )
+    return AadGroups(
+        roles, app_id="app-id-1", app_password=SECRET, graph_url=fake.url, login_url=fake.url, clock=clock or Clock()
+    )
 
 
 async def test_member_gets_the_configured_groups_and_non_member_none(microsoft) -> None:  # type: ignore[no-untyped-def]
@@ -86,8 +89,12 @@ async def test_member_gets_the_configured_groups_and_non_member_none(microsoft) 
     assert await groups.of("tenant-a", "aad-user-3") == ()
     tenant, form = microsoft.token_calls[0]
     assert tenant == "tenant-a"
-    assert form == {"grant_type": "client_credentials", "client_id": "app-id-1", "client_secret": SECRET,
-                    "scope": f"{microsoft.url}/.default"}
+    assert form == {
+        "grant_type": "client_credentials",
+        "client_id": "app-id-1",
+        "client_secret": SECRET,
+        "scope": f"{microsoft.url}/.default",
+    }
     assert len(microsoft.token_calls) == 1  # the token is reused for the second person
     user, auth, body = microsoft.graph_calls[0]
     assert (user, auth) == ("aad-user-1", f"Bearer {TOKEN}")
@@ -116,7 +123,9 @@ async def test_concurrent_messages_share_one_graph_call(microsoft) -> None:  # t
 
 @pytest.mark.parametrize("broken", ["graph", "token"])
 async def test_failure_falls_back_to_no_groups_and_logs_without_secrets(
-    microsoft, caplog, broken: str  # type: ignore[no-untyped-def]
+    microsoft,
+    caplog,
+    broken: str,  # type: ignore[no-untyped-def]
 ) -> None:
     clock = Clock()
     groups = resolver(microsoft, clock)
@@ -130,8 +139,12 @@ async def test_failure_falls_back_to_no_groups_and_logs_without_secrets(
     assert len(warnings) == 1 and "\n" not in warnings[0].getMessage()
     assert ("503" if broken == "graph" else "401") in warnings[0].getMessage()
     assert SECRET not in caplog.text and TOKEN not in caplog.text
-    assert RolePolicy.from_lists([], [f"teams:group:{MANAGERS}", "teams:aad-user-9"]).role_of(
-        "teams", "aad-user-9", await groups.of("tenant-a", "aad-user-9")).value == "manager"
+    assert (
+        RolePolicy.from_lists([], [f"teams:group:{MANAGERS}", "teams:aad-user-9"])
+        .role_of("teams", "aad-user-9", await groups.of("tenant-a", "aad-user-9"))
+        .value
+        == "manager"
+    )
     calls = len(microsoft.graph_calls) + len(microsoft.token_calls)
     await groups.of("tenant-a", "aad-user-1")  # a failing directory is not hammered
     assert len(microsoft.graph_calls) + len(microsoft.token_calls) == calls
@@ -155,22 +168,34 @@ async def test_a_refused_token_is_dropped_and_fetched_again(microsoft) -> None: 
 
 async def test_graph_is_skipped_without_group_roles_or_credentials(microsoft) -> None:  # type: ignore[no-untyped-def]
     no_groups = resolver(microsoft, admins=["teams:aad-user-1"], managers=[])
-    dev = AadGroups.from_settings(Settings(_env_file=None, env="dev", graph_url=microsoft.url,
-                                           login_url=microsoft.url, managers=[f"teams:group:{MANAGERS}"]),
-                                  RolePolicy.from_lists([], [f"teams:group:{MANAGERS}"]))
+    dev = AadGroups.from_settings(
+        Settings(
+            _env_file=None,
+            env="dev",
+            graph_url=microsoft.url,
+            login_url=microsoft.url,
+            managers=[f"teams:group:{MANAGERS}"],
+        ),
+        RolePolicy.from_lists([], [f"teams:group:{MANAGERS}"]),
+    )
     assert not no_groups.enabled and not dev.enabled
     assert await no_groups.of("tenant-a", "aad-user-1") == () and await dev.of("tenant-a", "aad-user-1") == ()
     assert microsoft.token_calls == [] and microsoft.graph_calls == []
 
 
 async def test_over_http_a_manager_group_member_can_search_and_others_cannot(
-    microsoft, tmp_path: Path  # type: ignore[no-untyped-def]
+    microsoft,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     connector = FakeConnector()
     await connector.server.start_server()
     settings = Settings(
-        _env_file=None, env="dev", teams=True, data_dir=tmp_path / "var",
-        database_url=f"sqlite:///{tmp_path / 'groups.db'}", reporter_secret="test-secret",
+        _env_file=None,
+        env="dev",
+        teams=True,
+        data_dir=tmp_path / "var",
+        database_url=f"sqlite:///{tmp_path / 'groups.db'}",
+        reporter_secret="test-secret",
         managers=[f"teams:group:{MANAGERS}"],
     )
     services = build(settings, classifier=FixedClassifier(), migrate=True)
@@ -178,8 +203,9 @@ async def test_over_http_a_manager_group_member_can_search_and_others_cannot(
     bot = app["teams"].bot
     assert not bot.groups.enabled  # dev mode without credentials: no Graph at all
     # Credentials go to the group resolver only; activities stay unauthenticated (dev mode).
-    bot.groups = AadGroups(services.snag.roles, app_id="app-id-1", app_password=SECRET,
-                           graph_url=microsoft.url, login_url=microsoft.url)
+    bot.groups = AadGroups(
+        services.snag.roles, app_id="app-id-1", app_password=SECRET, graph_url=microsoft.url, login_url=microsoft.url
+    )
     client = TestClient(TestServer(app))
     await client.start_server()
 

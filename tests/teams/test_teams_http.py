@@ -56,11 +56,7 @@ class FakeConnector:
         return str(self.server.make_url("/"))
 
     def cards(self) -> list[dict]:
-        return [
-            body["attachments"][0]["content"]
-            for _, body in self.calls
-            if body.get("attachments")
-        ]
+        return [body["attachments"][0]["content"] for _, body in self.calls if body.get("attachments")]
 
 
 @pytest.fixture
@@ -68,8 +64,12 @@ async def teams(tmp_path: Path):  # type: ignore[no-untyped-def]
     connector = FakeConnector()
     await connector.server.start_server()
     settings = Settings(
-        _env_file=None, env="dev", teams=True, data_dir=tmp_path / "var",
-        database_url=f"sqlite:///{tmp_path / 'teams.db'}", reporter_secret="test-secret",
+        _env_file=None,
+        env="dev",
+        teams=True,
+        data_dir=tmp_path / "var",
+        database_url=f"sqlite:///{tmp_path / 'teams.db'}",
+        reporter_secret="test-secret",
         managers=["teams:aad-user-2"],
     )
     services = build(settings, classifier=FixedClassifier(), migrate=True)
@@ -129,23 +129,49 @@ async def test_card_buttons_confirm_answer_and_correct(teams) -> None:  # type: 
     services, client, connector = teams
     await client.post("/api/messages", json=fixture("message_personal", connector.url))
     await client.post("/api/messages", json=fixture("card_submit", connector.url))
-    answers = fixture("card_submit", connector.url, id="submit-2",
-                      value={"snag": "answers", "report_id": 1, "answer_frequency": "weekly", "answer_customer_facing": "yes"})
+    answers = fixture(
+        "card_submit",
+        connector.url,
+        id="submit-2",
+        value={"snag": "answers", "report_id": 1, "answer_frequency": "weekly", "answer_customer_facing": "yes"},
+    )
     await client.post("/api/messages", json=answers)
     fix = fixture("card_submit", connector.url, id="submit-3", value={"snag": "fix", "report_id": 1, "value": "1"})
     await client.post("/api/messages", json=fix)
     form = connector.cards()[-1]
     assert_valid_card(form)
     assert [e["id"] for e in form["body"] if e["type"] == "Input.ChoiceSet"] == [
-        "stage", "kinds", "teams", "handoff_from", "handoff_to"]
-    correct = fixture("card_submit", connector.url, id="submit-4", value={
-        "snag": "correct", "report_id": 1, "stage": "support", "kinds": "waiting,handoff",
-        "teams": "finance", "handoff_from": "", "handoff_to": "finance"})
+        "stage",
+        "kinds",
+        "teams",
+        "handoff_from",
+        "handoff_to",
+    ]
+    correct = fixture(
+        "card_submit",
+        connector.url,
+        id="submit-4",
+        value={
+            "snag": "correct",
+            "report_id": 1,
+            "stage": "support",
+            "kinds": "waiting,handoff",
+            "teams": "finance",
+            "handoff_from": "",
+            "handoff_to": "finance",
+        },
+    )
     await client.post("/api/messages", json=correct)
     row = reports(services)[0]
     assert (row.frequency, row.customer_facing) == ("weekly", True)
     assert (row.stage, row.kinds, row.teams, row.handoff_from, row.handoff_to, row.status) == (
-        "support", ["waiting", "handoff"], ["finance"], None, "finance", "corrected")
+        "support",
+        ["waiting", "handoff"],
+        ["finance"],
+        None,
+        "finance",
+        "corrected",
+    )
 
 
 async def test_channel_mention_runs_a_command(teams) -> None:  # type: ignore[no-untyped-def]
@@ -172,8 +198,12 @@ async def test_user_text_stays_literal_in_cards(teams) -> None:  # type: ignore[
     await client.post("/api/messages", json=fixture("message_personal", connector.url, text=sneaky, id="m-sneaky"))
     _, body = connector.calls[-1]
     assert "entities" not in body or not any(e.get("type") == "mention" for e in body.get("entities") or [])
-    runs = [i["text"] for b in body["attachments"][0]["content"]["body"] if b["type"] == "RichTextBlock"
-            for i in b["inlines"]]
+    runs = [
+        i["text"]
+        for b in body["attachments"][0]["content"]["body"]
+        if b["type"] == "RichTextBlock"
+        for i in b["inlines"]
+    ]
     assert sneaky in runs
     assert all(b["type"] != "TextBlock" for b in body["attachments"][0]["content"]["body"])
 
@@ -216,11 +246,15 @@ async def test_proactive_digest_retries_429_and_stops_on_403(teams) -> None:  # 
     connector.calls.clear()
     connector.statuses = [403]
     with pytest.raises(DeliveryFailed) as failed:
-        await messenger.send(platform="teams", tenant="tenant-a", destination="19:channel-leads@thread.tacv2", reply=reply)
+        await messenger.send(
+            platform="teams", tenant="tenant-a", destination="19:channel-leads@thread.tacv2", reply=reply
+        )
     assert failed.value.status == 403 and len(connector.calls) == 1
     assert refs(services)[0].blocked is True
     with pytest.raises(DeliveryFailed):
-        await messenger.send(platform="teams", tenant="tenant-a", destination="19:channel-leads@thread.tacv2", reply=reply)
+        await messenger.send(
+            platform="teams", tenant="tenant-a", destination="19:channel-leads@thread.tacv2", reply=reply
+        )
     assert len(connector.calls) == 1
 
 
@@ -244,14 +278,22 @@ def test_without_credentials_teams_refuses_to_start_outside_dev() -> None:
     with pytest.raises(ConfigError, match="MicrosoftAppId and MicrosoftAppPassword"):
         check_settings(prod)
     check_settings(Settings(_env_file=None, env="dev", teams=True))
-    check_settings(Settings(_env_file=None, env="prod", microsoft_app_id="id", microsoft_app_password="test-app-password"))
+    check_settings(
+        Settings(_env_file=None, env="prod", microsoft_app_id="id", microsoft_app_password="test-app-password")
+    )
 
 
 async def test_with_credentials_an_unsigned_activity_is_rejected(tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, env="prod", teams=True, data_dir=tmp_path / "var",
-                        database_url=f"sqlite:///{tmp_path / 'p.db'}", reporter_secret="test-secret",
-                        microsoft_app_id="00000000-0000-0000-0000-000000000001",
-                        microsoft_app_password="test-app-password")
+    settings = Settings(
+        _env_file=None,
+        env="prod",
+        teams=True,
+        data_dir=tmp_path / "var",
+        database_url=f"sqlite:///{tmp_path / 'p.db'}",
+        reporter_secret="test-secret",
+        microsoft_app_id="00000000-0000-0000-0000-000000000001",
+        microsoft_app_password="test-app-password",
+    )
     services = build(settings, classifier=FixedClassifier(), migrate=True)
     client = TestClient(TestServer(make_web_app(services)))
     await client.start_server()
@@ -267,9 +309,19 @@ async def test_with_credentials_an_unsigned_activity_is_rejected(tmp_path: Path)
 async def test_universal_action_invoke_updates_the_card_in_place(teams) -> None:  # type: ignore[no-untyped-def]
     services, client, connector = teams
     await client.post("/api/messages", json=fixture("message_personal", connector.url))
-    invoke = fixture("card_submit", connector.url, id="exec-1", type="invoke",
-                     value={"action": {"type": "Action.Execute", "verb": "frequency",
-                                       "data": {"snag": "frequency", "report_id": 1, "value": "monthly"}}})
+    invoke = fixture(
+        "card_submit",
+        connector.url,
+        id="exec-1",
+        type="invoke",
+        value={
+            "action": {
+                "type": "Action.Execute",
+                "verb": "frequency",
+                "data": {"snag": "frequency", "report_id": 1, "value": "monthly"},
+            }
+        },
+    )
     invoke["name"] = "adaptiveCard/action"
     response = await client.post("/api/messages", json=invoke)
     assert response.status == 200

@@ -21,9 +21,7 @@ __all__ = ["register", "on_block_action"]
 
 def register(app: AsyncApp, rt: SlackRuntime) -> None:
     @app.action(re.compile(r"^snag:"))
-    async def on_action(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-    ) -> None:
+    async def on_action(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
         await on_block_action(rt, ack, body, client, context)
 
 
@@ -50,9 +48,7 @@ async def on_block_action(
         await suggest(rt, body, client)
         return
     person = await rt.person(who, client)
-    work = rt.start(
-        rt.snag.handle_action, ActionEvent(person, parsed.report_id, parsed.name, parsed.value)
-    )
+    work = rt.start(rt.snag.handle_action, ActionEvent(person, parsed.report_id, parsed.name, parsed.value))
     await rt.within_budget(work, context.get(STARTED) or time.monotonic())
     rt.spawn(_show(rt, client, body, parsed, work))
 
@@ -69,12 +65,8 @@ async def _show(
         await _show_in_message(rt, body, parsed, reply)
 
 
-async def _open_form(
-    rt: SlackRuntime, client: AsyncWebClient, body: dict[str, Any], reply: Reply
-) -> None:
-    view = views.form_view(
-        reply, metadata=deliver.webhook_metadata(rt.settings, body.get("response_url"))
-    )
+async def _open_form(rt: SlackRuntime, client: AsyncWebClient, body: dict[str, Any], reply: Reply) -> None:
+    view = views.form_view(reply, metadata=deliver.webhook_metadata(rt.settings, body.get("response_url")))
     if (body.get("container") or {}).get("type") == "view" and body.get("view"):
         await deliver.update_view(client, body["view"]["id"], view, metrics=rt.metrics)
     else:
@@ -98,9 +90,7 @@ async def _show_in_view(
     await deliver.update_view(client, view["id"], new, view.get("hash"), rt.metrics)
 
 
-async def _show_in_message(
-    rt: SlackRuntime, body: dict[str, Any], parsed: ParsedAction, reply: Reply
-) -> None:
+async def _show_in_message(rt: SlackRuntime, body: dict[str, Any], parsed: ParsedAction, reply: Reply) -> None:
     url = body.get("response_url")
     blocks = (body.get("message") or {}).get("blocks")
     if reply.kind == "receipt":

@@ -56,9 +56,7 @@ async def on_command(
     rt.spawn(_answer_later(rt, work, body.get("response_url")))
 
 
-async def _open_report_modal(
-    rt: SlackRuntime, client: AsyncWebClient, body: dict[str, Any]
-) -> None:
+async def _open_report_modal(rt: SlackRuntime, client: AsyncWebClient, body: dict[str, Any]) -> None:
     meta = deliver.webhook_metadata(rt.settings, body.get("response_url"), c=body.get("channel_id"))
     view = views.report_view(rt.taxonomy, metadata=meta)
     call = client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -67,6 +65,4 @@ async def _open_report_modal(
 
 async def _answer_later(rt: SlackRuntime, work: Any, url: str | None) -> None:
     reply: Reply = await work
-    await deliver.respond(
-        rt.settings, url, {**deliver.ack_payload(reply), "replace_original": True}
-    )
+    await deliver.respond(rt.settings, url, {**deliver.ack_payload(reply), "replace_original": True})

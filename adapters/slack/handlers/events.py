@@ -30,21 +30,15 @@ CANNOT_READ = (
 
 def register(app: AsyncApp, rt: SlackRuntime) -> None:
     @app.event("message")
-    async def on_message(
-        body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-    ) -> None:
+    async def on_message(body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
         await on_chat(rt, body, client, context)
 
     @app.event("app_mention")
-    async def on_mention(
-        body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-    ) -> None:
+    async def on_mention(body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
         await on_chat(rt, body, client, context)
 
     @app.event("reaction_added")
-    async def on_reaction(
-        body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-    ) -> None:
+    async def on_reaction(body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
         await on_reaction_added(rt, body, client, context)
 
     @app.event("app_home_opened")
@@ -92,9 +86,7 @@ async def _answer(
 ) -> None:
     reply: Reply = await work
     private = None if message.via == "dm" else message.person.user
-    await deliver.post(
-        client, channel=message.channel, reply=reply, user=private, metrics=rt.metrics
-    )
+    await deliver.post(client, channel=message.channel, reply=reply, user=private, metrics=rt.metrics)
     if message.via == "dm":
         await rt.call(_remember_dm, rt, message)
     if event_id:
@@ -114,9 +106,7 @@ def _remember_dm(rt: SlackRuntime, message: IncomingMessage) -> None:
         )
 
 
-async def on_chat(
-    rt: SlackRuntime, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+async def on_chat(rt: SlackRuntime, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
     """A DM or an @mention: a command or a report, answered in place (privately in channels)."""
     who = inbound.who(body)
     if who is None or await _already_answered(rt, body):
@@ -158,9 +148,7 @@ async def on_reaction_added(
     text = await fetch_text(client, channel, ts)
     if text is None:
         sorry = Reply(kind="error", title=CANNOT_READ)
-        await deliver.post(
-            client, channel=channel, reply=sorry, user=person.user, metrics=rt.metrics
-        )
+        await deliver.post(client, channel=channel, reply=sorry, user=person.user, metrics=rt.metrics)
         return
     key = inbound.item_key("reaction", channel, ts, rt.snag.key_of(person))
     message = inbound.item_message(person, text=text, channel=channel, via="reaction", key=key)
@@ -189,9 +177,7 @@ async def forget(rt: SlackRuntime, body: dict[str, Any]) -> None:
     """Uninstalled or bot token revoked: delete the stored token and conversation references."""
     team_id = str(body.get("team_id") or "")
     if rt.installations is not None:
-        await rt.installations.async_delete_bot(
-            enterprise_id=body.get("enterprise_id"), team_id=team_id
-        )
+        await rt.installations.async_delete_bot(enterprise_id=body.get("enterprise_id"), team_id=team_id)
     refs = await rt.call(lambda: forget_workspace(rt.engine, team_id=team_id))
     log.info(
         "Snag was removed from a Slack workspace: token and %d conversation references deleted",

@@ -25,15 +25,11 @@ EMPTY = "Tell me in a sentence what got in the way."
 
 def register(app: AsyncApp, rt: SlackRuntime) -> None:
     @app.view(views.REPORT_VIEW)
-    async def on_report(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-    ) -> None:
+    async def on_report(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
         await on_report_submitted(rt, ack, body, client, context)
 
     @app.view(re.compile(rf"^{views.FORM_VIEW}:"))
-    async def on_form(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-    ) -> None:
+    async def on_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
         await on_form_submitted(rt, ack, body, client, context)
 
     @app.shortcut(SHORTCUT)
@@ -49,9 +45,7 @@ def _started(context: AsyncBoltContext) -> float:
     return context.get(STARTED) or time.monotonic()
 
 
-def apply_picks(
-    services: Services, person: Person, reply: Reply, picks: dict[str, object]
-) -> Reply:
+def apply_picks(services: Services, person: Person, reply: Reply, picks: dict[str, object]) -> Reply:
     """Where the person picked a stage or teams unlike the classifier, record a correction."""
     wanted = {k: picks[k] for k in ("stage", "teams") if picks.get(k)}
     if reply.kind != "receipt" or not reply.report_id or not wanted:
@@ -70,14 +64,10 @@ def apply_picks(
         "handoff_from": handoff.from_team if handoff else None,
         "handoff_to": handoff.to_team if handoff else None,
     }
-    return services.snag.handle_action(
-        ActionEvent(person, reply.report_id, "correct", values=values)
-    )
+    return services.snag.handle_action(ActionEvent(person, reply.report_id, "correct", values=values))
 
 
-async def _with_picks(
-    rt: SlackRuntime, work: Any, person: Person, picks: dict[str, object]
-) -> Reply:
+async def _with_picks(rt: SlackRuntime, work: Any, person: Person, picks: dict[str, object]) -> Reply:
     reply: Reply = await work
     return await rt.call(apply_picks, rt.services, person, reply, picks)
 
@@ -120,9 +110,7 @@ async def on_report_submitted(
 
 
 def _first_input(view: dict[str, Any]) -> str:
-    return next(
-        (b["block_id"] for b in view.get("blocks") or [] if b.get("type") == "input"), "stage"
-    )
+    return next((b["block_id"] for b in view.get("blocks") or [] if b.get("type") == "input"), "stage")
 
 
 async def on_form_submitted(
@@ -173,9 +161,7 @@ async def on_message_shortcut(
     person = await rt.person(who, client)
     source, channel = body.get("message") or {}, str((body.get("channel") or {}).get("id", ""))
     key = inbound.item_key("shortcut", channel, str(source.get("ts", "")), rt.snag.key_of(person))
-    message = inbound.item_message(
-        person, text=str(source.get("text", "")), channel=channel, via="shortcut", key=key
-    )
+    message = inbound.item_message(person, text=str(source.get("text", "")), channel=channel, via="shortcut", key=key)
     work = await rt.commit_then(message, command=False)
     if opened is not None:
         rt.spawn(_update_later(rt, client, opened["view"]["id"], work))
