@@ -123,7 +123,7 @@ class PatternState:
 
     def add(self, report: ReportFeatures) -> None:
         """Fold one more report into the pattern."""
-        for vec, own, limit in ((report.words, self.words, MAX_WORDS), (report.chars, self.chars, MAX_CHARS)):
+        for vec, own in ((report.words, self.words), (report.chars, self.chars)):
             for t, v in vec.items():
                 own[t] = own.get(t, 0.0) + v
         self.words, self.chars = _top(self.words, MAX_WORDS), _top(self.chars, MAX_CHARS)

@@ -32,11 +32,11 @@ def _snapshot() -> Snapshot:
     start, end = digest_week(NOW)
     weeks = tuple((start.date() - timedelta(weeks=i)).isoformat() for i in reversed(range(8)))
     history = {
-        1: dict(zip(weeks, [0, 0, 0, 1, 1, 1, 1, 6])),  # spiking
-        2: dict(zip(weeks, [0, 0, 0, 0, 0, 0, 0, 3])),  # new
-        3: dict(zip(weeks, [0, 0, 0, 0, 2, 0, 3, 2])),  # persistent, not spiking
-        4: dict(zip(weeks, [0, 0, 0, 4, 4, 3, 3, 1])),  # fading
-        5: dict(zip(weeks, [0, 0, 0, 0, 0, 0, 0, 1])),
+        1: dict(zip(weeks, [0, 0, 0, 1, 1, 1, 1, 6], strict=True)),  # spiking
+        2: dict(zip(weeks, [0, 0, 0, 0, 0, 0, 0, 3], strict=True)),  # new
+        3: dict(zip(weeks, [0, 0, 0, 0, 2, 0, 3, 2], strict=True)),  # persistent, not spiking
+        4: dict(zip(weeks, [0, 0, 0, 4, 4, 3, 3, 1], strict=True)),  # fading
+        5: dict(zip(weeks, [0, 0, 0, 0, 0, 0, 0, 1], strict=True)),
     }
     patterns = {
         1: _pattern(1, start - timedelta(weeks=5), owner="Finance"),
