@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
-from store.models import ConversationRef, Correction, Pattern, Report
+from store.models import ConversationRef, Correction, Pattern, PatternWeek, Report
 
 __all__ = ["erase_reporter", "apply_retention", "RETAINED_TEXT"]
 
@@ -23,16 +23,34 @@ def _recount(session: Session, pattern_ids: set[int]) -> None:
             session.add(pattern)
 
 
+def _monday(moment: datetime) -> str:
+    day = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()
+    return (day - timedelta(days=day.weekday())).isoformat()
+
+
+def _uncount_weeks(session: Session, rows: list[tuple[int | None, datetime]]) -> None:
+    """Take erased reports out of their patterns' weekly counts, so digests forget them too."""
+    for pid, created in rows:
+        if pid is None:
+            continue
+        week = session.exec(
+            select(PatternWeek).where(PatternWeek.pattern_id == pid, PatternWeek.week == _monday(created))
+        ).first()
+        if week is not None:
+            week.reports = max(0, week.reports - 1)
+            session.add(week)
+
+
 def erase_reporter(*, session: Session, tenant_id: int, reporter_key: str) -> int:
     """Delete every report, correction and conversation reference of one person in a tenant."""
     ids = list(
         session.exec(select(Report.id).where(Report.tenant_id == tenant_id, Report.reporter_key == reporter_key)).all()
     )
-    patterns = set(
-        session.exec(
-            select(Report.pattern_id).where(col(Report.id).in_(ids), col(Report.pattern_id).is_not(None))
-        ).all()
-    )
+    weekly = session.exec(
+        select(Report.pattern_id, Report.created_at).where(col(Report.id).in_(ids), col(Report.pattern_id).is_not(None))
+    ).all()
+    patterns = {pid for pid, _ in weekly}
+    _uncount_weeks(session, weekly)
     if ids:
         session.execute(delete(Correction).where(col(Correction.report_id).in_(ids)))
         session.execute(delete(Report).where(col(Report.id).in_(ids)))

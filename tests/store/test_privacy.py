@@ -65,3 +65,27 @@ def test_retention_reduces_old_reports_to_their_tags(engine) -> None:  # type: i
         kept = s.get(Report, old)
         assert kept.text == RETAINED_TEXT and kept.stage == "billing"  # type: ignore[union-attr]
         assert s.get(Report, new).text == "new words"  # type: ignore[union-attr]
+
+
+def test_erasure_takes_reports_out_of_weekly_pattern_counts(engine) -> None:  # type: ignore[no-untyped-def]
+    from store.models import PatternWeek
+
+    repo = SqlRepository(engine)
+    mine = file(repo, A, "a one", NOW - timedelta(days=2))
+    theirs = file(repo, B, "b one", NOW - timedelta(days=2))
+    with Session(engine) as s:
+        tenant = s.exec(select(Tenant).where(Tenant.external_id == "T1")).one()
+        pattern = Pattern(tenant_id=tenant.id, title="p", report_count=2)
+        s.add(pattern)
+        s.commit()
+        for rid in (mine, theirs):
+            row = s.get(Report, rid)
+            row.pattern_id = pattern.id  # type: ignore[union-attr]
+            s.add(row)
+        monday = (NOW - timedelta(days=2)).date()
+        monday = monday - timedelta(days=monday.weekday())
+        s.add(PatternWeek(tenant_id=tenant.id, pattern_id=pattern.id, week=monday.isoformat(), reports=2))
+        s.commit()
+    repo.erase_reporter(person=A, reporter_key="key-T1-UA")
+    with Session(engine) as s:
+        assert s.exec(select(PatternWeek)).one().reports == 1
