@@ -117,7 +117,7 @@ def _attach_admin(services: Services) -> None:
         )
         services.taxonomy = services.snag.taxonomy = taxonomy
         note = " Labels changed, so retrain the tagger: `retrain`." if changed else ""
-        return cards.thanks(0, f"Taxonomy reloaded from {taxonomy.source}.{note}")
+        return cards.thanks(None, f"Taxonomy reloaded from {taxonomy.source}.{note}")
 
     services.snag.extra_commands.update({"retrain": retrain, "reload": reload})
 

@@ -178,7 +178,7 @@ def fix_form(record: ReportRecord, taxonomy: Taxonomy) -> Reply:
     )
 
 
-def thanks(report_id: int, text: str) -> Reply:
+def thanks(report_id: int | None, text: str) -> Reply:
     return Reply(kind="saved", title=text, report_id=report_id)
 
 

@@ -161,12 +161,13 @@ class Snag:
     # The capture is split so an adapter can acknowledge the platform as soon as the
     # report is committed (store_report), and tag and reply afterwards (finish_report).
 
-    def is_report(self, text: str) -> bool:
-        """Whether this text would be filed as a report (not a command)."""
+    def as_report(self, message: IncomingMessage) -> IncomingMessage | None:
+        """The message as a report (without an explicit `report` word), or None for a command."""
         try:
-            return parse_command(text).name == "report"
+            command = parse_command(message.text)
         except SnagError:
-            return False
+            return None
+        return replace(message, text=command.text) if command.name == "report" else None
 
     def store_report(self, message: IncomingMessage) -> Capture:
         """The fast half: clean, redact and commit (or keep in the outbox). Never raises."""

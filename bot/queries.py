@@ -76,4 +76,4 @@ def _erase(snag: Snag, admin: Person, who: str) -> Reply:
         raise InputError("Say whose reports to erase, e.g. `erase @name` or `erase U0123`.")
     subject = replace(admin, user=user)
     count = snag.erase(subject)
-    return cards.thanks(0, f"Erased {count} report(s) and everything linked to them.")
+    return cards.thanks(None, f"Erased {count} report(s) and everything linked to them.")

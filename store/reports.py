@@ -26,7 +26,8 @@ __all__ = [
 ]
 
 
-def _aware(dt: datetime) -> datetime:
+def aware(dt: datetime) -> datetime:
+    """A timestamp read back from the database, as aware UTC."""
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
@@ -112,7 +113,7 @@ def to_record(report: Report, tenant: Tenant) -> ReportRecord:
         channel=report.channel,
         reporter_key=report.reporter_key,
         text=report.text,
-        created_at=_aware(report.created_at),
+        created_at=aware(report.created_at),
         tags=tags_of(report),
         status=report.status,
         pattern_id=report.pattern_id,

@@ -24,10 +24,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
 def pattern_summary(pattern: Pattern, *, reporter_count: int, recent_count: int = 0) -> PatternSummary:
     assert pattern.id is not None
     return PatternSummary(
@@ -40,8 +36,8 @@ def pattern_summary(pattern: Pattern, *, reporter_count: int, recent_count: int 
         owner=pattern.owner,
         report_count=pattern.report_count,
         reporter_count=reporter_count,
-        first_seen=_aware(pattern.first_seen),
-        last_seen=_aware(pattern.last_seen),
+        first_seen=verbs.aware(pattern.first_seen),
+        last_seen=verbs.aware(pattern.last_seen),
         recent_count=recent_count,
     )
 

@@ -9,7 +9,6 @@ import traceback
 import uuid
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_bolt.async_app import AsyncApp
@@ -21,7 +20,6 @@ from adapters.slack.client import quiet_logger, web_client
 from adapters.slack.groups import UserGroups
 from adapters.slack.inbound import Who
 from adapters.slack.installations import SignedStateStore, SqlInstallationStore
-from bot.commands import parse_command
 from bot.domain import IncomingMessage, Person, Reply
 from bot.errors import ConfigError
 
@@ -162,9 +160,10 @@ class SlackRuntime:
         """
         snag = self.snag
         if command:
-            if not snag.is_report(message.text):
+            report = snag.as_report(message)
+            if report is None:
                 return self.start(snag.handle_message, message)
-            message = replace(message, text=parse_command(message.text).text)
+            message = report
         loop = asyncio.get_running_loop()
         capture = await loop.run_in_executor(self._commit_pool, snag.store_report, message)
         return self.start(snag.finish_report, capture)

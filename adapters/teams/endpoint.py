@@ -16,6 +16,7 @@ from botbuilder.schema import Activity
 from adapters.teams.bot import SnagTeamsBot
 from adapters.teams.messenger import TeamsMessenger
 from adapters.teams.references import References
+from bot.domain import IncomingMessage
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -60,8 +61,9 @@ class TeamsEndpoint:
             return web.json_response({"error": "The body is nested too deeply."}, status=400)
         auth_header = request.headers.get("Authorization", "")
         try:
-            if self._is_report(activity):
-                return await self._store_then_ack(auth_header, activity)
+            report = self._as_report(activity)
+            if report is not None:
+                return await self._store_then_ack(auth_header, activity, report)
             invoke = await self.adapter.process_activity(auth_header, activity, self.bot.on_turn)
         except PermissionError:
             return web.json_response({"error": "Unauthorized."}, status=401)
@@ -69,19 +71,17 @@ class TeamsEndpoint:
             return web.json_response(data=_serialize(invoke.body), status=invoke.status)
         return web.Response(status=201)
 
-    def _is_report(self, activity: Activity) -> bool:
-        return (
-            activity.type == "message"
-            and not activity.value
-            and bool(activity.id)
-            and self.bot.snag.is_report(self.bot.incoming(activity).text)
-        )
+    def _as_report(self, activity: Activity) -> IncomingMessage | None:
+        """A typed message that files a report (not a command, not a card submit), else None."""
+        if activity.type != "message" or activity.value or not activity.id:
+            return None
+        return self.bot.snag.as_report(self.bot.incoming(activity))
 
-    async def _store_then_ack(self, auth_header: str, activity: Activity) -> web.Response:
+    async def _store_then_ack(self, auth_header: str, activity: Activity, report: IncomingMessage) -> web.Response:
         """Authenticate, commit the report, acknowledge; tag and reply in the background."""
         await self.adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
         loop = asyncio.get_running_loop()
-        capture = await loop.run_in_executor(self._store_pool, self.bot.snag.store_report, self.bot.incoming(activity))
+        capture = await loop.run_in_executor(self._store_pool, self.bot.snag.store_report, report)
         self.bot.prestored[activity.id] = capture
         task = asyncio.create_task(self._finish(auth_header, activity))
         self._tasks.add(task)

@@ -330,3 +330,10 @@ async def test_universal_action_invoke_updates_the_card_in_place(teams) -> None:
     assert_valid_card(body["value"])
     assert "monthly" in json.dumps(body["value"])
     assert reports(services)[0].frequency == "monthly"
+
+
+async def test_an_explicit_report_word_is_not_stored_with_the_report(teams) -> None:  # type: ignore[no-untyped-def]
+    services, client, connector = teams
+    activity = fixture("message_personal", connector.url, id="explicit-1", text="report the depot lost the manifest")
+    await client.post("/api/messages", json=activity)
+    assert [r.text for r in reports(services)] == ["the depot lost the manifest"]
