@@ -22,6 +22,7 @@ def _steps(full: bool) -> list[tuple[str, list[str]]]:
     steps = [
         ("classifier speed and memory", ["-m", "benchmarks.classify_bench"]),
         ("TF-IDF + logistic regression baseline", ["-m", "benchmarks.baseline_tfidf"]),
+        ("classifier quality: dev split, held-out sets, agreement between two people", ["-m", "benchmarks.quality"]),
         (
             "digest and grouping, SQLite",
             [str(HERE / "digest_bench.py"), "--reports", reports, "--patterns", patterns],
