@@ -45,7 +45,8 @@ class QueryFilters:
 
 @dataclass(frozen=True)
 class Command:
-    name: str  # report | help | top | search | mine | pattern | stats | digest | subscribe | unsubscribe | own | status | erase
+    # report | help | top | search | mine | pattern | stats | digest | subscribe | unsubscribe | own | status | erase
+    name: str
     text: str = ""
     args: tuple[str, ...] = field(default_factory=tuple)
     number: int | None = None

@@ -160,7 +160,8 @@ def demo(
 
     found = load_demo(_services(), tenant=tenant, platform=platform)
     typer.echo(
-        f"Loaded {found['reports']} sample report(s) into {found['patterns']} pattern(s). Try `snag chat`, then `digest`."
+        f"Loaded {found['reports']} sample report(s) into {found['patterns']} pattern(s). "
+        "Try `snag chat`, then `digest`."
     )
 
 

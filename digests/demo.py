@@ -132,7 +132,8 @@ def offer_demo(services: Services) -> Callable[[Any], None]:
         if answer.strip().lower() in ("y", "yes"):
             found = load_demo(services)
             session.console.print(
-                f"Loaded {found['reports']} sample reports in {found['patterns']} patterns. Try `digest`, `top 90d` or `stats`."
+                f"Loaded {found['reports']} sample reports in {found['patterns']} patterns. "
+                "Try `digest`, `top 90d` or `stats`."
             )
 
     return offer

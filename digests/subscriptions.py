@@ -24,7 +24,8 @@ def validate_schedule(cron: str, timezone: str) -> None:
         CronTrigger.from_crontab(cron, timezone=timezone)
     except Exception as exc:
         raise InputError(
-            f'`{cron}` in {timezone} is not a schedule I can read ({exc.__class__.__name__}). Try "0 9 * * mon" and Europe/London.'
+            f"`{cron}` in {timezone} is not a schedule I can read ({exc.__class__.__name__}). "
+            'Try "0 9 * * mon" and Europe/London.'
         ) from exc
 
 
