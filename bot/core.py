@@ -15,21 +15,19 @@ from datetime import UTC, datetime
 
 from bot import cards
 from bot.commands import Command, parse_command
-from bot.corrections import corrected_tags
 from bot.domain import (
-    FREQUENCIES,
     ActionEvent,
     IncomingMessage,
     Person,
     Reply,
     ReportRecord,
-    Role,
     Tags,
 )
-from bot.errors import InputError, NotFound, PermissionDenied, SnagError, StoreUnavailable
+from bot.errors import SnagError, StoreUnavailable
 from bot.metrics import Metrics, NullMetrics
 from bot.ports import Classifier, Clock, DigestService, Grouper, Outbox, ReportRepository
 from bot.queries import run_command
+from bot.receipts import act
 from bot.redact import Redactor
 from bot.roles import RolePolicy, reporter_key
 from bot.taxonomy import Taxonomy
@@ -130,24 +128,25 @@ class Snag:
 
     def handle_message(self, message: IncomingMessage) -> Reply:
         """A typed line: a command, or else a report. Never raises."""
-        return self._guard(lambda: self._dispatch(message), message.person)
+        return self._guard(lambda: self._dispatch(message), message.person.platform)
 
     def file_report(self, message: IncomingMessage) -> Reply:
         """File the message's text as a report, whatever it says (shortcuts, reactions, modals)."""
-        return self._guard(lambda: self._capture(message), message.person)
+        return self._guard(lambda: self._capture(message), message.person.platform)
 
     def handle_action(self, event: ActionEvent) -> Reply:
         """A button press or a submitted form on a receipt."""
-        return self._guard(lambda: self._act(event), event.person)
+        return self._guard(lambda: self._act(event), event.person.platform)
 
-    def _guard(self, work, person: Person) -> Reply:  # type: ignore[no-untyped-def]
+    def _guard(self, work, platform: str, what: str = "request") -> Reply:  # type: ignore[no-untyped-def]
+        """Known errors as a kind reply, unknown ones as a logged id and an apology."""
         try:
             return work()
         except SnagError as exc:
             return cards.problem(exc)
         except Exception as exc:
             error_id = uuid.uuid4().hex[:8]
-            log.error("unexpected error %s for a %s request: %s", error_id, person.platform, where(exc))
+            log.error("unexpected error %s for a %s %s: %s", error_id, platform, what, where(exc))
             return cards.apology(error_id)
 
     def _dispatch(self, message: IncomingMessage) -> Reply:
@@ -177,7 +176,7 @@ class Snag:
             stored.append(self._store(message))
             return stored[0].reply or cards.prompt_for_sentence()
 
-        reply = self._guard(work, message.person)  # known errors kindly, unknown ones with an id
+        reply = self._guard(work, message.person.platform)
         return stored[0] if stored else Capture(reply=reply)
 
     def finish_report(self, capture: Capture) -> Reply:
@@ -185,20 +184,12 @@ class Snag:
         if capture.reply is not None or capture.record is None:
             return capture.reply or cards.prompt_for_sentence()
         record = capture.record
-        person_platform = record.platform
 
         def work() -> Reply:
             tagged = self.tag(record) if capture.created or record.tags is None else record
             return cards.receipt(tagged, self.taxonomy, notices=capture.notices, duplicate=not capture.created)
 
-        try:
-            return work()
-        except SnagError as exc:
-            return cards.problem(exc)
-        except Exception as exc:
-            error_id = uuid.uuid4().hex[:8]
-            log.error("unexpected error %s for a %s report: %s", error_id, person_platform, where(exc))
-            return cards.apology(error_id)
+        return self._guard(work, record.platform, "report")
 
     def _capture(self, message: IncomingMessage) -> Reply:
         return self.finish_report(self._store(message))
@@ -249,15 +240,11 @@ class Snag:
         """Classify and group a stored report; a failure leaves it stored and untagged."""
         started = time.perf_counter()
         try:
-            tags = self.classifier.classify(record.text)
+            tags = self._honest(self.classifier.classify(record.text))
             self.metrics.observe("snag_classify_seconds", time.perf_counter() - started)
         except Exception as exc:
             log.error("classifier failed on report %s, it stays untagged: %s", record.id, where(exc))
             return record
-        if tags.stage_uncertain or (
-            tags.stage is not None and tags.confidence.get(tags.stage, 1.0) < self.options.confidence_threshold
-        ):
-            tags = replace(tags, stage=None, stage_uncertain=True)
         record = self.repository.set_tags(report_id=record.id, tags=tags)
         if self.grouper is not None:
             try:
@@ -299,14 +286,16 @@ class Snag:
         if cleaned.empty:
             return None
         try:
-            tags = self.classifier.classify(self.redactor.redact(cleaned.text))
-        except Exception:
-            log.exception("classifier failed on a suggestion")
+            return self._honest(self.classifier.classify(self.redactor.redact(cleaned.text)))
+        except Exception as exc:
+            log.error("classifier failed on a suggestion: %s", where(exc))
             return None
-        if tags.stage_uncertain or (
-            tags.stage is not None and tags.confidence.get(tags.stage, 1.0) < self.options.confidence_threshold
-        ):
-            tags = replace(tags, stage=None, stage_uncertain=True)
+
+    def _honest(self, tags: Tags) -> Tags:
+        """No stage below the confidence threshold: the reporter is asked instead."""
+        score = tags.confidence.get(tags.stage, 1.0) if tags.stage is not None else 1.0
+        if tags.stage_uncertain or score < self.options.confidence_threshold:
+            return replace(tags, stage=None, stage_uncertain=True)
         return tags
 
     def tag_backlog(self) -> int:
@@ -319,51 +308,8 @@ class Snag:
 
     # ---- actions on a receipt ----
 
-    def _own_report(self, person: Person, report_id: int) -> ReportRecord:
-        record = self.repository.get_report(person=person, report_id=report_id)
-        if record is None:
-            raise NotFound(f"I can't find report #{report_id}.")
-        if record.reporter_key != self.key_of(person) and person.role is Role.STAFF:
-            raise PermissionDenied("Only the person who filed a report can change it.")
-        return record
-
     def _act(self, event: ActionEvent) -> Reply:
-        record = self._own_report(event.person, event.report_id)
-        name, value = event.name, event.value
-        if name == "confirm":
-            self.repository.set_answers(report_id=record.id, status="confirmed")
-            return cards.thanks(record.id, "Thanks, tags confirmed. This helps Snag learn.")
-        if name == "fix":
-            return cards.fix_form(record, self.taxonomy)
-        if name == "frequency":
-            if value not in FREQUENCIES:
-                raise InputError(f"How often should be one of: {', '.join(FREQUENCIES)}.")
-            self.repository.set_answers(report_id=record.id, frequency=value)
-            return cards.thanks(record.id, f"Noted: this happens {value}.")
-        if name == "customer_facing":
-            if value not in ("yes", "no"):
-                raise InputError("Does the customer notice? Answer yes or no.")
-            self.repository.set_answers(report_id=record.id, customer_facing=value == "yes")
-            return cards.thanks(record.id, "Noted, thanks.")
-        if name == "pick_stage":
-            return self._correct(event.person, record, {"stage": value}, partial=True)
-        if name == "correct":
-            return self._correct(event.person, record, dict(event.values), partial=False)
-        raise InputError(f"I don't know the action '{name}'.")
-
-    def _correct(self, person: Person, record: ReportRecord, values: dict[str, object], *, partial: bool) -> Reply:
-        before = record.tags
-        base = before or Tags(stage=None, kinds=(), teams=())
-        after = self._corrected_tags(base, values, partial=partial)
-        self.repository.add_correction(
-            report_id=record.id, corrector_key=self.key_of(person), before=before, after=after
-        )
-        updated = self.repository.set_tags(report_id=record.id, tags=after)
-        self.repository.set_answers(report_id=record.id, status="corrected")
-        return cards.receipt(replace(updated, status="corrected"), self.taxonomy, corrected=True)
-
-    def _corrected_tags(self, base: Tags, values: dict[str, object], *, partial: bool) -> Tags:
-        return corrected_tags(self.taxonomy, base, values, partial=partial)
+        return act(self, event)
 
     # ---- commands ----
 
