@@ -13,6 +13,7 @@ from typing import Any
 from bot.config import Settings
 from bot.domain import Handoff, Tags
 from bot.taxonomy import Taxonomy
+from classifier.text import model_text
 
 __all__ = ["SpacyClassifier", "load_classifier", "models_dir", "latest_version", "load_nlp"]
 
@@ -107,12 +108,13 @@ class SpacyClassifier:
     def classify(self, text: str) -> Tags:
         """Tag one report's text."""
         nlp, version = self._current()
-        return self._tags(nlp(text), version)
+        return self._tags(nlp(model_text(text)), version)
 
     def classify_many(self, texts: Sequence[str], batch_size: int = 256) -> list[Tags]:
         """Tag many texts in batches."""
         nlp, version = self._current()
-        return [self._tags(doc, version) for doc in nlp.pipe(texts, batch_size=batch_size)]
+        docs = nlp.pipe((model_text(t) for t in texts), batch_size=batch_size)
+        return [self._tags(doc, version) for doc in docs]
 
     def _tags(self, doc: Any, version: str) -> Tags:
         found = doc._.tags

@@ -31,6 +31,7 @@ from classifier.pipeline import (
     build_nlp,
     textcat_labels,
 )
+from classifier.text import model_text
 
 __all__ = ["TrainedModel", "train", "prune", "cats_of", "DEFAULT_EPOCHS", "LATEST", "META"]
 
@@ -77,7 +78,7 @@ def make_examples(nlp: Language, reports: Sequence[LabelledReport], taxonomy: Ta
     textcat gets examples holding only its own labels; they share the same docs.
     """
     with nlp.select_pipes(enable=list(RULE_PIPES)):
-        docs = list(nlp.pipe(r.text for r in reports))
+        docs = list(nlp.pipe(model_text(r.text) for r in reports))
     labels = textcat_labels(taxonomy)
     out: dict[str, list[Example]] = {name: [] for name in TEXTCATS}
     for doc, report in zip(docs, reports, strict=True):

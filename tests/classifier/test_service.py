@@ -111,3 +111,14 @@ def test_a_model_for_another_taxonomy_is_not_used(tmp_path: Path, model_home: Pa
     path.write_text("stages: [{label: intake}, {label: care}]\nkinds: [{label: waiting}]\nteams: [{label: ward}]\n")
     with pytest.raises(FileNotFoundError):
         _classifier(model_home, load_taxonomy(path))
+
+
+def test_curly_quotes_from_phones_tag_like_straight_ones(model_home: Path, taxonomy: Taxonomy) -> None:
+    from classifier.service import SpacyClassifier
+
+    model = SpacyClassifier(directory=model_home / "models", taxonomy=taxonomy, threshold=0.0)
+    straight = model.classify("customer's refund didn't go through, finance won't say why")
+    curly = model.classify("customer\u2019s refund didn\u2019t go through, finance won\u2019t say why")
+    assert curly.stage == straight.stage
+    assert curly.kinds == straight.kinds and curly.teams == straight.teams
+    assert curly.confidence == straight.confidence
