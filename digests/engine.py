@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from digests.features import char_grams, cosine, load_idf, vectorise, words
+from digests.features import Idf, char_grams, load_idf, vectorise, words
 
 __all__ = ["Params", "ReportFeatures", "PatternState", "PatternStore", "MemoryStore", "Engine", "features_of"]
 
@@ -57,9 +57,10 @@ def features_of(
     teams: Sequence[str],
     handoff: tuple[str | None, str | None] | None,
     created_at: datetime,
+    idf: tuple[Idf, Idf] | None = None,
 ) -> ReportFeatures:
-    """Vectorise a tagged report."""
-    widf, cidf = load_idf()
+    """Vectorise a tagged report (with the shipped IDF tables unless others are given)."""
+    widf, cidf = idf or load_idf()
     return ReportFeatures(
         words=vectorise(words(text), widf),
         chars=vectorise(char_grams(text), cidf),
@@ -83,6 +84,18 @@ def _majority(counts: Mapping[str, float], n: int, *, at_least_one: bool) -> tup
     return chosen or (tuple(k for k, _ in ranked[:1]) if at_least_one else ())
 
 
+def _norm(vec: Mapping[str, float]) -> float:
+    return math.sqrt(sum(v * v for v in vec.values()))
+
+
+def _cosine(report: Mapping[str, float], centroid: Mapping[str, float], centroid_norm: float) -> float:
+    if not centroid_norm:
+        return 0.0
+    get = centroid.get
+    dot = sum(v * get(t, 0.0) for t, v in report.items())
+    return dot / (_norm(report) * centroid_norm) if dot else 0.0
+
+
 def _jaccard(a: Iterable[str], b: Iterable[str]) -> float:
     sa, sb = set(a), set(b)
     return len(sa & sb) / len(sa | sb) if sa | sb else 0.5
@@ -99,6 +112,14 @@ class PatternState:
     tags: dict[str, float] = field(default_factory=dict)  # "s:stage" | "k:kind" | "t:team" | "h:a>b" -> count
     first_seen: datetime | None = None
     last_seen: datetime | None = None
+    _norms: tuple[float, float] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def norms(self) -> tuple[float, float]:
+        """Lengths of the word and character centroids (kept until the pattern changes)."""
+        if self._norms is None:
+            self._norms = (_norm(self.words), _norm(self.chars))
+        return self._norms
 
     def axis(self, prefix: str) -> dict[str, float]:
         return {k[2:]: v for k, v in self.tags.items() if k.startswith(prefix)}
@@ -127,6 +148,7 @@ class PatternState:
             for t, v in vec.items():
                 own[t] = own.get(t, 0.0) + v
         self.words, self.chars = _top(self.words, MAX_WORDS), _top(self.chars, MAX_CHARS)
+        self._norms = None
         self.n += 1
         labels = [f"k:{k}" for k in report.kinds] + [f"t:{t}" for t in report.teams]
         labels += [f"s:{report.stage}"] if report.stage else []
@@ -165,8 +187,9 @@ def similarity(report: ReportFeatures, pattern: PatternState, params: Params) ->
     stage = pattern.stage
     if params.stage_veto and report.stage and stage and report.stage != stage:
         return -math.inf
-    text = (1 - params.char_weight) * cosine(report.words, pattern.words)
-    text += params.char_weight * cosine(report.chars, pattern.chars)
+    word_norm, char_norm = pattern.norms
+    text = (1 - params.char_weight) * _cosine(report.words, pattern.words, word_norm)
+    text += params.char_weight * _cosine(report.chars, pattern.chars, char_norm)
     score = text * pattern.n**params.size_exponent
     if report.stage and report.stage == stage:
         score += params.stage_bonus

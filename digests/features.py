@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["words", "char_grams", "Idf", "load_idf", "vectorise", "cosine", "normalise", "build_idf"]
+__all__ = ["words", "char_grams", "Idf", "load_idf", "idf_with", "vectorise", "cosine", "normalise", "build_idf"]
 
 DATA = Path(__file__).resolve().parent / "data"
 _TOKEN = re.compile(r"[a-z][a-z0-9]+")
@@ -63,19 +63,24 @@ _SPELLING = {
 
 # Concept tokens shared by words that mean the same thing in frontline work.
 _CONCEPTS = {
-    "install": "install installs installed installing installation installations installer installers fit fitted fitting",
+    "install": "install installs installed installing installation "
+    "installations installer installers fit fitted fitting",
     "field": "crew crews lads engineer engineers technician technicians fitter fitters van vans site sites",
     "cancel": "cancel cancels cancelled canceled cancelling cancellation cancellations",
-    "decision": "approve approved approval approvals decision decisions decide decided decline declined declines rejected",
-    "wait": "wait waiting waited delay delays delayed late backlog queue queues chasing chase chased hold stuck pending",
+    "decision": "approve approved approval approvals decision decisions "
+    "decide decided decline declined declines rejected",
+    "wait": "wait waiting waited delay delays delayed late backlog "
+    "queue queues chasing chase chased hold stuck pending",
     "spreadsheet": "spreadsheet spreadsheets excel sheet sheets tracker trackers xls csv",
     "chat": "whatsapp chat chats texts texting sms message messages messaging",
-    "payment": "payment payments pay paying paid charge charged charges collection collections debit debits dd dds card cards",
+    "payment": "payment payments pay paying paid charge charged charges "
+    "collection collections debit debits dd dds card cards",
     "refund": "refund refunds refunded refunding reimburse",
     "certificate": "cert certs certificate certificates certification",
     "login": "login logins password passwords mfa locked lockout authenticator",
     "stock": "stock stocks inventory shelf shelves wms",
-    "schedule": "schedule schedules scheduled booking bookings booked diary calendar planner planners rota appointment appointments",
+    "schedule": "schedule schedules scheduled booking bookings booked "
+    "diary calendar planner planners rota appointment appointments",
     "quote": "quote quotes quoting quoted pricing price prices",
     "photo": "photo photos pics pic picture pictures image images sketch sketches",
     "call": "call calls called calling ring rang ringing phone phoned callback callbacks",
@@ -136,7 +141,7 @@ def char_grams(text: str, size: int = 4) -> list[str]:
 class Idf:
     """Inverse document frequencies from a background corpus; unseen terms count as rare."""
 
-    def __init__(self, docs: int, df: Mapping[str, int]) -> None:
+    def __init__(self, docs: int, df: Mapping[str, float]) -> None:
         self.docs = docs
         self.df = dict(df)
         self._unseen = math.log((docs + 1) / 1) + 1
@@ -144,6 +149,14 @@ class Idf:
     def __call__(self, term: str) -> float:
         n = self.df.get(term)
         return self._unseen if n is None else math.log((self.docs + 1) / (n + 1)) + 1
+
+    def blended(self, docs: int, df: Mapping[str, int], weight: float) -> Idf:
+        """Frequencies of `docs` more documents, with these tables counting as `weight` documents."""
+        scale = weight / self.docs if self.docs else 0.0
+        merged = {t: n * scale for t, n in self.df.items()}
+        for term, n in df.items():
+            merged[term] = merged.get(term, 0.0) + n
+        return Idf(round(weight) + docs, merged)
 
 
 def _surfaces(texts: Iterable[str]) -> dict[str, str]:
@@ -166,6 +179,29 @@ def load_idf() -> tuple[Idf, Idf]:
     """The shipped word and character IDF tables (digests/data/idf.json)."""
     data = json.loads((DATA / "idf.json").read_text(encoding="utf-8"))
     return Idf(data["docs"], data["words"]), Idf(data["docs"], data["chars"])
+
+
+BACKGROUND_WEIGHT = 300  # documents the shipped tables count as beside a file's own
+
+
+def idf_with(texts: Iterable[str]) -> tuple[Idf, Idf]:
+    """IDF tables for grouping a whole file: its own document frequencies, smoothed by the shipped ones.
+
+    A file from a line of business the shipped corpus never saw has everyday words of its own
+    ("vehicle", "tenant", the company's name) that the shipped tables take for rare: they would
+    pull every report that says them into one pattern. Here the shipped tables count as
+    BACKGROUND_WEIGHT documents, so a short file is weighed as before and a long one mostly by
+    itself. Measured on digests/data/grouping.jsonl (B-cubed F1, text only): with the home-energy
+    reports taken out of the background, as a new industry would look, 0.546 -> 0.568; with an
+    unseen name added to every report, 0.08 -> 0.51; on the set as shipped 0.571 -> 0.564.
+    """
+    widf, cidf = load_idf()
+    docs, wdf, cdf = 0, Counter[str](), Counter[str]()
+    for text in texts:
+        docs += 1
+        wdf.update(set(words(text)))
+        cdf.update(set(char_grams(text)))
+    return widf.blended(docs, wdf, BACKGROUND_WEIGHT), cidf.blended(docs, cdf, BACKGROUND_WEIGHT)
 
 
 def vectorise(terms: Iterable[str], idf: Idf) -> dict[str, float]:

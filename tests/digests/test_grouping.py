@@ -35,13 +35,13 @@ def _f1(rows: list[dict]) -> float:
 
 
 def test_bcubed_on_the_held_out_half() -> None:
-    # Weights were tuned on the even-numbered problems; the odd half was only measured.
+    # Weights were tuned on the even-numbered problems; the odd half was only measured (0.792).
     held_out = [r for r in ROWS if int(r["group"][1:]) % 2 == 1]
     assert _f1(held_out) >= 0.75
 
 
 def test_bcubed_on_the_whole_set_is_printed() -> None:
-    # The whole set is harder (twice the problems to confuse); recorded, with a floor against regressions.
+    # The whole set is harder (twice the problems to confuse); measured 0.696, floor against regressions.
     assert _f1(ROWS) >= 0.65
 
 
@@ -107,13 +107,39 @@ def test_untagged_lines_are_grouped_on_their_words() -> None:
     assert out[0]["pattern"] == out[1]["pattern"] != out[2]["pattern"]
 
 
-def test_untagged_grouping_quality_is_measured() -> None:
-    rows = ROWS
-    bare = [{"id": r["id"], "text": r["text"], "created_at": r["created_at"]} for r in rows]
-    out = list(group_rows(bare))
+def _bare(row: dict) -> dict:
+    return {"id": row["id"], "text": row["text"], "created_at": row["created_at"]}
+
+
+def _untagged_f1(rows: list[dict], label: str) -> float:
+    out = list(group_rows([_bare(r) for r in rows]))
     p, r, f1 = bcubed([o["pattern"] for o in out], [row["group"] for row in rows])
-    print(f"untagged B-cubed P {p:.3f} R {r:.3f} F1 {f1:.3f}")
-    assert f1 >= 0.55  # regression floor; below the 0.75 target, see the issue note
+    print(f"\n{label}: untagged B-cubed P {p:.3f} R {r:.3f} F1 {f1:.3f}")
+    return f1
+
+
+def test_untagged_grouping_quality_is_measured() -> None:
+    # Measured 0.564 (P 0.726, R 0.461): a regression floor, well below the 0.75 target.
+    assert _untagged_f1(ROWS, "all 300") >= 0.55
+
+
+def test_a_word_in_every_report_of_a_file_does_not_lump_them() -> None:
+    # A company or product name the shipped corpus never saw, said in every report: with the
+    # shipped IDF alone it weighs as a rare word and pulls everything into one pattern (F1 0.08);
+    # the file's own frequencies make it as common as it is (measured 0.553).
+    rows = [{**r, "text": f"zorvex {r['text']}"} for r in ROWS]
+    assert _untagged_f1(rows, "every report says 'zorvex'") >= 0.50
+
+
+HELD_OUT = DEMO_FILE.parent.parent.parent / "classifier/data/heldout/fleet_leasing.jsonl"
+
+
+@pytest.mark.skipif(not HELD_OUT.exists(), reason="no independent held-out set")
+def test_untagged_grouping_on_the_independent_held_out_set() -> None:
+    # Another industry, written by someone who never saw this data and never tuned on:
+    # the honest estimate. Measured 0.530 (P 0.781, R 0.402); target 0.75 not met.
+    rows = [json.loads(line) for line in HELD_OUT.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert _untagged_f1(rows, "held-out fleet leasing") >= 0.50
 
 
 @pytest.mark.parametrize("count", [120])
