@@ -10,9 +10,19 @@ from bot.errors import InputError
 from bot.redact import Redactor
 from bot.taxonomy import Taxonomy
 from digests import signals
-from digests.snapshot import PatternInfo, Snapshot, WeekReport
+from digests.snapshot import PatternInfo, Snapshot, WeekFigures, WeekReport
 
-__all__ = ["Audience", "PatternLine", "Digest", "build_digest", "parse_audience", "period_of"]
+__all__ = [
+    "Audience",
+    "PatternLine",
+    "Digest",
+    "build_digest",
+    "parse_audience",
+    "period_of",
+    "week_figures",
+    "in_section",
+    "candidate_ids",
+]
 
 MAX_LINES = 5
 MAX_QUOTES = 3
@@ -126,22 +136,32 @@ def visible_ids(snap: Snapshot, audience: Audience) -> list[int]:
     return sorted(pid for pid, p in snap.patterns.items() if audience.has_pattern(p))
 
 
+def in_section(name: str, p: PatternInfo, counts: tuple[int, ...], snap: Snapshot) -> bool:
+    """Whether a pattern with these weekly counts (oldest first) meets the section's rule."""
+    start, end = snap.week_start, snap.week_end
+    if name == "new":
+        return signals.is_new(p, start, end)
+    if name == "spiking":
+        return not signals.is_new(p, start, end) and signals.is_spiking(counts)
+    if name == "persistent":
+        return signals.is_persistent(counts)
+    if name == "fading":
+        return p.status not in signals.CLOSED and signals.is_fading(counts)
+    if name == "unowned":
+        return signals.unowned(p, counts, snap.now)
+    if name == "resolved":
+        return signals.resolved(p, start, end)
+    if name == "top":
+        return bool(counts[-1])
+    raise ValueError(f"no section {name!r}")
+
+
 def _sections(lines: list[PatternLine], snap: Snapshot, limit: int) -> dict[str, tuple[PatternLine, ...]]:
-    info, start, end = snap.patterns, snap.week_start, snap.week_end
     found: dict[str, list[PatternLine]] = {name: [] for name in SECTIONS}
     for x in lines:
-        p = info[x.id]
-        new = signals.is_new(p, start, end)
-        for name, hit in (
-            ("new", new),
-            ("spiking", not new and signals.is_spiking(x.counts)),
-            ("persistent", signals.is_persistent(x.counts)),
-            ("fading", x.status not in signals.CLOSED and signals.is_fading(x.counts)),
-            ("unowned", signals.unowned(p, x.counts, snap.now)),
-            ("resolved", signals.resolved(p, start, end)),
-            ("top", bool(x.this_week)),
-        ):
-            if hit:
+        p = snap.patterns[x.id]
+        for name in SECTIONS:
+            if in_section(name, p, x.counts, snap):
                 found[name].append(x)
     return {name: tuple(heapq.nsmallest(limit, found[name], key=_rank)) for name in SECTIONS}
 
@@ -150,21 +170,40 @@ def _rank(x: PatternLine) -> tuple[int, int, int]:
     return (-x.this_week, -sum(x.counts), x.id)
 
 
+CANDIDATES = MAX_LINES * 2  # patterns per section whose reporters are counted before the anonymity check
+
+
 def candidate_ids(snap: Snapshot, audience: Audience) -> list[int]:
     """Patterns that could appear in the digest: whose reporters must be counted before showing them."""
     lines = [_line(snap.patterns[pid], snap) for pid in visible_ids(snap, audience)]
-    found = {x.id for section in _sections(lines, snap, MAX_LINES * 2).values() for x in section}
+    found = {x.id for section in _sections(lines, snap, CANDIDATES).values() for x in section}
     return sorted(found)
 
 
-def build_digest(snap: Snapshot, audience: Audience, taxonomy: Taxonomy, *, k: int) -> Digest:
-    """Compute every section; patterns and slices with fewer than k reporters fold into 'other'."""
+def week_figures(snap: Snapshot, audience: Audience) -> WeekFigures:
+    """The audience's week counted from a snapshot that holds every report of the week and every pattern."""
     ids = set(visible_ids(snap, audience))
     reports = [r for r in snap.reports if r.pattern_id in ids] + [
         r for r in snap.reports if r.pattern_id is None and audience.has_report(r)
     ]
     total, prev = signals.week_on_week(snap, ids)
-    reporters = len({r.reporter for r in reports})
+    return WeekFigures(
+        audience=audience.key,
+        reports=len(reports),
+        reporters=len({r.reporter for r in reports}),
+        total=total,
+        prev=prev,
+        handoffs=signals.handoff_cells(reports),
+        heat=signals.heat_cells(reports),
+    )
+
+
+def build_digest(snap: Snapshot, audience: Audience, taxonomy: Taxonomy, *, k: int) -> Digest:
+    """Compute every section; patterns and slices with fewer than k reporters fold into 'other'."""
+    figures = snap.figures if snap.figures is not None else week_figures(snap, audience)
+    if figures.audience != audience.key:
+        raise ValueError(f"the snapshot was counted for {figures.audience}, not {audience.key}")
+    ids = set(visible_ids(snap, audience))
     base = dict(
         audience=audience,
         audience_label=audience.label(taxonomy),
@@ -173,16 +212,16 @@ def build_digest(snap: Snapshot, audience: Audience, taxonomy: Taxonomy, *, k: i
         week_end=snap.week_end,
         weeks=snap.weeks,
         k=k,
-        total=max(total, len(reports)),
-        total_prev=prev,
-        reporters=reporters,
+        total=max(figures.total, figures.reports),
+        total_prev=figures.prev,
+        reporters=figures.reporters,
     )
-    if reporters < k:
+    if figures.reporters < k:
         return Digest(suppressed=True, **base)  # type: ignore[arg-type]
     lines = [_line(snap.patterns[pid], snap) for pid in sorted(ids) if pid in snap.reporters]
     shown = [x for x in lines if x.reporters >= k]
-    hot, hot_other = signals.handoff_matrix(reports, k)
-    heat, heat_other = signals.heat_map(reports, k)
+    hot, hot_other = signals.fold(figures.handoffs, k)
+    heat, heat_other = signals.fold(figures.heat, k)
     digest = Digest(
         suppressed=False,
         other_reports=sum(x.this_week for x in lines if x.reporters < k),

@@ -2,32 +2,76 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from bot.domain import Person, Reply
 from bot.taxonomy import Taxonomy
+from digests import signals
 from digests.digest import (
+    CANDIDATES,
+    SECTIONS,
+    Audience,
     Digest,
     _with_quotes,
     build_digest,
     candidate_ids,
+    in_section,
     parse_audience,
     quote_candidates,
 )
 from digests.render import to_reply
 from digests.snapshot import (
     Snapshot,
+    WeekFigures,
     digest_week,
+    load_figures,
     load_quotes,
+    load_ranked,
     load_reporters,
-    load_snapshot,
+    mondays_before,
+    reading,
     tenant_id_of,
 )
 
-__all__ = ["Digests"]
+__all__ = ["Digests", "load_sections"]
+
+
+def load_sections(bind: Engine | Connection, tenant_id: int, snap: Snapshot, audience: Audience) -> None:
+    """Put into `snap` the patterns that can make a section, with their weekly counts.
+
+    The database ranks each section's patterns under the section's SQL rule (signals.SQL_RULES)
+    and returns the best ones; the Python rules then decide. A section whose page was full but
+    held fewer than CANDIDATES patterns meeting its Python rule is read again, with a bigger page
+    and its whole SQL rule, so the result is what ranking every pattern in Python would give."""
+    pages = {name: 2 * CANDIDATES for name in SECTIONS}
+    whole: set[str] = set()
+    while pages:
+        found = load_ranked(
+            bind,
+            tenant_id,
+            snap.week_start,
+            snap.week_end,
+            audience,
+            signals.SQL_COUNTS,
+            signals.SQL_RULES,
+            pages,
+            whole,
+        )
+        more: dict[str, int] = {}
+        for name, rows in found.items():
+            hits = 0
+            for info, weeks in rows:
+                snap.patterns[info.id] = info
+                snap.history[info.id] = weeks
+                hits += in_section(name, info, signals.series(weeks, snap.weeks), snap)
+            if hits < CANDIDATES and len(rows) == pages[name]:
+                more[name] = pages[name] * 4
+        whole |= set(more)
+        pages = more
 
 
 class Digests:
@@ -38,31 +82,36 @@ class Digests:
         self.taxonomy = taxonomy
         self.k = k
 
-    def snapshot(self, *, platform: str, tenant: str, now: datetime) -> Snapshot:
-        tenant_id = tenant_id_of(self.engine, platform, tenant)
+    def snapshot(self, conn: Connection, *, platform: str, tenant: str, audience: Audience, now: datetime) -> Snapshot:
+        """The audience's week counted in SQL, and the patterns its sections can show (none if it is too small)."""
+        start, end = digest_week(now)
+        snap = Snapshot(now, start, end, mondays_before(start), [], {}, {})
+        tenant_id = tenant_id_of(conn, platform, tenant)
         if tenant_id is None:
-            start, end = digest_week(now)
-            return Snapshot(now, start, end, tuple(), [], {}, {})
-        return load_snapshot(self.engine, tenant_id, now)
+            snap.figures = WeekFigures(audience.key, 0, 0, 0, 0)
+            return snap
+        # The week's figures and the sections' patterns are two independent reads: run side by side
+        # on two connections, the digest costs the longer of them rather than their sum.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snag-digest") as pool:
+            figures = pool.submit(load_figures, self.engine, tenant_id, start, end, audience)
+            load_sections(conn, tenant_id, snap, audience)
+            snap.figures = figures.result()
+        if snap.figures.reporters < self.k:  # the digest is suppressed and shows no pattern
+            snap.patterns.clear()
+            snap.history.clear()
+        snap.reporters = load_reporters(conn, candidate_ids(snap, audience))
+        return snap
 
     def build(self, *, platform: str, tenant: str, audience: str | None, now: datetime) -> Digest:
         """The digest of the last complete week before `now` for one audience."""
         who = parse_audience(audience, self.taxonomy)
-        snap = self.snapshot(platform=platform, tenant=tenant, now=now)
-        if not snap.weeks:
-            from datetime import timedelta
-
-            from digests.snapshot import HISTORY_WEEKS
-
-            snap.weeks = tuple(
-                (snap.week_start.date() - timedelta(weeks=i)).isoformat() for i in reversed(range(HISTORY_WEEKS))
-            )
-        snap.reporters = load_reporters(self.engine, candidate_ids(snap, who))
-        digest = build_digest(snap, who, self.taxonomy, k=self.k)
-        wanted = quote_candidates(digest)
-        if not wanted:
-            return digest
-        snap.quotes = load_quotes(self.engine, wanted, snap.week_start, snap.week_end)
+        with reading(self.engine) as conn:
+            snap = self.snapshot(conn, platform=platform, tenant=tenant, audience=who, now=now)
+            digest = build_digest(snap, who, self.taxonomy, k=self.k)
+            wanted = quote_candidates(digest)
+            if not wanted:
+                return digest
+            snap.quotes = load_quotes(conn, wanted, snap.week_start, snap.week_end)
         return _with_quotes(replace(digest, quotes=()), snap)
 
     def preview(self, *, person: Person, audience: str | None, now: datetime) -> Reply:

@@ -8,6 +8,9 @@ Rules (stated in every digest):
 - fading: averaged at least FADE_MIN a week before and fell to half of that or less;
 - nobody owns this gap: no owner, open, first seen more than UNOWNED_DAYS days ago, still reported;
 - you said, we did: resolved inside the digest week.
+
+SQL_RULES restates each rule (or the part of it that the weekly counts decide) in SQL, so the
+database can pick out the few patterns a section can show; the functions here then decide.
 """
 
 from __future__ import annotations
@@ -15,11 +18,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from digests.snapshot import PatternInfo, Snapshot, WeekReport
+if TYPE_CHECKING:
+    from digests.snapshot import Cells, PatternInfo, Snapshot, WeekReport
 
 __all__ = [
     "SPIKE_RULE",
+    "SQL_COUNTS",
+    "SQL_RULES",
     "series",
     "is_new",
     "is_spiking",
@@ -27,8 +34,8 @@ __all__ = [
     "is_fading",
     "unowned",
     "resolved",
-    "handoff_matrix",
-    "heat_map",
+    "handoff_cells",
+    "heat_cells",
     "fold",
     "week_on_week",
 ]
@@ -37,6 +44,7 @@ SPIKE_MIN, SPIKE_FACTOR, BASELINE_WEEKS = 3, 2.0, 4
 PERSIST_N, PERSIST_M = 3, 4
 FADE_MIN = 2.0
 UNOWNED_DAYS = 14
+RECENT_WEEKS = 4  # "still reported": in one of the last RECENT_WEEKS weeks, the digest week included
 CLOSED = ("resolved", "wont_fix")
 SPIKE_RULE = (
     f"Spiking means at least {SPIKE_MIN} reports this week and at least {SPIKE_FACTOR:g}x the weekly "
@@ -73,12 +81,12 @@ def is_fading(counts: Sequence[int]) -> bool:
 
 
 def unowned(pattern: PatternInfo, counts: Sequence[int], now: datetime) -> bool:
-    """Nobody owns this gap: open, no owner, older than two weeks, reported in the last four weeks."""
+    """Nobody owns this gap: open, no owner, older than two weeks, reported in the last RECENT_WEEKS weeks."""
     return (
         pattern.owner is None
         and pattern.status not in CLOSED
         and pattern.first_seen <= now - timedelta(days=UNOWNED_DAYS)
-        and any(counts[-4:])
+        and any(counts[-RECENT_WEEKS:])
     )
 
 
@@ -87,40 +95,37 @@ def resolved(pattern: PatternInfo, week_start: datetime, week_end: datetime) -> 
     return pattern.status == "resolved" and changed is not None and week_start <= changed < week_end
 
 
-def fold(cells: Mapping[tuple[str, str], list[str]], k: int) -> tuple[dict[tuple[str, str], int], int]:
+def fold(cells: Mapping[tuple[str, str], tuple[int, int]], k: int) -> tuple[dict[tuple[str, str], int], int]:
     """Report counts per cell; cells from fewer than k distinct reporters fold into one 'other' count."""
     shown: dict[tuple[str, str], int] = {}
     other = 0
-    for cell, reporters in cells.items():
-        if len(set(reporters)) >= k:
-            shown[cell] = len(reporters)
+    for cell, (reports, reporters) in cells.items():
+        if reporters >= k:
+            shown[cell] = reports
         else:
-            other += len(reporters)
+            other += reports
     return shown, other
 
 
-def _cells(pairs: Iterable[tuple[tuple[str, str], str]]) -> dict[tuple[str, str], list[str]]:
-    cells: dict[tuple[str, str], list[str]] = defaultdict(list)
+def _cells(pairs: Iterable[tuple[tuple[str, str], str]]) -> Cells:
+    reports: dict[tuple[str, str], int] = defaultdict(int)
+    reporters: dict[tuple[str, str], set[str]] = defaultdict(set)
     for cell, reporter in pairs:
-        cells[cell].append(reporter)
-    return cells
+        reports[cell] += 1
+        reporters[cell].add(reporter)
+    return {cell: (n, len(reporters[cell])) for cell, n in reports.items()}
 
 
-def handoff_matrix(reports: Iterable[WeekReport], k: int) -> tuple[dict[tuple[str, str], int], int]:
-    """From-team to-team broken handoffs per cell; cells with fewer than k reporters folded."""
-    return fold(
-        _cells(
-            ((r.handoff_from or "?", r.handoff_to or "?"), r.reporter)
-            for r in reports
-            if r.handoff_from or r.handoff_to
-        ),
-        k,
+def handoff_cells(reports: Iterable[WeekReport]) -> Cells:
+    """From-team to-team broken handoffs: reports and distinct reporters per cell."""
+    return _cells(
+        ((r.handoff_from or "?", r.handoff_to or "?"), r.reporter) for r in reports if r.handoff_from or r.handoff_to
     )
 
 
-def heat_map(reports: Iterable[WeekReport], k: int) -> tuple[dict[tuple[str, str], int], int]:
-    """Stage by friction kind per cell; cells with fewer than k reporters folded."""
-    return fold(_cells(((r.stage or "unknown", kind), r.reporter) for r in reports for kind in r.kinds), k)
+def heat_cells(reports: Iterable[WeekReport]) -> Cells:
+    """Stage by friction kind: reports and distinct reporters per cell."""
+    return _cells(((r.stage or "unknown", kind), r.reporter) for r in reports for kind in r.kinds)
 
 
 def week_on_week(snapshot: Snapshot, pattern_ids: set[int] | None = None) -> tuple[int, int]:
@@ -132,3 +137,57 @@ def week_on_week(snapshot: Snapshot, pattern_ids: set[int] | None = None) -> tup
             total += weeks.get(this_week, 0)
             prev += weeks.get(last_week, 0)
     return total, prev
+
+
+def _number(x: float) -> str:
+    """A constant for SQL: integral ones as integers, so the database compares integers, not decimals."""
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def _sql_rules() -> tuple[dict[str, str], dict[str, tuple[str, str, str | None]]]:
+    """The rules in SQL: a pattern's weekly counts as aggregates, and each section's conditions.
+
+    The aggregates run over a pattern's `pattern_weeks` rows (`week`, `reports`) of the eight weeks;
+    :w0 is the digest week's Monday, :w1 the one before, and so on. Each section has a condition
+    either on those aggregates ("counts"; `pid` is the pattern's id) or on the pattern row p
+    ("patterns": read through an indexed column); :t is the tenant, :s and :e bound the week.
+
+    The third part is what a counts rule leaves to the pattern row: fading's "still open", and
+    unowned's "no owner, open" (its age is left to Python). Most patterns meet it, and checking
+    it reads the pattern row of every pattern the counts keep, so the first read leaves it out;
+    a section that comes back short of patterns meeting its whole rule is read again with it.
+    The SQL always keeps every pattern the Python rule keeps; the Python rules above decide."""
+    counts = {
+        "c0": "SUM(reports) FILTER (WHERE week = :w0)",
+        "base": f"SUM(reports) FILTER (WHERE week < :w0 AND week >= :w{BASELINE_WEEKS})",
+        "seen": f"COUNT(*) FILTER (WHERE week >= :w{PERSIST_M - 1} AND reports <> 0)",
+        "lately": f"COUNT(*) FILTER (WHERE week >= :w{RECENT_WEEKS - 1} AND reports <> 0)",
+    }
+    new = "first_seen >= :s AND first_seen < :e"
+    still_open = "p.status NOT IN (" + ", ".join(f"'{status}'" for status in CLOSED) + ")"
+    rules: dict[str, tuple[str, str, str | None]] = {
+        "new": ("patterns", new.replace("first_seen", "p.first_seen"), None),
+        "spiking": (
+            "counts",
+            f"c0 >= {SPIKE_MIN} AND c0 * {BASELINE_WEEKS} >= {_number(SPIKE_FACTOR)} * base "
+            f"AND pid NOT IN (SELECT id FROM patterns WHERE tenant_id = :t AND {new})",
+            None,
+        ),
+        "persistent": ("counts", f"seen >= {PERSIST_N}", None),
+        "fading": (
+            "counts",
+            f"base >= {_number(FADE_MIN * BASELINE_WEEKS)} AND c0 * {2 * BASELINE_WEEKS} <= base",
+            still_open,
+        ),
+        "unowned": ("counts", "lately > 0", f"p.owner IS NULL AND {still_open}"),
+        "resolved": (
+            "patterns",
+            "p.status = 'resolved' AND p.status_changed_at >= :s AND p.status_changed_at < :e",
+            None,
+        ),
+        "top": ("counts", "c0 <> 0", None),
+    }
+    return counts, rules
+
+
+SQL_COUNTS, SQL_RULES = _sql_rules()
