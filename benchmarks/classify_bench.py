@@ -29,7 +29,9 @@ from bot.taxonomy import load_taxonomy
 from classifier.service import SpacyClassifier
 clf = SpacyClassifier(directory=Path(sys.argv[1]), taxonomy=load_taxonomy(), threshold=0.45)
 clf.classify("warm up")
-print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+# VmHWM, not ru_maxrss: a forked child's ru_maxrss starts at its parent's (say, after training)
+hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) if sys.platform.startswith("linux") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(time.perf_counter() - t, hwm / 1024)
 """
 
 
@@ -54,7 +56,7 @@ def _models(path: str | None) -> Path:
     from classifier.train import train
 
     if path and latest_version(Path(path)):
-        return Path(path)
+        return Path(path).resolve()  # the CLI run starts in another directory
     out = Path(tempfile.mkdtemp()) / "models"
     taxonomy = load_taxonomy()
     started = time.perf_counter()

@@ -30,7 +30,7 @@ __all__ = ["build_snag_bow", "doc_features", "fit_idf", "stem"]
 
 _NEG_VALUE = -5000
 _SUFFIXES = ("ings", "ing", "ied", "ies", "ed", "es", "s", "ly", "er")
-_CACHE_KEY = "snag_features.v1"
+_CACHE_KEY = "snag_features.v2"
 
 
 def stem(word: str) -> str:
@@ -76,9 +76,9 @@ def doc_features(
 ) -> tuple[numpy.ndarray, numpy.ndarray]:
     """Hashed feature keys of a doc and how often each occurs (memoised on the doc)."""
     config = (ngram_size, prefix_size, chars)
-    memo = doc.user_data.get(_CACHE_KEY)
-    if memo is not None and memo[0] == config:
-        return memo[1], memo[2]
+    memo = doc.user_data.setdefault(_CACHE_KEY, {})  # per feature set: the textcats share docs
+    if config in memo:
+        return memo[config]
     lows = doc.to_array(LOWER).astype(numpy.uint64)
     parts = [lows]
     for n in range(2, ngram_size + 1):
@@ -91,11 +91,14 @@ def doc_features(
         if keys is None:
             keys = cache[low] = _word_keys(strings[low], prefix_size, chars)
         extra.extend(keys)
-    extra.extend(_mention_keys(doc))
+    mentions = memo.get("mentions")
+    if mentions is None:
+        mentions = memo["mentions"] = _mention_keys(doc)
+    extra.extend(mentions)
     if extra:
         parts.append(numpy.asarray(extra, dtype=numpy.uint64))
     keys, counts = numpy.unique(numpy.concatenate(parts), return_counts=True)
-    doc.user_data[_CACHE_KEY] = (config, keys, counts)
+    memo[config] = (keys, counts)
     return keys, counts
 
 
