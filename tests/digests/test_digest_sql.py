@@ -266,18 +266,16 @@ def test_sql_rules_select_and_rank_as_the_python_rules(engine) -> None:  # type:
         "fading": lambda p, c: still_open[p.id] and signals.is_fading(c),
         "unowned": lambda p, c: p.owner is None and still_open[p.id] and any(c[-signals.RECENT_WEEKS :]),
     }
-    for rules, read_whole in ((python, ()), (whole, tuple(python))):
-        got = load_ranked(
-            engine,
-            tenant.id,
-            start,
-            end,
-            parse_audience("all", TX),
-            signals.SQL_COUNTS,
-            signals.SQL_RULES,
-            {name: 10_000 for name in rules},
-            read_whole,
+
+    def ranked(page: int, names, read_whole):  # type: ignore[no-untyped-def]
+        every = parse_audience("all", TX)
+        pages = {name: page for name in names}
+        return load_ranked(
+            engine, tenant.id, start, end, every, signals.SQL_COUNTS, signals.SQL_RULES, pages, read_whole
         )
+
+    for rules, read_whole in ((python, ()), (whole, tuple(python))):
+        got = ranked(10_000, rules, read_whole)
         for name, rule in rules.items():
             want = sorted(
                 (p.id for p in patterns if rule(p, counts[p.id])), key=lambda i: (-counts[i][-1], -sum(counts[i]), i)
@@ -285,15 +283,5 @@ def test_sql_rules_select_and_rank_as_the_python_rules(engine) -> None:  # type:
             assert [info.id for info, _ in got[name]] == want, (name, read_whole)
             assert all(signals.series(w, weeks) == counts[info.id] for info, w in got[name])
         assert all(got[name] for name in rules)  # the data reaches every section
-        top3 = load_ranked(
-            engine,
-            tenant.id,
-            start,
-            end,
-            parse_audience("all", TX),
-            signals.SQL_COUNTS,
-            signals.SQL_RULES,
-            {name: 3 for name in rules},
-            read_whole,
-        )
+        top3 = ranked(3, rules, read_whole)
         assert all(top3[name] == got[name][:3] for name in rules)
