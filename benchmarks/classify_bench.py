@@ -30,7 +30,10 @@ from classifier.service import SpacyClassifier
 clf = SpacyClassifier(directory=Path(sys.argv[1]), taxonomy=load_taxonomy(), threshold=0.45)
 clf.classify("warm up")
 # VmHWM, not ru_maxrss: a forked child's ru_maxrss starts at its parent's (say, after training)
-hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) if sys.platform.startswith("linux") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if sys.platform.startswith("linux"):
+    hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
+else:
+    hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(time.perf_counter() - t, hwm / 1024)
 """
 
