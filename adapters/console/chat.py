@@ -111,22 +111,50 @@ class ConsoleSession:
         self.show(self._act(report_id, "correct", values=values))
 
 
+QUIT = ("quit", "exit", ":q")
+BYE = "Bye. Thanks for telling it like it is."
+
+
+class _Leave(Exception):
+    """Ctrl-D, Ctrl-C or `quit` at any prompt: end the session (what was filed is already stored)."""
+
+
+def _leaving(ask: Ask) -> Ask:
+    def wrapped(prompt: str) -> str:
+        try:
+            answer = ask(prompt)
+        except (EOFError, KeyboardInterrupt):
+            raise _Leave from None
+        if answer.strip().lower() in QUIT:
+            raise _Leave
+        return answer
+
+    return wrapped
+
+
 def run_console(services, *, user: str = "you", console: Console | None = None, ask: Ask | None = None) -> None:  # type: ignore[no-untyped-def]
-    """The interactive loop; Ctrl-D or `quit` ends it."""
+    """The interactive loop; Ctrl-D or `quit` ends it, also in the middle of a follow-up question."""
     console = console or Console()
-    ask = ask or (lambda prompt: console.input(Text(prompt + "\n> ", style="dim")))
+    ask = _leaving(ask or (lambda prompt: console.input(Text(prompt + "\n> ", style="dim"))))
     session = ConsoleSession(services, user=user, console=console, ask=ask)
     console.print(WELCOME)
-    offer = services.extras.get("console_first_start")
-    if offer is not None:
-        offer(session)
-    while True:
-        try:
-            line = console.input("[bold cyan]snag>[/bold cyan] ")
-        except (EOFError, KeyboardInterrupt):
-            console.print("\nBye. Thanks for telling it like it is.")
-            return
-        if line.strip().lower() in ("quit", "exit", ":q"):
-            console.print("Bye. Thanks for telling it like it is.")
-            return
-        session.handle_line(line)
+    try:
+        offer = services.extras.get("console_first_start")
+        if offer is not None:
+            offer(session)
+        while True:
+            line = ask_line(console)
+            session.handle_line(line)
+    except _Leave:
+        console.print("\n" + BYE)
+
+
+def ask_line(console: Console) -> str:
+    """The next line at the snag> prompt."""
+    try:
+        line = console.input("[bold cyan]snag>[/bold cyan] ")
+    except (EOFError, KeyboardInterrupt):
+        raise _Leave from None
+    if line.strip().lower() in QUIT:
+        raise _Leave
+    return line

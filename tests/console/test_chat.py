@@ -46,3 +46,42 @@ def test_commands_work_in_the_console(services) -> None:  # type: ignore[no-unty
     assert chat.handle_line("help").kind == "usage"
     assert chat.handle_line("top team:nobody").kind == "usage"
     assert "the portal logs me out" in out.getvalue()
+
+
+class ScriptedConsole(Console):
+    """A console whose snag> prompt reads the given lines, then Ctrl-D."""
+
+    def __init__(self, lines: list[str], out: io.StringIO) -> None:
+        super().__init__(file=out, width=100, color_system=None)
+        self.lines = list(lines)
+
+    def input(self, *args, **kwargs) -> str:  # type: ignore[no-untyped-def, override]
+        if not self.lines:
+            raise EOFError
+        return self.lines.pop(0)
+
+
+def _scripted_ask(answers: list[str]):  # type: ignore[no-untyped-def]
+    def ask(_prompt: str) -> str:
+        if not answers:
+            raise EOFError
+        return answers.pop(0)
+
+    return ask
+
+
+def test_quit_or_ctrl_d_at_a_follow_up_question_ends_the_session_and_keeps_the_report(services) -> None:  # type: ignore[no-untyped-def]
+    from adapters.console.chat import run_console
+
+    services.extras.pop("console_first_start", None)
+    for answers in (["quit"], [], ["y", "exit"]):  # quit / Ctrl-D / a question answered, then exit
+        out = io.StringIO()
+        console = ScriptedConsole(["the booking form drops the postcode every time", "mine"], out)
+        run_console(services, user="sam", console=console, ask=_scripted_ask(list(answers)))
+        text = out.getvalue()
+        assert "saved as report #" in text and text.rstrip().endswith("Bye. Thanks for telling it like it is.")
+        assert "Traceback" not in text
+        assert console.lines == ["mine"]  # nothing after the quit was read
+    with Session(services.engine) as s:
+        rows = s.exec(select(Report)).all()
+    assert len(rows) == 3 and {r.status for r in rows} >= {"confirmed"}
