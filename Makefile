@@ -30,7 +30,7 @@ postgres:
 test: install postgres
 	$(BIN)/python -m pytest
 
-## Speed and memory figures (see benchmarks/README.md).
+## Speed, memory and quality figures (written up in benchmarks/RESULTS.md).
 bench: install
 	$(BIN)/pip install --quiet -e ".[bench]"
 	$(BIN)/python -m benchmarks.run
