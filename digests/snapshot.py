@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Protocol
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection, Engine
 
 __all__ = [
@@ -377,15 +377,11 @@ def load_reporters(bind: Bind, ids: list[int]) -> dict[int, int]:
     """Distinct reporters of each pattern, all time (for the anonymity threshold)."""
     if not ids:
         return {}
-    marks = ", ".join(f":p{i}" for i in range(len(ids)))
+    query = text(
+        "SELECT pattern_id, COUNT(DISTINCT reporter_key) FROM reports WHERE pattern_id IN :ids GROUP BY pattern_id"
+    ).bindparams(bindparam("ids", expanding=True))
     with reading(bind) as conn:
-        rows = conn.execute(
-            text(
-                "SELECT pattern_id, COUNT(DISTINCT reporter_key) FROM reports "
-                f"WHERE pattern_id IN ({marks}) GROUP BY pattern_id"
-            ),
-            {f"p{i}": pid for i, pid in enumerate(ids)},
-        ).all()
+        rows = conn.execute(query, {"ids": ids}).all()
     return {pid: int(n) for pid, n in rows}
 
 
@@ -393,16 +389,13 @@ def load_quotes(bind: Bind, ids: list[int], start: datetime, end: datetime) -> d
     """The latest report text of each pattern inside the week (one query)."""
     if not ids:
         return {}
-    marks = ", ".join(f":p{i}" for i in range(len(ids)))
+    query = text(
+        "SELECT pattern_id, text FROM (SELECT pattern_id, text, ROW_NUMBER() OVER "
+        "(PARTITION BY pattern_id ORDER BY created_at DESC, id DESC) AS rn FROM reports "
+        "WHERE pattern_id IN :ids AND created_at >= :s AND created_at < :e) AS latest WHERE rn = 1"
+    ).bindparams(bindparam("ids", expanding=True))
     with reading(bind) as conn:
-        rows = conn.execute(
-            text(
-                "SELECT pattern_id, text FROM (SELECT pattern_id, text, ROW_NUMBER() OVER "
-                "(PARTITION BY pattern_id ORDER BY created_at DESC, id DESC) AS rn FROM reports "
-                f"WHERE pattern_id IN ({marks}) AND created_at >= :s AND created_at < :e) AS latest WHERE rn = 1"
-            ),
-            {"s": _param(start, conn), "e": _param(end, conn), **{f"p{i}": pid for i, pid in enumerate(ids)}},
-        ).all()
+        rows = conn.execute(query, {"ids": ids, "s": _param(start, conn), "e": _param(end, conn)}).all()
     return {pid: body for pid, body in rows if body}
 
 
