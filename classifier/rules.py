@@ -6,6 +6,7 @@ import re
 
 from bot.domain import Tags
 from bot.taxonomy import Taxonomy
+from classifier.text import model_text
 
 __all__ = ["RuleClassifier"]
 
@@ -41,7 +42,7 @@ class RuleClassifier:
         ]
 
     def classify(self, text: str) -> Tags:
-        low = text.lower()
+        low = model_text(text).lower()
         stages = [label for label, rx in self._stages if rx.search(low)]
         teams = [label for label, rx in self._teams if rx.search(low)]
         kinds = [label for label, rx in self._kinds if rx.search(low)]

@@ -91,6 +91,16 @@ def test_without_a_model_and_without_training_the_rule_tagger_answers(tmp_path: 
     assert isinstance(clf, RuleClassifier)
 
 
+def test_the_rule_tagger_reads_curly_apostrophes_like_straight_ones(taxonomy: Taxonomy) -> None:
+    from classifier.rules import RuleClassifier
+
+    rules = RuleClassifier(taxonomy)
+    straight = rules.classify("the notes didn't get passed to the depot")
+    curly = rules.classify("the notes didn\u2019t get passed to the depot")
+    assert "handoff" in straight.kinds
+    assert curly.kinds == straight.kinds and curly.teams == straight.teams
+
+
 def test_the_first_use_trains_a_model(
     tmp_path: Path, taxonomy: Taxonomy, subset, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
