@@ -95,8 +95,8 @@ def test_the_rule_tagger_reads_curly_apostrophes_like_straight_ones(taxonomy: Ta
     from classifier.rules import RuleClassifier
 
     rules = RuleClassifier(taxonomy)
-    straight = rules.classify("the notes didn't get passed to the depot")
-    curly = rules.classify("the notes didn\u2019t get passed to the depot")
+    straight = rules.classify("customer didn't receive the letter")
+    curly = rules.classify("customer didn\u2019t receive the letter")
     assert "handoff" in straight.kinds
     assert curly.kinds == straight.kinds and curly.teams == straight.teams
 
