@@ -60,4 +60,5 @@ def configure(*, level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))
+    for chatty in ("alembic", "matplotlib"):  # their INFO lines are about themselves, not about Snag
+        logging.getLogger(chatty).setLevel(max(root.level, logging.WARNING))

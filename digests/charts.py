@@ -32,9 +32,10 @@ def trend_png(d: Digest) -> bytes | None:
         return None
     fig = _figure(7, 3.2)
     ax = fig.add_subplot()
-    labels = [w[5:] for w in d.weeks]
+    weeks = range(len(d.weeks))  # positions, labelled below: as strings the weeks would be parsed as dates
     for line in lines:
-        ax.plot(labels, line.counts, marker="o", label=f"#{line.id} {line.title[:40]}")
+        ax.plot(weeks, line.counts, marker="o", label=f"#{line.id} {line.title[:40]}")
+    ax.set_xticks(weeks, [w[5:] for w in d.weeks])
     ax.set_ylabel("reports per week")
     ax.set_title("Trend of the most reported patterns")
     ax.legend(fontsize=7, loc="upper left")

@@ -102,6 +102,26 @@ def test_renderings(demo_services) -> None:  # type: ignore[no-untyped-def]
     assert "demo:" not in html and "key-" not in html  # no reporter ever shown
 
 
+def test_charts_draw_eight_labelled_weeks_quietly(demo_services, caplog) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import logging
+
+    from matplotlib.image import imread
+
+    from digests.charts import handoff_png, trend_png
+
+    d = demo_services.extras["digests"].build(platform="console", tenant="local", audience="all", now=NOW)
+    caplog.set_level(logging.DEBUG, logger="matplotlib")
+    trend = trend_png(d)
+    assert trend is not None and trend.startswith(b"\x89PNG")
+    height, width, _ = imread(io.BytesIO(trend)).shape
+    assert width > height > 100
+    if d.hotspots:
+        assert (handoff_png(d, demo_services.taxonomy) or b"").startswith(b"\x89PNG")
+    # week labels given as strings were parsed as dates, one log line per label and line drawn
+    assert [r.getMessage() for r in caplog.records if r.name == "matplotlib.category"] == []
+
+
 def test_chat_digest_and_queries_after_the_demo(demo_services) -> None:  # type: ignore[no-untyped-def]
     from bot.domain import IncomingMessage
 
