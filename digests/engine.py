@@ -12,9 +12,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+import numpy as np
+
 from digests.features import Idf, char_grams, load_idf, vectorise, words
 
-__all__ = ["Params", "ReportFeatures", "PatternState", "PatternStore", "MemoryStore", "Engine", "features_of"]
+__all__ = [
+    "Params",
+    "ReportFeatures",
+    "PatternState",
+    "PatternStore",
+    "WordIndex",
+    "MemoryStore",
+    "Engine",
+    "features_of",
+]
 
 MAX_WORDS = 40  # terms kept per pattern centroid
 MAX_CHARS = 120
@@ -201,7 +212,7 @@ def similarity(report: ReportFeatures, pattern: PatternState, params: Params) ->
 
 
 class PatternStore(Protocol):
-    def postings(self, term: str) -> Sequence[int] | set[int]: ...
+    def candidates(self, words: Mapping[str, float], limit: int) -> list[int]: ...
 
     def load(self, ids: Sequence[int]) -> list[PatternState]: ...
 
@@ -210,20 +221,65 @@ class PatternStore(Protocol):
     def save(self, state: PatternState, old_words: Iterable[str]) -> None: ...
 
 
-def candidates(query: Mapping[str, float], store: PatternStore, limit: int = CANDIDATES) -> list[int]:
-    """Patterns sharing the report's words, best overlap first (an inverted-index lookup)."""
-    score: dict[int, float] = {}
-    get = score.get
-    for term, weight in query.items():
-        ids = store.postings(term)
-        if len(ids) > MAX_POSTINGS:
-            continue
-        for pid in ids:
-            score[pid] = get(pid, 0.0) + weight
-    if len(score) > limit:  # keep the scores tied with or above the limit-th best, then order those
-        cut = sorted(score.values(), reverse=True)[limit - 1]
-        score = {pid: s for pid, s in score.items() if s >= cut}
-    return sorted(score, key=lambda pid: (-score[pid], pid))[:limit]
+class WordIndex:
+    """Which patterns' centroids hold each word: finds the patterns sharing most of a report's words.
+
+    Patterns get dense slots in the order they are first indexed, so a report's overlap with
+    every pattern is one array of floats, summed term by term in numpy.
+    """
+
+    def __init__(self) -> None:
+        self._slots: dict[str, set[int]] = {}
+        self._arrays: dict[str, np.ndarray] = {}  # a term's slots as an array, until the term changes
+        self._slot_of: dict[int, int] = {}
+        self._ids: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def update(self, pattern_id: int, old_words: Iterable[str], new_words: Iterable[str]) -> None:
+        """Record that a pattern's centroid words went from old to new."""
+        slot = self._slot_of.get(pattern_id)
+        if slot is None:
+            slot = self._slot_of[pattern_id] = len(self._ids)
+            self._ids.append(pattern_id)
+        old, new = set(old_words), set(new_words)
+        for term in old - new:
+            self._slots.get(term, set()).discard(slot)
+            self._arrays.pop(term, None)
+        for term in new - old:
+            self._slots.setdefault(term, set()).add(slot)
+            self._arrays.pop(term, None)
+
+    def _array(self, term: str) -> np.ndarray | None:
+        found = self._arrays.get(term)
+        if found is None:
+            slots = self._slots.get(term)
+            if not slots:
+                return None
+            found = self._arrays[term] = np.fromiter(slots, dtype=np.int64, count=len(slots))
+        return found
+
+    def top(self, query: Mapping[str, float], limit: int = CANDIDATES) -> list[int]:
+        """Pattern ids sharing the query's words, by summed weight of the shared words, then id."""
+        overlap = np.zeros(len(self._ids))
+        shared = np.zeros(len(self._ids), dtype=bool)
+        for term, weight in query.items():  # in the query's order, so each sum is the same float
+            slots = self._array(term)
+            if slots is None or len(slots) > MAX_POSTINGS:
+                continue
+            overlap[slots] += weight
+            shared[slots] = True
+        found = np.flatnonzero(shared)
+        scores = overlap[found]
+        if len(found) > limit:  # keep the scores tied with or above the limit-th best, then order those
+            cut = -np.partition(-scores, limit - 1)[limit - 1]
+            keep = scores >= cut
+            found, scores = found[keep], scores[keep]
+        ranked = sorted(
+            zip(scores.tolist(), (self._ids[i] for i in found.tolist()), strict=True), key=lambda p: (-p[0], p[1])
+        )
+        return [pid for _, pid in ranked[:limit]]
 
 
 class Engine:
@@ -237,7 +293,7 @@ class Engine:
         """The most similar existing pattern and its score."""
         best: PatternState | None = None
         best_score = -math.inf
-        for state in self.store.load(candidates(report.words, self.store)):
+        for state in self.store.load(self.store.candidates(report.words, CANDIDATES)):
             score = similarity(report, state, self.params)
             if score > best_score or (score == best_score and best and state.id < best.id):
                 best, best_score = state, score
@@ -259,10 +315,10 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self.patterns: dict[int, PatternState] = {}
-        self.index: dict[str, set[int]] = {}
+        self.index = WordIndex()
 
-    def postings(self, term: str) -> set[int]:
-        return self.index.get(term, set())
+    def candidates(self, words: Mapping[str, float], limit: int) -> list[int]:
+        return self.index.top(words, limit)
 
     def load(self, ids: Sequence[int]) -> list[PatternState]:
         return [self.patterns[i] for i in ids]
@@ -275,8 +331,4 @@ class MemoryStore:
         return state
 
     def save(self, state: PatternState, old_words: Iterable[str]) -> None:
-        old, new = set(old_words), set(state.words)
-        for term in old - new:
-            self.index[term].discard(state.id)
-        for term in new - old:
-            self.index.setdefault(term, set()).add(state.id)
+        self.index.update(state.id, old_words, state.words)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, update
@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from bot.domain import ReportRecord, Tags
 from bot.taxonomy import Taxonomy
-from digests.engine import Engine, MemoryStore, Params, PatternState, ReportFeatures, features_of
+from digests.engine import Engine, MemoryStore, Params, PatternState, ReportFeatures, WordIndex, features_of
 from digests.titles import title_for
 from store.db import session_scope
 from store.models import Alert, Pattern, PatternWeek, Report, Tenant
@@ -99,7 +99,7 @@ class SqlPatternStore:
     def __init__(self, tenant_id: int, taxonomy: Taxonomy) -> None:
         self.tenant_id = tenant_id
         self.taxonomy = taxonomy
-        self.index: dict[str, set[int]] = defaultdict(set)
+        self.index = WordIndex()
         self.known = 0
         self.session: Session | None = None
 
@@ -112,13 +112,11 @@ class SqlPatternStore:
             .order_by(col(Pattern.id))
         ).all()
         for pid, terms in rows:
-            for key in terms or {}:
-                if key.startswith("w:"):
-                    self.index[key[2:]].add(pid)
+            self.index.update(pid, (), (key[2:] for key in terms or {} if key.startswith("w:")))
             self.known = max(self.known, pid)
 
-    def postings(self, term: str) -> set[int]:
-        return self.index.get(term, set())
+    def candidates(self, words: Mapping[str, float], limit: int) -> list[int]:
+        return self.index.top(words, limit)
 
     def load(self, ids: Sequence[int]) -> list[PatternState]:
         assert self.session is not None
@@ -150,11 +148,7 @@ class SqlPatternStore:
         assert row is not None
         write_pattern(row, state, self.taxonomy)
         self.session.add(row)
-        old, new = set(old_words), set(state.words)
-        for term in old - new:
-            self.index[term].discard(state.id)
-        for term in new - old:
-            self.index[term].add(state.id)
+        self.index.update(state.id, old_words, state.words)
         self.known = max(self.known, state.id)
 
 

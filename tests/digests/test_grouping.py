@@ -173,3 +173,32 @@ def test_incremental_grouping_equals_a_rebuild(digest_services, count: int) -> N
     grouper.rebuild(platform="console", tenant="local")
     assert partition() == before
     assert 10 < len(before) < count
+
+
+def test_the_word_index_ranks_like_summing_each_patterns_shared_weights() -> None:
+    import random
+
+    from digests.engine import MAX_POSTINGS, WordIndex
+
+    rng = random.Random(7)
+    vocab = [f"w{i}" for i in range(60)]
+    index, words_of = WordIndex(), {}
+    for pid in rng.sample(range(1, 10_000), 400):  # ids sparse and out of order, as in a shared database
+        words_of[pid] = set(rng.sample(vocab, rng.randint(1, 12)))
+        index.update(pid, (), words_of[pid])
+    for pid in rng.sample(sorted(words_of), 100):  # centroids that changed: words dropped and gained
+        new = set(rng.sample(vocab, rng.randint(1, 12)))
+        index.update(pid, words_of[pid], new)
+        words_of[pid] = new
+    assert len(index) == 400
+    for _ in range(50):
+        query = {w: rng.choice([0.25, 0.5, 1.0]) for w in rng.sample(vocab, rng.randint(1, 8))}  # many ties
+        limit = rng.choice([1, 5, 40])
+        scores: dict[int, float] = {}
+        for term, weight in query.items():
+            for pid, words in words_of.items():
+                if term in words:
+                    scores[pid] = scores.get(pid, 0.0) + weight
+        expected = sorted(scores, key=lambda pid: (-scores[pid], pid))[:limit]
+        assert index.top(query, limit) == expected
+    assert MAX_POSTINGS > 400  # no term was skipped as too common above
