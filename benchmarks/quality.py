@@ -74,7 +74,9 @@ def main() -> None:
     model = SpacyClassifier(directory=home, taxonomy=taxonomy, threshold=args.threshold)
 
     print(f"trained on {len(train_split)} reports (train split), stage threshold {args.threshold}\n")
-    print("| set | reports | stage macro-F1 | kinds micro-F1 | teams micro-F1 | handoff exact | ... when one is present |")
+    print(
+        "| set | reports | stage macro-F1 | kinds micro-F1 | teams micro-F1 | handoff exact | ... when one is present |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     sets = [("dev split", dev)]
     sets += [(f"held out: {p.stem}", load_reports(taxonomy, [p])) for p in sorted(HELDOUT.glob("*.jsonl"))]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +13,21 @@ from bot.domain import Tags
 from digests.engine import Engine, MemoryStore, Params, features_of
 from digests.features import idf_with
 
-__all__ = ["group_rows", "has_tags"]
+__all__ = ["group_rows", "has_tags", "bcubed"]
+
+
+def bcubed(pred: Sequence[Hashable], gold: Sequence[Hashable]) -> tuple[float, float, float]:
+    """B-cubed precision, recall and F1 of a grouping against the true groups, report by report."""
+    by_pred: dict[Hashable, set[int]] = defaultdict(set)
+    by_gold: dict[Hashable, set[int]] = defaultdict(set)
+    for i, (p, g) in enumerate(zip(pred, gold, strict=True)):
+        by_pred[p].add(i)
+        by_gold[g].add(i)
+    n = len(gold)
+    shared = [len(by_pred[pred[i]] & by_gold[gold[i]]) for i in range(n)]
+    precision = sum(shared[i] / len(by_pred[pred[i]]) for i in range(n)) / n
+    recall = sum(shared[i] / len(by_gold[gold[i]]) for i in range(n)) / n
+    return precision, recall, 2 * precision * recall / (precision + recall)
 
 
 def text_only(params: Params) -> Params:

@@ -10,21 +10,16 @@ import pytest
 
 from digests.demo import DEMO_FILE
 from digests.engine import Engine, MemoryStore, features_of
-from digests.files import group_rows
+from digests.files import bcubed, group_rows
 
 ROWS = [json.loads(line) for line in DEMO_FILE.read_text(encoding="utf-8").splitlines()]
 
 
-def bcubed(pred: list[object], gold: list[str]) -> tuple[float, float, float]:
-    """B-cubed precision, recall and F1 of a clustering against gold labels."""
-    by_pred, by_gold = defaultdict(set), defaultdict(set)
-    for i, (p, g) in enumerate(zip(pred, gold, strict=True)):
-        by_pred[p].add(i)
-        by_gold[g].add(i)
-    n = len(gold)
-    precision = sum(len(by_pred[pred[i]] & by_gold[gold[i]]) / len(by_pred[pred[i]]) for i in range(n)) / n
-    recall = sum(len(by_pred[pred[i]] & by_gold[gold[i]]) / len(by_gold[gold[i]]) for i in range(n)) / n
-    return precision, recall, 2 * precision * recall / (precision + recall)
+def test_bcubed_on_known_groupings() -> None:
+    gold = ["a", "a", "b", "b"]
+    assert bcubed([1, 1, 2, 2], gold) == (1.0, 1.0, 1.0)
+    assert bcubed([1, 1, 1, 1], gold)[:2] == (0.5, 1.0)  # one big pattern: precision halves
+    assert bcubed([1, 2, 3, 4], gold)[:2] == (1.0, 0.5)  # every report alone: recall halves
 
 
 def _f1(rows: list[dict]) -> float:
