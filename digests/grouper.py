@@ -15,7 +15,8 @@ from sqlmodel import Session, col, select
 
 from bot.domain import ReportRecord, Tags
 from bot.taxonomy import Taxonomy
-from digests.engine import Engine, MemoryStore, Params, PatternState, ReportFeatures, WordIndex, features_of
+from digests.engine import Engine, MemoryStore, Params, PatternState, ReportFeatures, features_of
+from digests.index import WordIndex
 from digests.titles import title_for
 from store.db import session_scope
 from store.models import Alert, Pattern, PatternWeek, Report, Tenant

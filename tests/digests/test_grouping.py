@@ -173,7 +173,7 @@ def test_incremental_grouping_equals_a_rebuild(digest_services, count: int) -> N
 def test_the_word_index_ranks_like_summing_each_patterns_shared_weights() -> None:
     import random
 
-    from digests.engine import MAX_POSTINGS, WordIndex
+    from digests.index import MAX_POSTINGS, WordIndex
 
     rng = random.Random(7)
     vocab = [f"w{i}" for i in range(60)]
