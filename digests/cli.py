@@ -28,6 +28,9 @@ def group(
     rebuild: bool = typer.Option(False, "--rebuild", help="Regroup the database's history instead of a file."),
     platform: str = typer.Option("console", help="Tenant platform (with --rebuild)."),
     tenant: str = typer.Option("local", help="Tenant id (with --rebuild)."),
+    score: bool = typer.Option(
+        False, "--score", help='Also print B-cubed F1 against each line\'s "group" (none: a problem of its own).'
+    ),
 ) -> None:
     """Group reports into patterns: a file to stdout (each line gains "pattern"), or the database."""
     if rebuild:
@@ -37,15 +40,26 @@ def group(
         return
     if file is None:
         raise typer.BadParameter("give a JSONL file (or --rebuild)")
-    from digests.files import group_rows, read_jsonl
+    from digests.files import bcubed, group_rows, read_jsonl
 
     text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8", errors="replace")
     rows, problems = read_jsonl(text.splitlines())
     for number, problem in problems:
         typer.echo(f"line {number}: skipped, {problem}", err=True)
     out = sys.stdout
+    grouped = []
     for row in group_rows(rows):
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        grouped.append(row)
+    if score and grouped:
+        gold = [row.get("group") or ("alone", i) for i, row in enumerate(grouped)]
+        precision, recall, f1 = bcubed([row["pattern"] for row in grouped], gold)
+        found = len({row["pattern"] for row in grouped})
+        typer.echo(
+            f'B-cubed against "group": precision {precision:.3f}, recall {recall:.3f}, F1 {f1:.3f} '
+            f"({len(grouped)} reports, {found} patterns, {len(set(gold))} groups)",
+            err=True,
+        )
     if problems:
         raise typer.Exit(1)
 

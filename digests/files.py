@@ -9,7 +9,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.domain import Tags
 from digests.engine import Engine, MemoryStore, Params, features_of
 from digests.features import idf_with
 
@@ -64,24 +63,18 @@ def group_rows(
     if any(not has_tags(r) for r in rows):
         params = text_only(params or Params())
     idf = idf_with(str(row.get("text", "")) for row in rows)
-    tagged: dict[int, Tags] = {}
     engine = Engine(MemoryStore(), params)
     order = sorted(range(len(rows)), key=lambda i: (_when(rows[i], i, now), i))
     pattern: dict[int, int] = {}
     for i in order:
         row = rows[i]
-        tags = tagged.get(i)
-        handoff = (
-            row.get("handoff")
-            if tags is None
-            else ({"from": tags.handoff.from_team, "to": tags.handoff.to_team} if tags.handoff else None)
-        )
+        handoff = row.get("handoff") if isinstance(row.get("handoff"), dict) else None
         state, _ = engine.assign(
             features_of(
                 str(row.get("text", "")),
-                stage=tags.stage if tags else row.get("stage"),
-                kinds=tags.kinds if tags else row.get("kinds") or (),
-                teams=tags.teams if tags else row.get("teams") or (),
+                stage=row.get("stage"),
+                kinds=row.get("kinds") or (),
+                teams=row.get("teams") or (),
                 handoff=(handoff.get("from"), handoff.get("to")) if handoff else None,
                 created_at=_when(row, i, now),
                 idf=idf,

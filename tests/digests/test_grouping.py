@@ -89,6 +89,23 @@ def test_group_command_adds_a_pattern_to_every_line(tmp_path, monkeypatch) -> No
     assert all(o["text"] == r["text"] for o, r in zip(out, lines, strict=True))
 
 
+def test_group_command_scores_itself_against_the_files_groups(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from bot.cli import _register_commands, app
+
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in ROWS) + "\n", encoding="utf-8")
+    monkeypatch.setenv("SNAG_DATA_DIR", str(tmp_path / "var"))
+    _register_commands()
+    result = CliRunner().invoke(app, ["group", "--score", str(source)])
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    p, r, f1 = bcubed([o["pattern"] for o in out], [o["group"] for o in out])
+    assert f"precision {p:.3f}, recall {r:.3f}, F1 {f1:.3f} (300 reports," in result.stderr
+    assert f"{len({o['group'] for o in out})} groups)" in result.stderr
+
+
 def test_untagged_lines_are_grouped_on_their_words() -> None:
     out = list(
         group_rows(
