@@ -214,3 +214,13 @@ def test_the_word_index_ranks_like_summing_each_patterns_shared_weights() -> Non
         expected = sorted(scores, key=lambda pid: (-scores[pid], pid))[:limit]
         assert index.top(query, limit) == expected
     assert MAX_POSTINGS > 400  # no term was skipped as too common above
+
+
+def test_a_handoff_that_is_not_an_object_is_ignored_not_fatal() -> None:
+    rows = [
+        {"text": "refunds stuck in finance for weeks", "kinds": ["waiting"], "handoff": "finance"},
+        {"text": "refunds stuck in finance again for weeks", "kinds": ["waiting"], "handoff": None},
+    ]
+    out = list(group_rows(rows))
+    assert [o["handoff"] for o in out] == ["finance", None]  # carried through as written
+    assert out[0]["pattern"] == out[1]["pattern"]
