@@ -135,5 +135,8 @@ def offer_demo(services: Services) -> Callable[[Any], None]:
                 f"Loaded {found['reports']} sample reports in {found['patterns']} patterns. "
                 "Try `digest`, `top 90d` or `stats`."
             )
+        elif answer.strip().lower() not in ("", "n", "no"):  # a first report or command typed straight away
+            session.console.print("No sample loaded; taking that as your first line.")
+            session.handle_line(answer)
 
     return offer

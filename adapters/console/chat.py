@@ -14,10 +14,19 @@ from bot.domain import ActionEvent, Choice, IncomingMessage, Person, Reply
 __all__ = ["ConsoleSession", "run_console"]
 
 Ask = Callable[[str], str]
+SENTENCE_WORDS = 3  # an answer this long that fits no option is something new the person said
 WELCOME = (
     "[bold]Snag[/bold] · tell me in a sentence what got in the way today.\n"
     "Type [cyan]help[/cyan] for commands, [cyan]quit[/cyan] to leave."
 )
+
+
+class _SaidSomethingElse(Exception):
+    """A follow-up answer that is no answer but a new report or command: nothing typed is dropped."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__(line)
+        self.line = line
 
 
 class ConsoleSession:
@@ -38,7 +47,11 @@ class ConsoleSession:
         reply = self.snag.handle_message(message)
         self.show(reply)
         if reply.kind == "receipt" and reply.report_id is not None:
-            self.follow_up(reply)
+            try:
+                self.follow_up(reply)
+            except _SaidSomethingElse as said:
+                self.console.print("[dim]Leaving the questions there; taking that as a new line.[/dim]")
+                self.handle_line(said.line)
         return reply
 
     def show(self, reply: Reply) -> None:
@@ -59,17 +72,22 @@ class ConsoleSession:
         if not answer:
             return None
         picked: list[str] = []
-        for token in answer.replace(",", " ").split():
-            if token.isdigit() and 1 <= int(token) <= len(choice.options):
-                picked.append(choice.options[int(token) - 1].value)
-            else:
-                match = [
-                    o.value for o in choice.options if o.value == token.lower() or o.label.lower() == token.lower()
-                ]
-                if not match:
-                    self.console.print(f"[yellow]'{token}' is not one of the options; skipped.[/yellow]")
-                picked.extend(match)
+        tokens = answer.replace(",", " ").split()
+        if len(tokens) >= SENTENCE_WORDS and not any(self._option(choice, t) for t in tokens):
+            raise _SaidSomethingElse(answer)
+        for token in tokens:
+            match = self._option(choice, token)
+            if not match:
+                self.console.print(f"[yellow]'{token}' is not one of the options; skipped.[/yellow]")
+            picked.extend(match)
         return picked if choice.multi else picked[:1]
+
+    @staticmethod
+    def _option(choice: Choice, token: str) -> list[str]:
+        """The option a typed number or name means ([] for none)."""
+        if token.isdigit() and 1 <= int(token) <= len(choice.options):
+            return [choice.options[int(token) - 1].value]
+        return [o.value for o in choice.options if o.value == token.lower() or o.label.lower() == token.lower()]
 
     def follow_up(self, receipt: Reply) -> None:
         """Looks right / fix tags, then the optional quick questions."""
@@ -80,11 +98,14 @@ class ConsoleSession:
                 picked = self._pick(choice)
                 if picked:
                     self.show(self._act(report_id, "pick_stage", picked[0]))
-        answer = self.ask("Looks right? y = yes, f = fix tags, Enter to skip").strip().lower()
+        typed = self.ask("Looks right? y = yes, f = fix tags, Enter to skip").strip()
+        answer = typed.lower()
         if answer in ("y", "yes"):
             self.show(self._act(report_id, "confirm"))
         elif answer in ("f", "fix", "n", "no"):
             self.fix(report_id)
+        elif len(answer.split()) >= SENTENCE_WORDS:
+            raise _SaidSomethingElse(typed)
         for choice in receipt.choices:
             if choice.action in ("frequency", "customer_facing"):
                 picked = self._pick(choice)

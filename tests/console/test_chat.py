@@ -85,3 +85,36 @@ def test_quit_or_ctrl_d_at_a_follow_up_question_ends_the_session_and_keeps_the_r
     with Session(services.engine) as s:
         rows = s.exec(select(Report)).all()
     assert len(rows) == 3 and {r.status for r in rows} >= {"confirmed"}
+
+
+def test_a_new_sentence_typed_at_a_question_is_filed_not_dropped(services) -> None:  # type: ignore[no-untyped-def]
+    second = "and the portal logs me out every ten minutes"
+    third = "handover notes from nights never reach the day desk"
+    # receipt 1: "Looks right?" gets a new report; receipt 2: skip, then its first question gets another
+    chat, out = session_with(services, [second, "", third, "", "", ""])
+    chat.handle_line("new starters wait two weeks for a laptop because IT never hears from HR")
+    with Session(services.engine) as s:
+        texts = [r.text for r in s.exec(select(Report).order_by(Report.id)).all()]
+    assert texts[1:] == [second, third]
+    assert out.getvalue().count("taking that as a new line") == 2
+    assert "is not one of the options" not in out.getvalue()
+
+
+def test_short_answers_that_fit_no_option_are_still_just_skipped(services) -> None:  # type: ignore[no-untyped-def]
+    chat, out = session_with(services, ["ys", "often", ""])
+    chat.handle_line("the portal logs me out every ten minutes")
+    with Session(services.engine) as s:
+        assert len(s.exec(select(Report)).all()) == 1
+    assert "'often' is not one of the options; skipped." in out.getvalue()
+
+
+def test_a_first_report_typed_at_the_sample_data_offer_is_filed(services) -> None:  # type: ignore[no-untyped-def]
+    from adapters.console.chat import run_console
+
+    first = "the returns form makes us type the order number twice"
+    out = io.StringIO()
+    run_console(services, user="sam", console=ScriptedConsole([], out), ask=_scripted_ask([first]))
+    with Session(services.engine) as s:
+        rows = s.exec(select(Report)).all()
+    assert [r.text for r in rows] == [first]  # filed, and no sample organisation loaded
+    assert "No sample loaded; taking that as your first line." in out.getvalue()
