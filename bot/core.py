@@ -321,7 +321,10 @@ class Snag:
 
     def erase(self, subject: Person) -> int:
         """Delete every report a person filed in their tenant (right to erasure)."""
-        return self.repository.erase_reporter(person=subject, reporter_key=self.key_of(subject))
+        key = self.key_of(subject)
+        if self.grouper is not None:
+            self.grouper.forget(platform=subject.platform, tenant=subject.tenant, reporter_key=key)
+        return self.repository.erase_reporter(person=subject, reporter_key=key)
 
     def apply_retention(self, days: int) -> int:
         """Reduce reports older than `days` to their tags."""

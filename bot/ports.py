@@ -42,6 +42,9 @@ class Grouper(Protocol):
     def assign(self, report: ReportRecord) -> int | None:
         """Put a tagged report into an existing pattern or a new one; return its id."""
 
+    def forget(self, *, platform: str, tenant: str, reporter_key: str) -> None:
+        """Drop what grouping learnt from one person's reports (called before they are erased)."""
+
 
 class Filters(Protocol):
     since: datetime

@@ -7,12 +7,12 @@ The same engine runs over an in-memory store (files, rebuilds) and over the data
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from digests.features import Idf, char_grams, load_idf, vectorise, words
+from digests.features import char_grams, load_idf, vectorise, words
 from digests.index import WordIndex
 
 __all__ = ["Params", "ReportFeatures", "PatternState", "PatternStore", "MemoryStore", "Engine", "features_of"]
@@ -57,9 +57,9 @@ def features_of(
     teams: Sequence[str],
     handoff: tuple[str | None, str | None] | None,
     created_at: datetime,
-    idf: tuple[Idf, Idf] | None = None,
+    idf: tuple[Callable[[str], float], Callable[[str], float]] | None = None,
 ) -> ReportFeatures:
-    """Vectorise a tagged report (with the shipped IDF tables unless others are given)."""
+    """Vectorise a tagged report, weighing terms by the given IDF tables (default: the shipped ones)."""
     widf, cidf = idf or load_idf()
     return ReportFeatures(
         words=vectorise(words(text), widf),

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from digests.engine import Engine, MemoryStore, Params, features_of
-from digests.features import idf_with
+from digests.features import OwnIdf
 
 __all__ = ["group_rows", "has_tags", "bcubed"]
 
@@ -56,28 +56,30 @@ def group_rows(
 
     Rows without tags are grouped on their words alone: tags guessed by the classifier hurt
     more than they help (B-cubed F1 on digests/data/grouping.jsonl: 0.51 with guessed tags,
-    0.56 on the text alone, 0.70 with people's tags). Terms are weighed by the file's own
-    document frequencies, smoothed by the shipped ones (see features.idf_with).
+    0.56 on the text alone, 0.70 with people's tags). Terms are weighed as the bot weighs an
+    organisation's reports (features.OwnIdf): by the reports so far, smoothed by the shipped tables.
     """
     now = now or datetime.now(UTC)
     if any(not has_tags(r) for r in rows):
         params = text_only(params or Params())
-    idf = idf_with(str(row.get("text", "")) for row in rows)
+    own = OwnIdf()
     engine = Engine(MemoryStore(), params)
     order = sorted(range(len(rows)), key=lambda i: (_when(rows[i], i, now), i))
     pattern: dict[int, int] = {}
     for i in order:
         row = rows[i]
+        text = str(row.get("text", ""))
+        own.add(text)
         handoff = row.get("handoff") if isinstance(row.get("handoff"), dict) else None
         state, _ = engine.assign(
             features_of(
-                str(row.get("text", "")),
+                text,
                 stage=row.get("stage"),
                 kinds=row.get("kinds") or (),
                 teams=row.get("teams") or (),
                 handoff=(handoff.get("from"), handoff.get("to")) if handoff else None,
                 created_at=_when(row, i, now),
-                idf=idf,
+                idf=own.tables,
             )
         )
         pattern[i] = state.id

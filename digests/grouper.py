@@ -5,25 +5,30 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine as SqlEngine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.domain import ReportRecord, Tags
+from bot.domain import ReportRecord
 from bot.taxonomy import Taxonomy
 from digests.engine import Engine, MemoryStore, Params, PatternState, ReportFeatures, features_of
+from digests.features import DOCS, OwnIdf
 from digests.index import WordIndex
 from digests.titles import title_for
 from store.db import session_scope
-from store.models import Alert, Pattern, PatternWeek, Report, Tenant
+from store.models import Alert, Pattern, PatternWeek, Report, Tenant, TermCount
 
-__all__ = ["SqlGrouper", "features_of_record", "features_of_report", "week_of", "count_week"]
+__all__ = ["SqlGrouper", "features_of_record", "features_of_report", "week_of", "count_week", "count_terms"]
 
 log = logging.getLogger("snag.grouping")
+
+Tables = tuple[Callable[[str], float], Callable[[str], float]]
+RESYNC = 50  # reports other processes counted before this one reloads the term counts
 
 
 def _aware(dt: datetime | None) -> datetime | None:
@@ -52,24 +57,41 @@ def count_week(session: Session, *, tenant_id: int, pattern_id: int, week: str, 
         count_week(session, tenant_id=tenant_id, pattern_id=pattern_id, week=week, amount=amount)
 
 
-def _features(text: str, tags: Tags | None, created_at: datetime) -> ReportFeatures:
+def count_terms(session: Session, *, tenant_id: int, keys: Iterable[str], amount: int = 1) -> None:
+    """Add to a tenant's term counts (rows appear on first sight and go when they reach zero)."""
+    ordered = sorted(keys)  # the same lock order in every transaction
+    if not ordered:
+        return
+    table = TermCount.__table__  # type: ignore[attr-defined]
+    if amount < 0:
+        where = (table.c.tenant_id == tenant_id, table.c.term.in_(ordered))
+        session.execute(update(table).where(*where).values(docs=table.c.docs + amount))
+        session.execute(delete(table).where(*where, table.c.docs <= 0))
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["tenant_id", "term"], set_={"docs": table.c.docs + stmt.excluded.docs}
+    )
+    session.execute(stmt, [{"tenant_id": tenant_id, "term": key, "docs": amount} for key in ordered])
+
+
+def features_of_record(record: ReportRecord, idf: Tables) -> ReportFeatures:
+    """Grouping features of a stored report as the core sees it."""
+    tags = record.tags
     handoff = (tags.handoff.from_team, tags.handoff.to_team) if tags and tags.handoff else None
     return features_of(
-        text,
+        record.text,
         stage=tags.stage if tags else None,
         kinds=tags.kinds if tags else (),
         teams=tags.teams if tags else (),
         handoff=handoff,
-        created_at=created_at,
+        created_at=record.created_at,
+        idf=idf,
     )
 
 
-def features_of_record(record: ReportRecord) -> ReportFeatures:
-    """Grouping features of a stored report as the core sees it."""
-    return _features(record.text, record.tags, record.created_at)
-
-
-def features_of_report(report: Report) -> ReportFeatures:
+def features_of_report(report: Report, idf: Tables) -> ReportFeatures:
     handoff = (report.handoff_from, report.handoff_to) if report.handoff_from or report.handoff_to else None
     return features_of(
         report.text,
@@ -78,6 +100,7 @@ def features_of_report(report: Report) -> ReportFeatures:
         teams=report.teams or (),
         handoff=handoff,
         created_at=_aware(report.created_at),  # type: ignore[arg-type]
+        idf=idf,
     )
 
 
@@ -103,6 +126,7 @@ class SqlPatternStore:
         self.index = WordIndex()
         self.known = 0
         self.session: Session | None = None
+        self.own: OwnIdf | None = None
 
     def refresh(self, session: Session) -> None:
         """Index patterns other processes created since we last looked."""
@@ -115,6 +139,20 @@ class SqlPatternStore:
         for pid, terms in rows:
             self.index.update(pid, (), (key[2:] for key in terms or {} if key.startswith("w:")))
             self.known = max(self.known, pid)
+        counted = session.exec(
+            select(TermCount.docs).where(TermCount.tenant_id == self.tenant_id, TermCount.term == DOCS)
+        ).first()
+        if self.own is None or (counted or 0) - self.own.docs >= RESYNC:  # first use, or others counted many
+            counts = session.exec(
+                select(TermCount.term, TermCount.docs).where(TermCount.tenant_id == self.tenant_id)
+            ).all()
+            self.own = OwnIdf(dict(counts))
+
+    def learn(self, text: str) -> Tables:
+        """Count a new report's words (here and in the database) and return the tables to weigh it by."""
+        assert self.session is not None and self.own is not None
+        count_terms(self.session, tenant_id=self.tenant_id, keys=self.own.add(text))
+        return self.own.tables
 
     def candidates(self, words: Mapping[str, float], limit: int) -> list[int]:
         return self.index.top(words, limit)
@@ -179,10 +217,29 @@ class SqlGrouper:
             store = self._store(session, report.platform, report.tenant)
             if store is None:
                 return None
-            state, _ = Engine(store, self.params).assign(features_of_record(report))
-            session.execute(update(Report).where(col(Report.id) == report.id).values(pattern_id=state.id))
-            count_week(session, tenant_id=store.tenant_id, pattern_id=state.id, week=week_of(report.created_at))
+            try:
+                idf = store.learn(report.text)
+                state, _ = Engine(store, self.params).assign(features_of_record(report, idf))
+                session.execute(update(Report).where(col(Report.id) == report.id).values(pattern_id=state.id))
+                count_week(session, tenant_id=store.tenant_id, pattern_id=state.id, week=week_of(report.created_at))
+            except Exception:
+                self._stores.pop((report.platform, report.tenant), None)  # its memory may be ahead of the database
+                raise
             return state.id
+
+    def forget(self, *, platform: str, tenant: str, reporter_key: str) -> None:
+        """Take one person's reports out of the term counts, before they are erased."""
+        with self._lock, session_scope(self.engine) as session:
+            row = session.exec(select(Tenant).where(Tenant.platform == platform, Tenant.external_id == tenant)).first()
+            if row is None or row.id is None:
+                return
+            texts = session.exec(
+                select(Report.text).where(Report.tenant_id == row.id, Report.reporter_key == reporter_key)
+            ).all()
+            own = OwnIdf()
+            for text in texts:
+                count_terms(session, tenant_id=row.id, keys=own.keys(text), amount=-1)
+            self._stores.pop((platform, tenant), None)
 
     def rebuild(self, *, platform: str, tenant: str) -> int:
         """Regroup a tenant's whole history; patterns keep their id, owner and status where they survive."""
@@ -202,9 +259,11 @@ def regroup(session: Session, tenant_id: int, taxonomy: Taxonomy, params: Params
     ).all()
     memory = MemoryStore()
     engine = Engine(memory, params)
+    own = OwnIdf()  # counted again in time order, as the live path counted them
     members: dict[int, list[int]] = defaultdict(list)
     for report in reports:
-        state, _ = engine.assign(features_of_report(report))
+        own.add(report.text)
+        state, _ = engine.assign(features_of_report(report, own.tables))
         members[state.id].append(report.id)  # type: ignore[arg-type]
     old_of = {r.id: r.pattern_id for r in reports}
     existing = {p.id: p for p in session.exec(select(Pattern).where(Pattern.tenant_id == tenant_id)).all()}
@@ -226,6 +285,11 @@ def regroup(session: Session, tenant_id: int, taxonomy: Taxonomy, params: Params
         session.execute(update(Report).where(col(Report.id).in_(members[mid])).values(pattern_id=row.id))
         for rid in members[mid]:
             claimed_row[rid] = row.id  # type: ignore[assignment]
+    session.execute(delete(TermCount).where(col(TermCount.tenant_id) == tenant_id))
+    if own.counts:
+        session.execute(
+            insert(TermCount), [{"tenant_id": tenant_id, "term": k, "docs": n} for k, n in sorted(own.counts.items())]
+        )
     session.execute(delete(PatternWeek).where(col(PatternWeek.tenant_id) == tenant_id))
     weeks: Counter[tuple[int, str]] = Counter()
     for report in reports:

@@ -21,6 +21,7 @@ __all__ = [
     "Alert",
     "OutboxReplay",
     "PatternWeek",
+    "TermCount",
 ]
 
 
@@ -234,3 +235,14 @@ class PatternWeek(SQLModel, table=True):
     pattern_id: int = Field(foreign_key="patterns.id")
     week: str = Field(max_length=10)  # date of the Monday, e.g. 2026-11-16
     reports: int = 0
+
+
+class TermCount(SQLModel, table=True):
+    """How many of a tenant's reports hold each word ("w:...") and character gram ("c:..."), and
+    how many reports were counted ("#"): grouping's weights for the organisation's own vocabulary."""
+
+    __tablename__ = "term_counts"
+
+    tenant_id: int = Field(foreign_key="tenants.id", primary_key=True)
+    term: str = Field(primary_key=True, max_length=80)
+    docs: int = 0

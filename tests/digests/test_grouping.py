@@ -30,13 +30,13 @@ def _f1(rows: list[dict]) -> float:
 
 
 def test_bcubed_on_the_held_out_half() -> None:
-    # Weights were tuned on the even-numbered problems; the odd half was only measured (0.792).
+    # Weights were tuned on the even-numbered problems; the odd half was only measured (0.798).
     held_out = [r for r in ROWS if int(r["group"][1:]) % 2 == 1]
     assert _f1(held_out) >= 0.75
 
 
 def test_bcubed_on_the_whole_set_is_printed() -> None:
-    # The whole set is harder (twice the problems to confuse); measured 0.696, floor against regressions.
+    # The whole set is harder (twice the problems to confuse); measured 0.698, floor against regressions.
     assert _f1(ROWS) >= 0.65
 
 
@@ -131,14 +131,14 @@ def _untagged_f1(rows: list[dict], label: str) -> float:
 
 
 def test_untagged_grouping_quality_is_measured() -> None:
-    # Measured 0.564 (P 0.726, R 0.461): a regression floor, well below the 0.75 target.
+    # Measured 0.561 (P 0.674, R 0.480): a regression floor, well below the 0.75 target.
     assert _untagged_f1(ROWS, "all 300") >= 0.55
 
 
 def test_a_word_in_every_report_of_a_file_does_not_lump_them() -> None:
     # A company or product name the shipped corpus never saw, said in every report: with the
     # shipped IDF alone it weighs as a rare word and pulls everything into one pattern (F1 0.08);
-    # the file's own frequencies make it as common as it is (measured 0.553).
+    # counting the organisation's own reports makes it as common as it is (measured 0.525).
     rows = [{**r, "text": f"zorvex {r['text']}"} for r in ROWS]
     assert _untagged_f1(rows, "every report says 'zorvex'") >= 0.50
 
@@ -149,7 +149,7 @@ HELD_OUT = DEMO_FILE.parent.parent.parent / "classifier/data/heldout/fleet_leasi
 @pytest.mark.skipif(not HELD_OUT.exists(), reason="no independent held-out set")
 def test_untagged_grouping_on_the_independent_held_out_set() -> None:
     # Another industry, written by someone who never saw this data and never tuned on:
-    # the honest estimate. Measured 0.530 (P 0.781, R 0.402); target 0.75 not met.
+    # the honest estimate. Measured 0.536 (P 0.727, R 0.424); target 0.75 not met.
     rows = [json.loads(line) for line in HELD_OUT.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert _untagged_f1(rows, "held-out fleet leasing") >= 0.50
 
@@ -224,3 +224,74 @@ def test_a_handoff_that_is_not_an_object_is_ignored_not_fatal() -> None:
     out = list(group_rows(rows))
     assert [o["handoff"] for o in out] == ["finance", None]  # carried through as written
     assert out[0]["pattern"] == out[1]["pattern"]
+
+
+def test_an_organisations_own_words_are_learnt_live_on_both_databases(tmp_path, db_url) -> None:  # type: ignore[no-untyped-def]
+    # Every report names the organisation's product, a word the shipped tables never saw (so it
+    # would weigh as the rarest of all and pull every report into one pattern). Live grouping
+    # learns the word is everyday; a restart, a rebuild and `snag group` on a file agree with it.
+    from dataclasses import replace
+
+    from sqlmodel import select
+
+    from bot.domain import Role
+    from digests.demo import _rows, _tags
+    from digests.features import DOCS
+    from digests.grouper import SqlGrouper
+    from store.db import session_scope
+    from store.models import Report, TermCount
+    from tests.digests.conftest import make_services
+
+    services = make_services(tmp_path, db_url)
+    person = replace(services.snag.person("console", "local", "admin"), role=Role.ADMIN)
+    rows = _rows(datetime(2026, 11, 25, tzinfo=UTC))[:150]
+    for row in rows:
+        row["text"] += " (Zorvex)"
+    items = [(r["text"], r["when"], f"key-{r['reporter']}", f"t:{r['id']}", _tags(r)) for r in rows]
+    records = services.repository.import_reports(person=person, items=items)
+    for record in records[:75]:
+        services.extras["grouper"].assign(record)
+    restarted = SqlGrouper(services.engine, services.taxonomy)  # a new process: the counts come from the database
+    for record in records[75:]:
+        restarted.assign(record)
+
+    def partition() -> list[set[str]]:
+        with session_scope(services.engine) as session:
+            groups: dict[int, set[str]] = defaultdict(set)
+            for report in session.exec(select(Report)).all():
+                groups[report.pattern_id].add(report.text)  # type: ignore[index]
+            return sorted(groups.values(), key=sorted)
+
+    live = partition()
+    by_text = {r["text"]: r["id"] for r in rows}
+    pattern_of = {by_text[t]: n for n, group in enumerate(live) for t in group}
+    _, _, f1 = bcubed([pattern_of[r["id"]] for r in rows], [r["group"] for r in rows])
+    assert len(live) > 20 and f1 >= 0.6  # measured 0.75 (0.78 without the name); shipped tables alone: 0.41
+
+    file_rows = [
+        {"id": r["id"], "text": r["text"], "created_at": r["when"].isoformat()}
+        | {k: r[k] for k in ("stage", "kinds", "teams", "handoff") if k in r}
+        for r in rows
+    ]
+    grouped: dict[int, set[str]] = defaultdict(set)
+    for out in group_rows(file_rows):
+        grouped[out["pattern"]].add(out["text"])
+    assert sorted(grouped.values(), key=sorted) == live  # a file is grouped as the bot groups
+
+    with session_scope(services.engine) as session:
+        counted = {t.term: t.docs for t in session.exec(select(TermCount)).all()}
+    assert counted[DOCS] == 150 and counted["w:zorvex"] == 150
+    restarted.rebuild(platform="console", tenant="local")
+    assert partition() == live
+    with session_scope(services.engine) as session:
+        assert {t.term: t.docs for t in session.exec(select(TermCount)).all()} == counted
+
+    zorvexers = {r["reporter"] for r in rows[:3]}
+    gone = sum(1 for r in rows if r["reporter"] in zorvexers)
+    for reporter in zorvexers:
+        restarted.forget(platform="console", tenant="local", reporter_key=f"key-{reporter}")
+    with session_scope(services.engine) as session:
+        left = {t.term: t.docs for t in session.exec(select(TermCount)).all()}
+    assert left[DOCS] == 150 - gone and left["w:zorvex"] == 150 - gone
+    assert all(n > 0 for n in left.values())
+    services.engine.dispose()
