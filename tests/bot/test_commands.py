@@ -93,17 +93,29 @@ def test_admin_commands_are_for_admins(services, tmp_path) -> None:  # type: ign
     assert reply.kind == "saved" and "Taxonomy reloaded" in reply.title
 
 
+def _counted(services) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    from sqlmodel import Session, select
+
+    from store.models import TermCount
+
+    with Session(services.engine) as session:
+        rows = session.exec(select(TermCount).where(TermCount.term.in_(["#", "w:whatsapp"]))).all()  # type: ignore[attr-defined]
+        return {row.term: row.docs for row in rows}
+
+
 def test_erase_from_chat_by_an_admin(services) -> None:  # type: ignore[no-untyped-def]
     from bot.roles import RolePolicy
 
     services.snag.roles = RolePolicy.from_lists(["slack:ADMIN"], [])
     victim = services.snag.person("slack", "T1", "U9")
     services.snag.handle_message(IncomingMessage(victim, "the rota lives in a whatsapp group", "C1"))
+    assert _counted(services) == {"#": 1, "w:whatsapp": 1}  # what grouping learnt from their words
     staff = services.snag.person("slack", "T1", "U1")
     assert services.snag.handle_message(IncomingMessage(staff, "erase <@U9>", "C1")).kind == "error"
     admin = services.snag.person("slack", "T1", "ADMIN")
     reply = services.snag.handle_message(IncomingMessage(admin, "erase <@U9>", "C1"))
     assert "Erased 1 report" in reply.title
+    assert _counted(services) == {}  # forgotten by grouping too
     assert (
         services.snag.handle_message(IncomingMessage(victim, "mine", "C1")).sections[0].text.startswith("You haven't")
     )
