@@ -295,3 +295,31 @@ def test_an_organisations_own_words_are_learnt_live_on_both_databases(tmp_path, 
     assert left[DOCS] == 150 - gone and left["w:zorvex"] == 150 - gone
     assert all(n > 0 for n in left.values())
     services.engine.dispose()
+
+
+def test_a_second_process_catches_up_with_the_counts_the_first_one_made(digest_services) -> None:  # type: ignore[no-untyped-def]
+    from collections import Counter
+    from dataclasses import replace
+
+    from bot.domain import Role
+    from digests.demo import _rows, _tags
+    from digests.features import DOCS
+    from digests.grouper import RESYNC, SqlGrouper
+
+    services = digest_services
+    person = replace(services.snag.person("console", "local", "admin"), role=Role.ADMIN)
+    rows = _rows(datetime(2026, 11, 25, tzinfo=UTC))[: RESYNC + 12]
+    items = [(r["text"], r["when"], f"key-{r['reporter']}", f"t:{r['id']}", _tags(r)) for r in rows]
+    records = services.repository.import_reports(person=person, items=items)
+    first, second = SqlGrouper(services.engine, services.taxonomy), SqlGrouper(services.engine, services.taxonomy)
+    second.assign(records[0])  # the second process starts and learns from one report
+    for record in records[1 : RESYNC + 10]:  # then the first files many more
+        first.assign(record)
+    store = second._stores[("console", "local")]
+    assert store.own is not None and store.own.docs == 1
+    second.assign(records[RESYNC + 10])  # more than RESYNC behind: it reloads before weighing this one
+    ahead = first._stores[("console", "local")].own
+    assert ahead is not None and ahead.docs == RESYNC + 10
+    assert store.own.docs == RESYNC + 11
+    assert store.own.counts == ahead.counts + Counter(store.own.keys(records[RESYNC + 10].text))
+    assert store.own.counts[DOCS] == RESYNC + 11
