@@ -22,6 +22,7 @@ from digests.index import WordIndex
 from digests.titles import title_for
 from store.db import session_scope
 from store.models import Alert, Pattern, PatternWeek, Report, Tenant, TermCount
+from store.privacy import RETAINED_TEXT
 
 __all__ = ["SqlGrouper", "features_of_record", "features_of_report", "week_of", "count_week", "count_terms"]
 
@@ -252,53 +253,73 @@ class SqlGrouper:
             return count
 
 
-def regroup(session: Session, tenant_id: int, taxonomy: Taxonomy, params: Params) -> int:
-    """Run the engine over every report in order and write the result, reusing pattern rows."""
-    reports = session.exec(
-        select(Report).where(Report.tenant_id == tenant_id).order_by(col(Report.created_at), col(Report.id))
-    ).all()
+def _replay(reports: Sequence[Report], params: Params) -> tuple[MemoryStore, dict[int, list[int]], OwnIdf]:
+    """The engine over the reports in time order, counting their words as the live path did."""
     memory = MemoryStore()
     engine = Engine(memory, params)
-    own = OwnIdf()  # counted again in time order, as the live path counted them
+    own = OwnIdf()
     members: dict[int, list[int]] = defaultdict(list)
     for report in reports:
         own.add(report.text)
         state, _ = engine.assign(features_of_report(report, own.tables))
         members[state.id].append(report.id)  # type: ignore[arg-type]
-    old_of = {r.id: r.pattern_id for r in reports}
-    existing = {p.id: p for p in session.exec(select(Pattern).where(Pattern.tenant_id == tenant_id)).all()}
-    claimed: dict[int, int] = {}  # memory id -> pattern row id
+    return memory, members, own
+
+
+def _claim(members: dict[int, list[int]], old_of: dict[int, int | None], existing: set[int]) -> dict[int, int]:
+    """Memory pattern -> the existing row that shares most of its reports (each row claimed once)."""
     overlaps = []
     for mid, ids in members.items():
         for pid, n in Counter(old_of[i] for i in ids if old_of[i] in existing).items():
             overlaps.append((-n, pid, mid))
-    for _, pid, mid in sorted(overlaps):
+    claimed: dict[int, int] = {}
+    for _, pid, mid in sorted(overlaps):  # type: ignore[type-var]
         if mid not in claimed and pid not in claimed.values():
-            claimed[mid] = pid
-    claimed_row: dict[int, int] = {}
+            claimed[mid] = pid  # type: ignore[assignment]
+    return claimed
+
+
+def regroup(session: Session, tenant_id: int, taxonomy: Taxonomy, params: Params) -> int:
+    """Run the engine over every report in order and write the result, reusing pattern rows.
+
+    Reports the retention policy reduced to their tags have no words left to group by: they
+    stay in their patterns, which survive for them (counting only them) if no words claim them.
+    """
+    reports = session.exec(
+        select(Report).where(Report.tenant_id == tenant_id).order_by(col(Report.created_at), col(Report.id))
+    ).all()
+    worded = [r for r in reports if r.text != RETAINED_TEXT]
+    memory, members, own = _replay(worded, params)
+    existing = {p.id: p for p in session.exec(select(Pattern).where(Pattern.tenant_id == tenant_id)).all()}
+    claimed = _claim(members, {r.id: r.pattern_id for r in reports}, set(existing))  # type: ignore[misc]
+    pattern_of = {r.id: r.pattern_id for r in reports if r.text == RETAINED_TEXT and r.pattern_id in existing}
+    kept = Counter(pattern_of.values())
+    for pid in set(kept) - set(claimed.values()):  # only retained reports left: the pattern stays for them
+        existing[pid].report_count = kept[pid]  # type: ignore[index]
+        session.add(existing[pid])  # type: ignore[index]
+    survivors = set(claimed.values()) | set(kept)
     for mid in sorted(members):
         row = existing.get(claimed[mid]) if mid in claimed else Pattern(tenant_id=tenant_id, title="")
         assert row is not None
-        write_pattern(row, memory.patterns[mid], taxonomy)
+        state = memory.patterns[mid]
+        state.n += kept.get(row.id, 0)  # type: ignore[arg-type]
+        write_pattern(row, state, taxonomy)
         session.add(row)
         session.flush()
         session.execute(update(Report).where(col(Report.id).in_(members[mid])).values(pattern_id=row.id))
-        for rid in members[mid]:
-            claimed_row[rid] = row.id  # type: ignore[assignment]
+        pattern_of.update(dict.fromkeys(members[mid], row.id))
     session.execute(delete(TermCount).where(col(TermCount.tenant_id) == tenant_id))
     if own.counts:
         session.execute(
             insert(TermCount), [{"tenant_id": tenant_id, "term": k, "docs": n} for k, n in sorted(own.counts.items())]
         )
     session.execute(delete(PatternWeek).where(col(PatternWeek.tenant_id) == tenant_id))
-    weeks: Counter[tuple[int, str]] = Counter()
-    for report in reports:
-        weeks[(claimed_row[report.id], week_of(report.created_at))] += 1  # type: ignore[index]
+    weeks = Counter((pattern_of[r.id], week_of(r.created_at)) for r in reports if r.id in pattern_of)
     session.add_all(
         PatternWeek(tenant_id=tenant_id, pattern_id=pid, week=week, reports=n)
-        for (pid, week), n in sorted(weeks.items())
+        for (pid, week), n in sorted(weeks.items())  # type: ignore[type-var]
     )
-    gone = [pid for pid in existing if pid not in claimed.values()]
+    gone = [pid for pid in existing if pid not in survivors]
     if gone:
         session.execute(delete(Alert).where(col(Alert.pattern_id).in_(gone)))
         session.execute(update(Report).where(col(Report.pattern_id).in_(gone)).values(pattern_id=None))

@@ -323,3 +323,32 @@ def test_a_second_process_catches_up_with_the_counts_the_first_one_made(digest_s
     assert store.own.docs == RESYNC + 11
     assert store.own.counts == ahead.counts + Counter(store.own.keys(records[RESYNC + 10].text))
     assert store.own.counts[DOCS] == RESYNC + 11
+
+
+def test_a_rebuild_leaves_reports_reduced_by_retention_in_their_patterns(demo_services) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from store.db import session_scope
+    from store.models import PatternWeek, Report
+    from store.privacy import RETAINED_TEXT, apply_retention
+    from tests.digests.conftest import NOW
+
+    def patterns() -> dict[int, int | None]:
+        with session_scope(demo_services.engine) as session:
+            return {r.id: r.pattern_id for r in session.exec(select(Report)).all()}  # type: ignore[misc]
+
+    before = patterns()
+    with session_scope(demo_services.engine) as session:
+        reduced = apply_retention(session=session, older_than=NOW - timedelta(days=28))
+        old = {r.id for r in session.exec(select(Report).where(Report.text == RETAINED_TEXT)).all()}
+    assert 50 < reduced == len(old) < len(before)
+    demo_services.extras["grouper"].rebuild(platform="console", tenant="local")
+    after = patterns()
+    # their identical placeholder text once pulled them all into a few patterns (39 of 140 stayed)
+    assert all(after[rid] == before[rid] for rid in old) and len({after[rid] for rid in old}) > 10
+    with session_scope(demo_services.engine) as session:
+        weekly = session.exec(select(func.sum(PatternWeek.reports))).one()
+    assert weekly == sum(1 for pid in after.values() if pid is not None)
