@@ -229,18 +229,42 @@ class SqlGrouper:
             return state.id
 
     def forget(self, *, platform: str, tenant: str, reporter_key: str) -> None:
-        """Take one person's reports out of the term counts, before they are erased."""
+        """Take one person's words out of grouping before their reports are erased: out of the
+        term counts, and out of their patterns' centroids and titles, which are worked out again
+        from the other members (a pattern no one else reported keeps no words at all)."""
         with self._lock, session_scope(self.engine) as session:
             row = session.exec(select(Tenant).where(Tenant.platform == platform, Tenant.external_id == tenant)).first()
             if row is None or row.id is None:
                 return
-            texts = session.exec(
-                select(Report.text).where(Report.tenant_id == row.id, Report.reporter_key == reporter_key)
+            theirs = session.exec(
+                select(Report.text, Report.pattern_id).where(
+                    Report.tenant_id == row.id, Report.reporter_key == reporter_key
+                )
             ).all()
-            own = OwnIdf()
-            for text in texts:
-                count_terms(session, tenant_id=row.id, keys=own.keys(text), amount=-1)
+            for text, _ in theirs:
+                count_terms(session, tenant_id=row.id, keys=OwnIdf.keys(text), amount=-1)
+            counts = session.exec(select(TermCount.term, TermCount.docs).where(TermCount.tenant_id == row.id)).all()
+            own = OwnIdf(dict(counts))
+            for pattern_id in sorted({pid for _, pid in theirs if pid is not None}):
+                self._recentre(session, pattern_id, reporter_key, own)
             self._stores.pop((platform, tenant), None)
+
+    def _recentre(self, session: Session, pattern_id: int, reporter_key: str, own: OwnIdf) -> None:
+        others = session.exec(
+            select(Report)
+            .where(Report.pattern_id == pattern_id, Report.reporter_key != reporter_key)
+            .order_by(col(Report.created_at), col(Report.id))
+        ).all()
+        pattern = session.get(Pattern, pattern_id)
+        if pattern is None:
+            return
+        state = PatternState(id=pattern_id, words={}, chars={}, n=0)
+        for report in others:
+            state.add(features_of_report(report, own.tables))
+        write_pattern(pattern, state, self.taxonomy)
+        if not others:
+            pattern.title, pattern.teams = "Reports erased on request", []
+        session.add(pattern)
 
     def rebuild(self, *, platform: str, tenant: str) -> int:
         """Regroup a tenant's whole history; patterns keep their id, owner and status where they survive."""

@@ -352,3 +352,33 @@ def test_a_rebuild_leaves_reports_reduced_by_retention_in_their_patterns(demo_se
     with session_scope(demo_services.engine) as session:
         weekly = session.exec(select(func.sum(PatternWeek.reports))).one()
     assert weekly == sum(1 for pid in after.values() if pid is not None)
+
+
+def test_erasure_takes_a_persons_words_out_of_pattern_centroids_and_titles(digest_services) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import select
+
+    from bot.domain import IncomingMessage
+    from store.db import session_scope
+    from store.models import Pattern
+
+    snag = digest_services.snag
+    gone, stays = snag.person("slack", "T1", "U1"), snag.person("slack", "T1", "U2")
+    for person, text in [
+        (gone, "quixbury invoices double charge the quixbury account every month"),
+        (stays, "invoices double charge the account every month, finance rekey them"),
+        (gone, "the zembla depot scanner drops every zembla parcel"),
+    ]:
+        snag.handle_message(IncomingMessage(person, text, "C1"))
+
+    def patterns() -> list[Pattern]:
+        with session_scope(digest_services.engine) as session:
+            return list(session.exec(select(Pattern)).all())
+
+    said = " ".join(p.title.lower() + " " + " ".join(p.terms) for p in patterns())
+    assert "quixbury" in said and "zembla" in said
+    assert snag.erase(gone) == 2
+    after = patterns()
+    said = " ".join(p.title.lower() + " " + " ".join(p.terms) for p in after)
+    assert "quixbury" not in said and "zembla" not in said and "quixb" not in said
+    assert any("w:rekey" in p.terms for p in after)  # the other person's words are still grouped on
+    assert [p.report_count for p in after if p.title == "Reports erased on request"] == [0]
