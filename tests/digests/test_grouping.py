@@ -382,3 +382,20 @@ def test_erasure_takes_a_persons_words_out_of_pattern_centroids_and_titles(diges
     assert "quixbury" not in said and "zembla" not in said and "quixb" not in said
     assert any("w:rekey" in p.terms for p in after)  # the other person's words are still grouped on
     assert [p.report_count for p in after if p.title == "Reports erased on request"] == [0]
+
+
+def test_a_pattern_title_does_not_repeat_its_stage() -> None:
+    from digests.engine import PatternState
+    from digests.titles import title_for
+
+    state = PatternState(id=1, words={}, chars={}, n=0)
+    for text in ["billing run sent the invoice twice", "invoice billed twice again", "billing invoice doubled"]:
+        state.add(_features(text, "billing", ("duplicate_entry",), ("finance",)))
+    title = title_for(state, "Billing")
+    assert title.startswith("Billing: invoice") and "bill" not in title.split(":", 1)[1]
+    delivered = PatternState(id=2, words={}, chars={}, n=0)
+    delivered.add(_features("parcel delivered to the wrong depot", "delivery", ("handoff",), ()))
+    assert "deliver" not in title_for(delivered, "Delivery").split(":", 1)[1]
+    app = PatternState(id=3, words={}, chars={}, n=0)
+    app.add(_features("the app logs people out mid application", "application", ("system_failure",), ()))
+    assert "app" in title_for(app, "Application").split(":", 1)[1].split(", ")
