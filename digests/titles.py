@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from bot.redact import Redactor
 from digests.engine import PatternState
 from digests.features import stem, surface_forms
@@ -29,8 +31,8 @@ def title_for(state: PatternState, stage_title: str | None = None) -> str:
         # A word only one report used may be a name; a pattern's title needs words it repeats.
         if state.n >= 3 and state.words[term] < MIN_SHARED_WEIGHT:
             continue
-        if word in picked or any(word in p or p in word for p in picked):
-            continue
+        if any(word in p or p in word or len(os.path.commonprefix([word, p])) >= 6 for p in picked):
+            continue  # nor the same word twice ("approved, approval")
         picked.append(word)
         if len(picked) == MAX_TERMS:
             break

@@ -399,3 +399,6 @@ def test_a_pattern_title_does_not_repeat_its_stage() -> None:
     app = PatternState(id=3, words={}, chars={}, n=0)
     app.add(_features("the app logs people out mid application", "application", ("system_failure",), ()))
     assert "app" in title_for(app, "Application").split(":", 1)[1].split(", ")
+    decided = PatternState(id=4, words={}, chars={}, n=0)
+    decided.add(_features("approval came back approved after weeks", "assessment", ("waiting",), ()))
+    assert len({"approved", "approval"} & set(title_for(decided, "Assessment").split(": ", 1)[1].split(", "))) == 1
