@@ -47,6 +47,7 @@ class ReportFeatures:
     teams: tuple[str, ...]
     handoff: str | None  # "from>to"
     created_at: datetime
+    norms: tuple[float, float] = (1.0, 1.0)  # lengths of words and chars, worked out once
 
 
 def features_of(
@@ -61,9 +62,11 @@ def features_of(
 ) -> ReportFeatures:
     """Vectorise a tagged report, weighing terms by the given IDF tables (default: the shipped ones)."""
     widf, cidf = idf or load_idf()
+    word_vec, char_vec = vectorise(words(text), widf), vectorise(char_grams(text), cidf)
     return ReportFeatures(
-        words=vectorise(words(text), widf),
-        chars=vectorise(char_grams(text), cidf),
+        words=word_vec,
+        chars=char_vec,
+        norms=(_norm(word_vec), _norm(char_vec)),
         stage=stage,
         kinds=tuple(kinds),
         teams=tuple(teams),
@@ -88,12 +91,14 @@ def _norm(vec: Mapping[str, float]) -> float:
     return math.sqrt(sum(v * v for v in vec.values()))
 
 
-def _cosine(report: Mapping[str, float], centroid: Mapping[str, float], centroid_norm: float) -> float:
+def _cosine(
+    report: Mapping[str, float], report_norm: float, centroid: Mapping[str, float], centroid_norm: float
+) -> float:
     if not centroid_norm:
         return 0.0
     get = centroid.get
     dot = sum(v * get(t, 0.0) for t, v in report.items())
-    return dot / (_norm(report) * centroid_norm) if dot else 0.0
+    return dot / (report_norm * centroid_norm) if dot else 0.0
 
 
 def _jaccard(a: Iterable[str], b: Iterable[str]) -> float:
@@ -113,6 +118,7 @@ class PatternState:
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     _norms: tuple[float, float] | None = field(default=None, repr=False, compare=False)
+    _labels: tuple[int, tuple] | None = field(default=None, repr=False, compare=False)  # (n, majorities)
 
     @property
     def norms(self) -> tuple[float, float]:
@@ -124,23 +130,35 @@ class PatternState:
     def axis(self, prefix: str) -> dict[str, float]:
         return {k[2:]: v for k, v in self.tags.items() if k.startswith(prefix)}
 
+    def _majorities(self) -> tuple:
+        """Stage, kinds, teams and handoff by majority (kept while the pattern's size is the same)."""
+        if self._labels is None or self._labels[0] != self.n:
+            stages = _majority(self.axis("s:"), 0, at_least_one=True)
+            handoffs = _majority(self.axis("h:"), self.n, at_least_one=False)
+            found = (
+                stages[0] if stages else None,
+                _majority(self.axis("k:"), self.n, at_least_one=True),
+                _majority(self.axis("t:"), self.n, at_least_one=False),
+                handoffs[0] if handoffs else None,
+            )
+            self._labels = (self.n, found)
+        return self._labels[1]
+
     @property
     def stage(self) -> str | None:
-        stages = _majority(self.axis("s:"), 0, at_least_one=True)
-        return stages[0] if stages else None
+        return self._majorities()[0]
 
     @property
     def kinds(self) -> tuple[str, ...]:
-        return _majority(self.axis("k:"), self.n, at_least_one=True)
+        return self._majorities()[1]
 
     @property
     def teams(self) -> tuple[str, ...]:
-        return _majority(self.axis("t:"), self.n, at_least_one=False)
+        return self._majorities()[2]
 
     @property
     def handoff(self) -> str | None:
-        found = _majority(self.axis("h:"), self.n, at_least_one=False)
-        return found[0] if found else None
+        return self._majorities()[3]
 
     def add(self, report: ReportFeatures) -> None:
         """Fold one more report into the pattern."""
@@ -188,8 +206,8 @@ def similarity(report: ReportFeatures, pattern: PatternState, params: Params) ->
     if params.stage_veto and report.stage and stage and report.stage != stage:
         return -math.inf
     word_norm, char_norm = pattern.norms
-    text = (1 - params.char_weight) * _cosine(report.words, pattern.words, word_norm)
-    text += params.char_weight * _cosine(report.chars, pattern.chars, char_norm)
+    text = (1 - params.char_weight) * _cosine(report.words, report.norms[0], pattern.words, word_norm)
+    text += params.char_weight * _cosine(report.chars, report.norms[1], pattern.chars, char_norm)
     score = text * pattern.n**params.size_exponent
     if report.stage and report.stage == stage:
         score += params.stage_bonus
