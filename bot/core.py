@@ -322,9 +322,19 @@ class Snag:
     def erase(self, subject: Person) -> int:
         """Delete every report a person filed in their tenant (right to erasure)."""
         key = self.key_of(subject)
-        if self.grouper is not None:
-            self.grouper.forget(platform=subject.platform, tenant=subject.tenant, reporter_key=key)
-        return self.repository.erase_reporter(person=subject, reporter_key=key)
+        grouper = self.grouper
+        learnt = (
+            grouper.words_of(platform=subject.platform, tenant=subject.tenant, reporter_key=key) if grouper else None
+        )
+        erased = self.repository.erase_reporter(person=subject, reporter_key=key)
+        if grouper is not None and learnt is not None:  # only once the reports are gone, so never twice
+            try:
+                grouper.forget(learnt)
+            except Exception as exc:
+                log.error(
+                    "erased %d report(s), but grouping still holds their words until a rebuild: %s", erased, where(exc)
+                )
+        return erased
 
     def apply_retention(self, days: int) -> int:
         """Reduce reports older than `days` to their tags."""

@@ -42,8 +42,11 @@ class Grouper(Protocol):
     def assign(self, report: ReportRecord) -> int | None:
         """Put a tagged report into an existing pattern or a new one; return its id."""
 
-    def forget(self, *, platform: str, tenant: str, reporter_key: str) -> None:
-        """Drop what grouping learnt from one person's reports (called before they are erased)."""
+    def words_of(self, *, platform: str, tenant: str, reporter_key: str) -> object | None:
+        """What grouping learnt from one person's reports, read before they are erased."""
+
+    def forget(self, learnt: object) -> None:
+        """Once those reports are erased, drop what words_of read from grouping."""
 
 
 class Filters(Protocol):

@@ -6,6 +6,7 @@ import logging
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, insert, update
@@ -118,6 +119,16 @@ def write_pattern(row: Pattern, state: PatternState, taxonomy: Taxonomy) -> None
         row.last_seen = state.last_seen
 
 
+@dataclass(frozen=True)
+class Learnt:
+    """One person's reports as grouping learnt them: (text, pattern id) each, in one tenant."""
+
+    platform: str
+    tenant: str
+    tenant_id: int
+    reports: tuple[tuple[str, int | None], ...]
+
+
 class SqlPatternStore:
     """A tenant's patterns in the database, with an in-process inverted index over their words."""
 
@@ -228,41 +239,46 @@ class SqlGrouper:
                 raise
             return state.id
 
-    def forget(self, *, platform: str, tenant: str, reporter_key: str) -> None:
-        """Take one person's words out of grouping before their reports are erased: out of the
-        term counts, and out of their patterns' centroids and titles, which are worked out again
-        from the other members (a pattern no one else reported keeps no words at all)."""
-        with self._lock, session_scope(self.engine) as session:
+    def words_of(self, *, platform: str, tenant: str, reporter_key: str) -> Learnt | None:
+        """What grouping learnt from one person's reports, read before they are erased (see forget)."""
+        with session_scope(self.engine) as session:
             row = session.exec(select(Tenant).where(Tenant.platform == platform, Tenant.external_id == tenant)).first()
             if row is None or row.id is None:
-                return
+                return None
             theirs = session.exec(
                 select(Report.text, Report.pattern_id).where(
                     Report.tenant_id == row.id, Report.reporter_key == reporter_key
                 )
             ).all()
-            for text, _ in theirs:
-                count_terms(session, tenant_id=row.id, keys=OwnIdf.keys(text), amount=-1)
-            counts = session.exec(select(TermCount.term, TermCount.docs).where(TermCount.tenant_id == row.id)).all()
-            own = OwnIdf(dict(counts))
-            for pattern_id in sorted({pid for _, pid in theirs if pid is not None}):
-                self._recentre(session, pattern_id, reporter_key, own)
-            self._stores.pop((platform, tenant), None)
+        return Learnt(platform, tenant, row.id, tuple(theirs)) if theirs else None
 
-    def _recentre(self, session: Session, pattern_id: int, reporter_key: str, own: OwnIdf) -> None:
-        others = session.exec(
-            select(Report)
-            .where(Report.pattern_id == pattern_id, Report.reporter_key != reporter_key)
-            .order_by(col(Report.created_at), col(Report.id))
+    def forget(self, learnt: Learnt) -> None:
+        """Once those reports are erased, take their words out of grouping: out of the term counts,
+        and out of their patterns' centroids and titles, worked out again from the members left
+        (a pattern with none left keeps no words at all)."""
+        with self._lock, session_scope(self.engine) as session:
+            for text, _ in learnt.reports:
+                count_terms(session, tenant_id=learnt.tenant_id, keys=OwnIdf.keys(text), amount=-1)
+            counts = session.exec(
+                select(TermCount.term, TermCount.docs).where(TermCount.tenant_id == learnt.tenant_id)
+            ).all()
+            own = OwnIdf(dict(counts))
+            for pattern_id in sorted({pid for _, pid in learnt.reports if pid is not None}):
+                self._recentre(session, pattern_id, own)
+            self._stores.pop((learnt.platform, learnt.tenant), None)
+
+    def _recentre(self, session: Session, pattern_id: int, own: OwnIdf) -> None:
+        members = session.exec(
+            select(Report).where(Report.pattern_id == pattern_id).order_by(col(Report.created_at), col(Report.id))
         ).all()
         pattern = session.get(Pattern, pattern_id)
         if pattern is None:
             return
         state = PatternState(id=pattern_id, words={}, chars={}, n=0)
-        for report in others:
+        for report in members:
             state.add(features_of_report(report, own.tables))
         write_pattern(pattern, state, self.taxonomy)
-        if not others:
+        if not members:
             pattern.title, pattern.teams = "Reports erased on request", []
         session.add(pattern)
 

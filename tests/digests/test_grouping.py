@@ -289,7 +289,9 @@ def test_an_organisations_own_words_are_learnt_live_on_both_databases(tmp_path, 
     zorvexers = {r["reporter"] for r in rows[:3]}
     gone = sum(1 for r in rows if r["reporter"] in zorvexers)
     for reporter in zorvexers:
-        restarted.forget(platform="console", tenant="local", reporter_key=f"key-{reporter}")
+        learnt = restarted.words_of(platform="console", tenant="local", reporter_key=f"key-{reporter}")
+        assert learnt is not None
+        restarted.forget(learnt)
     with session_scope(services.engine) as session:
         left = {t.term: t.docs for t in session.exec(select(TermCount)).all()}
     assert left[DOCS] == 150 - gone and left["w:zorvex"] == 150 - gone
@@ -402,3 +404,37 @@ def test_a_pattern_title_does_not_repeat_its_stage() -> None:
     decided = PatternState(id=4, words={}, chars={}, n=0)
     decided.add(_features("approval came back approved after weeks", "assessment", ("waiting",), ()))
     assert len({"approved", "approval"} & set(title_for(decided, "Assessment").split(": ", 1)[1].split(", "))) == 1
+
+
+def test_an_erasure_that_fails_leaves_grouping_as_it_was_and_one_that_works_forgets_once(digest_services) -> None:  # type: ignore[no-untyped-def]
+    import pytest as _pytest
+    from sqlmodel import select
+
+    from bot.domain import IncomingMessage
+    from store.db import session_scope
+    from store.models import TermCount
+
+    snag = digest_services.snag
+    gone, stays = snag.person("slack", "T1", "U1"), snag.person("slack", "T1", "U2")
+    snag.handle_message(IncomingMessage(gone, "quixbury invoices double charge the account", "C1"))
+    snag.handle_message(IncomingMessage(stays, "invoices double charge the account again", "C1"))
+
+    def counted() -> dict[str, int]:
+        with session_scope(digest_services.engine) as session:
+            return {t.term: t.docs for t in session.exec(select(TermCount)).all()}
+
+    before = counted()
+    real = snag.repository.erase_reporter
+
+    def down(**_kw):  # type: ignore[no-untyped-def]
+        raise RuntimeError("database went away")
+
+    snag.repository.erase_reporter = down
+    with _pytest.raises(RuntimeError):
+        snag.erase(gone)
+    assert counted() == before  # nothing erased, nothing forgotten
+    snag.repository.erase_reporter = real
+    assert snag.erase(gone) == 1
+    after = counted()
+    assert after["#"] == before["#"] - 1 == 1 and "w:quixbury" not in after
+    assert after["w:account"] == before["w:account"] - 1 == 1
