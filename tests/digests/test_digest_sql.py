@@ -98,19 +98,26 @@ def _fill(engine, seed: int) -> None:  # type: ignore[no-untyped-def]
         s.commit()
 
 
-def _reference(engine, audience, k: int):  # type: ignore[no-untyped-def]
-    """The digest built the plain way: every report and pattern read, everything decided in Python."""
-    start, end = digest_week(NOW)
-    weeks = mondays_before(start)
+def _patterns_and_weeks(engine, weeks) -> tuple[list[Pattern], dict[int, dict[str, int]]]:  # type: ignore[no-untyped-def]
+    """Every pattern of the test tenant, and each one's reports in each of the given weeks."""
     with Session(engine) as s:
         tenant = s.exec(select(Tenant).where(Tenant.external_id == "t")).one()
-        patterns = s.exec(select(Pattern).where(Pattern.tenant_id == tenant.id)).all()
+        patterns = list(s.exec(select(Pattern).where(Pattern.tenant_id == tenant.id)).all())
         counts = s.exec(select(PatternWeek).where(PatternWeek.tenant_id == tenant.id)).all()
-        reports = s.exec(select(Report).where(Report.tenant_id == tenant.id)).all()
     history: dict[int, dict[str, int]] = defaultdict(dict)
     for row in counts:
         if row.week in weeks and row.reports:
             history[row.pattern_id][row.week] = row.reports
+    return patterns, history
+
+
+def _reference(engine, audience, k: int):  # type: ignore[no-untyped-def]
+    """The digest built the plain way: every report and pattern read, everything decided in Python."""
+    start, end = digest_week(NOW)
+    weeks = mondays_before(start)
+    patterns, history = _patterns_and_weeks(engine, weeks)
+    with Session(engine) as s:
+        reports = s.exec(select(Report).join(Tenant).where(Tenant.external_id == "t")).all()
     info = {
         p.id: PatternInfo(
             p.id,
@@ -244,13 +251,7 @@ def test_sql_rules_select_and_rank_as_the_python_rules(engine) -> None:  # type:
     _fill(engine, 11)
     start, end = digest_week(NOW)
     weeks = mondays_before(start)
-    with Session(engine) as s:
-        tenant = s.exec(select(Tenant).where(Tenant.external_id == "t")).one()
-        patterns = s.exec(select(Pattern).where(Pattern.tenant_id == tenant.id)).all()
-        rows = s.exec(select(PatternWeek).where(PatternWeek.tenant_id == tenant.id)).all()
-    history: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in rows:
-        history[row.pattern_id][row.week] = row.reports
+    patterns, history = _patterns_and_weeks(engine, weeks)
     counts = {p.id: signals.series(history[p.id], weeks) for p in patterns}
     still_open = {p.id: p.status not in signals.CLOSED for p in patterns}
     python = {
@@ -271,7 +272,7 @@ def test_sql_rules_select_and_rank_as_the_python_rules(engine) -> None:  # type:
         every = parse_audience("all", TX)
         pages = {name: page for name in names}
         return load_ranked(
-            engine, tenant.id, start, end, every, signals.SQL_COUNTS, signals.SQL_RULES, pages, read_whole
+            engine, patterns[0].tenant_id, start, end, every, signals.SQL_COUNTS, signals.SQL_RULES, pages, read_whole
         )
 
     for rules, read_whole in ((python, ()), (whole, tuple(python))):
