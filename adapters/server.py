@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ def make_web_app(services: Services) -> web.Application:
         services.snag.metrics = services.extras["metrics"]
     add_health_routes(app)
     add_recovery(app)
+    app.on_startup.append(_warm_grouping)
     settings = services.settings
     if settings.slack_enabled:
         from adapters.slack import mount as mount_slack
@@ -40,6 +42,22 @@ def make_web_app(services: Services) -> web.Application:
     for hook in services.extras.get("web_hooks", ()):
         hook(app, services)
     return app
+
+
+async def _warm_grouping(app: web.Application) -> None:
+    """Index the patterns in the background while the server starts answering."""
+
+    def warm() -> None:
+        try:
+            log.info("grouping index ready: %d pattern(s)", grouper.warm())
+        except Exception as exc:  # the first report builds it instead
+            from bot.core import where
+
+            log.warning("grouping index not built at start: %s", where(exc))
+
+    grouper = app["services"].extras.get("grouper")
+    if grouper is not None and hasattr(grouper, "warm"):
+        app["warming"] = asyncio.create_task(asyncio.to_thread(warm))
 
 
 def serve(services: Services) -> None:

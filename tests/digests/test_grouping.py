@@ -438,3 +438,18 @@ def test_an_erasure_that_fails_leaves_grouping_as_it_was_and_one_that_works_forg
     after = counted()
     assert after["#"] == before["#"] - 1 == 1 and "w:quixbury" not in after
     assert after["w:account"] == before["w:account"] - 1 == 1
+
+
+def test_warming_indexes_every_tenant_s_patterns_before_the_first_report(demo_services) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import select
+
+    from digests.grouper import SqlGrouper
+    from store.db import session_scope
+    from store.models import Pattern
+
+    with session_scope(demo_services.engine) as session:
+        worded = sum(1 for terms in session.exec(select(Pattern.terms)).all() if any(k.startswith("w:") for k in terms))
+    grouper = SqlGrouper(demo_services.engine, demo_services.taxonomy)
+    assert worded > 30
+    assert grouper.warm() == worded
+    assert grouper.warm() == worded  # a second call reads only what is new: nothing

@@ -120,3 +120,18 @@ async def test_the_recovery_loop_files_the_outbox_while_serving(services) -> Non
         assert texts == ["kept while the database was down"]
     finally:
         await client.close()
+
+
+async def test_the_server_builds_the_grouping_index_as_it_starts(services, caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    person = services.snag.person("slack", "T1", "U1")
+    services.snag.handle_message(IncomingMessage(person, "stock counts live on a whiteboard", "C1"))
+    services.extras["grouper"]._stores.clear()  # as after a restart: nothing indexed yet
+    caplog.set_level(logging.INFO, logger="snag.server")
+    client = await client_for(services)
+    try:
+        await client.app["warming"]
+        assert "grouping index ready: 1 pattern(s)" in caplog.text
+    finally:
+        await client.close()
