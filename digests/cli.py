@@ -6,8 +6,12 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 __all__ = ["register"]
 
@@ -45,7 +49,7 @@ def group(
     text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8", errors="replace")
     rows, problems = read_jsonl(text.splitlines())
     for number, problem in problems:
-        typer.echo(f"line {number}: skipped, {problem}", err=True)
+        typer.echo(f"line {number}: {problem}; skipped", err=True)
     out = sys.stdout
     grouped = []
     for row in group_rows(rows):
@@ -61,6 +65,7 @@ def group(
             err=True,
         )
     if problems:
+        typer.echo(f"{len(problems)} malformed line(s) skipped.", err=True)
         raise typer.Exit(1)
 
 
@@ -96,6 +101,13 @@ def scheduler() -> None:
         pass
 
 
+def _audience_key(raw: str, taxonomy) -> str:  # type: ignore[no-untyped-def]
+    """An audience as subscriptions store it ("Team:Finance" is team:finance); InputError if unknown."""
+    from digests.digest import parse_audience
+
+    return parse_audience(raw, taxonomy).key
+
+
 def subscribe_cmd(
     audience: str = typer.Argument("all", help="all, team:<team> or stage:<stage>."),
     platform: str = typer.Option("console", help="slack, teams or console."),
@@ -106,12 +118,11 @@ def subscribe_cmd(
     alerts: bool = typer.Option(True, "--alerts/--no-alerts", help="Also send alerts here."),
 ) -> None:
     """Send an audience's digest to a channel on a schedule."""
-    from digests.digest import parse_audience
     from digests.subscriptions import subscribe
     from store.db import session_scope
 
     services = _services()
-    key = parse_audience(audience, services.taxonomy).key
+    key = _audience_key(audience, services.taxonomy)
     cron, tz = cron or services.settings.digest_cron, tz or services.settings.digest_timezone
     with session_scope(services.engine) as session:
         row = subscribe(
@@ -134,15 +145,41 @@ def unsubscribe_cmd(
     destination: str = typer.Option("console"),
 ) -> None:
     """Stop sending digests to a destination."""
+    from bot.errors import NotFound
     from digests.subscriptions import unsubscribe
     from store.db import session_scope
 
     services = _services()
+    key = _audience_key(audience, services.taxonomy) if audience else None
     with session_scope(services.engine) as session:
-        count = unsubscribe(
-            session=session, platform=platform, tenant=tenant, destination=destination, audience=audience
-        )
+        count = unsubscribe(session=session, platform=platform, tenant=tenant, destination=destination, audience=key)
+        current = [] if count else _subscribed(session, platform=platform, tenant=tenant)
+    if not count:
+        raise NotFound(_nothing_to_remove(key, platform=platform, destination=destination, current=current))
     typer.echo(f"Removed {count} subscription(s).")
+
+
+def _subscribed(session: Session, *, platform: str, tenant: str) -> list[tuple[str, str]]:
+    """(destination, audience) of every subscription of one tenant."""
+    from digests.subscriptions import list_subscriptions
+    from store.reports import find_tenant
+
+    row = find_tenant(session=session, platform=platform, external_id=tenant)
+    found = [s for s in list_subscriptions(session=session) if row is not None and s.tenant_id == row.id]
+    return [(s.destination, s.audience) for s in found]
+
+
+def _nothing_to_remove(key: str | None, *, platform: str, destination: str, current: list[tuple[str, str]]) -> str:
+    """Why nothing was removed, and what is subscribed instead."""
+    where = f"{platform}:{destination}"
+    said = f"No {key} subscription at {where}" if key else f"No subscription at {where}"
+    here = [audience for at, audience in current if at == destination]
+    if here:
+        return f"{said}; its subscriptions: {', '.join(here)}."
+    elsewhere = sorted({at for at, _ in current})
+    if elsewhere:
+        return f"{said}; this tenant's digests go to: {', '.join(elsewhere)} (see --destination)."
+    return f"{said}; this tenant has no digest subscriptions (add one with `snag subscribe`)."
 
 
 @pattern_app.command("set")

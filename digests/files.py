@@ -12,7 +12,7 @@ from typing import Any
 from digests.engine import Engine, MemoryStore, Params, features_of
 from digests.features import OwnIdf
 
-__all__ = ["group_rows", "has_tags", "bcubed"]
+__all__ = ["group_rows", "has_tags", "bcubed", "read_created_at", "read_jsonl"]
 
 
 def bcubed(pred: Sequence[Hashable], gold: Sequence[Hashable]) -> tuple[float, float, float]:
@@ -38,12 +38,32 @@ def has_tags(row: dict[str, Any]) -> bool:
     return "kinds" in row or "stage" in row
 
 
-def _when(row: dict[str, Any], index: int, now: datetime) -> datetime:
-    raw = row.get("created_at")
-    if not raw:
-        return now
-    found = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-    return found if found.tzinfo else found.replace(tzinfo=UTC)
+CREATED_AT_FORMATS = (
+    "an ISO 8601 date or date-time (e.g. 2026-11-03 or 2026-11-03T09:15:00Z) or a Unix timestamp in seconds"
+)
+
+
+def read_created_at(raw: object) -> datetime | None:
+    """A created_at as an aware datetime (naive means UTC); None when absent; ValueError when unreadable.
+
+    Strings are ISO 8601 only: "03/11/2026" could be 3 November or 11 March, so it is refused, not guessed.
+    """
+    if raw is None or raw == "":
+        return None
+    try:
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            return datetime.fromtimestamp(raw, UTC)
+        if isinstance(raw, str):
+            found = datetime.fromisoformat(raw.strip())
+            return found.astimezone(UTC) if found.tzinfo else found.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
+    shown = json.dumps(raw, ensure_ascii=False)
+    raise ValueError(f"created_at {shown} is not a date I can read; expected {CREATED_AT_FORMATS}")
+
+
+def _when(row: dict[str, Any], now: datetime) -> datetime:
+    return read_created_at(row.get("created_at")) or now
 
 
 def group_rows(
@@ -64,7 +84,8 @@ def group_rows(
         params = text_only(params or Params())
     own = OwnIdf()
     engine = Engine(MemoryStore(), params)
-    order = sorted(range(len(rows)), key=lambda i: (_when(rows[i], i, now), i))
+    when = [_when(row, now) for row in rows]
+    order = sorted(range(len(rows)), key=lambda i: (when[i], i))
     pattern: dict[int, int] = {}
     for i in order:
         row = rows[i]
@@ -78,7 +99,7 @@ def group_rows(
                 kinds=row.get("kinds") or (),
                 teams=row.get("teams") or (),
                 handoff=(handoff.get("from"), handoff.get("to")) if handoff else None,
-                created_at=_when(row, i, now),
+                created_at=when[i],
                 idf=own.tables,
             )
         )
@@ -88,7 +109,7 @@ def group_rows(
 
 
 def read_jsonl(lines: Iterable[str]) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
-    """Rows that are JSON objects with a text, and (line number, problem) for the others."""
+    """Rows that are JSON objects with a text and a readable created_at, and (line number, problem) for the others."""
     rows, problems = [], []
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -100,6 +121,11 @@ def read_jsonl(lines: Iterable[str]) -> tuple[list[dict[str, Any]], list[tuple[i
             continue
         if not isinstance(row, dict) or not isinstance(row.get("text"), str):
             problems.append((number, 'not a JSON object with a "text"'))
+            continue
+        try:
+            read_created_at(row.get("created_at"))
+        except ValueError as exc:
+            problems.append((number, str(exc)))
             continue
         rows.append(row)
     return rows, problems
