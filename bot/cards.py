@@ -239,6 +239,12 @@ def _pattern_line(p: PatternSummary, taxonomy: Taxonomy) -> Section:
     )
 
 
+def folded_count(n: int, k: int) -> str:
+    """How many reports were folded into "other": the number only when it is at least k, since a
+    handful of reports from a small slice could point at the people who wrote them."""
+    return str(n) if n >= k else f"fewer than {k}"
+
+
 def _fold(patterns: Sequence[PatternSummary], k: int) -> tuple[list[PatternSummary], int]:
     shown = [p for p in patterns if p.reporter_count >= k]
     folded = sum(p.recent_count or p.report_count for p in patterns if p.reporter_count < k)
@@ -255,7 +261,9 @@ def top(patterns: Sequence[PatternSummary], filters: QueryFilters, taxonomy: Tax
     ]
     sections = [_pattern_line(p, taxonomy) for p in shown]
     if folded:
-        sections.append(Section(text=f"Other: {folded} reports in patterns with fewer than {k} reporters."))
+        sections.append(
+            Section(text=f"Other: {folded_count(folded, k)} reports in patterns with fewer than {k} reporters.")
+        )
     if not sections:
         sections.append(Section(text="Nothing reported yet in this window."))
     return Reply(kind="list", title=f"Top patterns ({', '.join(scope)})", sections=tuple(sections))
@@ -313,7 +321,7 @@ def stats(data: dict[str, object], taxonomy: Taxonomy, *, k: int) -> Reply:
             else:
                 fields.append((taxonomy.title(label), str(count)))
         if other:
-            fields.append(("Other", str(other)))
+            fields.append(("Other", folded_count(other, k)))
         if fields:
             sections.append(Section(heading=f"By {axis}", fields=tuple(fields)))
     return Reply(kind="list", title="Snag stats", sections=tuple(sections))

@@ -7,7 +7,7 @@ import io
 from bot.taxonomy import Taxonomy
 from digests.digest import Digest
 
-__all__ = ["trend_png", "handoff_png"]
+__all__ = ["trend_png", "handoff_png", "heat_png"]
 
 
 def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
@@ -43,24 +43,50 @@ def trend_png(d: Digest) -> bytes | None:
     return _png(fig)
 
 
+def _matrix_png(grid: list[list[int]], rows: list[str], cols: list[str], *, x: str, y: str, title: str) -> bytes:
+    fig = _figure(max(5.0, 0.7 * len(cols) + 2), max(4.0, 0.45 * len(rows) + 2))
+    ax = fig.add_subplot()
+    image = ax.imshow(grid, cmap="Reds", aspect="auto")
+    ax.set_xticks(range(len(cols)), cols, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    for i, row in enumerate(grid):
+        for j, value in enumerate(row):
+            if value:
+                ax.text(j, i, str(value), ha="center", va="center", fontsize=8)
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    ax.set_title(title)
+    return _png(fig)
+
+
+def _name(label: str, taxonomy: Taxonomy) -> str:
+    return "unknown" if label in ("?", "unknown") else taxonomy.title(label)
+
+
 def handoff_png(d: Digest, taxonomy: Taxonomy) -> bytes | None:
     """The from-team to-team matrix of broken handoffs (cells under k reporters are folded away)."""
     if not d.hotspots:
         return None
     teams = sorted({t for cell in d.hotspots for t in cell})
     grid = [[d.hotspots.get((a, b), 0) for b in teams] for a in teams]
-    fig = _figure(5, 4)
-    ax = fig.add_subplot()
-    image = ax.imshow(grid, cmap="Reds")
-    names = [taxonomy.title(t) if t != "?" else "unknown" for t in teams]
-    ax.set_xticks(range(len(teams)), names, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(len(teams)), names, fontsize=8)
-    ax.set_xlabel("to team")
-    ax.set_ylabel("from team")
-    for i, row in enumerate(grid):
-        for j, value in enumerate(row):
-            if value:
-                ax.text(j, i, str(value), ha="center", va="center", fontsize=8)
-    fig.colorbar(image, ax=ax, shrink=0.8)
-    ax.set_title("Handoff hotspots")
-    return _png(fig)
+    names = [_name(t, taxonomy) for t in teams]
+    return _matrix_png(grid, names, names, x="to team", y="from team", title="Handoff hotspots")
+
+
+def heat_png(d: Digest, taxonomy: Taxonomy) -> bytes | None:
+    """Stage by friction kind: every stage and kind of the taxonomy, so empty cells show as empty
+    (cells under k reporters are folded away)."""
+    if not d.heat:
+        return None
+    stages = [*taxonomy.stage_labels, *(["unknown"] if any(s == "unknown" for s, _ in d.heat) else [])]
+    kinds = list(taxonomy.kind_labels)
+    grid = [[d.heat.get((s, k), 0) for k in kinds] for s in stages]
+    return _matrix_png(
+        grid,
+        [_name(s, taxonomy) for s in stages],
+        [_name(k, taxonomy) for k in kinds],
+        x="friction kind",
+        y="journey stage",
+        title="Where it hurts: reports by stage and kind",
+    )

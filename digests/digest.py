@@ -117,7 +117,7 @@ class Digest:
     unowned: tuple[PatternLine, ...] = ()
     resolved: tuple[PatternLine, ...] = ()
     top: tuple[PatternLine, ...] = ()
-    other_reports: int = 0
+    other_reports: int = 0  # this week's reports in patterns no section lists (small ones among them)
     hotspots: dict[tuple[str, str], int] = field(default_factory=dict)
     hotspots_other: int = 0
     heat: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -222,14 +222,16 @@ def build_digest(snap: Snapshot, audience: Audience, taxonomy: Taxonomy, *, k: i
     shown = [x for x in lines if x.reporters >= k]
     hot, hot_other = signals.fold(figures.handoffs, k)
     heat, heat_other = signals.fold(figures.heat, k)
+    sections = _sections(shown, snap, MAX_LINES)
+    listed = {x.id: x.this_week for lines in sections.values() for x in lines}
     digest = Digest(
         suppressed=False,
-        other_reports=sum(x.this_week for x in lines if x.reporters < k),
+        other_reports=max(0, base["total"] - sum(listed.values())),  # type: ignore[operator]
         hotspots=hot,
         hotspots_other=hot_other,
         heat=heat,
         heat_other=heat_other,
-        **_sections(shown, snap, MAX_LINES),
+        **sections,
         **base,  # type: ignore[arg-type]
     )
     return _with_quotes(digest, snap)

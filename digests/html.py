@@ -6,7 +6,7 @@ import base64
 from html import escape
 
 from bot.taxonomy import Taxonomy
-from digests.charts import handoff_png, trend_png
+from digests.charts import handoff_png, heat_png, trend_png
 from digests.digest import Digest
 from digests.render import to_reply
 
@@ -53,6 +53,7 @@ def to_html(d: Digest, taxonomy: Taxonomy, *, charts: bool = True) -> str:
     if charts and not d.suppressed:
         body.append(_img(trend_png(d), "Weekly reports of the most reported patterns"))
         body.append(_img(handoff_png(d, taxonomy), "Handoff hotspots matrix"))
+        body.append(_img(heat_png(d, taxonomy), "Reports by journey stage and friction kind"))
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(reply.title)}</title><style>{_STYLE}</style></head><body>" + "".join(body) + "</body></html>\n"

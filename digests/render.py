@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
-from bot.cards import STATUS_WORDS
+from bot.cards import STATUS_WORDS, folded_count
 from bot.domain import Reply, Section
 from bot.taxonomy import Taxonomy
 from digests.digest import Digest, PatternLine
@@ -40,18 +40,34 @@ def _line_text(line: PatternLine) -> str:
     return f"#{line.id} {line.title} · {change(line.this_week, line.last_week)} · {_status(line)}"
 
 
-def _cells(cells: dict[tuple[str, str], int], taxonomy: Taxonomy, arrow: str) -> list[tuple[str, str]]:
-    ranked = sorted(cells.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
-    return [
+MAX_CELLS = 8  # cells a chat card lists; the rest count under "Other" (the HTML page has them all)
+
+
+def _cells(
+    cells: dict[tuple[str, str], int], folded: int, k: int, taxonomy: Taxonomy, arrow: str
+) -> list[tuple[str, str]]:
+    """The busiest cells, then one "Other" for the rest and for cells under k reporters."""
+    ranked = sorted(cells.items(), key=lambda kv: (-kv[1], kv[0]))
+    rows = [
         (f"{taxonomy.title(a) if a != '?' else '?'}{arrow}{taxonomy.title(b) if b != '?' else '?'}", str(n))
-        for (a, b), n in ranked
+        for (a, b), n in ranked[:MAX_CELLS]
     ]
+    rest = folded + sum(n for _, n in ranked[MAX_CELLS:])
+    return rows + ([("Other", folded_count(rest, k))] if rest else [])
+
+
+def _week_on_week(d: Digest) -> str:
+    """The audience's reports against the week before; a week before with fewer than k reports
+    gets no exact count (a handful of reports from a small slice could point at people)."""
+    if 0 < d.total_prev < d.k:
+        return f"{d.total} (fewer than {d.k} the week before)"
+    return change(d.total, d.total_prev)
 
 
 def _summary(d: Digest) -> Section:
     return Section(
         heading=f"Week {d.period} ({d.week_start:%d %b} to {d.week_end - timedelta(days=1):%d %b %Y})",
-        fields=(("Reports", change(d.total, d.total_prev)), ("People reporting", str(d.reporters))),
+        fields=(("Reports", _week_on_week(d)), ("People reporting", str(d.reporters))),
     )
 
 
@@ -67,24 +83,26 @@ def to_reply(d: Digest, taxonomy: Taxonomy) -> Reply:
     """The digest as sections every adapter renders (Block Kit, Adaptive Card, terminal)."""
     title = f"Snag digest · {d.audience_label} · {d.period}"
     if d.suppressed:
-        text = (
-            f"Fewer than {d.k} people reported in this audience this week, so the details stay private. "
-            f"Reports: {d.total}."
-        )
+        text = f"Fewer than {d.k} people reported in this audience this week, so the details stay private."
         return Reply(kind="digest", title=title, sections=(Section(text=text),), ephemeral=False)
     sections = [_summary(d), *_pattern_sections(d)]
     if d.top:
         sections.append(Section(heading="Most reported", text="\n".join(_line_text(x) for x in d.top)))
     if d.hotspots or d.hotspots_other:
-        fields = _cells(d.hotspots, taxonomy, " → ") + ([("Other", str(d.hotspots_other))] if d.hotspots_other else [])
+        fields = _cells(d.hotspots, d.hotspots_other, d.k, taxonomy, " → ")
         sections.append(Section(heading="Handoff hotspots (reports)", fields=tuple(fields)))
     if d.heat or d.heat_other:
-        fields = _cells(d.heat, taxonomy, " · ") + ([("Other", str(d.heat_other))] if d.heat_other else [])
+        fields = _cells(d.heat, d.heat_other, d.k, taxonomy, " · ")
         sections.append(Section(heading="Where it hurts: stage · kind (reports)", fields=tuple(fields)))
     for pid, quote in d.quotes:
         sections.append(Section(heading=f"In their words (pattern #{pid})", text=f"“{quote}”"))
     if d.other_reports:
-        sections.append(Section(text=f"Other: {d.other_reports} reports in patterns with fewer than {d.k} reporters."))
+        sections.append(
+            Section(
+                text=f"Not listed: {d.other_reports} more report(s) this week in other patterns, "
+                f"among them every pattern with fewer than {d.k} reporters."
+            )
+        )
     if len(sections) == 1:
         sections.append(Section(text="No patterns this week."))
     return Reply(kind="digest", title=title, sections=tuple(sections), ephemeral=False)

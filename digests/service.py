@@ -102,19 +102,23 @@ class Digests:
         snap.reporters = load_reporters(conn, candidate_ids(snap, audience))
         return snap
 
-    def build(self, *, platform: str, tenant: str, audience: str | None, now: datetime) -> Digest:
-        """The digest of the last complete week before `now` for one audience."""
+    def build(self, *, platform: str, tenant: str, audience: str | None, now: datetime, quotes: bool = True) -> Digest:
+        """The digest of the last complete week before `now` for one audience (quotes=False: without
+        report texts)."""
         who = parse_audience(audience, self.taxonomy)
         with reading(self.engine) as conn:
             snap = self.snapshot(conn, platform=platform, tenant=tenant, audience=who, now=now)
             digest = build_digest(snap, who, self.taxonomy, k=self.k)
-            wanted = quote_candidates(digest)
+            wanted = quote_candidates(digest) if quotes else []
             if not wanted:
                 return digest
             snap.quotes = load_quotes(conn, wanted, snap.week_start, snap.week_end)
         return _with_quotes(replace(digest, quotes=()), snap)
 
     def preview(self, *, person: Person, audience: str | None, now: datetime) -> Reply:
-        """The digest this person's tenant would get now, without sending it."""
-        digest = self.build(platform=person.platform, tenant=person.tenant, audience=audience, now=now)
+        """The digest this person's tenant would get now, without sending it; report texts (the
+        quotes) only for those who may read them."""
+        digest = self.build(
+            platform=person.platform, tenant=person.tenant, audience=audience, now=now, quotes=person.role.sees_texts
+        )
         return to_reply(digest, self.taxonomy)

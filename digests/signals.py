@@ -6,7 +6,7 @@ Rules (stated in every digest):
   BASELINE_WEEKS weeks;
 - persistent: reported in at least PERSIST_N of the last PERSIST_M weeks;
 - fading: averaged at least FADE_MIN a week before and fell to half of that or less;
-- nobody owns this gap: no owner, open, first seen more than UNOWNED_DAYS days ago, still reported;
+- nobody owns this gap: open, without an owner for more than UNOWNED_DAYS days, still reported;
 - you said, we did: resolved inside the digest week.
 
 SQL_RULES restates each rule (or the part of it that the weekly counts decide) in SQL, so the
@@ -81,11 +81,13 @@ def is_fading(counts: Sequence[int]) -> bool:
 
 
 def unowned(pattern: PatternInfo, counts: Sequence[int], now: datetime) -> bool:
-    """Nobody owns this gap: open, no owner, older than two weeks, reported in the last RECENT_WEEKS weeks."""
+    """Nobody owns this gap: open, without an owner for over two weeks (since it was first seen, or
+    since its owner was taken away), reported in the last RECENT_WEEKS weeks."""
+    ownerless_since = max(pattern.first_seen, pattern.owner_set_at or pattern.first_seen)
     return (
         pattern.owner is None
         and pattern.status not in CLOSED
-        and pattern.first_seen <= now - timedelta(days=UNOWNED_DAYS)
+        and ownerless_since <= now - timedelta(days=UNOWNED_DAYS)
         and any(counts[-RECENT_WEEKS:])
     )
 

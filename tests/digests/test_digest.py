@@ -130,3 +130,87 @@ def test_chat_digest_and_queries_after_the_demo(demo_services) -> None:  # type:
     assert reply.kind == "digest", reply.title
     top = demo_services.snag.handle_message(IncomingMessage(person=person, text="top 90d", channel="console"))
     assert top.kind == "list" and top.sections
+
+
+def test_a_pattern_whose_owner_was_just_taken_away_is_not_yet_an_unowned_gap(digest_services) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    snap = _snapshot()
+    snap.patterns[3] = replace(snap.patterns[3], owner=None, owner_set_at=NOW - timedelta(hours=1))
+    d = build_digest(snap, Audience("all"), digest_services.taxonomy, k=3)
+    assert 3 not in [x.id for x in d.unowned]
+    snap.patterns[3] = replace(snap.patterns[3], owner_set_at=NOW - timedelta(days=15))
+    d = build_digest(snap, Audience("all"), digest_services.taxonomy, k=3)
+    assert 3 in [x.id for x in d.unowned]
+
+
+def test_small_slices_show_no_counts(digest_services) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from digests.render import to_reply
+
+    tx = digest_services.taxonomy
+    small = build_digest(_snapshot(), parse_audience("team:it", tx), tx, k=3)
+    said = " ".join(s.text for s in to_reply(small, tx).sections)
+    assert "stay private" in said and not any(ch.isdigit() for ch in said.replace("3 people", ""))
+    d = replace(build_digest(_snapshot(), Audience("all"), tx, k=3), total_prev=2)
+    fields = dict(to_reply(d, tx).sections[0].fields)
+    assert fields["Reports"] == "13 (fewer than 3 the week before)"
+    d = replace(d, total_prev=10)
+    assert dict(to_reply(d, tx).sections[0].fields)["Reports"] == "13 (+3, +30% vs last week)"
+
+
+def test_other_counts_every_report_of_the_week_no_section_lists(demo_services) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import func, select
+
+    from store.db import session_scope
+    from store.models import Report
+
+    d = demo_services.extras["digests"].build(platform="console", tenant="local", audience="all", now=NOW)
+    listed = {
+        x.id: x.this_week
+        for name in ("new", "spiking", "persistent", "fading", "unowned", "resolved", "top")
+        for x in getattr(d, name)
+    }
+    with session_scope(demo_services.engine) as session:
+        reporters = dict(
+            session.exec(
+                select(Report.pattern_id, func.count(func.distinct(Report.reporter_key))).group_by(Report.pattern_id)
+            ).all()
+        )
+        week = session.exec(
+            select(Report.pattern_id).where(Report.created_at >= d.week_start, Report.created_at < d.week_end)
+        ).all()
+    small = sum(1 for pid in week if reporters.get(pid, 0) < 3)
+    assert small > 0 and d.other_reports >= small
+    assert d.other_reports + sum(listed.values()) == d.total
+
+
+def test_staff_see_the_digest_without_report_texts(demo_services) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from bot.domain import Role
+
+    service = demo_services.extras["digests"]
+    staff = replace(demo_services.snag.person("console", "local", "someone"), role=Role.STAFF)
+    manager = replace(staff, role=Role.MANAGER)
+    seen = service.preview(person=manager, audience="all", now=NOW)
+    assert any((s.heading or "").startswith("In their words") for s in seen.sections)
+    staff_view = service.preview(person=staff, audience="all", now=NOW)
+    assert staff_view.sections and not any((s.heading or "").startswith("In their words") for s in staff_view.sections)
+    assert not any(s.text.startswith("“") for s in staff_view.sections)
+
+
+def test_heat_map_is_a_stage_by_kind_matrix_and_the_chat_list_adds_up(demo_services) -> None:  # type: ignore[no-untyped-def]
+    from digests.charts import heat_png
+    from digests.html import to_html
+    from digests.render import to_reply
+
+    tx = demo_services.taxonomy
+    d = demo_services.extras["digests"].build(platform="console", tenant="local", audience="all", now=NOW)
+    assert len(d.heat) > 8  # more cells than a chat card lists
+    section = next(s for s in to_reply(d, tx).sections if (s.heading or "").startswith("Where it hurts"))
+    listed = dict(section.fields)
+    assert len(listed) == 9 and sum(int(v) for v in listed.values()) == sum(d.heat.values()) + d.heat_other
+    assert (heat_png(d, tx) or b"").startswith(b"\x89PNG")
+    assert to_html(d, tx).count("data:image/png;base64,") == 3
