@@ -10,7 +10,7 @@ from bot.domain import Person, Reply, Role
 from bot.errors import InputError, PermissionDenied
 from digests.digest import parse_audience
 from digests.loop import STATUSES, notify_reporters, set_pattern
-from digests.subscriptions import subscribe, unsubscribe
+from digests.subscriptions import list_subscriptions, subscribe, unsubscribe
 from store.db import session_scope
 
 if TYPE_CHECKING:
@@ -71,15 +71,21 @@ def chat_commands(services: Services, notify: Callable[[object], int]) -> dict[s
         _admin(person)
         plain, _ = _options(command.args)
         audience = parse_audience(plain[0], taxonomy).key if plain else None
+        here = command.channel or person.user
         with session_scope(engine) as session:
             count = unsubscribe(
-                session=session,
-                platform=person.platform,
-                tenant=person.tenant,
-                destination=command.channel or person.user,
-                audience=audience,
+                session=session, platform=person.platform, tenant=person.tenant, destination=here, audience=audience
             )
-        return Reply(kind="saved", title=f"Unsubscribed {count} digest subscription(s) here.")
+            left = [
+                s.audience
+                for s in list_subscriptions(session=session)
+                if (s.platform, s.destination) == (person.platform, here)
+            ]
+        if count:
+            return Reply(kind="saved", title=f"Unsubscribed {count} digest subscription(s) here.")
+        which = f"no {audience} digest" if audience else "no digest"
+        still = f" Digests that do come here: {', '.join(left)}." if left else ""
+        return Reply(kind="text", title=f"Nothing to unsubscribe: {which} comes here.{still}")
 
     def _change(person: Person, command: Command, **change: str) -> Reply:
         if not person.role.sees_texts:

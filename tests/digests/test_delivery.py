@@ -188,6 +188,9 @@ def test_chat_commands_need_the_right_role(demo_services) -> None:  # type: igno
     assert said(admin, 'subscribe team:finance cron="0 8 * * fri" tz=Europe/London').kind == "saved"
     assert "Pattern #1" in said(admin, "status 1 resolved").title
     assert said(admin, "unsubscribe team:finance").title.startswith("Unsubscribed 1")
+    assert said(admin, "subscribe all").kind == "saved"
+    again = said(admin, "unsubscribe team:finance").title
+    assert again == "Nothing to unsubscribe: no team:finance digest comes here. Digests that do come here: all."
 
 
 def test_demo_is_offered_on_first_start_only(digest_services) -> None:  # type: ignore[no-untyped-def]
