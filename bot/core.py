@@ -28,7 +28,7 @@ from bot.metrics import Metrics, NullMetrics
 from bot.ports import Classifier, Clock, DigestService, Grouper, Outbox, ReportRepository
 from bot.queries import run_command
 from bot.receipts import act
-from bot.redact import Redactor
+from bot.redact import Redactor, only_placeholders
 from bot.roles import RolePolicy, reporter_key
 from bot.taxonomy import Taxonomy
 from bot.text import clean_report_text
@@ -36,6 +36,12 @@ from bot.text import clean_report_text
 __all__ = ["Snag", "CoreOptions", "Capture", "where"]
 
 log = logging.getLogger("snag.core")
+
+
+_ONLY_PERSONAL_DETAILS = (
+    "That message held only personal details (an email address, a number, a link), which I never keep, "
+    "so nothing was saved."
+)
 
 
 def where(exc: BaseException) -> str:
@@ -199,6 +205,8 @@ class Snag:
         if cleaned.empty:
             return Capture(reply=cards.prompt_for_sentence())
         text = self.redactor.redact(cleaned.text)
+        if text != cleaned.text and only_placeholders(text):
+            return Capture(reply=replace(cards.prompt_for_sentence(), notices=(_ONLY_PERSONAL_DETAILS,)))
         person = message.person
         self.metrics.count("snag_reports_received_total", platform=person.platform)
         try:
@@ -327,6 +335,7 @@ class Snag:
             grouper.words_of(platform=subject.platform, tenant=subject.tenant, reporter_key=key) if grouper else None
         )
         erased = self.repository.erase_reporter(person=subject, reporter_key=key)
+        erased += self._erase_from_outbox(key)
         if grouper is not None and learnt is not None:  # only once the reports are gone, so never twice
             try:
                 grouper.forget(learnt)
@@ -335,6 +344,17 @@ class Snag:
                     "erased %d report(s), but grouping still holds their words until a rebuild: %s", erased, where(exc)
                 )
         return erased
+
+    def _erase_from_outbox(self, key: str) -> int:
+        """Drop the person's reports still waiting in the outbox, so no replay brings them back."""
+        if self.outbox is None:
+            return 0
+        theirs = [entry for entry in self.outbox.pending() if self.key_of(entry.message.person) == key]
+        for entry in theirs:
+            self.outbox.done(entry)
+        if theirs:
+            self.metrics.set("snag_outbox_depth", self.outbox.depth())
+        return len(theirs)
 
     def apply_retention(self, days: int) -> int:
         """Reduce reports older than `days` to their tags."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["Redactor", "luhn_ok"]
+__all__ = ["Redactor", "luhn_ok", "only_placeholders"]
 
 
 def luhn_ok(digits: str) -> bool:
@@ -27,10 +27,23 @@ def _nhs_ok(digits: str) -> bool:
     return check != 10 and check == int(digits[9])
 
 
-_URL_TOKEN = re.compile(
-    r"\bhttps?://[^\s<>|]*?[?&#](?:[^\s<>|]*?)(?:token|key|sig|signature|secret|password|pwd|auth|code|session|access_token)=[^\s<>|]+",
-    re.IGNORECASE,
+_URL = re.compile(r"\bhttps?://[^\s<>|]+", re.IGNORECASE)
+_URL_PARTS = re.compile(r"https?://(?P<host>[^/?#]*)(?P<path>[^?#]*)(?P<rest>.*)", re.IGNORECASE | re.DOTALL)
+_URL_TRAILING = ".,;:!?)]}'\""
+# Whole hosts whose every path is a credential (incoming webhooks).
+_WEBHOOK_HOSTS = ("hooks.slack.com", "webhook.office.com", "hooks.zapier.com")
+_WEBHOOK_PATHS = ("discord.com/api/webhooks/", "discordapp.com/api/webhooks/")
+# A path segment that says the next one is a secret, e.g. /reset/<code>.
+_SECRET_SEGMENTS = frozenset(
+    {"reset", "reset-password", "password-reset", "invite", "invitation", "token", "tokens", "magic-link", "verify"}
 )
+_SECRET_PARAM = re.compile(
+    r"(?:[a-z0-9]+[_.-])*(?:access_?token|refresh_?token|token|secret|password|passwd|pwd|signature|sig|auth"
+    r"|credentials?|(?:api|access|secret|private|client|app|licen[cs]e|subscription)[_.-]?key)"
+)
+# Names too short or common to trust on their own: only with a value long enough to be a secret.
+_SHORT_SECRET_PARAMS = frozenset({"t", "k", "key", "sid", "code", "session", "sessionid", "otp"})
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9]{16,}")
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
 _CARD = re.compile(r"(?<![\d-])[2-6](?:[ -]?\d){12,18}(?![\d-])")
@@ -50,7 +63,51 @@ _PHONE = re.compile(
     r"|[2-9]\d{2}-\d{3}-\d{4})(?![\w-]|[.,]?\d)"
 )
 # An unspaced ten-digit number is an NHS number only when the words before say so.
-_NHS_CONTEXT = re.compile(r"(?:nhs|patient|chi)\b[^.\n]{0,30}$", re.IGNORECASE)
+# "no." may end in a full stop; any other full stop ends the sentence that named it.
+_NHS_CONTEXT = re.compile(
+    r"\b(?:nhs|patient|hospital|chi)\b(?:\s*(?:no|num|nbr|number)\b\.?)?[^.\n]{0,30}$", re.IGNORECASE
+)
+_PLACEHOLDER = re.compile(r"\[[A-Za-z0-9_]+\]")
+
+
+def only_placeholders(text: str) -> bool:
+    """True when the text holds [placeholders] and nothing else but spaces and punctuation."""
+    rest = _PLACEHOLDER.sub("", text)
+    return rest != text and not any(c.isalnum() for c in rest)
+
+
+def _random_looking(run: str) -> bool:
+    """Letters and digits that keep switching, as in a generated token (not ORD2024000123456)."""
+    kinds = ["d" if c.isdigit() else "u" if c.isupper() else "l" for c in run]
+    switches = sum(a != b for a, b in zip(kinds, kinds[1:], strict=False))
+    return {"d"} < set(kinds) and switches >= 4
+
+
+def _secret_param(pair: str) -> bool:
+    name, _, value = pair.partition("=")
+    name = name.lower()
+    if name in _SHORT_SECRET_PARAMS:
+        return len(value) >= 6
+    return len(value) >= 4 and _SECRET_PARAM.fullmatch(name) is not None
+
+
+def _bears_token(url: str) -> bool:
+    """A URL that lets whoever holds it in: a webhook, a reset or invite code, a key or a token."""
+    parts = _URL_PARTS.match(url)
+    if parts is None:
+        return False
+    host, path, rest = parts["host"].lower(), parts["path"], parts["rest"]
+    if path.strip("/") and any(host == h or host.endswith("." + h) for h in _WEBHOOK_HOSTS):
+        return True
+    if any((host + path.lower()).startswith(p) for p in _WEBHOOK_PATHS):
+        return True
+    segments = [s for s in path.split("/") if s]
+    for segment, after in zip(segments, segments[1:], strict=False):
+        if segment.lower() in _SECRET_SEGMENTS and len(after) >= 6 and any(c.isdigit() or c.isupper() for c in after):
+            return True
+    if any(_random_looking(run) for run in _ALNUM_RUN.findall(path + rest)):
+        return True
+    return any(_secret_param(pair) for pair in re.split(r"[?&#;]", rest) if "=" in pair)
 
 
 class Redactor:
@@ -63,7 +120,7 @@ class Redactor:
         """Return the text with every identifier replaced by a [placeholder]."""
         for name, pattern in self._extra:
             text = pattern.sub(f"[{name}]", text)
-        text = _URL_TOKEN.sub("[url]", text)
+        text = _URL.sub(self._url, text)
         text = _EMAIL.sub("[email]", text)
         text = _IBAN.sub(self._iban, text)
         text = _CARD.sub(self._card, text)
@@ -74,6 +131,12 @@ class Redactor:
         text = _IPV4.sub("[ip]", text)
         text = _PHONE.sub(self._phone, text)
         return text
+
+    @staticmethod
+    def _url(m: re.Match[str]) -> str:
+        url = m.group(0)
+        body = url.rstrip(_URL_TRAILING)
+        return "[url]" + url[len(body) :] if _bears_token(body) else url
 
     @staticmethod
     def _iban(m: re.Match[str]) -> str:
