@@ -9,8 +9,8 @@ from pathlib import Path
 
 import typer
 
-from bot.config import Settings
-from bot.errors import ConfigError, SnagError
+from bot.config import Settings, settings_problems
+from bot.errors import ConfigError, SnagError, UsageError
 
 __all__ = ["app", "main", "load_settings"]
 
@@ -27,12 +27,21 @@ app.add_typer(db_app, name="db")
 _COMMAND_MODULES = ("classifier.cli", "digests.cli", "adapters.cli")
 
 
+def _click_exception() -> type[Exception]:
+    """ClickException of the click typer runs on: its own copy (typer._click) since 0.29, click before."""
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
 def load_settings() -> Settings:
     """Settings from the environment and .env; a bad value stops with a sentence naming it."""
+    from pydantic import ValidationError
+
     try:
         return Settings()
-    except Exception as exc:  # pydantic's ValidationError names the field
-        raise ConfigError(f"Your settings are not valid: {exc}") from exc
+    except ValidationError as exc:
+        raise ConfigError(settings_problems(exc)) from exc
+    except Exception as exc:  # e.g. a .env value pydantic-settings cannot decode
+        raise ConfigError(f"Your settings could not be read: {exc}") from exc
 
 
 def setup_logging(settings: Settings) -> None:
@@ -103,6 +112,8 @@ def retention(days: int = typer.Option(None, help="Override SNAG_RETENTION_DAYS.
     """Reduce reports older than the retention period to their tags."""
     from bot.app import build
 
+    if days is not None and days < 1:
+        raise UsageError(f"--days must be 1 or more (got {days}); e.g. --days 365 keeps a year of report text.")
     settings = load_settings()
     days = days or settings.retention_days
     if not days:
@@ -143,6 +154,11 @@ def import_(
     )
     for problem in problems:
         typer.echo(f"{file}:{problem.line}: skipped, {problem.problem}", err=True)
+    for row in rows:
+        if row.truncated_from:
+            typer.echo(
+                f"{file}:{row.line}: cut to the first {len(row.text):,} of {row.truncated_from:,} characters", err=True
+            )
     if dry_run:
         typer.echo(f"Dry run: {len(rows)} row(s) would be imported, {len(problems)} skipped.")
         return
@@ -201,15 +217,16 @@ def main() -> None:
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
         sys.exit(130)
-    except Exception as exc:  # click usage errors
-        import click
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except _click_exception() as exc:  # usage errors: a short usage message, exit 2
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+    except Exception as exc:
+        from bot.core import where
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        logging.getLogger("snag.cli").exception("unexpected error")
+        # Only the type and where: messages (SQL parameters above all) can quote a report.
+        logging.getLogger("snag.cli").error("unexpected error: %s", where(exc))
         sys.exit(1)
     if isinstance(result, int) and result:
         sys.exit(result)

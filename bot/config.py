@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "settings_problems"]
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_ROLE_FORMS = "slack:U123, teams:<aad id>, slack:group:S01 or teams:group:<id>"
+_ROLE_ENTRY = re.compile(r"(?:slack|teams):(?!group:?$)\S+")
+_DATABASE_URL = re.compile(r"[A-Za-z][\w+.-]*://")
+# A good value for the settings whose default is unset (or not an example of anything).
+_EXAMPLES = {
+    "database_url": "postgresql+psycopg://snag:password@db:5432/snag",
+    "taxonomy": "our-taxonomy.yml",
+    "retention_days": "365",
+    "admins": "slack:U0123ABCD,slack:group:S0456EFGH",
+    "managers": "teams:<AAD object id>,teams:group:<AAD group id>",
+}
 
 
 def _alias(*names: str) -> AliasChoices:
@@ -59,7 +73,7 @@ class Settings(BaseSettings):
     digest_cron: str = Field("0 9 * * mon", description="Default cron schedule of a new digest subscription.")
     digest_timezone: str = Field("UTC", description="Default time zone of a new digest subscription.")
     host: str = Field("0.0.0.0", description="Address `snag serve` listens on.")
-    port: int = Field(3000, description="Port `snag serve` listens on.")
+    port: int = Field(3000, ge=1, le=65535, description="Port `snag serve` listens on.")
     log_format: Literal["text", "json"] = Field("text", description="'json' writes one JSON object per log line.")
     log_level: str = Field("INFO", description="Python logging level.")
     outbox_max: int = Field(1000, description="Outbox depth above which /readyz reports not ready.")
@@ -129,6 +143,39 @@ class Settings(BaseSettings):
             return [v.strip() for v in value.split(",") if v.strip()]
         return list(value or [])  # type: ignore[call-overload]
 
+    @field_validator("admins", "managers")
+    @classmethod
+    def _role_entries(cls, value: list[str]) -> list[str]:
+        # An entry without its platform would match nobody, so nobody would get the role.
+        for entry in value:
+            if not _ROLE_ENTRY.fullmatch(entry):
+                raise ValueError(f"{entry!r} is not a platform id; use {_ROLE_FORMS}")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.strip().upper() not in _LOG_LEVELS:
+            raise ValueError(f"{value!r} is not a level; use one of {', '.join(_LOG_LEVELS)}")
+        return value.strip().upper()
+
+    @field_validator("database_url")
+    @classmethod
+    def _looks_like_url(cls, value: str | None) -> str | None:
+        if value and not _DATABASE_URL.match(value):
+            raise ValueError(
+                "the value is not a database URL (one starts with its dialect: sqlite:/// or postgresql+psycopg://)"
+            )
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _a_folder(cls, value: Path) -> Path:
+        existing = next((p for p in (value, *value.parents) if p.exists()), None)
+        if existing is not None and not existing.is_dir():
+            raise ValueError(f"{existing} is a file, not a folder")
+        return value
+
     # ---- derived values ----
 
     @property
@@ -178,6 +225,25 @@ def env_name(name: str, field) -> str:  # type: ignore[no-untyped-def]
     if isinstance(alias, AliasChoices):
         return str(alias.choices[0])
     return f"SNAG_{name.upper()}"
+
+
+def settings_problems(error: ValidationError) -> str:
+    """One line per bad setting: its variable, what is wrong, and a value that would do."""
+    lines = []
+    for item in error.errors(include_url=False):
+        name = str(item["loc"][0]) if item["loc"] else ""
+        field = Settings.model_fields.get(name)
+        variable = env_name(name, field) if field else name or "A setting"
+        problem = str(item["msg"]).removeprefix("Value error, ")
+        lines.append(f"{variable}: {problem[:1].lower()}{problem[1:]}; e.g. {variable}={_example(name, field)}")
+    return "\n".join(lines)
+
+
+def _example(name: str, field) -> str:  # type: ignore[no-untyped-def]
+    if name in _EXAMPLES or field is None:
+        return _EXAMPLES.get(name, "...")
+    default = field.get_default(call_default_factory=True)
+    return "..." if default in (None, [], "") else str(default)
 
 
 def settings_reference() -> str:

@@ -8,7 +8,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.text import clean_report_text
@@ -31,6 +31,7 @@ class HistoryRow:
     created_at: datetime | None
     source_id: str
     reporter: str | None
+    truncated_from: int | None = None  # original length when the text was cut to the limit
 
     @property
     def event_key(self) -> str:
@@ -45,8 +46,28 @@ class RowProblem:
     problem: str
 
 
-def _parse_time(raw: object) -> datetime:
-    text = str(raw).strip()
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+
+
+class _OutOfRange(ValueError):
+    """A date that parses but cannot be when a report was made."""
+
+
+def _parse_time(raw: object, *, now: datetime) -> datetime:
+    """A date in one of the usual spreadsheet forms, in UTC, between 1990 and a day after `now`."""
+    parsed = _parse_any(str(raw).strip())
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:
+        raise _OutOfRange("is out of range") from None
+    if parsed < EARLIEST:
+        raise _OutOfRange(f"is before {EARLIEST:%Y}")
+    if parsed > now + timedelta(days=1):
+        raise _OutOfRange("is more than a day in the future")
+    return parsed
+
+
+def _parse_any(text: str) -> datetime:
     for fmt in ("%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:
             return datetime.strptime(text, fmt).replace(tzinfo=UTC)
@@ -75,27 +96,36 @@ def _records(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
         yield reader.line_num, record, None
 
 
-def read_history(path: Path, columns: ColumnMap, *, limit: int = 40_000) -> tuple[list[HistoryRow], list[RowProblem]]:
+def read_history(
+    path: Path, columns: ColumnMap, *, limit: int = 40_000, now: datetime | None = None
+) -> tuple[list[HistoryRow], list[RowProblem]]:
     """Every usable row and every problem, with line numbers; nothing is stored here."""
+    now = now or datetime.now(UTC)
     rows: list[HistoryRow] = []
     problems: list[RowProblem] = []
     for line, record, problem in _records(path):
         if record is None:
             problems.append(RowProblem(line, problem or "unreadable"))
             continue
-        text = clean_report_text(str(record.get(columns.text) or ""), limit=limit).text
+        cleaned = clean_report_text(str(record.get(columns.text) or ""), limit=limit)
+        text = cleaned.text
         if not text:
             problems.append(RowProblem(line, f"no text in column '{columns.text}'"))
             continue
         created = None
         if record.get(columns.created_at) not in (None, ""):
             try:
-                created = _parse_time(record[columns.created_at])
+                created = _parse_time(record[columns.created_at], now=now)
+            except _OutOfRange as exc:
+                raw = record[columns.created_at]
+                problems.append(RowProblem(line, f"'{raw}' {exc}; dates from {EARLIEST:%Y} to today are accepted"))
+                continue
             except ValueError:
                 problems.append(RowProblem(line, f"'{record[columns.created_at]}' is not a date"))
                 continue
         reporter = str(record.get(columns.reporter) or "") if columns.reporter else None
-        rows.append(HistoryRow(line, text, created, str(record.get(columns.id) or line), reporter or None))
+        source_id = str(record.get(columns.id) or line)
+        rows.append(HistoryRow(line, text, created, source_id, reporter or None, cleaned.truncated_from))
     return rows, problems
 
 

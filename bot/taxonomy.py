@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,9 +79,10 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     """Read and check a taxonomy file; errors name the line and the problem."""
     path = Path(path) if path else DEFAULT_TAXONOMY_PATH
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"Cannot read the taxonomy file {path}: {exc.strerror}.") from exc
+    text = _decode(data, path)
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
@@ -89,6 +91,18 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"Taxonomy {path}{line}: {problem}.") from exc
     return _parse(root, str(path))
+
+
+def _decode(data: bytes, path: Path) -> str:
+    """UTF-8 with or without a BOM, or UTF-16 with its BOM (as Windows Notepad saves it)."""
+    encoding = "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"SNAG_TAXONOMY: {path} is not UTF-8 text (byte {exc.start + 1}); save it as UTF-8 "
+            "(or UTF-16 with a byte order mark), e.g. in Notepad: Save as, Encoding: UTF-8."
+        ) from exc
 
 
 def _fail(source: str, node: yaml.Node | None, problem: str) -> ConfigError:

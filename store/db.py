@@ -11,10 +11,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, create_engine
 
-from bot.errors import StoreUnavailable
+from bot.errors import ConfigError, StoreUnavailable
 
 __all__ = ["make_engine", "upgrade", "session_scope", "alembic_config"]
 
@@ -23,12 +23,34 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for the URL; SQLite gets WAL, a busy timeout and foreign keys."""
+    """An engine for the URL; SQLite gets WAL, a busy timeout and foreign keys.
+
+    Errors never carry SQL parameters: they would quote reports into logs.
+    """
+    try:
+        return _make_engine(url, echo=echo)
+    except ArgumentError as exc:
+        raise ConfigError(
+            f"SNAG_DATABASE_URL: not a database URL Snag can use ({exc.__class__.__name__}); "
+            "e.g. SNAG_DATABASE_URL=postgresql+psycopg://snag:password@db:5432/snag."
+        ) from exc
+
+
+def _make_engine(url: str, *, echo: bool) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+            folder = Path(parsed.database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(
+                    f"SNAG_DATA_DIR: cannot create the database folder {folder} ({exc.strerror}); "
+                    "point SNAG_DATA_DIR (or SNAG_DATABASE_URL) at a folder Snag may write, e.g. SNAG_DATA_DIR=var."
+                ) from exc
+        engine = create_engine(
+            url, echo=echo, hide_parameters=True, connect_args={"check_same_thread": False, "timeout": 30}
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -40,7 +62,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def alembic_config(url: str) -> Config:
