@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.core import where
 from bot.domain import Reply
@@ -88,6 +89,7 @@ class DigestSender:
         runner: AsyncRunner | Callable[[Coroutine[Any, Any, Any]], Any],
         metrics: Metrics | None = None,
         charts: bool = True,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.engine = engine
         self.digests = digests
@@ -95,30 +97,46 @@ class DigestSender:
         self.run_async = runner.run if isinstance(runner, AsyncRunner) else runner
         self.metrics = metrics or NullMetrics()
         self.charts = charts
+        self.clock = clock or utcnow  # when runs are claimed and finished (their leases), not the digest's week
 
     def send(self, subscription_id: int, now: datetime) -> str:
-        """'sent', 'skipped' (another replica has this period, or the subscription is gone) or 'failed'."""
+        """'sent', 'skipped' (sent, being sent, given up, or the subscription is gone) or 'failed'."""
         with session_scope(self.engine) as session:
             sub = session.get(Subscription, subscription_id)
             tenant = session.get(Tenant, sub.tenant_id) if sub else None
             if sub is None or tenant is None:
                 return "skipped"
+            now = now.astimezone(ZoneInfo(sub.timezone))  # the week is the one that ended where they are
             period = period_of(digest_week(now)[0])
-            run = claim_run(session=session, tenant_id=tenant.id, audience=run_key(sub), period=period)  # type: ignore[arg-type]
+            run = claim_run(
+                session=session,
+                tenant_id=tenant.id,  # type: ignore[arg-type]
+                audience=run_key(sub),
+                period=period,
+                now=self.clock(),
+            )
             if run is None:
                 return "skipped"
-            run_id = run.id
+            run_id, attempt = run.id, run.attempts
         try:
             self._deliver(sub, tenant, now)
         except Exception as exc:
             error = safe_error(exc)
-            log.error("digest run %s (subscription %s, %s) failed: %s", run_id, subscription_id, period, error)
             with session_scope(self.engine) as session:
-                finish_run(session=session, run_id=run_id, error=error)  # type: ignore[arg-type]
+                status = finish_run(session=session, run_id=run_id, attempt=attempt, now=self.clock(), error=error)  # type: ignore[arg-type]
+            log.error(
+                "digest run %s (subscription %s, %s) attempt %s %s: %s",
+                run_id,
+                subscription_id,
+                period,
+                attempt,
+                "gave up" if status == "gave_up" else "failed",
+                error,
+            )
             self.metrics.count("snag_digests_failed_total", platform=sub.platform)
             return "failed"
         with session_scope(self.engine) as session:
-            finish_run(session=session, run_id=run_id)  # type: ignore[arg-type]
+            finish_run(session=session, run_id=run_id, attempt=attempt, now=self.clock())  # type: ignore[arg-type]
         self.metrics.count("snag_digests_sent_total", platform=sub.platform)
         log.info("digest run %s sent for subscription %s (%s)", run_id, subscription_id, period)
         return "sent"

@@ -2,6 +2,7 @@
 
 Jobs have stable ids, coalesce and a misfire grace of hours; on start, a digest missed while
 the process was down goes out once (the digest-run row stops a second send, by any replica).
+A retry job does the same every RETRY_EVERY, so a digest whose send failed goes out later.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from store.db import session_scope
 if TYPE_CHECKING:
     from bot.app import Services
 
-__all__ = ["DigestScheduler", "GRACE", "previous_fire_time"]
+__all__ = ["DigestScheduler", "GRACE", "RETRY_EVERY", "previous_fire_time"]
 
 log = logging.getLogger("snag.scheduler")
 GRACE = timedelta(hours=6)
+RETRY_EVERY = timedelta(minutes=10)  # failed digests are tried again this often, within GRACE of their time
 
 
 def _utcnow() -> datetime:
@@ -62,13 +64,7 @@ class DigestScheduler:
 
     def run_subscription(self, subscription_id: int) -> str:
         """A cron job: send this subscription's digest; any failure is recorded, never raised."""
-        try:
-            return self.sender.send(subscription_id, self.clock())
-        except Exception as exc:
-            from digests.delivery import safe_error
-
-            log.error("digest job for subscription %s failed: %s", subscription_id, safe_error(exc))
-            return "failed"
+        return self._send(subscription_id, self.clock())
 
     def sync(self) -> int:
         """Add, update and remove jobs to match the subscriptions table; returns the job count."""
@@ -99,7 +95,9 @@ class DigestScheduler:
         return len(wanted)
 
     def catch_up(self) -> dict[int, str]:
-        """Send, once, each digest whose time passed within the grace period (e.g. while we were down)."""
+        """Send, once, each digest whose time passed within the grace period (e.g. while we were down).
+
+        Also the retry job: a run that failed, or whose sender died, is claimed again here."""
         now = self.clock()
         with session_scope(self.services.engine) as session:
             subs = [(s.id, s.cron, s.timezone) for s in list_subscriptions(session=session)]
@@ -107,8 +105,17 @@ class DigestScheduler:
         for sub_id, cron, tz in subs:
             fired = previous_fire_time(CronTrigger.from_crontab(cron, timezone=tz), now, self.grace)
             if fired is not None:
-                done[sub_id] = self.sender.send(sub_id, fired)  # type: ignore[arg-type]
+                done[sub_id] = self._send(sub_id, fired)  # type: ignore[arg-type]
         return done
+
+    def _send(self, subscription_id: int, now: datetime) -> str:
+        try:
+            return self.sender.send(subscription_id, now)
+        except Exception as exc:  # one subscription's failure never stops the others
+            from digests.delivery import safe_error
+
+            log.error("digest for subscription %s failed: %s", subscription_id, safe_error(exc))
+            return "failed"
 
     def upkeep(self) -> None:
         """Replay the outbox, apply retention and check alerts; each step isolated."""
@@ -131,6 +138,15 @@ class DigestScheduler:
         self.sync()
         self.catch_up()
         self.scheduler.add_job(self.sync, "interval", minutes=1, id="snag:sync", replace_existing=True, coalesce=True)
+        self.scheduler.add_job(
+            self.catch_up,
+            "interval",
+            seconds=int(RETRY_EVERY.total_seconds()),
+            id="snag:retry",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+        )
         self.scheduler.add_job(
             self.upkeep, "interval", minutes=1, id="snag:upkeep", replace_existing=True, coalesce=True, max_instances=1
         )

@@ -108,9 +108,11 @@ class Snapshot:
 
 
 def digest_week(now: datetime) -> tuple[datetime, datetime]:
-    """The last complete ISO week (Monday 00:00 UTC to Monday 00:00 UTC) before `now`."""
-    now = now.astimezone(UTC)
-    end = datetime.combine(now.date() - timedelta(days=now.weekday()), datetime.min.time(), UTC)
+    """The last complete ISO week (Monday 00:00 to Monday 00:00) before `now`, in now's own time zone.
+
+    A naive `now` is UTC; an Auckland `now` gives the week that ended in Auckland."""
+    zone = now.tzinfo or UTC
+    end = datetime.combine(now.date() - timedelta(days=now.weekday()), datetime.min.time(), zone)
     return end - timedelta(days=7), end
 
 
@@ -162,7 +164,7 @@ def tenant_id_of(bind: Bind, platform: str, tenant: str) -> int | None:
 
 def _param(dt: datetime, conn: Connection) -> object:
     # SQLite stores naive UTC text; PostgreSQL compares aware timestamps.
-    return dt.replace(tzinfo=None) if conn.dialect.name == "sqlite" else dt
+    return dt.astimezone(UTC).replace(tzinfo=None) if conn.dialect.name == "sqlite" else dt
 
 
 def mondays_before(week_start: datetime) -> tuple[str, ...]:

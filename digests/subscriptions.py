@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import and_, delete, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.models import DigestRun, Subscription
 from store.reports import get_or_create_tenant
 
-__all__ = ["subscribe", "unsubscribe", "list_subscriptions", "claim_run", "finish_run", "validate_schedule"]
+__all__ = [
+    "subscribe",
+    "unsubscribe",
+    "list_subscriptions",
+    "claim_run",
+    "finish_run",
+    "validate_schedule",
+    "LEASE",
+    "MAX_ATTEMPTS",
+]
+
+LEASE = timedelta(minutes=30)  # a run still "running" this long after its claim lost its sender
+MAX_ATTEMPTS = 5  # sends tried per (audience, period) before the run is given up
+_DIED = "Its sender stopped before finishing, and every attempt has been used."
 
 
 def validate_schedule(cron: str, timezone: str) -> None:
@@ -75,22 +88,41 @@ def list_subscriptions(*, session: Session) -> list[Subscription]:
     return list(session.exec(select(Subscription).order_by(Subscription.id)).all())  # type: ignore[arg-type]
 
 
-def claim_run(*, session: Session, tenant_id: int, audience: str, period: str) -> DigestRun | None:
-    """Insert the run row first; None means another scheduler already has this (audience, period)."""
-    run = DigestRun(tenant_id=tenant_id, audience=audience, period=period, status="running")
+def claim_run(*, session: Session, tenant_id: int, audience: str, period: str, now: datetime) -> DigestRun | None:
+    """The run row to send (audience, period) under, or None: it is sent, being sent, or given up.
+
+    The row is inserted first; if it exists, it is taken over only when its last attempt failed or
+    its sender's lease ran out (it died mid-send). Each is one statement, so one replica wins."""
+    run = DigestRun(tenant_id=tenant_id, audience=audience, period=period, status="running", started_at=now)
     try:
         with session.begin_nested():
             session.add(run)
             session.flush()
+        return run
     except IntegrityError:
+        pass
+    key = (DigestRun.tenant_id == tenant_id, DigestRun.audience == audience, DigestRun.period == period)
+    stale = and_(DigestRun.status == "running", col(DigestRun.started_at) < now - LEASE)
+    retry = update(DigestRun).where(
+        *key, or_(DigestRun.status == "failed", stale), col(DigestRun.attempts) < MAX_ATTEMPTS
+    )
+    taken = session.execute(
+        retry.values(status="running", attempts=DigestRun.attempts + 1, started_at=now, finished_at=None),
+        execution_options={"synchronize_session": False},
+    )
+    if not taken.rowcount:  # type: ignore[attr-defined]
+        gone = update(DigestRun).where(*key, stale).values(status="gave_up", finished_at=now, error=_DIED)
+        session.execute(gone, execution_options={"synchronize_session": False})
         return None
-    return run
+    return session.exec(select(DigestRun).where(*key).execution_options(populate_existing=True)).one()
 
 
-def finish_run(*, session: Session, run_id: int, error: str | None = None) -> None:
-    run = session.get(DigestRun, run_id)
-    assert run is not None
-    run.status = "failed" if error else "sent"
-    run.error = error
-    run.finished_at = datetime.now(UTC)
-    session.add(run)
+def finish_run(*, session: Session, run_id: int, attempt: int, now: datetime, error: str | None = None) -> str | None:
+    """Record how attempt `attempt` ended; returns the status, or None when a later attempt took the run over."""
+    status = "sent" if error is None else "gave_up" if attempt >= MAX_ATTEMPTS else "failed"
+    mine = (DigestRun.id == run_id, DigestRun.attempts == attempt, DigestRun.status == "running")
+    done = session.execute(
+        update(DigestRun).where(*mine).values(status=status, error=error, finished_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    return status if done.rowcount else None  # type: ignore[attr-defined]

@@ -127,8 +127,9 @@ class DigestRun(SQLModel, table=True):
     tenant_id: int = Field(foreign_key="tenants.id")
     audience: str = Field(max_length=120)
     period: str = Field(max_length=32)  # e.g. 2026-W47
-    status: str = Field(default="running", max_length=16)  # running | sent | failed
-    started_at: datetime = Field(default_factory=utcnow)
+    status: str = Field(default="running", max_length=16)  # running | sent | failed | gave_up
+    attempts: int = 1  # sends tried for this (audience, period); the claim counts them
+    started_at: datetime = Field(default_factory=utcnow)  # of the latest attempt: its lease runs from here
     finished_at: datetime | None = None
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
@@ -197,17 +198,19 @@ class SlackInstallation(SQLModel, table=True):
 
 
 class Alert(SQLModel, table=True):
-    """One alert per pattern per day: the unique key is the rate limit."""
+    """One alert per pattern per audience per day: the unique key is the rate limit."""
 
     __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("pattern_id", "day", name="uq_alert_pattern_day"),)
+    __table_args__ = (UniqueConstraint("pattern_id", "audience", "day", name="uq_alert_pattern_audience_day"),)
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenants.id")
     pattern_id: int = Field(foreign_key="patterns.id")
+    audience: str = Field(default="", max_length=120)  # the subscription's run key, as for digest runs
     day: str = Field(max_length=10)
     reason: str = Field(max_length=200)
-    sent_at: datetime = Field(default_factory=utcnow)
+    status: str = Field(default="sending", max_length=16)  # sending | sent | failed
+    sent_at: datetime = Field(default_factory=utcnow)  # when claimed, then when sent
 
 
 class OutboxReplay(SQLModel, table=True):
