@@ -1,34 +1,36 @@
-"""Slack deliveries already answered, so a retried event is not answered twice."""
+"""Slack deliveries already taken, so a retried event is never answered twice."""
 
 from __future__ import annotations
 
+from sqlalchemy import delete
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col
 
+from store.conversations import first_delivery
 from store.db import session_scope
 from store.models import ProcessedEvent
 
-__all__ = ["seen", "mark"]
+__all__ = ["claim", "release"]
 
 PLATFORM = "slack"
 
 
-def seen(engine: Engine, event_id: str) -> bool:
-    """True when this event id was handled and answered before."""
+def claim(engine: Engine, event_id: str) -> bool:
+    """Take an event for this delivery: True the first time, False for any retry of it.
+
+    A unique row is inserted, so of two deliveries racing each other exactly one wins, even
+    while the first is still being tagged. Raises StoreUnavailable when the database is down.
+    """
     with session_scope(engine) as session:
-        row = session.exec(
-            select(ProcessedEvent.id).where(
-                ProcessedEvent.platform == PLATFORM, ProcessedEvent.event_id == event_id[:200]
+        return first_delivery(session=session, platform=PLATFORM, event_id=event_id[:200])
+
+
+def release(engine: Engine, event_id: str) -> None:
+    """Give a claim back after its delivery failed, so that Slack's retry is processed."""
+    with session_scope(engine) as session:
+        session.execute(
+            delete(ProcessedEvent).where(
+                col(ProcessedEvent.platform) == PLATFORM,
+                col(ProcessedEvent.event_id) == event_id[:200],
             )
-        ).first()
-        return row is not None
-
-
-def mark(engine: Engine, event_id: str) -> None:
-    """Record an event as handled; a second mark (a racing retry) is harmless."""
-    try:
-        with session_scope(engine) as session:
-            session.add(ProcessedEvent(platform=PLATFORM, event_id=event_id[:200]))
-    except IntegrityError:
-        pass
+        )

@@ -57,10 +57,16 @@ async def post(
     channel: str,
     reply: Reply,
     user: str | None = None,
+    thread_ts: str | None = None,
     metrics: Metrics | None = None,
 ) -> None:
-    """Post a reply: ephemeral to `user` in `channel`, or a message when no user is given."""
+    """Post a reply: ephemeral to `user` in `channel`, or a message when no user is given.
+
+    With `thread_ts` it goes into that thread, where the person wrote, not the channel's main view.
+    """
     payload = render.message(reply)
+    if thread_ts:
+        payload["thread_ts"] = thread_ts
     if user:
         call = client.chat_postEphemeral(channel=channel, user=user, **payload)
         await safely("chat.postEphemeral", call, metrics)

@@ -20,6 +20,8 @@ __all__ = [
     "from_slack",
     "command_message",
     "event_message",
+    "thread_of",
+    "only_files",
     "reaction_target",
     "item_key",
     "item_message",
@@ -31,6 +33,9 @@ __all__ = [
 
 Payload = Mapping[str, Any]
 _TOKEN = re.compile(r"<([^<>\n]*)>")
+# Message subtypes that are still a person writing to Snag: a photo or file with its caption,
+# and a thread reply also sent to the channel. Edits, deletions, joins and bots are not.
+PERSON_SUBTYPES = frozenset({"file_share", "thread_broadcast"})
 
 
 @dataclass(frozen=True)
@@ -121,7 +126,8 @@ def event_message(person: Person, body: Payload, bot_user_id: str | None) -> Inc
     """A direct message or an @mention as a core message; None for edits, bots and other noise."""
     event = body.get("event") or {}
     kind = event.get("type")
-    if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+    subtype = event.get("subtype")
+    if (subtype and subtype not in PERSON_SUBTYPES) or event.get("bot_id") or not event.get("user"):
         return None
     if kind == "message" and event.get("channel_type") == "im":
         via = "dm"
@@ -140,6 +146,16 @@ def event_message(person: Person, body: Payload, bot_user_id: str | None) -> Inc
         event_id=body.get("event_id"),
         received_at=_at(body.get("event_time")),
     )
+
+
+def thread_of(body: Payload) -> str | None:
+    """The thread an event was written in, so the answer goes there too."""
+    return (body.get("event") or {}).get("thread_ts") or None
+
+
+def only_files(message: IncomingMessage, body: Payload) -> bool:
+    """A photo or file sent without a word about it."""
+    return not message.text and bool((body.get("event") or {}).get("files"))
 
 
 def reaction_target(event: Payload, reaction: str) -> tuple[str, str] | None:

@@ -20,6 +20,7 @@ from adapters.slack.client import quiet_logger, web_client
 from adapters.slack.groups import UserGroups
 from adapters.slack.inbound import Who
 from adapters.slack.installations import SignedStateStore, SqlInstallationStore
+from adapters.slack.reporters import remember as remember_reporter
 from bot.domain import IncomingMessage, Person, Reply
 from bot.errors import ConfigError
 
@@ -46,6 +47,7 @@ REDIRECT_PATH = "/slack/oauth_redirect"
 BOT_SCOPES = [
     "commands",
     "chat:write",
+    "chat:write.public",
     "app_mentions:read",
     "im:history",
     "reactions:read",
@@ -155,6 +157,9 @@ class SlackRuntime:
     async def commit_then(self, message: IncomingMessage, *, command: bool) -> asyncio.Future[Reply]:
         """Commit a report before Slack gets its answer; tagging and the receipt go on in a thread.
 
+        Once stored, where to reach its reporter is kept too, whatever the entry point, so they
+        hear when the report's pattern changes.
+
         With `command`, the text may be a query (help, top, …): that needs no commit and just
         starts. Without it, the text is a report whatever it says (shortcuts, reactions).
         """
@@ -166,6 +171,8 @@ class SlackRuntime:
             message = report
         loop = asyncio.get_running_loop()
         capture = await loop.run_in_executor(self._commit_pool, snag.store_report, message)
+        if capture.stored:  # after the commit, never before: no reference without a report
+            self.spawn(self.call(remember_reporter, self.engine, snag, message))
         return self.start(snag.finish_report, capture)
 
     def start(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:

@@ -97,3 +97,17 @@ async def test_a_slow_core_still_answers_slack_in_time_and_replies_later(slack: 
     await slack.runtime.drain()
     [later] = slack.fake.called("response_url")
     assert later.params["text"].startswith("Thanks, saved as report #")
+
+
+@pytest.mark.parametrize("overrides", [{"admins": ["slack:U2147483697"]}])
+async def test_subscribing_a_channel_snag_cannot_post_in_says_how_to_invite_it(slack: SlackDriver) -> None:
+    subscribe = fixture("slash_command") | {"text": "subscribe"}
+    answer = json.loads((await slack.command(subscribe))[1])
+    assert answer["text"].startswith("Subscribed") and "/invite" not in json.dumps(answer)
+    [announced] = slack.fake.called("chat.postMessage")
+    assert announced.params["channel"] == "C2147483705"
+
+    slack.fake.fail("chat.postMessage", status=200, error="channel_not_found")  # private, not invited
+    answer = json.loads((await slack.command(subscribe | {"channel_id": "C0PRIVATE"}))[1])
+    assert_valid_message(answer)
+    assert answer["text"].startswith("Subscribed") and "`/invite @Snag`" in answer_text(answer)

@@ -66,6 +66,9 @@ async def test_a_dm_can_ask_a_question_instead(slack: SlackDriver) -> None:
 async def test_edits_bots_and_channel_messages_are_ignored(slack: SlackDriver) -> None:
     for change in (
         {"subtype": "message_changed"},
+        {"subtype": "message_deleted"},
+        {"subtype": "bot_message"},
+        {"subtype": "channel_join"},
         {"bot_id": "B0OTHER"},
         {"channel_type": "channel"},
     ):
@@ -76,6 +79,43 @@ async def test_edits_bots_and_channel_messages_are_ignored(slack: SlackDriver) -
     assert slack.reports() == [] and slack.fake.called("chat.postMessage") == []
 
 
+async def test_a_dm_with_a_photo_files_its_text_and_a_photo_alone_gets_asked_for_words(
+    slack: SlackDriver,
+) -> None:
+    photo = fixture("event_message_im")
+    photo["event"] |= {
+        "subtype": "file_share",
+        "text": "the scanner in bay 3 is broken, photo attached",
+        "files": [{"id": "F0PHOTO", "name": "bay3.jpg", "mimetype": "image/jpeg"}],
+    }
+    await slack.event(photo)
+    assert [r.text for r in slack.reports()] == ["the scanner in bay 3 is broken, photo attached"]
+    photo["event"]["text"], photo["event_id"] = "", "Ev0PHOTOONLY"
+    await slack.event(photo)
+    assert len(slack.reports()) == 1
+    first, second = slack.fake.called("chat.postMessage")
+    assert first.params["text"].startswith("Thanks, saved as report #")
+    assert "tell me in a sentence" in second.params["text"]
+    assert_valid_message(second.params)
+
+
+async def test_a_thread_reply_also_sent_to_the_channel_in_a_dm_is_filed(slack: SlackDriver) -> None:
+    payload = fixture("event_message_im")
+    payload["event"] |= {"subtype": "thread_broadcast", "thread_ts": "1700000000.000001"}
+    await slack.event(payload)
+    assert len(slack.reports()) == 1
+    [post] = slack.fake.called("chat.postMessage")
+    assert post.params["thread_ts"] == "1700000000.000001"
+
+
+async def test_a_mention_in_a_thread_is_answered_privately_in_that_thread(slack: SlackDriver) -> None:
+    payload = fixture("event_app_mention")
+    payload["event"]["thread_ts"] = "1700000100.000100"
+    await slack.event(payload)
+    [post] = slack.fake.called("chat.postEphemeral")
+    assert (post.params["channel"], post.params["thread_ts"]) == ("C2147483705", "1700000100.000100")
+
+
 async def test_a_mention_files_the_text_without_the_mention_and_answers_privately(
     slack: SlackDriver,
 ) -> None:
@@ -84,6 +124,7 @@ async def test_a_mention_files_the_text_without_the_mention_and_answers_privatel
     assert row.text == "the intake form asks customers for their address twice"
     [post] = slack.fake.called("chat.postEphemeral")
     assert post.params["channel"] == "C2147483705" and post.params["user"] == "U2147483697"
+    assert "thread_ts" not in post.params
     assert_valid_message(post.params)
 
 

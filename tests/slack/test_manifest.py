@@ -17,6 +17,7 @@ def test_manifest_matches_the_code() -> None:
     manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
     features, settings = manifest["features"], manifest["settings"]
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
+    assert "chat:write.public" in BOT_SCOPES, "digests reach public channels Snag was not invited to"
     assert [c["command"] for c in features["slash_commands"]] == [COMMAND]
     assert [s["callback_id"] for s in features["shortcuts"]] == [SHORTCUT]
     assert features["app_home"]["home_tab_enabled"] is True

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import deliver, inbound, views
@@ -16,8 +20,15 @@ if TYPE_CHECKING:
 
 __all__ = ["register", "COMMAND"]
 
+log = logging.getLogger("snag.slack")
 COMMAND = "/snag"
 WORKING = "Working on it… I'll post the answer here in a moment."
+ANNOUNCE = "Snag will post digests and alerts in this channel."
+INVITE = (
+    "But Snag is not in this conversation, so nothing can be posted here yet: type `/invite @Snag` "
+    "here (a direct message between people cannot get digests)."
+)
+CANNOT_JOIN = frozenset({"not_in_channel", "channel_not_found"})
 
 
 def register(app: AsyncApp, rt: SlackRuntime) -> None:
@@ -49,6 +60,8 @@ async def on_command(
         return
     person = await rt.person(who, client)
     work = await rt.commit_then(inbound.command_message(person, body), command=True)
+    if str(body.get("text", "")).split()[0].lower() == "subscribe":
+        work = asyncio.ensure_future(_can_post_here(client, body, work))
     if await rt.within_budget(work, started):
         await ack(**deliver.ack_payload(work.result()))
         return
@@ -66,3 +79,23 @@ async def _open_report_modal(rt: SlackRuntime, client: AsyncWebClient, body: dic
 async def _answer_later(rt: SlackRuntime, work: Any, url: str | None) -> None:
     reply: Reply = await work
     await deliver.respond(rt.settings, url, {**deliver.ack_payload(reply), "replace_original": True})
+
+
+async def _can_post_here(client: AsyncWebClient, body: dict[str, Any], work: Any) -> Reply:
+    """A subscription helps only where Snag can post: announce it there, or say how to invite Snag.
+
+    With chat:write.public any public channel works; a private one needs Snag invited first.
+    """
+    reply: Reply = await work
+    if reply.kind != "saved":
+        return reply
+    try:
+        await client.chat_postMessage(channel=str(body.get("channel_id", "")), text=ANNOUNCE)
+    except SlackApiError as exc:
+        code = str(exc.response.get("error") or "unknown")
+        log.info("a subscribed Slack channel cannot be posted to: %s", code)
+        note = INVITE if code in CANNOT_JOIN else f"But Snag could not post here ({code}), so no digest would arrive."
+        return replace(reply, notices=(*reply.notices, note))
+    except Exception as exc:  # Slack unreachable: the subscription stands, the check is skipped
+        log.warning("could not check a subscribed Slack channel: %s", type(exc).__name__)
+    return reply

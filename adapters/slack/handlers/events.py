@@ -13,8 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import dedupe, deliver, inbound, views
 from adapters.slack.installations import forget_workspace
 from bot.domain import IncomingMessage, Reply
-from store.conversations import save_reference
-from store.db import session_scope
+from bot.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from adapters.slack.runtime import SlackRuntime
@@ -25,6 +24,10 @@ log = logging.getLogger("snag.slack")
 CANNOT_READ = (
     "I couldn't read that message. Invite me to the channel (`/invite @Snag`) and react again, "
     "or use the message's ⋯ menu → Report as friction."
+)
+ONLY_FILES = (
+    "I got your file, but I can only read words: tell me in a sentence what got in the way "
+    "(attach the file again if it helps)."
 )
 
 
@@ -59,9 +62,20 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
         """Any other event is acknowledged, so Slack does not retry it."""
 
 
-async def _already_answered(rt: SlackRuntime, body: dict[str, Any]) -> bool:
+async def _claim(rt: SlackRuntime, body: dict[str, Any]) -> bool | None:
+    """Take the delivery: True, or False for a retry of one already taken; None when unknown.
+
+    Unknown means the database is down: the report is filed anyway (the outbox keeps it, and
+    its event id keeps the replay to one report), since a lost report is worse than two answers.
+    """
     event_id = body.get("event_id")
-    return bool(event_id) and await rt.call(dedupe.seen, rt.engine, event_id)
+    if not event_id:
+        return True
+    try:
+        return await rt.call(dedupe.claim, rt.engine, event_id)
+    except StoreUnavailable:
+        log.warning("cannot check a Slack event for retries, the database is down: filing it anyway")
+        return None
 
 
 async def _file_and_answer(
@@ -72,49 +86,48 @@ async def _file_and_answer(
     *,
     command: bool,
 ) -> None:
-    """Commit the report before Slack gets its answer; tag, reply and mark the event afterwards."""
-    work = await rt.commit_then(message, command=command)
-    rt.spawn(_answer(rt, client, work, message, body.get("event_id")))
+    """Claim the event, commit the report before Slack gets its answer; tag and reply afterwards."""
+    claimed = await _claim(rt, body)
+    if claimed is False:
+        return  # a retry: its original answers
+    try:
+        work = await rt.commit_then(message, command=command)
+    except BaseException:
+        if claimed:  # let Slack's retry file it instead
+            await rt.call(dedupe.release, rt.engine, body["event_id"])
+        raise
+    rt.spawn(_answer(rt, client, work, message, inbound.thread_of(body)))
 
 
 async def _answer(
-    rt: SlackRuntime,
-    client: AsyncWebClient,
-    work: Any,
-    message: IncomingMessage,
-    event_id: str | None,
+    rt: SlackRuntime, client: AsyncWebClient, work: Any, message: IncomingMessage, thread: str | None
 ) -> None:
     reply: Reply = await work
+    await _say(rt, client, message, reply, thread)
+
+
+async def _say(
+    rt: SlackRuntime, client: AsyncWebClient, message: IncomingMessage, reply: Reply, thread: str | None
+) -> None:
+    """Answer in place: in the DM, or privately to the person in the channel (and thread)."""
     private = None if message.via == "dm" else message.person.user
-    await deliver.post(client, channel=message.channel, reply=reply, user=private, metrics=rt.metrics)
-    if message.via == "dm":
-        await rt.call(_remember_dm, rt, message)
-    if event_id:
-        await rt.call(dedupe.mark, rt.engine, event_id)
-
-
-def _remember_dm(rt: SlackRuntime, message: IncomingMessage) -> None:
-    """Keep the DM channel so Snag can tell the reporter what became of their report."""
-    with session_scope(rt.engine) as session:
-        save_reference(
-            session=session,
-            platform="slack",
-            tenant=message.person.tenant,
-            conversation_id=message.channel,
-            reference={"channel": message.channel},
-            reporter_key=rt.snag.key_of(message.person),
-        )
+    await deliver.post(client, channel=message.channel, reply=reply, user=private, thread_ts=thread, metrics=rt.metrics)
 
 
 async def on_chat(rt: SlackRuntime, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
     """A DM or an @mention: a command or a report, answered in place (privately in channels)."""
     who = inbound.who(body)
-    if who is None or await _already_answered(rt, body):
+    if who is None:
         return
     person = await rt.person(who, client)
     message = inbound.event_message(person, body, context.bot_user_id)
-    if message is not None:
-        await _file_and_answer(rt, body, client, message, command=True)
+    if message is None:
+        return
+    if inbound.only_files(message, body):
+        if await _claim(rt, body) is not False:
+            await _say(rt, client, message, Reply(kind="usage", title=ONLY_FILES), inbound.thread_of(body))
+        return
+    await _file_and_answer(rt, body, client, message, command=True)
 
 
 async def fetch_text(client: AsyncWebClient, channel: str, ts: str) -> str | None:
@@ -141,7 +154,7 @@ async def on_reaction_added(
     event = body.get("event") or {}
     target = inbound.reaction_target(event, rt.settings.slack_reaction)
     who = inbound.who(body)
-    if target is None or who is None or await _already_answered(rt, body):
+    if target is None or who is None:
         return
     channel, ts = target
     person = await rt.person(who, client)
