@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
@@ -12,22 +12,15 @@ from botbuilder.schema import (
     Activity,
     AdaptiveCardInvokeResponse,
     AdaptiveCardInvokeValue,
-    Attachment,
     InvokeResponse,
 )
-from botbuilder.schema.teams import (
-    MessagingExtensionAction,
-    MessagingExtensionActionResponse,
-    TaskModuleContinueResponse,
-    TaskModuleMessageResponse,
-    TaskModuleTaskInfo,
-)
+from botbuilder.schema.teams import MessagingExtensionAction, MessagingExtensionActionResponse
 
-from adapters.teams import inbound
+from adapters.teams import extension, inbound
 from adapters.teams.groups import AadGroups
 from adapters.teams.references import References
 from adapters.teams.render import card_for
-from bot.core import Capture
+from bot.core import Capture, where
 from bot.domain import IncomingMessage, Person, Reply
 
 if TYPE_CHECKING:
@@ -36,6 +29,8 @@ if TYPE_CHECKING:
 __all__ = ["SnagTeamsBot"]
 
 log = logging.getLogger("snag.teams")
+EXPIRED = Reply(kind="error", title="That button has expired. Send a new report.")
+UNANSWERED = Reply(kind="text", title="Pick an answer first, then press Send answers.")
 
 
 class SnagTeamsBot(TeamsActivityHandler):
@@ -43,7 +38,7 @@ class SnagTeamsBot(TeamsActivityHandler):
         self.services = services
         self.snag = services.snag
         self.references = references
-        # Reports the endpoint committed before acknowledging Teams, by activity id.
+        # Reports the endpoint committed before acknowledging Teams, by delivery key.
         self.prestored: dict[str, Capture] = {}
         self.groups = AadGroups.from_settings(services.settings, services.snag.roles)
 
@@ -71,44 +66,69 @@ class SnagTeamsBot(TeamsActivityHandler):
         return IncomingMessage(
             person=self.person_of(activity),
             text=text,
-            channel=activity.conversation.id,
+            channel=inbound.conversation_of(activity.serialize()),
             via="dm" if personal else "mention",
-            event_id=f"teams:{activity.id}" if activity.id else None,
+            event_id=self.delivery_key(activity),
         )
+
+    @staticmethod
+    def delivery_key(activity: Activity) -> str | None:
+        """Message ids are per conversation, so the key holds both."""
+        if not activity.id:
+            return None
+        return inbound.delivery_key(activity.conversation.id if activity.conversation else "", activity.id)
 
     async def _send(self, turn: TurnContext, reply: Reply) -> None:
         attachment = CardFactory.adaptive_card(card_for(reply))
         await turn.send_activity(MessageFactory.attachment(attachment))
 
-    async def _remember(self, turn: TurnContext, person: Person) -> None:
-        personal = (turn.activity.conversation.conversation_type or "personal") == "personal"
-        await asyncio.to_thread(self.references.save, turn.activity, self.snag.key_of(person) if personal else None)
+    async def _remember(self, turn: TurnContext, person: Person, *, reported: bool = False) -> None:
+        """Keep how to reach this chat, and a reporter outside a 1:1 chat; a failure only logs."""
+        activity = turn.activity
+        personal = (activity.conversation.conversation_type or "personal") == "personal"
+        try:
+            if activity.type != "invoke":  # a message extension may run in a chat without Snag
+                key = self.snag.key_of(person) if personal else None
+                await asyncio.to_thread(self.references.save, activity, key)
+            if reported and (not personal or activity.type == "invoke"):
+                await asyncio.to_thread(self.references.save_reporter, activity, self.snag.key_of(person))
+        except Exception as exc:
+            log.error("teams conversation reference not saved: %s", where(exc))
 
     # ---- messages ----
 
     async def on_message_activity(self, turn: TurnContext) -> None:
         person = self._person(turn)
-        await self._remember(turn, person)
         if turn.activity.value:
             await self._on_submit(turn, person, turn.activity.value)
+            await self._remember(turn, person)
             return
-        capture = self.prestored.pop(turn.activity.id or "", None)
+        capture = self.prestored.pop(self.delivery_key(turn.activity) or "", None)
         if capture is not None:
             reply = await asyncio.to_thread(self.snag.finish_report, capture)
+            reported = capture.stored
         else:
             reply = await asyncio.to_thread(self.snag.handle_message, self.incoming(turn.activity))
+            reported = reply.kind == "receipt"
         await self._send(turn, reply)
+        await self._remember(turn, person, reported=reported)  # after the report is stored, never before
 
     async def _on_submit(self, turn: TurnContext, person: Person, value: dict) -> None:
-        if turn.activity.id and not await asyncio.to_thread(self.references.first_delivery, turn.activity.id):
+        key = self.delivery_key(turn.activity)
+        if key and not await asyncio.to_thread(self.references.first_delivery, key):
             return
+        for reply in await self._act(person, value):
+            await self._send(turn, reply)
+
+    async def _act(self, person: Person, value: dict) -> list[Reply]:
+        """Run a card submit; the replies to show: each answer's for "Send answers", else the button's."""
         events = inbound.action_events(person, value)
         if not events:
-            await self._send(turn, Reply(kind="error", title="That button has expired. Send a new report."))
-            return
-        for event in events:
-            reply = await asyncio.to_thread(self.snag.handle_action, event)
-            await self._send(turn, reply)
+            return [UNANSWERED if inbound.unanswered(value) else EXPIRED]
+        replies = [await asyncio.to_thread(self.snag.handle_action, event) for event in events]
+        if value.get("snag") == "answers":
+            return replies
+        return [r for r in replies[:-1] if r.kind == "error"] + replies[-1:]
 
     async def on_adaptive_card_invoke(
         self, turn: TurnContext, invoke_value: AdaptiveCardInvokeValue
@@ -120,10 +140,7 @@ class SnagTeamsBot(TeamsActivityHandler):
             action = {"verb": getattr(action, "verb", None), "data": getattr(action, "data", None)}
         data = dict(action.get("data") or {}) if isinstance(action.get("data"), dict) else {}
         data.setdefault("snag", action.get("verb") or "")
-        events = inbound.action_events(person, data)
-        reply = Reply(kind="error", title="That button has expired. Send a new report.")
-        for event in events:
-            reply = await asyncio.to_thread(self.snag.handle_action, event)
+        reply = (await self._act(person, data))[-1]
         return AdaptiveCardInvokeResponse(
             status_code=200, type="application/vnd.microsoft.card.adaptive", value=card_for(reply)
         )
@@ -141,7 +158,8 @@ class SnagTeamsBot(TeamsActivityHandler):
         if (turn.activity.action or "") == "remove-upgrade":
             return  # an upgrade in progress keeps its references
         raw = turn.activity.serialize()
-        await asyncio.to_thread(self.references.forget, inbound.tenant_of(raw), turn.activity.conversation.id)
+        tenant, conversation = inbound.tenant_of(raw), inbound.conversation_of(raw)
+        await asyncio.to_thread(self.references.forget, tenant, conversation, inbound.team_of(raw))
 
     async def on_teams_members_added(self, members_added, team_info, turn: TurnContext) -> None:  # type: ignore[no-untyped-def]
         if any(m.id == turn.activity.recipient.id for m in members_added):
@@ -153,37 +171,28 @@ class SnagTeamsBot(TeamsActivityHandler):
         self, turn: TurnContext, action: MessagingExtensionAction
     ) -> MessagingExtensionActionResponse:
         person = self._person(turn)
-        data: dict[str, Any] = action.data if isinstance(action.data, dict) else {}
-        if data.get("snag"):
-            for event in inbound.action_events(person, data):
-                await asyncio.to_thread(self.snag.handle_action, event)
-            return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(value="Thanks, saved."))
-        payload = action.message_payload
-        content = payload.body.content if payload and payload.body else ""
+        data = dict(extension.data_of(action))
+        if data.get("snag"):  # a button on the receipt shown in the dialog
+            return extension.dialog_for((await self._act(person, data))[-1])
+        raw = turn.activity.serialize()
+        channel, source = inbound.conversation_of(raw), extension.message_id(action)
+        key = inbound.item_key(channel, source, self.snag.key_of(person)) if source else None
         message = IncomingMessage(
             person=person,
-            text=inbound.html_to_text(content or ""),
-            channel=turn.activity.conversation.id,
+            text=extension.reported_text(action),
+            channel=channel,
             via="shortcut",
-            event_id=f"teams:{turn.activity.id}" if turn.activity.id else None,
+            event_id=key or self.delivery_key(turn.activity),
         )
         reply = await asyncio.to_thread(self.snag.file_report, message)
-        return MessagingExtensionActionResponse(
-            task=TaskModuleContinueResponse(
-                value=TaskModuleTaskInfo(
-                    title="Report as friction",
-                    card=Attachment(content_type="application/vnd.microsoft.card.adaptive", content=card_for(reply)),
-                )
-            )
-        )
+        await self._remember(turn, person, reported=reply.kind == "receipt")
+        return extension.dialog_for(reply)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         try:
             await self.resolve_groups(turn_context.activity)  # the request is authenticated by now
             await super().on_turn(turn_context)
         except Exception as exc:
-            from bot.core import where
-
             log.error("teams turn failed: %s", where(exc))
             if turn_context.activity.type == "invoke":
                 await turn_context.send_activity(Activity(type="invokeResponse", value=InvokeResponse(status=500)))

@@ -82,7 +82,7 @@ class TeamsEndpoint:
         await self.adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
         loop = asyncio.get_running_loop()
         capture = await loop.run_in_executor(self._store_pool, self.bot.snag.store_report, report)
-        self.bot.prestored[activity.id] = capture
+        self.bot.prestored[self.bot.delivery_key(activity) or ""] = capture
         task = asyncio.create_task(self._finish(auth_header, activity))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -95,7 +95,7 @@ class TeamsEndpoint:
         except Exception as exc:
             from bot.core import where
 
-            self.bot.prestored.pop(activity.id, None)
+            self.bot.prestored.pop(self.bot.delivery_key(activity) or "", None)
             log.error("teams reply after ack failed: %s", where(exc))
 
     async def drain(self) -> None:

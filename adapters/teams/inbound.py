@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Mapping
 
 from bot.domain import ActionEvent, Person
 
-__all__ = ["tenant_of", "user_of", "action_events", "html_to_text"]
+__all__ = [
+    "tenant_of",
+    "user_of",
+    "team_of",
+    "conversation_of",
+    "delivery_key",
+    "item_key",
+    "action_events",
+    "unanswered",
+    "html_to_text",
+    "with_note",
+]
 
 _TAG = re.compile(r"<[^>]+>")
 _BREAK = re.compile(r"<(br|/p|/div)\s*/?>", re.IGNORECASE)
@@ -26,27 +38,79 @@ def user_of(activity: Mapping) -> str:
     return sender.get("aadObjectId") or sender.get("id") or "unknown-user"
 
 
+def team_of(activity: Mapping) -> str | None:
+    """The team an activity happened in, if any (channels only)."""
+    team = ((activity.get("channelData") or {}).get("team") or {}).get("id")
+    return str(team) if team else None
+
+
+def conversation_of(activity: Mapping) -> str:
+    """Where an activity happened: a channel itself, never one thread of it (`;messageid=`)."""
+    conversation_id = str((activity.get("conversation") or {}).get("id") or "")
+    return conversation_id.split(";messageid=", 1)[0]
+
+
+def _short(conversation_id: str) -> str:
+    # Personal chat ids run past 100 characters; keys must stay under 200.
+    return hashlib.blake2b(conversation_id.encode(), digest_size=12).hexdigest()
+
+
+def delivery_key(conversation_id: str, activity_id: str) -> str:
+    """One delivery of one activity: Teams message ids are unique only within their conversation."""
+    return f"teams:{_short(conversation_id)}:{activity_id[:150]}"
+
+
+def item_key(conversation_id: str, message_id: str, reporter_key: str) -> str:
+    """One report per person per message, however often they use "Report as friction"."""
+    return f"teams:item:{_short(conversation_id)}:{message_id[:100]}:{reporter_key[:24]}"
+
+
+def with_note(text: str, note: object) -> str:
+    """A reported message's text with what the reporter typed in the dialog's note field."""
+    note = str(note or "").strip()
+    if not note:
+        return text
+    return f"{text}\n\nNote: {note}" if text else note
+
+
 def html_to_text(content: str) -> str:
     """Teams message HTML (message extension payloads) to plain text."""
     text = _BREAK.sub("\n", content)
     return html.unescape(_TAG.sub("", text)).strip()
 
 
-def action_events(person: Person, value: Mapping) -> list[ActionEvent]:
-    """An Action.Submit payload as core actions; 'answers' carries several questions."""
-    name = str(value.get("snag") or "")
+def _report_id(value: Mapping) -> int:
     try:
-        report_id = int(value.get("report_id") or 0)
+        return int(value.get("report_id") or 0)
     except (TypeError, ValueError):
-        report_id = 0
+        return 0
+
+
+def unanswered(value: Mapping) -> bool:
+    """'Send answers' pressed before any answer was chosen."""
+    return value.get("snag") == "answers" and _report_id(value) > 0
+
+
+def action_events(person: Person, value: Mapping) -> list[ActionEvent]:
+    """An Action.Submit payload as core actions: the chosen answers first, then the button's own.
+
+    Adaptive Cards send every input with whichever button was pressed, so "Looks right" also
+    carries how often and whether customers notice.
+    """
+    name, report_id = str(value.get("snag") or ""), _report_id(value)
     if not name or not report_id:
         return []
+    answers = [
+        ActionEvent(person, report_id, key.removeprefix("answer_"), str(answer))
+        for key, answer in value.items()
+        if key.startswith("answer_") and answer not in (None, "")
+    ]
     if name == "answers":
-        return [
-            ActionEvent(person, report_id, key.removeprefix("answer_"), str(answer))
-            for key, answer in value.items()
-            if key.startswith("answer_") and answer not in (None, "")
-        ]
+        return answers
+    return answers + [_button_event(person, report_id, name, value)]
+
+
+def _button_event(person: Person, report_id: int, name: str, value: Mapping) -> ActionEvent:
     if name == "correct":
         values = {
             key: (str(raw).split(",") if key in ("kinds", "teams") else raw)
@@ -55,5 +119,5 @@ def action_events(person: Person, value: Mapping) -> list[ActionEvent]:
         }
         for key in ("kinds", "teams"):
             values.setdefault(key, [])
-        return [ActionEvent(person, report_id, "correct", values=values)]
-    return [ActionEvent(person, report_id, name, str(value.get("value") or ""))]
+        return ActionEvent(person, report_id, "correct", values=values)
+    return ActionEvent(person, report_id, name, str(value.get("value") or ""))

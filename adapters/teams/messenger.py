@@ -1,4 +1,7 @@
-"""Proactive Teams messages with bounded retries; a 403 marks the conversation blocked."""
+"""Proactive Teams messages with bounded retries; a 403 marks the conversation blocked.
+
+A `user:<id>` destination is a person, not a chat: Snag opens its 1:1 chat with them first.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,9 @@ import logging
 import random
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, ConversationReference
 
-from adapters.teams.references import References
+from adapters.teams.references import USER_PREFIX, References
 from adapters.teams.render import card_for
 from bot.domain import Reply
 from bot.metrics import Metrics
@@ -58,13 +62,9 @@ class TeamsMessenger:
         if reference is None:
             raise DeliveryFailed(None, "no usable conversation reference (never installed, removed or blocked)")
         activity = MessageFactory.attachment(CardFactory.adaptive_card(card_for(reply)))
-
-        async def deliver(turn: TurnContext) -> None:
-            await turn.send_activity(activity)
-
         for attempt in range(1, self.attempts + 1):
             try:
-                await self.adapter.continue_conversation(reference, deliver, self.app_id)
+                await self._deliver(destination, reference, activity)
                 return
             except Exception as exc:
                 status = _status_of(exc)
@@ -78,3 +78,30 @@ class TeamsMessenger:
                 delay = min(8.0, self.base_delay * 2 ** (attempt - 1)) * (0.5 + random.random())
                 log.info("teams answered %s; retry %d in %.2fs", status, attempt, delay)
                 await asyncio.sleep(delay)
+
+    async def _deliver(self, destination: str, reference: ConversationReference, activity: Activity) -> None:
+        async def deliver(turn: TurnContext) -> None:
+            await turn.send_activity(activity)
+
+        if not destination.startswith(USER_PREFIX):
+            await self.adapter.continue_conversation(reference, deliver, self.app_id)
+            return
+        await self.adapter.create_conversation(
+            self.app_id,
+            deliver,
+            personal_chat_with(reference),
+            reference.channel_id or "msteams",
+            reference.service_url,
+        )
+
+
+def personal_chat_with(reference: ConversationReference) -> ConversationParameters:
+    """The Bot Connector request that opens (or finds) the bot's 1:1 chat with one person."""
+    tenant = reference.conversation.tenant_id
+    return ConversationParameters(
+        is_group=False,
+        bot=reference.bot,
+        members=[ChannelAccount(id=reference.user.id)],
+        tenant_id=tenant,
+        channel_data={"tenant": {"id": tenant}},
+    )

@@ -17,7 +17,7 @@ from bot.app import build
 from bot.config import Settings
 from bot.roles import RolePolicy
 from tests.conftest import FixedClassifier
-from tests.teams.test_teams_http import FakeConnector, fixture
+from tests.teams.connector import FakeConnector, fixture
 
 SECRET = "test-app-password-s3cr3t"
 TOKEN = "fake-graph-token-t0k3n"

@@ -8,9 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from sqlmodel import Session, select
 
 from adapters.server import make_web_app
 from adapters.teams import check_settings
@@ -19,84 +17,9 @@ from bot.app import build
 from bot.config import Settings
 from bot.domain import Reply, Section
 from bot.errors import ConfigError
-from store.models import ConversationRef, Report
 from tests.conftest import FixedClassifier
 from tests.teams.cards import assert_valid_card
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "teams"
-
-
-def fixture(name: str, service_url: str, **changes: object) -> dict:
-    activity = json.loads((FIXTURES / f"{name}.json").read_text())
-    activity["serviceUrl"] = service_url
-    activity.update(changes)
-    return activity
-
-
-class FakeConnector:
-    """A Bot Connector on port 0 that records every call and answers with scripted statuses."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict]] = []
-        self.statuses: list[int] = []
-        self.app = web.Application()
-        self.app.router.add_post("/v3/conversations/{cid}/activities", self.activity)
-        self.app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self.activity)
-        self.server = TestServer(self.app)
-
-    async def activity(self, request: web.Request) -> web.Response:
-        self.calls.append((request.path, await request.json()))
-        status = self.statuses.pop(0) if self.statuses else 200
-        if status >= 400:
-            return web.json_response({"error": {"code": "x", "message": "scripted"}}, status=status)
-        return web.json_response({"id": f"act-{len(self.calls)}"})
-
-    @property
-    def url(self) -> str:
-        return str(self.server.make_url("/"))
-
-    def cards(self) -> list[dict]:
-        return [body["attachments"][0]["content"] for _, body in self.calls if body.get("attachments")]
-
-
-@pytest.fixture
-async def teams(tmp_path: Path):  # type: ignore[no-untyped-def]
-    connector = FakeConnector()
-    await connector.server.start_server()
-    settings = Settings(
-        _env_file=None,
-        env="dev",
-        teams=True,
-        data_dir=tmp_path / "var",
-        database_url=f"sqlite:///{tmp_path / 'teams.db'}",
-        reporter_secret="test-secret",
-        managers=["teams:aad-user-2"],
-    )
-    services = build(settings, classifier=FixedClassifier(), migrate=True)
-    app = make_web_app(services)
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    original_post = client.post
-
-    async def post_and_drain(*args, **kwargs):  # type: ignore[no-untyped-def]
-        response = await original_post(*args, **kwargs)
-        await app["teams"].drain()
-        return response
-
-    client.post = post_and_drain  # type: ignore[method-assign]
-    yield services, client, connector
-    await client.close()
-    await connector.server.close()
-
-
-def reports(services) -> list[Report]:  # type: ignore[no-untyped-def]
-    with Session(services.engine) as s:
-        return list(s.exec(select(Report).order_by(Report.id)).all())
-
-
-def refs(services) -> list[ConversationRef]:  # type: ignore[no-untyped-def]
-    with Session(services.engine) as s:
-        return list(s.exec(select(ConversationRef)).all())
+from tests.teams.connector import fixture, refs, reports
 
 
 async def test_personal_message_files_a_report_and_replies_with_a_card(teams) -> None:  # type: ignore[no-untyped-def]
