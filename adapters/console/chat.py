@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.text import Text
 
+from adapters.console.answers import close_to, read_answer
 from adapters.console.render import render_reply
-from bot.domain import ActionEvent, Choice, IncomingMessage, Person, Reply
+from bot import cards
+from bot.core import where
+from bot.domain import ActionEvent, Choice, IncomingMessage, Option, Person, Reply
+from bot.errors import SnagError, StoreUnavailable
 
 __all__ = ["ConsoleSession", "run_console"]
 
+log = logging.getLogger("snag.console")
+
 Ask = Callable[[str], str]
-SENTENCE_WORDS = 3  # an answer this long that fits no option is something new the person said
 WELCOME = (
     "[bold]Snag[/bold] · tell me in a sentence what got in the way today.\n"
     "Type [cyan]help[/cyan] for commands, [cyan]quit[/cyan] to leave."
 )
+DATABASE_DOWN = (
+    "The database can't be reached right now. You can still report: I'll keep what you write in "
+    "the outbox and file it as soon as the database is back."
+)
+LOOKS_RIGHT = Choice("looks_right", "Looks right?", (Option("yes", "Yes"), Option("fix", "Fix tags")))
+LOOKS_RIGHT_PROMPT = "Looks right? y = yes, f = fix tags, Enter to skip"
+_ALIASES = {
+    "looks_right": {
+        **dict.fromkeys(("y", "ok", "okay", "yep", "yeah", "correct", "right", "looks right", "looks good"), "yes"),
+        **dict.fromkeys(("f", "fix", "n", "no", "nope", "wrong"), "fix"),
+    },
+}
 
 
 class _SaidSomethingElse(Exception):
@@ -41,6 +60,7 @@ class ConsoleSession:
 
     def handle_line(self, line: str) -> Reply:
         """Treat one typed line as the slash command would, then follow up on a receipt."""
+        self.file_waiting()
         message = IncomingMessage(
             person=self.person, text=line, channel="console", via="message", received_at=datetime.now(UTC)
         )
@@ -54,6 +74,18 @@ class ConsoleSession:
                 self.handle_line(said.line)
         return reply
 
+    def file_waiting(self) -> None:
+        """File reports kept in the outbox if the database is back (a directory listing when there are none)."""
+        outbox = self.snag.outbox
+        if outbox is None or not outbox.depth():
+            return
+        try:
+            filed = self.snag.replay_outbox()
+        except SnagError:
+            return  # still down: they stay in the outbox, tried again at the next line
+        if filed:
+            self.console.print(f"The database is back: filed {filed} report(s) kept in the outbox.")
+
     def show(self, reply: Reply) -> None:
         self.console.print(render_reply(reply))
 
@@ -63,31 +95,30 @@ class ConsoleSession:
         )
         return reply
 
-    def _pick(self, choice: Choice) -> list[str] | None:
-        """Ask one question; Enter skips (None), numbers or names pick options."""
-        listing = "  ".join(f"{i}) {o.label}" for i, o in enumerate(choice.options, 1))
-        current = f" (now: {', '.join(choice.selected) or 'none'})" if choice.selected else ""
-        hint = "numbers separated by commas" if choice.multi else "a number"
-        answer = self.ask(f"{choice.label}{current}\n  {listing}\n  pick {hint}, Enter to skip").strip()
+    def _pick(self, choice: Choice, *, prompt: str | None = None, again: bool = True) -> list[str] | None:
+        """Ask one question: the options picked, or None (Enter, or no usable answer after one retry).
+
+        A typo gets a hint ("did you mean Billing?") and the question once more; a command or a new
+        sentence ends the questions and is handled as the next line.
+        """
+        answer = self.ask(prompt or _question(choice)).strip()
         if not answer:
             return None
-        picked: list[str] = []
-        tokens = answer.replace(",", " ").split()
-        if len(tokens) >= SENTENCE_WORDS and not any(self._option(choice, t) for t in tokens):
+        aliases = _ALIASES.get(choice.action, {})
+        reading = read_answer(choice, answer, aliases)
+        if reading.new_line:
             raise _SaidSomethingElse(answer)
-        for token in tokens:
-            match = self._option(choice, token)
-            if not match:
-                self.console.print(f"[yellow]'{token}' is not one of the options; skipped.[/yellow]")
-            picked.extend(match)
-        return picked if choice.multi else picked[:1]
-
-    @staticmethod
-    def _option(choice: Choice, token: str) -> list[str]:
-        """The option a typed number or name means ([] for none)."""
-        if token.isdigit() and 1 <= int(token) <= len(choice.options):
-            return [choice.options[int(token) - 1].value]
-        return [o.value for o in choice.options if o.value == token.lower() or o.label.lower() == token.lower()]
+        if not reading.wrong:
+            return list(reading.picked) or None
+        for token in reading.wrong:
+            close = close_to(choice, token, aliases)
+            hint = f"; did you mean {' or '.join(close)}?" if close else "."
+            self.console.print(Text(f"'{token}' is not one of the options{hint}", style="yellow"))
+        if again:
+            self.console.print(Text("Try again, or press Enter to skip.", style="yellow"))
+            return self._pick(choice, prompt=prompt, again=False)
+        self.console.print(Text("I'll leave that one as it was.", style="yellow"))
+        return None
 
     def follow_up(self, receipt: Reply) -> None:
         """Looks right / fix tags, then the optional quick questions."""
@@ -98,14 +129,11 @@ class ConsoleSession:
                 picked = self._pick(choice)
                 if picked:
                     self.show(self._act(report_id, "pick_stage", picked[0]))
-        typed = self.ask("Looks right? y = yes, f = fix tags, Enter to skip").strip()
-        answer = typed.lower()
-        if answer in ("y", "yes"):
+        looks = self._pick(LOOKS_RIGHT, prompt=LOOKS_RIGHT_PROMPT)
+        if looks == ["yes"]:
             self.show(self._act(report_id, "confirm"))
-        elif answer in ("f", "fix", "n", "no"):
+        elif looks == ["fix"]:
             self.fix(report_id)
-        elif len(answer.split()) >= SENTENCE_WORDS:
-            raise _SaidSomethingElse(typed)
         for choice in receipt.choices:
             if choice.action in ("frequency", "customer_facing"):
                 picked = self._pick(choice)
@@ -113,23 +141,39 @@ class ConsoleSession:
                     self.show(self._act(report_id, choice.action, picked[0]))
 
     def fix(self, report_id: int) -> None:
+        """The fix-tags form, one question at a time; only what the person chose changes."""
         form_reply = self._act(report_id, "fix")
         if form_reply.form is None:
             self.show(form_reply)
             return
-        values: dict[str, object] = {}
-        for choice in form_reply.form.choices:
-            picked = self._pick(choice)
-            values[choice.action] = (
-                list(choice.selected)
-                if picked is None and choice.multi
-                else (choice.selected[0] if choice.selected else None)
-                if picked is None
-                else picked
-                if choice.multi
-                else picked[0]
-            )
+        choices = form_reply.form.choices
+        values: dict[str, object] = {c.action: list(c.selected) if c.multi else _first(c.selected) for c in choices}
+        chosen = False
+        try:
+            for choice in choices:
+                picked = self._pick(choice)
+                if picked is not None:
+                    values[choice.action] = picked if choice.multi else picked[0]
+                    chosen = True
+        except (_SaidSomethingElse, _Leave):
+            if chosen:  # keep what was chosen before the person moved on
+                self.show(self._act(report_id, "correct", values=values))
+            raise
+        if not chosen:
+            self.console.print("Nothing changed; the tags stay as they were.")
+            return
         self.show(self._act(report_id, "correct", values=values))
+
+
+def _question(choice: Choice) -> str:
+    listing = "  ".join(f"{i}) {o.label}" for i, o in enumerate(choice.options, 1))
+    current = f" (now: {', '.join(choice.selected)})" if choice.selected else ""
+    hint = "numbers separated by commas" if choice.multi else "a number"
+    return f"{choice.label}{current}\n  {listing}\n  pick {hint}, Enter to skip"
+
+
+def _first(values: tuple[str, ...]) -> str | None:
+    return values[0] if values else None
 
 
 QUIT = ("quit", "exit", ":q")
@@ -162,12 +206,26 @@ def run_console(services, *, user: str = "you", console: Console | None = None, 
     try:
         offer = services.extras.get("console_first_start")
         if offer is not None:
-            offer(session)
+            _safely(session, offer, session)
         while True:
             line = ask_line(console)
-            session.handle_line(line)
+            _safely(session, session.handle_line, line)
     except _Leave:
         console.print("\n" + BYE)
+
+
+def _safely(session: ConsoleSession, work: Callable[..., object], *args: object) -> None:
+    """The console's error handler: the session goes on, with a kind word instead of a stack trace."""
+    try:
+        work(*args)
+    except _Leave:
+        raise
+    except StoreUnavailable:
+        session.console.print(DATABASE_DOWN)
+    except Exception as exc:
+        error_id = uuid.uuid4().hex[:8]
+        log.error("unexpected error %s in the console: %s", error_id, where(exc))
+        session.show(cards.apology(error_id))
 
 
 def ask_line(console: Console) -> str:

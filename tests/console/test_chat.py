@@ -100,12 +100,15 @@ def test_a_new_sentence_typed_at_a_question_is_filed_not_dropped(services) -> No
     assert "is not one of the options" not in out.getvalue()
 
 
-def test_short_answers_that_fit_no_option_are_still_just_skipped(services) -> None:  # type: ignore[no-untyped-def]
-    chat, out = session_with(services, ["ys", "often", ""])
+def test_short_answers_that_fit_no_option_get_a_hint_and_one_more_try(services) -> None:  # type: ignore[no-untyped-def]
+    chat, out = session_with(services, ["ys", "y", "often", "", ""])
     chat.handle_line("the portal logs me out every ten minutes")
     with Session(services.engine) as s:
-        assert len(s.exec(select(Report)).all()) == 1
-    assert "'often' is not one of the options; skipped." in out.getvalue()
+        [row] = s.exec(select(Report)).all()
+    assert (row.status, row.frequency) == ("confirmed", None)
+    text = out.getvalue()
+    assert "'ys' is not one of the options; did you mean Yes?" in text
+    assert "'often' is not one of the options." in text and "Try again, or press Enter to skip." in text
 
 
 def test_a_first_report_typed_at_the_sample_data_offer_is_filed(services) -> None:  # type: ignore[no-untyped-def]
