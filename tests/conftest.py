@@ -118,6 +118,23 @@ def engine(db_url: str):  # type: ignore[no-untyped-def]
 
 # ---- every log line of the suite, at DEBUG, is checked for secrets and report text ----
 
+
+def run_snag(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run `snag ARGS...` through main() with real argv, as the console script does: (exit code, stdout, stderr)."""
+    import sys
+
+    from bot.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["snag", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 SENTINEL = "SENTINEL-REPORT-TEXT"
 TEST_SECRETS = (
     "test-secret",

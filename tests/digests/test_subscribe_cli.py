@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
+
+from tests.conftest import run_snag
 
 
 @pytest.fixture
 def snag(digest_services, monkeypatch, capsys):  # type: ignore[no-untyped-def]
     """Run `snag ARGS...` as the console script does: (exit code, stdout, stderr)."""
-    from bot.cli import main
-
     monkeypatch.setattr("digests.cli._services", lambda train=False: digest_services)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["snag", *args])
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+    return lambda *args: run_snag(monkeypatch, capsys, *args)
 
 
 def test_unsubscribe_reads_the_audience_as_subscribe_does(snag) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,14 +12,13 @@ from sqlmodel import Session, select
 from bot.config import Settings
 from bot.domain import IncomingMessage
 from store.models import Report
-from tests.conftest import SENTINEL, FixedClassifier, leaked
+from tests.conftest import SENTINEL, FixedClassifier, leaked, run_snag
 
 
 @pytest.fixture
 def snag(settings: Settings, tmp_path: Path, monkeypatch, capsys, caplog):  # type: ignore[no-untyped-def]
     """Run `snag ARGS...` through main() with real argv: (exit code, stdout, stderr)."""
     import bot.app
-    from bot.cli import main
 
     real_build = bot.app.build
     monkeypatch.setattr(bot.app, "build", lambda s, **kw: real_build(s, **{**kw, "classifier": FixedClassifier()}))
@@ -36,17 +34,7 @@ def snag(settings: Settings, tmp_path: Path, monkeypatch, capsys, caplog):  # ty
         monkeypatch.setenv(name, value)
     caplog.set_level(logging.DEBUG)
 
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["snag", *args])
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+    return lambda *args: run_snag(monkeypatch, capsys, *args)
 
 
 @pytest.mark.parametrize(

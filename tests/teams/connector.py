@@ -63,6 +63,23 @@ class FakeConnector:
         return [body for path, body in self.calls if path.startswith(f"/v3/conversations/{conversation_id}/")]
 
 
+OPS = "19:channel-ops@thread.tacv2"
+
+
+def in_thread(url: str, message_id: str, text: str, sender: dict) -> dict:
+    """An @mention of Snag in a thread of the ops channel, as Teams sends it (`;messageid=` is the thread)."""
+    conversation = {"isGroup": True, "conversationType": "channel", "tenantId": "tenant-a"}
+    conversation["id"] = f"{OPS};messageid={message_id}"
+    return fixture(
+        "message_channel_mention",
+        url,
+        id=message_id,
+        text=f"<at>Snag</at> {text}",
+        conversation=conversation,
+        **{"from": sender},
+    )
+
+
 def reports(services) -> list[Report]:  # type: ignore[no-untyped-def]
     with Session(services.engine) as s:
         return list(s.exec(select(Report).order_by(Report.id)).all())

@@ -6,25 +6,10 @@ from sqlmodel import Session, select
 
 from bot.domain import Reply, Section
 from store.models import Subscription
-from tests.teams.connector import fixture, refs, titles
+from tests.teams.connector import OPS, fixture, in_thread, refs, titles
 
-OPS = "19:channel-ops@thread.tacv2"
 ADMIN = {"id": "29:1admin", "aadObjectId": "aad-admin"}
 SAM = {"id": "29:1user-one", "name": "Sam Reporter", "aadObjectId": "aad-user-1"}
-
-
-def in_thread(url: str, message_id: str, text: str, sender: dict) -> dict:
-    """An @mention of Snag in a thread of the ops channel, as Teams sends it."""
-    conversation = {"isGroup": True, "conversationType": "channel", "tenantId": "tenant-a"}
-    conversation["id"] = f"{OPS};messageid={message_id}"
-    return fixture(
-        "message_channel_mention",
-        url,
-        id=message_id,
-        text=f"<at>Snag</at> {text}",
-        conversation=conversation,
-        **{"from": sender},
-    )
 
 
 def destinations(services) -> list[str]:  # type: ignore[no-untyped-def]

@@ -4,29 +4,16 @@ from __future__ import annotations
 
 import json
 
-from tests.teams.connector import fixture, reports, titles
+from tests.teams.connector import fixture, in_thread, reports, titles
 
 REFUNDS = "refund requests sit in the finance inbox for a week before anyone looks"
 SAM = {"id": "29:1user-one", "name": "Sam Reporter", "aadObjectId": "aad-user-1"}
 OTHER = {"id": "29:1user-nine", "name": "Other Person", "aadObjectId": "aad-user-9"}
 
 
-def mention(url: str, message_id: str, text: str, sender: dict) -> dict:
-    conversation = {"isGroup": True, "conversationType": "channel", "tenantId": "tenant-a"}
-    conversation["id"] = f"19:channel-ops@thread.tacv2;messageid={message_id}"
-    return fixture(
-        "message_channel_mention",
-        url,
-        id=message_id,
-        text=f"<at>Snag</at> {text}",
-        conversation=conversation,
-        **{"from": sender},
-    )
-
-
 async def test_a_channel_reporter_is_told_in_a_new_personal_chat(teams) -> None:  # type: ignore[no-untyped-def]
     services, client, connector = teams
-    await client.post("/api/messages", json=mention(connector.url, "1700000000010", REFUNDS, SAM))
+    await client.post("/api/messages", json=in_thread(connector.url, "1700000000010", REFUNDS, SAM))
     chat = {"conversationType": "personal", "tenantId": "tenant-a", "id": "a:1personal-chat-9"}
     personal = fixture("message_personal", connector.url, conversation=chat, **{"from": OTHER})
     await client.post("/api/messages", json=personal)
@@ -35,7 +22,7 @@ async def test_a_channel_reporter_is_told_in_a_new_personal_chat(teams) -> None:
 
     manager = {"id": "29:1user-two", "aadObjectId": "aad-user-2"}
     await client.post(
-        "/api/messages", json=mention(connector.url, "1700000000020", f"status {pattern} resolved", manager)
+        "/api/messages", json=in_thread(connector.url, "1700000000020", f"status {pattern} resolved", manager)
     )
     assert titles(connector)[-1].endswith("Told 2 reporter(s).")
     [created] = connector.created()
@@ -53,7 +40,7 @@ async def test_a_message_extension_reporter_is_told_too(teams) -> None:  # type:
     await client.post("/api/messages", json=fixture("messaging_extension_submit", connector.url))
     [report] = reports(services)
     manager = {"id": "29:1user-two", "aadObjectId": "aad-user-2"}
-    status = mention(connector.url, "1700000000030", f"status {report.pattern_id} in_progress", manager)
+    status = in_thread(connector.url, "1700000000030", f"status {report.pattern_id} in_progress", manager)
     await client.post("/api/messages", json=status)
     assert titles(connector)[-1].endswith("Told 1 reporter(s).")
     [created] = connector.created()
