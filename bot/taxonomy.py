@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,10 @@ __all__ = ["Label", "Taxonomy", "load_taxonomy", "DEFAULT_TAXONOMY_PATH"]
 
 DEFAULT_TAXONOMY_PATH = Path(__file__).resolve().parent.parent / "classifier" / "taxonomy.yml"
 _LABEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# The keys each mapping takes: anything else is a typo that would otherwise be ignored.
+_FILE_KEYS = ("version", "stages", "kinds", "teams", "systems", "redact")
+_LABEL_KEYS = ("label", "description", "aliases", "words")
+_REDACTION_KEYS = ("name", "pattern")
 
 
 @dataclass(frozen=True)
@@ -110,10 +115,27 @@ def _fail(source: str, node: yaml.Node | None, problem: str) -> ConfigError:
     return ConfigError(f"Taxonomy {source}{line}: {problem}")
 
 
-def _mapping(node: yaml.Node, source: str, what: str) -> dict[str, yaml.Node]:
+def _mapping(node: yaml.Node, source: str, what: str, keys: tuple[str, ...]) -> dict[str, yaml.Node]:
+    """The mapping's values by key; a key that is unknown or given twice fails naming its line."""
     if not isinstance(node, yaml.MappingNode):
         raise _fail(source, node, f"{what} must be a mapping of keys to values.")
-    return {k.value: v for k, v in node.value}
+    out: dict[str, yaml.Node] = {}
+    lines: dict[str, int] = {}
+    for key, value in node.value:
+        name: str = key.value if isinstance(key, yaml.ScalarNode) else ""
+        if name not in keys:
+            raise _fail(
+                source, key, f"unknown key {name!r}{_did_you_mean(name, keys)}; {what} takes {', '.join(keys)}."
+            )
+        if name in out:
+            raise _fail(source, key, f"'{name}' appears twice (first on line {lines[name]}); {what} takes it once.")
+        out[name], lines[name] = value, key.start_mark.line + 1
+    return out
+
+
+def _did_you_mean(name: str, keys: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name, keys, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _strings(node: yaml.Node | None, source: str, what: str) -> tuple[str, ...]:
@@ -133,8 +155,9 @@ def _labels(root: dict[str, yaml.Node], key: str, source: str, required: bool) -
     if not isinstance(node, yaml.SequenceNode) or (required and not node.value):
         raise _fail(source, node, f"'{key}' must be a non-empty list of labels.")
     out: list[Label] = []
+    owners: dict[str, str] = {}
     for item in node.value:
-        fields = _mapping(item, source, f"each entry of '{key}'")
+        fields = _mapping(item, source, f"each entry of '{key}'", _LABEL_KEYS)
         label_node = fields.get("label")
         if not isinstance(label_node, yaml.ScalarNode) or not _LABEL_RE.match(label_node.value):
             raise _fail(
@@ -146,15 +169,26 @@ def _labels(root: dict[str, yaml.Node], key: str, source: str, required: bool) -
         if any(o.label == label_node.value for o in out):
             raise _fail(source, label_node, f"label '{label_node.value}' appears twice in '{key}'.")
         desc = fields.get("description")
-        out.append(
-            Label(
-                label=label_node.value,
-                description=str(desc.value) if isinstance(desc, yaml.ScalarNode) else "",
-                aliases=_strings(fields.get("aliases"), source, f"aliases of {label_node.value}"),
-                words=_strings(fields.get("words"), source, f"words of {label_node.value}"),
-            )
+        label = Label(
+            label=label_node.value,
+            description=str(desc.value) if isinstance(desc, yaml.ScalarNode) else "",
+            aliases=_strings(fields.get("aliases"), source, f"aliases of {label_node.value}"),
+            words=_strings(fields.get("words"), source, f"words of {label_node.value}"),
         )
+        _claim_aliases(owners, label, fields.get("aliases"), source)
+        out.append(label)
     return tuple(out)
+
+
+def _claim_aliases(owners: dict[str, str], label: Label, node: yaml.Node | None, source: str) -> None:
+    """An alias names one team (or system): the same words under two would all go to the first."""
+    nodes = node.value if isinstance(node, yaml.SequenceNode) else []
+    for alias, alias_node in zip(label.aliases, nodes, strict=True):
+        owner = owners.setdefault(alias.casefold(), label.label)
+        if owner != label.label:
+            raise _fail(
+                source, alias_node, f"alias '{alias}' is under both '{owner}' and '{label.label}'; keep it under one."
+            )
 
 
 def _redactions(root: dict[str, yaml.Node], source: str) -> tuple[tuple[str, str], ...]:
@@ -165,7 +199,7 @@ def _redactions(root: dict[str, yaml.Node], source: str) -> tuple[tuple[str, str
         raise _fail(source, node, "'redact' must be a list of {name, pattern}.")
     out = []
     for item in node.value:
-        fields = _mapping(item, source, "each entry of 'redact'")
+        fields = _mapping(item, source, "each entry of 'redact'", _REDACTION_KEYS)
         name, pattern = fields.get("name"), fields.get("pattern")
         if not isinstance(name, yaml.ScalarNode) or not isinstance(pattern, yaml.ScalarNode):
             raise _fail(source, item, "each redaction needs a 'name' and a 'pattern'.")
@@ -180,7 +214,7 @@ def _redactions(root: dict[str, yaml.Node], source: str) -> tuple[tuple[str, str
 def _parse(root: yaml.Node | None, source: str) -> Taxonomy:
     if root is None:
         raise _fail(source, None, "the file is empty.")
-    fields = _mapping(root, source, "the file")
+    fields = _mapping(root, source, "the file", _FILE_KEYS)
     return Taxonomy(
         stages=_labels(fields, "stages", source, required=True),
         kinds=_labels(fields, "kinds", source, required=True),

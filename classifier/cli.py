@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import IO, Any
@@ -14,6 +14,7 @@ import typer
 __all__ = ["register", "train_command", "eval_command", "classify_command"]
 
 _BATCH = 512
+ReportLine = tuple[dict, str]  # a line's object and the text to tag
 
 
 def register(app: typer.Typer) -> None:
@@ -73,34 +74,60 @@ def train_command(
     )
 
 
-def _open(path: str) -> AbstractContextManager[IO[str]]:
+def _open(path: str) -> AbstractContextManager[IO[Any]]:
+    """The file as bytes, so each line is decoded on its own: one bad line is one skipped line."""
     if path == "-":
-        return nullcontext(sys.stdin)  # never close the caller's stdin
+        return nullcontext(getattr(sys.stdin, "buffer", sys.stdin))  # never close the caller's stdin
     try:
-        return Path(path).open(encoding="utf-8")
+        return Path(path).open("rb")
     except OSError as exc:
         typer.secho(f"Cannot read {path}: {exc.strerror}.", err=True, fg=typer.colors.RED)
         raise typer.Exit(2) from exc
 
 
-def _rows(stream: IO[str], skipped: list[int]) -> Iterator[dict]:
-    """Objects with an 'id' and a 'text'; anything else is reported on stderr and skipped."""
-    from classifier.dataset import read_jsonl
+def _skip(number: int, problem: str, skipped: list[int]) -> None:
+    typer.echo(f"line {number}: {problem.rstrip('.')}; skipped", err=True)
+    skipped.append(number)
+
+
+def _reports(stream: IO[Any], skipped: list[int], tagging_text: Callable[[int, str], str]) -> Iterator[ReportLine]:
+    """(object, text to tag) per line with an 'id' and a 'text'; others are reported and skipped."""
+    from bot.errors import InputError
+    from classifier.dataset import read_jsonl, report_id_and_text
 
     for number, row, problem in read_jsonl(stream):
-        if row is not None and "id" not in row:
-            problem = "no 'id'"
-        elif row is not None and not isinstance(row.get("text"), str):
-            problem = "no 'text' string"
-        if problem:
-            typer.echo(f"line {number}: {problem}; skipped", err=True)
-            skipped.append(number)
+        try:
+            if problem:
+                raise InputError(problem)
+            _, text = report_id_and_text(row or {})
+        except InputError as exc:
+            _skip(number, exc.message, skipped)
             continue
-        yield row  # type: ignore[misc]
+        yield row or {}, tagging_text(number, text)
 
 
-def _batches(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
-    batch: list[dict] = []
+def _as_the_bot_tags(settings: Any, taxonomy: Any) -> Callable[[int, str], str]:
+    """A report's text as the bot tags it: cleaned, cut to the size limit, then redacted."""
+    from bot.redact import Redactor
+    from bot.text import clean_report_text
+
+    limit, redactor = settings.max_report_chars, Redactor(taxonomy.redact)
+
+    def tagging_text(number: int, text: str) -> str:
+        cleaned = clean_report_text(text, limit=limit)
+        if cleaned.truncated_from:
+            typer.echo(
+                f"line {number}: text of {cleaned.truncated_from:,} characters; tagged on its first "
+                f"{limit:,} (SNAG_MAX_REPORT_CHARS), as the bot does",
+                err=True,
+            )
+        return redactor.redact(cleaned.text)
+
+    return tagging_text
+
+
+def _batches(rows: Iterator[ReportLine], size: int) -> Iterator[list[ReportLine]]:
+    batch: list[ReportLine] = []
     for row in rows:
         batch.append(row)
         if len(batch) >= size:
@@ -113,15 +140,23 @@ def _batches(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
 def classify_command(
     source: str = typer.Argument(..., metavar="IN.jsonl|-", help="Reports, one JSON object a line."),
 ) -> None:
-    """Tag every report of a jsonl file; write the reports with their tags to stdout."""
+    """Tag every report of a jsonl file; write the reports with their tags to stdout.
+
+    Each line needs an "id" (a non-empty string or a whole number) and a non-empty "text".
+    The text is tagged as the bot tags a report: cleaned, cut to SNAG_MAX_REPORT_CHARS and
+    redacted (personal details and the taxonomy's redact patterns become placeholders). Every
+    field of the line, the text as written included, is carried through unchanged.
+    """
     settings, taxonomy = _setup()
     classifier = _classifier(settings, taxonomy)
     skipped: list[int] = []
     out = sys.stdout
     with _open(source) as stream:
-        for batch in _batches(_rows(stream, skipped), _BATCH):
-            for row, tags in zip(batch, _classify_many(classifier, [r["text"] for r in batch]), strict=True):
-                out.write(json.dumps({**row, **tags.as_dict()}, ensure_ascii=False) + "\n")
+        reports = _reports(stream, skipped, _as_the_bot_tags(settings, taxonomy))
+        for batch in _batches(reports, _BATCH):
+            tags = _classify_many(classifier, [text for _, text in batch])
+            for (row, _), tagged in zip(batch, tags, strict=True):
+                out.write(json.dumps({**row, **tagged.as_dict()}, ensure_ascii=False) + "\n")
     out.flush()
     if skipped:
         typer.echo(f"{len(skipped)} malformed line(s) skipped.", err=True)
@@ -138,12 +173,13 @@ def eval_command(
 ) -> None:
     """Per-label precision, recall and F1, macro and micro figures, and a stage confusion matrix."""
     from bot.errors import InputError
-    from classifier.dataset import parse_report, read_jsonl
+    from classifier.dataset import LABEL_FIELDS, parse_report, read_jsonl
     from classifier.metrics import evaluate
     from classifier.report import print_evaluation
 
     settings, taxonomy = _setup()
-    reports, skipped = [], 0
+    reports: list[Any] = []
+    skipped: list[int] = []
     with _open(source) as stream:
         for number, row, problem in read_jsonl(stream):
             try:
@@ -151,10 +187,14 @@ def eval_command(
                     raise InputError(problem)
                 reports.append(parse_report(row or {}, taxonomy))
             except InputError as exc:
-                typer.echo(f"line {number}: {exc.message.rstrip('.')}; skipped", err=True)
-                skipped += 1
+                _skip(number, exc.message, skipped)
     if not reports:
-        typer.secho("No labelled reports to evaluate.", err=True, fg=typer.colors.RED)
+        typer.secho(
+            f"No labelled reports to evaluate: each line needs {', '.join(map(repr, LABEL_FIELDS))} "
+            "besides 'id' and 'text' ('snag classify' tags unlabelled reports).",
+            err=True,
+            fg=typer.colors.RED,
+        )
         raise typer.Exit(1)
     classifier = _classifier(settings, taxonomy)
     predicted = _classify_many(classifier, [r.text for r in reports])

@@ -10,19 +10,25 @@ from pathlib import Path
 
 from bot.errors import InputError
 from bot.taxonomy import Taxonomy
+from bot.text import clean_report_text
 
 __all__ = [
     "DATA_DIR",
     "LabelledReport",
     "is_dev",
     "split",
+    "LABEL_FIELDS",
     "parse_report",
+    "report_id_and_text",
     "read_jsonl",
     "load_reports",
 ]
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "reports"
 _DEV_DIGITS = frozenset("012")
+# The labels a line of a labelled file must carry ('stage' may be null); 'handoff' may be left
+# out, which means no handoff, as `null` does.
+LABEL_FIELDS = ("stage", "kinds", "teams")
 
 
 @dataclass(frozen=True)
@@ -73,11 +79,33 @@ def _handoff(value: object, teams: tuple[str, ...]) -> tuple[str | None, str | N
     return None if sides == (None, None) else sides  # type: ignore[return-value]
 
 
+def report_id_and_text(row: dict) -> tuple[str | int, str]:
+    """The 'id' and 'text' every report line needs, read the same way by classify, eval and training.
+
+    The id is a non-empty string or a whole number (kept as written); the text is a string
+    with something left once white space and invisible characters are removed, as the bot
+    cleans a report. InputError names what is wrong.
+    """
+    report_id, text = row.get("id"), row.get("text")
+    valid_id = isinstance(report_id, str) and bool(report_id.strip())
+    valid_id = valid_id or (isinstance(report_id, int) and not isinstance(report_id, bool))
+    if not valid_id:
+        raise InputError(f"'id' must be a non-empty string or a whole number (got {_shown(report_id)}).")
+    if not isinstance(text, str) or clean_report_text(text).empty:
+        raise InputError(f"'text' must be a non-empty string (got {_shown(text)}).")
+    return report_id, text  # type: ignore[return-value]
+
+
+def _shown(value: object) -> str:
+    return "nothing" if value is None else json.dumps(value)[:40]
+
+
 def parse_report(row: dict, taxonomy: Taxonomy) -> LabelledReport:
     """A LabelledReport from one decoded jsonl object; InputError names what is wrong."""
-    report_id, text = row.get("id"), row.get("text")
-    if not isinstance(report_id, str | int) or not isinstance(text, str) or not text.strip():
-        raise InputError("each line needs an 'id' and a non-empty 'text'.")
+    report_id, text = report_id_and_text(row)
+    missing = [name for name in LABEL_FIELDS if name not in row]
+    if missing:
+        raise InputError(f"no labels: {', '.join(repr(m) for m in missing)} missing ('stage' may be null).")
     stage = row.get("stage")
     if stage is not None and stage not in taxonomy.stage_labels:
         raise InputError(f"unknown stage {stage!r}.")
@@ -94,9 +122,20 @@ def parse_report(row: dict, taxonomy: Taxonomy) -> LabelledReport:
     )
 
 
-def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, str | None]]:
-    """(line number, object, problem) per non-blank line; problem says why it is no object."""
-    for number, line in enumerate(lines, start=1):
+def read_jsonl(lines: Iterable[str | bytes]) -> Iterator[tuple[int, dict | None, str | None]]:
+    """(line number, object, problem) per non-blank line; problem says why it is no object.
+
+    Lines may be bytes (a file opened in binary): each is decoded on its own, so one line that
+    is not UTF-8 is reported and the others are read. A byte order mark on line 1 is ignored.
+    """
+    for number, raw in enumerate(lines, start=1):
+        try:
+            line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        except UnicodeDecodeError as exc:
+            yield number, None, f"not UTF-8 text (byte {exc.start + 1}); save the file as UTF-8"
+            continue
+        if number == 1:
+            line = line.removeprefix("\ufeff")
         if not line.strip():
             continue
         try:
@@ -117,7 +156,7 @@ def load_reports(
     files = sorted(DATA_DIR.glob("*.jsonl")) if paths is None else list(paths)
     reports: dict[str, LabelledReport] = {}
     for path in files:
-        with Path(path).open(encoding="utf-8") as fh:
+        with Path(path).open("rb") as fh:
             for number, row, problem in read_jsonl(fh):
                 try:
                     if problem:
