@@ -17,7 +17,7 @@ from bot.ports import Classifier, ReportRepository
 from bot.roles import RolePolicy
 from bot.taxonomy import Taxonomy, load_taxonomy
 
-__all__ = ["Services", "build", "recover"]
+__all__ = ["Services", "build", "recover", "use_taxonomy"]
 
 log = logging.getLogger("snag.app")
 
@@ -111,15 +111,29 @@ def _attach_admin(services: Services) -> None:
     def reload(person, _command):  # type: ignore[no-untyped-def]
         _admin_only(person)
         taxonomy = load_taxonomy(services.settings.taxonomy)
-        changed = taxonomy.stage_labels != services.taxonomy.stage_labels or (
-            taxonomy.kind_labels != services.taxonomy.kind_labels
-            or taxonomy.team_labels != services.taxonomy.team_labels
-        )
-        services.taxonomy = services.snag.taxonomy = taxonomy
-        note = " Labels changed, so retrain the tagger: `retrain`." if changed else ""
+        use_taxonomy(services, taxonomy)
+        note = ""
+        if getattr(services.classifier, "model_version", "") is None:
+            note = (
+                " No trained model fits its labels yet, so Snag tags by the taxonomy's words and aliases"
+                " until one is trained (`retrain`, or by itself once enough is labelled)."
+            )
         return cards.thanks(None, f"Taxonomy reloaded from {taxonomy.source}.{note}")
 
     services.snag.extra_commands.update({"retrain": retrain, "reload": reload})
+
+
+def use_taxonomy(services: Services, taxonomy: Taxonomy) -> None:
+    """Swap the taxonomy everywhere it is held: core (and its redactor), classifier, grouping, digests."""
+    services.taxonomy = services.snag.taxonomy = taxonomy  # the core's redactor follows its taxonomy
+    follow = getattr(services.classifier, "use_taxonomy", None)
+    if follow is not None:
+        follow(taxonomy)
+    elif isinstance(getattr(services.classifier, "taxonomy", None), Taxonomy):  # the rule tagger alone
+        services.classifier = services.snag.classifier = _rule_classifier(taxonomy)
+    for name in ("grouper", "digests"):
+        if hasattr(services.extras.get(name), "taxonomy"):
+            services.extras[name].taxonomy = taxonomy
 
 
 def retrain_now(services: Services) -> str | None:
@@ -127,13 +141,16 @@ def retrain_now(services: Services) -> str | None:
     try:
         from classifier.corrections import training_reports
         from classifier.service import models_dir
-        from classifier.train import train
+        from classifier.train import NotEnoughLabels, train
     except ImportError:
         log.warning("retrain asked for, but the spaCy classifier is not installed")
         return None
     try:
         reports = training_reports(services.settings, services.taxonomy)
         model = train(services.taxonomy, reports, models_dir(services.settings))
+    except NotEnoughLabels as exc:
+        log.warning("no retraining: %s", exc.message)
+        return None
     except Exception as exc:
         from bot.core import where
 

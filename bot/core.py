@@ -103,13 +103,24 @@ class Snag:
         self.classifier = classifier
         self.options = options
         self.roles = roles or RolePolicy()
-        self.redactor = redactor or Redactor(taxonomy.redact)
+        self._redactor = redactor  # a fixed one; else one built from the taxonomy's patterns
+        self._redactor_for = None if redactor else (taxonomy, Redactor(taxonomy.redact))
         self.grouper = grouper
         self.digests = digests
         self.outbox = outbox
         self.clock = clock
         self.metrics: Metrics = metrics or NullMetrics()
         self.extra_commands: dict[str, object] = {}
+
+    @property
+    def redactor(self) -> Redactor:
+        """The redactor given, else one for the current taxonomy's patterns (rebuilt after a reload)."""
+        if self._redactor is not None:
+            return self._redactor
+        built = self._redactor_for
+        if built is None or built[0] is not self.taxonomy:
+            built = self._redactor_for = (self.taxonomy, Redactor(self.taxonomy.redact))
+        return built[1]
 
     # ---- who is speaking ----
 

@@ -6,7 +6,24 @@ from bot.domain import Handoff, Tags
 from bot.errors import InputError
 from bot.taxonomy import Taxonomy
 
-__all__ = ["corrected_tags"]
+__all__ = ["AXES", "PERSON", "answered_axes", "corrected_tags", "person_source"]
+
+AXES = ("stage", "kinds", "teams", "handoff")
+PERSON = "person"  # the source of tags a person set on every axis
+
+
+def person_source(axes: tuple[str, ...]) -> str:
+    """The source of a person's answer: 'person' for every axis, else 'person:stage,teams'."""
+    chosen = [a for a in AXES if a in axes]
+    return PERSON if len(chosen) == len(AXES) else f"{PERSON}:{','.join(chosen)}"
+
+
+def answered_axes(source: str | None) -> tuple[str, ...]:
+    """The axes a person set, read back from a source written by `person_source`."""
+    head, _, listed = (source or "").partition(":")
+    if head != PERSON:
+        return ()
+    return AXES if not listed else tuple(a for a in AXES if a in listed.split(","))
 
 
 def corrected_tags(tx: Taxonomy, base: Tags, values: dict[str, object], *, partial: bool) -> Tags:

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot import cards
-from bot.corrections import corrected_tags
+from bot.corrections import AXES, PERSON, corrected_tags, person_source
 from bot.domain import FREQUENCIES, ActionEvent, Person, Reply, ReportRecord, Role, Tags
 from bot.errors import InputError, NotFound, PermissionDenied
 
@@ -31,8 +31,8 @@ def act(snag: Snag, event: ActionEvent) -> Reply:
     record = own_report(snag, event.person, event.report_id)
     name, value = event.name, event.value
     if name == "confirm":
-        snag.repository.set_answers(report_id=record.id, status="confirmed")
-        return cards.thanks(record.id, "Thanks, tags confirmed. This helps Snag learn.")
+        learnt = " This helps Snag learn." if confirm(snag, event.person, record) else ""
+        return cards.thanks(record.id, f"Thanks, tags confirmed.{learnt}")
     if name == "fix":
         return cards.fix_form(record, snag.taxonomy)
     if name == "frequency":
@@ -52,11 +52,47 @@ def act(snag: Snag, event: ActionEvent) -> Reply:
     raise InputError(f"I don't know the action '{name}'.")
 
 
+def confirm(snag: Snag, person: Person, record: ReportRecord) -> bool:
+    """A person agreeing with the tags shown: stored like a correction, so training uses it."""
+    snag.repository.set_answers(report_id=record.id, status="confirmed")
+    tags = record.tags
+    if tags is None:
+        return False
+    # An empty stage on a receipt is a question left open, not an answer, unless a person chose it.
+    axes = AXES if tags.stage is not None or tags.source == PERSON else AXES[1:]
+    agreed = replace(tags, confidence={}, source=person_source(axes))
+    snag.repository.add_correction(report_id=record.id, corrector_key=snag.key_of(person), before=tags, after=agreed)
+    return True
+
+
+_AXIS_OF = {"stage": "stage", "kinds": "kinds", "teams": "teams", "handoff_from": "handoff", "handoff_to": "handoff"}
+
+
 def correct(snag: Snag, person: Person, record: ReportRecord, values: dict[str, object], *, partial: bool) -> Reply:
-    """Store a correction (the answer is training data) and show the corrected receipt."""
+    """Store a correction (the answer is training data) and show the corrected receipt.
+
+    A partial answer (one question) records only the axes the person set, unless they had
+    already confirmed or fully corrected the rest: the model's other tags are not theirs.
+    """
     before = record.tags
-    after = corrected_tags(snag.taxonomy, before or Tags(stage=None, kinds=(), teams=()), values, partial=partial)
+    tags = corrected_tags(snag.taxonomy, before or Tags(stage=None, kinds=(), teams=()), values, partial=partial)
+    reviewed = before is not None and (record.status == "confirmed" or before.source == PERSON)
+    axes = AXES if not partial or reviewed else tuple({_AXIS_OF[k] for k in values if k in _AXIS_OF})
+    after = _only(tags, axes)
     snag.repository.add_correction(report_id=record.id, corrector_key=snag.key_of(person), before=before, after=after)
-    updated = snag.repository.set_tags(report_id=record.id, tags=after)
+    # The report keeps every tag it shows; its source says which a person set ("person:stage").
+    updated = snag.repository.set_tags(report_id=record.id, tags=replace(tags, source=after.source))
     snag.repository.set_answers(report_id=record.id, status="corrected")
     return cards.receipt(replace(updated, status="corrected"), snag.taxonomy, corrected=True)
+
+
+def _only(tags: Tags, axes: tuple[str, ...]) -> Tags:
+    """The tags on the given axes; the others left empty, and the source naming the axes."""
+    return Tags(
+        stage=tags.stage if "stage" in axes else None,
+        kinds=tags.kinds if "kinds" in axes else (),
+        teams=tags.teams if "teams" in axes else (),
+        handoff=tags.handoff if "handoff" in axes else None,
+        confidence={},
+        source=person_source(axes),
+    )

@@ -17,7 +17,10 @@ from spacy.training import Example
 from spacy.util import fix_random_seed, minibatch
 from thinc.api import SGD
 
+from bot.corrections import AXES
+from bot.errors import SnagError
 from bot.taxonomy import Taxonomy
+from classifier.corrections import HANDOFF_ONLY, axes_of
 from classifier.dataset import LabelledReport
 from classifier.features import fit_idf
 from classifier.handoff import TEAM
@@ -33,7 +36,21 @@ from classifier.pipeline import (
 )
 from classifier.text import model_text
 
-__all__ = ["TrainedModel", "train", "prune", "cats_of", "DEFAULT_EPOCHS", "LATEST", "META"]
+__all__ = [
+    "TrainedModel",
+    "NotEnoughLabels",
+    "train",
+    "prune",
+    "cats_of",
+    "check_labelled",
+    "rules_digest",
+    "point_latest",
+    "kept_models",
+    "DEFAULT_EPOCHS",
+    "LATEST",
+    "META",
+    "MIN_LABELLED",
+]
 
 DEFAULT_EPOCHS = 10
 DEFAULT_LEARN_RATE = 0.2
@@ -41,6 +58,13 @@ LATEST = "LATEST"
 META = "snag.json"
 KEEP_VERSIONS = 3
 FORMAT = 1  # bump when a model written by an older train.py can no longer be loaded
+MIN_LABELLED = 20  # reports per axis (and 2 stages, 2 kinds) before a model is worth training
+
+
+class NotEnoughLabels(SnagError):
+    """Too few labelled reports fit the taxonomy to train a model; the rule tagger answers."""
+
+    code = "not_enough_labels"
 
 
 @dataclass(frozen=True)
@@ -50,20 +74,25 @@ class TrainedModel:
 
 
 def cats_of(report: LabelledReport, taxonomy: Taxonomy) -> dict[str, float]:
-    """The gold scores of every textcat label for one report.
+    """The gold scores of every textcat label for one report, on the axes it teaches.
 
     The sides of a handoff are only known (and only learnt) where there is one:
     for other reports the from:/to: labels are left out, which textcat reads as missing.
+    An axis the report does not teach (`axes_of`) has no labels at all.
     """
     labels = textcat_labels(taxonomy)
-    cats = {label: 0.0 for name in ("stage", "kinds", "teams") for label in labels[name]}
-    cats[f"stage:{report.stage or NO_STAGE}"] = 1.0
-    for kind in report.kinds:
+    axes = axes_of(report)
+    cats = {label: 0.0 for name in ("stage", "kinds", "teams") if name in axes for label in labels[name]}
+    if "stage" in axes:
+        cats[f"stage:{report.stage or NO_STAGE}"] = 1.0
+    for kind in report.kinds if "kinds" in axes else ():
         cats[f"kind:{kind}"] = 1.0
-    for team in report.teams:
+    for team in report.teams if "teams" in axes else ():
         cats[f"team:{team}"] = 1.0
+    if "handoff" not in axes and HANDOFF_ONLY not in axes:
+        return cats
     cats[HANDOFF] = 1.0 if report.handoff else 0.0
-    if report.handoff:
+    if report.handoff and "handoff" in axes:
         cats.update({label: 0.0 for label in labels["handoff"][1:]})
         source, target = report.handoff
         cats[f"from:{source or NO_TEAM}"] = 1.0
@@ -71,28 +100,62 @@ def cats_of(report: LabelledReport, taxonomy: Taxonomy) -> dict[str, float]:
     return cats
 
 
-def make_examples(nlp: Language, reports: Sequence[LabelledReport], taxonomy: Taxonomy) -> dict[str, list[Example]]:
+Examples = dict[str, list[Example | None]]
+
+
+def make_examples(nlp: Language, reports: Sequence[LabelledReport], taxonomy: Taxonomy) -> Examples:
     """Examples per textcat, over docs that already carry the rule components' matches.
 
     The exclusive stage textcat rejects examples with other labels set, so each
     textcat gets examples holding only its own labels; they share the same docs.
+    A report that does not teach a textcat's axis gives None there: the exclusive
+    textcat cannot read an example without labels as "unknown".
     """
     with nlp.select_pipes(enable=list(RULE_PIPES)):
         docs = list(nlp.pipe(model_text(r.text) for r in reports))
     labels = textcat_labels(taxonomy)
-    out: dict[str, list[Example]] = {name: [] for name in TEXTCATS}
+    out: Examples = {name: [] for name in TEXTCATS}
     for doc, report in zip(docs, reports, strict=True):
-        cats = cats_of(report, taxonomy)
-        for name in TEXTCATS:
+        cats, axes = cats_of(report, taxonomy), _taught(report)
+        for name, axis in zip(TEXTCATS, AXES, strict=True):
             own = {label: cats[label] for label in labels[name] if label in cats}
-            out[name].append(Example.from_dict(doc, {"cats": own}))
+            out[name].append(Example.from_dict(doc, {"cats": own}) if axis in axes else None)
     return out
 
 
-def alias_stats(examples: Iterable[Example], reports: Iterable[LabelledReport]) -> dict[str, list[int]]:
+def _taught(report: LabelledReport) -> tuple[str, ...]:
+    """The textcat axes a report teaches (whether there was a handoff counts for handoff)."""
+    axes = axes_of(report)
+    return (*axes, "handoff") if HANDOFF_ONLY in axes else axes
+
+
+def check_labelled(reports: Sequence[LabelledReport], taxonomy: Taxonomy) -> None:
+    """Raise NotEnoughLabels unless every axis has enough labelled reports to learn from."""
+    taught = {axis: [r for r in reports if axis in _taught(r)] for axis in AXES}
+    stages = {r.stage for r in taught["stage"] if r.stage}
+    kinds = {k for r in taught["kinds"] for k in r.kinds}
+    short = [f"{axis}: {len(rs)} of {MIN_LABELLED} reports" for axis, rs in taught.items() if len(rs) < MIN_LABELLED]
+    for what, found, labels in (("stages", stages, taxonomy.stages), ("kinds", kinds, taxonomy.kinds)):
+        if len(found) < min(2, len(labels)):
+            short.append(f"{len(found)} of {min(2, len(labels))} {what}")
+    if not short:
+        return
+    nothing = all(not taught[axis] for axis in AXES if len(taught[axis]) < MIN_LABELLED)
+    raise NotEnoughLabels(
+        f"{'Nothing' if nothing else 'Not enough'} is labelled for this taxonomy's labels yet "
+        f"({'; '.join(short)}; the shipped examples only count where their labels are this "
+        "taxonomy's). Snag tags with the taxonomy's words and aliases for now, and trains its model "
+        f"once people's corrections and confirmations give at least {MIN_LABELLED} reports for each of "
+        "stage, kinds, teams and handoff, with at least 2 stages and 2 kinds."
+    )
+
+
+def alias_stats(examples: Iterable[Example | None], reports: Iterable[LabelledReport]) -> dict[str, list[int]]:
     """Per team alias: in how many reports it meant its team, and in how many it appeared."""
     stats: dict[str, list[int]] = {}
     for eg, report in zip(examples, reports, strict=True):
+        if eg is None:  # the report's teams are unknown
+            continue
         seen = {(e.text.lower(), e.ent_id_) for e in eg.predicted.ents if e.label_ == TEAM}
         for alias, team in seen:
             row = stats.setdefault(alias, [0, 0])
@@ -101,17 +164,27 @@ def alias_stats(examples: Iterable[Example], reports: Iterable[LabelledReport]) 
     return stats
 
 
+def rules_digest(taxonomy: Taxonomy) -> str:
+    """A digest of what the rule components are built from: labels, aliases, systems, cue words."""
+    groups = (taxonomy.stages, taxonomy.kinds, taxonomy.teams, taxonomy.systems)
+    content = [[(item.label, item.aliases, item.words) for item in group] for group in groups]
+    return hashlib.sha1(json.dumps(content).encode()).hexdigest()
+
+
 def fingerprint(reports: Iterable[LabelledReport], taxonomy: Taxonomy, *settings: object) -> str:
-    """A digest of everything that decides the trained weights."""
-    digest = hashlib.sha1(f"{FORMAT}|{settings}|{textcat_labels(taxonomy)}".encode())
+    """A digest of everything that decides the trained weights, the taxonomy's words included."""
+    taxonomy_part = f"{textcat_labels(taxonomy)}|{rules_digest(taxonomy)}"
+    digest = hashlib.sha1(f"{FORMAT}|{settings}|{taxonomy_part}".encode())
     for r in reports:
-        digest.update(json.dumps([r.id, r.text, r.stage, r.kinds, r.teams, r.handoff]).encode())
+        row = [r.id, r.text, r.stage, r.kinds, r.teams, r.handoff]
+        axes = axes_of(r)
+        digest.update(json.dumps(row if axes == AXES else [*row, axes]).encode())
     return digest.hexdigest()
 
 
 def fit(
     nlp: Language,
-    examples: dict[str, list[Example]],
+    examples: Examples,
     *,
     seed: int,
     epochs: int,
@@ -121,11 +194,11 @@ def fit(
 ) -> None:
     """Initialise and update the textcats for a fixed number of epochs."""
     fix_random_seed(seed)
-    docs = [eg.predicted for eg in examples[TEXTCATS[0]]]
     for name in TEXTCATS:
         pipe = nlp.get_pipe(name)
-        pipe.initialize(lambda n=name: examples[n], nlp=nlp)  # type: ignore[attr-defined]
-        fit_idf(pipe.model, docs)  # type: ignore[attr-defined]
+        taught = [eg for eg in examples[name] if eg is not None]
+        pipe.initialize(lambda egs=taught: egs, nlp=nlp)  # type: ignore[attr-defined]
+        fit_idf(pipe.model, [eg.predicted for eg in taught])  # type: ignore[attr-defined]
     # Plain SGD: Adam's per-weight step sizes overfit the rare n-grams of a sparse model.
     optimizer = SGD(learn_rate=learn_rate, L2=0.0, grad_clip=0.0)
     rng = random.Random(seed)
@@ -135,8 +208,9 @@ def fit(
             rng.shuffle(order)
             for batch in minibatch(order, size=batch_size):
                 for name in TEXTCATS:
-                    pipe = nlp.get_pipe(name)
-                    pipe.update([examples[name][i] for i in batch], sgd=optimizer)  # type: ignore[attr-defined]
+                    taught = [eg for eg in (examples[name][i] for i in batch) if eg is not None]
+                    if taught:
+                        nlp.get_pipe(name).update(taught, sgd=optimizer)  # type: ignore[attr-defined]
                 advance(len(batch))
 
 
@@ -173,9 +247,18 @@ def train(
     length: int = DEFAULT_LENGTH,
     progress: bool = False,
 ) -> TrainedModel:
-    """Train on the reports and write out_dir/<version>/, then out_dir/LATEST."""
-    if not reports:
-        raise ValueError("No labelled reports to train on.")
+    """Train on the reports and write out_dir/<version>/, then out_dir/LATEST.
+
+    Raises NotEnoughLabels when too few reports fit the taxonomy. A kept model trained on the
+    same data, taxonomy and settings is the same model (training is reproducible): LATEST just
+    points at it again.
+    """
+    check_labelled(reports, taxonomy)
+    digest = fingerprint(reports, taxonomy, seed, epochs, batch_size, learn_rate, length)
+    same = _kept_model(Path(out_dir), digest)
+    if same is not None:
+        point_latest(Path(out_dir), same.name)
+        return TrainedModel(same.name, same)
     nlp = build_nlp(taxonomy, length=length)
     examples = make_examples(nlp, reports, taxonomy)
     fit(
@@ -188,7 +271,6 @@ def train(
         progress=progress,
     )
     nlp.get_pipe("tags").alias_stats = alias_stats(examples["teams"], reports)  # type: ignore[attr-defined]
-    digest = fingerprint(reports, taxonomy, seed, epochs, batch_size, learn_rate, length)
     version = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{digest[:8]}"
     meta = {
         "version": version,
@@ -201,6 +283,8 @@ def train(
         "length": length,
         "reports": len(reports),
         "taxonomy": taxonomy.source,
+        "labels": textcat_labels(taxonomy),
+        "rules": rules_digest(taxonomy),
         "created_at": datetime.now(UTC).isoformat(),
     }
     return write_model(nlp, Path(out_dir), version, meta)
@@ -217,18 +301,41 @@ def write_model(nlp: Language, out_dir: Path, version: str, meta: dict) -> Train
     final = out_dir / version
     shutil.rmtree(final, ignore_errors=True)
     staging.rename(final)
+    point_latest(out_dir, version)
+    prune(out_dir, keep=KEEP_VERSIONS)
+    return TrainedModel(version, final)
+
+
+def point_latest(out_dir: Path, version: str) -> None:
+    """Switch LATEST to a model on disk, atomically."""
     pointer = out_dir / f".{LATEST}.tmp"
     pointer.write_text(version + "\n", encoding="utf-8")
     os.replace(pointer, out_dir / LATEST)
-    prune(out_dir, keep=KEEP_VERSIONS)
-    return TrainedModel(version, final)
+
+
+def kept_models(out_dir: Path) -> list[Path]:
+    """The model directories under out_dir, newest first (none still being written)."""
+    if not out_dir.is_dir():
+        return []
+    written = [p for p in out_dir.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / META).exists()]
+    return sorted(written, key=lambda p: ((p / META).stat().st_mtime_ns, p.name), reverse=True)
+
+
+def _kept_model(out_dir: Path, digest: str) -> Path | None:
+    for path in kept_models(out_dir):
+        try:
+            meta = json.loads((path / META).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if meta.get("fingerprint") == digest and meta.get("format") == FORMAT:
+            return path
+    return None
 
 
 def prune(out_dir: Path, *, keep: int) -> list[str]:
     """Delete all but the newest `keep` models (never the one LATEST names); return what went."""
     latest = (out_dir / LATEST).read_text(encoding="utf-8").strip()
-    written = [p for p in out_dir.iterdir() if p.is_dir() and (p / META).exists()]
-    versions = [p.name for p in sorted(written, key=lambda p: ((p / META).stat().st_mtime_ns, p.name))]
+    versions = [p.name for p in reversed(kept_models(out_dir))]
     doomed = [v for v in versions[:-keep] if v != latest] if keep > 0 else []
     for version in doomed:
         shutil.rmtree(out_dir / version, ignore_errors=True)

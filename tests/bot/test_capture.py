@@ -109,7 +109,7 @@ def test_low_confidence_leaves_the_stage_empty_and_asks(services, fixed_classifi
     assert rows(services)[0].stage is None
     act(services, reply.report_id, "pick_stage", "support")
     row = rows(services)[0]
-    assert (row.stage, row.kinds, row.tag_source) == ("support", ["waiting"], "person")
+    assert (row.stage, row.kinds, row.tag_source) == ("support", ["waiting"], "person:stage")  # the stage is theirs
 
 
 def test_empty_text_gets_a_prompt_and_stores_nothing(services) -> None:  # type: ignore[no-untyped-def]

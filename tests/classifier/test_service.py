@@ -88,7 +88,9 @@ def test_without_a_model_and_without_training_the_rule_tagger_answers(tmp_path: 
     from classifier.rules import RuleClassifier
 
     clf = load_classifier(settings=make_settings(tmp_path), taxonomy=taxonomy, train_if_missing=False)
-    assert isinstance(clf, RuleClassifier)
+    text = "customer cancelled and finance still billed them"
+    assert clf.classify(text) == RuleClassifier(taxonomy).classify(text)
+    assert clf.model_version is None and clf.version == RuleClassifier.version
 
 
 def test_the_rule_tagger_reads_curly_apostrophes_like_straight_ones(taxonomy: Taxonomy) -> None:

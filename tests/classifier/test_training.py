@@ -108,7 +108,9 @@ def test_corrections_in_the_database_join_the_training_data(
 
 
 def test_no_reports_no_model(tmp_path: Path, taxonomy: Taxonomy) -> None:
-    with pytest.raises(ValueError, match="No labelled reports"):
+    from classifier.train import NotEnoughLabels
+
+    with pytest.raises(NotEnoughLabels, match="Nothing is labelled for this taxonomy's labels yet"):
         train(taxonomy, [], tmp_path / "models")
 
 
