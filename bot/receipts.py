@@ -49,6 +49,8 @@ def act(snag: Snag, event: ActionEvent) -> Reply:
         return correct(snag, event.person, record, {"stage": value}, partial=True)
     if name == "correct":
         return correct(snag, event.person, record, dict(event.values), partial=False)
+    if name == "answer":  # some questions answered (e.g. a form's stage and teams): those axes only
+        return correct(snag, event.person, record, dict(event.values), partial=True)
     raise InputError(f"I don't know the action '{name}'.")
 
 

@@ -49,13 +49,14 @@ def train_command(
     import time
 
     from classifier.corrections import training_reports
-    from classifier.service import latest_version, load_nlp, models_dir
-    from classifier.train import DEFAULT_EPOCHS, train
+    from classifier.service import fitting_version, models_dir
+    from classifier.train import DEFAULT_EPOCHS, point_latest, train
 
     settings, taxonomy = _setup()
     if if_missing:
-        version = latest_version(models_dir(settings))
-        if version and load_nlp(models_dir(settings) / version, taxonomy) is not None:
+        version = fitting_version(models_dir(settings), taxonomy)  # LATEST, or a kept model that fits
+        if version:
+            point_latest(models_dir(settings), version)
             typer.echo(f"Model {version} is ready; nothing to train.")
             return
     reports = training_reports(settings, taxonomy)

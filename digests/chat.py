@@ -41,7 +41,7 @@ def _options(args: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
 
 def chat_commands(services: Services, notify: Callable[[object], int]) -> dict[str, Handler]:
     """Handlers keyed by command name, for Snag.extra_commands."""
-    settings, taxonomy, engine = services.settings, services.taxonomy, services.engine
+    settings, engine = services.settings, services.engine
 
     def _admin(person: Person) -> None:
         if person.role is not Role.ADMIN:
@@ -50,7 +50,7 @@ def chat_commands(services: Services, notify: Callable[[object], int]) -> dict[s
     def on_subscribe(person: Person, command: Command) -> Reply:
         _admin(person)
         plain, named = _options(command.args)
-        audience = parse_audience(plain[0] if plain else None, taxonomy).key
+        audience = parse_audience(plain[0] if plain else None, services.taxonomy).key
         cron = named.get("cron", settings.digest_cron)
         tz = named.get("tz", named.get("timezone", settings.digest_timezone))
         with session_scope(engine) as session:
@@ -70,7 +70,7 @@ def chat_commands(services: Services, notify: Callable[[object], int]) -> dict[s
     def on_unsubscribe(person: Person, command: Command) -> Reply:
         _admin(person)
         plain, _ = _options(command.args)
-        audience = parse_audience(plain[0], taxonomy).key if plain else None
+        audience = parse_audience(plain[0], services.taxonomy).key if plain else None
         here = command.channel or person.user
         with session_scope(engine) as session:
             count = unsubscribe(

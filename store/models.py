@@ -55,7 +55,7 @@ class ReportBase(SQLModel):
     handoff_from: str | None = Field(default=None, max_length=40)
     handoff_to: str | None = Field(default=None, max_length=40)
     confidence: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    tag_source: str | None = Field(default=None, max_length=16)  # model | rule | person
+    tag_source: str | None = Field(default=None, max_length=40)  # model | rule | person | person:<axes>
     model_version: str | None = Field(default=None, max_length=64)
     status: str = Field(default="new", max_length=16)  # new | tagged | confirmed | corrected
     frequency: str | None = Field(default=None, max_length=16)  # daily | weekly | monthly | rarely

@@ -27,6 +27,7 @@ from bot.errors import ConfigError
 if TYPE_CHECKING:
     from bot.app import Services
     from bot.config import Settings
+    from bot.taxonomy import Taxonomy
 
 __all__ = [
     "SlackRuntime",
@@ -97,7 +98,6 @@ class SlackRuntime:
         self.services = services
         self.settings = settings
         self.snag = services.snag
-        self.taxonomy = services.taxonomy
         self.engine = services.engine
         self.metrics = services.snag.metrics
         self.socket_mode = socket_mode
@@ -112,6 +112,11 @@ class SlackRuntime:
         if settings.slack_client_id:
             self.installations = SqlInstallationStore(services.engine, settings.secret("encryption"))
         self.bolt = self._make_bolt()
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        """The taxonomy in use now (an admin's `reload` swaps it on the services)."""
+        return self.services.taxonomy
 
     def _make_bolt(self) -> AsyncApp:
         from adapters.slack.handlers import register_all

@@ -229,3 +229,35 @@ def test_a_kept_model_that_fits_is_used_rather_than_trained_again(
     assert clf.model_version == ours and (models / LATEST).read_text().strip() == ours
     again = train(taxonomy, subset, models, seed=0, epochs=EPOCHS)  # same data and settings
     assert again.version == ours and len([p for p in models.iterdir() if p.is_dir()]) == 2
+
+
+def test_train_if_missing_uses_a_kept_model_that_fits_when_latest_does_not(
+    tmp_path: Path, model_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from bot.cli import main
+    from classifier.train import META
+
+    models = tmp_path / "var" / "models"
+    shutil.copytree(model_home / "models", models)
+    fitting = (models / LATEST).read_text(encoding="utf-8").strip()
+    other = models / "20990101T000000Z-0ther000"  # a newer model, trained for another taxonomy's labels
+    shutil.copytree(models / fitting, other)
+    meta = json.loads((other / META).read_text(encoding="utf-8"))
+    meta["labels"] = {"stage": ["stage:somewhere_else"]}
+    (other / META).write_text(json.dumps(meta), encoding="utf-8")
+    (models / LATEST).write_text(other.name, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for key, value in {
+        "SNAG_DATA_DIR": str(tmp_path / "var"),
+        "SNAG_DATABASE_URL": f"sqlite:///{tmp_path / 'snag.db'}",
+        "SNAG_REPORTER_SECRET": "test-secret",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("SNAG_TAXONOMY", raising=False)
+    monkeypatch.setattr(corrections, "load_reports", lambda taxonomy: [])  # were it to train, it would fail
+    monkeypatch.setattr(sys, "argv", ["snag", "train", "--if-missing"])
+    main()
+    assert f"Model {fitting} is ready; nothing to train." in capsys.readouterr().out
+    assert (models / LATEST).read_text(encoding="utf-8").strip() == fitting

@@ -125,3 +125,17 @@ async def test_logs_never_hold_tokens_secrets_or_report_text(
         "courier portal",
     ):
         assert secret not in logged
+
+
+async def test_a_stage_picked_in_the_report_form_is_recorded_as_that_answer_only(slack: SlackDriver) -> None:
+    from sqlmodel import Session
+
+    from store.reports import latest_corrections
+
+    await slack.interaction(fixture("view_submission_report"))  # the form's stage: delivery; the model said billing
+    [report] = slack.reports()
+    assert report.stage == "delivery" and report.tag_source == "person:stage"
+    with Session(slack.services.engine) as session:
+        [(_, _, after)] = latest_corrections(session=session)
+    assert after["stage"] == "delivery" and after["source"] == "person:stage"
+    assert after["kinds"] == [] and after["teams"] == []  # the model's kinds and teams are not the person's answer

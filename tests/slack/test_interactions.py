@@ -126,7 +126,7 @@ async def test_the_report_modal_files_its_answers_and_the_persons_own_stage(
     [row] = slack.reports()
     assert row.text == "the courier portal drops half our pickup bookings"
     assert (row.frequency, row.customer_facing, row.channel) == ("weekly", True, "C2147483705")
-    assert row.stage == "delivery" and row.tag_source == "person"
+    assert row.stage == "delivery" and row.tag_source == "person:stage"
     assert row.teams == ["finance", "support"], "teams left empty keep the classifier's"
     await slack.interaction(fixture("view_submission_report"))  # a double submit
     assert len(slack.reports()) == 1

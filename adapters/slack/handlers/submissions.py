@@ -46,25 +46,17 @@ def _started(context: AsyncBoltContext) -> float:
 
 
 def apply_picks(services: Services, person: Person, reply: Reply, picks: dict[str, object]) -> Reply:
-    """Where the person picked a stage or teams unlike the classifier, record a correction."""
+    """Where the person picked a stage or teams unlike the classifier, record what they picked
+    (only those axes: the model's other tags are not their answer)."""
     wanted = {k: picks[k] for k in ("stage", "teams") if picks.get(k)}
     if reply.kind != "receipt" or not reply.report_id or not wanted:
         return reply
     record = services.repository.get_report(person=person, report_id=reply.report_id)
     tags = record.tags if record else None
-    stage = wanted.get("stage", tags.stage if tags else None)
-    teams = list(wanted.get("teams", list(tags.teams) if tags else []))  # type: ignore[call-overload]
-    if tags is not None and stage == tags.stage and teams == list(tags.teams):
-        return reply
-    handoff = tags.handoff if tags else None
-    values = {
-        "stage": stage,
-        "kinds": list(tags.kinds) if tags else [],
-        "teams": teams,
-        "handoff_from": handoff.from_team if handoff else None,
-        "handoff_to": handoff.to_team if handoff else None,
-    }
-    return services.snag.handle_action(ActionEvent(person, reply.report_id, "correct", values=values))
+    if tags is not None and wanted.get("stage", tags.stage) == tags.stage:
+        if list(wanted.get("teams", list(tags.teams))) == list(tags.teams):  # type: ignore[call-overload]
+            return reply
+    return services.snag.handle_action(ActionEvent(person, reply.report_id, "answer", values=wanted))
 
 
 async def _with_picks(rt: SlackRuntime, work: Any, person: Person, picks: dict[str, object]) -> Reply:
