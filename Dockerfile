@@ -17,8 +17,11 @@ COPY store ./store
 COPY digests ./digests
 RUN pip install --upgrade pip && pip install .
 
-# Train the classifier at build time so the first report is tagged at once.
-RUN mkdir -p /app/var && snag train --if-missing && chown -R snag:snag /app/var
+# Train the classifier at build time so the first report is tagged at once (its SQLite file for
+# corrections is a throwaway: the services use PostgreSQL).
+RUN mkdir -p /app/var \
+    && SNAG_DATABASE_URL=sqlite:////tmp/build.db snag train --if-missing \
+    && rm -f /tmp/build.db && chown -R snag:snag /app/var
 
 USER snag
 EXPOSE 3000

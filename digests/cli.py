@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,10 +96,17 @@ def scheduler() -> None:
     services = _services()
     runner = build_scheduler(services)
     typer.echo(f"Scheduler started with {runner.sync()} digest subscription(s).", err=True)
+
+    def stop(signum: int, _frame: object) -> None:  # docker stop, systemd, Kubernetes: SIGTERM
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         runner.start()
     except (KeyboardInterrupt, SystemExit):
-        pass
+        if runner.scheduler.running:
+            runner.scheduler.shutdown(wait=True)  # a digest being sent finishes first
+        typer.echo("Scheduler stopped.", err=True)
 
 
 def _audience_key(raw: str, taxonomy) -> str:  # type: ignore[no-untyped-def]

@@ -148,3 +148,38 @@ def test_good_role_entries_and_a_lower_case_level_are_accepted() -> None:
     )
     assert settings.admins == ["slack:U1", "teams:29:abc", "slack:group:S01", "teams:group:g-1"]
     assert settings.log_level == "DEBUG"
+
+
+def test_the_scheduler_stops_cleanly_on_sigterm(settings: Settings, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAG_")}
+    env |= {
+        "SNAG_DATA_DIR": str(settings.data_dir),
+        "SNAG_DATABASE_URL": settings.resolved_database_url,
+        "SNAG_REPORTER_SECRET": "test-secret",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "scheduler"],
+        cwd=tmp_path,
+        env=env | {"PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        assert process.stderr is not None
+        started = ""
+        while "Scheduler started" not in started and time.monotonic() < deadline:
+            started += process.stderr.readline()
+        assert "Scheduler started" in started
+        time.sleep(0.5)  # into its wait loop
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert "Scheduler stopped." in err

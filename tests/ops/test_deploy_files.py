@@ -79,3 +79,26 @@ def test_env_example_documents_every_variable_compose_reads() -> None:
     env_example = (ROOT / ".env.example").read_text()
     used = set(re.findall(r"\$\{([A-Z_]+)", (ROOT / "docker-compose.yml").read_text()))
     assert used and all(name in env_example for name in used)
+
+
+def test_only_the_bot_has_an_http_healthcheck_and_it_probes_the_port_snag_listens_on() -> None:
+    services = COMPOSE["services"]
+    assert COMPOSE["x-snag"]["environment"]["SNAG_PORT"] == "3000"  # .env's SNAG_PORT picks the host port only
+    assert services["bot"]["ports"] == ["${SNAG_PORT:-3000}:3000"]
+    assert "127.0.0.1:3000/" in " ".join(services["bot"]["healthcheck"]["test"])
+    for name in ("migrate", "scheduler"):  # no HTTP there: the image's check would call them unhealthy
+        assert services[name]["healthcheck"] == {"disable": True}, name
+
+
+def test_the_build_context_leaves_out_secrets_data_and_the_virtualenv() -> None:
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".git", ".venv", "var", ".env"} <= ignored
+    text = (ROOT / "Dockerfile").read_text()
+    assert "SNAG_DATABASE_URL=sqlite:////tmp/" in text  # training at build time leaves no database in the image
+
+
+def test_env_example_lines_work_when_uncommented() -> None:
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        setting = line.removeprefix("# ")
+        if re.fullmatch(r"[A-Za-z_]+=.*", setting):
+            assert "(" not in setting.split("=", 1)[1], line  # a note after the value would become the value
