@@ -1,4 +1,4 @@
-"""GET /healthz (process up), /readyz (database, model, outbox) and /metrics (Prometheus)."""
+"""GET /healthz (process up), /readyz (database, model, outbox; platforms served) and /metrics (Prometheus)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from sqlalchemy import text
 from adapters.metrics import CONTENT_TYPE_LATEST, PrometheusMetrics
 from bot.logs import request_id
 
-__all__ = ["add_health_routes", "request_id_middleware"]
+__all__ = ["add_health_routes", "request_id_middleware", "PLATFORMS"]
+
+PLATFORMS = web.AppKey("snag_platforms", list[str])  # the platforms mounted on this server, for /readyz
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -31,7 +33,7 @@ def _database_ok(engine) -> bool:  # type: ignore[no-untyped-def]
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Ready when the database answers, a model is loaded and the outbox is not backed up."""
+    """Ready when the database answers, a model is loaded and the outbox is not backed up; names the platforms."""
     services = request.app["services"]
     depth = services.snag.outbox.depth() if services.snag.outbox else 0
     checks = {
@@ -39,7 +41,12 @@ async def readyz(request: web.Request) -> web.Response:
         "model": bool(getattr(services.classifier, "version", None)),
         "outbox": depth < services.settings.outbox_max,
     }
-    body = {"ready": all(checks.values()), "checks": checks, "outbox_depth": depth}
+    body = {
+        "ready": all(checks.values()),
+        "checks": checks,
+        "outbox_depth": depth,
+        "platforms": request.app.get(PLATFORMS, []),
+    }
     return web.json_response(body, status=200 if body["ready"] else 503)
 
 

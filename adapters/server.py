@@ -8,18 +8,62 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from adapters.health import PLATFORMS, add_health_routes, add_recovery, request_id_middleware
+from bot.errors import ConfigError
+
 if TYPE_CHECKING:
     from bot.app import Services
+    from bot.config import Settings
 
-__all__ = ["make_web_app", "serve", "MAX_BODY"]
+__all__ = ["make_web_app", "serve", "check_platforms", "platforms_of", "MAX_BODY"]
 
 log = logging.getLogger("snag.server")
 MAX_BODY = 1024 * 1024  # Slack and Teams payloads are far smaller; larger bodies get 413
+NOTHING_TO_SERVE = (
+    "No platform is configured, so `snag serve` would answer nothing: set SLACK_BOT_TOKEN with "
+    "SLACK_SIGNING_SECRET (Slack over HTTP) or with SLACK_APP_TOKEN (Socket Mode), MicrosoftAppId with "
+    "MicrosoftAppPassword (Teams), or SNAG_ENV=dev with SNAG_TEAMS=true (Bot Framework Emulator)."
+)
+
+
+def platforms_of(settings: Settings) -> list[str]:
+    """The platforms these settings serve: "slack", "teams" or both."""
+    found = ["slack"] if settings.slack_enabled else []
+    return found + (["teams"] if settings.teams or settings.microsoft_app_id else [])
+
+
+def check_platforms(settings: Settings) -> None:
+    """Refuse to serve nothing, or half a platform, with one line naming the setting to set."""
+    slack_given = _given(
+        SLACK_SIGNING_SECRET=settings.slack_signing_secret,
+        SLACK_APP_TOKEN=settings.slack_app_token,
+        SLACK_CLIENT_SECRET=settings.slack_client_secret,
+    )
+    if slack_given and not settings.slack_enabled:
+        raise ConfigError(
+            f"{slack_given} but SLACK_BOT_TOKEN is not: set it (or SLACK_CLIENT_ID for multi-workspace "
+            "installs) to serve Slack, or remove the Slack settings."
+        )
+    teams_given = _given(
+        MicrosoftAppPassword=settings.microsoft_app_password, MicrosoftAppTenantId=settings.microsoft_app_tenant_id
+    )
+    if teams_given and "teams" not in platforms_of(settings):
+        raise ConfigError(
+            f"{teams_given} but MicrosoftAppId is not: set it (your Azure bot's app id) to serve Teams, "
+            "or remove the Teams settings."
+        )
+    if not platforms_of(settings):
+        raise ConfigError(NOTHING_TO_SERVE)
+
+
+def _given(**settings: str | None) -> str:
+    """Which of these settings have a value, as a phrase ("A is set", "A and B are set"); empty if none."""
+    names = [name for name, value in settings.items() if value]
+    return f"{' and '.join(names)} {'is' if len(names) == 1 else 'are'} set" if names else ""
 
 
 def make_web_app(services: Services) -> web.Application:
     """The aiohttp application with every enabled platform mounted."""
-    from adapters.health import add_health_routes, add_recovery, request_id_middleware
     from adapters.metrics import PrometheusMetrics
 
     app = web.Application(client_max_size=MAX_BODY, middlewares=[request_id_middleware])
@@ -30,12 +74,12 @@ def make_web_app(services: Services) -> web.Application:
     add_health_routes(app)
     add_recovery(app)
     app.on_startup.append(_warm_grouping)
-    settings = services.settings
-    if settings.slack_enabled:
+    app[PLATFORMS] = platforms_of(services.settings)
+    if "slack" in app[PLATFORMS]:
         from adapters.slack import mount as mount_slack
 
         mount_slack(app, services)
-    if settings.teams or settings.microsoft_app_id:
+    if "teams" in app[PLATFORMS]:
         from adapters.teams import mount as mount_teams
 
         mount_teams(app, services)
@@ -61,8 +105,9 @@ async def _warm_grouping(app: web.Application) -> None:
 
 
 def serve(services: Services) -> None:
-    """Run the server until interrupted."""
-    app = make_web_app(services)
+    """Run the server until interrupted; refuses to start with no platform, or half of one, configured."""
     settings = services.settings
-    log.info("listening on %s:%s", settings.host, settings.port)
+    check_platforms(settings)
+    app = make_web_app(services)
+    log.info("listening on %s:%s for %s", settings.host, settings.port, " and ".join(app[PLATFORMS]))
     web.run_app(app, host=settings.host, port=settings.port, print=None)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import tempfile
 import time
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 from aiohttp import ClientSession, web
 from sqlalchemy import text
@@ -106,15 +109,31 @@ async def teams_load(database_url: str, n: int) -> dict:
         }
 
 
-def _fresh_postgres_schema(url: str) -> str:
+@contextlib.contextmanager
+def postgres_schema(url: str) -> Iterator[str]:
+    """A fresh schema for one run (its URL), dropped afterwards."""
     import uuid
 
     import sqlalchemy as sa
 
     schema = f"snag_bench_{uuid.uuid4().hex[:8]}"
-    with sa.create_engine(url).begin() as conn:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+def _on_postgres(load: Callable[[str, int], Coroutine[Any, Any, dict]], url: str, n: int) -> dict:
+    try:
+        with postgres_schema(url) as schema_url:
+            return asyncio.run(load(schema_url, n))
+    except Exception as exc:  # no PostgreSQL here: say so, don't pretend
+        return {"skipped": f"{exc.__class__.__name__} (is PostgreSQL running at {url}?)"}
 
 
 def main() -> None:
@@ -123,17 +142,14 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     results = {"teams/sqlite": asyncio.run(teams_load("", args.n))}
-    try:
-        results["teams/postgres"] = asyncio.run(teams_load(_fresh_postgres_schema(args.postgres), args.n))
-    except Exception as exc:  # no PostgreSQL here: say so, don't pretend
-        results["teams/postgres"] = {"skipped": exc.__class__.__name__}
+    results["teams/postgres"] = _on_postgres(teams_load, args.postgres, args.n)
     try:
         from benchmarks.slack_load import slack_load
     except ImportError:
         pass
     else:
         results["slack/sqlite"] = asyncio.run(slack_load("", args.n))
-        results["slack/postgres"] = asyncio.run(slack_load(_fresh_postgres_schema(args.postgres), args.n))
+        results["slack/postgres"] = _on_postgres(slack_load, args.postgres, args.n)
     print(json.dumps(results, indent=2))
 
 

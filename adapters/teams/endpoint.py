@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
+from botframework.connector.auth import AuthenticateRequestResult
 
 from adapters.teams.bot import SnagTeamsBot
 from adapters.teams.messenger import TeamsMessenger
 from adapters.teams.references import References
+from bot.core import where
 from bot.domain import IncomingMessage
 
 if TYPE_CHECKING:
@@ -35,6 +37,36 @@ def _auth_config(settings) -> SimpleNamespace:  # type: ignore[no-untyped-def]
     )
 
 
+class Refused(Exception):
+    """A request answered with a 4xx before the bot sees it."""
+
+    def __init__(self, status: int, error: str) -> None:
+        super().__init__(error)
+        self.status, self.error = status, error
+
+
+def _parse(body: bytes) -> Activity:
+    """The activity in a request body, or Refused(400)."""
+    try:
+        raw = json.loads(body)
+        if not isinstance(raw, dict) or not raw.get("type"):
+            raise ValueError("not an activity")
+        return Activity().deserialize(raw)
+    except (ValueError, TypeError, AttributeError, KeyError):
+        raise Refused(400, "The body is not a Bot Framework activity.") from None
+    except RecursionError:
+        raise Refused(400, "The body is nested too deeply.") from None
+
+
+def _check_parties(activity: Activity) -> None:
+    """Every Bot Framework activity names its sender, conversation and recipient; the bot relies on all three."""
+    parties = {"from": activity.from_property, "conversation": activity.conversation, "recipient": activity.recipient}
+    missing = [name for name, party in parties.items() if not getattr(party, "id", None)]
+    if missing:
+        log.warning("teams activity refused: no %s id", ", ".join(missing))
+        raise Refused(400, f"The activity has no {', '.join(missing)} id.")
+
+
 class TeamsEndpoint:
     def __init__(self, services: Services) -> None:
         settings = services.settings
@@ -49,27 +81,32 @@ class TeamsEndpoint:
         self.messenger = TeamsMessenger(self.adapter, self.references, self.app_id, services.snag.metrics)
 
     async def handle(self, request: web.Request) -> web.Response:
-        """Parse, authenticate and process one activity; bad bodies get a 400, never a trace."""
+        """Parse, authenticate, check and process one activity; bad requests get a 4xx, never a trace."""
         try:
-            body = json.loads(await request.read())
-            if not isinstance(body, dict) or not body.get("type"):
-                raise ValueError("not an activity")
-            activity = Activity().deserialize(body)
-        except (ValueError, TypeError, AttributeError, KeyError):
-            return web.json_response({"error": "The body is not a Bot Framework activity."}, status=400)
-        except RecursionError:
-            return web.json_response({"error": "The body is nested too deeply."}, status=400)
-        auth_header = request.headers.get("Authorization", "")
+            activity = _parse(await request.read())
+            auth = await self._authenticate(activity, request.headers.get("Authorization", ""))
+            _check_parties(activity)
+        except Refused as refused:
+            return web.json_response({"error": refused.error}, status=refused.status)
         try:
             report = self._as_report(activity)
             if report is not None:
-                return await self._store_then_ack(auth_header, activity, report)
-            invoke = await self.adapter.process_activity(auth_header, activity, self.bot.on_turn)
-        except PermissionError:
-            return web.json_response({"error": "Unauthorized."}, status=401)
+                return await self._store_then_ack(auth, activity, report)
+            invoke = await self.adapter.process_activity(auth, activity, self.bot.on_turn)
+        except Exception as exc:  # the handler's last resort: a logged place, never a trace
+            log.error("teams activity failed: %s", where(exc))
+            return web.json_response({"error": "Something went wrong on our side."}, status=500)
         if invoke:
             return web.json_response(data=_serialize(invoke.body), status=invoke.status)
         return web.Response(status=201)
+
+    async def _authenticate(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
+        """Check the Bot Framework's token (or, in development, its absence) before anything else."""
+        try:
+            return await self.adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
+        except Exception as exc:  # the SDK raises PermissionError, jwt errors and bare Exceptions alike
+            log.warning("teams request not authenticated: %s", where(exc))
+            raise Refused(401, "Unauthorized.") from None
 
     def _as_report(self, activity: Activity) -> IncomingMessage | None:
         """A typed message that files a report (not a command, not a card submit), else None."""
@@ -77,24 +114,23 @@ class TeamsEndpoint:
             return None
         return self.bot.snag.as_report(self.bot.incoming(activity))
 
-    async def _store_then_ack(self, auth_header: str, activity: Activity, report: IncomingMessage) -> web.Response:
-        """Authenticate, commit the report, acknowledge; tag and reply in the background."""
-        await self.adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
+    async def _store_then_ack(
+        self, auth: AuthenticateRequestResult, activity: Activity, report: IncomingMessage
+    ) -> web.Response:
+        """Commit the report of an authenticated request, acknowledge; tag and reply in the background."""
         loop = asyncio.get_running_loop()
         capture = await loop.run_in_executor(self._store_pool, self.bot.snag.store_report, report)
         self.bot.prestored[self.bot.delivery_key(activity) or ""] = capture
-        task = asyncio.create_task(self._finish(auth_header, activity))
+        task = asyncio.create_task(self._finish(auth, activity))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return web.Response(status=201)
 
-    async def _finish(self, auth_header: str, activity: Activity) -> None:
+    async def _finish(self, auth: AuthenticateRequestResult, activity: Activity) -> None:
         try:
             async with self._finishing:  # bounded, so tagging never starves the ack path
-                await self.adapter.process_activity(auth_header, activity, self.bot.on_turn)
+                await self.adapter.process_activity(auth, activity, self.bot.on_turn)
         except Exception as exc:
-            from bot.core import where
-
             self.bot.prestored.pop(self.bot.delivery_key(activity) or "", None)
             log.error("teams reply after ack failed: %s", where(exc))
 

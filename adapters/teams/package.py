@@ -3,28 +3,53 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, UsageError
 
-__all__ = ["build_package", "APP_PACKAGE"]
+__all__ = ["build_package", "host_of", "APP_PACKAGE"]
 
 APP_PACKAGE = Path(__file__).resolve().parent / "appPackage"
+_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+# Teams takes host names only: no scheme, no path; a port and a leading "*." wildcard are allowed.
+_HOST = re.compile(rf"(?:\*\.)?(?:{_LABEL}\.)+[a-z][a-z0-9-]*[a-z0-9](?::[0-9]{{1,5}})?")
 
 
 def build_package(app_id: str | None, out: Path, *, domain: str | None = None) -> Path:
     """Write the zip that an admin sideloads or uploads to the Teams admin centre."""
     if not app_id:
         raise ConfigError("MicrosoftAppId is not set: the Teams package needs your bot's app id.")
+    if not _GUID.fullmatch(app_id.strip()):
+        raise ConfigError(
+            "MicrosoftAppId is not a GUID, and Teams accepts no other app id: copy the Microsoft App ID "
+            "(like 00000000-0000-0000-0000-000000000000) from your Azure bot's Configuration page."
+        )
+    app_id = app_id.strip()
     manifest = json.loads((APP_PACKAGE / "manifest.json").read_text(encoding="utf-8"))
     text = json.dumps(manifest, indent=2).replace("${MICROSOFT_APP_ID}", app_id)
     manifest = json.loads(text)
     if domain:
-        manifest["validDomains"] = [domain]
+        manifest["validDomains"] = [host_of(domain)]
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("manifest.json", json.dumps(manifest, indent=2))
         for icon in ("color.png", "outline.png"):
             zf.write(APP_PACKAGE / icon, icon)
     return out
+
+
+def host_of(domain: str) -> str:
+    """The host name of a URL or host, as Teams wants it in validDomains (e.g. snag.example.com)."""
+    value = domain.strip()
+    parts = urlsplit(value if "://" in value else f"//{value}")
+    host = parts.netloc.lower().rstrip(".")
+    if parts.scheme not in ("", "http", "https") or "@" in host or not _HOST.fullmatch(host):
+        raise UsageError(
+            f"--domain {domain!r} is not a host name Teams accepts: give your server's public host, "
+            "e.g. --domain snag.example.com (or its URL, https://snag.example.com/)."
+        )
+    return host

@@ -1,0 +1,84 @@
+"""`snag serve` refuses to start with nothing (or half a platform) to serve, and /readyz names what it serves."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.config import Settings
+from tests.conftest import FixedClassifier, run_snag
+
+SLACK_HTTP = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "test-signing-secret"}
+TEAMS_EMULATOR = {"SNAG_ENV": "dev", "SNAG_TEAMS": "true"}
+PLATFORM_PREFIXES = ("SNAG_", "SLACK_", "MICROSOFT", "MicrosoftApp")
+
+
+@pytest.fixture
+def serve(settings: Settings, tmp_path: Path, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    """Run `snag serve` with only the given platform settings: (exit code, stderr, the app it would serve)."""
+    import bot.app
+
+    real_build = bot.app.build
+    monkeypatch.setattr(bot.app, "build", lambda s, **kw: real_build(s, **{**kw, "classifier": FixedClassifier()}))
+    served: list[web.Application] = []
+    monkeypatch.setattr(web, "run_app", lambda app, **_kw: served.append(app))  # listen nowhere; keep the app
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    for name in [n for n in os.environ if n.startswith(PLATFORM_PREFIXES)]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("SNAG_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("SNAG_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("SNAG_REPORTER_SECRET", "test-secret")
+
+    def run(env: dict[str, str]) -> tuple[int, str, web.Application | None]:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        code, _out, err = run_snag(monkeypatch, capsys, "serve")
+        return code, err, served[-1] if served else None
+
+    return run
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({}, ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "MicrosoftAppId", "SNAG_ENV=dev"]),
+        ({"SLACK_SIGNING_SECRET": "test-signing-secret"}, ["SLACK_SIGNING_SECRET is set", "SLACK_BOT_TOKEN is not"]),
+        ({"SLACK_APP_TOKEN": "xapp-test"}, ["SLACK_APP_TOKEN is set", "SLACK_BOT_TOKEN is not"]),
+        ({"MicrosoftAppPassword": "test-app-password"}, ["MicrosoftAppPassword is set", "MicrosoftAppId is not"]),
+        ({"SLACK_BOT_TOKEN": "xoxb-test"}, ["SLACK_SIGNING_SECRET is not set"]),
+        ({"SNAG_TEAMS": "true"}, ["MicrosoftAppId and MicrosoftAppPassword are not set"]),
+        ({**TEAMS_EMULATOR, "SLACK_APP_TOKEN": "xapp-test"}, ["SLACK_BOT_TOKEN is not"]),
+    ],
+)
+def test_serve_refuses_to_start_without_a_whole_platform(serve, env: dict[str, str], names: list[str]) -> None:  # type: ignore[no-untyped-def]
+    code, err, app = serve(env)
+    assert code == 2 and app is None
+    assert len(err.strip().splitlines()) == 1
+    assert all(name in err for name in names), err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("env", "platforms", "mounted", "absent"),
+    [
+        (SLACK_HTTP, ["slack"], "/slack/events", "/api/messages"),
+        (TEAMS_EMULATOR, ["teams"], "/api/messages", "/slack/events"),
+        ({**SLACK_HTTP, **TEAMS_EMULATOR}, ["slack", "teams"], "/api/messages", "/nothing"),
+    ],
+)
+async def test_readyz_names_the_platforms_serve_mounts(serve, env, platforms, mounted, absent) -> None:  # type: ignore[no-untyped-def]
+    code, _err, app = serve(env)
+    assert code == 0 and app is not None
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        ready = await client.get("/readyz")
+        assert ready.status == 200 and (await ready.json())["platforms"] == platforms
+        assert (await client.post(mounted, data=b"{}")).status != 404
+        assert (await client.post(absent, data=b"{}")).status == 404
+    finally:
+        await client.close()
