@@ -79,9 +79,11 @@ def chat(
 def serve() -> None:
     """Serve Slack (HTTP or Socket Mode) and Teams, with health and metrics endpoints."""
     from adapters.run import run_server
+    from adapters.server import check_platforms
     from bot.app import build, recover
 
     settings = load_settings()
+    check_platforms(settings)  # before migrations and the model: a server that serves nothing says so
     setup_logging(settings)
     services = build(settings, migrate=True)
     recover(services)

@@ -59,3 +59,18 @@ def demo_services(digest_services):  # type: ignore[no-untyped-def]
 
     load_demo(digest_services, now=NOW)
     return digest_services
+
+
+def check_alerts_now(services, messenger, now: datetime) -> int:  # type: ignore[no-untyped-def]
+    """One alert check (threshold 5, k 3) with a recording messenger on the console platform."""
+    from digests.alerts import check_alerts
+
+    return check_alerts(
+        engine=services.engine,
+        taxonomy=services.taxonomy,
+        messengers={"console": messenger},
+        run_async=run_async,
+        now=now,
+        threshold=5,
+        k=3,
+    )

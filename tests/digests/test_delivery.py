@@ -14,7 +14,7 @@ from digests.scheduler import DigestScheduler
 from digests.subscriptions import subscribe
 from store.db import session_scope
 from store.models import Alert, DigestRun
-from tests.digests.conftest import NOW, RecordingMessenger, make_services, run_async
+from tests.digests.conftest import NOW, RecordingMessenger, check_alerts_now, make_services, run_async
 
 
 def _subscribe(
@@ -113,22 +113,13 @@ def test_console_subscriptions_write_text(demo_services, tmp_path) -> None:  # t
 
 
 def test_alerts_are_rate_limited_to_one_per_pattern_per_day(demo_services) -> None:  # type: ignore[no-untyped-def]
-    from digests.alerts import check_alerts
 
     _subscribe(demo_services, "C-alerts", platform="console")
     messenger = RecordingMessenger()
     monday = NOW - timedelta(days=3)  # Sunday 22 Nov: inside the demo's last, busiest week
 
     def check(now) -> int:  # type: ignore[no-untyped-def]
-        return check_alerts(
-            engine=demo_services.engine,
-            taxonomy=demo_services.taxonomy,
-            messengers={"console": messenger},
-            run_async=run_async,
-            now=now,
-            threshold=5,
-            k=3,
-        )
+        return check_alerts_now(demo_services, messenger, now)
 
     first = check(monday)
     assert first >= 1 and all(m[3].title.startswith("Snag alert") for m in messenger.sent)

@@ -15,7 +15,7 @@ from digests.snapshot import digest_week
 from digests.subscriptions import LEASE, MAX_ATTEMPTS, claim_run, finish_run, subscribe
 from store.db import session_scope
 from store.models import Alert, DigestRun, Subscription
-from tests.digests.conftest import NOW, RecordingMessenger, make_services, run_async
+from tests.digests.conftest import NOW, RecordingMessenger, check_alerts_now, make_services, run_async
 
 MONDAY_9 = NOW.replace(day=23, hour=9)  # the week 16-22 Nov (2026-W47) is due
 AUCKLAND = ZoneInfo("Pacific/Auckland")
@@ -139,30 +139,16 @@ def test_the_scheduler_has_a_stable_coalesced_retry_job(demo_services) -> None: 
         scheduler.scheduler.shutdown(wait=False)
 
 
-def _check(services, messenger, now: datetime) -> int:  # type: ignore[no-untyped-def]
-    from digests.alerts import check_alerts
-
-    return check_alerts(
-        engine=services.engine,
-        taxonomy=services.taxonomy,
-        messengers={"console": messenger},
-        run_async=run_async,
-        now=now,
-        threshold=5,
-        k=3,
-    )
-
-
-def test_a_failed_alert_is_sent_on_the_next_check(demo_services) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_alert_is_sent_on_the_nextcheck_alerts_now(demo_services) -> None:  # type: ignore[no-untyped-def]
     _subscribe(demo_services, "C-ok")
     _subscribe(demo_services, "C-flaky")
     sunday = NOW - timedelta(days=3)  # inside the demo's last, busiest week
     messenger = RecordingMessenger(failing=("C-flaky",))
-    first = _check(demo_services, messenger, sunday)
+    first = check_alerts_now(demo_services, messenger, sunday)
     assert first >= 1 and {m[2] for m in messenger.sent} == {"C-ok"}
     messenger.failing = ()
-    assert _check(demo_services, messenger, sunday + timedelta(minutes=1)) == first  # only C-flaky's, now
-    assert _check(demo_services, messenger, sunday + timedelta(hours=3)) == 0
+    assert check_alerts_now(demo_services, messenger, sunday + timedelta(minutes=1)) == first  # only C-flaky's, now
+    assert check_alerts_now(demo_services, messenger, sunday + timedelta(hours=3)) == 0
     by_destination = [m[2] for m in messenger.sent]
     assert by_destination.count("C-ok") == by_destination.count("C-flaky") == first
     with session_scope(demo_services.engine) as session:
@@ -182,7 +168,7 @@ def test_two_replicas_checking_alerts_send_each_once(db_url, tmp_path) -> None: 
 
     def check(replica) -> None:  # type: ignore[no-untyped-def]
         barrier.wait()
-        results.append(_check(replica, messenger, NOW - timedelta(days=3)))
+        results.append(check_alerts_now(replica, messenger, NOW - timedelta(days=3)))
 
     threads = [threading.Thread(target=check, args=(r,)) for r in replicas]
     for t in threads:
