@@ -44,6 +44,14 @@ _ONLY_PERSONAL_DETAILS = (
 )
 
 
+SHORTEST_REPORT = 12  # characters of a one-word message; the shortest shipped report has two words
+
+
+def too_short(text: str) -> bool:
+    """One word of a few letters (a sentence in a script without spaces is longer than this)."""
+    return len(text.split()) < 2 and len(text) < SHORTEST_REPORT
+
+
 def where(exc: BaseException) -> str:
     """The exception's type and the code locations it passed, never its message.
 
@@ -215,6 +223,9 @@ class Snag:
         cleaned = clean_report_text(message.text, limit=self.options.max_report_chars)
         if cleaned.empty:
             return Capture(reply=cards.prompt_for_sentence())
+        if too_short(cleaned.text):  # "ok", "n", "thanks": nothing anyone could act on, so ask
+            said = f"“{cleaned.text}” is a bit short to file; a few words on what got in the way are enough."
+            return Capture(reply=replace(cards.prompt_for_sentence(), notices=(said,)))
         text = self.redactor.redact(cleaned.text)
         if text != cleaned.text and only_placeholders(text):
             return Capture(reply=replace(cards.prompt_for_sentence(), notices=(_ONLY_PERSONAL_DETAILS,)))

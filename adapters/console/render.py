@@ -32,6 +32,9 @@ def _section(section: Section) -> list[RenderableType]:
     return out
 
 
+TITLE_WIDTH = 60
+
+
 def render_reply(reply: Reply) -> RenderableType:
     """A panel with the reply's title, notices and sections."""
     parts: list[RenderableType] = [Text(n, style="yellow") for n in reply.notices]
@@ -42,4 +45,6 @@ def render_reply(reply: Reply) -> RenderableType:
     style = _STYLE.get(reply.kind, "blue")
     if not parts:
         return Text(reply.title, style=style)
+    if len(reply.title) > TITLE_WIDTH:  # a panel's title is cut at its width: wrap it inside instead
+        return Panel(Group(Text(reply.title, style="bold"), *parts), border_style=style)
     return Panel(Group(*parts), title=Text(reply.title), title_align="left", border_style=style)
