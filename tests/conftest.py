@@ -170,6 +170,16 @@ def pytest_configure(config: pytest.Config) -> None:
     root.setLevel(logging.DEBUG)
 
 
+@pytest.fixture(autouse=True)
+def _suite_log_capture() -> None:
+    """Keep the suite's capture on the root logger: a test that runs `snag` through main() has
+    Snag's logging set up, which replaces the root logger's handlers."""
+    root = logging.getLogger()
+    if SUITE_LOGS not in root.handlers:
+        root.addHandler(SUITE_LOGS)
+    root.setLevel(logging.DEBUG)
+
+
 def leaked(lines: list[str]) -> list[str]:
     """Log lines that contain a secret of the test suite or the report sentinel."""
     needles = (SENTINEL, *TEST_SECRETS)
