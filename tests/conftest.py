@@ -171,13 +171,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _suite_log_capture() -> None:
+def _suite_log_capture() -> Iterator[None]:
     """Keep the suite's capture on the root logger: a test that runs `snag` through main() has
-    Snag's logging set up, which replaces the root logger's handlers."""
+    Snag's logging set up, which replaces the root logger's handlers with one writing to that
+    test's (soon closed) stderr; that one goes when the test ends."""
     root = logging.getLogger()
     if SUITE_LOGS not in root.handlers:
         root.addHandler(SUITE_LOGS)
     root.setLevel(logging.DEBUG)
+    yield
+    for handler in root.handlers[:]:
+        if any(type(f).__name__ == "_ScrubFilter" for f in handler.filters):  # installed by bot.logs.configure
+            root.removeHandler(handler)
 
 
 def leaked(lines: list[str]) -> list[str]:
