@@ -60,7 +60,9 @@ class Settings(BaseSettings):
     confidence_threshold: float = Field(
         0.3, ge=0, le=1, description="Below this the stage is left empty and the reporter is asked."
     )
-    max_report_chars: int = Field(40_000, ge=100, description="Longer reports keep their first N characters.")
+    max_report_chars: int = Field(
+        40_000, ge=100, le=1_000_000, description="Longer reports keep their first N characters."
+    )
     admins: CSV = Field(default_factory=list, description="Comma-separated platform:user ids with the admin role.")
     managers: CSV = Field(
         default_factory=list,

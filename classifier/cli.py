@@ -180,6 +180,7 @@ def eval_command(
 
     settings, taxonomy = _setup()
     reports: list[Any] = []
+    numbers: list[int] = []
     skipped: list[int] = []
     with _open(source) as stream:
         for number, row, problem in read_jsonl(stream):
@@ -187,6 +188,7 @@ def eval_command(
                 if problem:
                     raise InputError(problem)
                 reports.append(parse_report(row or {}, taxonomy))
+                numbers.append(number)
             except InputError as exc:
                 _skip(number, exc.message, skipped)
     if not reports:
@@ -198,7 +200,8 @@ def eval_command(
         )
         raise typer.Exit(1)
     classifier = _classifier(settings, taxonomy)
-    predicted = _classify_many(classifier, [r.text for r in reports])
+    as_the_bot = _as_the_bot_tags(settings, taxonomy)  # the figures of what `snag classify` and the bot tag
+    predicted = _classify_many(classifier, [as_the_bot(n, r.text) for n, r in zip(numbers, reports, strict=True)])
     version = getattr(classifier, "version", "?")
     print_evaluation(evaluate(reports, predicted, taxonomy), taxonomy, title=f"model {version}")
     if skipped:

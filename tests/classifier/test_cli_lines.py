@@ -142,6 +142,13 @@ def test_classify_tags_the_redacted_text_and_carries_the_line_through(app, fixed
     assert {k: out[k] for k in row} == row  # the user's own line, unchanged
 
 
+def test_eval_scores_what_the_bot_would_tag(app, fixed) -> None:  # type: ignore[no-untyped-def]
+    row = {"id": "e1", "text": "customer emailed jo@example.com twice", "stage": None, "kinds": [], "teams": []}
+    result = CliRunner().invoke(app, ["eval", "-"], input=_bytes(row))
+    assert result.exit_code == 0, result.output
+    assert fixed.seen == ["customer emailed [email] twice"]
+
+
 def test_a_text_longer_than_spacy_takes_is_tagged_by_the_real_model(classifier_env: Path, app) -> None:  # type: ignore[no-untyped-def]
     huge = {"id": "huge", "text": "waiting on finance again. " * 60_000}  # 1.56 million characters
     result = CliRunner().invoke(app, ["classify", "-"], input=_bytes(GOOD, huge, {**GOOD, "id": "a2"}))

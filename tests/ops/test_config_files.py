@@ -88,3 +88,13 @@ def test_read_history_keeps_the_length_of_a_cut_row(tmp_path: Path) -> None:
     path.write_text('{"text": "' + "y" * 500 + '"}\n{"text": "short"}\n')
     rows, _ = read_history(path, ColumnMap(), limit=100)
     assert [(r.line, len(r.text), r.truncated_from) for r in rows] == [(1, 100, 500), (2, 5, None)]
+
+
+def test_the_report_size_limit_stays_under_what_the_tagger_takes() -> None:
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, max_report_chars=2_000_000)  # spaCy refuses texts over 1,000,000 characters
+    assert Settings(_env_file=None, max_report_chars=1_000_000).max_report_chars == 1_000_000
