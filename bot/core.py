@@ -10,6 +10,7 @@ import logging
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -119,6 +120,8 @@ class Snag:
         self.clock = clock
         self.metrics: Metrics = metrics or NullMetrics()
         self.extra_commands: dict[str, object] = {}
+        # called with each message the outbox replay files (adapters keep how to reach its reporter)
+        self.on_replayed: list[Callable[[IncomingMessage], None]] = []
 
     @property
     def redactor(self) -> Redactor:
@@ -307,6 +310,11 @@ class Snag:
             self.outbox.done(entry)
             if created:
                 self.tag(record)
+                for hook in self.on_replayed:
+                    try:
+                        hook(m)
+                    except Exception as exc:  # the report is filed; only a later update could miss them
+                        log.warning("after filing an outbox report: %s", where(exc))
             filed += 1
         return filed
 

@@ -13,6 +13,7 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from bot.app import Services
+    from bot.domain import IncomingMessage
 
 __all__ = ["mount", "SOCKET"]
 
@@ -22,11 +23,18 @@ SOCKET: web.AppKey[object] = web.AppKey("snag_slack_socket")
 def mount(app: web.Application, services: Services) -> None:
     """Add Slack to the aiohttp app: the events and OAuth routes, or Socket Mode."""
     from adapters.slack.http import RUNTIME, add_routes
+    from adapters.slack.reporters import remember
     from adapters.slack.runtime import SlackRuntime
 
     socket_mode = bool(services.settings.slack_app_token)
     runtime = SlackRuntime(services, socket_mode=socket_mode)
     app[RUNTIME] = runtime
+
+    def replayed(message: IncomingMessage) -> None:  # filed from the outbox: its reporter can be told too
+        if message.person.platform == "slack":
+            remember(services.engine, services.snag, message)
+
+    services.snag.on_replayed.append(replayed)
     if not socket_mode:
         add_routes(app, runtime)
         app.on_cleanup.append(lambda _app: runtime.drain())

@@ -8,8 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlmodel import Session, select
 
 from store.db import make_engine
+from store.models import ConversationRef
 from store.repository import SqlRepository
 from tests.slack.conftest import SlackDriver, fixture
 
@@ -56,6 +58,9 @@ async def test_dms_mentions_and_reactions_in_a_database_outage_are_kept_and_answ
         "the van is late",
         "we retype every order into SAP & the CRM",
     ]
+    with Session(slack.services.engine) as session:  # each of them can be told when their pattern changes
+        reachable = {ref.reporter_key for ref in session.exec(select(ConversationRef)).all()}
+    assert {r.reporter_key for r in slack.reports()} <= reachable
 
 
 async def test_a_retry_while_the_original_is_still_tagged_gets_no_second_answer(
