@@ -6,6 +6,7 @@ understood and asks two optional questions.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import traceback
@@ -26,7 +27,7 @@ from bot.domain import (
 )
 from bot.errors import SnagError, StoreUnavailable
 from bot.metrics import Metrics, NullMetrics
-from bot.ports import Classifier, Clock, DigestService, Grouper, Outbox, ReportRepository
+from bot.ports import Classifier, Clock, DigestService, Grouper, Outbox, OutboxItem, ReportRepository
 from bot.queries import run_command
 from bot.receipts import act
 from bot.redact import Redactor, only_placeholders
@@ -49,7 +50,10 @@ SHORTEST_REPORT = 12  # characters of a one-word message; the shortest shipped r
 
 
 def too_short(text: str) -> bool:
-    """One word of a few letters (a sentence in a script without spaces is longer than this)."""
+    """One word of a few Latin letters or symbols ("ok", "n", "!!!"). Other scripts are left alone:
+    Chinese or Japanese write a whole sentence without spaces in a few characters."""
+    if any(ch.isalpha() and ord(ch) > 0x24F for ch in text):
+        return False
     return len(text.split()) < 2 and len(text) < SHORTEST_REPORT
 
 
@@ -295,19 +299,13 @@ class Snag:
         for entry in self.outbox.pending():
             m = entry.message
             try:
-                record, created = self.repository.add_report(
-                    person=m.person,
-                    reporter_key=self.key_of(m.person),
-                    text=m.text,
-                    channel=m.channel,
-                    created_at=m.received_at or self.clock(),
-                    event_id=m.event_id or f"outbox:{entry.entry_id}",
-                    frequency=m.frequency,
-                    customer_facing=m.customer_facing,
-                )
+                with self.outbox.exclusive():  # an erasure waits, or has taken the entry already
+                    if not self.outbox.still_pending(entry):
+                        continue
+                    record, created = self._file_kept(entry)
+                    self.outbox.done(entry)
             except StoreUnavailable:
                 break
-            self.outbox.done(entry)
             if created:
                 self.tag(record)
                 for hook in self.on_replayed:
@@ -317,6 +315,19 @@ class Snag:
                         log.warning("after filing an outbox report: %s", where(exc))
             filed += 1
         return filed
+
+    def _file_kept(self, entry: OutboxItem) -> tuple[ReportRecord, bool]:
+        m = entry.message
+        return self.repository.add_report(
+            person=m.person,
+            reporter_key=self.key_of(m.person),
+            text=m.text,
+            channel=m.channel,
+            created_at=m.received_at or self.clock(),
+            event_id=m.event_id or f"outbox:{entry.entry_id}",
+            frequency=m.frequency,
+            customer_facing=m.customer_facing,
+        )
 
     def suggest(self, text: str) -> Tags | None:
         """The tags a text would get, stored nowhere (to pre-fill a report form)."""
@@ -364,8 +375,10 @@ class Snag:
         learnt = (
             grouper.words_of(platform=subject.platform, tenant=subject.tenant, reporter_key=key) if grouper else None
         )
-        erased = self.repository.erase_reporter(person=subject, reporter_key=key)
-        erased += self._erase_from_outbox(key)
+        with self.outbox.exclusive() if self.outbox is not None else contextlib.nullcontext():
+            # the outbox first: no replay can file one of these after the database is erased
+            erased = self._erase_from_outbox(key)
+            erased += self.repository.erase_reporter(person=subject, reporter_key=key)
         if grouper is not None and learnt is not None:  # only once the reports are gone, so never twice
             try:
                 grouper.forget(learnt)

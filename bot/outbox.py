@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -58,6 +61,22 @@ class FileOutbox:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
+        self._threads = threading.Lock()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Held while an entry is filed or a person's entries are erased, by every thread and every
+        process sharing this directory (the server, the scheduler, the console), so an erasure never
+        falls between reading an entry and filing it."""
+        with self._threads, (self.directory / ".lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def still_pending(self, entry: OutboxEntry) -> bool:
+        return entry.path.exists()
 
     def put(self, message: IncomingMessage) -> None:
         """Write the report durably: temp file, fsync, rename, fsync the directory."""

@@ -7,6 +7,7 @@ digests/ (grouping, digests), adapters/ (messengers).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
@@ -139,6 +140,12 @@ class Outbox(Protocol):
         """Forget a report the database has taken."""
 
     def depth(self) -> int: ...
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        """Held while an entry is filed or erased, across threads and processes."""
+
+    def still_pending(self, entry: OutboxItem) -> bool:
+        """Whether the entry is still waiting (an erasure may have taken it meanwhile)."""
 
 
 class Messenger(Protocol):

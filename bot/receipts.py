@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot import cards
-from bot.corrections import AXES, PERSON, corrected_tags, person_source
+from bot.corrections import AXES, PERSON, answered_axes, corrected_tags, person_source
 from bot.domain import FREQUENCIES, ActionEvent, Person, Reply, ReportRecord, Role, Tags
 from bot.errors import InputError, NotFound, PermissionDenied
 
@@ -73,13 +73,15 @@ _AXIS_OF = {"stage": "stage", "kinds": "kinds", "teams": "teams", "handoff_from"
 def correct(snag: Snag, person: Person, record: ReportRecord, values: dict[str, object], *, partial: bool) -> Reply:
     """Store a correction (the answer is training data) and show the corrected receipt.
 
-    A partial answer (one question) records only the axes the person set, unless they had
-    already confirmed or fully corrected the rest: the model's other tags are not theirs.
+    A partial answer (one question) records only the axes the person set, now or in an earlier
+    answer, unless they had already confirmed or fully corrected the rest: the model's other tags
+    are not theirs.
     """
     before = record.tags
     tags = corrected_tags(snag.taxonomy, before or Tags(stage=None, kinds=(), teams=()), values, partial=partial)
     reviewed = before is not None and (record.status == "confirmed" or before.source == PERSON)
-    axes = AXES if not partial or reviewed else tuple({_AXIS_OF[k] for k in values if k in _AXIS_OF})
+    chosen = {_AXIS_OF[k] for k in values if k in _AXIS_OF} | set(answered_axes(before.source if before else None))
+    axes = AXES if not partial or reviewed else tuple(a for a in AXES if a in chosen)  # with earlier answers
     after = _only(tags, axes)
     snag.repository.add_correction(report_id=record.id, corrector_key=snag.key_of(person), before=before, after=after)
     # The report keeps every tag it shows; its source says which a person set ("person:stage").

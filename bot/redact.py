@@ -39,7 +39,7 @@ _SECRET_SEGMENTS = frozenset(
 )
 _SECRET_PARAM = re.compile(
     r"(?:[a-z0-9]+[_.-])*(?:access_?token|refresh_?token|token|secret|password|passwd|pwd|signature|sig|auth"
-    r"|credentials?|(?:api|access|secret|private|client|app|licen[cs]e|subscription)[_.-]?key)"
+    r"|credentials?|(?:api|access|auth|secret|private|client|app|licen[cs]e|subscription)[_.-]?key)"
 )
 # Names too short or common to trust on their own: only with a value long enough to be a secret.
 _SHORT_SECRET_PARAMS = frozenset({"t", "k", "key", "sid", "code", "session", "sessionid", "otp"})
@@ -86,9 +86,9 @@ def _random_looking(run: str) -> bool:
 def _secret_param(pair: str) -> bool:
     name, _, value = pair.partition("=")
     name = name.lower()
-    if name in _SHORT_SECRET_PARAMS:
-        return len(value) >= 6
-    return len(value) >= 4 and _SECRET_PARAM.fullmatch(name) is not None
+    if name in _SHORT_SECRET_PARAMS:  # ?code=4821 is a one-time code; ?t=2 is not
+        return len(value) >= 4
+    return bool(value) and _SECRET_PARAM.fullmatch(name) is not None  # ?pwd=abc is a password however short
 
 
 def _bears_token(url: str) -> bool:

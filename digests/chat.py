@@ -12,6 +12,7 @@ from digests.digest import parse_audience
 from digests.loop import STATUSES, notify_reporters, set_pattern
 from digests.subscriptions import list_subscriptions, subscribe, unsubscribe
 from store.db import session_scope
+from store.reports import find_tenant
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -76,10 +77,11 @@ def chat_commands(services: Services, notify: Callable[[object], int]) -> dict[s
             count = unsubscribe(
                 session=session, platform=person.platform, tenant=person.tenant, destination=here, audience=audience
             )
-            left = [
+            tenant = find_tenant(session=session, platform=person.platform, external_id=person.tenant)
+            left = [  # this organisation's only: a shared channel has one id in two organisations
                 s.audience
                 for s in list_subscriptions(session=session)
-                if (s.platform, s.destination) == (person.platform, here)
+                if (s.platform, s.destination, s.tenant_id) == (person.platform, here, tenant.id if tenant else None)
             ]
         if count:
             return Reply(kind="saved", title=f"Unsubscribed {count} digest subscription(s) here.")

@@ -86,3 +86,14 @@ def test_an_open_stage_confirmed_is_no_answer_until_it_is_picked(services, fixed
     assert after["source"] == "person" and after["kinds"] == ["waiting"] and report.tag_source == "person"
     [learnt] = _training(services)
     assert axes_of(learnt) == ("stage", "kinds", "teams", "handoff") and learnt.stage == "support"
+
+
+def test_a_second_partial_answer_keeps_the_first(services) -> None:  # type: ignore[no-untyped-def]
+    services.classifier.tags = UNSURE
+    report_id = _file(services)
+    person = services.snag.person("slack", "T1", "U1")
+    services.snag.handle_action(ActionEvent(person, report_id, "answer", values={"teams": ["support"]}))
+    _act(services, report_id, "pick_stage", "enquiry")
+    report, after = _latest(services)
+    assert report.tag_source == "person:stage,teams"
+    assert (after["stage"], after["teams"], after["kinds"]) == ("enquiry", ["support"], [])

@@ -47,3 +47,24 @@ def test_erasure_matches_the_person_not_the_same_user_id_in_another_tenant(servi
         outbox.put(IncomingMessage(services.snag.person("console", tenant, "you"), f"waiting in {tenant}", "console"))
     assert services.snag.erase(services.snag.person("console", "local", "you")) == 1
     assert [e.message.text for e in outbox.pending()] == ["waiting in elsewhere"]
+
+
+def test_a_replay_running_during_an_erasure_files_none_of_the_person_s_reports(services) -> None:  # type: ignore[no-untyped-def]
+    import threading
+    import time
+
+    snag = services.snag
+    snag.outbox.put(IncomingMessage(snag.person("console", "local", "you"), "kept while the database was down", "C"))
+    erase_reporter, filed, threads = snag.repository.erase_reporter, [], []
+
+    def erase_then_a_replay_ticks(**kw):  # type: ignore[no-untyped-def]
+        replay = threading.Thread(target=lambda: filed.append(snag.replay_outbox()))  # the server's recovery loop
+        replay.start()
+        threads.append(replay)
+        time.sleep(0.3)  # it would file the entry now, were the outbox not held and purged first
+        return erase_reporter(**kw)
+
+    snag.repository.erase_reporter = erase_then_a_replay_ticks
+    assert snag.erase(snag.person("console", "local", "you")) == 1
+    threads[0].join(5)
+    assert filed == [0] and texts(services) == []

@@ -30,13 +30,20 @@ def test_only_personal_details_asks_for_a_sentence_and_says_nothing_was_kept(ser
 
 @pytest.mark.parametrize(
     "text",
-    ["email jo@example.com bounced", "printer jammed", "[email] bounces", "顧客の返金が財務部で一週間止まっている"],
+    [
+        "email jo@example.com bounced",
+        "printer jammed",
+        "[email] bounces",
+        "顧客の返金が財務部で一週間止まっている",
+        "打印机又坏了",  # a whole sentence in six characters: the printer broke again
+        "レジが動かない",
+    ],
 )
 def test_a_report_with_words_or_without_personal_details_is_still_filed(services, text: str) -> None:  # type: ignore[no-untyped-def]
     assert say(services, text).kind == "receipt" and len(stored(services)) == 1
 
 
-@pytest.mark.parametrize("text", ["n", "ok", "thanks!", "!!!", "[email]"])
+@pytest.mark.parametrize("text", ["n", "ok", "thanks!", "!!!", "[email]", "👍"])
 def test_one_short_word_is_not_filed_and_is_said_back(services, text: str) -> None:  # type: ignore[no-untyped-def]
     reply = say(services, text)
     assert reply.kind == "usage" and "in a sentence what got in the way" in reply.title

@@ -182,6 +182,8 @@ def test_chat_commands_need_the_right_role(demo_services) -> None:  # type: igno
     assert said(admin, "subscribe all").kind == "saved"
     again = said(admin, "unsubscribe team:finance").title
     assert again == "Nothing to unsubscribe: no team:finance digest comes here. Digests that do come here: all."
+    other_org = replace(snag.person("console", "another-org", "someone"), role=Role.ADMIN)  # same channel id C9
+    assert said(other_org, "unsubscribe").title == "Nothing to unsubscribe: no digest comes here."
 
 
 def test_demo_is_offered_on_first_start_only(digest_services) -> None:  # type: ignore[no-untyped-def]
