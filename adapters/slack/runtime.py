@@ -27,6 +27,7 @@ from bot.errors import ConfigError
 if TYPE_CHECKING:
     from bot.app import Services
     from bot.config import Settings
+    from bot.core import Capture
     from bot.taxonomy import Taxonomy
 
 __all__ = [
@@ -159,26 +160,36 @@ class SlackRuntime:
         """Run a synchronous core or store call off the event loop."""
         return await asyncio.to_thread(fn, *args)
 
-    async def commit_then(self, message: IncomingMessage, *, command: bool) -> asyncio.Future[Reply]:
-        """Commit a report before Slack gets its answer; tagging and the receipt go on in a thread.
+    async def commit(self, message: IncomingMessage, *, command: bool) -> Capture | None:
+        """Commit a report before Slack gets its answer; None for a query, which commits nothing.
 
         Once stored, where to reach its reporter is kept too, whatever the entry point, so they
         hear when the report's pattern changes.
 
-        With `command`, the text may be a query (help, top, …): that needs no commit and just
-        starts. Without it, the text is a report whatever it says (shortcuts, reactions).
+        With `command`, the text may be a query (help, top, …). Without it, the text is a report
+        whatever it says (shortcuts, reactions).
         """
         snag = self.snag
         if command:
             report = snag.as_report(message)
             if report is None:
-                return self.start(snag.handle_message, message)
+                return None
             message = report
         loop = asyncio.get_running_loop()
         capture = await loop.run_in_executor(self._commit_pool, snag.store_report, message)
         if capture.stored:  # after the commit, never before: no reference without a report
             self.spawn(self.call(remember_reporter, self.engine, snag, message))
-        return self.start(snag.finish_report, capture)
+        return capture
+
+    def finish(self, message: IncomingMessage, capture: Capture | None) -> asyncio.Future[Reply]:
+        """Start the slow half in a thread: tag a committed report and build its receipt, or answer a query."""
+        if capture is None:
+            return self.start(self.snag.handle_message, message)
+        return self.start(self.snag.finish_report, capture)
+
+    async def commit_then(self, message: IncomingMessage, *, command: bool) -> asyncio.Future[Reply]:
+        """Commit a report before Slack gets its answer; tagging and the receipt go on in a thread."""
+        return self.finish(message, await self.commit(message, command=command))
 
     def start(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Start a synchronous core call in a bounded worker pool and return its future."""

@@ -65,8 +65,8 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
 async def _claim(rt: SlackRuntime, body: dict[str, Any]) -> bool | None:
     """Take the delivery: True, or False for a retry of one already taken; None when unknown.
 
-    Unknown means the database is down: the report is filed anyway (the outbox keeps it, and
-    its event id keeps the replay to one report), since a lost report is worse than two answers.
+    Unknown means the database is down: the report went to the outbox (its event id keeps the
+    replay to one report) and is answered anyway, since a silent report is worse than two answers.
     """
     event_id = body.get("event_id")
     if not event_id:
@@ -74,7 +74,7 @@ async def _claim(rt: SlackRuntime, body: dict[str, Any]) -> bool | None:
     try:
         return await rt.call(dedupe.claim, rt.engine, event_id)
     except StoreUnavailable:
-        log.warning("cannot check a Slack event for retries, the database is down: filing it anyway")
+        log.warning("cannot check a Slack event for retries, the database is down: answering it anyway")
         return None
 
 
@@ -86,16 +86,17 @@ async def _file_and_answer(
     *,
     command: bool,
 ) -> None:
-    """Claim the event, commit the report before Slack gets its answer; tag and reply afterwards."""
-    claimed = await _claim(rt, body)
-    if claimed is False:
-        return  # a retry: its original answers
-    try:
-        work = await rt.commit_then(message, command=command)
-    except BaseException:
-        if claimed:  # let Slack's retry file it instead
-            await rt.call(dedupe.release, rt.engine, body["event_id"])
-        raise
+    """Commit the report, then claim the event before Slack gets its answer; tag and reply afterwards.
+
+    The claim comes after the commit: a process dying before its commit (kill, OOM, lost node)
+    leaves no claim, so Slack's retry, on any replica, files the report. Every delivery may
+    commit, since the report's unique event key keeps them to one report; only the delivery
+    that claims tags and answers, so a retry racing its original is never answered twice.
+    """
+    capture = await rt.commit(message, command=command)
+    if await _claim(rt, body) is False:
+        return  # a retry: the delivery that claimed answers
+    work = rt.finish(message, capture)
     rt.spawn(_answer(rt, client, work, message, inbound.thread_of(body)))
 
 

@@ -1,0 +1,86 @@
+"""Events when the process handling the original dies: Slack's retry, on any replica, files it."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from adapters.slack import dedupe
+from tests.slack.conftest import SlackDriver, fixture
+
+EVENTS = ("event_message_im", "event_app_mention", "event_reaction_added")
+
+
+class Stuck:
+    """Wraps a call so that its first use stops on the way in, as a killed process would."""
+
+    def __init__(self, call: Callable[..., Any], *, then_fail: bool) -> None:
+        self.call, self.then_fail = call, then_fail
+        self.entered, self.resume, self.calls = threading.Event(), threading.Event(), 0
+
+    def __call__(self, *args: Any) -> Any:
+        self.calls += 1
+        if self.calls == 1:
+            self.entered.set()
+            self.resume.wait(5)
+            if self.then_fail:
+                raise RuntimeError("the original died here")
+        return self.call(*args)
+
+
+def posted(slack: SlackDriver) -> list[str]:
+    return [c.params["text"] for c in slack.fake.calls if c.method in ("chat.postMessage", "chat.postEphemeral")]
+
+
+async def original_stuck_then_retry(slack: SlackDriver, name: str, stuck: Stuck) -> asyncio.Task[Any]:
+    """Deliver an event whose handling gets stuck at `stuck`, then Slack's retry of it."""
+    slack.fake.messages[("C2147483705", "1700000300.000400")] = {"ts": "1700000300.000400", "text": "the van is late"}
+    payload = fixture(name)
+    original = asyncio.ensure_future(slack.event(payload, drain=False))
+    assert await asyncio.to_thread(stuck.entered.wait, 5)
+    assert (await slack.event(payload, retry=1))[0] == 200
+    return original
+
+
+async def finish(slack: SlackDriver, original: asyncio.Task[Any], stuck: Stuck) -> None:
+    stuck.resume.set()
+    await original
+    await slack.runtime.drain()
+
+
+@pytest.mark.parametrize("name", EVENTS)
+async def test_a_retry_whose_original_died_before_its_commit_is_filed_and_answered_once(
+    slack: SlackDriver, name: str
+) -> None:
+    stuck = Stuck(slack.services.snag.store_report, then_fail=True)
+    slack.services.snag.store_report = stuck
+    original = await original_stuck_then_retry(slack, name, stuck)
+    assert len(slack.reports()) == 1
+    assert posted(slack) == [f"Thanks, saved as report #{slack.reports()[0].id}."]
+    await finish(slack, original, stuck)
+
+
+async def test_an_original_slower_than_its_retry_files_no_second_report_and_no_second_answer(
+    slack: SlackDriver,
+) -> None:
+    stuck = Stuck(slack.services.snag.store_report, then_fail=False)
+    slack.services.snag.store_report = stuck
+    original = await original_stuck_then_retry(slack, "event_message_im", stuck)
+    await finish(slack, original, stuck)
+    assert len(slack.reports()) == 1
+    assert posted(slack) == [f"Thanks, saved as report #{slack.reports()[0].id}."]
+
+
+async def test_a_retry_whose_original_died_after_its_commit_answers_once(
+    slack: SlackDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stuck = Stuck(dedupe.claim, then_fail=False)
+    monkeypatch.setattr(dedupe, "claim", stuck)
+    original = await original_stuck_then_retry(slack, "event_message_im", stuck)
+    await finish(slack, original, stuck)
+    assert len(slack.reports()) == 1
+    assert posted(slack) == [f"Already saved as report #{slack.reports()[0].id}."]
