@@ -7,10 +7,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.domain import Role
 from bot.errors import UsageError
 from bot.taxonomy import Taxonomy
 
-__all__ = ["Command", "QueryFilters", "parse_command", "USAGE", "WINDOWS"]
+__all__ = ["Command", "QueryFilters", "parse_command", "USAGE", "WINDOWS", "ROLE_COMMANDS"]
 
 WINDOWS = {"7d": 7, "30d": 30, "90d": 90}
 _SIMPLE = {"help", "mine", "stats", "retrain", "reload"}
@@ -37,6 +38,18 @@ _HOW = {
     "erase": "erase needs one person, e.g. `erase @sam`.",
     "retrain": "`retrain` takes nothing after it.",
     "reload": "`reload` takes nothing after it.",
+}
+
+# Commands only some people may use: from anyone else, a sentence starting with one is a report.
+ROLE_COMMANDS = {
+    "own": Role.MANAGER,
+    "status": Role.MANAGER,
+    "search": Role.MANAGER,
+    "subscribe": Role.ADMIN,
+    "unsubscribe": Role.ADMIN,
+    "erase": Role.ADMIN,
+    "retrain": Role.ADMIN,
+    "reload": Role.ADMIN,
 }
 
 USAGE = (

@@ -16,16 +16,17 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from bot import cards
-from bot.commands import Command, parse_command
+from bot.commands import ROLE_COMMANDS, Command, parse_command
 from bot.domain import (
     ActionEvent,
     IncomingMessage,
     Person,
     Reply,
     ReportRecord,
+    Role,
     Tags,
 )
-from bot.errors import SnagError, StoreUnavailable
+from bot.errors import SnagError, StoreUnavailable, UsageError
 from bot.metrics import Metrics, NullMetrics
 from bot.ports import Classifier, Clock, DigestService, Grouper, Outbox, OutboxItem, ReportRepository
 from bot.queries import run_command
@@ -55,6 +56,16 @@ def too_short(text: str) -> bool:
     if any(ch.isalpha() and ord(ch) > 0x24F for ch in text):
         return False
     return len(text.split()) < 2 and len(text) < SHORTEST_REPORT
+
+
+def not_theirs(message: IncomingMessage) -> bool:
+    """A sentence starting with a command this person may not use: a report, not a slip."""
+    words = message.text.split()
+    needs = ROLE_COMMANDS.get(words[0].lower()) if len(words) > 1 else None
+    if needs is None:
+        return False
+    role = message.person.role
+    return role is Role.STAFF or (needs is Role.ADMIN and role is not Role.ADMIN)
 
 
 def where(exc: BaseException) -> str:
@@ -182,7 +193,12 @@ class Snag:
             return cards.apology(error_id)
 
     def _dispatch(self, message: IncomingMessage) -> Reply:
-        command = parse_command(message.text)
+        try:
+            command = parse_command(message.text)
+        except UsageError:
+            if not not_theirs(message):
+                raise
+            command = Command("report", text=message.text)  # "status page down", from someone without `status`
         if command.name == "report":
             return self._capture(replace(message, text=command.text))
         return self.run_command(message.person, replace(command, channel=message.channel))

@@ -113,3 +113,18 @@ def test_no_shipped_report_is_read_as_a_command() -> None:
         elif command.text != text and not text.lower().startswith("report "):  # `report <sentence>` drops the word
             wrong.append(f"{text!r} filed as {command.text!r}")
     assert wrong == []
+
+
+def test_a_sentence_starting_with_a_command_the_person_may_not_use_is_a_report(services) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from bot.domain import IncomingMessage, Role
+
+    staff = services.snag.person("slack", "T1", "U1")
+    manager = replace(staff, role=Role.MANAGER)
+    said = lambda p, t: services.snag.handle_message(IncomingMessage(p, t, "C1"))  # noqa: E731
+    assert said(staff, "status page down").kind == "receipt"
+    assert said(staff, "erase button greyed out").kind == "receipt"
+    assert said(manager, "status page down").kind == "usage"  # a manager's slip: told how to use it
+    assert said(manager, "erase button greyed out").kind == "receipt"  # erase is an admin's command
+    assert said(staff, "status").kind == "usage"  # one word is not a sentence
