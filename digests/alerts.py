@@ -2,7 +2,9 @@
 
 One alert per pattern per audience per day: the Alert row's unique key is the rate limit. The row
 is claimed before sending and marked sent after; a failed send (or one whose sender died, after
-LEASE) is claimed again by the next check, so a messenger that recovers still gets the day's alert.
+LEASE) is claimed again by a later check, backing off exponentially, so a messenger that recovers
+still gets the day's alert. After MAX_ALERT_ATTEMPTS, or at once when the messenger says retrying
+cannot help (a channel gone, the bot removed), the alert is given up.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import Update, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -20,7 +23,7 @@ from bot.domain import Reply, Section
 from bot.ports import Messenger
 from bot.taxonomy import Taxonomy
 from digests import signals
-from digests.delivery import run_key, safe_error
+from digests.delivery import is_permanent, run_key, safe_error
 from digests.digest import Audience, parse_audience
 from digests.grouper import week_of
 from digests.snapshot import PatternInfo, load_reporters
@@ -28,9 +31,11 @@ from digests.subscriptions import LEASE
 from store.db import session_scope
 from store.models import Alert, Pattern, PatternWeek, Subscription, Tenant
 
-__all__ = ["check_alerts", "alert_reason"]
+__all__ = ["check_alerts", "alert_reason", "MAX_ALERT_ATTEMPTS", "BACKOFF"]
 
 log = logging.getLogger("snag.alerts")
+MAX_ALERT_ATTEMPTS = 5  # sends tried per alert before it is given up
+BACKOFF = timedelta(minutes=1)  # after attempt n fails, the next waits BACKOFF * 2**n (2, 4, 8, 16 minutes)
 
 
 def alert_reason(counts: list[int], threshold: int) -> str | None:
@@ -57,8 +62,10 @@ def _counts(session: Session, tenant_id: int, now: datetime) -> dict[int, list[i
 
 def _claim(
     session: Session, tenant_id: int, pattern_id: int, audience: str, day: str, reason: str, now: datetime
-) -> bool:
-    """Take today's alert of this pattern to this audience: a new one, a failed one, or one whose sender died."""
+) -> int | None:
+    """Take today's alert of this pattern to this audience; returns the attempt, or None when it is not due.
+
+    Due: a new alert, a failed one whose back-off has passed, or one whose sender died (after LEASE)."""
     try:
         with session.begin_nested():
             session.add(
@@ -69,36 +76,75 @@ def _claim(
                     day=day,
                     reason=reason[:200],
                     sent_at=now,
+                    last_try_at=now,
                 )
             )
             session.flush()
-        return True
+        return 1
     except IntegrityError:
         pass
-    stale = and_(Alert.status == "sending", col(Alert.sent_at) < now - LEASE)
-    retry = update(Alert).where(
-        Alert.pattern_id == pattern_id,
-        Alert.audience == audience,
-        Alert.day == day,
-        or_(Alert.status == "failed", stale),
+    key = (Alert.pattern_id == pattern_id, Alert.audience == audience, Alert.day == day)
+    row = session.exec(select(Alert).where(*key).execution_options(populate_existing=True)).one()
+    if not _due(row, now):
+        return None
+    seen = (*key, Alert.status == row.status, Alert.attempts == row.attempts)  # one replica wins the retry
+    if row.attempts >= MAX_ALERT_ATTEMPTS:  # its sender died on the last attempt
+        _execute(session, update(Alert).where(*seen).values(status="gave_up"))
+        log.error("alert for pattern %s to %s gave up: its sender stopped on the last attempt", pattern_id, audience)
+        return None
+    taken = _execute(
+        session,
+        update(Alert).where(*seen).values(status="sending", attempts=row.attempts + 1, sent_at=now, last_try_at=now),
     )
-    taken = session.execute(
-        retry.values(status="sending", sent_at=now), execution_options={"synchronize_session": False}
-    )
-    return bool(taken.rowcount)  # type: ignore[attr-defined]
+    return row.attempts + 1 if taken.rowcount else None  # type: ignore[attr-defined]
 
 
-def _finish(engine, claimed: list[tuple[int, str]], sent: set[tuple[int, str]], day: str, now: datetime) -> None:  # type: ignore[no-untyped-def]
-    """Mark each claimed (pattern, audience) sent or failed; a failed one is claimed again by the next check."""
+def _due(alert: Alert, now: datetime) -> bool:
+    """Whether an existing alert may be tried again: failed and backed off, or its sender's lease ran out."""
+    tried = alert.last_try_at or alert.sent_at
+    if alert.status == "failed":
+        return now >= tried + BACKOFF * 2**alert.attempts
+    return alert.status == "sending" and tried < now - LEASE
+
+
+def _execute(session: Session, statement: Update) -> Any:
+    return session.execute(statement, execution_options={"synchronize_session": False})
+
+
+def _outcome(error: BaseException | None, attempt: int) -> str:
+    if error is None:
+        return "sent"
+    return "gave_up" if is_permanent(error) or attempt >= MAX_ALERT_ATTEMPTS else "failed"
+
+
+def _finish(
+    engine: Engine, tried: list[tuple[Pattern, Subscription, int, BaseException | None]], day: str, now: datetime
+) -> int:
+    """Record each claimed alert's outcome (sent, failed: tried again later, or gave_up); returns how many were sent."""
+    sent = 0
     with session_scope(engine) as session:
-        for pattern_id, audience in claimed:
-            status = "sent" if (pattern_id, audience) in sent else "failed"
-            session.execute(
-                update(Alert)
-                .where(Alert.pattern_id == pattern_id, Alert.audience == audience, Alert.day == day)
-                .values(status=status, sent_at=now),
-                execution_options={"synchronize_session": False},
+        for pattern, sub, attempt, error in tried:
+            status = _outcome(error, attempt)
+            mine = (
+                Alert.pattern_id == pattern.id,
+                Alert.audience == run_key(sub),
+                Alert.day == day,
+                Alert.attempts == attempt,
+                Alert.status == "sending",
             )
+            _execute(session, update(Alert).where(*mine).values(status=status, sent_at=now))
+            sent += status == "sent"
+            if error is not None:
+                log.error(
+                    "alert for pattern %s to subscription %s, attempt %s of %s, %s: %s",
+                    pattern.id,
+                    sub.id,
+                    attempt,
+                    MAX_ALERT_ATTEMPTS,
+                    "gave up" if status == "gave_up" else f"next try after {BACKOFF * 2**attempt}",
+                    safe_error(error),
+                )
+    return sent
 
 
 def _reply(pattern: Pattern, reason: str, taxonomy: Taxonomy) -> Reply:
@@ -137,19 +183,17 @@ def check_alerts(
             due = {pid: r for pid, c in _counts(session, tenant_id, now).items() if (r := alert_reason(c, threshold))}
             reporters = load_reporters(engine, sorted(due))
             claimed = [
-                (pattern, reason, sub)
+                (pattern, reason, sub, attempt)
                 for pid, reason in sorted(due.items())
                 if reporters.get(pid, 0) >= k and (pattern := session.get(Pattern, pid)) is not None
                 for sub in _recipients(pattern, mine, taxonomy, messengers)
-                if _claim(session, tenant_id, pid, run_key(sub), day, reason, now)
+                if (attempt := _claim(session, tenant_id, pid, run_key(sub), day, reason, now)) is not None
             ]
-        done = {
-            (pattern.id, run_key(sub))
-            for pattern, reason, sub in claimed
-            if _send(pattern, reason, sub, tenant, taxonomy, messengers[sub.platform], run_async)
-        }
-        _finish(engine, [(pattern.id, run_key(sub)) for pattern, _, sub in claimed], done, day, now)
-        sent += len(done)
+        tried = [
+            (pattern, sub, attempt, _send(pattern, reason, sub, tenant, taxonomy, messengers[sub.platform], run_async))
+            for pattern, reason, sub, attempt in claimed
+        ]
+        sent += _finish(engine, tried, day, now)
     return sent
 
 
@@ -180,7 +224,8 @@ def _recipients(pattern: Pattern, subs, taxonomy: Taxonomy, messengers: Mapping[
     return found
 
 
-def _send(pattern, reason, sub, tenant, taxonomy, messenger, run_async) -> bool:  # type: ignore[no-untyped-def]
+def _send(pattern, reason, sub, tenant, taxonomy, messenger, run_async) -> Exception | None:  # type: ignore[no-untyped-def]
+    """Send one alert; the error, if any, is returned: one destination's failure never stops the others."""
     try:
         run_async(
             messenger.send(
@@ -190,7 +235,6 @@ def _send(pattern, reason, sub, tenant, taxonomy, messenger, run_async) -> bool:
                 reply=_reply(pattern, reason, taxonomy),
             )
         )
-    except Exception as exc:  # one destination's failure never stops the others; the next check retries it
-        log.error("alert for pattern %s to subscription %s failed: %s", pattern.id, sub.id, safe_error(exc))
-        return False
-    return True
+    except Exception as exc:
+        return exc
+    return None

@@ -98,15 +98,15 @@ def scheduler() -> None:
     typer.echo(f"Scheduler started with {runner.sync()} digest subscription(s).", err=True)
 
     def stop(signum: int, _frame: object) -> None:  # docker stop, systemd, Kubernetes: SIGTERM
-        raise KeyboardInterrupt
+        runner.stop()  # not an exception: one raised mid-send would leave its digest unrecorded
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        runner.start()
-    except (KeyboardInterrupt, SystemExit):
+        runner.start()  # returns once stopped, the digest being sent finished and recorded
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C: digests are sent in the scheduler's threads, not here
         if runner.scheduler.running:
             runner.scheduler.shutdown(wait=True)  # a digest being sent finishes first
-        typer.echo("Scheduler stopped.", err=True)
+    typer.echo("Scheduler stopped.", err=True)
 
 
 def _audience_key(raw: str, taxonomy) -> str:  # type: ignore[no-untyped-def]

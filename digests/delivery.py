@@ -6,28 +6,41 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core import where
-from bot.domain import Reply
+from bot.domain import Reply, Section
 from bot.errors import SnagError
 from bot.metrics import Metrics, NullMetrics
 from bot.ports import Messenger
-from digests.digest import period_of
+from digests.digest import Digest, period_of
 from digests.render import to_reply
 from digests.service import Digests
 from digests.snapshot import digest_week
-from digests.subscriptions import claim_run, finish_run
+from digests.subscriptions import claim_run, finish_run, record_pages
 from store.db import session_scope
 from store.models import Subscription, Tenant
 
-__all__ = ["AsyncRunner", "DigestSender", "ConsoleMessenger", "safe_error", "run_key"]
+__all__ = [
+    "AsyncRunner",
+    "DigestSender",
+    "ConsoleMessenger",
+    "digest_pages",
+    "is_permanent",
+    "safe_error",
+    "run_key",
+    "PAGE_CHARS",
+    "MAX_PAGES",
+]
 
 log = logging.getLogger("snag.digests")
 SAFE_ERRORS = ("DeliveryFailed", "SlackApiError", "TimeoutError", "ConnectionError")
+PAGE_CHARS = 20_000  # text per message of a long digest: one Slack message (40,000) and one Teams card (28 KB)
+MAX_PAGES = 5  # messages per digest at most; the last one carries the rest (the messenger shortens it)
 
 
 def safe_error(exc: BaseException) -> str:
@@ -90,6 +103,7 @@ class DigestSender:
         metrics: Metrics | None = None,
         charts: bool = True,
         clock: Callable[[], datetime] | None = None,
+        page_chars: int = PAGE_CHARS,
     ) -> None:
         self.engine = engine
         self.digests = digests
@@ -98,9 +112,12 @@ class DigestSender:
         self.metrics = metrics or NullMetrics()
         self.charts = charts
         self.clock = clock or utcnow  # when runs are claimed and finished (their leases), not the digest's week
+        self.page_chars = page_chars
 
     def send(self, subscription_id: int, now: datetime) -> str:
-        """'sent', 'skipped' (sent, being sent, given up, or the subscription is gone) or 'failed'."""
+        """'sent', 'skipped' (sent, being sent, given up, or the subscription is gone) or 'failed'.
+
+        The run is sent once its last page is posted; charts follow, and their failure is only logged."""
         with session_scope(self.engine) as session:
             sub = session.get(Subscription, subscription_id)
             tenant = session.get(Tenant, sub.tenant_id) if sub else None
@@ -117,9 +134,9 @@ class DigestSender:
             )
             if run is None:
                 return "skipped"
-            run_id, attempt = run.id, run.attempts
+            run_id, attempt, posted = run.id, run.attempts, run.pages_sent
         try:
-            self._deliver(sub, tenant, now)
+            digest = self._post(sub, tenant, now, run_id, attempt, posted)  # type: ignore[arg-type]
         except Exception as exc:
             error = safe_error(exc)
             with session_scope(self.engine) as session:
@@ -139,20 +156,36 @@ class DigestSender:
             finish_run(session=session, run_id=run_id, attempt=attempt, now=self.clock())  # type: ignore[arg-type]
         self.metrics.count("snag_digests_sent_total", platform=sub.platform)
         log.info("digest run %s sent for subscription %s (%s)", run_id, subscription_id, period)
+        self._send_charts(sub, tenant, digest, run_id)  # type: ignore[arg-type]
         return "sent"
 
-    def _deliver(self, sub: Subscription, tenant: Tenant, now: datetime) -> None:
+    def _post(self, sub: Subscription, tenant: Tenant, now: datetime, run_id: int, attempt: int, posted: int) -> Digest:
+        """Post the digest's pages after the first `posted` (an earlier attempt's), recording each."""
         messenger = self.messengers.get(sub.platform)
         if messenger is None:
             raise SnagError(f"No messenger is configured for {sub.platform}.")
         digest = self.digests.build(platform=tenant.platform, tenant=tenant.external_id, audience=sub.audience, now=now)
-        reply = to_reply(digest, self.digests.taxonomy)
-        self.run_async(
-            messenger.send(platform=sub.platform, tenant=tenant.external_id, destination=sub.destination, reply=reply)
-        )
-        upload = getattr(messenger, "upload_chart", None)  # Slack's messenger has it; Teams cards don't carry files
-        if self.charts and upload is not None and not digest.suppressed:
+        pages = digest_pages(to_reply(digest, self.digests.taxonomy), max_chars=self.page_chars)
+        for number, page in enumerate(pages[posted:], start=posted + 1):
+            self.run_async(
+                messenger.send(
+                    platform=sub.platform, tenant=tenant.external_id, destination=sub.destination, reply=page
+                )
+            )
+            with session_scope(self.engine) as session:
+                record_pages(session=session, run_id=run_id, attempt=attempt, pages=number)
+        return digest
+
+    def _send_charts(self, sub: Subscription, tenant: Tenant, digest: Digest, run_id: int) -> None:
+        """Upload the charts of a sent digest; a failure is logged, never a reason to send it again."""
+        upload = getattr(self.messengers[sub.platform], "upload_chart", None)  # Teams cards don't carry files
+        if not self.charts or upload is None or digest.suppressed:
+            return
+        try:
             self._charts(upload, sub, tenant, digest)
+        except Exception as exc:
+            log.warning("digest run %s was sent without its charts: %s", run_id, safe_error(exc))
+            self.metrics.count("snag_digest_charts_failed_total", platform=sub.platform)
 
     def _charts(self, upload, sub: Subscription, tenant: Tenant, digest) -> None:  # type: ignore[no-untyped-def]
         from digests.charts import handoff_png, trend_png
@@ -175,3 +208,33 @@ class DigestSender:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _size(section: Section) -> int:
+    return len(section.heading or "") + len(section.text or "") + sum(len(k) + len(v) for k, v in section.fields)
+
+
+def digest_pages(reply: Reply, *, max_chars: int = PAGE_CHARS, max_pages: int = MAX_PAGES) -> list[Reply]:
+    """A digest as one message, or, when long, several: each page is sent and recorded on its own."""
+    pages: list[list[Section]] = [[]]
+    used = 0
+    for section in reply.sections:
+        if pages[-1] and used + _size(section) > max_chars:
+            pages.append([])
+            used = 0
+        pages[-1].append(section)
+        used += _size(section)
+    if len(pages) > max_pages:
+        pages[max_pages - 1 :] = [[s for page in pages[max_pages - 1 :] for s in page]]
+    return [
+        replace(reply, title=reply.title if n == 0 else f"{reply.title} (continued)", sections=tuple(page))
+        for n, page in enumerate(pages)
+    ]
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Whether retrying a failed send cannot help: the messengers' DeliveryFailed says so.
+
+    Slack's carries `permanent` (channel_not_found, not_in_channel, token_revoked...); Teams' carries
+    the HTTP `status`, 403 when the bot was blocked or removed from the conversation."""
+    return getattr(exc, "permanent", False) is True or getattr(exc, "status", None) == 403

@@ -2,16 +2,20 @@
 
 Jobs have stable ids, coalesce and a misfire grace of hours; on start, a digest missed while
 the process was down goes out once (the digest-run row stops a second send, by any replica).
-A retry job does the same every RETRY_EVERY, so a digest whose send failed goes out later.
+A retry job does the same every RETRY_EVERY, so a digest whose send failed goes out later; its
+first run is that start-up catch-up, in the scheduler's threads, so stopping waits for it.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
@@ -61,6 +65,8 @@ class DigestScheduler:
         self.alerts = alerts
         self.clock = clock
         self.grace = grace
+        self.stopping = threading.Event()  # set by stop(): no new digest starts
+        self._stopper: threading.Thread | None = None
 
     def run_subscription(self, subscription_id: int) -> str:
         """A cron job: send this subscription's digest; any failure is recorded, never raised."""
@@ -103,6 +109,8 @@ class DigestScheduler:
             subs = [(s.id, s.cron, s.timezone) for s in list_subscriptions(session=session)]
         done = {}
         for sub_id, cron, tz in subs:
+            if self.stopping.is_set():  # the digest being sent has finished; the rest go out after the restart
+                break
             fired = previous_fire_time(CronTrigger.from_crontab(cron, timezone=tz), now, self.grace)
             if fired is not None:
                 done[sub_id] = self._send(sub_id, fired)  # type: ignore[arg-type]
@@ -134,15 +142,17 @@ class DigestScheduler:
                 log.error("scheduled %s failed: %s", name, where(exc))
 
     def start(self) -> None:
-        """Sync jobs, catch up on missed digests, then run until stopped."""
+        """Sync jobs, then run until stopped; the retry job's first run catches up on missed digests."""
         self.sync()
-        self.catch_up()
+        self.scheduler.add_listener(self._started, EVENT_SCHEDULER_STARTED)
         self.scheduler.add_job(self.sync, "interval", minutes=1, id="snag:sync", replace_existing=True, coalesce=True)
         self.scheduler.add_job(
             self.catch_up,
             "interval",
             seconds=int(RETRY_EVERY.total_seconds()),
             id="snag:retry",
+            next_run_time=_utcnow(),
+            misfire_grace_time=int(RETRY_EVERY.total_seconds()),
             replace_existing=True,
             coalesce=True,
             max_instances=1,
@@ -150,7 +160,29 @@ class DigestScheduler:
         self.scheduler.add_job(
             self.upkeep, "interval", minutes=1, id="snag:upkeep", replace_existing=True, coalesce=True, max_instances=1
         )
+        if self.stopping.is_set():
+            return
         self.scheduler.start()
+        if self._stopper is not None:  # a blocking scheduler returns once stop() shut it down: wait for its jobs
+            self._stopper.join()
+
+    def stop(self) -> None:
+        """Stop, safely from a signal handler: a digest being sent finishes and is recorded, no new one starts."""
+        self.stopping.set()
+        if self.scheduler.running and self._stopper is None:
+            # Not shutdown() here: a handler may have interrupted the scheduler's loop holding a lock its jobs need.
+            self._stopper = threading.Thread(target=self._shutdown, name="snag-stop")
+            self._stopper.start()
+
+    def _shutdown(self) -> None:
+        try:
+            self.scheduler.shutdown(wait=True)
+        except SchedulerNotRunningError:  # stopped twice
+            pass
+
+    def _started(self, _event: SchedulerEvent) -> None:
+        if self.stopping.is_set():  # asked to stop while it was starting
+            self.stop()
 
 
 def build_scheduler(services: Services, scheduler: BaseScheduler | None = None) -> DigestScheduler:

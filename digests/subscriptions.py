@@ -17,6 +17,7 @@ __all__ = [
     "list_subscriptions",
     "claim_run",
     "finish_run",
+    "record_pages",
     "validate_schedule",
     "LEASE",
     "MAX_ATTEMPTS",
@@ -126,3 +127,13 @@ def finish_run(*, session: Session, run_id: int, attempt: int, now: datetime, er
         execution_options={"synchronize_session": False},
     )
     return status if done.rowcount else None  # type: ignore[attr-defined]
+
+
+def record_pages(*, session: Session, run_id: int, attempt: int, pages: int) -> bool:
+    """Record that attempt `attempt` has posted the first `pages` pages; False when it no longer owns the run."""
+    mine = (DigestRun.id == run_id, DigestRun.attempts == attempt, DigestRun.status == "running")
+    done = session.execute(
+        update(DigestRun).where(*mine).values(pages_sent=pages),
+        execution_options={"synchronize_session": False},
+    )
+    return bool(done.rowcount)  # type: ignore[attr-defined]

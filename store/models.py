@@ -132,6 +132,7 @@ class DigestRun(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow)  # of the latest attempt: its lease runs from here
     finished_at: datetime | None = None
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    pages_sent: int = 0  # messages of a long digest already posted: a retry posts only the rest
 
 
 class Subscription(SQLModel, table=True):
@@ -209,8 +210,10 @@ class Alert(SQLModel, table=True):
     audience: str = Field(default="", max_length=120)  # the subscription's run key, as for digest runs
     day: str = Field(max_length=10)
     reason: str = Field(max_length=200)
-    status: str = Field(default="sending", max_length=16)  # sending | sent | failed
+    status: str = Field(default="sending", max_length=16)  # sending | sent | failed | gave_up
     sent_at: datetime = Field(default_factory=utcnow)  # when claimed, then when sent
+    attempts: int = 1  # sends tried; the claim counts them
+    last_try_at: datetime | None = None  # when the latest try began: the back-off runs from here
 
 
 class OutboxReplay(SQLModel, table=True):

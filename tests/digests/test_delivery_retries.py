@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import select
 
+from digests.alerts import BACKOFF
 from digests.delivery import DigestSender
 from digests.scheduler import RETRY_EVERY, DigestScheduler
 from digests.snapshot import digest_week
@@ -147,7 +148,8 @@ def test_a_failed_alert_is_sent_on_the_nextcheck_alerts_now(demo_services) -> No
     first = check_alerts_now(demo_services, messenger, sunday)
     assert first >= 1 and {m[2] for m in messenger.sent} == {"C-ok"}
     messenger.failing = ()
-    assert check_alerts_now(demo_services, messenger, sunday + timedelta(minutes=1)) == first  # only C-flaky's, now
+    assert check_alerts_now(demo_services, messenger, sunday + timedelta(minutes=1)) == 0  # backing off
+    assert check_alerts_now(demo_services, messenger, sunday + BACKOFF * 2) == first  # only C-flaky's, now
     assert check_alerts_now(demo_services, messenger, sunday + timedelta(hours=3)) == 0
     by_destination = [m[2] for m in messenger.sent]
     assert by_destination.count("C-ok") == by_destination.count("C-flaky") == first
