@@ -140,7 +140,14 @@ class DigestSender:
         except Exception as exc:
             error = safe_error(exc)
             with session_scope(self.engine) as session:
-                status = finish_run(session=session, run_id=run_id, attempt=attempt, now=self.clock(), error=error)  # type: ignore[arg-type]
+                status = finish_run(
+                    session=session,
+                    run_id=run_id,  # type: ignore[arg-type]
+                    attempt=attempt,
+                    now=self.clock(),
+                    error=error,
+                    permanent=is_permanent(exc),
+                )
             log.error(
                 "digest run %s (subscription %s, %s) attempt %s %s: %s",
                 run_id,

@@ -118,9 +118,12 @@ def claim_run(*, session: Session, tenant_id: int, audience: str, period: str, n
     return session.exec(select(DigestRun).where(*key).execution_options(populate_existing=True)).one()
 
 
-def finish_run(*, session: Session, run_id: int, attempt: int, now: datetime, error: str | None = None) -> str | None:
-    """Record how attempt `attempt` ended; returns the status, or None when a later attempt took the run over."""
-    status = "sent" if error is None else "gave_up" if attempt >= MAX_ATTEMPTS else "failed"
+def finish_run(
+    *, session: Session, run_id: int, attempt: int, now: datetime, error: str | None = None, permanent: bool = False
+) -> str | None:
+    """Record how attempt `attempt` ended; returns the status, or None when a later attempt took the run over.
+    A permanent failure (the channel is gone, the bot removed) is given up at once."""
+    status = "sent" if error is None else "gave_up" if permanent or attempt >= MAX_ATTEMPTS else "failed"
     mine = (DigestRun.id == run_id, DigestRun.attempts == attempt, DigestRun.status == "running")
     done = session.execute(
         update(DigestRun).where(*mine).values(status=status, error=error, finished_at=now),

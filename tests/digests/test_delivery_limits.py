@@ -228,3 +228,12 @@ def test_migration_0008_counts_existing_alerts_as_tried_once(db_url, tmp_path) -
     assert alerts and all(a.attempts == 1 and a.last_try_at == a.sent_at for a in alerts)
     assert [(r.status, r.pages_sent) for r in _runs(services)] == [("sent", 0)]  # the column's default
     services.engine.dispose()
+
+
+def test_a_digest_that_fails_for_good_is_given_up_at_once(demo_services) -> None:  # type: ignore[no-untyped-def]
+    _subscribe(demo_services)
+    messenger = Dead(DeliveryFailed(permanent=True))  # e.g. channel_not_found
+    for tick in range(3):  # the first try, then two retry ticks
+        _scheduler(demo_services, messenger, MONDAY_9 + tick * RETRY_EVERY).catch_up()
+    assert messenger.calls == 1
+    assert [(r.status, r.attempts) for r in _runs(demo_services)] == [("gave_up", 1)]
