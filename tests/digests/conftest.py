@@ -74,3 +74,38 @@ def check_alerts_now(services, messenger, now: datetime) -> int:  # type: ignore
         threshold=5,
         k=3,
     )
+
+
+def subscribe_console(services, destination: str = "C1", timezone: str = "UTC") -> int:  # type: ignore[no-untyped-def]
+    """Subscribe a console destination to the whole organisation's Monday 09:00 digest."""
+    from digests.subscriptions import subscribe
+    from store.db import session_scope
+
+    with session_scope(services.engine) as session:
+        return subscribe(
+            session=session,
+            platform="console",
+            tenant="local",
+            audience="all",
+            destination=destination,
+            cron="0 9 * * mon",
+            timezone=timezone,
+        ).id  # type: ignore[return-value]
+
+
+def console_scheduler(services, messenger, now: datetime, scheduler=None, **sender_options):  # type: ignore[no-untyped-def]
+    """A DigestScheduler whose sender posts to `messenger` and whose clocks say `now`."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from digests.delivery import DigestSender
+    from digests.scheduler import DigestScheduler
+
+    sender = DigestSender(
+        engine=services.engine,
+        digests=services.extras["digests"],
+        messengers={"console": messenger},
+        runner=run_async,
+        **({"charts": False} | sender_options),
+        clock=lambda: now,
+    )
+    return DigestScheduler(services, scheduler or BackgroundScheduler(timezone="UTC"), sender, clock=lambda: now)

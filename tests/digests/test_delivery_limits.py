@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from alembic import command
-from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import select
 
 from bot.domain import Reply, Section
 from digests.alerts import BACKOFF, MAX_ALERT_ATTEMPTS
-from digests.delivery import DigestSender, digest_pages
-from digests.scheduler import RETRY_EVERY, DigestScheduler
-from digests.subscriptions import LEASE, subscribe
+from digests.delivery import digest_pages
+from digests.scheduler import RETRY_EVERY
+from digests.subscriptions import LEASE
 from store.db import alembic_config, session_scope
 from store.models import Alert, DigestRun
-from tests.digests.conftest import NOW, RecordingMessenger, check_alerts_now, make_services, run_async
+from tests.digests.conftest import (
+    NOW,
+    RecordingMessenger,
+    check_alerts_now,
+    console_scheduler,
+    make_services,
+    subscribe_console,
+)
 
 MONDAY_9 = NOW.replace(day=23, hour=9)  # the week 16-22 Nov (2026-W47) is due
 SUNDAY = NOW - timedelta(days=3)  # inside the demo's last, busiest week: alerts are due
@@ -64,32 +70,6 @@ class Dead(RecordingMessenger):
         raise self.error
 
 
-def _subscribe(services, destination: str = "C1") -> int:  # type: ignore[no-untyped-def]
-    with session_scope(services.engine) as session:
-        return subscribe(
-            session=session,
-            platform="console",
-            tenant="local",
-            audience="all",
-            destination=destination,
-            cron="0 9 * * mon",
-            timezone="UTC",
-        ).id  # type: ignore[return-value]
-
-
-def _scheduler(services, messenger, now: datetime, *, charts: bool = False, page_chars: int = 20_000):  # type: ignore[no-untyped-def]
-    sender = DigestSender(
-        engine=services.engine,
-        digests=services.extras["digests"],
-        messengers={"console": messenger},
-        runner=run_async,
-        charts=charts,
-        clock=lambda: now,
-        page_chars=page_chars,
-    )
-    return DigestScheduler(services, BackgroundScheduler(timezone="UTC"), sender, clock=lambda: now)
-
-
 def _runs(services) -> list[DigestRun]:  # type: ignore[no-untyped-def]
     with session_scope(services.engine) as session:
         return list(session.exec(select(DigestRun)).all())
@@ -104,10 +84,11 @@ def _alerts(services) -> list[Alert]:  # type: ignore[no-untyped-def]
 
 
 def test_a_digest_whose_charts_fail_is_sent_once_and_recorded_sent(demo_services, caplog) -> None:  # type: ignore[no-untyped-def]
-    sub = _subscribe(demo_services)
+    sub = subscribe_console(demo_services)
     messenger = ChartsFail()
     results = [
-        _scheduler(demo_services, messenger, MONDAY_9 + tick * RETRY_EVERY, charts=True).catch_up() for tick in range(6)
+        console_scheduler(demo_services, messenger, MONDAY_9 + tick * RETRY_EVERY, charts=True).catch_up()
+        for tick in range(6)
     ]
     assert results == [{sub: "sent"}] + [{sub: "skipped"}] * 5
     assert len(messenger.sent) == 1
@@ -117,12 +98,12 @@ def test_a_digest_whose_charts_fail_is_sent_once_and_recorded_sent(demo_services
 
 
 def test_a_long_digest_resumes_from_the_page_that_failed(demo_services) -> None:  # type: ignore[no-untyped-def]
-    sub = _subscribe(demo_services)
+    sub = subscribe_console(demo_services)
     messenger = FailsOnce(nth=2)  # the first page is posted, the second fails
-    first = _scheduler(demo_services, messenger, MONDAY_9, page_chars=300)
+    first = console_scheduler(demo_services, messenger, MONDAY_9, page_chars=300)
     assert first.catch_up() == {sub: "failed"}
     assert [(r.status, r.pages_sent) for r in _runs(demo_services)] == [("failed", 1)]
-    later = _scheduler(demo_services, messenger, MONDAY_9 + RETRY_EVERY, page_chars=300)
+    later = console_scheduler(demo_services, messenger, MONDAY_9 + RETRY_EVERY, page_chars=300)
     assert later.catch_up() == {sub: "sent"}
     titles = [m[3].title for m in messenger.sent]
     assert len(titles) >= 3, "the demo digest should need several 300-character pages"
@@ -151,7 +132,7 @@ def test_a_long_digest_is_split_between_sections_into_at_most_max_pages() -> Non
 
 
 def test_a_failing_alert_backs_off_and_is_given_up_after_the_maximum(demo_services, caplog) -> None:  # type: ignore[no-untyped-def]
-    _subscribe(demo_services, "C-gone")
+    subscribe_console(demo_services, "C-gone")
     messenger = Dead(ConnectionError("platform down"))
     for minute in range(120):  # upkeep checks alerts every minute
         check_alerts_now(demo_services, messenger, SUNDAY + timedelta(minutes=minute))
@@ -165,7 +146,7 @@ def test_a_failing_alert_backs_off_and_is_given_up_after_the_maximum(demo_servic
 
 
 def test_a_failed_alert_is_not_retried_before_its_back_off(demo_services) -> None:  # type: ignore[no-untyped-def]
-    _subscribe(demo_services, "C1")
+    subscribe_console(demo_services, "C1")
     messenger = Dead(ConnectionError("platform down"))
     check_alerts_now(demo_services, messenger, SUNDAY)
     first = messenger.calls
@@ -182,7 +163,7 @@ def test_a_failed_alert_is_not_retried_before_its_back_off(demo_services) -> Non
     ids=["slack-channel-not-found", "teams-blocked"],
 )
 def test_a_permanent_failure_is_tried_once(demo_services, error: Exception) -> None:  # type: ignore[no-untyped-def]
-    _subscribe(demo_services, "C-gone")
+    subscribe_console(demo_services, "C-gone")
     messenger = Dead(error)
     for minute in range(120):
         check_alerts_now(demo_services, messenger, SUNDAY + timedelta(minutes=minute))
@@ -192,13 +173,13 @@ def test_a_permanent_failure_is_tried_once(demo_services, error: Exception) -> N
 
 
 def test_a_transient_teams_failure_is_retried(demo_services) -> None:  # type: ignore[no-untyped-def]
-    _subscribe(demo_services, "C1")
+    subscribe_console(demo_services, "C1")
     check_alerts_now(demo_services, Dead(DeliveryFailed(status=502)), SUNDAY)
     assert {a.status for a in _alerts(demo_services)} == {"failed"}
 
 
 def test_an_alert_whose_sender_died_on_the_last_attempt_is_given_up(demo_services) -> None:  # type: ignore[no-untyped-def]
-    _subscribe(demo_services, "C1")
+    subscribe_console(demo_services, "C1")
     check_alerts_now(demo_services, Dead(ConnectionError("down")), SUNDAY)
     with session_scope(demo_services.engine) as session:  # the last attempt's sender died mid-send
         for alert in session.exec(select(Alert)).all():
@@ -218,9 +199,9 @@ def test_migration_0008_counts_existing_alerts_as_tried_once(db_url, tmp_path) -
 
     services = make_services(tmp_path, db_url)
     load_demo(services, now=NOW)
-    _subscribe(services)
+    subscribe_console(services)
     check_alerts_now(services, RecordingMessenger(), SUNDAY)
-    _scheduler(services, RecordingMessenger(), MONDAY_9).catch_up()
+    console_scheduler(services, RecordingMessenger(), MONDAY_9).catch_up()
     url = services.engine.url.render_as_string(hide_password=False)
     command.downgrade(alembic_config(url), "0007_tag_source")
     command.upgrade(alembic_config(url), "head")
@@ -231,9 +212,9 @@ def test_migration_0008_counts_existing_alerts_as_tried_once(db_url, tmp_path) -
 
 
 def test_a_digest_that_fails_for_good_is_given_up_at_once(demo_services) -> None:  # type: ignore[no-untyped-def]
-    _subscribe(demo_services)
+    subscribe_console(demo_services)
     messenger = Dead(DeliveryFailed(permanent=True))  # e.g. channel_not_found
     for tick in range(3):  # the first try, then two retry ticks
-        _scheduler(demo_services, messenger, MONDAY_9 + tick * RETRY_EVERY).catch_up()
+        console_scheduler(demo_services, messenger, MONDAY_9 + tick * RETRY_EVERY).catch_up()
     assert messenger.calls == 1
     assert [(r.status, r.attempts) for r in _runs(demo_services)] == [("gave_up", 1)]

@@ -6,17 +6,22 @@ import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import select
 
 from digests.alerts import BACKOFF
-from digests.delivery import DigestSender
-from digests.scheduler import RETRY_EVERY, DigestScheduler
+from digests.scheduler import RETRY_EVERY
 from digests.snapshot import digest_week
 from digests.subscriptions import LEASE, MAX_ATTEMPTS, claim_run, finish_run, subscribe
 from store.db import session_scope
 from store.models import Alert, DigestRun, Subscription
-from tests.digests.conftest import NOW, RecordingMessenger, check_alerts_now, make_services, run_async
+from tests.digests.conftest import (
+    NOW,
+    RecordingMessenger,
+    check_alerts_now,
+    console_scheduler,
+    make_services,
+    subscribe_console,
+)
 
 MONDAY_9 = NOW.replace(day=23, hour=9)  # the week 16-22 Nov (2026-W47) is due
 AUCKLAND = ZoneInfo("Pacific/Auckland")
@@ -36,41 +41,16 @@ class FlakyMessenger(RecordingMessenger):
         await super().send(**kwargs)
 
 
-def _subscribe(services, destination: str, timezone: str = "UTC") -> int:  # type: ignore[no-untyped-def]
-    with session_scope(services.engine) as session:
-        return subscribe(
-            session=session,
-            platform="console",
-            tenant="local",
-            audience="all",
-            destination=destination,
-            cron="0 9 * * mon",
-            timezone=timezone,
-        ).id  # type: ignore[return-value]
-
-
-def _scheduler(services, messenger, now: datetime) -> DigestScheduler:  # type: ignore[no-untyped-def]
-    sender = DigestSender(
-        engine=services.engine,
-        digests=services.extras["digests"],
-        messengers={"console": messenger},
-        runner=run_async,
-        charts=False,
-        clock=lambda: now,
-    )
-    return DigestScheduler(services, BackgroundScheduler(timezone="UTC"), sender, clock=lambda: now)
-
-
 def _runs(services) -> list[DigestRun]:  # type: ignore[no-untyped-def]
     with session_scope(services.engine) as session:
         return list(session.exec(select(DigestRun)).all())
 
 
 def test_a_digest_that_failed_once_goes_out_on_a_later_tick(demo_services) -> None:  # type: ignore[no-untyped-def]
-    sub = _subscribe(demo_services, "C1")
+    sub = subscribe_console(demo_services, "C1")
     messenger = FlakyMessenger(failures=1)
-    assert _scheduler(demo_services, messenger, MONDAY_9).run_subscription(sub) == "failed"
-    later = _scheduler(demo_services, messenger, MONDAY_9 + RETRY_EVERY)
+    assert console_scheduler(demo_services, messenger, MONDAY_9).run_subscription(sub) == "failed"
+    later = console_scheduler(demo_services, messenger, MONDAY_9 + RETRY_EVERY)
     assert later.catch_up() == {sub: "sent"}
     assert later.catch_up() == {sub: "skipped"}
     assert len(messenger.sent) == 1
@@ -78,11 +58,11 @@ def test_a_digest_that_failed_once_goes_out_on_a_later_tick(demo_services) -> No
 
 
 def test_a_digest_that_keeps_failing_is_given_up_and_recorded(demo_services) -> None:  # type: ignore[no-untyped-def]
-    sub = _subscribe(demo_services, "C1")
+    sub = subscribe_console(demo_services, "C1")
     messenger = FlakyMessenger(failures=MAX_ATTEMPTS + 1)
     for tick in range(MAX_ATTEMPTS):
-        assert _scheduler(demo_services, messenger, MONDAY_9 + tick * RETRY_EVERY).catch_up() == {sub: "failed"}
-    assert _scheduler(demo_services, messenger, MONDAY_9 + 5 * RETRY_EVERY).catch_up() == {sub: "skipped"}
+        assert console_scheduler(demo_services, messenger, MONDAY_9 + tick * RETRY_EVERY).catch_up() == {sub: "failed"}
+    assert console_scheduler(demo_services, messenger, MONDAY_9 + 5 * RETRY_EVERY).catch_up() == {sub: "skipped"}
     [run] = _runs(demo_services)
     assert (run.status, run.attempts) == ("gave_up", MAX_ATTEMPTS) and "ConnectionError" in (run.error or "")
     assert messenger.sent == []
@@ -119,18 +99,18 @@ def test_a_run_whose_sender_died_is_taken_over_after_the_lease(db_url, tmp_path)
 
 
 def test_a_stale_running_digest_is_sent_by_the_next_tick(demo_services) -> None:  # type: ignore[no-untyped-def]
-    sub = _subscribe(demo_services, "C1")
+    sub = subscribe_console(demo_services, "C1")
     with session_scope(demo_services.engine) as session:  # a sender claimed it at 09:00, then died
         tenant_id = session.get(Subscription, sub).tenant_id  # type: ignore[union-attr]
         session.add(DigestRun(tenant_id=tenant_id, audience=f"all#{sub}", period="2026-W47", started_at=MONDAY_9))
     messenger = RecordingMessenger()
-    assert _scheduler(demo_services, messenger, MONDAY_9 + RETRY_EVERY).catch_up() == {sub: "skipped"}
-    assert _scheduler(demo_services, messenger, MONDAY_9 + LEASE + RETRY_EVERY).catch_up() == {sub: "sent"}
+    assert console_scheduler(demo_services, messenger, MONDAY_9 + RETRY_EVERY).catch_up() == {sub: "skipped"}
+    assert console_scheduler(demo_services, messenger, MONDAY_9 + LEASE + RETRY_EVERY).catch_up() == {sub: "sent"}
     assert len(messenger.sent) == 1
 
 
 def test_the_scheduler_has_a_stable_coalesced_retry_job(demo_services) -> None:  # type: ignore[no-untyped-def]
-    scheduler = _scheduler(demo_services, RecordingMessenger(), MONDAY_9)
+    scheduler = console_scheduler(demo_services, RecordingMessenger(), MONDAY_9)
     scheduler.start()
     try:
         job = scheduler.scheduler.get_job("snag:retry")
@@ -141,8 +121,8 @@ def test_the_scheduler_has_a_stable_coalesced_retry_job(demo_services) -> None: 
 
 
 def test_a_failed_alert_is_sent_on_the_nextcheck_alerts_now(demo_services) -> None:  # type: ignore[no-untyped-def]
-    _subscribe(demo_services, "C-ok")
-    _subscribe(demo_services, "C-flaky")
+    subscribe_console(demo_services, "C-ok")
+    subscribe_console(demo_services, "C-flaky")
     sunday = NOW - timedelta(days=3)  # inside the demo's last, busiest week
     messenger = RecordingMessenger(failing=("C-flaky",))
     first = check_alerts_now(demo_services, messenger, sunday)
@@ -162,7 +142,7 @@ def test_two_replicas_checking_alerts_send_each_once(db_url, tmp_path) -> None: 
 
     services = make_services(tmp_path, db_url)
     load_demo(services, now=NOW)
-    _subscribe(services, "C-alerts")
+    subscribe_console(services, "C-alerts")
     replicas = [services, make_services(tmp_path, db_url)]
     messenger = RecordingMessenger()
     barrier = threading.Barrier(2)
@@ -190,10 +170,10 @@ def test_the_digest_week_is_decided_in_the_zone_of_now() -> None:
 
 
 def test_an_auckland_digest_covers_the_week_that_ended_in_auckland(demo_services) -> None:  # type: ignore[no-untyped-def]
-    sub = _subscribe(demo_services, "C-nz", timezone="Pacific/Auckland")
+    sub = subscribe_console(demo_services, "C-nz", timezone="Pacific/Auckland")
     fires = datetime(2026, 11, 22, 20, tzinfo=UTC)  # Monday 23 Nov 09:00 in Auckland
     messenger = RecordingMessenger()
-    assert _scheduler(demo_services, messenger, fires).run_subscription(sub) == "sent"
+    assert console_scheduler(demo_services, messenger, fires).run_subscription(sub) == "sent"
     assert [r.period for r in _runs(demo_services)] == ["2026-W47"]
     assert "2026-W47" in messenger.sent[0][3].title
-    assert _scheduler(demo_services, messenger, fires + timedelta(hours=1)).catch_up() == {sub: "skipped"}
+    assert console_scheduler(demo_services, messenger, fires + timedelta(hours=1)).catch_up() == {sub: "skipped"}

@@ -12,12 +12,9 @@ import pytest
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlmodel import select
 
-from digests.delivery import DigestSender
-from digests.scheduler import DigestScheduler
-from digests.subscriptions import subscribe
 from store.db import session_scope
 from store.models import DigestRun
-from tests.digests.conftest import NOW, RecordingMessenger, run_async
+from tests.digests.conftest import NOW, RecordingMessenger, console_scheduler, subscribe_console
 
 MONDAY_10 = NOW.replace(day=23, hour=10)  # the 09:00 digest was missed while down: the start-up catch-up sends it
 
@@ -33,31 +30,6 @@ class SlowMessenger(RecordingMessenger):
         await super().send(**kwargs)
         self.posted.set()
         await asyncio.sleep(0.5)
-
-
-def _subscribe(services, destination: str) -> int:  # type: ignore[no-untyped-def]
-    with session_scope(services.engine) as session:
-        return subscribe(
-            session=session,
-            platform="console",
-            tenant="local",
-            audience="all",
-            destination=destination,
-            cron="0 9 * * mon",
-            timezone="UTC",
-        ).id  # type: ignore[return-value]
-
-
-def _scheduler(services, messenger) -> DigestScheduler:  # type: ignore[no-untyped-def]
-    sender = DigestSender(
-        engine=services.engine,
-        digests=services.extras["digests"],
-        messengers={"console": messenger},
-        runner=run_async,
-        charts=False,
-        clock=lambda: MONDAY_10,
-    )
-    return DigestScheduler(services, BlockingScheduler(timezone="UTC"), sender, clock=lambda: MONDAY_10)
 
 
 def _runs(services) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
@@ -82,10 +54,10 @@ def _sigterm_when(event: threading.Event) -> None:
 
 
 def test_sigterm_during_the_start_up_catch_up_lets_the_digest_finish(demo_services, on_sigterm) -> None:  # type: ignore[no-untyped-def]
-    _subscribe(demo_services, "C1")
-    _subscribe(demo_services, "C2")
+    subscribe_console(demo_services, "C1")
+    subscribe_console(demo_services, "C2")
     messenger = SlowMessenger()
-    runner = _scheduler(demo_services, messenger)
+    runner = console_scheduler(demo_services, messenger, MONDAY_10, BlockingScheduler(timezone="UTC"))
     on_sigterm(lambda _signum, _frame: runner.stop())  # what `snag scheduler` installs
     _sigterm_when(messenger.posted)
     runner.start()  # returns once stopped
@@ -96,9 +68,9 @@ def test_sigterm_during_the_start_up_catch_up_lets_the_digest_finish(demo_servic
 
 def test_an_interrupt_during_the_start_up_catch_up_never_cuts_a_send(demo_services, on_sigterm) -> None:  # type: ignore[no-untyped-def]
     """The catch-up runs in the scheduler's threads: an exception raised in the main thread cannot cut it."""
-    _subscribe(demo_services, "C1")
+    subscribe_console(demo_services, "C1")
     messenger = SlowMessenger()
-    runner = _scheduler(demo_services, messenger)
+    runner = console_scheduler(demo_services, messenger, MONDAY_10, BlockingScheduler(timezone="UTC"))
 
     def interrupt(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
@@ -113,9 +85,9 @@ def test_an_interrupt_during_the_start_up_catch_up_never_cuts_a_send(demo_servic
 
 
 def test_a_scheduler_stopped_before_it_starts_sends_nothing(demo_services) -> None:  # type: ignore[no-untyped-def]
-    _subscribe(demo_services, "C1")
+    subscribe_console(demo_services, "C1")
     messenger = RecordingMessenger()
-    runner = _scheduler(demo_services, messenger)
+    runner = console_scheduler(demo_services, messenger, MONDAY_10, BlockingScheduler(timezone="UTC"))
     runner.stop()
     thread = threading.Thread(target=runner.start, daemon=True)
     thread.start()
