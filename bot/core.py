@@ -322,14 +322,15 @@ class Snag:
                     self.outbox.done(entry)
             except StoreUnavailable:
                 break
-            if created:
+            filed += 1
+            if not created:
+                continue
+            try:  # filed: tagging (or an erasure meanwhile) must not stop the rest of the outbox
                 self.tag(record)
                 for hook in self.on_replayed:
-                    try:
-                        hook(m)
-                    except Exception as exc:  # the report is filed; only a later update could miss them
-                        log.warning("after filing an outbox report: %s", where(exc))
-            filed += 1
+                    hook(m)
+            except Exception as exc:  # an untagged report is tagged by the next sweep
+                log.warning("after filing an outbox report: %s", where(exc))
         return filed
 
     def _file_kept(self, entry: OutboxItem) -> tuple[ReportRecord, bool]:

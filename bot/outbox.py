@@ -100,10 +100,14 @@ class FileOutbox:
         """Entries in arrival order; unreadable files are set aside, never deleted."""
         for path in sorted(self.directory.glob("*.json")):
             try:
-                data = json.loads(path.read_bytes().decode("utf-8", "surrogatepass"))
-                yield OutboxEntry(path, _decode(data))
+                message = _decode(json.loads(path.read_bytes().decode("utf-8", "surrogatepass")))
+            except FileNotFoundError:  # filed or erased by another thread or process meanwhile
+                continue
             except (ValueError, KeyError):
-                path.rename(path.with_suffix(".bad"))
+                with contextlib.suppress(FileNotFoundError):
+                    path.rename(path.with_suffix(".bad"))
+                continue
+            yield OutboxEntry(path, message)
 
     def done(self, entry: OutboxEntry) -> None:
         entry.path.unlink(missing_ok=True)

@@ -49,22 +49,40 @@ def test_erasure_matches_the_person_not_the_same_user_id_in_another_tenant(servi
     assert [e.message.text for e in outbox.pending()] == ["waiting in elsewhere"]
 
 
-def test_a_replay_running_during_an_erasure_files_none_of_the_person_s_reports(services) -> None:  # type: ignore[no-untyped-def]
+def test_an_erasure_during_a_replay_leaves_none_of_the_person_s_reports(services) -> None:  # type: ignore[no-untyped-def]
     import threading
     import time
 
     snag = services.snag
     snag.outbox.put(IncomingMessage(snag.person("console", "local", "you"), "kept while the database was down", "C"))
-    erase_reporter, filed, threads = snag.repository.erase_reporter, [], []
+    add_report, filing = snag.repository.add_report, threading.Event()
 
-    def erase_then_a_replay_ticks(**kw):  # type: ignore[no-untyped-def]
-        replay = threading.Thread(target=lambda: filed.append(snag.replay_outbox()))  # the server's recovery loop
-        replay.start()
-        threads.append(replay)
-        time.sleep(0.3)  # it would file the entry now, were the outbox not held and purged first
-        return erase_reporter(**kw)
+    def slow_add_report(**kw):  # type: ignore[no-untyped-def]
+        filing.set()  # the replay has read the entry and is filing it now
+        time.sleep(0.3)
+        return add_report(**kw)
 
-    snag.repository.erase_reporter = erase_then_a_replay_ticks
-    assert snag.erase(snag.person("console", "local", "you")) == 1
-    threads[0].join(5)
-    assert filed == [0] and texts(services) == []
+    snag.repository.add_report = slow_add_report
+    replay = threading.Thread(target=snag.replay_outbox)  # the server's recovery loop
+    replay.start()
+    assert filing.wait(5)
+    snag.erase(snag.person("console", "local", "you"))  # waits for the filing, then erases what it filed
+    replay.join(5)
+    assert texts(services) == [] and snag.outbox.depth() == 0
+
+
+def test_a_replay_carries_on_when_an_entry_or_its_report_is_erased_under_it(services) -> None:  # type: ignore[no-untyped-def]
+    snag = services.snag
+    for user in ("colleague", "you", "other"):
+        snag.outbox.put(IncomingMessage(snag.person("console", "local", user), f"kept for {user} meanwhile", "C"))
+    tag = snag.tag
+
+    def erase_while_tagging(record):  # type: ignore[no-untyped-def]
+        if record.text == "kept for colleague meanwhile":  # the next entry and this report both go
+            snag.erase(snag.person("console", "local", "you"))
+            snag.erase(snag.person("console", "local", "colleague"))
+        return tag(record)
+
+    snag.tag = erase_while_tagging
+    assert snag.replay_outbox() == 2
+    assert texts(services) == ["kept for other meanwhile"]
