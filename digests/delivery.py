@@ -137,6 +137,9 @@ class DigestSender:
             run_id, attempt, posted = run.id, run.attempts, run.pages_sent
         try:
             digest = self._post(sub, tenant, now, run_id, attempt, posted)  # type: ignore[arg-type]
+        except Superseded as exc:  # another sender owns the run now: it posts the rest
+            log.warning("digest run %s: %s; this sender stops", run_id, exc)
+            return "skipped"
         except Exception as exc:
             error = safe_error(exc)
             with session_scope(self.engine) as session:
@@ -180,7 +183,8 @@ class DigestSender:
                 )
             )
             with session_scope(self.engine) as session:
-                record_pages(session=session, run_id=run_id, attempt=attempt, pages=number)
+                if not record_pages(session=session, run_id=run_id, attempt=attempt, pages=number):
+                    raise Superseded(f"run {run_id} was taken over after page {number}")  # its lease ran out
         return digest
 
     def _send_charts(self, sub: Subscription, tenant: Tenant, digest: Digest, run_id: int) -> None:
@@ -237,6 +241,10 @@ def digest_pages(reply: Reply, *, max_chars: int = PAGE_CHARS, max_pages: int = 
         replace(reply, title=reply.title if n == 0 else f"{reply.title} (continued)", sections=tuple(page))
         for n, page in enumerate(pages)
     ]
+
+
+class Superseded(Exception):
+    """This attempt no longer owns its digest run (it outlived its lease and was taken over)."""
 
 
 def is_permanent(exc: BaseException) -> bool:

@@ -218,3 +218,19 @@ def test_a_digest_that_fails_for_good_is_given_up_at_once(demo_services) -> None
         console_scheduler(demo_services, messenger, MONDAY_9 + tick * RETRY_EVERY).catch_up()
     assert messenger.calls == 1
     assert [(r.status, r.attempts) for r in _runs(demo_services)] == [("gave_up", 1)]
+
+
+def test_a_sender_taken_over_mid_digest_stops_posting(demo_services) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    sub = subscribe_console(demo_services)
+
+    class TakenOverAfterFirstPage(RecordingMessenger):
+        async def send(self, **kwargs) -> None:  # type: ignore[no-untyped-def,override]
+            await super().send(**kwargs)
+            with session_scope(demo_services.engine) as session:  # another replica took the run (lease ran out)
+                session.execute(update(DigestRun).values(attempts=DigestRun.attempts + 1))
+
+    messenger = TakenOverAfterFirstPage()
+    assert console_scheduler(demo_services, messenger, MONDAY_9, page_chars=300).catch_up() == {sub: "skipped"}
+    assert len(messenger.sent) == 1  # it stopped after the page it had posted
