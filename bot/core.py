@@ -192,13 +192,18 @@ class Snag:
             log.error("unexpected error %s for a %s %s: %s", error_id, platform, what, where(exc))
             return cards.apology(error_id)
 
-    def _dispatch(self, message: IncomingMessage) -> Reply:
+    @staticmethod
+    def read(message: IncomingMessage) -> Command:
+        """What the message asks for: a command, or a report (raises UsageError for a slip)."""
         try:
-            command = parse_command(message.text)
+            return parse_command(message.text)
         except UsageError:
             if not not_theirs(message):
                 raise
-            command = Command("report", text=message.text)  # "status page down", from someone without `status`
+            return Command("report", text=message.text)  # "status page down", from someone without `status`
+
+    def _dispatch(self, message: IncomingMessage) -> Reply:
+        command = self.read(message)
         if command.name == "report":
             return self._capture(replace(message, text=command.text))
         return self.run_command(message.person, replace(command, channel=message.channel))
@@ -211,7 +216,7 @@ class Snag:
     def as_report(self, message: IncomingMessage) -> IncomingMessage | None:
         """The message as a report (without an explicit `report` word), or None for a command."""
         try:
-            command = parse_command(message.text)
+            command = self.read(message)
         except SnagError:
             return None
         return replace(message, text=command.text) if command.name == "report" else None
@@ -313,7 +318,6 @@ class Snag:
             return 0
         filed = 0
         for entry in self.outbox.pending():
-            m = entry.message
             try:
                 with self.outbox.exclusive():  # an erasure waits, or has taken the entry already
                     if not self.outbox.still_pending(entry):
@@ -323,15 +327,19 @@ class Snag:
             except StoreUnavailable:
                 break
             filed += 1
-            if not created:
-                continue
-            try:  # filed: tagging (or an erasure meanwhile) must not stop the rest of the outbox
-                self.tag(record)
-                for hook in self.on_replayed:
-                    hook(m)
-            except Exception as exc:  # an untagged report is tagged by the next sweep
-                log.warning("after filing an outbox report: %s", where(exc))
+            if created:
+                self._after_replay(record, entry.message)
         return filed
+
+    def _after_replay(self, record: ReportRecord, message: IncomingMessage) -> None:
+        """Tag a report filed from the outbox and run the hooks; a failure (an erasure meanwhile,
+        say) is logged and never stops the rest of the outbox (the next sweep tags what is untagged)."""
+        steps = [lambda: self.tag(record), *(lambda h=hook: h(message) for hook in self.on_replayed)]
+        for step in steps:
+            try:
+                step()
+            except Exception as exc:
+                log.warning("after filing an outbox report: %s", where(exc))
 
     def _file_kept(self, entry: OutboxItem) -> tuple[ReportRecord, bool]:
         m = entry.message

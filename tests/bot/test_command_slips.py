@@ -128,3 +128,6 @@ def test_a_sentence_starting_with_a_command_the_person_may_not_use_is_a_report(s
     assert said(manager, "status page down").kind == "usage"  # a manager's slip: told how to use it
     assert said(manager, "erase button greyed out").kind == "receipt"  # erase is an admin's command
     assert said(staff, "status").kind == "usage"  # one word is not a sentence
+    # adapters commit a report before acknowledging the platform: they must read it the same way
+    assert services.snag.as_report(IncomingMessage(staff, "status page down", "C1")) is not None
+    assert services.snag.as_report(IncomingMessage(manager, "status page down", "C1")) is None
