@@ -52,8 +52,18 @@ def check_platforms(settings: Settings) -> None:
             f"{teams_given} but MicrosoftAppId is not: set it (your Azure bot's app id) to serve Teams, "
             "or remove the Teams settings."
         )
-    if not platforms_of(settings):
+    platforms = platforms_of(settings)
+    if not platforms:
         raise ConfigError(NOTHING_TO_SERVE)
+    # Each platform's own checks too, before migrations and the model rather than at mount.
+    if "slack" in platforms:
+        from adapters.slack.runtime import check_settings as check_slack
+
+        check_slack(settings, socket_mode=bool(settings.slack_app_token))
+    if "teams" in platforms:
+        from adapters.teams import check_settings as check_teams
+
+        check_teams(settings)
 
 
 def _given(**settings: str | None) -> str:

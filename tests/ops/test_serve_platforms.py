@@ -82,3 +82,12 @@ async def test_readyz_names_the_platforms_serve_mounts(serve, env, platforms, mo
         assert (await client.post(absent, data=b"{}")).status == 404
     finally:
         await client.close()
+
+
+@pytest.mark.parametrize("env", [{"SLACK_BOT_TOKEN": "xoxb-test"}, {"SNAG_TEAMS": "true"}])
+def test_a_half_configured_platform_is_refused_before_anything_is_built(serve, monkeypatch, env) -> None:  # type: ignore[no-untyped-def]
+    import bot.app
+
+    monkeypatch.setattr(bot.app, "build", lambda *_a, **_kw: pytest.fail("migrated and loaded the model first"))
+    code, err, _app = serve(env)
+    assert code == 2 and "not set" in err
