@@ -305,8 +305,9 @@ class Trainer:
         try:
             check_labelled(reports, taxonomy)
         except NotEnoughLabels as exc:
-            if rules_digest(taxonomy) not in self._told:
-                self._told.add(rules_digest(taxonomy))
+            said = rules_digest(taxonomy)
+            if said not in self._told:
+                self._told.add(said)
                 log.warning("%s", exc.message)
             return None
         log.info("no trained model fits this taxonomy: training one now (this takes a minute)")
