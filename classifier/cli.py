@@ -49,8 +49,9 @@ def train_command(
     import time
 
     from classifier.corrections import training_reports
-    from classifier.service import fitting_version, models_dir
-    from classifier.train import DEFAULT_EPOCHS, point_latest, train
+    from classifier.loading import fitting_version
+    from classifier.train import DEFAULT_EPOCHS, train
+    from classifier.versions import models_dir, point_latest
 
     settings, taxonomy = _setup()
     if if_missing:

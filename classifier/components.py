@@ -38,7 +38,8 @@ class CueMatcher:
         self.name = name
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         for label, *words in cues:
-            self.matcher.add(label, list(nlp.tokenizer.pipe(words)))
+            # spaCy types nlp.tokenizer as a plain callable; it is a Tokenizer, which has pipe()
+            self.matcher.add(label, list(nlp.tokenizer.pipe(words)))  # type: ignore[union-attr]
         if not Doc.has_extension("cues"):
             Doc.set_extension("cues", default=())
 

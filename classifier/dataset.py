@@ -76,7 +76,7 @@ def _handoff(value: object, teams: tuple[str, ...]) -> tuple[str | None, str | N
     for side in sides:
         if side is not None and side not in teams:
             raise InputError(f"unknown handoff team {side!r}.")
-    return None if sides == (None, None) else sides  # type: ignore[return-value]
+    return None if sides == (None, None) else sides
 
 
 def report_id_and_text(row: dict) -> tuple[str | int, str]:

@@ -10,11 +10,12 @@ sparse linear model over hashed keys, as fast as TextCatBOW.v3.
 from __future__ import annotations
 
 from functools import partial
+from typing import cast
 
 import numpy
 from spacy.attrs import LOWER
 from spacy.ml.models.textcat import resize_and_set_ref
-from spacy.strings import hash_string
+from spacy.strings import hash_string  # type: ignore[attr-defined]  # missing from spaCy's strings.pyi
 from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import (
@@ -25,6 +26,7 @@ from thinc.api import (
     with_cpu,
 )
 from thinc.layers.resizable import resize_linear_weighted
+from thinc.types import Floats1d, Floats2d
 
 __all__ = ["build_snag_bow", "doc_features", "fit_idf", "stem"]
 
@@ -87,10 +89,10 @@ def doc_features(
     extra: list[int] = []
     strings = doc.vocab.strings
     for low in lows.tolist():
-        keys = cache.get(low)
-        if keys is None:
-            keys = cache[low] = _word_keys(strings[low], prefix_size, chars)
-        extra.extend(keys)
+        word_keys = cache.get(low)
+        if word_keys is None:
+            word_keys = cache[low] = _word_keys(strings[low], prefix_size, chars)
+        extra.extend(word_keys)
     mentions = memo.get("mentions")
     if mentions is None:
         mentions = memo["mentions"] = _mention_keys(doc)
@@ -115,7 +117,7 @@ def _weights(model: Model, found: list[tuple[numpy.ndarray, numpy.ndarray]]) -> 
     """Sublinear tf x idf, scaled to a fixed length per doc (as TF-IDF with l2 norm)."""
     keys = numpy.concatenate([k for k, _ in found])
     counts = numpy.concatenate([c for _, c in found])
-    idf = model.get_param("idf")
+    idf = cast(numpy.ndarray, model.get_param("idf"))  # a numpy array: the features run on CPU
     vals = (1.0 + numpy.log(counts)) * idf[keys % numpy.uint64(idf.shape[0])]
     owner = numpy.repeat(numpy.arange(len(found)), [len(k) for k, _ in found])
     norms = numpy.sqrt(numpy.bincount(owner, weights=vals * vals, minlength=len(found)))
@@ -131,13 +133,13 @@ def _extract(ngram_size: int, prefix_size: int, chars: tuple[int, int], idf_size
         lengths = model.ops.asarray([len(k) for k, _ in found], dtype="int32")
         if not found:
             empty = numpy.zeros((0,), dtype=numpy.uint64)
-            return (empty, model.ops.asarray(empty, dtype="f"), lengths), lambda d: []
+            return (empty, model.ops.alloc1f(0), lengths), lambda d: []
         keys = numpy.concatenate([k for k, _ in found])
         return (keys, _weights(model, found), lengths), lambda d: []
 
     def init(model: Model, X: object = None, Y: object = None) -> None:
         if not model.has_param("idf"):
-            model.set_param("idf", numpy.ones((idf_size,), dtype="f"))
+            model.set_param("idf", cast(Floats1d, numpy.ones((idf_size,), dtype="f")))
 
     return Model(
         "snag_features",
@@ -166,7 +168,7 @@ def fit_idf(model: Model, docs: list[Doc]) -> None:
             keys, _ = doc_features(doc, cache, a["ngram_size"], a["prefix_size"], a["chars"])
             numpy.add.at(df, numpy.unique(keys % size).astype(numpy.int64), 1.0)
         idf = numpy.log((1.0 + len(docs)) / (1.0 + df)) + 1.0
-        layer.set_param("idf", idf.astype("f"))
+        layer.set_param("idf", cast(Floats1d, idf.astype("f")))
 
 
 def _activation(exclusive: bool) -> Model:
@@ -177,7 +179,7 @@ def _activation(exclusive: bool) -> Model:
     model is trained as logistic regression rather than on squared error.
     """
 
-    def forward(model: Model, X: numpy.ndarray, is_train: bool) -> tuple:
+    def forward(model: Model, X: Floats2d, is_train: bool) -> tuple:
         if exclusive:
             Y = model.ops.softmax(X)
         else:
@@ -202,7 +204,7 @@ def build_snag_bow(
     length = 2 ** (length - 1).bit_length()
     sparse = SparseLinear_v2(nO=nO, length=length)
     fill = {"b": _NEG_VALUE, "W": 0}
-    resizable_layer = resizable(sparse, resize_layer=partial(resize_linear_weighted, fill_defaults=fill))
+    resizable_layer: Model = resizable(sparse, resize_layer=partial(resize_linear_weighted, fill_defaults=fill))
     with Model.define_operators({">>": chain}):
         features = _extract(ngram_size, prefix_size, (char_min, char_max), length, scale)
         model = with_cpu(features >> resizable_layer, resizable_layer.ops)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import spacy
 from spacy.language import Language
 
@@ -20,6 +23,8 @@ __all__ = [
     "stage_labels",
     "handoff_labels",
     "textcat_labels",
+    "cue_words",
+    "rules_digest",
 ]
 
 NO_STAGE = "__none__"
@@ -71,6 +76,13 @@ def cue_words(taxonomy: Taxonomy) -> list[list[str]]:
     """[prefixed label, word, word, ...] for every stage and kind with cue words."""
     cues = [[f"stage:{s.label}", *s.words] for s in taxonomy.stages if s.words]
     return cues + [[f"kind:{k.label}", *k.words] for k in taxonomy.kinds if k.words]
+
+
+def rules_digest(taxonomy: Taxonomy) -> str:
+    """A digest of what the rule components are built from: labels, aliases, systems, cue words."""
+    groups = (taxonomy.stages, taxonomy.kinds, taxonomy.teams, taxonomy.systems)
+    content = [[(item.label, item.aliases, item.words) for item in group] for group in groups]
+    return hashlib.sha1(json.dumps(content).encode()).hexdigest()
 
 
 def stage_labels(taxonomy: Taxonomy) -> list[str]:

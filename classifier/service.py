@@ -7,19 +7,24 @@ as soon as one is trained, without a restart.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from bot.config import Settings
 from bot.domain import Handoff, Tags
 from bot.taxonomy import Taxonomy
+from classifier.loading import fitting_version, load_nlp
 from classifier.rules import RuleClassifier
 from classifier.text import model_text
+from classifier.versions import latest_version, models_dir, point_latest
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
 
 __all__ = [
     "SpacyClassifier",
@@ -36,97 +41,12 @@ RELOAD_CHECK_SECONDS = 5.0
 TRAIN_CHECK_SECONDS = 600.0  # while no model fits: how often to see whether enough is labelled now
 
 
-def models_dir(settings: Settings) -> Path:
-    return settings.data_dir / "models"
-
-
-def latest_version(directory: Path) -> str | None:
-    """The version LATEST points at, if that model is on disk."""
-    from classifier.train import LATEST, META
-
-    try:
-        version = (directory / LATEST).read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    return version if version and (directory / version / META).exists() else None
-
-
-def fits(path: Path, taxonomy: Taxonomy) -> bool:
-    """Whether the model at path was trained for the taxonomy's labels (read from its meta)."""
-    from classifier.pipeline import textcat_labels
-    from classifier.train import FORMAT, META
-
-    try:
-        meta = json.loads((path / META).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    if meta.get("format") != FORMAT:
-        return False
-    if "labels" not in meta:  # written before the labels were noted: look inside
-        return load_nlp(path, taxonomy) is not None
-    return bool(meta["labels"] == textcat_labels(taxonomy))
-
-
-def fitting_version(directory: Path, taxonomy: Taxonomy, verdicts: dict[str, bool] | None = None) -> str | None:
-    """LATEST if it fits the taxonomy, else the newest kept model that does (None: no model fits)."""
-    from classifier.train import kept_models
-
-    verdicts = {} if verdicts is None else verdicts
-    latest = latest_version(directory)
-    others = [p.name for p in kept_models(directory) if p.name != latest]
-    for version in [latest, *others] if latest else others:
-        if version not in verdicts:
-            verdicts[version] = fits(directory / version, taxonomy)
-            if not verdicts[version]:
-                log.info("model %s was trained for other labels; not used with this taxonomy", version)
-        if verdicts[version]:
-            return version
-    return None
-
-
-def load_nlp(path: Path, taxonomy: Taxonomy) -> Any | None:
-    """Load a model directory; None when it was trained for other labels or an older format."""
-    import spacy
-
-    from classifier import components  # noqa: F401  (registers the snag_* factories)
-    from classifier.pipeline import TEXTCATS, textcat_labels
-    from classifier.train import FORMAT, META
-
-    meta = json.loads((path / META).read_text(encoding="utf-8"))
-    if meta.get("format") != FORMAT:
-        return None
-    nlp = spacy.load(path)
-    expected = textcat_labels(taxonomy)
-    if any(list(nlp.get_pipe(n).labels) != expected[n] for n in TEXTCATS):
-        return None
-    follow_rules(nlp, taxonomy, meta.get("rules"))
-    return nlp
-
-
-def follow_rules(nlp: Any, taxonomy: Taxonomy, built_from: str | None) -> None:
-    """Rebuild the rule components when the taxonomy's aliases, systems or cue words changed.
-
-    The classifiers see a mention or a cue word by its label, never by its wording, so a
-    changed alias or cue word takes effect at load time with no retraining.
-    """
-    from classifier.pipeline import alias_patterns, cue_words
-    from classifier.train import rules_digest
-
-    if built_from == rules_digest(taxonomy):
-        return
-    for name, exact in (("mentions", False), ("acronyms", True)):
-        ruler = nlp.get_pipe(name)
-        ruler.clear()
-        ruler.add_patterns(alias_patterns(nlp, taxonomy, exact=exact))
-    nlp.replace_pipe("cues", "snag_cues_v1", config={"cues": cue_words(taxonomy)})
-
-
 class _InUse(NamedTuple):
     """What answers now; swapped as one value, so a report never meets half of a reload."""
 
     taxonomy: Taxonomy
     rules: RuleClassifier
-    model: tuple[Any, str] | None
+    model: tuple[Language, str] | None
 
 
 def _in_thread(work: Callable[[], None]) -> None:
@@ -203,8 +123,6 @@ class SpacyClassifier:
             self._verdicts[wanted] = False
             return current is not None
         if wanted != latest_version(self.directory):
-            from classifier.train import point_latest
-
             point_latest(self.directory, wanted)  # LATEST names the model in use
         self._in_use = in_use._replace(model=(nlp, wanted))
         log.info("classifier model %s loaded", wanted)
@@ -271,7 +189,7 @@ class SpacyClassifier:
         docs = nlp.pipe((model_text(t) for t in texts), batch_size=batch_size)
         return [self._tags(doc, version) for doc in docs]
 
-    def _tags(self, doc: Any, version: str) -> Tags:
+    def _tags(self, doc: Doc, version: str) -> Tags:
         found = doc._.tags
         stage, score = found["stage"], found["stage_score"]
         uncertain = stage is None or score < self.threshold
@@ -299,7 +217,9 @@ class Trainer:
     def __call__(self, taxonomy: Taxonomy) -> str | None:
         """The version trained; None when too little is labelled (said once per taxonomy)."""
         from classifier.corrections import training_reports
-        from classifier.train import NotEnoughLabels, check_labelled, rules_digest, train
+        from classifier.examples import NotEnoughLabels, check_labelled
+        from classifier.pipeline import rules_digest
+        from classifier.train import train
 
         reports = training_reports(self.settings, taxonomy)
         try:
