@@ -7,11 +7,17 @@ the builders, so bot/ itself stays platform- and storage-neutral.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import cards
+from bot.commands import Command
 from bot.config import Settings
 from bot.core import CoreOptions, Snag
+from bot.domain import Person, Reply, Role
+from bot.errors import PermissionDenied
+from bot.logs import where
 from bot.outbox import FileOutbox
 from bot.ports import Classifier, ReportRepository
 from bot.roles import RolePolicy
@@ -87,28 +93,22 @@ def build(
     return services
 
 
-def _admin_only(person) -> None:  # type: ignore[no-untyped-def]
-    from bot.domain import Role
-    from bot.errors import PermissionDenied
-
+def _admin_only(person: Person) -> None:
     if person.role is not Role.ADMIN:
         raise PermissionDenied("That command is for admins.")
 
 
 def _attach_admin(services: Services) -> None:
     """Admin chat commands: retrain the tagger, reload the taxonomy."""
-    import threading
 
-    from bot import cards
-
-    def retrain(person, _command):  # type: ignore[no-untyped-def]
+    def retrain(person: Person, _command: Command) -> Reply:
         _admin_only(person)
         threading.Thread(target=retrain_now, args=(services,), name="snag-retrain", daemon=True).start()
         return cards.thanks(
             0, "Retraining started with every correction so far; the new model is used as soon as it is ready."
         )
 
-    def reload(person, _command):  # type: ignore[no-untyped-def]
+    def reload(person: Person, _command: Command) -> Reply:
         _admin_only(person)
         taxonomy = load_taxonomy(services.settings.taxonomy)
         use_taxonomy(services, taxonomy)
@@ -152,8 +152,6 @@ def retrain_now(services: Services) -> str | None:
         log.warning("no retraining: %s", exc.message)
         return None
     except Exception as exc:
-        from bot.core import where
-
         log.error("retraining failed: %s", where(exc))
         return None
     log.info("retrained model %s on %d reports", model.version, len(reports))

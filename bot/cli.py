@@ -5,12 +5,19 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, cast
 
 import typer
 
 from bot.config import Settings, settings_problems
+from bot.domain import Person, Platform, Role
 from bot.errors import ConfigError, SnagError, UsageError
+from bot.logs import where
+
+if TYPE_CHECKING:
+    from bot.app import Services
 
 __all__ = ["app", "main", "load_settings"]
 
@@ -25,6 +32,14 @@ app.add_typer(db_app, name="db")
 
 # Packages that add their own commands with `register(app)`.
 _COMMAND_MODULES = ("classifier.cli", "digests.cli", "adapters.cli")
+
+
+class _ClickError(Protocol):
+    """What main() uses of click's ClickException (typer's own copy since 0.29, click's before)."""
+
+    exit_code: int
+
+    def show(self) -> None: ...
 
 
 def _click_exception() -> type[Exception]:
@@ -97,7 +112,6 @@ def erase(
 ) -> None:
     """Erase every report one person filed (right to erasure)."""
     from bot.app import build
-    from bot.domain import Platform
 
     parts = user.split(":", 2)
     if len(parts) != 3 or parts[0] not in {p.value for p in Platform}:
@@ -110,7 +124,7 @@ def erase(
 
 
 @app.command()
-def retention(days: int = typer.Option(None, help="Override SNAG_RETENTION_DAYS.")) -> None:
+def retention(days: int | None = typer.Option(None, help="Override SNAG_RETENTION_DAYS.")) -> None:
     """Reduce reports older than the retention period to their tags."""
     from bot.app import build
 
@@ -124,11 +138,8 @@ def retention(days: int = typer.Option(None, help="Override SNAG_RETENTION_DAYS.
     typer.echo(f"Reduced {services.snag.apply_retention(days)} report(s) to their tags.")
 
 
-def _scope(services, platform: str, tenant: str, role: str):  # type: ignore[no-untyped-def]
-    from dataclasses import replace
-
-    from bot.domain import Role
-
+def _scope(services: Services, platform: str, tenant: str, role: str) -> Person:
+    """A person of the given role in one tenant, for commands run from the shell."""
     person = services.snag.person(platform, tenant, "cli")
     return replace(person, role=Role(role))
 
@@ -139,7 +150,7 @@ def import_(
     text_column: str = typer.Option("text", help="Column holding the report text."),
     date_column: str = typer.Option("created_at", help="Column holding when it was reported."),
     id_column: str = typer.Option("id", help="Column identifying the row in the source."),
-    reporter_column: str = typer.Option(None, help="Column identifying who reported (hashed)."),
+    reporter_column: str | None = typer.Option(None, help="Column identifying who reported (hashed)."),
     platform: str = typer.Option("console", help="Platform of the tenant to import into."),
     tenant: str = typer.Option("local", help="Tenant (workspace or Teams tenant id)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check and tag, store nothing."),
@@ -194,7 +205,7 @@ def export(
     person = _scope(services, platform, tenant, role)
     repo = services.repository
     rows = pattern_rows(repo, person, k=settings.anonymity_k) if what == "patterns" else report_rows(repo, person)
-    count = write_rows(rows, fmt, sys.stdout)  # type: ignore[arg-type]
+    count = write_rows(rows, fmt, sys.stdout)
     typer.echo(f"{count} row(s) exported.", err=True)
 
 
@@ -222,11 +233,10 @@ def main() -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except _click_exception() as exc:  # usage errors: a short usage message, exit 2
-        exc.show()  # type: ignore[attr-defined]
-        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+        usage = cast(_ClickError, exc)
+        usage.show()
+        sys.exit(usage.exit_code)
     except Exception as exc:
-        from bot.core import where
-
         # Only the type and where: messages (SQL parameters above all) can quote a report.
         logging.getLogger("snag.cli").error("unexpected error: %s", where(exc))
         sys.exit(1)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -143,7 +145,11 @@ class Settings(BaseSettings):
     def _split(cls, value: object) -> list[str]:
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
-        return list(value or [])  # type: ignore[call-overload]
+        if not value:
+            return []
+        if not isinstance(value, Iterable):
+            raise TypeError(f"admins and managers should be text or a list, not {type(value).__name__}")
+        return list(value)
 
     @field_validator("admins", "managers")
     @classmethod
@@ -221,7 +227,7 @@ class Settings(BaseSettings):
         return bool(self.slack_bot_token or self.slack_client_id)
 
 
-def env_name(name: str, field) -> str:  # type: ignore[no-untyped-def]
+def env_name(name: str, field: FieldInfo) -> str:
     """The environment variable a setting is read from (its first alias, else SNAG_<NAME>)."""
     alias = field.validation_alias
     if isinstance(alias, AliasChoices):
@@ -241,7 +247,7 @@ def settings_problems(error: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def _example(name: str, field) -> str:  # type: ignore[no-untyped-def]
+def _example(name: str, field: FieldInfo | None) -> str:
     if name in _EXAMPLES or field is None:
         return _EXAMPLES.get(name, "...")
     default = field.get_default(call_default_factory=True)

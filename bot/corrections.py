@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bot.domain import Handoff, Tags
 from bot.errors import InputError
 from bot.taxonomy import Taxonomy
@@ -42,8 +44,7 @@ def corrected_tags(tx: Taxonomy, base: Tags, values: dict[str, object], *, parti
         if key not in values:
             return current
         raw = values[key]
-        items = [raw] if isinstance(raw, str) else list(raw or [])  # type: ignore[call-overload]
-        items = [i for s in items for i in str(s).split(",") if i]
+        items = [i for s in _answers(raw) for i in str(s).split(",") if i]
         bad = [i for i in items if i not in allowed]
         if bad:
             raise InputError(f"'{bad[0]}' is not a {key[:-1]} in this taxonomy.")
@@ -61,3 +62,14 @@ def corrected_tags(tx: Taxonomy, base: Tags, values: dict[str, object], *, parti
         confidence={},
         source="person",
     )
+
+
+def _answers(raw: object) -> list[object]:
+    """A form field's answer as a list: one string, a list of them, or nothing."""
+    if isinstance(raw, str):
+        return [raw]
+    if not raw:
+        return []
+    if not isinstance(raw, Iterable):
+        raise TypeError(f"a form answer should be text or a list, not {type(raw).__name__}")
+    return list(raw)

@@ -6,14 +6,24 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterable, Iterator
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
+from bot.domain import Person, ReportRecord
+from bot.logs import where
+from bot.roles import reporter_key
 from bot.text import clean_report_text
 
-__all__ = ["ColumnMap", "HistoryRow", "RowProblem", "read_history", "write_rows"]
+if TYPE_CHECKING:
+    from bot.core import Snag
+
+__all__ = ["ColumnMap", "HistoryRow", "RowProblem", "read_history", "import_history", "write_rows"]
+
+log = logging.getLogger("snag.core")
 
 
 @dataclass(frozen=True)
@@ -86,8 +96,11 @@ def _records(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
                 continue
             try:
                 value = json.loads(line)
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 yield number, None, f"not valid JSON ({exc.msg})"
+                continue
+            except ValueError:  # valid JSON Python will not read: an integer of more than 4,300 digits
+                yield number, None, "not valid JSON (a number too long to read)"
                 continue
             yield (number, value, None) if isinstance(value, dict) else (number, None, "not a JSON object")
         return
@@ -129,7 +142,38 @@ def read_history(
     return rows, problems
 
 
-def write_rows(rows: Iterable[dict], fmt: str, out: io.TextIOBase) -> int:
+def import_history(
+    snag: Snag, person: Person, rows: Sequence[HistoryRow], *, progress: Callable[[], object] | None = None
+) -> list[ReportRecord]:
+    """Tag and store history rows in one transaction, then group them into patterns."""
+    texts = [snag.redactor.redact(r.text) for r in rows]
+    classify_many = getattr(snag.classifier, "classify_many", None)
+    tags = list(classify_many(texts)) if classify_many else [snag.classifier.classify(t) for t in texts]
+    now = snag.clock()
+    secret = snag.options.reporter_secret
+    items = [
+        (
+            text,
+            row.created_at or now,
+            reporter_key(secret, "import", person.tenant, row.reporter or f"row:{row.event_key}"),
+            row.event_key,
+            tag,
+        )
+        for row, text, tag in zip(rows, texts, tags, strict=True)
+    ]
+    records = snag.repository.import_reports(person=person, items=items)
+    for record in records:
+        if snag.grouper is not None:
+            try:
+                snag.grouper.assign(record)
+            except Exception as exc:
+                log.error("grouping failed on imported report %s: %s", record.id, where(exc))
+        if progress:
+            progress()
+    return records
+
+
+def write_rows(rows: Iterable[dict], fmt: str, out: TextIO) -> int:
     """Write dict rows as CSV (header from the first row) or JSON lines; returns the count."""
     count = 0
     writer: csv.DictWriter | None = None

@@ -7,9 +7,10 @@ import json
 import logging
 import re
 import sys
+import traceback
 from datetime import UTC, datetime
 
-__all__ = ["configure", "request_id", "scrub"]
+__all__ = ["configure", "request_id", "scrub", "where"]
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("snag_request_id", default="-")
 
@@ -23,6 +24,16 @@ _SECRETS = re.compile(
 def scrub(text: str) -> str:
     """Mask anything that looks like a token or a secret."""
     return _SECRETS.sub("[redacted]", text)
+
+
+def where(exc: BaseException) -> str:
+    """The exception's type and the code locations it passed, never its message.
+
+    Messages can quote what a person wrote; logs must not.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)[-4:]
+    trail = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in reversed(frames))
+    return f"{exc.__class__.__name__} at {trail or '?'}"
 
 
 class _ScrubFilter(logging.Filter):

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.domain import IncomingMessage, Person, Platform, Role
+from bot.ports import OutboxItem
 
 __all__ = ["FileOutbox", "OutboxEntry"]
 
@@ -75,8 +76,11 @@ class FileOutbox:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def still_pending(self, entry: OutboxEntry) -> bool:
-        return entry.path.exists()
+    def _path_of(self, entry: OutboxItem) -> Path:
+        return self.directory / f"{entry.entry_id}.json"
+
+    def still_pending(self, entry: OutboxItem) -> bool:
+        return self._path_of(entry).exists()
 
     def put(self, message: IncomingMessage) -> None:
         """Write the report durably: temp file, fsync, rename, fsync the directory."""
@@ -109,8 +113,8 @@ class FileOutbox:
                 continue
             yield OutboxEntry(path, message)
 
-    def done(self, entry: OutboxEntry) -> None:
-        entry.path.unlink(missing_ok=True)
+    def done(self, entry: OutboxItem) -> None:
+        self._path_of(entry).unlink(missing_ok=True)
 
     def depth(self) -> int:
         return sum(1 for _ in self.directory.glob("*.json"))

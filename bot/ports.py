@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.domain import (
     IncomingMessage,
@@ -27,11 +27,13 @@ __all__ = [
     "ReportRepository",
     "DigestService",
     "Outbox",
+    "OutboxItem",
     "Messenger",
     "Filters",
 ]
 
 Clock = Callable[[], datetime]
+Learnt = TypeVar("Learnt")  # what a grouper learnt from someone's reports; only the grouper reads it
 
 
 class Classifier(Protocol):
@@ -39,22 +41,31 @@ class Classifier(Protocol):
         """Tag one report's text."""
 
 
-class Grouper(Protocol):
+class Grouper(Protocol[Learnt]):
     def assign(self, report: ReportRecord) -> int | None:
         """Put a tagged report into an existing pattern or a new one; return its id."""
 
-    def words_of(self, *, platform: str, tenant: str, reporter_key: str) -> object | None:
+    def words_of(self, *, platform: str, tenant: str, reporter_key: str) -> Learnt | None:
         """What grouping learnt from one person's reports, read before they are erased."""
 
-    def forget(self, learnt: object) -> None:
+    def forget(self, learnt: Learnt) -> None:
         """Once those reports are erased, drop what words_of read from grouping."""
 
 
 class Filters(Protocol):
-    since: datetime
-    team: str | None
-    stage: str | None
-    kind: str | None
+    """What `top` asks for: a window and at most one team, stage and kind (read only)."""
+
+    @property
+    def since(self) -> datetime: ...
+
+    @property
+    def team(self) -> str | None: ...
+
+    @property
+    def stage(self) -> str | None: ...
+
+    @property
+    def kind(self) -> str | None: ...
 
 
 class ReportRepository(Protocol):
@@ -125,8 +136,13 @@ class DigestService(Protocol):
 
 
 class OutboxItem(Protocol):
-    entry_id: str
-    message: IncomingMessage
+    """One report waiting in the outbox, named by an id that sorts in arrival order."""
+
+    @property
+    def entry_id(self) -> str: ...
+
+    @property
+    def message(self) -> IncomingMessage: ...
 
 
 class Outbox(Protocol):

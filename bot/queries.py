@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot import cards
+from bot import cards, listings
 from bot.commands import USAGE, Command, parse_filters
 from bot.domain import Person, Reply, Role
 from bot.errors import InputError, NotFound, PermissionDenied
@@ -13,7 +15,10 @@ from bot.errors import InputError, NotFound, PermissionDenied
 if TYPE_CHECKING:
     from bot.core import Snag
 
-__all__ = ["run_command"]
+__all__ = ["CommandHandler", "run_command"]
+
+# A command another package adds (digest subscriptions, retrain, reload): Snag.extra_commands.
+CommandHandler = Callable[[Person, Command], Reply]
 
 
 def run_command(snag: Snag, person: Person, command: Command) -> Reply:
@@ -25,26 +30,18 @@ def run_command(snag: Snag, person: Person, command: Command) -> Reply:
     if command.name == "top":
         filters = parse_filters(command.args, snag.taxonomy, now)
         patterns = snag.repository.top_patterns(person=person, filters=filters, limit=10)
-        return cards.top(patterns, filters, snag.taxonomy, k=k)
+        return listings.top(patterns, filters, snag.taxonomy, k=k)
     if command.name == "mine":
         reports = snag.repository.list_reports(person=person, reporter_key=snag.key_of(person), limit=15)
-        return cards.mine(reports, snag.taxonomy)
+        return listings.mine(reports, snag.taxonomy)
     if command.name == "search":
         return _search(snag, person, command.args)
     if command.name == "pattern":
         assert command.number is not None
-        pattern = snag.repository.get_pattern(person=person, pattern_id=command.number)
-        if pattern is None:
-            raise NotFound(f"There is no pattern #{command.number}.")
-        quotes = ()
-        if person.role.sees_texts and pattern.reporter_count >= k:
-            quotes = tuple(r.text for r in snag.repository.list_reports(person=person, pattern_id=pattern.id, limit=3))
-        return cards.pattern(pattern, snag.taxonomy, quotes=quotes, k=k)
+        return _pattern(snag, person, command.number, k)
     if command.name == "stats":
-        from datetime import timedelta
-
         stats = snag.repository.stats(person=person, since=now - timedelta(days=30))
-        return cards.stats(stats, snag.taxonomy, k=k)
+        return listings.stats(stats, snag.taxonomy, k=k)
     if command.name == "digest":
         if snag.digests is None:
             raise InputError("Digests are not set up in this installation yet.")
@@ -54,8 +51,19 @@ def run_command(snag: Snag, person: Person, command: Command) -> Reply:
         return _erase(snag, person, command.args[0])
     handler = snag.extra_commands.get(command.name)
     if handler is not None:
-        return handler(person, command)  # type: ignore[operator]
+        return handler(person, command)
     raise InputError(f"`{command.name}` is not available here yet.")
+
+
+def _pattern(snag: Snag, person: Person, number: int, k: int) -> Reply:
+    """One pattern; a few of its reports' texts for those who may read them."""
+    pattern = snag.repository.get_pattern(person=person, pattern_id=number)
+    if pattern is None:
+        raise NotFound(f"There is no pattern #{number}.")
+    quotes: tuple[str, ...] = ()
+    if person.role.sees_texts and pattern.reporter_count >= k:
+        quotes = tuple(r.text for r in snag.repository.list_reports(person=person, pattern_id=pattern.id, limit=3))
+    return listings.pattern(pattern, snag.taxonomy, quotes=quotes, k=k)
 
 
 def _search(snag: Snag, person: Person, words: tuple[str, ...]) -> Reply:
@@ -64,7 +72,7 @@ def _search(snag: Snag, person: Person, words: tuple[str, ...]) -> Reply:
             "Searching individual reports is for managers. Try `top` or `pattern <id>` for the shared picture."
         )
     reports = snag.repository.list_reports(person=person, words=words, limit=10)
-    return cards.search(reports, words, snag.taxonomy)
+    return listings.search(reports, words, snag.taxonomy)
 
 
 def _erase(snag: Snag, admin: Person, who: str) -> Reply:

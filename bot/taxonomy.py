@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +68,10 @@ class Taxonomy:
                 if item.label == label:
                     return item.title
         return label
+
+    def titles(self, labels: Sequence[str]) -> str:
+        """Display names of several labels, comma-separated ("none" for no labels)."""
+        return ", ".join(self.title(label) for label in labels) or "none"
 
     def axis_of(self, label: str) -> str | None:
         """Which axis ('stage', 'kind', 'team') a label belongs to."""

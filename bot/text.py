@@ -1,4 +1,4 @@
-"""Cleaning what people type so every database accepts it and nothing is silently lost."""
+"""Cleaning what people type so every database accepts it and nothing is silently lost; excerpts of it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["CleanText", "clean_report_text"]
+__all__ = ["CleanText", "clean_report_text", "snippet"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Bidi overrides and isolates can make a report read differently from what was typed.
@@ -35,3 +35,9 @@ def clean_report_text(raw: str, *, limit: int = 40_000) -> CleanText:
     if len(text) > limit:
         return CleanText(text[:limit], truncated_from=len(text))
     return CleanText(text)
+
+
+def snippet(text: str, limit: int = 140) -> str:
+    """A one-line excerpt with a visible ellipsis when cut."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"

@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.text import Text
@@ -13,9 +14,12 @@ from rich.text import Text
 from adapters.console.answers import close_to, read_answer
 from adapters.console.render import render_reply
 from bot import cards
-from bot.core import where
 from bot.domain import ActionEvent, Choice, IncomingMessage, Option, Person, Reply
 from bot.errors import SnagError, StoreUnavailable
+from bot.logs import where
+
+if TYPE_CHECKING:
+    from bot.app import Services
 
 __all__ = ["ConsoleSession", "run_console"]
 
@@ -51,7 +55,7 @@ class _SaidSomethingElse(Exception):
 class ConsoleSession:
     """One person at the terminal: reads lines, files reports, asks the follow-up questions."""
 
-    def __init__(self, services, *, user: str, console: Console, ask: Ask) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, services: Services, *, user: str, console: Console, ask: Ask) -> None:
         self.services = services
         self.snag = services.snag
         self.console = console
@@ -197,7 +201,9 @@ def _leaving(ask: Ask) -> Ask:
     return wrapped
 
 
-def run_console(services, *, user: str = "you", console: Console | None = None, ask: Ask | None = None) -> None:  # type: ignore[no-untyped-def]
+def run_console(
+    services: Services, *, user: str = "you", console: Console | None = None, ask: Ask | None = None
+) -> None:
     """The interactive loop; Ctrl-D or `quit` ends it, also in the middle of a follow-up question."""
     console = console or Console()
     ask = _leaving(ask or (lambda prompt: console.input(Text(prompt + "\n> ", style="dim"))))

@@ -1,0 +1,171 @@
+"""Capture: a report is cleaned, redacted and stored first (or kept in the outbox), then tagged
+and grouped, and the receipt shows what was understood.
+
+The two halves are apart so an adapter can acknowledge the platform as soon as the report is
+committed (Snag.store_report), and tag and reply afterwards (Snag.finish_report).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from bot import cards
+from bot.domain import IncomingMessage, Reply, ReportRecord, Tags
+from bot.errors import StoreUnavailable
+from bot.logs import where
+from bot.reading import too_short
+from bot.redact import only_placeholders
+from bot.text import CleanText, clean_report_text
+
+if TYPE_CHECKING:
+    from bot.core import Snag
+
+__all__ = ["Capture", "store", "add_report", "receipt_for", "tag", "honest", "suggest", "tag_backlog"]
+
+log = logging.getLogger("snag.core")
+
+_ONLY_PERSONAL_DETAILS = (
+    "That message held only personal details (an email address, a number, a link), which I never keep, "
+    "so nothing was saved."
+)
+
+
+@dataclass(frozen=True)
+class Capture:
+    """A report after the fast half of capture: stored (record) or already answered (reply)."""
+
+    record: ReportRecord | None = None
+    created: bool = False
+    notices: tuple[str, ...] = ()
+    reply: Reply | None = None
+
+    @property
+    def stored(self) -> bool:
+        return self.record is not None
+
+
+def store(snag: Snag, message: IncomingMessage) -> Capture:
+    """Clean, redact and commit the report, or keep it in the outbox while the database is down."""
+    cleaned = clean_report_text(message.text, limit=snag.options.max_report_chars)
+    text, answer = _screened(snag, cleaned)
+    if answer is not None:
+        return Capture(reply=answer)
+    platform = message.person.platform
+    snag.metrics.count("snag_reports_received_total", platform=platform)
+    try:
+        record, created = add_report(snag, replace(message, text=text), event_id=message.event_id)
+    except StoreUnavailable:
+        return Capture(reply=_keep_for_later(snag, replace(message, text=text)))
+    if created:
+        snag.metrics.count("snag_reports_stored_total", platform=platform)
+    return Capture(record=record, created=created, notices=_cut_notice(cleaned, snag.options.max_report_chars))
+
+
+def _screened(snag: Snag, cleaned: CleanText) -> tuple[str, Reply | None]:
+    """The redacted text to store, or the answer to a message that is not a report."""
+    if cleaned.empty:
+        return "", cards.prompt_for_sentence()
+    if too_short(cleaned.text):  # "ok", "n", "thanks": nothing anyone could act on, so ask
+        said = f"“{cleaned.text}” is a bit short to file; a few words on what got in the way are enough."
+        return "", replace(cards.prompt_for_sentence(), notices=(said,))
+    text = snag.redactor.redact(cleaned.text)
+    if text != cleaned.text and only_placeholders(text):
+        return "", replace(cards.prompt_for_sentence(), notices=(_ONLY_PERSONAL_DETAILS,))
+    return text, None
+
+
+def _cut_notice(cleaned: CleanText, limit: int) -> tuple[str, ...]:
+    if not cleaned.truncated_from:
+        return ()
+    return (
+        f"Your report was {cleaned.truncated_from:,} characters; I kept the first "
+        f"{limit:,}. Send the rest as another report if it matters.",
+    )
+
+
+def add_report(snag: Snag, message: IncomingMessage, *, event_id: str | None) -> tuple[ReportRecord, bool]:
+    """Commit the message's text as a report; a delivery seen before finds the first row."""
+    person = message.person
+    return snag.repository.add_report(
+        person=person,
+        reporter_key=snag.key_of(person),
+        text=message.text,
+        channel=message.channel,
+        created_at=message.received_at or snag.clock(),
+        event_id=event_id,
+        frequency=message.frequency,
+        customer_facing=message.customer_facing,
+    )
+
+
+def _keep_for_later(snag: Snag, message: IncomingMessage) -> Reply:
+    """The database is down: keep the report in the outbox (replayed later), else apologise."""
+    platform = message.person.platform
+    if snag.outbox is None:
+        snag.metrics.count("snag_reports_failed_total", platform=platform, reason="error")
+        error_id = uuid.uuid4().hex[:8]
+        log.error("database unavailable and no outbox; error id %s", error_id)
+        return cards.apology(error_id)
+    snag.outbox.put(replace(message, received_at=message.received_at or snag.clock()))
+    snag.metrics.count("snag_reports_failed_total", platform=platform, reason="outbox")
+    snag.metrics.set("snag_outbox_depth", snag.outbox.depth())
+    return cards.saved_for_later()
+
+
+def receipt_for(snag: Snag, capture: Capture, record: ReportRecord) -> Reply:
+    """Tag a newly stored (or still untagged) report and show what was understood."""
+    tagged = snag.tag(record) if capture.created or record.tags is None else record
+    return cards.receipt(tagged, snag.taxonomy, notices=capture.notices, duplicate=not capture.created)
+
+
+def tag(snag: Snag, record: ReportRecord) -> ReportRecord:
+    """Classify and group a stored report; a failure leaves it stored and untagged."""
+    started = time.perf_counter()
+    try:
+        tags = honest(snag.classifier.classify(record.text), snag.options.confidence_threshold)
+        snag.metrics.observe("snag_classify_seconds", time.perf_counter() - started)
+    except Exception as exc:
+        log.error("classifier failed on report %s, it stays untagged: %s", record.id, where(exc))
+        return record
+    record = snag.repository.set_tags(report_id=record.id, tags=tags)
+    if snag.grouper is not None:
+        try:
+            pattern_id = snag.grouper.assign(record)
+            record = replace(record, pattern_id=pattern_id)
+        except Exception as exc:
+            log.error("grouping failed on report %s: %s", record.id, where(exc))
+    return record
+
+
+def honest(tags: Tags, threshold: float) -> Tags:
+    """No stage below the confidence threshold: the reporter is asked instead."""
+    score = tags.confidence.get(tags.stage, 1.0) if tags.stage is not None else 1.0
+    if tags.stage_uncertain or score < threshold:
+        return replace(tags, stage=None, stage_uncertain=True)
+    return tags
+
+
+def suggest(snag: Snag, text: str) -> Tags | None:
+    """The tags a text would get, stored nowhere (to pre-fill a report form)."""
+    cleaned = clean_report_text(text, limit=snag.options.max_report_chars)
+    if cleaned.empty:
+        return None
+    try:
+        tags = snag.classifier.classify(snag.redactor.redact(cleaned.text))
+        return honest(tags, snag.options.confidence_threshold)
+    except Exception as exc:
+        log.error("classifier failed on a suggestion: %s", where(exc))
+        return None
+
+
+def tag_backlog(snag: Snag) -> int:
+    """Tag reports stored but never tagged (a crash between store and classify)."""
+    done = 0
+    for record in snag.repository.untagged_reports():
+        if snag.tag(record).tags is not None:
+            done += 1
+    return done

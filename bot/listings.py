@@ -1,0 +1,130 @@
+"""The answers to query commands: top patterns, your reports, a search, one pattern, stats.
+
+Anything counted over fewer than k distinct reporters folds into "other", so no answer points
+at the people behind a small slice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.commands import QueryFilters
+from bot.domain import PatternSummary, Reply, ReportRecord, Section
+from bot.taxonomy import Taxonomy
+from bot.text import snippet
+
+__all__ = ["STATUS_WORDS", "folded_count", "top", "mine", "search", "pattern", "stats"]
+
+STATUS_WORDS = {
+    "new": "received",
+    "tagged": "received",
+    "confirmed": "received, tags confirmed",
+    "corrected": "received, tags corrected",
+    "acknowledged": "acknowledged",
+    "in_progress": "being worked on",
+    "resolved": "resolved",
+    "wont_fix": "won't fix",
+}
+
+
+def _pattern_line(p: PatternSummary, taxonomy: Taxonomy) -> Section:
+    return Section(
+        heading=f"#{p.id} {p.title}",
+        fields=(
+            ("Reports", f"{p.recent_count or p.report_count} from {p.reporter_count} people"),
+            ("Stage", taxonomy.title(p.stage) if p.stage else "mixed"),
+            ("Teams", taxonomy.titles(p.teams)),
+            ("Status", STATUS_WORDS.get(p.status, p.status) + (f", owner {p.owner}" if p.owner else ", no owner")),
+        ),
+    )
+
+
+def folded_count(n: int, k: int) -> str:
+    """How many reports were folded into "other": the number only when it is at least k, since a
+    handful of reports from a small slice could point at the people who wrote them."""
+    return str(n) if n >= k else f"fewer than {k}"
+
+
+def _fold(patterns: Sequence[PatternSummary], k: int) -> tuple[list[PatternSummary], int]:
+    shown = [p for p in patterns if p.reporter_count >= k]
+    folded = sum(p.recent_count or p.report_count for p in patterns if p.reporter_count < k)
+    return shown, folded
+
+
+def top(patterns: Sequence[PatternSummary], filters: QueryFilters, taxonomy: Taxonomy, *, k: int) -> Reply:
+    """The most frequent patterns; ones with fewer than k reporters fold into 'other'."""
+    shown, folded = _fold(patterns, k)
+    scope = [f"last {filters.days} days"] + [
+        f"{name} {taxonomy.title(v)}"
+        for name, v in (("team", filters.team), ("stage", filters.stage), ("kind", filters.kind))
+        if v
+    ]
+    sections = [_pattern_line(p, taxonomy) for p in shown]
+    if folded:
+        sections.append(
+            Section(text=f"Other: {folded_count(folded, k)} reports in patterns with fewer than {k} reporters.")
+        )
+    if not sections:
+        sections.append(Section(text="Nothing reported yet in this window."))
+    return Reply(kind="list", title=f"Top patterns ({', '.join(scope)})", sections=tuple(sections))
+
+
+def mine(reports: Sequence[ReportRecord], taxonomy: Taxonomy) -> Reply:
+    """A person's own reports and what became of them."""
+    sections = [
+        Section(
+            heading=f"#{r.id} · {r.created_at:%d %b} · {STATUS_WORDS.get(r.status, r.status)}",
+            text=snippet(r.text),
+        )
+        for r in reports
+    ] or [Section(text="You haven't filed any reports yet. Tell me in a sentence what got in the way.")]
+    return Reply(kind="list", title="Your reports", sections=tuple(sections))
+
+
+def search(reports: Sequence[ReportRecord], words: Sequence[str], taxonomy: Taxonomy) -> Reply:
+    """Reports matching the words, with the pattern each belongs to."""
+    sections = [
+        Section(
+            heading=f"#{r.id} · {r.created_at:%d %b}" + (f" · pattern #{r.pattern_id}" if r.pattern_id else ""),
+            text=snippet(r.text),
+        )
+        for r in reports
+    ] or [Section(text="No reports match those words.")]
+    return Reply(kind="list", title=f"Reports matching “{' '.join(words)}”", sections=tuple(sections))
+
+
+def pattern(p: PatternSummary, taxonomy: Taxonomy, *, quotes: Sequence[str], k: int) -> Reply:
+    """One pattern in detail, with quotes for those who may read report texts."""
+    if p.reporter_count < k:
+        return Reply(
+            kind="text",
+            title=f"Pattern #{p.id} has fewer than {k} reporters, so its details stay private for now.",
+        )
+    line = _pattern_line(p, taxonomy)
+    fields = line.fields + (
+        ("Kinds", taxonomy.titles(p.kinds)),
+        ("First seen", f"{p.first_seen:%d %b %Y}"),
+        ("Last seen", f"{p.last_seen:%d %b %Y}"),
+    )
+    sections = [Section(heading=line.heading, fields=fields)]
+    sections += [Section(text=f"“{snippet(q, 200)}”") for q in quotes]
+    return Reply(kind="list", title=f"Pattern #{p.id}", sections=tuple(sections))
+
+
+def stats(data: dict[str, object], taxonomy: Taxonomy, *, k: int) -> Reply:
+    """Counts per stage, kind and team; slices with fewer than k reporters fold into 'other'."""
+    sections = [Section(text=f"{data.get('reports', 0)} reports from the last 30 days.")]
+    for axis in ("stage", "kind", "team"):
+        rows = data.get(axis, {})
+        assert isinstance(rows, dict)
+        fields, other = [], 0
+        for label, (count, reporters) in sorted(rows.items(), key=lambda kv: -kv[1][0]):
+            if reporters < k:
+                other += count
+            else:
+                fields.append((taxonomy.title(label), str(count)))
+        if other:
+            fields.append(("Other", folded_count(other, k)))
+        if fields:
+            sections.append(Section(heading=f"By {axis}", fields=tuple(fields)))
+    return Reply(kind="list", title="Snag stats", sections=tuple(sections))
