@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.domain import Person, ReportRecord
+from bot.jsonl import parse_object
 from bot.logs import where
 from bot.roles import reporter_key
 from bot.text import clean_report_text
@@ -94,15 +95,8 @@ def _records(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
         for number, line in enumerate(raw.splitlines(), 1):
             if not line.strip():
                 continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, None, f"not valid JSON ({exc.msg})"
-                continue
-            except ValueError:  # valid JSON Python will not read: an integer of more than 4,300 digits
-                yield number, None, "not valid JSON (a number too long to read)"
-                continue
-            yield (number, value, None) if isinstance(value, dict) else (number, None, "not a JSON object")
+            value, problem = parse_object(line)
+            yield number, value, problem
         return
     reader = csv.DictReader(io.StringIO(raw, newline=""))
     for record in reader:

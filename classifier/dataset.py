@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import InputError
+from bot.jsonl import parse_object
 from bot.taxonomy import Taxonomy
 from bot.text import clean_report_text
 
@@ -138,13 +139,9 @@ def read_jsonl(lines: Iterable[str | bytes]) -> Iterator[tuple[int, dict | None,
             line = line.removeprefix("\ufeff")
         if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, None, f"not valid JSON ({exc.msg})"
-            continue
-        if not isinstance(row, dict):
-            yield number, None, "not a JSON object"
+        row, problem = parse_object(line)
+        if problem:
+            yield number, None, problem
             continue
         yield number, row, None
 

@@ -30,3 +30,13 @@ def test_a_malformed_jsonl_line_still_says_what_is_wrong(tmp_path: Path) -> None
     assert len(rows) == 1
     assert [p.line for p in problems] == [2]
     assert problems[0].problem.startswith("not valid JSON (Expecting property name")
+
+
+def test_a_jsonl_line_nested_too_deeply_is_a_problem_on_its_line(tmp_path: Path) -> None:
+    # json.loads raises RecursionError on deep nesting: reading the file used to stop there.
+    path = tmp_path / "old.jsonl"
+    lines = ['{"text": "courier lost the parcel again"}', '{"text": ' + "[" * 100_000 + "]" * 100_000 + "}"]
+    path.write_text("\n".join(lines) + "\n")
+    rows, problems = read_history(path, ColumnMap())
+    assert [r.line for r in rows] == [1]
+    assert [(p.line, p.problem) for p in problems] == [(2, "not valid JSON (nested too deeply to read)")]

@@ -155,3 +155,21 @@ def test_a_text_longer_than_spacy_takes_is_tagged_by_the_real_model(classifier_e
     assert result.exit_code == 0, result.output
     assert _ids(result.stdout) == ["a1", "huge", "a2"]
     assert "line 2: text of 1,559,999 characters; tagged on its first 40,000" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        (b'{"id": ' + b"9" * 5000 + b', "text": "huge id"}', "not valid JSON (a number too long to read)"),
+        (b'{"id": "deep", "text": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "not valid JSON (nested too deeply"),
+    ],
+    ids=["number", "nesting"],
+)
+@pytest.mark.parametrize("command", ["classify", "eval"])
+def test_json_python_cannot_read_is_a_problem_on_its_line(app, fixed, tmp_path: Path, command, line, problem) -> None:  # type: ignore[no-untyped-def]
+    # Both stopped the whole run with "unexpected error" (ValueError, RecursionError).
+    result = _run(app, command, tmp_path, _bytes({**GOOD, **LABELS}, line, {**GOOD, **LABELS, "id": "a3"}))
+    assert result.exit_code == 1
+    assert f"line 2: {problem}" in result.stderr
+    if command == "classify":
+        assert _ids(result.stdout) == ["a1", "a3"]
