@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.models import ConversationRef, ProcessedEvent, Tenant
 from store.reports import get_or_create_tenant
@@ -84,10 +84,10 @@ def delete_references(*, session: Session, platform: str, tenant: str, conversat
     tenant_row = session.exec(select(Tenant).where(Tenant.platform == platform, Tenant.external_id == tenant)).first()
     if tenant_row is None:
         return 0
-    query = delete(ConversationRef).where(ConversationRef.tenant_id == tenant_row.id)
+    query = delete(ConversationRef).where(col(ConversationRef.tenant_id) == tenant_row.id)
     if conversation_id is not None:
-        query = query.where(ConversationRef.conversation_id == conversation_id)
-    return int(session.execute(query).rowcount or 0)
+        query = query.where(col(ConversationRef.conversation_id) == conversation_id)
+    return int(session.exec(query).rowcount or 0)
 
 
 def mark_blocked(*, session: Session, platform: str, conversation_id: str) -> None:

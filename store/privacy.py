@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, update
@@ -28,7 +29,7 @@ def _monday(moment: datetime) -> str:
     return (day - timedelta(days=day.weekday())).isoformat()
 
 
-def _uncount_weeks(session: Session, rows: list[tuple[int | None, datetime]]) -> None:
+def _uncount_weeks(session: Session, rows: Iterable[tuple[int | None, datetime]]) -> None:
     """Take erased reports out of their patterns' weekly counts, so digests forget them too."""
     for pid, created in rows:
         if pid is None:
@@ -52,14 +53,14 @@ def erase_reporter(*, session: Session, tenant_id: int, reporter_key: str) -> in
     patterns = {pid for pid, _ in weekly}
     _uncount_weeks(session, weekly)
     if ids:
-        session.execute(delete(Correction).where(col(Correction.report_id).in_(ids)))
-        session.execute(delete(Report).where(col(Report.id).in_(ids)))
-    session.execute(
-        delete(Correction).where(Correction.tenant_id == tenant_id, Correction.corrector_key == reporter_key)
+        session.exec(delete(Correction).where(col(Correction.report_id).in_(ids)))
+        session.exec(delete(Report).where(col(Report.id).in_(ids)))
+    session.exec(
+        delete(Correction).where(col(Correction.tenant_id) == tenant_id, col(Correction.corrector_key) == reporter_key)
     )
-    session.execute(
+    session.exec(
         delete(ConversationRef).where(
-            ConversationRef.tenant_id == tenant_id, ConversationRef.reporter_key == reporter_key
+            col(ConversationRef.tenant_id) == tenant_id, col(ConversationRef.reporter_key) == reporter_key
         )
     )
     _recount(session, {p for p in patterns if p is not None})
@@ -68,7 +69,9 @@ def erase_reporter(*, session: Session, tenant_id: int, reporter_key: str) -> in
 
 def apply_retention(*, session: Session, older_than: datetime) -> int:
     """Reduce reports older than the cut-off to their tags: the text goes, the counts stay."""
-    result = session.execute(
-        update(Report).where(Report.created_at < older_than, Report.text != RETAINED_TEXT).values(text=RETAINED_TEXT)
+    result = session.exec(
+        update(Report)
+        .where(col(Report.created_at) < older_than, col(Report.text) != RETAINED_TEXT)
+        .values(text=RETAINED_TEXT)
     )
     return int(result.rowcount or 0)

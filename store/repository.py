@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 from sqlalchemy import func
@@ -48,7 +49,7 @@ class SqlRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def session(self):  # type: ignore[no-untyped-def]
+    def session(self) -> AbstractContextManager[Session]:
         return session_scope(self.engine)
 
     def _tenant(self, session: Session, person: Person) -> Tenant:
@@ -302,7 +303,7 @@ class SqlRepository:
                 session.exec(
                     select(Report.pattern_id, func.count(func.distinct(Report.reporter_key)))
                     .where(Report.tenant_id == tenant_id, col(Report.pattern_id).is_not(None))
-                    .group_by(Report.pattern_id)
+                    .group_by(col(Report.pattern_id))
                 ).all()
             )
             patterns = session.exec(

@@ -14,11 +14,12 @@ from bot.errors import ConfigError
 
 if TYPE_CHECKING:
     from bot.app import Services
+    from bot.config import Settings
 
 __all__ = ["mount", "check_settings"]
 
 
-def check_settings(settings) -> None:  # type: ignore[no-untyped-def]
+def check_settings(settings: Settings) -> None:
     """Fail closed: without credentials Teams serves only in explicit development mode."""
     missing = [
         name
@@ -44,3 +45,4 @@ def mount(app: web.Application, services: Services) -> None:
     app["teams"] = endpoint
     services.extras.setdefault("messengers", {})["teams"] = endpoint.messenger
     app.router.add_post("/api/messages", endpoint.handle)
+    app.on_startup.append(endpoint.start)

@@ -14,12 +14,19 @@ from botbuilder.schema import (
     AdaptiveCardInvokeValue,
     InvokeResponse,
 )
-from botbuilder.schema.teams import MessagingExtensionAction, MessagingExtensionActionResponse
+from botbuilder.schema.teams import (
+    MessagingExtensionAction,
+    MessagingExtensionActionResponse,
+    TeamInfo,
+    TeamsChannelAccount,
+)
 
 from adapters.teams import extension, inbound
 from adapters.teams.groups import AadGroups
-from adapters.teams.references import References
+from adapters.teams.references import Reach, References, chat_of, reporter_of
 from adapters.teams.render import card_for
+from adapters.teams.waiting import WAITING_DIR, WaitingReferences
+from bot import cards
 from bot.core import Capture, where
 from bot.domain import IncomingMessage, Person, Reply
 
@@ -34,10 +41,13 @@ UNANSWERED = Reply(kind="text", title="Pick an answer first, then press Send ans
 
 
 class SnagTeamsBot(TeamsActivityHandler):
-    def __init__(self, services: Services, references: References) -> None:
+    def __init__(self, services: Services, references: References, waiting: WaitingReferences | None = None) -> None:
         self.services = services
         self.snag = services.snag
         self.references = references
+        self.waiting = waiting or WaitingReferences(
+            services.settings.data_dir / WAITING_DIR, references, services.snag.outbox
+        )
         # Reports the endpoint committed before acknowledging Teams, by delivery key.
         self.prestored: dict[str, Capture] = {}
         self.groups = AadGroups.from_settings(services.settings, services.snag.roles)
@@ -82,16 +92,30 @@ class SnagTeamsBot(TeamsActivityHandler):
         attachment = CardFactory.adaptive_card(card_for(reply))
         await turn.send_activity(MessageFactory.attachment(attachment))
 
-    async def _remember(self, turn: TurnContext, person: Person, *, reported: bool = False) -> None:
-        """Keep how to reach this chat, and a reporter outside a 1:1 chat; a failure only logs."""
-        activity = turn.activity
+    def _reaches(self, activity: Activity, person: Person, *, reported: bool) -> list[Reach]:
+        """How to reach this chat, and a reporter outside a 1:1 chat."""
         personal = (activity.conversation.conversation_type or "personal") == "personal"
+        key = self.snag.key_of(person)
+        reaches: list[Reach] = []
+        if activity.type != "invoke":  # a message extension may run in a chat without Snag
+            reaches.append(chat_of(activity, key if personal else None))
+        if reported and (not personal or activity.type == "invoke"):
+            reaches.append(reporter_of(activity, key))
+        return reaches
+
+    async def _remember(
+        self, turn: TurnContext, person: Person, *, reported: bool = False, waiting: str | None = None
+    ) -> None:
+        """Keep how to reach this chat, and a reporter outside a 1:1 chat; a failure only logs.
+
+        `waiting` is the delivery key of a report the outbox keeps: its references wait beside it."""
         try:
-            if activity.type != "invoke":  # a message extension may run in a chat without Snag
-                key = self.snag.key_of(person) if personal else None
-                await asyncio.to_thread(self.references.save, activity, key)
-            if reported and (not personal or activity.type == "invoke"):
-                await asyncio.to_thread(self.references.save_reporter, activity, self.snag.key_of(person))
+            reaches = self._reaches(turn.activity, person, reported=reported or waiting is not None)
+            if waiting is not None:
+                await asyncio.to_thread(self.waiting.keep, waiting, reaches)
+                return
+            for reach in reaches:
+                await asyncio.to_thread(self.references.put, reach)
         except Exception as exc:
             log.error("teams conversation reference not saved: %s", where(exc))
 
@@ -103,7 +127,8 @@ class SnagTeamsBot(TeamsActivityHandler):
             await self._on_submit(turn, person, turn.activity.value)
             await self._remember(turn, person)
             return
-        capture = self.prestored.pop(self.delivery_key(turn.activity) or "", None)
+        key = self.delivery_key(turn.activity)
+        capture = self.prestored.pop(key or "", None)
         if capture is not None:
             reply = await asyncio.to_thread(self.snag.finish_report, capture)
             reported = capture.stored
@@ -111,7 +136,8 @@ class SnagTeamsBot(TeamsActivityHandler):
             reply = await asyncio.to_thread(self.snag.handle_message, self.incoming(turn.activity))
             reported = reply.kind == "receipt"
         await self._send(turn, reply)
-        await self._remember(turn, person, reported=reported)  # after the report is stored, never before
+        # after the report is stored (or kept in the outbox), never before
+        await self._remember(turn, person, reported=reported, waiting=_waiting(reply, key))
 
     async def _on_submit(self, turn: TurnContext, person: Person, value: dict) -> None:
         key = self.delivery_key(turn.activity)
@@ -161,7 +187,9 @@ class SnagTeamsBot(TeamsActivityHandler):
         tenant, conversation = inbound.tenant_of(raw), inbound.conversation_of(raw)
         await asyncio.to_thread(self.references.forget, tenant, conversation, inbound.team_of(raw))
 
-    async def on_teams_members_added(self, members_added, team_info, turn: TurnContext) -> None:  # type: ignore[no-untyped-def]
+    async def on_teams_members_added(
+        self, members_added: list[TeamsChannelAccount], team_info: TeamInfo, turn: TurnContext
+    ) -> None:
         if any(m.id == turn.activity.recipient.id for m in members_added):
             await self._remember(turn, self._person(turn))
 
@@ -185,7 +213,7 @@ class SnagTeamsBot(TeamsActivityHandler):
             event_id=key or self.delivery_key(turn.activity),
         )
         reply = await asyncio.to_thread(self.snag.file_report, message)
-        await self._remember(turn, person, reported=reply.kind == "receipt")
+        await self._remember(turn, person, reported=reply.kind == "receipt", waiting=_waiting(reply, message.event_id))
         return extension.dialog_for(reply)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -201,3 +229,8 @@ class SnagTeamsBot(TeamsActivityHandler):
                 turn_context,
                 Reply(kind="error", title="Sorry, something went wrong on my side. Please try again in a minute."),
             )
+
+
+def _waiting(reply: Reply, event_key: str | None) -> str | None:
+    """The delivery key of a report that went to the outbox (the database is down), else None."""
+    return event_key if reply == cards.saved_for_later() else None

@@ -17,18 +17,20 @@ from botframework.connector.auth import AuthenticateRequestResult
 from adapters.teams.bot import SnagTeamsBot
 from adapters.teams.messenger import TeamsMessenger
 from adapters.teams.references import References
+from adapters.teams.signing_keys import use_off_loop_keys
 from bot.core import where
 from bot.domain import IncomingMessage
 
 if TYPE_CHECKING:
     from bot.app import Services
+    from bot.config import Settings
 
 __all__ = ["TeamsEndpoint"]
 
 log = logging.getLogger("snag.teams")
 
 
-def _auth_config(settings) -> SimpleNamespace:  # type: ignore[no-untyped-def]
+def _auth_config(settings: Settings) -> SimpleNamespace:
     return SimpleNamespace(
         APP_ID=settings.microsoft_app_id or "",
         APP_PASSWORD=settings.microsoft_app_password or "",
@@ -71,9 +73,11 @@ class TeamsEndpoint:
     def __init__(self, services: Services) -> None:
         settings = services.settings
         self.app_id = settings.microsoft_app_id or ""
+        use_off_loop_keys()  # the SDK would fetch Microsoft's signing keys on the event loop
         self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_auth_config(settings)))
         self.references = References(services.engine)
         self.bot = SnagTeamsBot(services, self.references)
+        services.snag.on_replayed.append(self.bot.waiting.replayed)  # in `snag scheduler` too
         self._tasks: set[asyncio.Task] = set()
         self._finishing = asyncio.Semaphore(2)
         # The ack path gets its own threads so slow tagging never queues ahead of a commit.
@@ -121,9 +125,7 @@ class TeamsEndpoint:
         loop = asyncio.get_running_loop()
         capture = await loop.run_in_executor(self._store_pool, self.bot.snag.store_report, report)
         self.bot.prestored[self.bot.delivery_key(activity) or ""] = capture
-        task = asyncio.create_task(self._finish(auth, activity))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._track(asyncio.create_task(self._finish(auth, activity)))
         return web.Response(status=201)
 
     async def _finish(self, auth: AuthenticateRequestResult, activity: Activity) -> None:
@@ -134,6 +136,14 @@ class TeamsEndpoint:
             self.bot.prestored.pop(self.bot.delivery_key(activity) or "", None)
             log.error("teams reply after ack failed: %s", where(exc))
 
+    async def start(self, _app: web.Application) -> None:
+        """Settle the references of reports the outbox filed before Teams was mounted (at start-up)."""
+        self._track(asyncio.create_task(asyncio.to_thread(self.bot.waiting.settle_quietly)))
+
+    def _track(self, task: asyncio.Task) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def drain(self) -> None:
         """Wait for replies still being sent (shutdown, tests)."""
         while self._tasks:
@@ -142,5 +152,5 @@ class TeamsEndpoint:
 
 def _serialize(body: object) -> object:
     if hasattr(body, "serialize"):
-        return body.serialize()  # type: ignore[union-attr]
+        return body.serialize()
     return body

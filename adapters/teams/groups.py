@@ -13,11 +13,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import aiohttp
 
 from bot.roles import RolePolicy
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 __all__ = ["AadGroups", "GraphError"]
 
@@ -60,7 +64,7 @@ class AadGroups:
         self._pending: dict[tuple[str, str], asyncio.Future[tuple[str, ...]]] = {}
 
     @classmethod
-    def from_settings(cls, settings, policy: RolePolicy) -> AadGroups:  # type: ignore[no-untyped-def]
+    def from_settings(cls, settings: Settings, policy: RolePolicy) -> AadGroups:
         """The resolver the settings describe (disabled without credentials, e.g. dev mode)."""
         return cls(
             policy,

@@ -10,6 +10,7 @@ import logging
 import random
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, ConversationReference
 
 from adapters.teams.references import USER_PREFIX, References
@@ -41,7 +42,7 @@ def _status_of(exc: BaseException) -> int | None:
 class TeamsMessenger:
     def __init__(
         self,
-        adapter,  # type: ignore[no-untyped-def]
+        adapter: CloudAdapter,
         references: References,
         app_id: str,
         metrics: Metrics,

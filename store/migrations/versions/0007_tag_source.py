@@ -6,7 +6,7 @@ Revises: 0006_delivery_retries
 
 from __future__ import annotations
 
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = "0007_tag_source"

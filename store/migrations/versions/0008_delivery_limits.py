@@ -7,7 +7,7 @@ Revises: 0007_tag_source
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = "0008_delivery_limits"
