@@ -2,7 +2,7 @@
 
 One alert per pattern per audience per day: the Alert row's unique key is the rate limit. The row
 is claimed before sending and marked sent after; a failed send (or one whose sender died, after
-LEASE) is claimed again by a later check, backing off exponentially, so a messenger that recovers
+its lease) is claimed again by a later check, backing off exponentially, so a messenger that recovers
 still gets the day's alert. After MAX_ALERT_ATTEMPTS, or at once when the messenger says retrying
 cannot help (a channel gone, the bot removed), the alert is given up.
 """
@@ -10,13 +10,12 @@ cannot help (a channel gone, the bot removed), the alert is given up.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Update, update
+from sqlalchemy import ColumnElement
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.domain import Reply, Section
@@ -25,9 +24,9 @@ from bot.taxonomy import Taxonomy
 from digests import signals
 from digests.delivery import is_permanent, run_key, safe_error
 from digests.digest import Audience, parse_audience
-from digests.grouper import week_of
+from digests.leases import Lease
 from digests.snapshot import PatternInfo, load_reporters
-from digests.subscriptions import LEASE
+from digests.week import week_of
 from store.db import session_scope
 from store.models import Alert, Pattern, PatternWeek, Subscription, Tenant
 
@@ -36,13 +35,22 @@ __all__ = ["check_alerts", "alert_reason", "MAX_ALERT_ATTEMPTS", "BACKOFF"]
 log = logging.getLogger("snag.alerts")
 MAX_ALERT_ATTEMPTS = 5  # sends tried per alert before it is given up
 BACKOFF = timedelta(minutes=1)  # after attempt n fails, the next waits BACKOFF * 2**n (2, 4, 8, 16 minutes)
+ALERTS = Lease(
+    model=Alert,
+    held="sending",
+    max_attempts=MAX_ALERT_ATTEMPTS,
+    backoff=BACKOFF,
+    began=lambda alert: alert.last_try_at or alert.sent_at,
+)
+RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
+Tried = tuple[int, Subscription, int, BaseException | None]  # pattern id, subscription, attempt, its error
 
 
 def alert_reason(counts: list[int], threshold: int) -> str | None:
     """Why a pattern's weekly counts (oldest first, this week last) call for an alert, if they do."""
     if counts[-1] >= threshold:
         return f"{counts[-1]} reports this week (alert threshold {threshold})"
-    if signals.is_spiking(counts) and sum(counts[:-1]):
+    if signals.is_spiking(counts) and sum(counts[:-1]) != 0:
         return f"spiking: {counts[-1]} reports this week. {signals.SPIKE_RULE}"
     return None
 
@@ -65,79 +73,41 @@ def _claim(
 ) -> int | None:
     """Take today's alert of this pattern to this audience; returns the attempt, or None when it is not due.
 
-    Due: a new alert, a failed one whose back-off has passed, or one whose sender died (after LEASE)."""
-    try:
-        with session.begin_nested():
-            session.add(
-                Alert(
-                    tenant_id=tenant_id,
-                    pattern_id=pattern_id,
-                    audience=audience,
-                    day=day,
-                    reason=reason[:200],
-                    sent_at=now,
-                    last_try_at=now,
-                )
-            )
-            session.flush()
-        return 1
-    except IntegrityError:
-        pass
-    key = (Alert.pattern_id == pattern_id, Alert.audience == audience, Alert.day == day)
-    row = session.exec(select(Alert).where(*key).execution_options(populate_existing=True)).one()
-    if not _due(row, now):
-        return None
-    seen = (*key, Alert.status == row.status, Alert.attempts == row.attempts)  # one replica wins the retry
-    if row.attempts >= MAX_ALERT_ATTEMPTS:  # its sender died on the last attempt
-        _execute(session, update(Alert).where(*seen).values(status="gave_up"))
-        log.error("alert for pattern %s to %s gave up: its sender stopped on the last attempt", pattern_id, audience)
-        return None
-    taken = _execute(
-        session,
-        update(Alert).where(*seen).values(status="sending", attempts=row.attempts + 1, sent_at=now, last_try_at=now),
+    Due: a new alert, a failed one whose back-off has passed, or one whose sender died (after its lease)."""
+    alert = Alert(
+        tenant_id=tenant_id,
+        pattern_id=pattern_id,
+        audience=audience,
+        day=day,
+        reason=reason[:200],
+        sent_at=now,
+        last_try_at=now,
     )
-    return row.attempts + 1 if taken.rowcount else None  # type: ignore[attr-defined]
+    key = _alert_key(pattern_id, audience, day)
+    claim = ALERTS.claim(session, alert, key, now, retry={"sent_at": now, "last_try_at": now}, died={})
+    if claim.gave_up:
+        log.error("alert for pattern %s to %s gave up: its sender stopped on the last attempt", pattern_id, audience)
+    return claim.attempt
 
 
-def _due(alert: Alert, now: datetime) -> bool:
-    """Whether an existing alert may be tried again: failed and backed off, or its sender's lease ran out."""
-    tried = alert.last_try_at or alert.sent_at
-    if alert.status == "failed":
-        return now >= tried + BACKOFF * 2**alert.attempts
-    return alert.status == "sending" and tried < now - LEASE
+def _alert_key(pattern_id: int, audience: str, day: str) -> tuple[ColumnElement[bool], ...]:
+    return (col(Alert.pattern_id) == pattern_id, col(Alert.audience) == audience, col(Alert.day) == day)
 
 
-def _execute(session: Session, statement: Update) -> Any:
-    return session.execute(statement, execution_options={"synchronize_session": False})
-
-
-def _outcome(error: BaseException | None, attempt: int) -> str:
-    if error is None:
-        return "sent"
-    return "gave_up" if is_permanent(error) or attempt >= MAX_ALERT_ATTEMPTS else "failed"
-
-
-def _finish(
-    engine: Engine, tried: list[tuple[Pattern, Subscription, int, BaseException | None]], day: str, now: datetime
-) -> int:
+def _finish(engine: Engine, tried: Sequence[Tried], day: str, now: datetime) -> int:
     """Record each claimed alert's outcome (sent, failed: tried again later, or gave_up); returns how many were sent."""
     sent = 0
     with session_scope(engine) as session:
-        for pattern, sub, attempt, error in tried:
-            status = _outcome(error, attempt)
-            mine = (
-                Alert.pattern_id == pattern.id,
-                Alert.audience == run_key(sub),
-                Alert.day == day,
-                Alert.attempts == attempt,
-                Alert.status == "sending",
-            )
-            _execute(session, update(Alert).where(*mine).values(status=status, sent_at=now))
+        for pattern_id, sub, attempt, error in tried:
+            permanent = error is not None and is_permanent(error)
+            status = ALERTS.outcome(attempt, failed=error is not None, permanent=permanent)
+            key = _alert_key(pattern_id, run_key(sub), day)
+            ALERTS.update_if_held(session, key, attempt, status=status, sent_at=now)
             sent += status == "sent"
             if error is not None:
                 log.error(
                     "alert for pattern %s to subscription %s, attempt %s of %s, %s: %s",
-                    pattern.id,
+                    pattern_id,
                     sub.id,
                     attempt,
                     MAX_ALERT_ATTEMPTS,
@@ -162,14 +132,14 @@ def _reply(pattern: Pattern, reason: str, taxonomy: Taxonomy) -> Reply:
 
 def check_alerts(
     *,
-    engine,
+    engine: Engine,
     taxonomy: Taxonomy,
     messengers: Mapping[str, Messenger],
-    run_async: Callable[[Coroutine[Any, Any, Any]], Any],
+    run_async: RunAsync,
     now: datetime,
     threshold: int,
     k: int,
-) -> int:  # type: ignore[no-untyped-def]
+) -> int:
     """Alert subscribed audiences about patterns that spiked or crossed the threshold; returns alerts sent."""
     sent = 0
     day = now.date().isoformat()
@@ -180,27 +150,35 @@ def check_alerts(
         mine = [s for s in subs if s.tenant_id == tenant_id]
         with session_scope(engine) as session:
             tenant = session.get(Tenant, tenant_id)
+            if tenant is None:  # gone with its subscriptions since they were read
+                continue
             due = {pid: r for pid, c in _counts(session, tenant_id, now).items() if (r := alert_reason(c, threshold))}
             reporters = load_reporters(engine, sorted(due))
             claimed = [
-                (pattern, reason, sub, attempt)
+                (pid, pattern, reason, sub, attempt)
                 for pid, reason in sorted(due.items())
                 if reporters.get(pid, 0) >= k and (pattern := session.get(Pattern, pid)) is not None
-                for sub in _recipients(pattern, mine, taxonomy, messengers)
+                for sub in _recipients(pid, pattern, mine, taxonomy, messengers)
                 if (attempt := _claim(session, tenant_id, pid, run_key(sub), day, reason, now)) is not None
             ]
         tried = [
-            (pattern, sub, attempt, _send(pattern, reason, sub, tenant, taxonomy, messengers[sub.platform], run_async))
-            for pattern, reason, sub, attempt in claimed
+            (pid, sub, attempt, _send(pattern, reason, sub, tenant, taxonomy, messengers[sub.platform], run_async))
+            for pid, pattern, reason, sub, attempt in claimed
         ]
         sent += _finish(engine, tried, day, now)
     return sent
 
 
-def _recipients(pattern: Pattern, subs, taxonomy: Taxonomy, messengers: Mapping[str, Messenger]) -> list:  # type: ignore[no-untyped-def]
+def _recipients(
+    pattern_id: int,
+    pattern: Pattern,
+    subs: Sequence[Subscription],
+    taxonomy: Taxonomy,
+    messengers: Mapping[str, Messenger],
+) -> list[Subscription]:
     """The subscriptions whose audience holds the pattern and whose platform we can send on."""
     info = PatternInfo(
-        pattern.id,  # type: ignore[arg-type]
+        pattern_id,
         pattern.title,
         pattern.stage,
         tuple(pattern.kinds),
@@ -224,7 +202,15 @@ def _recipients(pattern: Pattern, subs, taxonomy: Taxonomy, messengers: Mapping[
     return found
 
 
-def _send(pattern, reason, sub, tenant, taxonomy, messenger, run_async) -> Exception | None:  # type: ignore[no-untyped-def]
+def _send(
+    pattern: Pattern,
+    reason: str,
+    sub: Subscription,
+    tenant: Tenant,
+    taxonomy: Taxonomy,
+    messenger: Messenger,
+    run_async: RunAsync,
+) -> Exception | None:
     """Send one alert; the error, if any, is returned: one destination's failure never stops the others."""
     try:
         run_async(

@@ -12,6 +12,7 @@ from digests.digest import parse_audience
 from digests.loop import STATUSES, notify_reporters, set_pattern
 from digests.subscriptions import list_subscriptions, subscribe, unsubscribe
 from store.db import session_scope
+from store.models import Pattern
 from store.reports import find_tenant
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def _options(args: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
     return plain, named
 
 
-def chat_commands(services: Services, notify: Callable[[object], int]) -> dict[str, Handler]:
+def chat_commands(services: Services, notify: Callable[[Pattern], int]) -> dict[str, Handler]:
     """Handlers keyed by command name, for Snag.extra_commands."""
     settings, engine = services.settings, services.engine
 
@@ -89,12 +90,17 @@ def chat_commands(services: Services, notify: Callable[[object], int]) -> dict[s
         still = f" Digests that do come here: {', '.join(left)}." if left else ""
         return Reply(kind="text", title=f"Nothing to unsubscribe: {which} comes here.{still}")
 
-    def _change(person: Person, command: Command, **change: str) -> Reply:
+    def _change(person: Person, command: Command, *, owner: str | None = None, status: str | None = None) -> Reply:
         if not person.role.sees_texts:
             raise PermissionDenied("Setting a pattern's owner or status is for managers and admins.")
         assert command.number is not None
         row, changed = set_pattern(
-            engine, platform=person.platform, tenant=person.tenant, pattern_id=command.number, **change
+            engine,
+            platform=person.platform,
+            tenant=person.tenant,
+            pattern_id=command.number,
+            owner=owner,
+            status=status,
         )
         told = notify(row) if changed else 0
         return Reply(
@@ -114,10 +120,10 @@ def chat_commands(services: Services, notify: Callable[[object], int]) -> dict[s
     return {"subscribe": on_subscribe, "unsubscribe": on_unsubscribe, "own": on_own, "status": on_status}
 
 
-def notifier(services: Services) -> Callable[[object], int]:
+def notifier(services: Services) -> Callable[[Pattern], int]:
     """Tell a pattern's reporters, with the messengers this process has."""
 
-    def notify(pattern) -> int:  # type: ignore[no-untyped-def]
+    def notify(pattern: Pattern) -> int:
         from adapters.messengers import build_messengers
         from digests.delivery import AsyncRunner
 

@@ -14,12 +14,15 @@ import typer
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from bot.app import Services
+    from bot.taxonomy import Taxonomy
+
 __all__ = ["register"]
 
 pattern_app = typer.Typer(help="Patterns: owner and status.", no_args_is_help=True)
 
 
-def _services(train: bool = False):  # type: ignore[no-untyped-def]
+def _services(train: bool = False) -> Services:
     from bot.app import build
     from bot.cli import load_settings, setup_logging
 
@@ -109,7 +112,7 @@ def scheduler() -> None:
     typer.echo("Scheduler stopped.", err=True)
 
 
-def _audience_key(raw: str, taxonomy) -> str:  # type: ignore[no-untyped-def]
+def _audience_key(raw: str, taxonomy: Taxonomy) -> str:
     """An audience as subscriptions store it ("Team:Finance" is team:finance); InputError if unknown."""
     from digests.digest import parse_audience
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.engine import Engine
+
 from bot.core import where
 from bot.domain import Reply, Section
 from bot.errors import SnagError
@@ -41,6 +43,7 @@ log = logging.getLogger("snag.digests")
 SAFE_ERRORS = ("DeliveryFailed", "SlackApiError", "TimeoutError", "ConnectionError")
 PAGE_CHARS = 20_000  # text per message of a long digest: one Slack message (40,000) and one Teams card (28 KB)
 MAX_PAGES = 5  # messages per digest at most; the last one carries the rest (the messenger shortens it)
+Upload = Callable[..., Coroutine[Any, Any, Any]]  # a messenger's upload_chart(tenant=, destination=, png=, ...)
 
 
 def safe_error(exc: BaseException) -> str:
@@ -96,7 +99,7 @@ class DigestSender:
     def __init__(
         self,
         *,
-        engine,  # type: ignore[no-untyped-def]
+        engine: Engine,
         digests: Digests,
         messengers: Mapping[str, Messenger],
         runner: AsyncRunner | Callable[[Coroutine[Any, Any, Any]], Any],
@@ -121,22 +124,22 @@ class DigestSender:
         with session_scope(self.engine) as session:
             sub = session.get(Subscription, subscription_id)
             tenant = session.get(Tenant, sub.tenant_id) if sub else None
-            if sub is None or tenant is None:
+            if sub is None or tenant is None or tenant.id is None:
                 return "skipped"
             now = now.astimezone(ZoneInfo(sub.timezone))  # the week is the one that ended where they are
             period = period_of(digest_week(now)[0])
             run = claim_run(
                 session=session,
-                tenant_id=tenant.id,  # type: ignore[arg-type]
+                tenant_id=tenant.id,
                 audience=run_key(sub),
                 period=period,
                 now=self.clock(),
             )
-            if run is None:
+            if run is None or run.id is None:
                 return "skipped"
             run_id, attempt, posted = run.id, run.attempts, run.pages_sent
         try:
-            digest = self._post(sub, tenant, now, run_id, attempt, posted)  # type: ignore[arg-type]
+            digest = self._post(sub, tenant, now, run_id, attempt, posted)
         except Superseded as exc:  # another sender owns the run now: it posts the rest
             log.warning("digest run %s: %s; this sender stops", run_id, exc)
             return "skipped"
@@ -145,7 +148,7 @@ class DigestSender:
             with session_scope(self.engine) as session:
                 status = finish_run(
                     session=session,
-                    run_id=run_id,  # type: ignore[arg-type]
+                    run_id=run_id,
                     attempt=attempt,
                     now=self.clock(),
                     error=error,
@@ -163,10 +166,10 @@ class DigestSender:
             self.metrics.count("snag_digests_failed_total", platform=sub.platform)
             return "failed"
         with session_scope(self.engine) as session:
-            finish_run(session=session, run_id=run_id, attempt=attempt, now=self.clock())  # type: ignore[arg-type]
+            finish_run(session=session, run_id=run_id, attempt=attempt, now=self.clock())
         self.metrics.count("snag_digests_sent_total", platform=sub.platform)
         log.info("digest run %s sent for subscription %s (%s)", run_id, subscription_id, period)
-        self._send_charts(sub, tenant, digest, run_id)  # type: ignore[arg-type]
+        self._send_charts(sub, tenant, digest, run_id)
         return "sent"
 
     def _post(self, sub: Subscription, tenant: Tenant, now: datetime, run_id: int, attempt: int, posted: int) -> Digest:
@@ -198,7 +201,7 @@ class DigestSender:
             log.warning("digest run %s was sent without its charts: %s", run_id, safe_error(exc))
             self.metrics.count("snag_digest_charts_failed_total", platform=sub.platform)
 
-    def _charts(self, upload, sub: Subscription, tenant: Tenant, digest) -> None:  # type: ignore[no-untyped-def]
+    def _charts(self, upload: Upload, sub: Subscription, tenant: Tenant, digest: Digest) -> None:
         from digests.charts import handoff_png, trend_png
 
         for name, png in (

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
+from sqlmodel import col
 
 from bot.domain import Handoff, Role, Tags
 from bot.roles import reporter_key
@@ -89,9 +90,9 @@ def _annotate(
 
         owner = find_tenant(session=session, platform=platform, external_id=tenant)
         landed: dict[str, Counter[int]] = defaultdict(Counter)
-        query = sa_select(Report.event_key, Report.pattern_id).where(
-            Report.event_key.like("demo:%"),
-            Report.tenant_id == (owner.id if owner else -1),  # type: ignore[union-attr]
+        query = sa_select(col(Report.event_key), col(Report.pattern_id)).where(
+            col(Report.event_key).like("demo:%"),
+            col(Report.tenant_id) == (owner.id if owner else -1),
         )
         for key, pid in session.execute(query).all():
             if pid and group_of.get(key, "").startswith("p"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.errors import InputError
@@ -204,7 +204,37 @@ def build_digest(snap: Snapshot, audience: Audience, taxonomy: Taxonomy, *, k: i
     if figures.audience != audience.key:
         raise ValueError(f"the snapshot was counted for {figures.audience}, not {audience.key}")
     ids = set(visible_ids(snap, audience))
-    base = dict(
+    base = _suppressed(snap, audience, figures, taxonomy, k)
+    if figures.reporters < k:
+        return base
+    lines = [_line(snap.patterns[pid], snap) for pid in sorted(ids) if pid in snap.reporters]
+    shown = [x for x in lines if x.reporters >= k]
+    hot, hot_other = signals.fold(figures.handoffs, k)
+    heat, heat_other = signals.fold(figures.heat, k)
+    sections = _sections(shown, snap, MAX_LINES)
+    listed = {x.id: x.this_week for lines in sections.values() for x in lines}
+    digest = replace(
+        base,
+        suppressed=False,
+        other_reports=max(0, base.total - sum(listed.values())),
+        hotspots=hot,
+        hotspots_other=hot_other,
+        heat=heat,
+        heat_other=heat_other,
+        new=sections["new"],
+        spiking=sections["spiking"],
+        persistent=sections["persistent"],
+        fading=sections["fading"],
+        unowned=sections["unowned"],
+        resolved=sections["resolved"],
+        top=sections["top"],
+    )
+    return _with_quotes(digest, snap)
+
+
+def _suppressed(snap: Snapshot, audience: Audience, figures: WeekFigures, taxonomy: Taxonomy, k: int) -> Digest:
+    """The digest's week and totals alone, as sent when too few people reported to show more."""
+    return Digest(
         audience=audience,
         audience_label=audience.label(taxonomy),
         period=period_of(snap.week_start),
@@ -215,26 +245,8 @@ def build_digest(snap: Snapshot, audience: Audience, taxonomy: Taxonomy, *, k: i
         total=max(figures.total, figures.reports),
         total_prev=figures.prev,
         reporters=figures.reporters,
+        suppressed=True,
     )
-    if figures.reporters < k:
-        return Digest(suppressed=True, **base)  # type: ignore[arg-type]
-    lines = [_line(snap.patterns[pid], snap) for pid in sorted(ids) if pid in snap.reporters]
-    shown = [x for x in lines if x.reporters >= k]
-    hot, hot_other = signals.fold(figures.handoffs, k)
-    heat, heat_other = signals.fold(figures.heat, k)
-    sections = _sections(shown, snap, MAX_LINES)
-    listed = {x.id: x.this_week for lines in sections.values() for x in lines}
-    digest = Digest(
-        suppressed=False,
-        other_reports=max(0, base["total"] - sum(listed.values())),  # type: ignore[operator]
-        hotspots=hot,
-        hotspots_other=hot_other,
-        heat=heat,
-        heat_other=heat_other,
-        **sections,
-        **base,  # type: ignore[arg-type]
-    )
-    return _with_quotes(digest, snap)
 
 
 def quote_candidates(digest: Digest) -> list[int]:
@@ -244,8 +256,6 @@ def quote_candidates(digest: Digest) -> list[int]:
 
 
 def _with_quotes(digest: Digest, snap: Snapshot) -> Digest:
-    from dataclasses import replace
-
     from bot.cards import snippet
 
     quotes = tuple(

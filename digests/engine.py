@@ -187,7 +187,13 @@ class PatternState:
         )
 
     @classmethod
-    def from_terms(cls, pattern_id: int, terms: Mapping[str, float], first_seen=None, last_seen=None) -> PatternState:  # type: ignore[no-untyped-def]
+    def from_terms(
+        cls,
+        pattern_id: int,
+        terms: Mapping[str, float],
+        first_seen: datetime | None = None,
+        last_seen: datetime | None = None,
+    ) -> PatternState:
         """Read back what to_terms wrote."""
         return cls(
             id=pattern_id,

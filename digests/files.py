@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.jsonl import parse_object
 from digests.engine import Engine, MemoryStore, Params, features_of
 from digests.features import OwnIdf
 
@@ -114,10 +115,9 @@ def read_jsonl(lines: Iterable[str]) -> tuple[list[dict[str, Any]], list[tuple[i
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            problems.append((number, f"not valid JSON ({exc.msg})"))
+        row, problem = parse_object(line)
+        if problem:
+            problems.append((number, problem))
             continue
         if not isinstance(row, dict) or not isinstance(row.get("text"), str):
             problems.append((number, 'not a JSON object with a "text"'))

@@ -10,6 +10,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.cards import STATUS_WORDS
@@ -28,7 +29,7 @@ STATUSES = ("new", "acknowledged", "in_progress", "resolved", "wont_fix")
 
 
 def set_pattern(
-    engine,
+    engine: Engine,
     *,
     platform: str,
     tenant: str,
@@ -36,7 +37,7 @@ def set_pattern(
     owner: str | None = None,
     status: str | None = None,
     now: datetime | None = None,
-) -> tuple[Pattern, bool]:  # type: ignore[no-untyped-def]
+) -> tuple[Pattern, bool]:
     """Change a pattern's owner and/or status; returns the row and whether anything changed."""
     if status is not None and status not in STATUSES:
         raise InputError(f"A status is one of: {', '.join(STATUSES)}.")
@@ -71,12 +72,12 @@ def update_reply(pattern: Pattern) -> Reply:
 
 
 def notify_reporters(
-    engine,
+    engine: Engine,
     *,
     pattern: Pattern,
     messengers: Mapping[str, Messenger],
     run_async: Callable[[Coroutine[Any, Any, Any]], Any],
-) -> int:  # type: ignore[no-untyped-def]
+) -> int:
     """DM every distinct reporter of the pattern where they can be reached; returns messages sent."""
     with session_scope(engine) as session:
         tenant = session.get(Tenant, pattern.tenant_id)

@@ -106,14 +106,14 @@ class DigestScheduler:
         Also the retry job: a run that failed, or whose sender died, is claimed again here."""
         now = self.clock()
         with session_scope(self.services.engine) as session:
-            subs = [(s.id, s.cron, s.timezone) for s in list_subscriptions(session=session)]
+            subs = [(s.id, s.cron, s.timezone) for s in list_subscriptions(session=session) if s.id is not None]
         done = {}
         for sub_id, cron, tz in subs:
             if self.stopping.is_set():  # the digest being sent has finished; the rest go out after the restart
                 break
             fired = previous_fire_time(CronTrigger.from_crontab(cron, timezone=tz), now, self.grace)
             if fired is not None:
-                done[sub_id] = self._send(sub_id, fired)  # type: ignore[arg-type]
+                done[sub_id] = self._send(sub_id, fired)
         return done
 
     def _send(self, subscription_id: int, now: datetime) -> str:
@@ -127,12 +127,12 @@ class DigestScheduler:
 
     def upkeep(self) -> None:
         """Replay the outbox, apply retention and check alerts; each step isolated."""
-        settings, snag = self.services.settings, self.services.snag
+        snag, days, alerts = self.services.snag, self.services.settings.retention_days, self.alerts
         steps: list[tuple[str, Callable[[], Any]]] = [("outbox", snag.replay_outbox)]
-        if settings.retention_days:
-            steps.append(("retention", lambda: snag.apply_retention(settings.retention_days)))  # type: ignore[arg-type]
-        if self.alerts is not None:
-            steps.append(("alerts", lambda: self.alerts(self.clock())))  # type: ignore[misc]
+        if days:
+            steps.append(("retention", lambda: snag.apply_retention(days)))
+        if alerts is not None:
+            steps.append(("alerts", lambda: alerts(self.clock())))
         for name, step in steps:
             try:
                 step()

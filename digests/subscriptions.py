@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import and_, delete, or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, delete
 from sqlmodel import Session, col, select
 
+from digests.leases import LEASE, Lease
 from store.models import DigestRun, Subscription
 from store.reports import get_or_create_tenant
 
@@ -23,9 +23,9 @@ __all__ = [
     "MAX_ATTEMPTS",
 ]
 
-LEASE = timedelta(minutes=30)  # a run still "running" this long after its claim lost its sender
 MAX_ATTEMPTS = 5  # sends tried per (audience, period) before the run is given up
 _DIED = "Its sender stopped before finishing, and every attempt has been used."
+RUNS = Lease(model=DigestRun, held="running", max_attempts=MAX_ATTEMPTS, began=lambda run: run.started_at)
 
 
 def validate_schedule(cron: str, timezone: str) -> None:
@@ -56,16 +56,16 @@ def subscribe(
 ) -> Subscription:
     """Create or update the subscription of one destination to one audience."""
     validate_schedule(cron, timezone)
-    tenant_row = get_or_create_tenant(session=session, platform=platform, external_id=tenant)
+    tenant_id = _tenant_id(session, platform, tenant)
     row = session.exec(
         select(Subscription).where(
-            Subscription.tenant_id == tenant_row.id,
-            Subscription.audience == audience,
-            Subscription.platform == platform,
-            Subscription.destination == destination,
+            col(Subscription.tenant_id) == tenant_id,
+            col(Subscription.audience) == audience,
+            col(Subscription.platform) == platform,
+            col(Subscription.destination) == destination,
         )
     ).first()
-    row = row or Subscription(tenant_id=tenant_row.id, audience=audience, platform=platform, destination=destination)  # type: ignore[arg-type]
+    row = row or Subscription(tenant_id=tenant_id, audience=audience, platform=platform, destination=destination)
     row.cron, row.timezone, row.alerts = cron, timezone, alerts
     session.add(row)
     session.flush()
@@ -74,46 +74,43 @@ def subscribe(
 
 def unsubscribe(*, session: Session, platform: str, tenant: str, destination: str, audience: str | None = None) -> int:
     """Remove this destination's subscriptions (to one audience, or all); returns how many."""
-    tenant_row = get_or_create_tenant(session=session, platform=platform, external_id=tenant)
     query = delete(Subscription).where(
-        Subscription.tenant_id == tenant_row.id,
-        Subscription.platform == platform,
-        Subscription.destination == destination,  # type: ignore[arg-type]
+        col(Subscription.tenant_id) == _tenant_id(session, platform, tenant),
+        col(Subscription.platform) == platform,
+        col(Subscription.destination) == destination,
     )
     if audience:
-        query = query.where(Subscription.audience == audience)  # type: ignore[arg-type]
-    return int(session.execute(query).rowcount or 0)  # type: ignore[attr-defined]
+        query = query.where(col(Subscription.audience) == audience)
+    return int(session.exec(query).rowcount or 0)
 
 
 def list_subscriptions(*, session: Session) -> list[Subscription]:
-    return list(session.exec(select(Subscription).order_by(Subscription.id)).all())  # type: ignore[arg-type]
+    """Every subscription, oldest first."""
+    return list(session.exec(select(Subscription).order_by(col(Subscription.id))).all())
+
+
+def _tenant_id(session: Session, platform: str, tenant: str) -> int:
+    row = get_or_create_tenant(session=session, platform=platform, external_id=tenant)
+    assert row.id is not None  # the row is flushed: it has its key
+    return row.id
 
 
 def claim_run(*, session: Session, tenant_id: int, audience: str, period: str, now: datetime) -> DigestRun | None:
     """The run row to send (audience, period) under, or None: it is sent, being sent, or given up.
 
     The row is inserted first; if it exists, it is taken over only when its last attempt failed or
-    its sender's lease ran out (it died mid-send). Each is one statement, so one replica wins."""
+    its sender's lease ran out (it died mid-send), and only by one replica (see digests.leases)."""
+    key = _run_key(tenant_id, audience, period)
     run = DigestRun(tenant_id=tenant_id, audience=audience, period=period, status="running", started_at=now)
-    try:
-        with session.begin_nested():
-            session.add(run)
-            session.flush()
-        return run
-    except IntegrityError:
-        pass
-    key = (DigestRun.tenant_id == tenant_id, DigestRun.audience == audience, DigestRun.period == period)
-    stale = and_(DigestRun.status == "running", col(DigestRun.started_at) < now - LEASE)
-    retry = update(DigestRun).where(
-        *key, or_(DigestRun.status == "failed", stale), col(DigestRun.attempts) < MAX_ATTEMPTS
+    claim = RUNS.claim(
+        session,
+        run,
+        key,
+        now,
+        retry={"started_at": now, "finished_at": None},
+        died={"finished_at": now, "error": _DIED},
     )
-    taken = session.execute(
-        retry.values(status="running", attempts=DigestRun.attempts + 1, started_at=now, finished_at=None),
-        execution_options={"synchronize_session": False},
-    )
-    if not taken.rowcount:  # type: ignore[attr-defined]
-        gone = update(DigestRun).where(*key, stale).values(status="gave_up", finished_at=now, error=_DIED)
-        session.execute(gone, execution_options={"synchronize_session": False})
+    if claim.attempt is None:
         return None
     return session.exec(select(DigestRun).where(*key).execution_options(populate_existing=True)).one()
 
@@ -123,20 +120,19 @@ def finish_run(
 ) -> str | None:
     """Record how attempt `attempt` ended; returns the status, or None when a later attempt took the run over.
     A permanent failure (the channel is gone, the bot removed) is given up at once."""
-    status = "sent" if error is None else "gave_up" if permanent or attempt >= MAX_ATTEMPTS else "failed"
-    mine = (DigestRun.id == run_id, DigestRun.attempts == attempt, DigestRun.status == "running")
-    done = session.execute(
-        update(DigestRun).where(*mine).values(status=status, error=error, finished_at=now),
-        execution_options={"synchronize_session": False},
-    )
-    return status if done.rowcount else None  # type: ignore[attr-defined]
+    status = RUNS.outcome(attempt, failed=error is not None, permanent=permanent)
+    mine = (col(DigestRun.id) == run_id,)
+    return status if RUNS.update_if_held(session, mine, attempt, status=status, error=error, finished_at=now) else None
 
 
 def record_pages(*, session: Session, run_id: int, attempt: int, pages: int) -> bool:
     """Record that attempt `attempt` has posted the first `pages` pages; False when it no longer owns the run."""
-    mine = (DigestRun.id == run_id, DigestRun.attempts == attempt, DigestRun.status == "running")
-    done = session.execute(
-        update(DigestRun).where(*mine).values(pages_sent=pages),
-        execution_options={"synchronize_session": False},
+    return RUNS.update_if_held(session, (col(DigestRun.id) == run_id,), attempt, pages_sent=pages)
+
+
+def _run_key(tenant_id: int, audience: str, period: str) -> tuple[ColumnElement[bool], ...]:
+    return (
+        col(DigestRun.tenant_id) == tenant_id,
+        col(DigestRun.audience) == audience,
+        col(DigestRun.period) == period,
     )
-    return bool(done.rowcount)  # type: ignore[attr-defined]

@@ -67,3 +67,22 @@ def test_group_command_skips_lines_whose_created_at_it_cannot_read(tmp_path, mon
     assert "line 5: not valid JSON" in result.stderr
     assert "2 malformed line(s) skipped." in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_line_with_a_number_too_long_for_python_is_reported_not_a_crash() -> None:
+    """json.loads refuses an integer of over 4,300 digits with a plain ValueError, not a JSONDecodeError."""
+    from digests.files import read_jsonl
+
+    good = json.dumps({"text": "refunds stuck in finance", "created_at": "2026-11-03"})
+    rows, problems = read_jsonl([good, '{"text": "x", "n": ' + "1" * 5000 + "}"])
+    assert [r["text"] for r in rows] == ["refunds stuck in finance"]
+    assert problems == [(2, "not valid JSON (a number too long to read)")]
+
+
+def test_a_line_nested_too_deeply_is_a_problem_on_its_line() -> None:
+    from digests.files import read_jsonl
+
+    good = json.dumps({"text": "refunds stuck in finance", "created_at": "2026-11-03"})
+    rows, problems = read_jsonl([good, '{"text": ' + "[" * 100_000 + "]" * 100_000 + "}"])
+    assert [r["text"] for r in rows] == ["refunds stuck in finance"]
+    assert problems == [(2, "not valid JSON (nested too deeply to read)")]

@@ -1,0 +1,129 @@
+"""Regrouping a tenant's whole history: the engine run again over every report, pattern rows reused."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import delete, insert, update
+from sqlmodel import Session, col, select
+
+from bot.taxonomy import Taxonomy
+from digests.engine import Engine, MemoryStore, Params, PatternState
+from digests.features import OwnIdf
+from digests.pattern_rows import features_of_report, write_pattern
+from digests.week import week_of
+from store.models import Alert, Pattern, PatternWeek, Report, TermCount
+from store.privacy import RETAINED_TEXT
+
+__all__ = ["regroup"]
+
+log = logging.getLogger("snag.grouping")
+
+
+def regroup(session: Session, tenant_id: int, taxonomy: Taxonomy, params: Params) -> int:
+    """Run the engine over every report in order and write the result, reusing pattern rows.
+
+    Reports the retention policy reduced to their tags have no words left to group by: they
+    stay in their patterns, which survive for them (counting only them) if no words claim them.
+    """
+    reports = session.exec(
+        select(Report).where(col(Report.tenant_id) == tenant_id).order_by(col(Report.created_at), col(Report.id))
+    ).all()
+    worded = [r for r in reports if r.text != RETAINED_TEXT]
+    memory, members, own = _replay(worded, params)
+    existing = {
+        p.id: p
+        for p in session.exec(select(Pattern).where(col(Pattern.tenant_id) == tenant_id)).all()
+        if p.id is not None
+    }
+    reused = _reuse(members, {r.id: r.pattern_id for r in reports if r.id is not None}, set(existing))
+    pattern_of = {  # report id -> pattern id; for now, the retained reports' in rows that exist
+        r.id: r.pattern_id
+        for r in reports
+        if r.text == RETAINED_TEXT and r.id is not None and r.pattern_id is not None and r.pattern_id in existing
+    }
+    kept = Counter(pattern_of.values())
+    for pid in set(kept) - set(reused.values()):  # only retained reports left: the pattern stays for them
+        existing[pid].report_count = kept[pid]
+        session.add(existing[pid])
+    survivors = set(reused.values()) | set(kept)
+    for mid in sorted(members):
+        row = existing[reused[mid]] if mid in reused else Pattern(tenant_id=tenant_id, title="")
+        row_id = _write(
+            session, row, memory.patterns[mid], kept[row.id] if row.id is not None else 0, taxonomy, members[mid]
+        )
+        pattern_of.update(dict.fromkeys(members[mid], row_id))
+    _recount(session, tenant_id, own, reports, pattern_of)
+    _drop(session, [pid for pid in existing if pid not in survivors])
+    log.info("regrouped %d reports into %d patterns", len(reports), len(members))
+    return len(members)
+
+
+def _replay(reports: Sequence[Report], params: Params) -> tuple[MemoryStore, dict[int, list[int]], OwnIdf]:
+    """The engine over the reports in time order, counting their words as the live path did."""
+    memory = MemoryStore()
+    engine = Engine(memory, params)
+    own = OwnIdf()
+    members: dict[int, list[int]] = defaultdict(list)
+    for report in reports:
+        assert report.id is not None  # a stored row's key
+        own.add(report.text)
+        state, _ = engine.assign(features_of_report(report, own.tables))
+        members[state.id].append(report.id)
+    return memory, members, own
+
+
+def _reuse(members: dict[int, list[int]], old_of: dict[int, int | None], existing: set[int]) -> dict[int, int]:
+    """Memory pattern -> the existing row that shares most of its reports (each row reused once)."""
+    overlaps = []
+    for mid, ids in members.items():
+        for pid, n in Counter(pid for i in ids if (pid := old_of[i]) is not None and pid in existing).items():
+            overlaps.append((-n, pid, mid))
+    reused: dict[int, int] = {}
+    for _, pid, mid in sorted(overlaps):
+        if mid not in reused and pid not in reused.values():
+            reused[mid] = pid
+    return reused
+
+
+def _write(
+    session: Session, row: Pattern, state: PatternState, retained: int, taxonomy: Taxonomy, members: list[int]
+) -> int:
+    """Write one regrouped pattern (and the retained reports it keeps) onto its row, and move its
+    reports to it; returns the row's id."""
+    state.n += retained
+    write_pattern(row, state, taxonomy)
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    session.execute(update(Report).where(col(Report.id).in_(members)).values(pattern_id=row.id))
+    return row.id
+
+
+def _recount(
+    session: Session, tenant_id: int, own: OwnIdf, reports: Sequence[Report], pattern_of: dict[int, int]
+) -> None:
+    """Write the tenant's term counts and weekly counts again, as the replay counted them."""
+    session.execute(delete(TermCount).where(col(TermCount.tenant_id) == tenant_id))
+    if own.counts:
+        session.execute(
+            insert(TermCount), [{"tenant_id": tenant_id, "term": k, "docs": n} for k, n in sorted(own.counts.items())]
+        )
+    session.execute(delete(PatternWeek).where(col(PatternWeek.tenant_id) == tenant_id))
+    weeks = Counter(
+        (pattern_of[r.id], week_of(r.created_at)) for r in reports if r.id is not None and r.id in pattern_of
+    )
+    session.add_all(
+        PatternWeek(tenant_id=tenant_id, pattern_id=pid, week=week, reports=n)
+        for (pid, week), n in sorted(weeks.items())
+    )
+
+
+def _drop(session: Session, gone: list[int]) -> None:
+    """Delete the pattern rows no regrouped pattern reused, their alerts with them."""
+    if gone:
+        session.execute(delete(Alert).where(col(Alert.pattern_id).in_(gone)))
+        session.execute(update(Report).where(col(Report.pattern_id).in_(gone)).values(pattern_id=None))
+        session.execute(delete(Pattern).where(col(Pattern.id).in_(gone)))
