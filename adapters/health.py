@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from adapters.metrics import CONTENT_TYPE_LATEST, PrometheusMetrics
 from bot.logs import request_id
@@ -23,7 +23,7 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def _database_ok(engine) -> bool:  # type: ignore[no-untyped-def]
+def _database_ok(engine: Engine) -> bool:
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -22,7 +24,7 @@ class PrometheusMetrics:
             kwargs = {"buckets": _BUCKETS} if kind == "histogram" else {}
             self._metrics[name] = _KINDS[kind](metric_name, help_text, labels, registry=self.registry, **kwargs)
 
-    def _get(self, name: str, labels: dict[str, str]):  # type: ignore[no-untyped-def]
+    def _get(self, name: str, labels: dict[str, str]) -> Any:
         metric = self._metrics[name]
         return metric.labels(**labels) if labels else metric
 

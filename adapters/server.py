@@ -119,5 +119,6 @@ def serve(services: Services) -> None:
     settings = services.settings
     check_platforms(settings)
     app = make_web_app(services)
-    log.info("listening on %s:%s for %s", settings.host, settings.port, " and ".join(app[PLATFORMS]))
+    platforms: list[str] = app[PLATFORMS]
+    log.info("listening on %s:%s for %s", settings.host, settings.port, " and ".join(platforms))
     web.run_app(app, host=settings.host, port=settings.port, print=None)
