@@ -35,8 +35,11 @@ bench: install
 	$(BIN)/pip install --quiet -e ".[bench]"
 	$(BIN)/python -m benchmarks.run
 
+## Lint, format check and type check (CI runs this before the tests).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy bot adapters classifier store digests
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

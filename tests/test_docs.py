@@ -15,6 +15,9 @@ def test_readme_shows_the_two_commands_and_ci_uses_make_test() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     commands = [line for line in ci.splitlines() if line.strip() and not line.startswith("#")]
     assert commands[-1].strip() == "make test"
+    # Anything else CI runs, the README says too.
+    make_targets = [c.strip() for c in commands if c.strip().startswith("make ")]
+    assert all(f"`{target}`" in README for target in make_targets), make_targets
 
 
 def test_readme_documents_every_setting() -> None:
