@@ -52,22 +52,26 @@ ROLE_COMMANDS = {
     "reload": Role.ADMIN,
 }
 
+# The help: grouped by who may use each command (ROLE_COMMANDS); the same text for everyone.
 USAGE = (
+    "Anyone:\n"
     "help · show this\n"
     "<a sentence> · report friction (or: report <sentence>)\n"
     "top [7d|30d|90d] [team:X] [stage:Y] [kind:Z] · the patterns that recur most\n"
-    "search <words> · find patterns and reports\n"
     "mine · your own reports and what happened to them\n"
-    "pattern <id> · one pattern in detail\n"
-    "stats · counts by stage, kind and team\n"
-    "digest [audience] · preview this week's digest\n"
-    'subscribe [audience] [cron="0 9 * * mon"] [tz=Europe/London] · send the digest here (admins)\n'
-    "unsubscribe [audience] · stop sending it here (admins)\n"
-    "own <id> <owner> · set who owns a pattern; its reporters are told (managers)\n"
-    "status <id> <new|acknowledged|in_progress|resolved|wont_fix> · set a pattern's status (managers)\n"
-    "erase <user> · delete one person's reports (admins)\n"
-    "retrain · retrain the tagger with every correction so far (admins)\n"
-    "reload · re-read the taxonomy file (admins)"
+    "pattern <id> · one pattern in detail (managers also see a few of its reports)\n"
+    "stats · counts by stage, kind and team over the last 30 days\n"
+    "digest [audience] · preview the digest of the last full week\n"
+    "Managers and admins only:\n"
+    f"search <1 to {SEARCH_WORDS} words> · find reports containing all those words\n"
+    "own <id> <owner> · set who owns a pattern; its reporters are told\n"
+    "status <id> <new|acknowledged|in_progress|resolved|wont_fix> · set a pattern's status; its reporters are told\n"
+    "Admins only:\n"
+    'subscribe [audience] [cron="0 9 * * mon"] [tz=Europe/London] · send the digest here\n'
+    "unsubscribe [audience] · stop sending it here\n"
+    "erase <user> · delete one person's reports\n"
+    "retrain · retrain the tagger with every correction so far\n"
+    "reload · re-read the taxonomy file"
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -217,7 +218,34 @@ def run_console(
             line = ask_line(console)
             _safely(session, session.handle_line, line)
     except _Leave:
-        console.print("\n" + BYE)
+        console.print()
+        wait_for_retraining(console)
+        console.print(BYE)
+
+
+RETRAIN_THREAD = "snag-retrain"  # the name bot.app gives the thread the `retrain` command starts
+RETRAIN_WAIT = (
+    "Retraining is still running: waiting for it to finish so the new model is saved "
+    "(this can take a minute or two). Press Ctrl-C to abandon it."
+)
+RETRAIN_ABANDONED = "Retraining abandoned: no new model was saved; the tagger keeps the model it had."
+RETRAIN_DONE = "Retraining finished."
+
+
+def wait_for_retraining(console: Console, poll: float = 0.2) -> None:
+    """Quitting while `retrain` runs: its thread dies with the process, so wait for it (Ctrl-C abandons)."""
+    running = [t for t in threading.enumerate() if t.name == RETRAIN_THREAD and t.is_alive()]
+    if not running:
+        return
+    try:
+        console.print(RETRAIN_WAIT)
+        for thread in running:
+            while thread.is_alive():
+                thread.join(poll)  # in slices: a Ctrl-C reaches the main thread between them
+    except KeyboardInterrupt:
+        console.print(Text(RETRAIN_ABANDONED, style="yellow"))
+        return
+    console.print(RETRAIN_DONE)
 
 
 def _safely(session: ConsoleSession, work: Callable[..., object], *args: object) -> None:
