@@ -15,6 +15,7 @@ from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticateRequestResult
 
 from adapters.teams.bot import SnagTeamsBot
+from adapters.teams.connector_token import OffLoopCredentialsFactory
 from adapters.teams.messenger import TeamsMessenger
 from adapters.teams.references import References
 from adapters.teams.signing_keys import use_off_loop_keys
@@ -74,7 +75,11 @@ class TeamsEndpoint:
         settings = services.settings
         self.app_id = settings.microsoft_app_id or ""
         use_off_loop_keys()  # the SDK would fetch Microsoft's signing keys on the event loop
-        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_auth_config(settings)))
+        config = _auth_config(settings)
+        self.credentials = OffLoopCredentialsFactory(config, login_url=settings.login_url)  # and its token
+        self.adapter = CloudAdapter(
+            ConfigurationBotFrameworkAuthentication(config, credentials_factory=self.credentials)
+        )
         self.references = References(services.engine)
         self.bot = SnagTeamsBot(services, self.references)
         services.snag.on_replayed.append(self.bot.waiting.replayed)  # in `snag scheduler` too

@@ -26,6 +26,7 @@ class FakeConnector:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict]] = []
+        self.authorizations: list[str] = []  # each call's Authorization header ("" without one)
         self.statuses: list[int] = []
         self.app = web.Application()
         self.app.router.add_post("/v3/conversations", self.conversation)
@@ -35,6 +36,7 @@ class FakeConnector:
 
     async def _record(self, request: web.Request) -> web.Response | None:
         self.calls.append((request.path, await request.json()))
+        self.authorizations.append(request.headers.get("Authorization", ""))
         status = self.statuses.pop(0) if self.statuses else 200
         if status >= 400:
             return web.json_response({"error": {"code": "x", "message": "scripted"}}, status=status)

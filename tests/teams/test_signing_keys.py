@@ -79,10 +79,10 @@ class FakeKeys:
         self.server.server_close()
 
 
-def bearer(private: rsa.RSAPrivateKey, kid: str) -> dict[str, str]:
+def bearer(private: rsa.RSAPrivateKey, kid: str, service_url: str = SERVICE_URL) -> dict[str, str]:
     """The Authorization header of a request from the Bot Framework channel, signed with this key."""
     now = int(time.time())
-    claims = {"iss": "https://api.botframework.com", "aud": APP_ID, "serviceurl": SERVICE_URL}
+    claims = {"iss": "https://api.botframework.com", "aud": APP_ID, "serviceurl": service_url}
     token = jwt.encode({**claims, "nbf": now - 60, "exp": now + 3600}, private, algorithm="RS256", headers={"kid": kid})
     return {"Authorization": f"Bearer {token}"}
 
