@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
     from bot.app import Services
     from bot.domain import IncomingMessage
 
 __all__ = ["mount", "SOCKET"]
 
-SOCKET: web.AppKey[object] = web.AppKey("snag_slack_socket")
+SOCKET: web.AppKey[AsyncSocketModeHandler] = web.AppKey("snag_slack_socket")
 
 
 def mount(app: web.Application, services: Services) -> None:
@@ -37,17 +39,18 @@ def mount(app: web.Application, services: Services) -> None:
     services.snag.on_replayed.append(replayed)
     if not socket_mode:
         add_routes(app, runtime)
-        app.on_cleanup.append(lambda _app: runtime.drain())
-        return
 
     async def start(_app: web.Application) -> None:
-        from adapters.slack.socket import connect
+        if socket_mode:
+            from adapters.slack.socket import connect
 
-        _app[SOCKET] = await connect(services, runtime)
+            _app[SOCKET] = await connect(services, runtime)
+        runtime.settle_owed()
 
     async def stop(_app: web.Application) -> None:
-        await _app[SOCKET].close_async()  # type: ignore[attr-defined]
-        await runtime.drain()
+        if socket_mode:
+            await _app[SOCKET].close_async()
+        await runtime.close()
 
     app.on_startup.append(start)
     app.on_cleanup.append(stop)

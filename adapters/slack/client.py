@@ -56,8 +56,10 @@ class BoundedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> None:
-        if response is None:
-            raise error  # type: ignore[misc]
+        if response is None:  # never, as only 429 answers are retried here: no retry then
+            if error is not None:
+                raise error
+            return
         state.next_attempt_requested = True
         headers = {k.lower(): v for k, v in response.headers.items()}
         try:
@@ -125,10 +127,10 @@ def response_url_allowed(url: str | None, settings: Settings) -> bool:
 
 async def post_to_response_url(url: str | None, payload: dict[str, Any], settings: Settings) -> bool:
     """Send a message to a response_url; refuses any host that is not Slack's."""
-    if not response_url_allowed(url, settings):
+    if url is None or not response_url_allowed(url, settings):
         log.warning("refused to call a response_url that is not on a Slack host")
         return False
-    client = AsyncWebhookClient(url, logger=quiet_logger("snag.slack.sdk"), retry_handlers=retry_handlers())  # type: ignore[arg-type]
+    client = AsyncWebhookClient(url, logger=quiet_logger("snag.slack.sdk"), retry_handlers=retry_handlers())
     response = await client.send_dict(payload)
     if response.status_code != 200:
         log.warning("response_url answered %s", response.status_code)

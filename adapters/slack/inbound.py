@@ -76,7 +76,8 @@ def who(body: Payload) -> Who | None:
         return Who(str(body.get("team_id", "")), str(user), None) if user else None
     user = body.get("user")
     if isinstance(user, Mapping) and user.get("id"):
-        team = body.get("team") if isinstance(body.get("team"), Mapping) else {}
+        given = body.get("team")
+        team: Payload = given if isinstance(given, Mapping) else {}
         team_id = team.get("id") or user.get("team_id") or ""
         return Who(str(team_id), str(user["id"]), team.get("domain"))
     return None
@@ -104,8 +105,10 @@ def from_slack(text: str) -> str:
 
 
 def _at(epoch: object) -> datetime | None:
+    if not isinstance(epoch, str | int | float):
+        return None
     try:
-        return datetime.fromtimestamp(float(epoch), UTC)  # type: ignore[arg-type]
+        return datetime.fromtimestamp(float(epoch), UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         return None
 
@@ -194,7 +197,7 @@ def block_action(body: Payload) -> ParsedAction | None:
     parts = block_id.split(":")
     report_id = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
     if not report_id and str(value or "").isdigit():
-        report_id = int(value)  # type: ignore[arg-type]
+        report_id = int(value)
     return ParsedAction(name, report_id, str(value or ""), block_id)
 
 

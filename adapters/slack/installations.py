@@ -112,7 +112,7 @@ class SqlInstallationStore(AsyncInstallationStore):
         """Delete a workspace's install rows; returns how many."""
         e, t = enterprise_id or "", team_id or ""
         with session_scope(self.engine) as session:
-            result = session.exec(  # type: ignore[call-overload]
+            result = session.exec(
                 delete(SlackInstallation).where(
                     col(SlackInstallation.enterprise_id) == e, col(SlackInstallation.team_id) == t
                 )
@@ -227,7 +227,7 @@ def forget_workspace(engine: Engine, *, team_id: str) -> int:
     """Delete the conversation references kept for a workspace (on uninstall / token revocation)."""
     with session_scope(engine) as session:
         tenant_ids = select(Tenant.id).where(Tenant.platform == "slack", Tenant.external_id == team_id)
-        result = session.exec(  # type: ignore[call-overload]
+        result = session.exec(
             delete(ConversationRef).where(
                 col(ConversationRef.platform) == "slack",
                 col(ConversationRef.tenant_id).in_(tenant_ids),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -122,8 +123,8 @@ class SlackMessenger:
             await self._paced(
                 tenant,
                 destination,
-                lambda page=page: client.chat_postMessage(
-                    channel=destination, unfurl_links=False, unfurl_media=False, **page
+                functools.partial(
+                    client.chat_postMessage, channel=destination, unfurl_links=False, unfurl_media=False, **page
                 ),
             )
 

@@ -17,9 +17,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.client import quiet_logger, web_client
+from adapters.slack.dedupe import HostClaims
 from adapters.slack.groups import UserGroups
 from adapters.slack.inbound import Who
 from adapters.slack.installations import SignedStateStore, SqlInstallationStore
+from adapters.slack.owed import OwedReceipts
 from adapters.slack.reporters import remember as remember_reporter
 from bot.domain import IncomingMessage, Person, Reply
 from bot.errors import ConfigError
@@ -108,6 +110,8 @@ class SlackRuntime:
         self._commit_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="snag-slack-commit")
         self._work_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="snag-slack-work")
         self.tasks: set[asyncio.Future[Any]] = set()
+        self.answered = HostClaims(settings.data_dir / "slack" / "answered")
+        self.owed = OwedReceipts(settings.data_dir / "slack" / "owed")
         self.groups = UserGroups(services.snag.roles)
         self.installations: SqlInstallationStore | None = None
         if settings.slack_client_id:
@@ -210,10 +214,41 @@ class SlackRuntime:
 
     def _finished(self, task: asyncio.Future[Any]) -> None:
         self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log_failure(task.exception(), "background delivery")  # type: ignore[arg-type]
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            log_failure(error, "background delivery")
 
     async def drain(self) -> None:
         """Wait for every background delivery (tests, shutdown)."""
         while self.tasks:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
+    # ---- start and stop ----
+
+    def settle_owed(self) -> None:
+        """At start, in the background: send the receipts that processes now gone still owed."""
+        from adapters.slack.handlers.events import send_owed
+
+        async def settle() -> None:
+            try:
+                sent = await self.owed.settle(lambda owed: send_owed(self, owed))
+            except Exception as exc:  # the database or Slack unreachable: the next start tries again
+                log.warning("receipts owed by a stopped process are kept for the next start: %s", type(exc).__name__)
+                return
+            if sent:
+                log.info("sent %d receipts owed by a process that stopped before posting them", sent)
+
+        self.spawn(settle())
+
+    async def close(self) -> None:
+        """Finish every background delivery, then give up this process's claim on what it owes."""
+        await self.drain()
+        self.owed.close()
+
+    async def client_for(self, team: str) -> AsyncWebClient | None:
+        """A Web API client with the bot token of a workspace; None once Snag is removed from it."""
+        installations = self.installations
+        if installations is None:
+            return self.bolt.client
+        token = await self.call(lambda: installations.bot_token(team_id=team))
+        return web_client(self.settings, token=token) if token else None

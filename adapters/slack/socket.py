@@ -38,10 +38,13 @@ def run(services: Services) -> None:
     """Serve Slack in Socket Mode until interrupted (no HTTP server)."""
 
     async def forever() -> None:
-        handler = await connect(services)
+        runtime = SlackRuntime(services, socket_mode=True)
+        handler = await connect(services, runtime)
+        runtime.settle_owed()
         try:
             await asyncio.Event().wait()
         finally:
             await handler.close_async()
+            await runtime.close()
 
     asyncio.run(forever())

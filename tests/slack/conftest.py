@@ -3,6 +3,7 @@ Web API calls over HTTP into a fake Slack on port 0."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import time
@@ -167,14 +168,23 @@ def slack_services(slack_settings: Settings, classifier: TaggingFake) -> Any:
     return build(slack_settings, classifier=classifier, migrate=True)
 
 
-@pytest.fixture
-async def slack(slack_services: Any, fake_slack: FakeSlack) -> AsyncIterator[SlackDriver]:
+@contextlib.asynccontextmanager
+async def serving(services: Any, fake: FakeSlack) -> AsyncIterator[SlackDriver]:
+    """The app serving Slack, as one process would from start to stop."""
     from adapters.server import make_web_app
 
-    app = make_web_app(slack_services)
+    app = make_web_app(services)
     server = TestServer(app, host="127.0.0.1", port=0)
     await server.start_server()
-    async with aiohttp.ClientSession() as session:
-        yield SlackDriver(server, session, app, fake_slack, slack_services)
-    await server.close()
+    try:
+        async with aiohttp.ClientSession() as session:
+            yield SlackDriver(server, session, app, fake, services)
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def slack(slack_services: Any, fake_slack: FakeSlack) -> AsyncIterator[SlackDriver]:
+    async with serving(slack_services, fake_slack) as driver:
+        yield driver
     slack_services.engine.dispose()

@@ -1,4 +1,5 @@
-"""Events when the process handling the original dies: Slack's retry, on any replica, files it."""
+"""Events when the process handling the original dies: Slack's retry, on any replica, files it;
+a receipt it owed is posted by the next process to start."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from adapters.slack import dedupe
-from tests.slack.conftest import SlackDriver, fixture
+from tests.slack.conftest import SlackDriver, fixture, serving
 
 EVENTS = ("event_message_im", "event_app_mention", "event_reaction_added")
 
@@ -84,3 +85,44 @@ async def test_a_retry_whose_original_died_after_its_commit_answers_once(
     await finish(slack, original, stuck)
     assert len(slack.reports()) == 1
     assert posted(slack) == [f"Already saved as report #{slack.reports()[0].id}."]
+
+
+async def die(slack: SlackDriver) -> None:
+    """End the process as a kill would: its background work never finishes, its locks go."""
+    for task in list(slack.runtime.tasks):
+        task.cancel()
+    await slack.server.close()
+
+
+async def test_a_receipt_owed_by_a_process_that_died_after_its_claim_is_posted_by_the_next_one(
+    slack: SlackDriver, classifier: Any
+) -> None:
+    stuck = Stuck(classifier.classify, then_fail=True)  # the process dies while tagging
+    classifier.classify = stuck
+    payload = fixture("event_message_im")
+    assert (await slack.event(payload, drain=False))[0] == 200  # Slack has its answer: it will not retry
+    assert await asyncio.to_thread(stuck.entered.wait, 5)
+    await die(slack)
+    stuck.resume.set()
+    assert posted(slack) == [] and len(slack.reports()) == 1
+    async with serving(slack.services, slack.fake) as restarted:
+        await restarted.runtime.drain()
+        assert posted(slack) == [f"Thanks, saved as report #{slack.reports()[0].id}."]
+        assert (await restarted.event(payload, retry=1))[0] == 200  # a retry that comes late anyway
+    assert len(posted(slack)) == 1
+    async with serving(slack.services, slack.fake) as again:  # owed once, posted once
+        await again.runtime.drain()
+    assert len(posted(slack)) == 1
+
+
+async def test_a_process_starting_beside_a_live_one_leaves_it_its_receipts(slack: SlackDriver, classifier: Any) -> None:
+    stuck = Stuck(classifier.classify, then_fail=False)  # slow tagging: alive, not dead
+    classifier.classify = stuck
+    assert (await slack.event(fixture("event_message_im"), drain=False))[0] == 200
+    assert await asyncio.to_thread(stuck.entered.wait, 5)
+    async with serving(slack.services, slack.fake) as sibling:
+        await sibling.runtime.drain()
+        assert posted(slack) == []
+    stuck.resume.set()
+    await slack.runtime.drain()
+    assert posted(slack) == [f"Thanks, saved as report #{slack.reports()[0].id}."]

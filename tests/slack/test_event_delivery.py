@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from adapters.slack import dedupe
 from store.db import make_engine
 from store.models import ConversationRef
 from store.repository import SqlRepository
 from tests.slack.conftest import SlackDriver, fixture
+from tests.slack.test_event_crash import Stuck
 
 DOWN_URL = "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=1"
 SAVED = "Your report is saved."
@@ -84,3 +86,61 @@ async def test_a_question_delivered_twice_at_once_is_answered_once(slack: SlackD
     await asyncio.gather(slack.event(payload, drain=False), slack.event(payload, retry=1, drain=False))
     await slack.runtime.drain()
     assert posted(slack) == ["Snag commands"]
+
+
+EVENTS = ("event_message_im", "event_app_mention", "event_reaction_added")
+
+
+@pytest.mark.parametrize("name", EVENTS)
+async def test_a_retry_of_a_report_kept_in_the_outbox_gets_no_second_answer(
+    slack: SlackDriver, outage: Any, name: str
+) -> None:
+    slack.fake.messages[("C2147483705", "1700000300.000400")] = {"ts": "1700000300.000400", "text": "the van is late"}
+    payload = fixture(name)
+    assert (await slack.event(payload))[0] == 200
+    assert (await slack.event(payload, retry=1))[0] == 200
+    assert (await slack.event(payload, retry=2))[0] == 200
+    assert len(posted(slack)) == 1 and posted(slack)[0].startswith(SAVED)
+    outage()
+    assert (await slack.event(payload, retry=3))[0] == 200  # the database is back: still answered once
+    assert len(posted(slack)) == 1
+    slack.services.snag.replay_outbox()
+    assert len(slack.reports()) == 1  # and the report is filed, once
+
+
+async def test_a_retry_during_an_outage_of_a_report_answered_before_it_gets_no_second_answer(
+    slack: SlackDriver,
+) -> None:
+    payload = fixture("event_message_im")
+    assert (await slack.event(payload))[0] == 200
+    rt, snag = slack.runtime, slack.services.snag
+    working = (rt.engine, snag.repository)
+    down = make_engine(DOWN_URL)
+    rt.engine, snag.repository = down, SqlRepository(down)
+    try:
+        assert (await slack.event(payload, retry=1))[0] == 200
+    finally:
+        rt.engine, snag.repository = working
+        down.dispose()
+    assert posted(slack) == [f"Thanks, saved as report #{slack.reports()[0].id}."]
+    snag.replay_outbox()
+    assert len(slack.reports()) == 1
+
+
+async def test_a_retry_while_the_original_is_on_the_outbox_path_gets_no_second_answer(
+    slack: SlackDriver, outage: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stuck = Stuck(dedupe.claim, then_fail=False)  # the original waits on the database a while
+    monkeypatch.setattr(dedupe, "claim", stuck)
+    payload = fixture("event_message_im")
+    original = asyncio.ensure_future(slack.event(payload, drain=False))
+    assert await asyncio.to_thread(stuck.entered.wait, 5)
+    assert (await slack.event(payload, retry=1))[0] == 200
+    stuck.resume.set()
+    assert (await original)[0] == 200
+    await slack.runtime.drain()
+    assert len(posted(slack)) == 1 and posted(slack)[0].startswith(SAVED)
+    assert slack.services.snag.outbox.depth() == 2  # both kept; the replay files one report
+    outage()
+    slack.services.snag.replay_outbox()
+    assert len(slack.reports()) == 1

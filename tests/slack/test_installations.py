@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from bot.config import Settings
 from bot.domain import Reply
 from bot.errors import ConfigError
 from store.models import SlackInstallation
-from tests.slack.conftest import SIGNING_SECRET, SlackDriver, TaggingFake, fixture
+from tests.slack.conftest import SIGNING_SECRET, SlackDriver, TaggingFake, fixture, serving
 from tests.slack.fake_slack import FakeSlack
 
 KEY = "3q8QXTAGaey18yL8FWTqdVlbMr6mcX3yJ3vTdQcDO9E="
@@ -155,3 +156,31 @@ async def test_an_oauth_redirect_with_a_forged_state_installs_nothing(
     async with oauth_slack.session.get(url, headers={"Cookie": "slack-app-oauth-state=1.forged.00"}) as response:
         assert response.status >= 400
     assert oauth_slack.fake.called("oauth.v2.access") == []
+
+
+async def test_a_receipt_owed_in_a_workspace_goes_out_with_its_token_and_not_once_snag_is_removed(
+    oauth_settings: Settings, fake_slack: FakeSlack
+) -> None:
+    from bot.app import build
+    from tests.slack.test_event_crash import Stuck, die
+
+    services = build(oauth_settings, classifier=TaggingFake(), migrate=True)
+    installations = SqlInstallationStore(services.engine, KEY)
+    installations.save_bot(bot())
+    event = fixture("event_message_im") | {"team_id": "T0002", "context_team_id": "T0002"}
+    event["authorizations"][0]["team_id"] = "T0002"
+    for uninstalled in (False, True):
+        stuck = Stuck(services.classifier.classify, then_fail=True)
+        services.classifier.classify = stuck
+        async with serving(services, fake_slack) as slack:
+            await slack.event(event | {"event_id": f"Ev{uninstalled}"}, drain=False)
+            assert await asyncio.to_thread(stuck.entered.wait, 5)
+            await die(slack)
+        stuck.resume.set()
+        if uninstalled:
+            installations.delete(enterprise_id=None, team_id="T0002")
+        async with serving(services, fake_slack) as restarted:
+            await restarted.runtime.drain()
+        posts = fake_slack.called("chat.postMessage")
+        assert [p.token for p in posts] == [TOKEN], uninstalled
+    services.engine.dispose()

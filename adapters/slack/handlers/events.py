@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack import dedupe, deliver, inbound, views
 from adapters.slack.installations import forget_workspace
+from adapters.slack.owed import Owed
+from bot import cards
 from bot.domain import IncomingMessage, Reply
 from bot.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from adapters.slack.runtime import SlackRuntime
+    from bot.core import Capture
 
-__all__ = ["register", "fetch_text"]
+__all__ = ["register", "fetch_text", "send_owed"]
 
 log = logging.getLogger("snag.slack")
 CANNOT_READ = (
@@ -62,20 +68,22 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
         """Any other event is acknowledged, so Slack does not retry it."""
 
 
-async def _claim(rt: SlackRuntime, body: dict[str, Any]) -> bool | None:
-    """Take the delivery: True, or False for a retry of one already taken; None when unknown.
+async def _claim(rt: SlackRuntime, body: dict[str, Any]) -> bool:
+    """Take the delivery: True, or False for a retry of one already taken.
 
-    Unknown means the database is down: the report went to the outbox (its event id keeps the
-    replay to one report) and is answered anyway, since a silent report is worse than two answers.
+    The database's claim holds across replicas; this host's claim, taken after it, holds through
+    a database outage too, when the report went to the outbox (its event id keeps the replay to
+    one report) and the database cannot say whether the event was answered already.
     """
     event_id = body.get("event_id")
     if not event_id:
         return True
     try:
-        return await rt.call(dedupe.claim, rt.engine, event_id)
+        if not await rt.call(dedupe.claim, rt.engine, event_id):
+            return False
     except StoreUnavailable:
-        log.warning("cannot check a Slack event for retries, the database is down: answering it anyway")
-        return None
+        log.warning("cannot check a Slack event for retries, the database is down: claiming it on this host")
+    return rt.answered.take(event_id)  # one file created: quicker than a hop to a thread
 
 
 async def _file_and_answer(
@@ -92,19 +100,65 @@ async def _file_and_answer(
     leaves no claim, so Slack's retry, on any replica, files the report. Every delivery may
     commit, since the report's unique event key keeps them to one report; only the delivery
     that claims tags and answers, so a retry racing its original is never answered twice.
+    The receipt is written down as owed before Slack gets its answer: if the process dies
+    before posting it, the next one to start posts it.
     """
     capture = await rt.commit(message, command=command)
-    if await _claim(rt, body) is False:
+    if not await _claim(rt, body):
         return  # a retry: the delivery that claimed answers
+    thread = inbound.thread_of(body)
+    owed = await _owe(rt, message, capture, thread)
     work = rt.finish(message, capture)
-    rt.spawn(_answer(rt, client, work, message, inbound.thread_of(body)))
+    rt.spawn(_answer(rt, client, work, message, thread, owed))
+
+
+async def _owe(rt: SlackRuntime, message: IncomingMessage, capture: Capture | None, thread: str | None) -> Path | None:
+    """Write down the receipt of a stored report; None for anything else, or when the disk fails."""
+    if capture is None or capture.record is None:
+        return None  # a query or a report kept in the outbox: answered at once, nothing to tag first
+    person = message.person
+    owed = Owed(
+        team=person.tenant,
+        user=person.user,
+        channel=message.channel,
+        report_id=capture.record.id,
+        private=message.via != "dm",
+        thread=thread,
+        notices=capture.notices,
+    )
+    try:
+        return rt.owed.owe(owed)  # a small file written and renamed, not fsynced: no thread needed
+    except OSError as exc:  # the receipt is still posted; only a crash before it would lose it
+        log.warning("cannot write down a Slack receipt owed: %s", type(exc).__name__)
+        return None
 
 
 async def _answer(
-    rt: SlackRuntime, client: AsyncWebClient, work: Any, message: IncomingMessage, thread: str | None
+    rt: SlackRuntime,
+    client: AsyncWebClient,
+    work: asyncio.Future[Reply],
+    message: IncomingMessage,
+    thread: str | None,
+    owed: Path | None,
 ) -> None:
-    reply: Reply = await work
-    await _say(rt, client, message, reply, thread)
+    reply = await work
+    try:
+        await _say(rt, client, message, reply, thread)
+    finally:  # posted, or refused by Slack: a later start would fare no better
+        if owed is not None:
+            rt.owed.paid(owed)
+
+
+async def send_owed(rt: SlackRuntime, owed: Owed) -> None:
+    """Post the receipt a process that stopped still owed: the report as it is stored now."""
+    person = rt.snag.person("slack", owed.team, owed.user)
+    record = await rt.call(lambda: rt.snag.repository.get_report(person=person, report_id=owed.report_id))
+    client = await rt.client_for(owed.team)
+    if record is None or client is None:
+        return  # erased meanwhile, or Snag was removed from the workspace
+    reply = cards.receipt(record, rt.taxonomy, notices=owed.notices)
+    user = owed.user if owed.private else None
+    await deliver.post(client, channel=owed.channel, reply=reply, user=user, thread_ts=owed.thread, metrics=rt.metrics)
 
 
 async def _say(
@@ -125,7 +179,7 @@ async def on_chat(rt: SlackRuntime, body: dict[str, Any], client: AsyncWebClient
     if message is None:
         return
     if inbound.only_files(message, body):
-        if await _claim(rt, body) is not False:
+        if await _claim(rt, body):
             await _say(rt, client, message, Reply(kind="usage", title=ONLY_FILES), inbound.thread_of(body))
         return
     await _file_and_answer(rt, body, client, message, command=True)
@@ -133,18 +187,24 @@ async def on_chat(rt: SlackRuntime, body: dict[str, Any], client: AsyncWebClient
 
 async def fetch_text(client: AsyncWebClient, channel: str, ts: str) -> str | None:
     """The text of one message, top-level or in a thread; None when Snag cannot read it."""
-    window = {"channel": channel, "latest": ts, "oldest": ts, "inclusive": True, "limit": 1}
     try:
-        for method, extra in (
-            (client.conversations_history, {}),
-            (client.conversations_replies, {"ts": ts}),
-        ):
-            response = await method(**window, **extra)
-            for m in response.get("messages") or []:
-                if m.get("ts") == ts:
-                    return str(m.get("text") or "")
+        response = await client.conversations_history(channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1)
+        text = _text_at(response, ts)
+        if text is None:  # not a top-level message: a reply in a thread
+            response = await client.conversations_replies(
+                channel=channel, ts=ts, latest=ts, oldest=ts, inclusive=True, limit=1
+            )
+            text = _text_at(response, ts)
     except SlackApiError as exc:
         log.info("cannot read a reacted message: %s", exc.response.get("error"))
+        return None
+    return text
+
+
+def _text_at(response: AsyncSlackResponse, ts: str) -> str | None:
+    for m in response.get("messages") or []:
+        if m.get("ts") == ts:
+            return str(m.get("text") or "")
     return None
 
 

@@ -53,8 +53,9 @@ def apply_picks(services: Services, person: Person, reply: Reply, picks: dict[st
         return reply
     record = services.repository.get_report(person=person, report_id=reply.report_id)
     tags = record.tags if record else None
+    teams = wanted.get("teams")
     if tags is not None and wanted.get("stage", tags.stage) == tags.stage:
-        if list(wanted.get("teams", list(tags.teams))) == list(tags.teams):  # type: ignore[call-overload]
+        if teams is None or (isinstance(teams, list) and teams == list(tags.teams)):
             return reply
     return services.snag.handle_action(ActionEvent(person, reply.report_id, "answer", values=wanted))
 

@@ -1,0 +1,71 @@
+"""Receipts owed and events claimed on this host: the files under the data directory."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from adapters.slack.dedupe import HostClaims
+from adapters.slack.owed import Owed, OwedReceipts
+
+OWED = Owed(team="T0001", user="U0001", channel="D0001", report_id=7, private=False, notices=("kept the first part",))
+
+
+def test_an_event_is_taken_once_on_a_host_whichever_process_asks(tmp_path: Path) -> None:
+    first, second = HostClaims(tmp_path), HostClaims(tmp_path)
+    assert first.take("Ev01") is True
+    assert second.take("Ev01") is False and first.take("Ev01") is False
+    assert second.take("Ev02") is True
+
+
+def test_claims_are_removed_long_after_slack_stopped_retrying(tmp_path: Path) -> None:
+    HostClaims(tmp_path).take("Ev01")
+    two_hours_ago = time.time() - 2 * 3600
+    for path in tmp_path.iterdir():
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    later = HostClaims(tmp_path)
+    assert later.take("Ev02") is True
+    assert later.take("Ev01") is True  # forgotten: no retry of it can come any more
+    assert later.take("Ev02") is False
+
+
+async def test_receipts_owed_by_a_live_process_stay_with_it(tmp_path: Path) -> None:
+    alive = OwedReceipts(tmp_path)
+    alive.owe(OWED)
+    sent: list[Owed] = []
+
+    async def send(owed: Owed) -> None:
+        sent.append(owed)
+
+    starting = OwedReceipts(tmp_path)
+    assert await starting.settle(send) == 0 and sent == []
+    alive.close()  # the kernel drops the lock of a process that dies, whatever the way
+    assert await starting.settle(send) == 1 and sent == [OWED]
+    another = OwedReceipts(tmp_path)
+    assert await another.settle(send) == 0 and sent == [OWED]
+    another.close()
+    starting.close()
+    assert list(tmp_path.iterdir()) == []  # nothing left behind once nothing is owed
+
+
+async def test_a_receipt_whose_send_fails_stays_owed_and_a_paid_one_is_gone(tmp_path: Path) -> None:
+    first = OwedReceipts(tmp_path)
+    first.paid(first.owe(OWED))
+    first.owe(OWED)
+    (first.mine / "broken.json").write_text("{not json", encoding="utf-8")
+    first.close()
+
+    async def unreachable(owed: Owed) -> None:
+        raise ConnectionError("Slack is unreachable")
+
+    sent: list[Owed] = []
+
+    async def send(owed: Owed) -> None:
+        sent.append(owed)
+
+    try:
+        await OwedReceipts(tmp_path).settle(unreachable)
+    except ConnectionError:
+        pass
+    assert await OwedReceipts(tmp_path).settle(send) == 1 and sent == [OWED]
