@@ -31,13 +31,20 @@ def _options(args: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
         tokens = shlex.split(text)
     except ValueError as exc:
         raise InputError('Put the schedule in straight quotes, e.g. cron="0 9 * * mon".') from exc
-    plain, named = [], {}
+    plain: list[str] = []
+    named: dict[str, str] = {}
+    last, unquoted = "", False
     for arg in tokens:
         key, eq, value = arg.partition("=")
         if eq:
-            named[key.lower()] = value
+            last, named[key.lower()] = key.lower(), value
+        elif last == "cron" and len(named["cron"].split()) < 5:  # cron=0 8 * * fri: the rest of the schedule
+            named["cron"], unquoted = f"{named['cron']} {arg}", True
         else:
+            last = ""
             plain.append(arg)
+    if unquoted:
+        raise InputError(f'Put the schedule in straight quotes: cron="{named["cron"]}".')
     return plain, named
 
 

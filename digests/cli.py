@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from bot.app import Services
+    from bot.config import Settings
     from bot.taxonomy import Taxonomy
 
 __all__ = ["register"]
@@ -88,8 +89,24 @@ def digest(
     built = services.extras["digests"].build(platform=platform, tenant=tenant, audience=audience, now=datetime.now(UTC))
     typer.echo(to_markdown(built, services.taxonomy))
     if html:
-        html.write_text(to_html(built, services.taxonomy), encoding="utf-8")
+        _write_page(html, to_html(built, services.taxonomy))
         typer.echo(f"Wrote {html}", err=True)
+
+
+def _write_page(path: Path, page: str) -> None:
+    """Write the HTML page; ConfigError saying why when it cannot be (the Markdown is already shown)."""
+    from bot.errors import ConfigError
+
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError):
+            why = f"the folder {path.parent} does not exist"
+        elif isinstance(exc, IsADirectoryError):
+            why = "it is a folder; give a file name such as digest.html"
+        else:
+            why = (exc.strerror or "the system refused").lower()
+        raise ConfigError(f"Could not write the HTML page to {path}: {why}.") from exc
 
 
 def scheduler() -> None:
@@ -98,7 +115,11 @@ def scheduler() -> None:
 
     services = _services()
     runner = build_scheduler(services)
-    typer.echo(f"Scheduler started with {runner.sync()} digest subscription(s).", err=True)
+    typer.echo(
+        f"Scheduler started with {runner.sync()} digest subscription(s); "
+        f"console digests are written under {services.settings.data_dir / 'digests'}.",
+        err=True,
+    )
 
     def stop(signum: int, _frame: object) -> None:  # docker stop, systemd, Kubernetes: SIGTERM
         runner.stop()  # not an exception: one raised mid-send would leave its digest unrecorded
@@ -129,9 +150,10 @@ def subscribe_cmd(
     alerts: bool = typer.Option(True, "--alerts/--no-alerts", help="Also send alerts here."),
 ) -> None:
     """Send an audience's digest to a channel on a schedule."""
-    from digests.subscriptions import subscribe
+    from digests.subscriptions import subscribe, validate_platform
     from store.db import session_scope
 
+    validate_platform(platform)
     services = _services()
     key = _audience_key(audience, services.taxonomy)
     cron, tz = cron or services.settings.digest_cron, tz or services.settings.digest_timezone
@@ -147,6 +169,23 @@ def subscribe_cmd(
             alerts=alerts,
         )
         typer.echo(f'Subscription {row.id}: {key} to {platform}:{destination} on "{cron}" ({tz}).')
+    missing = _unconfigured(services.settings, platform)
+    if missing:
+        typer.secho(
+            f"Warning: {platform.title()} is not configured here ({missing}), so nothing will be sent "
+            f"to {destination} until it is set where `snag scheduler` runs.",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
+
+
+def _unconfigured(settings: Settings, platform: str) -> str | None:
+    """The setting a platform's digests wait for, or None when they can be sent."""
+    if platform == "slack" and not settings.slack_enabled:
+        return "neither SLACK_BOT_TOKEN nor SLACK_CLIENT_ID is set"
+    if platform == "teams" and not (settings.teams or settings.microsoft_app_id):  # as build_messengers reads them
+        return "MicrosoftAppId is not set"
+    return None
 
 
 def unsubscribe_cmd(
@@ -205,6 +244,11 @@ def pattern_set(
     from digests.chat import notifier
     from digests.loop import set_pattern
 
+    if owner is None and status is None:
+        raise _usage_error(
+            "Nothing to change: give --owner, --status or both, "
+            f"e.g. `snag pattern set {pattern_id} --status resolved`."
+        )
     services = _services()
     row, changed = set_pattern(
         services.engine, platform=platform, tenant=tenant, pattern_id=pattern_id, owner=owner, status=status
@@ -213,17 +257,39 @@ def pattern_set(
     typer.echo(f"Pattern #{row.id}: status {row.status}, owner {row.owner or 'none'}; told {told} reporter(s).")
 
 
+def _usage_error(message: str) -> Exception:
+    """click's UsageError (typer's own copy since 0.29): shown under the command's usage, exit 2."""
+    usage_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+    return usage_error(message)
+
+
 def demo(
     platform: str = typer.Option("console", help="Load into this platform's tenant (console, slack, teams)."),
     tenant: str = typer.Option("local", help="Tenant id: 'local' for the console, a Slack team id, a Teams tenant id."),
 ) -> None:
     """Load eight weeks of sample reports for a sample organisation (console tenant 'local' by default)."""
+    from bot.errors import InputError
     from digests.demo import load_demo
+    from digests.subscriptions import PLATFORMS
 
+    if platform not in PLATFORMS:
+        raise InputError(f"Snag serves slack, teams or console, not {platform}: e.g. --platform slack --tenant T0123.")
     found = load_demo(_services(), tenant=tenant, platform=platform)
     typer.echo(
-        f"Loaded {found['reports']} sample report(s) into {found['patterns']} pattern(s). "
-        "Try `snag chat`, then `digest`."
+        f"Loaded {found['reports']} sample report(s) into {found['patterns']} pattern(s). {_see_demo(platform, tenant)}"
+    )
+
+
+def _see_demo(platform: str, tenant: str) -> str:
+    """How to look at the demo: `snag chat` shows the console's own tenant, anything else needs naming."""
+    import shlex
+
+    if (platform, tenant) == ("console", "local"):
+        return "Try `snag chat`, then `digest`."
+    where = f"--platform {shlex.quote(platform)} --tenant {shlex.quote(tenant)}"
+    return (
+        f"See it with `snag digest --preview {where}` or `snag export patterns {where}` "
+        f"(`snag chat` shows the console's own tenant, not {platform}:{tenant})."
     )
 
 

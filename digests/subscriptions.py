@@ -18,28 +18,66 @@ __all__ = [
     "claim_run",
     "finish_run",
     "record_pages",
+    "validate_platform",
     "validate_schedule",
+    "PLATFORMS",
     "LEASE",
     "MAX_ATTEMPTS",
 ]
 
+PLATFORMS = ("slack", "teams", "console")  # where digests can be sent
 MAX_ATTEMPTS = 5  # sends tried per (audience, period) before the run is given up
 _DIED = "Its sender stopped before finishing, and every attempt has been used."
 RUNS = Lease(model=DigestRun, held="running", max_attempts=MAX_ATTEMPTS, began=lambda run: run.started_at)
 
 
+def validate_platform(platform: str) -> None:
+    """Raise InputError unless digests can go to this platform (slack, teams or console)."""
+    from bot.errors import InputError
+
+    if platform not in PLATFORMS:
+        raise InputError(
+            f"Digests go to {', '.join(PLATFORMS[:-1])} or {PLATFORMS[-1]}, not {platform or 'an empty platform'}: "
+            "e.g. --platform slack --tenant T0123 --destination C0456."
+        )
+
+
 def validate_schedule(cron: str, timezone: str) -> None:
-    """Raise InputError when APScheduler cannot read the cron line or the time zone."""
+    """Raise InputError, in words a person can act on, when the cron line or the time zone cannot be used."""
     from apscheduler.triggers.cron import CronTrigger
 
     from bot.errors import InputError
 
+    _check_timezone(timezone)
+    fields = len(cron.split())
     try:
         CronTrigger.from_crontab(cron, timezone=timezone)
     except Exception as exc:
+        detail = str(exc)[:200] if isinstance(exc, ValueError) else "one of its fields cannot be read"
+        if fields != 5:
+            why = f"it has {fields} field{'' if fields == 1 else 's'}, not 5"
+        else:  # APScheduler's ValueError says which field is wrong, naming no class
+            why = f"{detail[:1].lower()}{detail[1:]}"
         raise InputError(
-            f"`{cron}` in {timezone} is not a schedule I can read ({exc.__class__.__name__}). "
-            'Try "0 9 * * mon" and Europe/London.'
+            f"`{cron}` is not a schedule I can read: {why}. A schedule is five fields, "
+            'minute hour day month weekday: "0 9 * * mon" is Mondays at 09:00.'
+        ) from exc
+
+
+def _check_timezone(timezone: str) -> None:
+    """Raise InputError unless `timezone` is a time zone name the scheduler and the digests can use."""
+    from zoneinfo import ZoneInfo, available_timezones
+
+    from bot.errors import InputError
+
+    try:
+        ZoneInfo(timezone)  # what the digests use; APScheduler alone would take "" for UTC
+    except (KeyError, ValueError, OSError) as exc:  # unknown, not a name at all, or a folder of zones
+        close = [name for name in available_timezones() if name.lower() == timezone.lower()]
+        hint = f" Did you mean {close[0]}?" if close else ""
+        raise InputError(
+            f"I don't know the time zone {timezone or '(empty)'}.{hint} "
+            "Give a name from the tz database, e.g. Europe/London, America/New_York or UTC."
         ) from exc
 
 
@@ -55,6 +93,7 @@ def subscribe(
     alerts: bool = True,
 ) -> Subscription:
     """Create or update the subscription of one destination to one audience."""
+    validate_platform(platform)
     validate_schedule(cron, timezone)
     tenant_id = _tenant_id(session, platform, tenant)
     row = session.exec(
