@@ -13,10 +13,10 @@ from typing import Any
 
 from bot import cards
 from bot.commands import Command
-from bot.config import Settings
+from bot.config import Settings, not_found
 from bot.core import CoreOptions, Snag
 from bot.domain import Person, Reply, Role
-from bot.errors import PermissionDenied
+from bot.errors import ConfigError, PermissionDenied
 from bot.logs import where
 from bot.outbox import FileOutbox
 from bot.ports import Classifier, ReportRepository
@@ -64,10 +64,16 @@ def build(
     migrate: bool | None = None,
     train_if_missing: bool = True,
 ) -> Services:
-    """Wire store, classifier, grouping, digests and the core from settings."""
+    """Wire store, classifier, grouping, digests and the core from settings.
+
+    Unless settings.may_create_store, a missing SQLite database or reporter key stops it
+    (ConfigError) before anything is created.
+    """
     from store.db import make_engine, upgrade
     from store.repository import SqlRepository
 
+    if not settings.may_create_store:
+        _require_existing_store(settings)
     taxonomy = load_taxonomy(settings.taxonomy)
     engine = make_engine(settings.resolved_database_url)
     if migrate if migrate is not None else settings.is_embedded_db:
@@ -86,11 +92,24 @@ def build(
         ),
         roles=RolePolicy.from_lists(settings.admins, settings.managers),
     )
-    snag.outbox = FileOutbox(settings.data_dir / "outbox")
+    outbox = settings.data_dir / "outbox"
+    if settings.may_create_store or outbox.is_dir():  # no folder, no entries: nothing to read or erase there
+        snag.outbox = FileOutbox(outbox)
     services = Services(settings, taxonomy, engine, repository, classifier, snag)
     _attach_admin(services)
     _attach_digests(services)
     return services
+
+
+def _require_existing_store(settings: Settings) -> None:
+    """ConfigError, creating nothing, when the SQLite database or the reporter key is not there."""
+    from store.db import sqlite_file
+
+    database = sqlite_file(settings.resolved_database_url)
+    if database is not None and not database.exists():
+        fresh = " To start a new, empty database there instead, run `snag db upgrade`."
+        raise ConfigError(not_found("No Snag database", database, "SNAG_DATABASE_URL") + fresh)
+    settings.secret("reporter")  # with may_create_store off, a missing key is refused, not generated
 
 
 def _admin_only(person: Person) -> None:

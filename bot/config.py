@@ -9,18 +9,25 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
 
-__all__ = ["Settings", "settings_problems"]
+__all__ = ["Settings", "not_found", "settings_problems"]
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _ROLE_FORMS = "slack:U123, teams:<aad id>, slack:group:S01 or teams:group:<id>"
 _ROLE_ENTRY = re.compile(r"(?:slack|teams):(?!group:?$)\S+")
-_DATABASE_URL = re.compile(r"[A-Za-z][\w+.-]*://")
+_DATABASE_URL = re.compile(r"(?P<dialect>[A-Za-z][\w.-]*)(?:\+(?P<driver>[\w.-]+))?://")
+# The databases Snag is built and tested on, each with the one driver it installs (None: the default).
+_DRIVERS = {"sqlite": (None, "pysqlite"), "postgresql": (None, "psycopg")}
+_URL_FORMS = "sqlite:///var/snag.db, or postgresql+psycopg://user:password@host:5432/snag"
+_OTHER_DRIVER = {
+    "sqlite": "the SQLite driver is built in: write sqlite:///var/snag.db, not sqlite+{driver}:///...",
+    "postgresql": "the PostgreSQL driver Snag installs is psycopg, not {driver}: write postgresql+psycopg://...",
+}
 # A good value for the settings whose default is unset (or not an example of anything).
 _EXAMPLES = {
     "database_url": "postgresql+psycopg://snag:password@db:5432/snag",
@@ -49,7 +56,10 @@ class Settings(BaseSettings):
     )
 
     env: Literal["dev", "prod"] = Field("prod", description="'dev' allows unauthenticated Teams (Emulator) traffic.")
-    data_dir: Path = Field(Path("var"), description="Models, outbox, secrets and the SQLite file live here.")
+    data_dir: Path = Field(
+        Path("var"),
+        description="Models, outbox, secrets and the SQLite file live here (relative to the current folder).",
+    )
     database_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite under the data directory.")
     taxonomy: Path | None = Field(None, description="Your own taxonomy file (default: classifier/taxonomy.yml).")
     reporter_secret: str | None = Field(
@@ -169,11 +179,20 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _looks_like_url(cls, value: str | None) -> str | None:
-        if value and not _DATABASE_URL.match(value):
+    def _a_database_snag_uses(cls, value: str | None) -> str | None:
+        # Checked here, not when the engine is made: another database fails there on a missing driver.
+        if not value:
+            return value
+        url = _DATABASE_URL.match(value)
+        if url is None:
             raise ValueError(
                 "the value is not a database URL (one starts with its dialect: sqlite:/// or postgresql+psycopg://)"
             )
+        dialect, driver = url["dialect"].lower(), (url["driver"] or "").lower() or None
+        if dialect not in _DRIVERS:
+            raise ValueError(f"only SQLite and PostgreSQL databases are supported, not {dialect} ({_URL_FORMS})")
+        if driver not in _DRIVERS[dialect]:
+            raise ValueError(_OTHER_DRIVER[dialect].format(driver=driver))
         return value
 
     @field_validator("data_dir")
@@ -183,6 +202,20 @@ class Settings(BaseSettings):
         if existing is not None and not existing.is_dir():
             raise ValueError(f"{existing} is a file, not a folder")
         return value
+
+    # Set for the commands that read or delete: they must find the database and keys, never create them.
+    _existing_store_only: bool = PrivateAttr(False)
+
+    def existing_store_only(self) -> Settings:
+        """These settings for a command that reads or deletes: a missing database or key stops it."""
+        copy = self.model_copy()
+        copy._existing_store_only = True
+        return copy
+
+    @property
+    def may_create_store(self) -> bool:
+        """Whether a missing SQLite database and reporter key may be created (set-up commands, tests)."""
+        return not self._existing_store_only
 
     # ---- derived values ----
 
@@ -204,12 +237,18 @@ class Settings(BaseSettings):
         path = self.data_dir / f"{name}.key"
         if path.exists():
             return path.read_text(encoding="utf-8").strip()
+        setting = {"reporter": "SNAG_REPORTER_SECRET", "encryption": "SNAG_ENCRYPTION_KEY"}[name]
         if self.env == "prod" and not self.is_embedded_db:
-            setting = {"reporter": "SNAG_REPORTER_SECRET", "encryption": "SNAG_ENCRYPTION_KEY"}[name]
             raise ConfigError(
                 f"{setting} is not set: a shared database needs the same secret on every "
                 "replica, so set it in your .env (see .env.example)."
             )
+        if self._existing_store_only:
+            then = {
+                "reporter": ", and a new one would match none of the reports filed under the old one",
+                "encryption": ", and a new one could read none of the Slack tokens stored with the old one",
+            }[name]
+            raise ConfigError(not_found(f"No {name} key", path, setting, then=then))
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if name == "encryption":
             from base64 import urlsafe_b64encode
@@ -225,6 +264,15 @@ class Settings(BaseSettings):
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token or self.slack_client_id)
+
+
+def not_found(what: str, path: Path, setting: str, *, then: str = "") -> str:
+    """Why a command found no database or key, where it looked from, and how to point it at the right one."""
+    return (
+        f"{what} at {path.absolute()}{then}. Snag reads .env and SNAG_DATA_DIR (default: var) relative to the "
+        f"current folder ({Path.cwd()}): run this from the folder Snag was set up in, or set "
+        f"SNAG_DATA_DIR=<the folder holding {path.name}> (or {setting})."
+    )
 
 
 def env_name(name: str, field: FieldInfo) -> str:

@@ -7,13 +7,14 @@ import hashlib
 import io
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.domain import Person, ReportRecord
+from bot.errors import InputError
 from bot.jsonl import parse_object
 from bot.logs import where
 from bot.roles import reporter_key
@@ -22,17 +23,41 @@ from bot.text import clean_report_text
 if TYPE_CHECKING:
     from bot.core import Snag
 
-__all__ = ["ColumnMap", "HistoryRow", "RowProblem", "read_history", "import_history", "write_rows"]
+__all__ = [
+    "ColumnMap",
+    "HistoryRow",
+    "MissingColumn",
+    "RowProblem",
+    "read_history",
+    "import_history",
+    "unknown_reporter_key",
+    "write_rows",
+]
 
 log = logging.getLogger("snag.core")
 
 
 @dataclass(frozen=True)
 class ColumnMap:
+    """Which column of the file holds what; a column named here must be in the file."""
+
     text: str = "text"
-    created_at: str = "created_at"
-    id: str = "id"
-    reporter: str | None = None
+    created_at: str | None = "created_at"  # None: the rows have no dates and are dated when imported
+    id: str | None = None  # None: the "id" column when the file has one, else the line number
+    reporter: str | None = None  # None: the file does not say who reported
+
+    def named(self) -> list[tuple[str, str]]:
+        """(what it holds, column) of every column the file must have."""
+        wanted = (("text", self.text), ("date", self.created_at), ("id", self.id), ("reporter", self.reporter))
+        return [(role, name) for role, name in wanted if name is not None]
+
+
+class MissingColumn(InputError):
+    """A named column is not in the file: not in a CSV's header, or in no row of a JSONL file."""
+
+    def __init__(self, role: str, name: str, found: Sequence[str]) -> None:
+        self.role, self.name, self.found = role, name, tuple(found)
+        super().__init__(f"The file has no {role} column '{name}' (its columns: {', '.join(found) or 'none'}).")
 
 
 @dataclass(frozen=True)
@@ -88,29 +113,50 @@ def _parse_any(text: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _records(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
-    """(line number, record or None, problem) from a CSV or JSONL file."""
+_SourceRow = tuple[int, dict | None, str | None]  # line number, the row or None, the problem
+
+
+def _records(path: Path) -> tuple[list[str], list[_SourceRow]]:
+    """The file's columns and each of its rows, from a CSV or JSONL file."""
     raw = path.read_bytes().decode("utf-8-sig", errors="replace")
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+        columns: dict[str, None] = {}  # every key of any row, in the order first seen
+        records: list[_SourceRow] = []
         for number, line in enumerate(raw.splitlines(), 1):
             if not line.strip():
                 continue
             value, problem = parse_object(line)
-            yield number, value, problem
-        return
+            columns.update(dict.fromkeys(value or {}))
+            records.append((number, value, problem))
+        return list(columns), records
     reader = csv.DictReader(io.StringIO(raw, newline=""))
-    for record in reader:
-        yield reader.line_num, record, None
+    records = [(reader.line_num, record, None) for record in reader]
+    return list(reader.fieldnames or []), records
+
+
+def _check_columns(columns: ColumnMap, found: list[str]) -> None:
+    """MissingColumn for the first named column the file does not have."""
+    if not found:  # an empty file, or no readable row: each line says what is wrong with it
+        return
+    for role, name in columns.named():
+        if name not in found:
+            raise MissingColumn(role, name, found)
 
 
 def read_history(
     path: Path, columns: ColumnMap, *, limit: int = 40_000, now: datetime | None = None
 ) -> tuple[list[HistoryRow], list[RowProblem]]:
-    """Every usable row and every problem, with line numbers; nothing is stored here."""
+    """Every usable row and every problem, with line numbers; nothing is stored here.
+
+    Raises MissingColumn when a named column is not in the file, rather than reading every row
+    without it (old history dated today, or every row skipped).
+    """
     now = now or datetime.now(UTC)
     rows: list[HistoryRow] = []
     problems: list[RowProblem] = []
-    for line, record, problem in _records(path):
+    found, records = _records(path)
+    _check_columns(columns, found)
+    for line, record, problem in records:
         if record is None:
             problems.append(RowProblem(line, problem or "unreadable"))
             continue
@@ -120,7 +166,7 @@ def read_history(
             problems.append(RowProblem(line, f"no text in column '{columns.text}'"))
             continue
         created = None
-        if record.get(columns.created_at) not in (None, ""):
+        if columns.created_at and record.get(columns.created_at) not in (None, ""):
             try:
                 created = _parse_time(record[columns.created_at], now=now)
             except _OutOfRange as exc:
@@ -130,8 +176,8 @@ def read_history(
             except ValueError:
                 problems.append(RowProblem(line, f"'{record[columns.created_at]}' is not a date"))
                 continue
-        reporter = str(record.get(columns.reporter) or "") if columns.reporter else None
-        source_id = str(record.get(columns.id) or line)
+        reporter = str(record.get(columns.reporter) or "").strip() if columns.reporter else None
+        source_id = str(record.get(columns.id or "id") or line)
         rows.append(HistoryRow(line, text, created, source_id, reporter or None, cleaned.truncated_from))
     return rows, problems
 
@@ -145,11 +191,12 @@ def import_history(
     tags = list(classify_many(texts)) if classify_many else [snag.classifier.classify(t) for t in texts]
     now = snag.clock()
     secret = snag.options.reporter_secret
+    unknown = unknown_reporter_key(secret, person.tenant)
     items = [
         (
             text,
             row.created_at or now,
-            reporter_key(secret, "import", person.tenant, row.reporter or f"row:{row.event_key}"),
+            reporter_key(secret, "import", person.tenant, row.reporter) if row.reporter else unknown,
             row.event_key,
             tag,
         )
@@ -165,6 +212,17 @@ def import_history(
         if progress:
             progress()
     return records
+
+
+def unknown_reporter_key(secret: str, tenant: str) -> str:
+    """The one reporter that every imported row not saying who reported counts as, in a tenant.
+
+    One key for all such rows, at every import, because they could all be one person's: a key per
+    row, per file or per file's content would let a few rows, or a re-import of an edited file,
+    count as the k reporters that anonymity asks for. Its own namespace, so no name in a
+    reporter column can share it.
+    """
+    return reporter_key(secret, "import:unknown", tenant, "")
 
 
 def write_rows(rows: Iterable[dict], fmt: str, out: TextIO) -> int:

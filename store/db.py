@@ -18,7 +18,7 @@ from sqlmodel import Session, create_engine
 
 from bot.errors import ConfigError, StoreUnavailable
 
-__all__ = ["make_engine", "upgrade", "session_scope", "alembic_config"]
+__all__ = ["make_engine", "upgrade", "session_scope", "alembic_config", "sqlite_file"]
 
 log = logging.getLogger("snag.store")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -31,11 +31,19 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     """
     try:
         return _make_engine(url, echo=echo)
-    except ArgumentError as exc:
+    except (ArgumentError, ImportError) as exc:  # ImportError: a driver that is not installed
         raise ConfigError(
-            f"SNAG_DATABASE_URL: not a database URL Snag can use ({exc.__class__.__name__}); "
-            "e.g. SNAG_DATABASE_URL=postgresql+psycopg://snag:password@db:5432/snag."
+            f"SNAG_DATABASE_URL: not a database URL Snag can use ({exc.__class__.__name__}); only SQLite and "
+            "PostgreSQL with psycopg are, e.g. SNAG_DATABASE_URL=postgresql+psycopg://snag:password@db:5432/snag."
         ) from exc
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (relative to the current folder), else None (PostgreSQL, in memory)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 def _make_engine(url: str, *, echo: bool) -> Engine:
@@ -88,9 +96,27 @@ def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
             command.upgrade(cfg, revision)
     except OperationalError as exc:
         raise StoreUnavailable(
-            f"Cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
+            _no_such_database(exc, engine)
+            or f"Cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
             f"{exc.orig.__class__.__name__}."
         ) from exc
+
+
+def _no_such_database(exc: OperationalError, engine: Engine) -> str | None:
+    """What to do when the PostgreSQL server answered that the URL's database does not exist, else None.
+
+    At connection time psycopg gives no SQLSTATE, so the server's own words are matched.
+    """
+    name = engine.url.database
+    if engine.url.get_backend_name() != "postgresql" or not name:
+        return None
+    if f'database "{name}" does not exist' not in str(exc.orig):
+        return None
+    return (
+        f'The PostgreSQL server answered, but it has no database named "{name}". Create it as a user allowed to '
+        f'(`createdb {name}`, or CREATE DATABASE "{name}"; in psql), then run `snag db upgrade`; '
+        "or correct the name in SNAG_DATABASE_URL."
+    )
 
 
 @contextmanager
@@ -102,7 +128,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         session.commit()
     except OperationalError as exc:
         session.rollback()
-        raise StoreUnavailable("The database cannot be reached right now.") from exc
+        raise StoreUnavailable(_no_such_database(exc, engine) or "The database cannot be reached right now.") from exc
     except Exception:
         session.rollback()
         raise

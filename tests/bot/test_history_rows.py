@@ -18,7 +18,7 @@ def test_a_jsonl_number_too_long_to_read_is_a_problem_on_its_line(tmp_path: Path
         json.dumps({"id": 3, "text": "refunds wait a week in the finance inbox"}),
     ]
     path.write_text("\n".join(lines) + "\n")
-    rows, problems = read_history(path, ColumnMap())
+    rows, problems = read_history(path, ColumnMap(created_at=None))
     assert [r.line for r in rows] == [1, 3]
     assert [(p.line, p.problem) for p in problems] == [(2, "not valid JSON (a number too long to read)")]
 
@@ -26,7 +26,7 @@ def test_a_jsonl_number_too_long_to_read_is_a_problem_on_its_line(tmp_path: Path
 def test_a_malformed_jsonl_line_still_says_what_is_wrong(tmp_path: Path) -> None:
     path = tmp_path / "old.jsonl"
     path.write_text('{"text": "fine and dandy here"}\n{broken\n')
-    rows, problems = read_history(path, ColumnMap())
+    rows, problems = read_history(path, ColumnMap(created_at=None))
     assert len(rows) == 1
     assert [p.line for p in problems] == [2]
     assert problems[0].problem.startswith("not valid JSON (Expecting property name")
@@ -37,6 +37,6 @@ def test_a_jsonl_line_nested_too_deeply_is_a_problem_on_its_line(tmp_path: Path)
     path = tmp_path / "old.jsonl"
     lines = ['{"text": "courier lost the parcel again"}', '{"text": ' + "[" * 100_000 + "]" * 100_000 + "}"]
     path.write_text("\n".join(lines) + "\n")
-    rows, problems = read_history(path, ColumnMap())
+    rows, problems = read_history(path, ColumnMap(created_at=None))
     assert [r.line for r in rows] == [1]
     assert [(p.line, p.problem) for p in problems] == [(2, "not valid JSON (nested too deeply to read)")]

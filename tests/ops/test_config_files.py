@@ -86,7 +86,7 @@ def test_absurd_dates_are_rows_with_a_problem(tmp_path: Path, when: str, says: s
 def test_read_history_keeps_the_length_of_a_cut_row(tmp_path: Path) -> None:
     path = tmp_path / "h.jsonl"
     path.write_text('{"text": "' + "y" * 500 + '"}\n{"text": "short"}\n')
-    rows, _ = read_history(path, ColumnMap(), limit=100)
+    rows, _ = read_history(path, ColumnMap(created_at=None), limit=100)
     assert [(r.line, len(r.text), r.truncated_from) for r in rows] == [(1, 100, 500), (2, 5, None)]
 
 

@@ -33,7 +33,7 @@ def test_read_history_reports_bad_rows_with_line_numbers(tmp_path: Path) -> None
 def test_jsonl_history_with_a_malformed_line(tmp_path: Path) -> None:
     path = tmp_path / "old.jsonl"
     path.write_text(json.dumps({"id": 1, "text": "courier lost it"}) + "\n{broken\n[1,2]\n")
-    rows, problems = read_history(path, ColumnMap())
+    rows, problems = read_history(path, ColumnMap(created_at=None))
     assert [r.text for r in rows] == ["courier lost it"]
     assert [p.line for p in problems] == [2, 3]
 
@@ -41,14 +41,14 @@ def test_jsonl_history_with_a_malformed_line(tmp_path: Path) -> None:
 def test_import_is_idempotent_and_tags_everything(services, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "h.jsonl"
     path.write_text("".join(json.dumps({"id": i, "text": f"issue {i} with invoices"}) + "\n" for i in range(5)))
-    rows, _ = read_history(path, ColumnMap())
+    rows, _ = read_history(path, ColumnMap(created_at=None))
     person = services.snag.person("console", "local", "admin")
     assert len(services.snag.import_history(person, rows)) == 5
     assert services.snag.import_history(person, rows) == []
     with Session(services.engine) as s:
         stored = s.exec(select(Report)).all()
     assert len(stored) == 5 and all(r.tag_source == "model" for r in stored)
-    assert len({r.reporter_key for r in stored}) == 5
+    assert len({r.reporter_key for r in stored}) == 1  # no reporter column: one unknown reporter
 
 
 def test_export_respects_roles_and_folds_small_patterns(services) -> None:  # type: ignore[no-untyped-def]
