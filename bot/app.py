@@ -98,6 +98,7 @@ def build(
     services = Services(settings, taxonomy, engine, repository, classifier, snag)
     _attach_admin(services)
     _attach_digests(services)
+    _attach_replay_hooks(services)
     return services
 
 
@@ -190,6 +191,15 @@ def recover(services: Services) -> tuple[int, int]:
     if replayed or tagged:
         log.info("recovered %d reports from the outbox and tagged %d left untagged", replayed, tagged)
     return replayed, tagged
+
+
+def _attach_replay_hooks(services: Services) -> None:
+    """The adapters remember how to reach reporters whose reports the outbox files, in any process."""
+    try:
+        from adapters.replayed import attach
+    except ImportError:
+        return
+    attach(services)
 
 
 def _attach_digests(services: Services) -> None:

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
     from bot.app import Services
-    from bot.domain import IncomingMessage
 
 __all__ = ["mount", "SOCKET"]
 
@@ -25,18 +24,12 @@ SOCKET: web.AppKey[AsyncSocketModeHandler] = web.AppKey("snag_slack_socket")
 def mount(app: web.Application, services: Services) -> None:
     """Add Slack to the aiohttp app: the events and OAuth routes, or Socket Mode."""
     from adapters.slack.http import RUNTIME, add_routes
-    from adapters.slack.reporters import remember
     from adapters.slack.runtime import SlackRuntime
 
     socket_mode = bool(services.settings.slack_app_token)
     runtime = SlackRuntime(services, socket_mode=socket_mode)
     app[RUNTIME] = runtime
 
-    def replayed(message: IncomingMessage) -> None:  # filed from the outbox: its reporter can be told too
-        if message.person.platform == "slack":
-            remember(services.engine, services.snag, message)
-
-    services.snag.on_replayed.append(replayed)
     if not socket_mode:
         add_routes(app, runtime)
 
