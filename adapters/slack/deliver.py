@@ -44,11 +44,13 @@ async def safely(what: str, call: Awaitable[T], metrics: Metrics | None = None) 
 
 
 def ack_payload(reply: Reply) -> dict[str, Any]:
-    """A reply as the immediate answer to a slash command."""
-    return {
-        **render.message(reply),
-        "response_type": "ephemeral" if reply.ephemeral else "in_channel",
-    }
+    """A reply as the answer to a slash command, now or by its response_url: seen by the asker alone.
+
+    Whatever the reply's own `ephemeral` says: a digest is meant for a channel when the scheduler
+    posts it to a subscribed one, but a preview asked for with `/snag digest` quotes reports for a
+    manager, and no answer to a command (receipts, `mine`, `pattern`, `own`...) is the channel's.
+    """
+    return {**render.message(reply), "response_type": "ephemeral"}
 
 
 async def post(
