@@ -147,7 +147,7 @@ class Settings(BaseSettings):
     )
     login_url: str = Field(
         "https://login.microsoftonline.com",
-        description="Microsoft identity platform base URL the Graph token is requested from.",
+        description="Microsoft identity platform base URL the Bot Connector and Graph tokens are requested from.",
     )
 
     @field_validator("admins", "managers", mode="before")

@@ -32,6 +32,10 @@ __all__ = [
 FREQUENCIES: tuple[str, ...] = ("daily", "weekly", "monthly", "rarely")
 
 
+# What the retention policy leaves of a report's text. It is never a quote: nobody said it.
+RETAINED_TEXT = "[text removed by the retention policy; tags kept]"
+
+
 class Platform(StrEnum):
     CONSOLE = "console"
     SLACK = "slack"

@@ -6,14 +6,26 @@ at the people behind a small slice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bot.commands import QueryFilters
-from bot.domain import PatternSummary, Reply, ReportRecord, Section
+from bot.domain import RETAINED_TEXT, PatternSummary, Person, Reply, ReportRecord, Section
+from bot.ports import ReportRepository
 from bot.taxonomy import Taxonomy
 from bot.text import snippet
 
-__all__ = ["STATUS_WORDS", "folded_count", "top", "mine", "search", "pattern", "stats"]
+__all__ = [
+    "STATUS_WORDS",
+    "RETAINED_TEXT",
+    "folded_count",
+    "top",
+    "own_reports",
+    "mine",
+    "search",
+    "pattern",
+    "stats",
+]
+
 
 STATUS_WORDS = {
     "new": "received",
@@ -69,11 +81,41 @@ def top(patterns: Sequence[PatternSummary], filters: QueryFilters, taxonomy: Tax
     return Reply(kind="list", title=f"Top patterns ({', '.join(scope)})", sections=tuple(sections))
 
 
-def mine(reports: Sequence[ReportRecord], taxonomy: Taxonomy) -> Reply:
-    """A person's own reports and what became of them."""
+def own_reports(
+    repository: ReportRepository, person: Person, reporter_key: str, *, limit: int = 15
+) -> tuple[list[ReportRecord], dict[int, PatternSummary]]:
+    """A person's newest reports and the patterns they joined, whose status and owner `mine` shows."""
+    reports = repository.list_reports(person=person, reporter_key=reporter_key, limit=limit)
+    patterns: dict[int, PatternSummary] = {}
+    for pid in sorted({r.pattern_id for r in reports if r.pattern_id is not None}):
+        found = repository.get_pattern(person=person, pattern_id=pid)
+        if found is not None:
+            patterns[pid] = found
+    return reports, patterns
+
+
+def _what_happened(r: ReportRecord, p: PatternSummary | None) -> str:
+    """The report's own state, then its pattern's status and owner once a manager set them; never
+    anything about the pattern's other reporters."""
+    parts = [STATUS_WORDS.get(r.status, r.status)]
+    if p is not None and (p.status != "new" or p.owner):
+        parts.append(f"pattern #{p.id}")
+        if p.status != "new":
+            parts.append(STATUS_WORDS.get(p.status, p.status))
+        if p.owner:
+            parts.append(f"owner {p.owner}")
+    return " · ".join(parts)
+
+
+def mine(
+    reports: Sequence[ReportRecord], taxonomy: Taxonomy, patterns: Mapping[int, PatternSummary] | None = None
+) -> Reply:
+    """A person's own reports and what became of them (`patterns`: from own_reports)."""
+    patterns = patterns or {}
     sections = [
         Section(
-            heading=f"#{r.id} · {r.created_at:%d %b} · {STATUS_WORDS.get(r.status, r.status)}",
+            heading=f"#{r.id} · {r.created_at:%d %b} · "
+            + _what_happened(r, patterns.get(r.pattern_id) if r.pattern_id is not None else None),
             text=snippet(r.text),
         )
         for r in reports
@@ -94,7 +136,8 @@ def search(reports: Sequence[ReportRecord], words: Sequence[str], taxonomy: Taxo
 
 
 def pattern(p: PatternSummary, taxonomy: Taxonomy, *, quotes: Sequence[str], k: int) -> Reply:
-    """One pattern in detail, with quotes for those who may read report texts."""
+    """One pattern in detail, with quotes for those who may read report texts (never what the
+    retention policy left of a text)."""
     if p.reporter_count < k:
         return Reply(
             kind="text",
@@ -107,7 +150,7 @@ def pattern(p: PatternSummary, taxonomy: Taxonomy, *, quotes: Sequence[str], k: 
         ("Last seen", f"{p.last_seen:%d %b %Y}"),
     )
     sections = [Section(heading=line.heading, fields=fields)]
-    sections += [Section(text=f"“{snippet(q, 200)}”") for q in quotes]
+    sections += [Section(text=f"“{snippet(q, 200)}”") for q in quotes if q.strip() and q != RETAINED_TEXT]
     return Reply(kind="list", title=f"Pattern #{p.id}", sections=tuple(sections))
 
 

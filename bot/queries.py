@@ -32,8 +32,8 @@ def run_command(snag: Snag, person: Person, command: Command) -> Reply:
         patterns = snag.repository.top_patterns(person=person, filters=filters, limit=10)
         return listings.top(patterns, filters, snag.taxonomy, k=k)
     if command.name == "mine":
-        reports = snag.repository.list_reports(person=person, reporter_key=snag.key_of(person), limit=15)
-        return listings.mine(reports, snag.taxonomy)
+        reports, joined = listings.own_reports(snag.repository, person, snag.key_of(person))
+        return listings.mine(reports, snag.taxonomy, patterns=joined)
     if command.name == "search":
         return _search(snag, person, command.args)
     if command.name == "pattern":

@@ -11,6 +11,7 @@ from bot.redact import Redactor
 from bot.taxonomy import Taxonomy
 from digests import signals
 from digests.snapshot import PatternInfo, Snapshot, WeekFigures, WeekReport
+from store.privacy import RETAINED_TEXT
 
 __all__ = [
     "Audience",
@@ -250,17 +251,20 @@ def _suppressed(snap: Snapshot, audience: Audience, figures: WeekFigures, taxono
 
 
 def quote_candidates(digest: Digest) -> list[int]:
-    """Patterns worth quoting: spiking, then new, then the most reported."""
+    """Patterns worth quoting, best first: spiking, then new, then the most reported. All of them,
+    so a pattern with no text to quote this week (removed by retention) leaves room for the next."""
     ordered = [x.id for x in (*digest.spiking, *digest.new, *digest.top)]
-    return list(dict.fromkeys(ordered))[:MAX_QUOTES]
+    return list(dict.fromkeys(ordered))
+
+
+def _quotable(text: str | None) -> bool:
+    """Words someone wrote: not empty, and not what the retention policy left in their place."""
+    return bool(text and text.strip()) and text != RETAINED_TEXT
 
 
 def _with_quotes(digest: Digest, snap: Snapshot) -> Digest:
     from bot.cards import snippet
 
-    quotes = tuple(
-        (pid, snippet(_REDACTOR.redact(snap.quotes[pid]), 220))
-        for pid in quote_candidates(digest)
-        if pid in snap.quotes
-    )
+    quoted = [pid for pid in quote_candidates(digest) if _quotable(snap.quotes.get(pid))][:MAX_QUOTES]
+    quotes = tuple((pid, snippet(_REDACTOR.redact(snap.quotes[pid]), 220)) for pid in quoted)
     return replace(digest, quotes=quotes)

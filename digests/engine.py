@@ -117,6 +117,7 @@ class PatternState:
     tags: dict[str, float] = field(default_factory=dict)  # "s:stage" | "k:kind" | "t:team" | "h:a>b" -> count
     first_seen: datetime | None = None
     last_seen: datetime | None = None
+    wordless: int = 0  # members that brought no words (texts the retention policy removed)
     _norms: tuple[float, float] | None = field(default=None, repr=False, compare=False)
     _labels: tuple[int, tuple] | None = field(default=None, repr=False, compare=False)  # (n, majorities)
 
@@ -168,6 +169,7 @@ class PatternState:
         self.words, self.chars = _top(self.words, MAX_WORDS), _top(self.chars, MAX_CHARS)
         self._norms = None
         self.n += 1
+        self.wordless += not report.words
         labels = [f"k:{k}" for k in report.kinds] + [f"t:{t}" for t in report.teams]
         labels += [f"s:{report.stage}"] if report.stage else []
         labels += [f"h:{report.handoff}"] if report.handoff else []
@@ -184,6 +186,7 @@ class PatternState:
             | {f"c:{t}": v for t, v in self.chars.items()}
             | {f"x{k}": v for k, v in self.tags.items()}
             | {"_n": float(self.n)}
+            | ({"_r": float(self.wordless)} if self.wordless else {})
         )
 
     @classmethod
@@ -203,6 +206,7 @@ class PatternState:
             tags={k[1:]: v for k, v in terms.items() if k.startswith("x")},
             first_seen=first_seen,
             last_seen=last_seen,
+            wordless=int(terms.get("_r", 0)),
         )
 
 

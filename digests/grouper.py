@@ -18,13 +18,14 @@ from bot.domain import ReportRecord
 from bot.taxonomy import Taxonomy
 from digests.counts import count_terms, count_week
 from digests.engine import Engine, Params, PatternState
-from digests.features import OwnIdf
+from digests.features import DOCS, OwnIdf
 from digests.pattern_rows import Tables, features_of_record, features_of_report, write_pattern
 from digests.pattern_store import RESYNC, SqlPatternStore
 from digests.regroup import regroup
 from digests.week import week_of
 from store.db import session_scope
 from store.models import Pattern, Report, Tenant, TermCount
+from store.privacy import RETAINED_TEXT
 
 __all__ = [
     "SqlGrouper",
@@ -119,7 +120,10 @@ class SqlGrouper:
         (a pattern with none left keeps no words at all)."""
         with self._lock, session_scope(self.engine) as session:
             for text, _ in learnt.reports:
-                count_terms(session, tenant_id=learnt.tenant_id, keys=OwnIdf.keys(text), amount=-1)
+                # A text the retention policy removed took the knowledge of its words with it: one
+                # document fewer, and not the placeholder's words, which it never added.
+                keys = {DOCS} if text == RETAINED_TEXT else OwnIdf.keys(text)
+                count_terms(session, tenant_id=learnt.tenant_id, keys=keys, amount=-1)
             counts = session.exec(
                 select(TermCount.term, TermCount.docs).where(TermCount.tenant_id == learnt.tenant_id)
             ).all()
@@ -138,7 +142,7 @@ class SqlGrouper:
         state = PatternState(id=pattern_id, words={}, chars={}, n=0)
         for report in members:
             state.add(features_of_report(report, own.tables))
-        write_pattern(pattern, state, self.taxonomy)
+        write_pattern(pattern, state, self.taxonomy, keep_title=False)  # the old title may hold their words
         if not members:
             pattern.title, pattern.teams = "Reports erased on request", []
         session.add(pattern)

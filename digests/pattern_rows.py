@@ -10,6 +10,7 @@ from bot.taxonomy import Taxonomy
 from digests.engine import PatternState, ReportFeatures, features_of
 from digests.titles import title_for
 from store.models import Pattern, Report
+from store.privacy import RETAINED_TEXT
 
 __all__ = ["Tables", "aware", "features_of_record", "features_of_report", "write_pattern"]
 
@@ -37,10 +38,11 @@ def features_of_record(record: ReportRecord, idf: Tables) -> ReportFeatures:
 
 
 def features_of_report(report: Report, idf: Tables) -> ReportFeatures:
-    """Grouping features of a report row."""
+    """Grouping features of a report row; one the retention policy reduced to its tags brings its
+    tags and date, and no words (the placeholder left for its text is nobody's words)."""
     handoff = (report.handoff_from, report.handoff_to) if report.handoff_from or report.handoff_to else None
     return features_of(
-        report.text,
+        "" if report.text == RETAINED_TEXT else report.text,
         stage=report.stage,
         kinds=report.kinds or (),
         teams=report.teams or (),
@@ -50,10 +52,24 @@ def features_of_report(report: Report, idf: Tables) -> ReportFeatures:
     )
 
 
-def write_pattern(row: Pattern, state: PatternState, taxonomy: Taxonomy) -> None:
-    """Copy a pattern's grouping state onto its row (title, tags, counts, centroid terms)."""
+def _previous_title(row: Pattern, state: PatternState) -> str | None:
+    """The row's title, if a title with no word to show may keep it: made for the same stage, and
+    under the rule that shows only shared words once a pattern has three reports (or still under it)."""
+    made_at = int((row.terms or {}).get("_n", 0))
+    if row.title and row.stage == state.stage and (made_at >= 3 or state.n < 3):
+        return row.title
+    return None
+
+
+def write_pattern(row: Pattern, state: PatternState, taxonomy: Taxonomy, *, keep_title: bool = True) -> None:
+    """Copy a pattern's grouping state onto its row (title, tags, counts, centroid terms).
+
+    A pattern most of whose reports lost their texts to retention, or whose words left have none
+    to show, keeps the row's title (see titles.title_for), unless keep_title is False: after an
+    erasure, whose words the old title holds cannot be told."""
     stage = state.stage
-    row.title = title_for(state, taxonomy.title(stage) if stage else None)
+    previous = _previous_title(row, state) if keep_title else None
+    row.title = title_for(state, taxonomy.title(stage) if stage else None, previous=previous)
     row.stage, row.kinds, row.teams = stage, list(state.kinds), list(state.teams)
     row.report_count = state.n
     row.terms = state.to_terms()

@@ -27,6 +27,10 @@ def regroup(session: Session, tenant_id: int, taxonomy: Taxonomy, params: Params
 
     Reports the retention policy reduced to their tags have no words left to group by: they
     stay in their patterns, which survive for them (counting only them) if no words claim them.
+    Where words do claim such a pattern, those reports still bring their tags and dates (it is as
+    old as they are, not new this week), and its title stays while they are at least half of it
+    or when the words left share none to show: the texts it was made of are gone, not wrong
+    (see titles.title_for).
     """
     reports = session.exec(
         select(Report).where(col(Report.tenant_id) == tenant_id).order_by(col(Report.created_at), col(Report.id))
@@ -39,21 +43,19 @@ def regroup(session: Session, tenant_id: int, taxonomy: Taxonomy, params: Params
         if p.id is not None
     }
     reused = _reuse(members, {r.id: r.pattern_id for r in reports if r.id is not None}, set(existing))
-    pattern_of = {  # report id -> pattern id; for now, the retained reports' in rows that exist
-        r.id: r.pattern_id
-        for r in reports
-        if r.text == RETAINED_TEXT and r.id is not None and r.pattern_id is not None and r.pattern_id in existing
-    }
-    kept = Counter(pattern_of.values())
+    kept: dict[int, list[Report]] = defaultdict(list)  # pattern id -> its retained reports
+    for r in reports:
+        if r.text == RETAINED_TEXT and r.id is not None and r.pattern_id is not None and r.pattern_id in existing:
+            kept[r.pattern_id].append(r)
+    pattern_of = {r.id: pid for pid, rows in kept.items() for r in rows if r.id is not None}
     for pid in set(kept) - set(reused.values()):  # only retained reports left: the pattern stays for them
-        existing[pid].report_count = kept[pid]
+        existing[pid].report_count = len(kept[pid])
         session.add(existing[pid])
     survivors = set(reused.values()) | set(kept)
     for mid in sorted(members):
         row = existing[reused[mid]] if mid in reused else Pattern(tenant_id=tenant_id, title="")
-        row_id = _write(
-            session, row, memory.patterns[mid], kept[row.id] if row.id is not None else 0, taxonomy, members[mid]
-        )
+        retained = kept.get(row.id, []) if row.id is not None else []
+        row_id = _write(session, row, memory.patterns[mid], retained, own, taxonomy, members[mid])
         pattern_of.update(dict.fromkeys(members[mid], row_id))
     _recount(session, tenant_id, own, reports, pattern_of)
     _drop(session, [pid for pid in existing if pid not in survivors])
@@ -89,12 +91,19 @@ def _reuse(members: dict[int, list[int]], old_of: dict[int, int | None], existin
 
 
 def _write(
-    session: Session, row: Pattern, state: PatternState, retained: int, taxonomy: Taxonomy, members: list[int]
+    session: Session,
+    row: Pattern,
+    state: PatternState,
+    retained: Sequence[Report],
+    own: OwnIdf,
+    taxonomy: Taxonomy,
+    members: list[int],
 ) -> int:
-    """Write one regrouped pattern (and the retained reports it keeps) onto its row, and move its
-    reports to it; returns the row's id."""
-    state.n += retained
-    write_pattern(row, state, taxonomy)
+    """Write one regrouped pattern (and the retained reports it keeps, their tags and dates without
+    words) onto its row, and move its reports to it; returns the row's id."""
+    for report in retained:
+        state.add(features_of_report(report, own.tables))
+    write_pattern(row, state, taxonomy, keep_title=bool(retained))
     session.add(row)
     session.flush()
     assert row.id is not None

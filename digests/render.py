@@ -99,7 +99,7 @@ def to_reply(d: Digest, taxonomy: Taxonomy) -> Reply:
     if d.other_reports:
         sections.append(
             Section(
-                text=f"Not listed: {d.other_reports} more report(s) this week in other patterns, "
+                text=f"Not listed: {folded_count(d.other_reports, d.k)} more report(s) this week in other patterns, "
                 f"among them every pattern with fewer than {d.k} reporters."
             )
         )

@@ -8,7 +8,7 @@ from bot.redact import Redactor
 from digests.engine import PatternState
 from digests.features import stem, surface_forms
 
-__all__ = ["title_for"]
+__all__ = ["title_for", "title_words"]
 
 _REDACTOR = Redactor()
 MAX_TERMS = 4
@@ -20,8 +20,9 @@ def _same_word(term: str, stage_word: str) -> bool:
     return term.startswith(stage_word) or (len(term) >= 5 and stage_word.startswith(term))
 
 
-def title_for(state: PatternState, stage_title: str | None = None) -> str:
-    """E.g. 'Delivery: survey, photo, job pack'. Concept tokens show as their word."""
+def title_words(state: PatternState, stage_title: str | None = None) -> list[str]:
+    """The words a title may show: the heaviest, not the stage again, and, once a pattern has three
+    reports, only words its reports share."""
     picked: list[str] = []
     stage_word = stem(stage_title.lower()) if stage_title else None
     for term, _ in sorted(state.words.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -36,6 +37,20 @@ def title_for(state: PatternState, stage_title: str | None = None) -> str:
         picked.append(word)
         if len(picked) == MAX_TERMS:
             break
+    return picked
+
+
+def title_for(state: PatternState, stage_title: str | None = None, *, previous: str | None = None) -> str:
+    """E.g. 'Delivery: survey, photo, job pack'. Concept tokens show as their word.
+
+    `previous` is the title the pattern had, given only when it was made under the same rule and
+    stage. The pattern keeps it while at least half of its reports have no words left (the
+    retention policy removed their texts: the title was made of their words, which can no longer
+    be weighed), and whenever the words left have none to show; otherwise the words left title it.
+    """
+    picked = title_words(state, stage_title)
+    if previous and (not picked or 2 * state.wordless >= state.n):
+        return previous
     text = ", ".join(picked) or "reports"
     title = f"{stage_title}: {text}" if stage_title else text.capitalize()
     return _REDACTOR.redact(title)[:200]

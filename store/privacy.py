@@ -8,11 +8,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
+from bot.domain import RETAINED_TEXT
 from store.models import ConversationRef, Correction, Pattern, PatternWeek, Report
 
 __all__ = ["erase_reporter", "apply_retention", "RETAINED_TEXT"]
-
-RETAINED_TEXT = "[text removed by the retention policy; tags kept]"
 
 
 def _recount(session: Session, pattern_ids: set[int]) -> None:

@@ -12,6 +12,7 @@ from botbuilder.schema import (
     Activity,
     AdaptiveCardInvokeResponse,
     AdaptiveCardInvokeValue,
+    ConversationReference,
     InvokeResponse,
 )
 from botbuilder.schema.teams import (
@@ -21,14 +22,16 @@ from botbuilder.schema.teams import (
     TeamsChannelAccount,
 )
 
-from adapters.teams import extension, inbound
+from adapters.teams import extension, inbound, private
 from adapters.teams.groups import AadGroups
+from adapters.teams.messenger import TeamsMessenger
 from adapters.teams.references import Reach, References, chat_of, reporter_of
 from adapters.teams.render import card_for
 from adapters.teams.waiting import WAITING_DIR, WaitingReferences
 from bot import cards
 from bot.core import Capture, where
 from bot.domain import IncomingMessage, Person, Reply
+from bot.errors import SnagError
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -41,10 +44,18 @@ UNANSWERED = Reply(kind="text", title="Pick an answer first, then press Send ans
 
 
 class SnagTeamsBot(TeamsActivityHandler):
-    def __init__(self, services: Services, references: References, waiting: WaitingReferences | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        references: References,
+        waiting: WaitingReferences | None = None,
+        *,
+        messenger: TeamsMessenger | None = None,
+    ) -> None:
         self.services = services
         self.snag = services.snag
         self.references = references
+        self.messenger = messenger  # opens a person's 1:1 chat for what a channel must not read
         self.waiting = waiting or WaitingReferences(
             services.settings.data_dir / WAITING_DIR, references, services.snag.outbox
         )
@@ -71,13 +82,13 @@ class SnagTeamsBot(TeamsActivityHandler):
 
     def incoming(self, activity: Activity) -> IncomingMessage:
         """The core message for a typed Teams message, without the bot's @mention."""
-        text = (TurnContext.remove_recipient_mention(activity) or "").strip()
-        personal = (activity.conversation.conversation_type or "personal") == "personal"
+        # The SDK's remove_recipient_mention would also cut "Snag" out of the words, and keep other mentions.
+        text = inbound.typed_text(activity.text or "", _entities(activity), _bot_of(activity))
         return IncomingMessage(
             person=self.person_of(activity),
             text=text,
             channel=inbound.conversation_of(activity.serialize()),
-            via="dm" if personal else "mention",
+            via="dm" if _personal(activity) else "mention",
             event_id=self.delivery_key(activity),
         )
 
@@ -92,9 +103,41 @@ class SnagTeamsBot(TeamsActivityHandler):
         attachment = CardFactory.adaptive_card(card_for(reply))
         await turn.send_activity(MessageFactory.attachment(attachment))
 
+    async def _answer(self, turn: TurnContext, person: Person, replies: list[Reply], command: str | None) -> None:
+        """Answer where asked; in a channel or group chat, what is personal goes to the asker's 1:1 chat."""
+        personal = _personal(turn.activity)
+        hidden = [not personal and private.goes_private(r, command, person) for r in replies]
+        for reply in (r for r, hide in zip(replies, hidden, strict=True) if not hide):
+            await self._send(turn, reply)
+        kept = [r for r, hide in zip(replies, hidden, strict=True) if hide]
+        if kept:
+            delivered = await self._tell_privately(turn, person, kept)
+            await self._send(turn, private.note(kept, command, delivered=delivered))
+
+    async def _tell_privately(self, turn: TurnContext, person: Person, replies: list[Reply]) -> bool:
+        """Send replies to the asker's 1:1 chat with Snag, opened as closing the loop opens it."""
+        if self.messenger is None:
+            return False
+        reach = reporter_of(turn.activity, self.snag.key_of(person))
+        reference = ConversationReference().deserialize(reach.reference)
+        try:
+            for reply in replies:
+                await self.messenger.send_over(reference, destination=reach.destination, reply=reply)
+        except Exception as exc:  # DeliveryFailed, or the database while marking a blocked chat
+            log.warning("teams 1:1 chat not reached for a private answer: %s", where(exc))
+            return False
+        return True
+
+    def _command_of(self, message: IncomingMessage) -> str | None:
+        """The command a message asks for ("report" for a report); None for a slip."""
+        try:
+            return self.snag.read(message).name
+        except SnagError:
+            return None
+
     def _reaches(self, activity: Activity, person: Person, *, reported: bool) -> list[Reach]:
         """How to reach this chat, and a reporter outside a 1:1 chat."""
-        personal = (activity.conversation.conversation_type or "personal") == "personal"
+        personal = _personal(activity)
         key = self.snag.key_of(person)
         reaches: list[Reach] = []
         if activity.type != "invoke":  # a message extension may run in a chat without Snag
@@ -129,13 +172,15 @@ class SnagTeamsBot(TeamsActivityHandler):
             return
         key = self.delivery_key(turn.activity)
         capture = self.prestored.pop(key or "", None)
+        command: str | None = "report"
         if capture is not None:
             reply = await asyncio.to_thread(self.snag.finish_report, capture)
             reported = capture.stored
         else:
-            reply = await asyncio.to_thread(self.snag.handle_message, self.incoming(turn.activity))
-            reported = reply.kind == "receipt"
-        await self._send(turn, reply)
+            message = self.incoming(turn.activity)
+            reply = await asyncio.to_thread(self.snag.handle_message, message)
+            reported, command = reply.kind == "receipt", self._command_of(message)
+        await self._answer(turn, person, [reply], command)
         # after the report is stored (or kept in the outbox), never before
         await self._remember(turn, person, reported=reported, waiting=_waiting(reply, key))
 
@@ -143,8 +188,7 @@ class SnagTeamsBot(TeamsActivityHandler):
         key = self.delivery_key(turn.activity)
         if key and not await asyncio.to_thread(self.references.first_delivery, key):
             return
-        for reply in await self._act(person, value):
-            await self._send(turn, reply)
+        await self._answer(turn, person, await self._act(person, value), None)
 
     async def _act(self, person: Person, value: dict) -> list[Reply]:
         """Run a card submit; the replies to show: each answer's for "Send answers", else the button's."""
@@ -207,7 +251,7 @@ class SnagTeamsBot(TeamsActivityHandler):
         key = inbound.item_key(channel, source, self.snag.key_of(person)) if source else None
         message = IncomingMessage(
             person=person,
-            text=extension.reported_text(action),
+            text=extension.reported_text(raw),
             channel=channel,
             via="shortcut",
             event_id=key or self.delivery_key(turn.activity),
@@ -229,6 +273,22 @@ class SnagTeamsBot(TeamsActivityHandler):
                 turn_context,
                 Reply(kind="error", title="Sorry, something went wrong on my side. Please try again in a minute."),
             )
+
+
+def _personal(activity: Activity) -> bool:
+    """A 1:1 chat with Snag, where an answer is read by the person who asked and nobody else."""
+    conversation = activity.conversation
+    return ((conversation.conversation_type if conversation else None) or "personal") == "personal"
+
+
+def _entities(activity: Activity) -> list[dict]:
+    """The activity's entities as Teams sent them (the SDK keeps a mention's details aside)."""
+    return [{"type": e.type, **(e.additional_properties or {})} for e in activity.entities or []]
+
+
+def _bot_of(activity: Activity) -> dict:
+    recipient = activity.recipient
+    return {"id": recipient.id, "name": recipient.name} if recipient else {}
 
 
 def _waiting(reply: Reply, event_key: str | None) -> str | None:

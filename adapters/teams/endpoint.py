@@ -81,13 +81,13 @@ class TeamsEndpoint:
             ConfigurationBotFrameworkAuthentication(config, credentials_factory=self.credentials)
         )
         self.references = References(services.engine)
-        self.bot = SnagTeamsBot(services, self.references)
+        self.messenger = TeamsMessenger(self.adapter, self.references, self.app_id, services.snag.metrics)
+        self.bot = SnagTeamsBot(services, self.references, messenger=self.messenger)
         services.snag.on_replayed.append(self.bot.waiting.replayed)  # in `snag scheduler` too
         self._tasks: set[asyncio.Task] = set()
         self._finishing = asyncio.Semaphore(2)
         # The ack path gets its own threads so slow tagging never queues ahead of a commit.
         self._store_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="snag-teams-store")
-        self.messenger = TeamsMessenger(self.adapter, self.references, self.app_id, services.snag.metrics)
 
     async def handle(self, request: web.Request) -> web.Response:
         """Parse, authenticate, check and process one activity; bad requests get a 4xx, never a trace."""

@@ -14,7 +14,7 @@ from botbuilder.schema.teams import (
     TaskModuleTaskInfo,
 )
 
-from adapters.teams import inbound
+from adapters.teams import inbound, mentions
 from adapters.teams.render import CARD_CONTENT_TYPE, card_for
 from bot.domain import Reply
 
@@ -28,11 +28,22 @@ def data_of(action: MessagingExtensionAction) -> Mapping[str, Any]:
     return action.data if isinstance(action.data, dict) else {}
 
 
-def reported_text(action: MessagingExtensionAction) -> str:
-    """The reported message's text, with the reporter's note (if they typed one) after it."""
-    payload = action.message_payload
-    content = payload.body.content if payload and payload.body else ""
-    return inbound.with_note(inbound.html_to_text(content or ""), data_of(action).get("note"))
+def reported_text(activity: Mapping[str, Any]) -> str:
+    """The reported message's text, people it mentions as "@someone", then the reporter's note if any.
+
+    Read from the activity as Teams sent it: the SDK's model of the message drops tag mentions.
+    """
+    value = _mapping(activity.get("value"))
+    payload = _mapping(value.get("messagePayload"))
+    content = str(_mapping(payload.get("body")).get("content") or "")
+    found = payload.get("mentions")
+    resolve = mentions.in_extension(found if isinstance(found, list) else [], _mapping(activity.get("recipient")))
+    text = inbound.html_to_text(mentions.replace_mentions(content, resolve))
+    return inbound.with_note(text, _mapping(value.get("data")).get("note"))
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def message_id(action: MessagingExtensionAction) -> str | None:

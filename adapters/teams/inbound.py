@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from adapters.teams import mentions
 from bot.domain import ActionEvent, Person
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "unanswered",
     "html_to_text",
     "with_note",
+    "typed_text",
 ]
 
 _TAG = re.compile(r"<[^>]+>")
@@ -63,6 +65,11 @@ def delivery_key(conversation_id: str, activity_id: str) -> str:
 def item_key(conversation_id: str, message_id: str, reporter_key: str) -> str:
     """One report per person per message, however often they use "Report as friction"."""
     return f"teams:item:{_short(conversation_id)}:{message_id[:100]}:{reporter_key[:24]}"
+
+
+def typed_text(text: str, entities: Sequence[Mapping], bot: Mapping) -> str:
+    """What a person typed to Snag: its own @mention removed, other people's as "@someone"."""
+    return mentions.replace_mentions(text, mentions.in_message(entities, bot)).strip()
 
 
 def with_note(text: str, note: object) -> str:

@@ -62,6 +62,10 @@ class TeamsMessenger:
         reference = await asyncio.to_thread(self.references.load, destination)
         if reference is None:
             raise DeliveryFailed(None, "no usable conversation reference (never installed, removed or blocked)")
+        await self.send_over(reference, destination=destination, reply=reply)
+
+    async def send_over(self, reference: ConversationReference, *, destination: str, reply: Reply) -> None:
+        """Send a card over a reference at hand (a `user:` destination opens that person's 1:1 chat)."""
         activity = MessageFactory.attachment(CardFactory.adaptive_card(card_for(reply)))
         for attempt in range(1, self.attempts + 1):
             try:

@@ -74,8 +74,8 @@ def test_export_respects_roles_and_folds_small_patterns(services) -> None:  # ty
         s.commit()
     staff = snag.person("slack", "T1", "a")
     rows = list(pattern_rows(services.repository, staff, k=3))
-    assert [r["title"] for r in rows] == ["Refunds slow", "1 pattern(s) with fewer than 3 reporters"]
-    assert rows[0]["reporters"] == 3 and rows[1]["reports"] == 1
+    assert [r["title"] for r in rows] == ["Refunds slow", "Patterns with fewer than 3 reporters each"]
+    assert rows[0]["reporters"] == 3 and rows[1]["reports"] is None and rows[1]["reporters"] == "fewer than 3"
     with pytest.raises(PermissionDenied):
         list(report_rows(services.repository, staff))
     from dataclasses import replace

@@ -25,10 +25,10 @@ async def test_a_channel_reporter_is_told_in_a_new_personal_chat(teams) -> None:
         "/api/messages", json=in_thread(connector.url, "1700000000020", f"status {pattern} resolved", manager)
     )
     assert titles(connector)[-1].endswith("Told 2 reporter(s).")
-    [created] = connector.created()
-    assert created["members"] == [{"id": SAM["id"]}] and created["isGroup"] is False
+    receipt_chat, created = connector.created()  # the channel report's receipt went to Sam's 1:1 chat too
+    assert receipt_chat["members"] == created["members"] == [{"id": SAM["id"]}] and created["isGroup"] is False
     assert created["channelData"]["tenant"]["id"] == "tenant-a" and created["bot"]["id"] == "28:bot-app-id"
-    [update] = connector.sent_to("a:1created-1")
+    [update] = connector.sent_to("a:1created-2")
     text = json.dumps(update)
     assert "An update on something you reported" in text and f"Pattern #{pattern}" in text
     assert not any(other in text for other in (*OTHER.values(), "personal-chat", "aad-user-2", "Sam"))

@@ -1,0 +1,142 @@
+"""@mentions in Teams text: Snag's own removed, people as "@someone", teams, channels and tags by name.
+
+Slack's rule (adapters/slack/inbound.py): a report keeps no colleague's name, but keeps the
+channels and groups it names. Teams marks a mention as `<at>Name</at>` in a message's text,
+described by the activity's `mention` entities, and as `<at id="0">Name</at>` in the HTML of a
+message handed to the message extension, described by that message's `mentions`. Everything
+around a mention is kept as it was written. Pure functions over plain dicts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+__all__ = ["SOMEONE", "Mentioned", "replace_mentions", "in_message", "in_extension"]
+
+SOMEONE = "@someone"
+_AT = re.compile(r"<at\b([^>]*)>(.*?)</at\s*>", re.IGNORECASE | re.DOTALL)
+_ID = re.compile(r"""\bid\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+# What Teams puts between the halves of one name it split into two mentions ("Sam" "Jones").
+_GAP = re.compile(r"(?:[ \t]|&nbsp;|&#160;|\u00a0)*", re.IGNORECASE)
+_PLACES = {"tag", "team", "channel"}
+
+
+@dataclass(frozen=True)
+class Mentioned:
+    """Who or what one `<at>` span names: Snag itself, a person, or a place (team, channel, tag)."""
+
+    kind: str  # self | person | place
+    key: str  # the same key on two adjacent spans: one name Teams split in two
+    name: str = ""
+
+    @property
+    def shown(self) -> str:
+        if self.kind == "self":
+            return ""
+        return f"@{self.name}" if self.kind == "place" and self.name else SOMEONE
+
+
+Resolve = Callable[[re.Match[str]], Mentioned]
+
+
+def replace_mentions(text: str, resolve: Resolve) -> str:
+    """The text with every `<at>` span shown as `resolve` says; the words around it untouched."""
+    pieces: list[str | Mentioned] = []
+    at = 0
+    for match in _AT.finditer(text):
+        gap, mentioned = text[at : match.start()], resolve(match)
+        last = pieces[-1] if pieces else None
+        if isinstance(last, Mentioned) and last.key == mentioned.key and _GAP.fullmatch(gap):
+            pieces[-1] = replace(last, name=f"{last.name} {mentioned.name}".strip())
+        else:
+            pieces += [gap, mentioned]
+        at = match.end()
+    pieces.append(text[at:])
+    return _joined(pieces)
+
+
+def _joined(pieces: Sequence[str | Mentioned]) -> str:
+    """The pieces as text; where Snag's own mention goes, so does one of the spaces around it."""
+    out, removed = "", False
+    for piece in pieces:
+        if isinstance(piece, Mentioned):
+            removed = piece.kind == "self"
+            out += piece.shown
+            continue
+        if removed and (not out or out[-1] in " \t\n"):
+            piece = piece.lstrip(" \t")
+        out, removed = out + piece, False
+    return out
+
+
+def _name(match: re.Match[str]) -> str:
+    return _TAG.sub("", match.group(2)).strip()
+
+
+def _unknown() -> Iterator[str]:
+    """Keys of spans nothing describes: each a person of its own, never merged with the next."""
+    return (f"unknown:{n}" for n in itertools.count())
+
+
+def in_message(entities: Sequence[Mapping], bot: Mapping) -> Resolve:
+    """Spans of a message's text, described by its `mention` entities (taken in order, each once)."""
+    unused = [e for e in entities if str(e.get("type") or "").lower() == "mention"]
+    unknown, bot_id, bot_name = _unknown(), str(bot.get("id") or ""), str(bot.get("name") or "")
+
+    def resolve(match: re.Match[str]) -> Mentioned:
+        name = _name(match)
+        entity = _take(unused, lambda e: e.get("text") == match.group(0)) or _take(
+            unused, lambda e: _mentioned(e).get("name") == name
+        )
+        if entity is None:  # Teams always describes a mention; without one, only Snag's name is known
+            return Mentioned("self", "self") if name and name == bot_name else Mentioned("person", next(unknown))
+        mentioned = _mentioned(entity)
+        target = str(mentioned.get("id") or "")
+        if target and target == bot_id:
+            return Mentioned("self", "self")
+        if str(mentioned.get("type") or "").lower() in _PLACES or target.startswith("19:"):  # 19: a thread
+            return Mentioned("place", f"place:{target}", name or str(mentioned.get("name") or ""))
+        return Mentioned("person", f"person:{target}" if target else next(unknown))
+
+    return resolve
+
+
+def in_extension(mentions: Sequence[Mapping], bot: Mapping) -> Resolve:
+    """Spans of a message given to the message extension, described by its `mentions` (by `id`)."""
+    by_id = {str(m.get("id")): m for m in mentions if isinstance(m, Mapping)}
+    unknown, app_id = _unknown(), str(bot.get("id") or "").removeprefix("28:")
+
+    def resolve(match: re.Match[str]) -> Mentioned:
+        found = _ID.search(match.group(1))
+        mention = by_id.get(found.group(1)) if found else None
+        if mention is None:
+            return Mentioned("person", next(unknown))
+        mentioned = _mentioned(mention)
+        name = _name(match) or str(mention.get("mentionText") or "")
+        for kind in ("conversation", "tag"):
+            place = mentioned.get(kind)
+            if isinstance(place, Mapping):
+                return Mentioned("place", f"place:{place.get('id')}", name or str(place.get("displayName") or ""))
+        application = mentioned.get("application")
+        if isinstance(application, Mapping) and app_id and application.get("id") == app_id:
+            return Mentioned("self", "self")
+        who = next((v for v in (mentioned.get("user"), application) if isinstance(v, Mapping)), {})
+        return Mentioned("person", f"person:{who['id']}" if who.get("id") else next(unknown))
+
+    return resolve
+
+
+def _mentioned(described: Mapping) -> Mapping:
+    value = described.get("mentioned")
+    return value if isinstance(value, Mapping) else {}
+
+
+def _take(unused: list[Mapping], fits: Callable[[Mapping], bool]) -> Mapping | None:
+    for i, entity in enumerate(unused):
+        if fits(entity):
+            return unused.pop(i)
+    return None

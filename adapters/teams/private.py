@@ -1,0 +1,49 @@
+"""Which answers leave a channel for the asker's 1:1 chat with Snag (pure functions).
+
+Slack answers an @mention with an ephemeral message only the asker sees. Teams has none: what
+Snag posts in a channel or group chat, everyone in it reads. So an answer that names the asker's
+own reports or quotes reports goes to their 1:1 chat with Snag, and the channel gets a short note
+saying where it went and nothing of what it said.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.domain import Person, Reply
+
+__all__ = ["PRIVATE_COMMANDS", "goes_private", "note"]
+
+# mine lists the asker's reports, search and the digest preview quote reports, erase counts a person's.
+PRIVATE_COMMANDS = frozenset({"mine", "search", "digest", "erase"})
+SENT = "I've sent you the answer in our 1:1 chat."
+NOT_SENT = (
+    "I couldn't open our 1:1 chat to send you that answer, and it isn't one for everyone here. "
+    "Message me directly (find Snag under Apps) and ask there."
+)
+SAVED_SENT = "Thanks, your report is saved. I've sent you the details in our 1:1 chat."
+SAVED_NOT_SENT = (
+    "Thanks, your report is saved, but I couldn't open our 1:1 chat to show you the details. "
+    "Message me directly (find Snag under Apps) and type mine to see it."
+)
+
+
+def goes_private(reply: Reply, command: str | None, person: Person) -> bool:
+    """Whether an answer asked for in a channel or group chat belongs in the asker's 1:1 chat.
+
+    A receipt, the fix-tags form and every answer about one report name the asker's own report
+    (its number ties the message in the channel to the report leadership reads, with its tags and
+    answers); `pattern` quotes reports to managers and admins. Top, stats and help count or
+    explain, folded to k reporters, and stay where they were asked for.
+    """
+    if reply.report_id is not None or reply.kind in ("receipt", "form"):
+        return True
+    return command in PRIVATE_COMMANDS or (command == "pattern" and person.role.sees_texts)
+
+
+def note(replies: Sequence[Reply], command: str | None, *, delivered: bool) -> Reply:
+    """What the channel is told instead: where the answer went, or that it could not go there."""
+    report = command == "report" and any(r.kind == "receipt" for r in replies)
+    if report:
+        return Reply(kind="text", title=SAVED_SENT if delivered else SAVED_NOT_SENT)
+    return Reply(kind="text", title=SENT if delivered else NOT_SENT)
