@@ -13,12 +13,8 @@ sends waiting on it, and refreshed in the background before it expires.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import Any
 from urllib.parse import quote
 
@@ -28,11 +24,11 @@ from botframework.connector.auth import MicrosoftAppCredentials
 from msrest.authentication import Authentication
 from msrest.pipeline import AsyncHTTPPolicy
 
+from adapters.teams.shared_fetch import SharedFetch
 from bot.core import where
 
 __all__ = ["ConnectorToken", "OffLoopCredentialsFactory", "TokenRefused"]
 
-log = logging.getLogger("snag.teams")
 EXPIRY_MARGIN = 5 * 60.0  # seconds: a token this close to its expiry is not sent (as MSAL)
 REFRESH_BEFORE = 10 * 60.0  # seconds before expiry: fetch the next one in the background
 RETRY_AFTER = 60.0  # seconds between background refreshes that fail
@@ -53,62 +49,42 @@ class ConnectorToken:
         self.timeout = timeout
         self.clock = clock
         self._form = form  # the client-credentials grant MSAL would post, secret included
-        self._held: tuple[str, float] = ("", float("-inf"))  # (token, expires at), swapped whole by the fetch
-        self._tried_at = float("-inf")  # the last fetch's end, whether it worked or not
-        self._guard = threading.Lock()
-        self._fetching: Future[None] | None = None
+        self._token: SharedFetch[tuple[str, float], float] = SharedFetch(  # (token, expires at)
+            self._fetch,
+            held=("", float("-inf")),
+            tried_at=float("-inf"),
+            clock=lambda: self.clock(),  # whichever clock is set by then
+            what="Bot Framework access token",
+            thread="snag-teams-token",
+            describe=_describe,
+        )
 
     @property
     def expires_at(self) -> float:
         """When the token held expires, on `clock` (-inf before the first fetch)."""
-        return self._held[1]
+        return self._token.held[1]
 
     async def get(self) -> str:
         """The token to send, waiting for a fetch only when none is held or it is about to expire."""
-        token, expires_at = self._held
+        token, expires_at = self._token.held
         left = expires_at - self.clock()
         if not token or left < EXPIRY_MARGIN:
-            await asyncio.wrap_future(self._refresh())
-            return self._held[0]
-        if left < REFRESH_BEFORE and self.clock() - self._tried_at > RETRY_AFTER:
-            self._refresh()  # in the background: meanwhile the token held still serves
+            return (await self._token.fetched())[0]
+        if left < REFRESH_BEFORE and self.clock() - self._token.tried_at > RETRY_AFTER:
+            self._token.refresh()  # in the background: meanwhile the token held still serves
         return token
 
     def wait(self) -> str:
         """`get` for a synchronous caller: blocks, at most about `timeout`, when a fetch is needed."""
-        token, expires_at = self._held
+        token, expires_at = self._token.held
         if token and expires_at - self.clock() >= EXPIRY_MARGIN:
             return token
-        self._refresh().result()
-        return self._held[0]
+        self._token.refresh().result()
+        return self._token.held[0]
 
-    def _refresh(self) -> Future[None]:
-        """The fetch in progress, or a new one in a worker thread: one at a time, whoever asks."""
-        with self._guard:
-            if self._fetching is None:
-                self._fetching = Future()
-                self._fetching.set_running_or_notify_cancel()  # a waiter that gives up cancels no one else's wait
-                threading.Thread(
-                    target=self._fetch, args=(self._fetching,), name="snag-teams-token", daemon=True
-                ).start()
-            return self._fetching
-
-    def _fetch(self, done: Future[None]) -> None:
+    def _fetch(self) -> tuple[str, float]:
         started = self.clock()  # the token's lifetime counts from its request
-        try:
-            answer = requests.post(self.url, data=self._form, timeout=self.timeout)
-            self._held = _granted(answer, started)
-        except Exception as exc:
-            log.warning("Bot Framework access token not fetched: %s", _describe(exc))
-            outcome: BaseException | None = exc
-        else:
-            outcome = None
-        with self._guard:
-            self._tried_at, self._fetching = self.clock(), None
-        if outcome is None:
-            done.set_result(None)
-        else:
-            done.set_exception(outcome)
+        return _granted(requests.post(self.url, data=self._form, timeout=self.timeout), started)
 
 
 def _granted(answer: requests.Response, started: float) -> tuple[str, float]:

@@ -10,12 +10,8 @@ on them, and refreshed in the background while the keys already held keep checki
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,11 +20,10 @@ import requests
 from botframework.connector.auth import JwtTokenExtractor
 from jwt.algorithms import RSAAlgorithm
 
-from bot.core import where
+from adapters.teams.shared_fetch import SharedFetch
 
 __all__ = ["SigningKeys", "SigningKey", "use_off_loop_keys"]
 
-log = logging.getLogger("snag.teams")
 REFRESH_AFTER = timedelta(days=1)  # as the SDK
 STALE_LIMIT = timedelta(days=2)  # older keys are no longer used while a refresh fails: requests wait for one
 NEW_KEY_AFTER = timedelta(hours=1)  # as the SDK: an unknown key id fetches again, at most hourly
@@ -51,62 +46,43 @@ class SigningKeys:
         self.url = url
         self.timeout = timeout
         self.clock = clock
-        self._held: tuple[list[dict], datetime] = ([], datetime.min)  # swapped whole by the fetching thread
-        self._tried_at = datetime.min  # the last fetch's end, whether it worked or not
-        self._guard = threading.Lock()
-        self._fetching: Future[None] | None = None
+        self._keys: SharedFetch[tuple[list[dict], datetime], datetime] = SharedFetch(  # (keys, fetched at)
+            self._fetch,
+            held=([], datetime.min),
+            tried_at=datetime.min,
+            clock=lambda: self.clock(),  # whichever clock is set by then
+            what="Bot Framework signing keys",
+            thread="snag-teams-keys",
+        )
 
     @property
     def fetched_at(self) -> datetime:
         """When the keys held were fetched (datetime.min before the first fetch)."""
-        return self._held[1]
+        return self._keys.held[1]
 
     async def get(self, key_id: str | None) -> SigningKey | None:
         """The key a token names, fetching the keys first only when none are held (or they are too old)."""
-        keys, fetched_at = self._held
+        keys, fetched_at = self._keys.held
         age = self.clock() - fetched_at
         if not keys or age > STALE_LIMIT:
-            await asyncio.wrap_future(self._refresh())
-        elif age > REFRESH_AFTER and self.clock() - self._tried_at > RETRY_AFTER:
-            self._refresh()  # in the background: meanwhile the keys held (at most STALE_LIMIT old) still serve
+            await self._keys.fetched()
+        elif age > REFRESH_AFTER and self.clock() - self._keys.tried_at > RETRY_AFTER:
+            self._keys.refresh()  # in the background: meanwhile the keys held (at most STALE_LIMIT old) still serve
         key = self._find(key_id)
-        if key is None and key_id and self.clock() - self._tried_at > NEW_KEY_AFTER:
-            await asyncio.wrap_future(self._refresh())  # Microsoft may have published a new key since
+        if key is None and key_id and self.clock() - self._keys.tried_at > NEW_KEY_AFTER:
+            await self._keys.fetched()  # Microsoft may have published a new key since
             key = self._find(key_id)
         return key
 
-    def _refresh(self) -> Future[None]:
-        """The fetch in progress, or a new one in a worker thread: one at a time, whoever asks."""
-        with self._guard:
-            if self._fetching is None:
-                self._fetching = Future()
-                self._fetching.set_running_or_notify_cancel()  # a waiter that gives up cancels no one else's wait
-                threading.Thread(
-                    target=self._fetch, args=(self._fetching,), name="snag-teams-keys", daemon=True
-                ).start()
-            return self._fetching
-
-    def _fetch(self, done: Future[None]) -> None:
-        try:
-            metadata = requests.get(self.url, timeout=self.timeout)
-            metadata.raise_for_status()
-            published = requests.get(metadata.json()["jwks_uri"], timeout=self.timeout)
-            published.raise_for_status()
-            self._held = (list(published.json()["keys"]), self.clock())
-        except Exception as exc:
-            log.warning("Bot Framework signing keys not fetched: %s", where(exc))
-            outcome: BaseException | None = exc
-        else:
-            outcome = None
-        with self._guard:
-            self._tried_at, self._fetching = self.clock(), None
-        if outcome is None:
-            done.set_result(None)
-        else:
-            done.set_exception(outcome)
+    def _fetch(self) -> tuple[list[dict], datetime]:
+        metadata = requests.get(self.url, timeout=self.timeout)
+        metadata.raise_for_status()
+        published = requests.get(metadata.json()["jwks_uri"], timeout=self.timeout)
+        published.raise_for_status()
+        return list(published.json()["keys"]), self.clock()
 
     def _find(self, key_id: str | None) -> SigningKey | None:
-        for key in self._held[0]:
+        for key in self._keys.held[0]:
             if key_id is not None and key.get("kid") == key_id:
                 return SigningKey(RSAAlgorithm.from_jwk(json.dumps(key)), list(key.get("endorsements", [])))
         return None

@@ -8,14 +8,10 @@ that answers from a thread of its own, as login.microsoftonline.com would.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
@@ -33,6 +29,7 @@ from bot.config import Settings
 from bot.domain import Reply
 from tests.conftest import FixedClassifier
 from tests.teams.connector import FakeConnector, fixture, reports
+from tests.teams.fake_http import FakeHTTP, JsonHandler
 from tests.teams.test_signing_keys import APP_ID, SLOW, FakeKeys, bearer, until
 
 PASSWORD = "test-app-password-s3cr3t"
@@ -40,7 +37,7 @@ CHAT = "a:1personal-chat-1"
 UPDATE = Reply(kind="text", title="The pattern you reported was fixed.")
 
 
-class FakeLogin:
+class FakeLogin(FakeHTTP):
     """login.microsoftonline.com's token endpoint, answering after `delay` seconds with `status`."""
 
     def __init__(self) -> None:
@@ -49,31 +46,17 @@ class FakeLogin:
         self.hits: list[tuple[str, dict[str, str]]] = []
         login = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_POST(self) -> None:
                 form = dict(parse_qsl(self.rfile.read(int(self.headers["Content-Length"])).decode()))
                 login.hits.append((self.path, form))
                 time.sleep(login.delay)
                 granted = {"token_type": "Bearer", "expires_in": 3599, "access_token": f"token-{len(login.hits)}"}
                 refused = {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret."}
-                body = json.dumps(granted if login.status == 200 else refused).encode()
-                self.send_response(login.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.answer(login.status, granted if login.status == 200 else refused)
 
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        super().__init__(Handler)
         self.server.handle_error = lambda *_args: None  # type: ignore[method-assign]  # a client that gave up
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @dataclass

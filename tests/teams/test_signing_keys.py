@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ from adapters.teams.signing_keys import SigningKeys
 from bot.app import build
 from bot.config import Settings
 from tests.conftest import FixedClassifier
+from tests.teams.fake_http import FakeHTTP, JsonHandler
 
 APP_ID = "00000000-0000-0000-0000-000000000001"
 SERVICE_URL = "https://smba.trafficmanager.net/emea/"
@@ -39,7 +38,7 @@ PARTIES = {
 }
 
 
-class FakeKeys:
+class FakeKeys(FakeHTTP):
     """Microsoft's OpenID metadata (/openid) and JWKS (/keys), answering after `delay` seconds."""
 
     def __init__(self) -> None:
@@ -48,24 +47,14 @@ class FakeKeys:
         self.hits: list[str] = []
         keys = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_GET(self) -> None:
                 keys.hits.append(self.path)
                 time.sleep(keys.delay if self.path == "/openid" else 0)
                 document = {"jwks_uri": keys.url + "/keys"} if self.path == "/openid" else {"keys": keys.published}
-                body = json.dumps(document).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.answer(200, document)
 
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+        super().__init__(Handler)
 
     def publish(self, kid: str) -> rsa.RSAPrivateKey:
         """A new signing key, published (endorsed for Teams) beside the others; returns its private half."""
@@ -73,10 +62,6 @@ class FakeKeys:
         public = json.loads(RSAAlgorithm.to_jwk(private.public_key()))
         self.published.append({**public, "kid": kid, "use": "sig", "endorsements": ["msteams"]})
         return private
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def bearer(private: rsa.RSAPrivateKey, kid: str, service_url: str = SERVICE_URL) -> dict[str, str]:
