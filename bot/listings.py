@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from bot.commands import QueryFilters
 from bot.domain import RETAINED_TEXT, PatternSummary, Person, Reply, ReportRecord, Section
 from bot.ports import ReportRepository
+from bot.redact import redactor_for
 from bot.taxonomy import Taxonomy
 from bot.text import snippet
 
@@ -150,7 +151,10 @@ def pattern(p: PatternSummary, taxonomy: Taxonomy, *, quotes: Sequence[str], k: 
         ("Last seen", f"{p.last_seen:%d %b %Y}"),
     )
     sections = [Section(heading=line.heading, fields=fields)]
-    sections += [Section(text=f"“{snippet(q, 200)}”") for q in quotes if q.strip() and q != RETAINED_TEXT]
+    redactor = redactor_for(taxonomy)  # texts stored before a pattern joined the taxonomy carry what it hides
+    sections += [
+        Section(text=f"“{snippet(redactor.redact(q), 200)}”") for q in quotes if q.strip() and q != RETAINED_TEXT
+    ]
     return Reply(kind="list", title=f"Pattern #{p.id}", sections=tuple(sections))
 
 

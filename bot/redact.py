@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.taxonomy import Taxonomy
 
 __all__ = ["Redactor", "luhn_ok", "only_placeholders"]
 
@@ -163,3 +168,14 @@ class Redactor:
     def _phone(m: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", m.group(0))
         return "[phone]" if 9 <= len(digits) <= 15 else m.group(0)
+
+
+@functools.lru_cache(maxsize=8)
+def redactor_with(extra: tuple[tuple[str, str], ...]) -> Redactor:
+    """A redactor with these extra patterns, built once per set."""
+    return Redactor(extra)
+
+
+def redactor_for(taxonomy: Taxonomy) -> Redactor:
+    """The redactor with this taxonomy's own patterns (built once per set of patterns)."""
+    return redactor_with(tuple(taxonomy.redact))

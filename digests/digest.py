@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.errors import InputError
-from bot.redact import Redactor
+from bot.redact import redactor_for
 from bot.taxonomy import Taxonomy
 from digests import signals
 from digests.snapshot import PatternInfo, Snapshot, WeekFigures, WeekReport
@@ -28,7 +28,6 @@ __all__ = [
 MAX_LINES = 5
 MAX_QUOTES = 3
 SECTIONS = ("new", "spiking", "persistent", "fading", "unowned", "resolved", "top")
-_REDACTOR = Redactor()
 
 
 @dataclass(frozen=True)
@@ -230,7 +229,7 @@ def build_digest(snap: Snapshot, audience: Audience, taxonomy: Taxonomy, *, k: i
         resolved=sections["resolved"],
         top=sections["top"],
     )
-    return _with_quotes(digest, snap)
+    return _with_quotes(digest, snap, taxonomy)
 
 
 def _suppressed(snap: Snapshot, audience: Audience, figures: WeekFigures, taxonomy: Taxonomy, k: int) -> Digest:
@@ -262,9 +261,12 @@ def _quotable(text: str | None) -> bool:
     return bool(text and text.strip()) and text != RETAINED_TEXT
 
 
-def _with_quotes(digest: Digest, snap: Snapshot) -> Digest:
+def _with_quotes(digest: Digest, snap: Snapshot, taxonomy: Taxonomy) -> Digest:
+    """A few of the listed patterns' latest words, redacted again with the taxonomy's own patterns
+    too (texts stored before a pattern was added to the taxonomy still carry what it hides)."""
     from bot.cards import snippet
 
+    redactor = redactor_for(taxonomy)
     quoted = [pid for pid in quote_candidates(digest) if _quotable(snap.quotes.get(pid))][:MAX_QUOTES]
-    quotes = tuple((pid, snippet(_REDACTOR.redact(snap.quotes[pid]), 220)) for pid in quoted)
+    quotes = tuple((pid, snippet(redactor.redact(snap.quotes[pid]), 220)) for pid in quoted)
     return replace(digest, quotes=quotes)

@@ -69,7 +69,7 @@ def write_pattern(row: Pattern, state: PatternState, taxonomy: Taxonomy, *, keep
     erasure, whose words the old title holds cannot be told."""
     stage = state.stage
     previous = _previous_title(row, state) if keep_title else None
-    row.title = title_for(state, taxonomy.title(stage) if stage else None, previous=previous)
+    row.title = title_for(state, taxonomy.title(stage) if stage else None, previous=previous, redact=taxonomy.redact)
     row.stage, row.kinds, row.teams = stage, list(state.kinds), list(state.teams)
     row.report_count = state.n
     row.terms = state.to_terms()

@@ -113,7 +113,7 @@ class Digests:
             if not wanted:
                 return digest
             snap.quotes = load_quotes(conn, wanted, snap.week_start, snap.week_end)
-        return _with_quotes(replace(digest, quotes=()), snap)
+        return _with_quotes(replace(digest, quotes=()), snap, self.taxonomy)
 
     def preview(self, *, person: Person, audience: str | None, now: datetime) -> Reply:
         """The digest this person's tenant would get now, without sending it; report texts (the

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 
-from bot.redact import Redactor
+from bot.redact import redactor_with
 from digests.engine import PatternState
 from digests.features import stem, surface_forms
 
 __all__ = ["title_for", "title_words"]
 
-_REDACTOR = Redactor()
 MAX_TERMS = 4
 MIN_SHARED_WEIGHT = 0.6  # above what one report alone can add (its vector has unit length)
 
@@ -40,7 +39,13 @@ def title_words(state: PatternState, stage_title: str | None = None) -> list[str
     return picked
 
 
-def title_for(state: PatternState, stage_title: str | None = None, *, previous: str | None = None) -> str:
+def title_for(
+    state: PatternState,
+    stage_title: str | None = None,
+    *,
+    previous: str | None = None,
+    redact: tuple[tuple[str, str], ...] = (),
+) -> str:
     """E.g. 'Delivery: survey, photo, job pack'. Concept tokens show as their word.
 
     `previous` is the title the pattern had, given only when it was made under the same rule and
@@ -53,4 +58,4 @@ def title_for(state: PatternState, stage_title: str | None = None, *, previous: 
         return previous
     text = ", ".join(picked) or "reports"
     title = f"{stage_title}: {text}" if stage_title else text.capitalize()
-    return _REDACTOR.redact(title)[:200]
+    return redactor_with(redact).redact(title)[:200]
