@@ -19,6 +19,7 @@ __all__ = [
     "STATUS_WORDS",
     "RETAINED_TEXT",
     "folded_count",
+    "folded_reports",
     "top",
     "own_reports",
     "mine",
@@ -58,25 +59,42 @@ def folded_count(n: int, k: int) -> str:
     return str(n) if n >= k else f"fewer than {k}"
 
 
-def _fold(patterns: Sequence[PatternSummary], k: int) -> tuple[list[PatternSummary], int]:
+def folded_reports(reports: int, reporters: int, k: int) -> str | None:
+    """How many reports were folded into "other", or None when fewer than k distinct people wrote
+    them: however many reports they are, so few people could be told apart by them."""
+    return str(reports) if reporters >= k else None
+
+
+def _few(k: int) -> str:
+    return f"reports from fewer than {k} people"
+
+
+def top(
+    patterns: Sequence[PatternSummary],
+    filters: QueryFilters,
+    taxonomy: Taxonomy,
+    *,
+    k: int,
+    other: tuple[int, int] | None = None,
+) -> Reply:
+    """The most frequent patterns; ones with fewer than k reporters fold into 'other'.
+
+    `other` is the (reports, distinct reporters) of every pattern with fewer than k reporters in the
+    window; without it, the folded patterns' people are unknown, so their reports are not counted.
+    """
     shown = [p for p in patterns if p.reporter_count >= k]
-    folded = sum(p.recent_count or p.report_count for p in patterns if p.reporter_count < k)
-    return shown, folded
-
-
-def top(patterns: Sequence[PatternSummary], filters: QueryFilters, taxonomy: Taxonomy, *, k: int) -> Reply:
-    """The most frequent patterns; ones with fewer than k reporters fold into 'other'."""
-    shown, folded = _fold(patterns, k)
+    if other is None:
+        other = (sum(p.recent_count or p.report_count for p in patterns if p.reporter_count < k), 0)
     scope = [f"last {filters.days} days"] + [
         f"{name} {taxonomy.title(v)}"
         for name, v in (("team", filters.team), ("stage", filters.stage), ("kind", filters.kind))
         if v
     ]
     sections = [_pattern_line(p, taxonomy) for p in shown]
-    if folded:
-        sections.append(
-            Section(text=f"Other: {folded_count(folded, k)} reports in patterns with fewer than {k} reporters.")
-        )
+    if other[0]:
+        counted = folded_reports(*other, k)
+        what = f"{counted} reports" if counted else _few(k)
+        sections.append(Section(text=f"Other: {what} in patterns with fewer than {k} reporters."))
     if not sections:
         sections.append(Section(text="Nothing reported yet in this window."))
     return Reply(kind="list", title=f"Top patterns ({', '.join(scope)})", sections=tuple(sections))
@@ -159,19 +177,26 @@ def pattern(p: PatternSummary, taxonomy: Taxonomy, *, quotes: Sequence[str], k: 
 
 
 def stats(data: dict[str, object], taxonomy: Taxonomy, *, k: int) -> Reply:
-    """Counts per stage, kind and team; slices with fewer than k reporters fold into 'other'."""
+    """Counts per stage, kind and team; labels with fewer than k reporters fold into 'other'.
+
+    `data["other"]` holds each axis's (reports, distinct reporters) of those labels; without it,
+    the folded labels' people are unknown, so their reports are not counted.
+    """
     sections = [Section(text=f"{data.get('reports', 0)} reports from the last 30 days.")]
+    slices = data.get("other", {})
+    assert isinstance(slices, dict)
     for axis in ("stage", "kind", "team"):
         rows = data.get(axis, {})
         assert isinstance(rows, dict)
-        fields, other = [], 0
+        fields, folded = [], 0
         for label, (count, reporters) in sorted(rows.items(), key=lambda kv: -kv[1][0]):
             if reporters < k:
-                other += count
+                folded += count
             else:
                 fields.append((taxonomy.title(label), str(count)))
-        if other:
-            fields.append(("Other", folded_count(other, k)))
+        if folded:
+            reports, people = slices.get(axis, (folded, 0))
+            fields.append(("Other", folded_reports(reports, people, k) or _few(k)))
         if fields:
             sections.append(Section(heading=f"By {axis}", fields=tuple(fields)))
     return Reply(kind="list", title="Snag stats", sections=tuple(sections))

@@ -113,13 +113,19 @@ class ReportRepository(Protocol):
 
     def untagged_reports(self, *, limit: int = 500) -> list[ReportRecord]: ...
 
-    def top_patterns(self, *, person: Person, filters: Filters, limit: int = 10) -> list[PatternSummary]: ...
+    def ranked_patterns(
+        self, *, person: Person, filters: Filters, k: int, limit: int = 10
+    ) -> tuple[list[PatternSummary], tuple[int, int]]:
+        """The `limit` most reported patterns in the window among those with at least k distinct
+        reporters there; then the (reports, distinct reporters) of all the others, the "other" slice."""
 
     def get_pattern(self, *, person: Person, pattern_id: int) -> PatternSummary | None: ...
 
     def list_patterns(self, *, person: Person) -> list[PatternSummary]: ...
 
-    def stats(self, *, person: Person, since: datetime) -> dict[str, object]: ...
+    def stats(self, *, person: Person, since: datetime, k: int) -> dict[str, object]:
+        """Reports since `since` per stage, kind and team as {label: (reports, distinct reporters)},
+        and under "other" each axis's labels with fewer than k reporters, counted together."""
 
     def erase_reporter(self, *, person: Person, reporter_key: str) -> int: ...
 

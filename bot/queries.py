@@ -29,8 +29,8 @@ def run_command(snag: Snag, person: Person, command: Command) -> Reply:
         return cards.usage(USAGE)
     if command.name == "top":
         filters = parse_filters(command.args, snag.taxonomy, now)
-        patterns = snag.repository.top_patterns(person=person, filters=filters, limit=10)
-        return listings.top(patterns, filters, snag.taxonomy, k=k)
+        patterns, other = snag.repository.ranked_patterns(person=person, filters=filters, k=k, limit=10)
+        return listings.top(patterns, filters, snag.taxonomy, k=k, other=other)
     if command.name == "mine":
         reports, joined = listings.own_reports(snag.repository, person, snag.key_of(person))
         return listings.mine(reports, snag.taxonomy, patterns=joined)
@@ -40,7 +40,7 @@ def run_command(snag: Snag, person: Person, command: Command) -> Reply:
         assert command.number is not None
         return _pattern(snag, person, command.number, k)
     if command.name == "stats":
-        stats = snag.repository.stats(person=person, since=now - timedelta(days=30))
+        stats = snag.repository.stats(person=person, since=now - timedelta(days=30), k=k)
         return listings.stats(stats, snag.taxonomy, k=k)
     if command.name == "digest":
         if snag.digests is None:

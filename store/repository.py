@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
@@ -13,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from bot.domain import PatternSummary, Person, ReportRecord, Tags
 from bot.ports import Filters
-from store import privacy
+from store import privacy, slices
 from store import reports as verbs
 from store.db import session_scope
 from store.models import Pattern, Report, Tenant
@@ -181,41 +180,6 @@ class SqlRepository:
             )
             return [verbs.to_record(r, tenant) for r in rows]
 
-    def _window(self, session: Session, tenant_id: int, filters: Filters) -> list[Report]:
-        rows = session.exec(
-            select(Report).where(
-                Report.tenant_id == tenant_id,
-                Report.created_at >= filters.since,
-                col(Report.pattern_id).is_not(None),
-            )
-        ).all()
-        return [
-            r
-            for r in rows
-            if (filters.stage is None or r.stage == filters.stage)
-            and (filters.team is None or filters.team in (r.teams or ()))
-            and (filters.kind is None or filters.kind in (r.kinds or ()))
-        ]
-
-    def top_patterns(self, *, person: Person, filters: Filters, limit: int = 10) -> list[PatternSummary]:
-        with self.session() as session:
-            tenant_id = self._tenant_id(session, person)
-            if tenant_id is None:
-                return []
-            counts: dict[int, int] = defaultdict(int)
-            reporters: dict[int, set[str]] = defaultdict(set)
-            for r in self._window(session, tenant_id, filters):
-                assert r.pattern_id is not None
-                counts[r.pattern_id] += 1
-                reporters[r.pattern_id].add(r.reporter_key)
-            ranked = sorted(counts, key=lambda pid: (-counts[pid], pid))[: limit * 3]
-            patterns = {p.id: p for p in session.exec(select(Pattern).where(col(Pattern.id).in_(ranked))).all()}
-            return [
-                pattern_summary(patterns[pid], reporter_count=len(reporters[pid]), recent_count=counts[pid])
-                for pid in ranked
-                if pid in patterns
-            ][: limit + 20]
-
     def get_pattern(self, *, person: Person, pattern_id: int) -> PatternSummary | None:
         with self.session() as session:
             tenant_id = self._tenant_id(session, person)
@@ -227,27 +191,35 @@ class SqlRepository:
             ).one()
             return pattern_summary(pattern, reporter_count=int(reporter_count))
 
-    def stats(self, *, person: Person, since: datetime) -> dict[str, object]:
+    def ranked_patterns(
+        self, *, person: Person, filters: Filters, k: int, limit: int = 10
+    ) -> tuple[list[PatternSummary], tuple[int, int]]:
+        """The `limit` most reported patterns in the window among those with at least k distinct
+        reporters there; then the (reports, distinct reporters) of all the others, the "other" slice."""
+        with self.session() as session:
+            tenant_id = self._tenant_id(session, person)
+            if tenant_id is None:
+                return [], (0, 0)
+            ranked, other = slices.rank_patterns(
+                session=session, tenant_id=tenant_id, filters=filters, k=k, limit=limit
+            )
+            ids = [pid for pid, _, _ in ranked]
+            patterns = {p.id: p for p in session.exec(select(Pattern).where(col(Pattern.id).in_(ids))).all()}
+            shown = [
+                pattern_summary(patterns[pid], reporter_count=people, recent_count=n)
+                for pid, n, people in ranked
+                if pid in patterns
+            ]
+            return shown, other
+
+    def stats(self, *, person: Person, since: datetime, k: int) -> dict[str, object]:
+        """Reports since `since` per stage, kind and team as {label: (reports, distinct reporters)},
+        and under "other" each axis's labels with fewer than k reporters, counted together."""
         with self.session() as session:
             tenant_id = self._tenant_id(session, person)
             if tenant_id is None:
                 return {"reports": 0}
-            rows = session.exec(
-                select(Report.stage, Report.kinds, Report.teams, Report.reporter_key).where(
-                    Report.tenant_id == tenant_id, Report.created_at >= since
-                )
-            ).all()
-            out: dict[str, dict[str, list]] = {"stage": {}, "kind": {}, "team": {}}
-            for stage, kinds, teams, key in rows:
-                for axis, labels in (("stage", [stage] if stage else []), ("kind", kinds or []), ("team", teams or [])):
-                    for label in labels:
-                        slot = out[axis].setdefault(label, [0, set()])
-                        slot[0] += 1
-                        slot[1].add(key)
-            result: dict[str, object] = {"reports": len(rows)}
-            for axis, rows_ in out.items():
-                result[axis] = {label: (n, len(keys)) for label, (n, keys) in rows_.items()}
-            return result
+            return slices.label_counts(session=session, tenant_id=tenant_id, since=since, k=k)
 
     # ---- privacy ----
 

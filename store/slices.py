@@ -1,0 +1,101 @@
+"""Counting slices of reports in SQL, with the ones under k distinct reporters folded into "other".
+
+Whether a slice may be shown depends on how many different people are in it, and one person can
+be in several folded slices, so the "other" slice's people are counted in SQL over its reports,
+never added up from the slices it folds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, distinct, exists, func, literal, true
+from sqlalchemy.sql.selectable import TableValuedAlias
+from sqlmodel import Session, col, select
+
+from bot.ports import Filters
+from store.models import Report
+
+__all__ = ["rank_patterns", "label_counts"]
+
+AXES = ("stage", "kind", "team")
+
+
+def _elements(column: Any, dialect: str) -> TableValuedAlias:
+    """A JSON list column's strings as rows of one `value` column, for the report being read."""
+    unnest = func.json_each if dialect == "sqlite" else func.json_array_elements_text
+    return unnest(column).table_valued("value")
+
+
+def _lists(column: Any, labels: list[str], dialect: str) -> ColumnElement[bool]:
+    """Whether a report's JSON list column holds one of `labels`."""
+    each = _elements(column, dialect)
+    return exists(select(literal(1)).select_from(each).where(each.c.value.in_(labels)))
+
+
+def _window(tenant_id: int, filters: Filters, dialect: str) -> Any:
+    """The grouped reports `top` counts: since the start of the window, matching its filters."""
+    where = [
+        col(Report.tenant_id) == tenant_id,
+        col(Report.created_at) >= filters.since,
+        col(Report.pattern_id).is_not(None),
+    ]
+    if filters.stage is not None:
+        where.append(col(Report.stage) == filters.stage)
+    if filters.team is not None:
+        where.append(_lists(Report.teams, [filters.team], dialect))
+    if filters.kind is not None:
+        where.append(_lists(Report.kinds, [filters.kind], dialect))
+    return select(col(Report.pattern_id), col(Report.reporter_key)).where(*where).cte("window")
+
+
+def rank_patterns(
+    *, session: Session, tenant_id: int, filters: Filters, k: int, limit: int
+) -> tuple[list[tuple[int, int, int]], tuple[int, int]]:
+    """The `limit` patterns with most reports in the window among those with at least k distinct
+    reporters there, as (pattern id, reports, reporters); then the (reports, distinct reporters)
+    of every pattern with fewer, the "other" slice."""
+    window = _window(tenant_id, filters, session.get_bind().dialect.name)
+    reports, people = func.count(), func.count(distinct(window.c.reporter_key))
+    ranked = session.exec(
+        select(window.c.pattern_id, reports, people)
+        .group_by(window.c.pattern_id)
+        .having(people >= k)
+        .order_by(reports.desc(), window.c.pattern_id)
+        .limit(limit)
+    ).all()
+    folded = select(window.c.pattern_id).group_by(window.c.pattern_id).having(people < k)
+    other = session.exec(select(reports, people).where(window.c.pattern_id.in_(folded))).one()
+    return [(int(p), int(n), int(r)) for p, n, r in ranked], (int(other[0]), int(other[1]))
+
+
+def _list_column(axis: str) -> Any:
+    """The JSON list a report's kinds or teams are in; None for the stage, a column of its own."""
+    return {"kind": Report.kinds, "team": Report.teams}.get(axis)
+
+
+def label_counts(*, session: Session, tenant_id: int, since: datetime, k: int) -> dict[str, object]:
+    """Reports since `since`, per stage, kind and team as {label: (reports, distinct reporters)},
+    and under "other" each axis's (reports, distinct reporters) of the labels with fewer than k."""
+    dialect = session.get_bind().dialect.name
+    scope = (col(Report.tenant_id) == tenant_id, col(Report.created_at) >= since)
+    reports, people = func.count(distinct(col(Report.id))), func.count(distinct(col(Report.reporter_key)))
+    result: dict[str, object] = {"reports": session.exec(select(func.count()).select_from(Report).where(*scope)).one()}
+    other: dict[str, tuple[int, int]] = {}
+    for axis in AXES:
+        listed = _list_column(axis)
+        each = _elements(listed, dialect) if listed is not None else None
+        label = each.c.value if each is not None else col(Report.stage)
+        query = select(label, reports, people).where(*scope, label.is_not(None), label != "").group_by(label)
+        if each is not None:
+            query = query.select_from(Report).join(each, true())
+        counts = {str(lb): (int(n), int(r)) for lb, n, r in session.exec(query).all()}
+        result[axis] = counts
+        folded = [lb for lb, (_, r) in counts.items() if r < k]
+        if folded:
+            held = col(Report.stage).in_(folded) if listed is None else _lists(listed, folded, dialect)
+            n, r = session.exec(select(reports, people).where(*scope, held)).one()
+            other[axis] = (int(n), int(r))
+    result["other"] = other
+    return result
