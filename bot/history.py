@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import io
 import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -65,15 +66,25 @@ class HistoryRow:
     line: int
     text: str
     created_at: datetime | None
-    source_id: str
+    source_id: str | None  # the row's id column; None when the file has none, or the row's cell is empty
     reporter: str | None
     truncated_from: int | None = None  # original length when the text was cut to the limit
+    occurrence: int = 1  # without an id: 2 for the second row of the file with the same text, date and reporter
 
-    @property
-    def event_key(self) -> str:
-        """Stable per source row, so importing the same file twice files nothing twice."""
-        digest = hashlib.sha1(f"{self.source_id}\x1f{self.text}".encode("utf-8", "replace")).hexdigest()
-        return f"import:{digest[:32]}"
+    def event_key(self, secret: str) -> str:
+        """What tells this row from every other at any import, so the same row is never filed twice.
+
+        The row's id when it has one; else its text, date, reporter and occurrence, never its line
+        number (a row added above would renumber the rest). Keyed with the reporter secret: the key
+        is stored beside the report, where a plain hash would let a guessed name be checked.
+        """
+        if self.source_id is not None:
+            identity: list[object] = ["id", self.source_id]
+        else:
+            when = self.created_at.isoformat() if self.created_at else None
+            identity = ["row", self.text, when, self.reporter, self.occurrence]
+        message = json.dumps(identity, ensure_ascii=False).encode("utf-8", "replace")
+        return "import:" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:40]
 
 
 @dataclass(frozen=True)
@@ -157,29 +168,58 @@ def read_history(
     found, records = _records(path)
     _check_columns(columns, found)
     for line, record, problem in records:
-        if record is None:
-            problems.append(RowProblem(line, problem or "unreadable"))
-            continue
-        cleaned = clean_report_text(str(record.get(columns.text) or ""), limit=limit)
-        text = cleaned.text
-        if not text:
-            problems.append(RowProblem(line, f"no text in column '{columns.text}'"))
-            continue
-        created = None
-        if columns.created_at and record.get(columns.created_at) not in (None, ""):
-            try:
-                created = _parse_time(record[columns.created_at], now=now)
-            except _OutOfRange as exc:
-                raw = record[columns.created_at]
-                problems.append(RowProblem(line, f"'{raw}' {exc}; dates from {EARLIEST:%Y} to today are accepted"))
+        read = _row(line, record, columns, limit=limit, now=now) if record is not None else problem or "unreadable"
+        if isinstance(read, str):
+            problems.append(RowProblem(line, read))
+        else:
+            rows.append(read)
+    rows, repeated = _identified(rows)
+    return rows, sorted(problems + repeated, key=lambda p: p.line)
+
+
+def _row(line: int, record: dict, columns: ColumnMap, *, limit: int, now: datetime) -> HistoryRow | str:
+    """One record as a row, or what is wrong with it."""
+    cleaned = clean_report_text(str(record.get(columns.text) or ""), limit=limit)
+    if not cleaned.text:
+        return f"no text in column '{columns.text}'"
+    created = None
+    raw = record.get(columns.created_at) if columns.created_at else None
+    if raw not in (None, ""):
+        try:
+            created = _parse_time(raw, now=now)
+        except _OutOfRange as exc:
+            return f"'{raw}' {exc}; dates from {EARLIEST:%Y} to today are accepted"
+        except ValueError:
+            return f"'{raw}' is not a date"
+    reporter = str(record.get(columns.reporter) or "").strip() if columns.reporter else None
+    named = record.get(columns.id or "id")
+    source_id = None if named is None else str(named).strip() or None
+    return HistoryRow(line, cleaned.text, created, source_id, reporter or None, cleaned.truncated_from)
+
+
+def _identified(rows: list[HistoryRow]) -> tuple[list[HistoryRow], list[RowProblem]]:
+    """The rows, each told from the others: a repeated id is a problem (the id names one row), and
+    rows without an id that repeat another's text, date and reporter are numbered (2, 3...), so that
+    two alike reports are both filed and a re-import of the file still files neither twice."""
+    first_line: dict[str, int] = {}
+    seen: dict[tuple[str, datetime | None, str | None], int] = {}
+    out: list[HistoryRow] = []
+    problems: list[RowProblem] = []
+    for row in rows:
+        if row.source_id is not None:
+            if row.source_id in first_line:
+                line = first_line[row.source_id]
+                problems.append(
+                    RowProblem(row.line, f"id '{row.source_id}' is also on line {line} (an id names one row)")
+                )
                 continue
-            except ValueError:
-                problems.append(RowProblem(line, f"'{record[columns.created_at]}' is not a date"))
-                continue
-        reporter = str(record.get(columns.reporter) or "").strip() if columns.reporter else None
-        source_id = str(record.get(columns.id or "id") or line)
-        rows.append(HistoryRow(line, text, created, source_id, reporter or None, cleaned.truncated_from))
-    return rows, problems
+            first_line[row.source_id] = row.line
+            out.append(row)
+            continue
+        alike = (row.text, row.created_at, row.reporter)
+        seen[alike] = seen.get(alike, 0) + 1
+        out.append(replace(row, occurrence=seen[alike]))
+    return out, problems
 
 
 def import_history(
@@ -197,7 +237,7 @@ def import_history(
             text,
             row.created_at or now,
             reporter_key(secret, "import", person.tenant, row.reporter) if row.reporter else unknown,
-            row.event_key,
+            row.event_key(secret),
             tag,
         )
         for row, text, tag in zip(rows, texts, tags, strict=True)

@@ -1,6 +1,9 @@
 """Alerts when reality demands it: a pattern spikes or crosses the configured weekly count.
 
-One alert per pattern per audience per day: the Alert row's unique key is the rate limit. The row
+An audience is alerted when a pattern first reaches the count in a week, or spikes, and again on a
+later day only if the week's count has grown past what it was last told (a pattern that stays
+above the count with no new report is not news). At most one alert per pattern per audience per
+day: the Alert row's unique key is the rate limit. The row
 is claimed before sending and marked sent after; a failed send (or one whose sender died, after
 its lease) is claimed again by a later check, backing off exponentially, so a messenger that recovers
 still gets the day's alert. After MAX_ALERT_ATTEMPTS, or at once when the messenger says retrying
@@ -10,6 +13,7 @@ cannot help (a channel gone, the bot removed), the alert is given up.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,13 +50,44 @@ RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
 Tried = tuple[int, Subscription, int, BaseException | None]  # pattern id, subscription, attempt, its error
 
 
-def alert_reason(counts: list[int], threshold: int) -> str | None:
-    """Why a pattern's weekly counts (oldest first, this week last) call for an alert, if they do."""
-    if counts[-1] >= threshold:
-        return f"{counts[-1]} reports this week (alert threshold {threshold})"
+def alert_reason(counts: list[int], threshold: int, *, told: int = 0) -> str | None:
+    """Why a pattern's weekly counts (oldest first, this week last) call for an alert, if they do.
+
+    `told`: the most reports this week the audience was already alerted about; the alert is then
+    due only if the week has more, and says how many more."""
+    this_week = counts[-1]
+    if this_week <= told:
+        return None
+    more = f", {this_week - told} more since the last alert" if told else ""
+    if this_week >= threshold:
+        return f"{this_week} reports this week (alert threshold {threshold}){more}"
     if signals.is_spiking(counts) and sum(counts[:-1]) != 0:
-        return f"spiking: {counts[-1]} reports this week. {signals.SPIKE_RULE}"
+        return f"spiking: {this_week} reports this week{more}. {signals.SPIKE_RULE}"
     return None
+
+
+_TOLD = re.compile(r"(?:spiking: )?(\d+) reports this week")  # how alert_reason begins
+
+
+def _told(session: Session, tenant_id: int, pattern_ids: Sequence[int], now: datetime) -> dict[tuple[int, str], int]:
+    """(pattern, audience) -> the most reports this week that audience was alerted about, on an earlier day.
+
+    Read back from the reasons of the alerts sent: only a sent alert told anyone anything."""
+    rows = session.exec(
+        select(Alert.pattern_id, Alert.audience, Alert.reason).where(
+            Alert.tenant_id == tenant_id,
+            col(Alert.pattern_id).in_(pattern_ids),
+            Alert.status == "sent",
+            col(Alert.day) >= week_of(now),
+            col(Alert.day) < now.date().isoformat(),
+        )
+    ).all()
+    told: dict[tuple[int, str], int] = {}
+    for pid, audience, reason in rows:
+        found = _TOLD.match(reason)
+        count = int(found.group(1)) if found else 0
+        told[(pid, audience)] = max(told.get((pid, audience), 0), count)
+    return told
 
 
 def _counts(session: Session, tenant_id: int, now: datetime) -> dict[int, list[int]]:
@@ -84,7 +119,8 @@ def _claim(
         last_try_at=now,
     )
     key = _alert_key(pattern_id, audience, day)
-    claim = ALERTS.claim(session, alert, key, now, retry={"sent_at": now, "last_try_at": now}, died={})
+    retry = {"sent_at": now, "last_try_at": now, "reason": alert.reason}  # the row says what its last try sent
+    claim = ALERTS.claim(session, alert, key, now, retry=retry, died={})
     if claim.gave_up:
         log.error("alert for pattern %s to %s gave up: its sender stopped on the last attempt", pattern_id, audience)
     return claim.attempt
@@ -152,14 +188,16 @@ def check_alerts(
             tenant = session.get(Tenant, tenant_id)
             if tenant is None:  # gone with its subscriptions since they were read
                 continue
-            due = {pid: r for pid, c in _counts(session, tenant_id, now).items() if (r := alert_reason(c, threshold))}
+            due = {pid: c for pid, c in _counts(session, tenant_id, now).items() if alert_reason(c, threshold)}
             reporters = load_reporters(engine, sorted(due))
+            told = _told(session, tenant_id, sorted(due), now)
             claimed = [
                 (pid, pattern, reason, sub, attempt)
-                for pid, reason in sorted(due.items())
+                for pid, counts in sorted(due.items())
                 if reporters.get(pid, 0) >= k and (pattern := session.get(Pattern, pid)) is not None
                 for sub in _recipients(pid, pattern, mine, taxonomy, messengers)
-                if (attempt := _claim(session, tenant_id, pid, run_key(sub), day, reason, now)) is not None
+                if (reason := alert_reason(counts, threshold, told=told.get((pid, run_key(sub)), 0)))
+                and (attempt := _claim(session, tenant_id, pid, run_key(sub), day, reason, now)) is not None
             ]
         tried = [
             (pid, sub, attempt, _send(pattern, reason, sub, tenant, taxonomy, messengers[sub.platform], run_async))

@@ -51,8 +51,9 @@ def group(
         raise typer.BadParameter("give a JSONL file (or --rebuild)")
     from digests.files import bcubed, group_rows, read_jsonl
 
-    text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8", errors="replace")
-    rows, problems = read_jsonl(text.splitlines())
+    # Bytes, split at line breaks only, so that read_jsonl decodes each line on its own.
+    data = getattr(sys.stdin, "buffer", sys.stdin).read() if str(file) == "-" else file.read_bytes()
+    rows, problems = read_jsonl(data.splitlines())
     for number, problem in problems:
         typer.echo(f"line {number}: {problem}; skipped", err=True)
     out = sys.stdout

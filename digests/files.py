@@ -109,10 +109,21 @@ def group_rows(
         yield {**row, "pattern": pattern[i]}
 
 
-def read_jsonl(lines: Iterable[str]) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
-    """Rows that are JSON objects with a text and a readable created_at, and (line number, problem) for the others."""
+def read_jsonl(lines: Iterable[str | bytes]) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
+    """Rows that are JSON objects with a text and a readable created_at, and (line number, problem) for the others.
+
+    Lines may be bytes, each decoded on its own: a line that is not UTF-8 is one problem, not the
+    whole file's. A byte order mark on line 1 is ignored, as `snag import` and `snag classify` do.
+    """
     rows, problems = [], []
-    for number, line in enumerate(lines, 1):
+    for number, raw in enumerate(lines, 1):
+        try:
+            line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        except UnicodeDecodeError as exc:
+            problems.append((number, f"not UTF-8 text (byte {exc.start + 1}); save the file as UTF-8"))
+            continue
+        if number == 1:
+            line = line.removeprefix("\ufeff")
         if not line.strip():
             continue
         row, problem = parse_object(line)

@@ -101,11 +101,12 @@ def test_any_named_column_the_file_lacks_is_refused(snag_cli, services, option: 
     assert _stored(services) == []
 
 
-def test_without_an_id_column_rows_are_numbered_by_line(tmp_path: Path) -> None:
+def test_without_an_id_column_rows_have_no_source_id_and_are_told_apart_by_what_they_say(tmp_path: Path) -> None:
     path = tmp_path / "h.csv"
     path.write_text(CSV)
     rows, _ = read_history(path, ColumnMap(created_at="Date"))
-    assert [r.source_id for r in rows] == ["2", "3", "4"]
+    assert [r.source_id for r in rows] == [None, None, None]  # never the line number: rows added above renumber it
+    assert len({r.event_key("s") for r in rows}) == 3
 
 
 def test_read_history_names_the_missing_column_and_the_file_s_columns(tmp_path: Path) -> None:
