@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import IO, Any
 
@@ -15,6 +17,12 @@ __all__ = ["register", "train_command", "eval_command", "classify_command"]
 
 _BATCH = 512
 ReportLine = tuple[dict, str]  # a line's object and the text to tag
+# The exit code of a command whose reader stopped early (`snag classify big.jsonl | head -1`): the
+# shell's 128 + SIGPIPE, what `cat` or `grep` end with there, so `set -o pipefail` sees Snag as it
+# sees them. Not 0 (not every line was written) and not 1 (malformed lines were skipped).
+CLOSED_STDOUT = 141
+_SEED_MAX = 2**32 - 1  # numpy's seeds; others fold into this range and share a run with another seed
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def register(app: typer.Typer) -> None:
@@ -39,8 +47,10 @@ def _classifier(settings: Any, taxonomy: Any) -> Any:
 
 
 def train_command(
-    seed: int = typer.Option(0, help="Random seed: the same data and seed give the same model."),
-    epochs: int = typer.Option(None, help="Passes over the data (default: the tuned number)."),
+    seed: int = typer.Option(
+        0, min=0, max=_SEED_MAX, help="Random seed, 0 to 4294967295: the same data and seed give the same model."
+    ),
+    epochs: int = typer.Option(None, min=1, help="Passes over the data, 1 or more (default: the tuned number)."),
     if_missing: bool = typer.Option(
         False, "--if-missing", help="Only train when no usable model exists yet (make run, Docker)."
     ),
@@ -67,7 +77,7 @@ def train_command(
         reports,
         models_dir(settings),
         seed=seed,
-        epochs=epochs or DEFAULT_EPOCHS,
+        epochs=DEFAULT_EPOCHS if epochs is None else epochs,
         progress=True,
     )
     typer.echo(
@@ -128,6 +138,56 @@ def _as_the_bot_tags(settings: Any, taxonomy: Any) -> Callable[[int, str], str]:
     return tagging_text
 
 
+def _json_line(row: dict) -> bytes:
+    """One output line, in UTF-8 as JSON lines are.
+
+    A lone surrogate (valid JSON, the escape \\ud800, but no UTF-8 character) is written back
+    as that escape: the line means what the input line meant and the file stays UTF-8.
+    """
+    line = json.dumps(row, ensure_ascii=False) + "\n"
+    try:
+        return line.encode("utf-8")
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", line).encode("utf-8")
+
+
+def _stdout_bytes() -> Callable[[bytes], object]:
+    """Write bytes to stdout: its binary buffer, so no locale's encoding can refuse a line."""
+    sys.stdout.flush()  # anything written as text so far comes first
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is not None:
+        return buffer.write
+    return lambda data: sys.stdout.write(data.decode("utf-8"))
+
+
+@contextmanager
+def _stops_quietly_when_stdout_closes() -> Iterator[None]:
+    """A reader that stops early (`| head -1`) closes the pipe: stop, say nothing, exit 141."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        try:  # what is still buffered goes nowhere, so the exit cannot fail on it again
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):  # a stdout without a file descriptor (tests)
+            pass
+        raise typer.Exit(CLOSED_STDOUT) from None
+
+
+def _console() -> Any:
+    """rich's Console, except that a closed stdout stops it as it stops `snag classify` (rich exits 1)."""
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return _Console()
+
+
 def _batches(rows: Iterator[ReportLine], size: int) -> Iterator[list[ReportLine]]:
     batch: list[ReportLine] = []
     for row in rows:
@@ -152,14 +212,13 @@ def classify_command(
     settings, taxonomy = _setup()
     classifier = _classifier(settings, taxonomy)
     skipped: list[int] = []
-    out = sys.stdout
-    with _open(source) as stream:
+    with _stops_quietly_when_stdout_closes(), _open(source) as stream:
+        write = _stdout_bytes()
         reports = _reports(stream, skipped, _as_the_bot_tags(settings, taxonomy))
         for batch in _batches(reports, _BATCH):
             tags = _classify_many(classifier, [text for _, text in batch])
             for (row, _), tagged in zip(batch, tags, strict=True):
-                out.write(json.dumps({**row, **tagged.as_dict()}, ensure_ascii=False) + "\n")
-    out.flush()
+                write(_json_line({**row, **tagged.as_dict()}))
     if skipped:
         typer.echo(f"{len(skipped)} malformed line(s) skipped.", err=True)
         raise typer.Exit(1)
@@ -204,6 +263,8 @@ def eval_command(
     as_the_bot = _as_the_bot_tags(settings, taxonomy)  # the figures of what `snag classify` and the bot tag
     predicted = _classify_many(classifier, [as_the_bot(n, r.text) for n, r in zip(numbers, reports, strict=True)])
     version = getattr(classifier, "version", "?")
-    print_evaluation(evaluate(reports, predicted, taxonomy), taxonomy, title=f"model {version}")
+    with _stops_quietly_when_stdout_closes():
+        result = evaluate(reports, predicted, taxonomy)
+        print_evaluation(result, taxonomy, title=f"model {version}", console=_console())
     if skipped:
         raise typer.Exit(1)

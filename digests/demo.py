@@ -14,6 +14,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col
 
 from bot.domain import Handoff, Role, Tags
+from bot.errors import InputError
 from bot.roles import reporter_key
 from digests.snapshot import digest_week
 from store.db import session_scope
@@ -21,8 +22,9 @@ from store.models import Pattern, Report
 
 if TYPE_CHECKING:
     from bot.app import Services
+    from bot.taxonomy import Taxonomy
 
-__all__ = ["load_demo", "offer_demo", "DEMO_FILE"]
+__all__ = ["load_demo", "offer_demo", "missing_labels", "DEMO_FILE"]
 
 from digests.features import DATA
 
@@ -43,7 +45,7 @@ def _tags(row: dict[str, Any]) -> Tags:
 
 def _rows(now: datetime) -> list[dict[str, Any]]:
     """The sample reports with dates moved so their last week is the digest's week."""
-    rows = [json.loads(line) for line in DEMO_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = _sample()
     latest = max(datetime.fromisoformat(r["created_at"]) for r in rows)
     _, end = digest_week(now)
     shift = (end - timedelta(hours=6)) - latest
@@ -52,10 +54,56 @@ def _rows(now: datetime) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["when"], r["id"]))
 
 
+def _sample() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in DEMO_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def missing_labels(taxonomy: Taxonomy) -> dict[str, list[str]]:
+    """The sample's stages, kinds and teams this taxonomy lacks, by axis; empty when the sample fits.
+
+    The sample is tagged with the taxonomy Snag ships; its teams include handoff sides and the
+    teams that own its problems.
+    """
+    rows = _sample()
+    owners = {p.get("owner_team") for p in json.loads(PROBLEMS_FILE.read_text(encoding="utf-8")).values()}
+    used = {
+        "stage": {r.get("stage") for r in rows},
+        "kind": {k for r in rows for k in r.get("kinds") or ()},
+        "team": {t for r in rows for t in r.get("teams") or ()}
+        | {side for r in rows for side in (r.get("handoff") or {}).values()}
+        | owners,
+    }
+    have = {"stage": taxonomy.stage_labels, "kind": taxonomy.kind_labels, "team": taxonomy.team_labels}
+    missing = {axis: sorted(labels - {None} - set(have[axis])) for axis, labels in used.items()}
+    return {axis: labels for axis, labels in missing.items() if labels}
+
+
+def _named(axis: str, labels: list[str], most: int = 4) -> str:
+    shown = ", ".join(labels[:most]) + (", ..." if len(labels) > most else "")
+    return f"{len(labels)} of their {axis}s ({shown})"
+
+
+def _refuse_another_taxonomy(taxonomy: Taxonomy) -> None:
+    named = [_named(axis, labels) for axis, labels in missing_labels(taxonomy).items()]
+    if named:
+        lacks = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+        raise InputError(
+            "The sample organisation's reports are tagged with the taxonomy Snag ships, and yours "
+            f"({taxonomy.source}) lacks {lacks}. Stats and digests would show tags your organisation "
+            "does not use, so nothing was loaded. To look around with the sample, run `snag demo` "
+            "with SNAG_TAXONOMY unset and another SNAG_DATA_DIR."
+        )
+
+
 def load_demo(
     services: Services, *, now: datetime | None = None, tenant: str = "local", platform: str = "console"
 ) -> dict[str, int]:
-    """Store, group and annotate the sample reports in one tenant (the console's by default); safe to run twice."""
+    """Store, group and annotate the sample reports in one tenant (the console's by default); safe to run twice.
+
+    The sample is tagged with the shipped taxonomy: an organisation's own taxonomy that lacks
+    any of its labels is refused (InputError), as stats and digests would show foreign tags.
+    """
+    _refuse_another_taxonomy(services.taxonomy)
     now = now or datetime.now(UTC)
     snag = services.snag
     person = replace(snag.person(platform, tenant, "demo", tenant_name="Sample organisation"), role=Role.ADMIN)
@@ -124,8 +172,8 @@ def offer_demo(services: Services) -> Callable[[Any], None]:
     """The console's first-start question: load the sample organisation when the database is empty."""
 
     def offer(session: Any) -> None:
-        if has_reports(services):
-            return
+        if has_reports(services) or missing_labels(services.taxonomy):
+            return  # the sample does not fit an organisation's own taxonomy: not offered
         answer = session.ask(
             "Your database is empty. Load eight weeks of sample reports from a sample organisation, "
             "so `digest`, `top` and `pattern <id>` show something at once? [y/N]"
