@@ -1,19 +1,23 @@
 """Training examples from labelled reports, on the axes each report teaches.
 
 A report teaches only the axes whose labels are known (`corrections.axes_of`); the others
-get no labels at all, so the textcats learn nothing about them from that report.
+get no labels at all, so the textcats learn nothing about them from that report. An empty
+list of kinds teaches nothing either: every report has a kind (the fix-tags form asks for
+one), so no kind is a question left open, as on a rule tagger's receipt that found none.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import cache
 
 from spacy.language import Language
 from spacy.training import Example
 
 from bot.corrections import AXES
 from bot.errors import SnagError
-from bot.taxonomy import Taxonomy
+from bot.taxonomy import Taxonomy, load_taxonomy
 from classifier.corrections import HANDOFF_ONLY, axes_of
 from classifier.dataset import LabelledReport
 from classifier.handoff import TEAM
@@ -21,6 +25,7 @@ from classifier.pipeline import HANDOFF, NO_STAGE, NO_TEAM, RULE_PIPES, TEXTCATS
 from classifier.text import model_text
 
 __all__ = [
+    "AliasStats",
     "Examples",
     "MIN_LABELLED",
     "NotEnoughLabels",
@@ -31,6 +36,9 @@ __all__ = [
 ]
 
 MIN_LABELLED = 20  # reports per axis (and 2 stages, 2 kinds) before a model is worth training
+# The ids `corrections.correction_reports` gives people's answers; every other report is shipped
+# data, labelled in the shipped taxonomy.
+_ANSWER_ID = "correction-"
 
 Examples = dict[str, list[Example | None]]
 
@@ -49,23 +57,34 @@ def cats_of(report: LabelledReport, taxonomy: Taxonomy) -> dict[str, float]:
     An axis the report does not teach (`axes_of`) has no labels at all.
     """
     labels = textcat_labels(taxonomy)
-    axes = axes_of(report)
+    axes = _axes(report)
     cats = {label: 0.0 for name in ("stage", "kinds", "teams") if name in axes for label in labels[name]}
-    if "stage" in axes:
-        cats[f"stage:{report.stage or NO_STAGE}"] = 1.0
-    for kind in report.kinds if "kinds" in axes else ():
-        cats[f"kind:{kind}"] = 1.0
-    for team in report.teams if "teams" in axes else ():
-        cats[f"team:{team}"] = 1.0
-    if "handoff" not in axes and HANDOFF_ONLY not in axes:
-        return cats
-    cats[HANDOFF] = 1.0 if report.handoff else 0.0
-    if report.handoff and "handoff" in axes:
-        cats.update({label: 0.0 for label in labels["handoff"][1:]})
-        source, target = report.handoff
-        cats[f"from:{source or NO_TEAM}"] = 1.0
-        cats[f"to:{target or NO_TEAM}"] = 1.0
+    if "handoff" in axes or HANDOFF_ONLY in axes:
+        cats[HANDOFF] = 0.0
+        if report.handoff and "handoff" in axes:
+            cats.update({label: 0.0 for label in labels["handoff"][1:]})
+    cats.update(dict.fromkeys(_present(report), 1.0))
     return cats
+
+
+def _axes(report: LabelledReport) -> tuple[str, ...]:
+    """The axes a report teaches: `axes_of`, less kinds when it has none (see the module's doc)."""
+    axes = axes_of(report)
+    return axes if report.kinds else tuple(a for a in axes if a != "kinds")
+
+
+def _present(report: LabelledReport) -> list[str]:
+    """The textcat labels a report teaches as present (a score of 1.0)."""
+    axes = _axes(report)
+    present = [f"stage:{report.stage or NO_STAGE}"] if "stage" in axes else []
+    present += [f"kind:{kind}" for kind in report.kinds] if "kinds" in axes else []
+    present += [f"team:{team}" for team in report.teams] if "teams" in axes else []
+    if report.handoff and ("handoff" in axes or HANDOFF_ONLY in axes):
+        present.append(HANDOFF)
+        if "handoff" in axes:
+            source, target = report.handoff
+            present += [f"from:{source or NO_TEAM}", f"to:{target or NO_TEAM}"]
+    return present
 
 
 def make_examples(nlp: Language, reports: Sequence[LabelledReport], taxonomy: Taxonomy) -> Examples:
@@ -90,7 +109,7 @@ def make_examples(nlp: Language, reports: Sequence[LabelledReport], taxonomy: Ta
 
 def _taught(report: LabelledReport) -> tuple[str, ...]:
     """The textcat axes a report teaches (whether there was a handoff counts for handoff)."""
-    axes = axes_of(report)
+    axes = _axes(report)
     return (*axes, "handoff") if HANDOFF_ONLY in axes else axes
 
 
@@ -115,15 +134,44 @@ def check_labelled(reports: Sequence[LabelledReport], taxonomy: Taxonomy) -> Non
     )
 
 
-def alias_stats(examples: Iterable[Example | None], reports: Iterable[LabelledReport]) -> dict[str, list[int]]:
-    """Per team alias: in how many reports it meant its team, and in how many it appeared."""
-    stats: dict[str, list[int]] = {}
+class AliasStats(dict[str, list[int]]):
+    """alias -> [reports where it meant its team, reports it appeared in that could have said so],
+    and `taught`: per textcat label, how many training reports taught it as present.
+
+    Both go to the `tags` component (`TagCombiner.alias_stats`), which decides with them.
+    """
+
+    def __init__(self, taught: dict[str, int]) -> None:
+        super().__init__()
+        self.taught = taught
+
+
+def alias_stats(examples: Iterable[Example | None], reports: Iterable[LabelledReport]) -> AliasStats:
+    """Per team alias: in how many reports it meant its team, and in how many it appeared that
+    could have carried that team; and how many reports taught each label (`AliasStats.taught`).
+
+    A report could carry a team when it teaches the teams axis and its labeller could choose
+    that team: a shipped report was labelled in the shipped taxonomy, so "drivers" in a shipped
+    report says nothing about an organisation's own `couriers`, which the shipped labels lack.
+    """
+    reports = list(reports)
+    taught = Counter(label for report in reports for label in _present(report))
+    stats = AliasStats(dict(sorted(taught.items())))
     for eg, report in zip(examples, reports, strict=True):
         if eg is None:  # the report's teams are unknown
             continue
+        choices = None if report.id.startswith(_ANSWER_ID) else _shipped_teams()
         seen = {(e.text.lower(), e.ent_id_) for e in eg.predicted.ents if e.label_ == TEAM}
         for alias, team in sorted(seen):
+            if choices is not None and team not in choices:
+                continue
             row = stats.setdefault(alias, [0, 0])
             row[0] += team in report.teams
             row[1] += 1
     return stats
+
+
+@cache
+def _shipped_teams() -> frozenset[str]:
+    """The teams the shipped reports were labelled with (the shipped taxonomy's)."""
+    return frozenset(load_taxonomy().team_labels)

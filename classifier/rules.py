@@ -26,11 +26,10 @@ _KIND_WORDS = {
 
 _NEVER = re.compile(r"(?!x)x")
 # Scores of a guess from keywords. The stage keywords point at is only a score, under the bot's
-# default confidence threshold (0.3): the reporter is always asked. A kind no keyword supports
-# is only there because Tags need one kind.
+# default confidence threshold (0.3): the reporter is always asked. Without a keyword there is
+# no kind: a kind shown with nothing behind it would be confirmed ("Looks right") as an answer.
 _MATCHED = 0.5
 _STAGE_GUESS = 0.25
-_NO_EVIDENCE = 0.1
 
 
 def _pattern(words: tuple[str, ...], *, exact: bool = False) -> re.Pattern[str]:
@@ -53,7 +52,8 @@ def _team_patterns(team: Label) -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 
 class RuleClassifier:
-    """Tags by keyword. It only guesses: the stage is always left to the reporter, scores are low."""
+    """Tags by keyword. It only guesses: the stage is always left to the reporter, scores are low,
+    and a report no kind's keywords match gets no kind (the reporter can add one with "Fix tags")."""
 
     version = "rules-1"
 
@@ -74,9 +74,6 @@ class RuleClassifier:
         teams = [label for label, loose, exact in self._teams if loose.search(low) or exact.search(text)]
         kinds = [label for label, rx in self._kinds if rx.search(low)]
         confidence = {label: _MATCHED for label in kinds}
-        if not kinds:
-            kinds = [self.taxonomy.kind_labels[0]]
-            confidence = {kinds[0]: _NO_EVIDENCE}
         confidence |= {f"team:{label}": _MATCHED for label in teams}
         if stages:
             confidence[stages[0]] = _STAGE_GUESS

@@ -192,7 +192,8 @@ class SpacyClassifier:
     def _tags(self, doc: Doc, version: str) -> Tags:
         found = doc._.tags
         stage, score = found["stage"], found["stage_score"]
-        uncertain = stage is None or score < self.threshold
+        # not trusted: a stage of the taxonomy was not taught yet (combine.TagCombiner._stage)
+        uncertain = stage is None or score < self.threshold or not found.get("stage_trusted", True)
         handoff = found["handoff"]
         return Tags(
             stage=None if uncertain else stage,

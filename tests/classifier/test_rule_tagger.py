@@ -31,9 +31,9 @@ def test_team_scores_are_keyed_like_the_models(rules: RuleClassifier) -> None:
     assert "warehouse" not in tags.confidence
 
 
-def test_without_evidence_the_one_kind_scores_low_and_the_reporter_is_asked(rules: RuleClassifier) -> None:
+def test_without_evidence_there_is_no_kind_and_the_reporter_is_asked(rules: RuleClassifier) -> None:
     tags = rules.classify("hello")
-    assert len(tags.kinds) == 1 and tags.confidence == {tags.kinds[0]: 0.1}
+    assert tags.kinds == () and tags.confidence == {}  # not the first kind, shown as if understood
     assert tags.stage is None and tags.stage_uncertain
 
 

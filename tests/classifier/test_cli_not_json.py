@@ -1,8 +1,7 @@
 """`snag classify` and `snag eval`: NaN is not JSON, and no spaCy warning about an empty ruler.
 
-Both fixes belong outside classifier/cli.py: NaN in bot/jsonl.py parse_object (every reader of a
-JSONL line), the warning where the pipeline is built (classifier/pipeline.py). Until they are in,
-these tests are expected to fail (strict: once they pass, drop the marker).
+NaN is refused in bot/jsonl.py parse_object (every reader of a JSONL line), the warning where the
+pipeline is built (classifier/pipeline.py).
 """
 
 from __future__ import annotations
@@ -22,9 +21,6 @@ from classifier import cli
 from tests.conftest import FixedClassifier
 
 GOOD = {"id": "a1", "text": "refund sat with finance for 3 weeks", "stage": "billing", "kinds": [], "teams": []}
-NEEDS_PIPELINE_FILTER = pytest.mark.xfail(
-    strict=True, reason="needs classifier/pipeline.py to ignore spaCy's W036 for its own rulers"
-)
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +81,6 @@ def test_a_large_number_that_fits_a_float_is_read(app, fixed) -> None:  # type: 
     assert out["score"] == 1e300 and out["n"] == -0.5
 
 
-@NEEDS_PIPELINE_FILTER
 def test_classify_says_nothing_of_an_empty_acronyms_ruler(classifier_env: Path, tmp_path: Path) -> None:
     # "UserWarning: [W036] The component 'acronyms' does not have any patterns defined" on stderr,
     # for any taxonomy without capitalised aliases that are also words (here: no IT, no AM).
