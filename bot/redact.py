@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.taxonomy import Taxonomy
 
-__all__ = ["Redactor", "luhn_ok", "only_placeholders"]
+__all__ = ["Redactor", "card_issuer_ok", "luhn_ok", "only_placeholders"]
 
 
 def luhn_ok(digits: str) -> bool:
@@ -24,6 +24,40 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+# Issuer (IIN) ranges of the main card schemes and their lengths: a Luhn-valid number outside
+# them (one random 16-digit number in ten passes Luhn) is an order or account number, not a card.
+_ANY = frozenset(range(16, 20))
+_CARD_SCHEMES: tuple[tuple[str, str, frozenset[int]], ...] = (
+    ("4", "4", frozenset({13, 16, 19})),  # Visa
+    ("51", "55", frozenset({16})),  # Mastercard
+    ("2221", "2720", frozenset({16})),  # Mastercard
+    ("34", "34", frozenset({15})),  # American Express
+    ("37", "37", frozenset({15})),  # American Express
+    ("6011", "6011", _ANY),  # Discover
+    ("644", "649", _ANY),  # Discover
+    ("65", "65", _ANY),  # Discover
+    ("62", "62", _ANY),  # UnionPay (and Discover's 622126-622925)
+    ("3528", "3589", _ANY),  # JCB
+    ("300", "305", frozenset(range(14, 20))),  # Diners Club
+    ("36", "36", frozenset(range(14, 20))),  # Diners Club
+    ("38", "39", frozenset(range(14, 20))),  # Diners Club
+    ("2200", "2204", _ANY),  # Mir
+    *(
+        (p, p, frozenset(range(13, 20)))
+        for p in ("5018", "5020", "5038", "5893", "6304", "6759", "6761", "6762", "6763")
+    ),
+)
+
+
+def card_issuer_ok(digits: str) -> bool:
+    """True when a number starts like a card of one of the main schemes and has that scheme's length."""
+    return any(low <= digits[: len(low)] <= high and len(digits) in lengths for low, high, lengths in _CARD_SCHEMES)
+
+
+def _is_card(digits: str) -> bool:
+    return 13 <= len(digits) <= 19 and digits[0] in "23456" and luhn_ok(digits) and card_issuer_ok(digits)
+
+
 def _nhs_ok(digits: str) -> bool:
     weights = range(10, 1, -1)
     total = sum(int(d) * w for d, w in zip(digits[:9], weights, strict=True))
@@ -34,6 +68,11 @@ def _nhs_ok(digits: str) -> bool:
 
 _URL = re.compile(r"\bhttps?://[^\s<>|]+", re.IGNORECASE)
 _URL_PARTS = re.compile(r"https?://(?P<host>[^/?#]*)(?P<path>[^?#]*)(?P<rest>.*)", re.IGNORECASE | re.DOTALL)
+# A link written without its scheme (www.example.com/reset?token=...): host, a dot and a top-level
+# domain, then a path or query. Not inside an email, a longer name or a link with a scheme.
+_BARE_URL = re.compile(
+    r"(?<![\w@.%+:/-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}(?::\d{1,5})?[/?#][^\s<>|]*", re.IGNORECASE
+)
 _URL_TRAILING = ".,;:!?)]}'\""
 # Whole hosts whose every path is a credential (incoming webhooks).
 _WEBHOOK_HOSTS = ("hooks.slack.com", "webhook.office.com", "hooks.zapier.com")
@@ -49,23 +88,56 @@ _SECRET_PARAM = re.compile(
 # Names too short or common to trust on their own: only with a value long enough to be a secret.
 _SHORT_SECRET_PARAMS = frozenset({"t", "k", "key", "sid", "code", "session", "sessionid", "otp"})
 _ALNUM_RUN = re.compile(r"[A-Za-z0-9]{16,}")
-_EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
-_CARD = re.compile(r"(?<![\d-])[2-6](?:[ -]?\d){12,18}(?![\d-])")
+# An apostrophe may sit inside the local part (mary.o'brien@, also typed as a curly one). The parts
+# are bounded as in RFC 5321, so a long run of dots or letters is not rescanned from each of its words.
+_EMAIL = re.compile(
+    r"\b[A-Za-z0-9._%+-]{1,64}(?:['\u2019][A-Za-z0-9._%+-]{1,64}){0,3}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}\b"
+)
+# Any case, in groups of four split by spaces or hyphens (or not at all); the checksum decides.
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,4})?\b", re.IGNORECASE)
+# Digits with single spaces or hyphens anywhere; or groups split by dots or double spaces, one kind throughout.
+_CARD = re.compile(
+    r"(?<![\d-])[2-6](?:[ -]?\d){12,18}(?![\d-]|\.\d)"
+    r"|(?<![\d.-])[2-6]\d{3}(?P<sep>\.| {2})\d{4,6}(?:(?P=sep)\d{1,5}){1,3}(?![\d-]|\.\d)"
+)
 _NINO = re.compile(
     r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b", re.IGNORECASE
 )
 _NHS = re.compile(r"(?<![\d-])\d{3}([ -]?)\d{3}\1\d{4}(?![\d-])")
-_SSN = re.compile(r"(?<!\d)(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?!\d)")
+# 3-2-4 digits split by hyphens, spaces or dots (one kind throughout), or run together after "SSN".
+_SSN = re.compile(r"(?<!\d)(?<!\d\.)(?!000|666|9\d\d)\d{3}(?P<sep>[ .-]?)(?!00)\d{2}(?P=sep)(?!0000)\d{4}(?!\d|[.-]\d)")
+# "SSN 123456789", "ssn: 123456789", "social security number is 123456789": a few words, no other number.
+_SSN_CONTEXT = re.compile(
+    r"(?<!\[)\b(?:ssn|social\s+security)\b(?!\])(?:\s*(?:no\b\.?|num\b|nbr\b|number\b|\#))?[^\d.\n]{0,15}$",
+    re.IGNORECASE,
+)
 _IPV4 = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d.])")
+# Four numbers are a version, not an address, after "v"/"version"/"build"... (also the next in a
+# list: "versions 2.10.3.4 and 2.10.3.5") or before a pre-release suffix ("2.10.3.4-beta").
+_VERSION_BEFORE = re.compile(
+    r"\b(?:v|ver|version|versions|release|build|firmware|fw|patch)\.?\s*[:#]?\s*"
+    r"(?:v?\d+(?:\.\d+)*(?:-\w+)?\s*(?:,|/|&|and|or|to|->)\s*v?)*$",
+    re.IGNORECASE,
+)
+_VERSION_AFTER = re.compile(r"-(?:alpha|beta|rc|pre|preview|dev|snapshot|nightly)", re.IGNORECASE)
 _IPV6 = re.compile(
     r"(?<![:\w])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}(?![:\w])|(?<![:\w])(?:[0-9a-fA-F]{1,4}:){1,6}:(?:[0-9a-fA-F]{1,4}:?){1,6}(?![:\w])"
 )
 _PHONE = re.compile(
-    r"(?<![\w+-])(?:\+\d{1,3}[\s.-]?(?:\(0\)[\s.-]?)?\d{1,4}(?:[\s.-]?\d{2,4}){2,4}"
+    r"(?<![\w+-])(?:(?:\+\d{1,3}|\(\+\d{1,3}\))[\s.-]?(?:\(0\)[\s.-]?)?\d{1,4}(?:[\s.-]?\d{2,4}){2,4}"
+    r"|00[1-9]\d{0,2}[\s.-](?:\(0\)[\s.-]?)?\d{1,4}(?:[\s.-]?\d{2,4}){2,4}"  # 0044 7700 900123
     r"|\(?0[1-9]\d{1,3}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,4}"
     r"|\(\d{3}\)\s?\d{3}-\d{4}"
-    r"|[2-9]\d{2}-\d{3}-\d{4})(?![\w-]|[.,]?\d)"
+    r"|[2-9]\d{2}(?P<us>[-.])\d{3}(?P=us)\d{4})(?![\w-]|[.,]?\d)"
+)
+# A number written with a country code before it is a phone number (+1 415 555 2671), never an NHS number.
+_COUNTRY_CODE_BEFORE = re.compile(r"(?:\(?\+|(?<!\d)00)[1-9]\d{0,2}\)?[\s.-]?$")
+# A run of digits the words just before call a reference ("order 01234567890") is not a phone number.
+_ID_CONTEXT = re.compile(
+    r"\b(?:order|ord|ref|reference|invoice|inv|po|ticket|case|account|acct|booking|tracking|consignment|claim"
+    r"|policy|id|sku|batch|job|parcel|shipment|serial|part)s?\b\.?(?:\s*(?:no\b|num\b|nbr\b|number\b)\.?)?"
+    r"\s*[:#]?\s*$",
+    re.IGNORECASE,
 )
 # An unspaced ten-digit number is an NHS number only when the words before say so.
 # "no." may end in a full stop; any other full stop ends the sentence that named it.
@@ -102,6 +174,9 @@ def _bears_token(url: str) -> bool:
     if parts is None:
         return False
     host, path, rest = parts["host"].lower(), parts["path"], parts["rest"]
+    user, at, _ = host.rpartition("@")
+    if at and user.partition(":")[2]:  # https://admin:S3cr3t!@shop.example.com: a password in the link
+        return True
     if path.strip("/") and any(host == h or host.endswith("." + h) for h in _WEBHOOK_HOSTS):
         return True
     if any((host + path.lower()).startswith(p) for p in _WEBHOOK_PATHS):
@@ -115,25 +190,40 @@ def _bears_token(url: str) -> bool:
     return any(_secret_param(pair) for pair in re.split(r"[?&#;]", rest) if "=" in pair)
 
 
+def _before(m: re.Match[str], width: int) -> str:
+    """The few characters before a match, where the words that name it are."""
+    return m.string[max(0, m.start() - width) : m.start()]
+
+
+def _non_empty(placeholder: str) -> Callable[[re.Match[str]], str]:
+    """The placeholder for a match of something; an empty match (at every position of `x*`) replaces nothing."""
+
+    def replace(m: re.Match[str]) -> str:
+        return placeholder if m.end() > m.start() else ""
+
+    return replace
+
+
 class Redactor:
     """Replaces personal identifiers with placeholders; extra patterns come from the taxonomy."""
 
     def __init__(self, extra: Iterable[tuple[str, str]] = ()) -> None:
-        self._extra = [(name, re.compile(p)) for name, p in extra]
+        self._extra = [(re.compile(p), _non_empty(f"[{name}]")) for name, p in extra]
 
     def redact(self, text: str) -> str:
         """Return the text with every identifier replaced by a [placeholder]."""
-        for name, pattern in self._extra:
-            text = pattern.sub(f"[{name}]", text)
+        for pattern, placeholder in self._extra:
+            text = pattern.sub(placeholder, text)
         text = _URL.sub(self._url, text)
+        text = _BARE_URL.sub(self._url, text)
         text = _EMAIL.sub("[email]", text)
         text = _IBAN.sub(self._iban, text)
         text = _CARD.sub(self._card, text)
-        text = _SSN.sub("[ssn]", text)
+        text = _SSN.sub(self._ssn, text)
         text = _NINO.sub("[ni_number]", text)
         text = _NHS.sub(self._nhs, text)
         text = _IPV6.sub("[ip]", text)
-        text = _IPV4.sub("[ip]", text)
+        text = _IPV4.sub(self._ipv4, text)
         text = _PHONE.sub(self._phone, text)
         return text
 
@@ -141,33 +231,72 @@ class Redactor:
     def _url(m: re.Match[str]) -> str:
         url = m.group(0)
         body = url.rstrip(_URL_TRAILING)
-        return "[url]" + url[len(body) :] if _bears_token(body) else url
+        link = body if "://" in body[:8] else "http://" + body
+        return "[url]" + url[len(body) :] if _bears_token(link) else url
 
     @staticmethod
     def _iban(m: re.Match[str]) -> str:
-        raw = m.group(0).replace(" ", "")
-        moved = raw[4:] + raw[:4]
-        number = "".join(str(int(c, 36)) for c in moved)
-        return "[iban]" if 15 <= len(raw) <= 34 and int(number) % 97 == 1 else m.group(0)
+        text = m.group(0)
+        # the longest run that checks out: "GB33BUKB20201555555555 paid" also matches the word after it
+        ends = [len(text), *(i for i in range(len(text) - 1, 0, -1) if text[i] in " -")]
+        for end in ends:
+            raw = re.sub(r"[ -]", "", text[:end]).upper()
+            moved = raw[4:] + raw[:4]
+            number = "".join(str(int(c, 36)) for c in moved)
+            if 15 <= len(raw) <= 34 and int(number) % 97 == 1:
+                return "[iban]" + text[end:]
+        return text
 
     @staticmethod
     def _card(m: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", m.group(0))
-        return "[card]" if 13 <= len(digits) <= 19 and luhn_ok(digits) else m.group(0)
+        text = m.group(0)
+        if _is_card(re.sub(r"\D", "", text)):
+            return "[card]"
+        # A number just before or after the card joined the match ("step 3 4111 1111 1111 1111"):
+        # look inside it for a run of groups shaped like a card (the first of 4+ digits, the rest of 3+).
+        groups = list(re.finditer(r"\d+", text))
+        out, done, a = [], 0, 0
+        while a < len(groups):
+            for b in range(len(groups) - 1, a - 1, -1):
+                run = groups[a : b + 1]
+                shaped = len(run[0][0]) >= 4 and all(len(g[0]) >= 3 for g in run[1:])
+                if shaped and _is_card("".join(g[0] for g in run)):
+                    out.append(text[done : run[0].start()] + "[card]")
+                    done, a = run[-1].end(), b
+                    break
+            a += 1
+        return "".join(out) + text[done:]
+
+    @staticmethod
+    def _ssn(m: re.Match[str]) -> str:
+        sep = m.group("sep")
+        if sep == " " and (_before(m, 2)[:1].isdigit() or m.string[m.end() + 1 : m.end() + 2].isdigit()):
+            return m.group(0)  # three of a longer row of numbers: "100 25 1000 300"
+        # nine digits run together are an SSN only when the words before say so
+        named = bool(sep) or _SSN_CONTEXT.search(_before(m, 60))
+        return "[ssn]" if named else m.group(0)
 
     @staticmethod
     def _nhs(m: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", m.group(0))
-        if not _nhs_ok(digits):
+        if not _nhs_ok(digits) or _COUNTRY_CODE_BEFORE.search(_before(m, 16)):
             return m.group(0)
         # written 3-3-4, or a bare ten digits that the words before call an NHS number
         named = bool(m.group(1)) or _NHS_CONTEXT.search(m.string[: m.start()])
         return "[nhs_number]" if named else m.group(0)
 
     @staticmethod
+    def _ipv4(m: re.Match[str]) -> str:
+        version = _VERSION_BEFORE.search(_before(m, 80)) or _VERSION_AFTER.match(m.string, m.end())
+        return m.group(0) if version else "[ip]"
+
+    @staticmethod
     def _phone(m: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", m.group(0))
-        return "[phone]" if 9 <= len(digits) <= 15 else m.group(0)
+        number = m.group(0)
+        digits = re.sub(r"\D", "", number)
+        if number.isdigit() and _ID_CONTEXT.search(_before(m, 40)):
+            return number
+        return "[phone]" if 9 <= len(digits) <= 15 else number
 
 
 @functools.lru_cache(maxsize=8)

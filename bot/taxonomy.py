@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import importlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,16 @@ _LABEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _FILE_KEYS = ("version", "stages", "kinds", "teams", "systems", "redact")
 _LABEL_KEYS = ("label", "description", "aliases", "words")
 _REDACTION_KEYS = ("name", "pattern")
+# The taxonomy file formats this Snag reads (a file without 'version' is taken as version 1).
+_VERSIONS = ("1",)
+_INT_TAG = "tag:yaml.org,2002:int"
+_STR_TAG = "tag:yaml.org,2002:str"
+_YAML_KINDS = {
+    _INT_TAG: "a number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:null": "nothing (null)",
+    "tag:yaml.org,2002:bool": "true or false",
+}
 
 
 @dataclass(frozen=True)
@@ -109,8 +120,11 @@ def _decode(data: bytes, path: Path) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
+        # utf-8-sig reports the position after the byte order mark it skipped
+        start = exc.start + len(data) - len(exc.object)
+        line = data[:start].decode(encoding, errors="replace").count("\n") + 1  # the newlines before it, plus one
         raise ConfigError(
-            f"SNAG_TAXONOMY: {path} is not UTF-8 text (byte {exc.start + 1}); save it as UTF-8 "
+            f"SNAG_TAXONOMY: {path} is not UTF-8 text (line {line}, byte {start + 1}); save it as UTF-8 "
             "(or UTF-16 with a byte order mark), e.g. in Notepad: Save as, Encoding: UTF-8."
         ) from exc
 
@@ -144,10 +158,21 @@ def _did_you_mean(name: str, keys: tuple[str, ...]) -> str:
 
 
 def _strings(node: yaml.Node | None, source: str, what: str) -> tuple[str, ...]:
+    """A list of words: each one text, not empty (YAML reads `123`, `null` or `yes` as no text)."""
     if node is None:
         return ()
     if not isinstance(node, yaml.SequenceNode) or not all(isinstance(n, yaml.ScalarNode) for n in node.value):
         raise _fail(source, node, f"{what} must be a list of words.")
+    for item in node.value:
+        if item.tag != _STR_TAG:
+            raise _fail(
+                source,
+                item,
+                f"{what}: {item.value!r} is not a word (YAML reads it as {_YAML_KINDS.get(item.tag, 'no text')}); "
+                f"quote it ('{item.value}') if it is meant as one, or remove it.",
+            )
+        if not item.value.strip():
+            raise _fail(source, item, f"{what}: an entry is empty; remove it.")
     return tuple(str(n.value) for n in node.value)
 
 
@@ -208,21 +233,80 @@ def _redactions(root: dict[str, yaml.Node], source: str) -> tuple[tuple[str, str
         name, pattern = fields.get("name"), fields.get("pattern")
         if not isinstance(name, yaml.ScalarNode) or not isinstance(pattern, yaml.ScalarNode):
             raise _fail(source, item, "each redaction needs a 'name' and a 'pattern'.")
+        if name.tag != _STR_TAG or not _LABEL_RE.match(name.value):
+            raise _fail(
+                source,
+                name,
+                f"a redaction 'name' must be in lower_snake_case, as it becomes the placeholder [name] "
+                f"(got {name.value!r}).",
+            )
         try:
-            re.compile(pattern.value)
+            compiled = re.compile(pattern.value)
         except re.error as exc:
             raise _fail(source, pattern, f"redaction pattern is not a valid regex ({exc}).") from exc
+        if _matches_empty(compiled):
+            raise _fail(
+                source,
+                pattern,
+                f"redaction pattern matches the empty string ({pattern.value!r}): it would put [{name.value}] "
+                "between every two characters of every report; make it match at least one character.",
+            )
         out.append((str(name.value), str(pattern.value)))
     return tuple(out)
+
+
+def _matches_empty(pattern: re.Pattern[str]) -> bool:
+    """True when the pattern can match nothing at all: '', `\\d*`, `(ORD-)?\\d*`, `\\b`, `(?=x)`."""
+    if pattern.fullmatch("") is not None:
+        return True
+    try:
+        parser = importlib.import_module("re._parser")  # the shortest match, as the regex engine computes it
+        return int(parser.parse(pattern.pattern, pattern.flags).getwidth()[0]) == 0
+    except Exception:  # a private module that may change: fall back to trying a few texts
+        probe = "lost ORD-12 Ab_9 [x] @.-/\n"
+        return any(m.end() == m.start() for m in pattern.finditer(probe))
+
+
+def _version(root: dict[str, yaml.Node], source: str) -> None:
+    """Only the formats this Snag reads: `version: 1`, or no version at all."""
+    node = root.get("version")
+    if node is None:
+        return
+    if isinstance(node, yaml.ScalarNode) and node.tag in (_INT_TAG, _STR_TAG) and node.value in _VERSIONS:
+        return
+    problem = (
+        f"version {node.value!r} is not supported" if isinstance(node, yaml.ScalarNode) else "'version' is not a number"
+    )
+    supported = " or ".join(_VERSIONS)
+    raise _fail(
+        source, node, f"{problem}; this Snag reads taxonomy version {supported} ('version: 1', or leave it out)."
+    )
+
+
+def _no_shared_labels(
+    root: dict[str, yaml.Node], stages: tuple[Label, ...], kinds: tuple[Label, ...], source: str
+) -> None:
+    """A stage and a kind share the classifier's confidence keys: one label as both would lose a score."""
+    clash = {s.label for s in stages} & {k.label for k in kinds}
+    for item in root["kinds"].value if clash else ():
+        label = next(value for key, value in item.value if key.value == "label")
+        if label.value in clash:
+            raise _fail(
+                source, label, f"label '{label.value}' is both a stage and a kind; give one of them another label."
+            )
 
 
 def _parse(root: yaml.Node | None, source: str) -> Taxonomy:
     if root is None:
         raise _fail(source, None, "the file is empty.")
     fields = _mapping(root, source, "the file", _FILE_KEYS)
+    _version(fields, source)
+    stages = _labels(fields, "stages", source, required=True)
+    kinds = _labels(fields, "kinds", source, required=True)
+    _no_shared_labels(fields, stages, kinds, source)
     return Taxonomy(
-        stages=_labels(fields, "stages", source, required=True),
-        kinds=_labels(fields, "kinds", source, required=True),
+        stages=stages,
+        kinds=kinds,
         teams=_labels(fields, "teams", source, required=True),
         systems=_labels(fields, "systems", source, required=False),
         redact=_redactions(fields, source),
