@@ -11,6 +11,7 @@ from bot.redact import redactor_for
 from bot.taxonomy import Taxonomy
 from digests import signals
 from digests.snapshot import PatternInfo, Snapshot, WeekFigures, WeekReport
+from digests.week import week_moves
 from store.privacy import RETAINED_TEXT
 
 __all__ = [
@@ -22,10 +23,12 @@ __all__ = [
     "period_of",
     "week_figures",
     "in_section",
-    "candidate_ids",
+    "MAX_LINES",
+    "MOST",
 ]
 
 MAX_LINES = 5
+MOST = 20  # patterns per section counted for its "…and N more"; past it, "…and at least N more"
 MAX_QUOTES = 3
 SECTIONS = ("new", "spiking", "persistent", "fading", "unowned", "resolved", "top")
 
@@ -117,11 +120,15 @@ class Digest:
     unowned: tuple[PatternLine, ...] = ()
     resolved: tuple[PatternLine, ...] = ()
     top: tuple[PatternLine, ...] = ()
+    sizes: dict[str, int] = field(default_factory=dict)  # section -> patterns meeting its rule, >= k reporters, to MOST
     other_reports: int = 0  # this week's reports in patterns no section lists (small ones among them)
+    other_countable: bool = False  # whether those reports are from at least k people (else no count is shown)
     hotspots: dict[tuple[str, str], int] = field(default_factory=dict)
-    hotspots_other: int = 0
+    hotspots_other: int = 0  # reports of the handoff cells with fewer than k reporters
+    hotspots_other_countable: bool = False  # whether those cells together have at least k reporters
     heat: dict[tuple[str, str], int] = field(default_factory=dict)
     heat_other: int = 0
+    heat_other_countable: bool = False
     quotes: tuple[tuple[int, str], ...] = ()
     spike_rule: str = signals.SPIKE_RULE
 
@@ -156,37 +163,35 @@ def in_section(name: str, p: PatternInfo, counts: tuple[int, ...], snap: Snapsho
     raise ValueError(f"no section {name!r}")
 
 
-def _sections(lines: list[PatternLine], snap: Snapshot, limit: int) -> dict[str, tuple[PatternLine, ...]]:
+def _found(lines: list[PatternLine], snap: Snapshot) -> dict[str, list[PatternLine]]:
+    """Each section's patterns among `lines`, by its rule."""
     found: dict[str, list[PatternLine]] = {name: [] for name in SECTIONS}
     for x in lines:
         p = snap.patterns[x.id]
         for name in SECTIONS:
             if in_section(name, p, x.counts, snap):
                 found[name].append(x)
-    return {name: tuple(heapq.nsmallest(limit, found[name], key=_rank)) for name in SECTIONS}
+    return found
 
 
 def _rank(x: PatternLine) -> tuple[int, int, int]:
     return (-x.this_week, -sum(x.counts), x.id)
 
 
-CANDIDATES = MAX_LINES * 2  # patterns per section whose reporters are counted before the anonymity check
-
-
-def candidate_ids(snap: Snapshot, audience: Audience) -> list[int]:
-    """Patterns that could appear in the digest: whose reporters must be counted before showing them."""
-    lines = [_line(snap.patterns[pid], snap) for pid in visible_ids(snap, audience)]
-    found = {x.id for section in _sections(lines, snap, CANDIDATES).values() for x in section}
-    return sorted(found)
-
-
-def week_figures(snap: Snapshot, audience: Audience) -> WeekFigures:
-    """The audience's week counted from a snapshot that holds every report of the week and every pattern."""
+def _reports_of(snap: Snapshot, audience: Audience) -> list[WeekReport]:
+    """The audience's reports of the week in a snapshot that holds them all: of its patterns, or
+    without a pattern and of the audience by their own tags."""
     ids = set(visible_ids(snap, audience))
-    reports = [r for r in snap.reports if r.pattern_id in ids] + [
+    return [r for r in snap.reports if r.pattern_id in ids] + [
         r for r in snap.reports if r.pattern_id is None and audience.has_report(r)
     ]
-    total, prev = signals.week_on_week(snap, ids)
+
+
+def week_figures(snap: Snapshot, audience: Audience, k: int) -> WeekFigures:
+    """The audience's week counted from a snapshot that holds every report of the week and every pattern."""
+    reports = _reports_of(snap, audience)
+    total, prev = signals.week_on_week(snap, set(visible_ids(snap, audience)))
+    folded_handoffs, folded_heat = signals.folded_reporters(reports, k)
     return WeekFigures(
         audience=audience.key,
         reports=len(reports),
@@ -195,12 +200,24 @@ def week_figures(snap: Snapshot, audience: Audience) -> WeekFigures:
         prev=prev,
         handoffs=signals.handoff_cells(reports),
         heat=signals.heat_cells(reports),
+        folded_handoffs=folded_handoffs,
+        folded_heat=folded_heat,
     )
 
 
+def _reporters_outside(snap: Snapshot, audience: Audience, listed: set[int], k: int) -> int:
+    """Distinct reporters of the audience's week outside the listed patterns, up to k."""
+    if snap.outside is not None:
+        return snap.outside(listed)
+    return min(k, len({r.reporter for r in _reports_of(snap, audience) if r.pattern_id not in listed}))
+
+
 def build_digest(snap: Snapshot, audience: Audience, taxonomy: Taxonomy, *, k: int) -> Digest:
-    """Compute every section; patterns and slices with fewer than k reporters fold into 'other'."""
-    figures = snap.figures if snap.figures is not None else week_figures(snap, audience)
+    """Compute every section; patterns and slices with fewer than k reporters fold into 'other'.
+
+    Each section lists its MAX_LINES best patterns among those with at least k reporters (all
+    time) and says how many more meet its rule."""
+    figures = snap.figures if snap.figures is not None else week_figures(snap, audience, k)
     if figures.audience != audience.key:
         raise ValueError(f"the snapshot was counted for {figures.audience}, not {audience.key}")
     ids = set(visible_ids(snap, audience))
@@ -208,19 +225,25 @@ def build_digest(snap: Snapshot, audience: Audience, taxonomy: Taxonomy, *, k: i
     if figures.reporters < k:
         return base
     lines = [_line(snap.patterns[pid], snap) for pid in sorted(ids) if pid in snap.reporters]
-    shown = [x for x in lines if x.reporters >= k]
+    found = _found([x for x in lines if x.reporters >= k], snap)
+    sections = {name: tuple(heapq.nsmallest(MAX_LINES, found[name], key=_rank)) for name in SECTIONS}
+    sizes = snap.sizes if snap.sizes is not None else {name: min(len(found[name]), MOST) for name in SECTIONS}
+    listed = {x.id: x.this_week for lines in sections.values() for x in lines}
     hot, hot_other = signals.fold(figures.handoffs, k)
     heat, heat_other = signals.fold(figures.heat, k)
-    sections = _sections(shown, snap, MAX_LINES)
-    listed = {x.id: x.this_week for lines in sections.values() for x in lines}
+    other = max(0, base.total - sum(listed.values()))
     digest = replace(
         base,
         suppressed=False,
-        other_reports=max(0, base.total - sum(listed.values())),
+        sizes=dict(sizes),
+        other_reports=other,
+        other_countable=bool(other) and _reporters_outside(snap, audience, set(listed), k) >= k,
         hotspots=hot,
         hotspots_other=hot_other,
+        hotspots_other_countable=figures.folded_handoffs >= k,
         heat=heat,
         heat_other=heat_other,
+        heat_other_countable=figures.folded_heat >= k,
         new=sections["new"],
         spiking=sections["spiking"],
         persistent=sections["persistent"],
@@ -246,6 +269,7 @@ def _suppressed(snap: Snapshot, audience: Audience, figures: WeekFigures, taxono
         total_prev=figures.prev,
         reporters=figures.reporters,
         suppressed=True,
+        spike_rule=signals.SPIKE_RULE + (f" {signals.UTC_WEEKS}" if week_moves(snap.week_start, snap.week_end) else ""),
     )
 
 

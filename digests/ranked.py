@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -12,8 +13,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from digests.reading import Bind, of_audience, reading, week_params
-from digests.week import HISTORY_WEEKS, AudienceLike, PatternInfo, mondays_before
+from digests.reading import Bind, moved_rows, of_audience, reading, sql_time, week_params, weekly_rows
+from digests.week import HISTORY_WEEKS, AudienceLike, PatternInfo, mondays_before, week_moves
 
 __all__ = ["load_ranked", "Ranked", "Rules"]
 
@@ -26,6 +27,11 @@ _PATTERN_ROW = (
 )
 _RANK = "c0 DESC, n DESC, pid"
 _WEEKS = f"week >= :w{HISTORY_WEEKS - 1} AND week <= :w0"  # the eight weeks
+# A LIMIT that keeps every row. A subquery with a LIMIT is computed (and sorted) as written and
+# then read row by row, in its order: the database may not move the outer query's checks (the
+# reporters, the pattern row) into it, where they would run on every pattern the rule keeps
+# rather than on the best ones until the section has enough.
+_EVERY = 2_147_483_647
 
 
 def load_ranked(
@@ -36,61 +42,75 @@ def load_ranked(
     audience: AudienceLike,
     counts: Mapping[str, str],
     rules: Rules,
-    pages: Mapping[str, int],
-    whole: Collection[str] = (),
-) -> dict[str, Ranked]:
-    """For each section in `pages`, its best-ranked patterns under its SQL rule, at most pages[name] of them.
+    *,
+    page: int,
+    k: int,
+    most: int,
+    moments: Mapping[str, datetime] | None = None,
+) -> tuple[dict[str, Ranked], dict[str, int]]:
+    """For each section of `rules`, its `page` best-ranked patterns with at least k reporters that meet
+    its SQL rule, and how many such patterns there are, counted up to `most`.
 
-    `counts` are the per-pattern aggregates of the weekly counts the rules use (signals.SQL_COUNTS,
-    c0 being the digest week's reports) and `rules` each section's source, condition and the part
-    left to the pattern row (signals.SQL_RULES), which sections in `whole` check too.
-    Ranked as the digest ranks (most reports this week, then most in the eight weeks, then id),
-    each with its weekly counts (Monday -> reports, zeros left out). One statement: the eight
-    weeks are aggregated once for every pattern of the audience, each section takes its top rows,
-    and only those rows read their pattern row and weekly counts."""
+    `counts` are the per-pattern expressions over the weekly counts c0 (the digest week's reports),
+    c1 (the week before) ... the rules use (signals.SQL_COUNTS), `rules` each section's source,
+    condition and the part left to the pattern row (signals.SQL_RULES), `moments` the named moments
+    the rules compare with (signals.sql_moments). Ranked as the digest ranks (most reports this
+    week, then most in the eight weeks, then id), each with its weekly counts (Monday -> reports,
+    zeros left out). One statement: the eight weeks are aggregated once for every pattern of the
+    audience; each section's rows are sorted, and the pattern row and the reporters (all time, at
+    least k distinct) are checked from the best down until `most` patterns pass; only the `page`
+    best of those read their pattern row and weekly counts."""
     if "c0" not in counts:
         raise ValueError("the rank needs c0, the digest week's reports")
-    if not pages:
-        return {}
+    if not rules:
+        return {}, {}
     with reading(bind) as conn:
-        sql = _ranked_sql(audience, counts, rules, pages, whole, conn)
-        rows = conn.execute(text(sql), week_params(conn, tenant_id, start, end, audience)).all()
-    return _by_section(rows, pages, start)
+        sql = _ranked_sql(start, end, audience, counts, rules, most, conn)
+        params = week_params(conn, tenant_id, start, end, audience) | {"k": k, "page": page}
+        params |= {name: sql_time(moment, conn) for name, moment in (moments or {}).items()}
+        rows = conn.execute(text(sql), params).all()
+    return _by_section(rows, rules, start)
 
 
 def _ranked_sql(
+    start: datetime,
+    end: datetime,
     audience: AudienceLike,
     counts: Mapping[str, str],
     rules: Rules,
-    pages: Mapping[str, int],
-    whole: Collection[str],
+    most: int,
     conn: Connection,
 ) -> str:
-    """The statement: c, the counts of the patterns some counts rule keeps; s, each section's top
-    rows; h, their weekly counts; then each section's rows with their pattern row and counts."""
-    kept = " OR ".join(f"({rules[name][1]})" for name in pages if rules[name][0] == "counts") or "1 = 0"
-    parts = [_section_sql(name, limit, rules[name], name in whole, audience, conn) for name, limit in pages.items()]
+    """The statement: c, the counts of the patterns some counts rule keeps, sorted once by rank for
+    every section that reads them; s, each section's patterns that pass (at most `most`); r, them
+    ranked and counted per section; h, the weekly counts of the :page best of each; then those
+    rows with their pattern row and counts."""
+    kept = " OR ".join(f"({condition})" for source, condition, _ in rules.values() if source == "counts") or "1 = 0"
+    parts = [_section_sql(name, rule, most, start, end, audience, conn) for name, rule in rules.items()]
     weekly = ", ".join(f"SUM(reports) FILTER (WHERE week = :w{i}) AS c{i}" for i in range(HISTORY_WEEKS))
+    best = "pattern_id IN (SELECT pid FROM r WHERE rn <= :page)"
     return (
-        f"WITH c AS (SELECT * FROM ({_counted_sql(audience, counts, conn)}) AS counted WHERE {kept}), "
+        f"WITH {moved_rows(start, end)}c AS (SELECT * FROM ({_counted_sql(start, end, audience, counts, conn)}) "
+        f"AS counted WHERE {kept} ORDER BY {_RANK} LIMIT {_EVERY}), "
         f"s AS ({' UNION ALL '.join(parts)}), "
-        f"h AS (SELECT pattern_id, {weekly} FROM pattern_weeks "
-        f"WHERE pattern_id IN (SELECT pid FROM s) AND {_WEEKS} GROUP BY pattern_id) "
-        f"SELECT s.section, {_PATTERN_ROW}, {', '.join(f'h.c{i}' for i in range(HISTORY_WEEKS))} "
-        "FROM s JOIN patterns p ON p.id = s.pid LEFT JOIN h ON h.pattern_id = s.pid"
+        "r AS (SELECT section, pid, ROW_NUMBER() OVER (PARTITION BY section ORDER BY c0 DESC, n DESC, pid) AS rn, "
+        "COUNT(*) OVER (PARTITION BY section) AS size FROM s), "
+        f"h AS (SELECT pattern_id, {weekly} FROM ({weekly_rows(start, end, only=best)}) AS wk GROUP BY pattern_id) "
+        f"SELECT r.section, r.size, {_PATTERN_ROW}, {', '.join(f'h.c{i}' for i in range(HISTORY_WEEKS))} "
+        "FROM r JOIN patterns p ON p.id = r.pid LEFT JOIN h ON h.pattern_id = r.pid WHERE r.rn <= :page"
     )
 
 
-def _counted_sql(audience: AudienceLike, counts: Mapping[str, str], conn: Connection) -> str:
-    """The audience's patterns with their eight weeks aggregated under each name in `counts`, and n."""
-    first: dict[str, str] = {}  # each distinct aggregate computed once, under the first name it has
-    for name, sql in counts.items():
-        first.setdefault(sql, name)
-    aggregates = ", ".join(f"COALESCE({sql}, 0) AS {name}" for sql, name in first.items())
-    names = ", ".join(f"{first[sql]} AS {name}" for name, sql in counts.items())
+def _counted_sql(
+    start: datetime, end: datetime, audience: AudienceLike, counts: Mapping[str, str], conn: Connection
+) -> str:
+    """The audience's patterns with each expression of `counts` over their weekly counts, and n (the eight weeks)."""
+    used = sorted({int(i) for sql in counts.values() for i in re.findall(r"\bc(\d+)\b", sql)})
+    weekly = ", ".join(f"COALESCE(SUM(reports) FILTER (WHERE week = :w{i}), 0) AS c{i}" for i in used)
+    names = ", ".join(f"{sql} AS {name}" for name, sql in counts.items())
     counted = (
-        f"SELECT pid, {names}, n FROM (SELECT pattern_id AS pid, {aggregates}, SUM(reports) AS n "
-        f"FROM pattern_weeks WHERE tenant_id = :t AND {_WEEKS} GROUP BY pattern_id) AS once"
+        f"SELECT pid, {names}, n FROM (SELECT pattern_id AS pid, {weekly}, SUM(reports) AS n "
+        f"FROM ({weekly_rows(start, end)}) AS wk GROUP BY pattern_id) AS once"
     )
     if audience.kind == "all":
         return counted
@@ -101,51 +121,82 @@ def _counted_sql(audience: AudienceLike, counts: Mapping[str, str], conn: Connec
 
 
 def _section_sql(
-    name: str, limit: int, rule: tuple[str, str, str | None], whole: bool, audience: AudienceLike, conn: Connection
+    name: str,
+    rule: tuple[str, str, str | None],
+    most: int,
+    start: datetime,
+    end: datetime,
+    audience: AudienceLike,
+    conn: Connection,
 ) -> str:
-    """One section's top `limit` pattern ids under its rule."""
+    """One section's patterns that pass, best first, at most `most`: its rule's rows sorted by rank,
+    then each checked in turn (the pattern row's part of the rule, at least :k reporters)."""
     source, condition, rest = rule
-    if source == "counts" and rest and whole:
-        found = f"SELECT pid, c0, n FROM c JOIN patterns p ON p.id = c.pid WHERE ({condition}) AND {rest}"
-    elif source == "counts":
-        found = f"SELECT pid, c0, n FROM c WHERE {condition}"
-    elif source != "patterns":
-        raise ValueError(f"section {name!r} reads from {source!r}: neither counts nor patterns")
+    if source == "counts":  # c is in rank order already
+        found = f"SELECT pid, c0, n FROM c WHERE {condition} LIMIT {_EVERY}"
+    elif source == "patterns":
+        found = f"SELECT pid, c0, n FROM ({_named(condition, start, end, audience, conn)}) AS found_{name} "
+        found += f"ORDER BY {_RANK} LIMIT {_EVERY}"
     else:
-        found = _named(condition, audience, conn)
-    return f"SELECT '{name}' AS section, pid FROM ({found} ORDER BY {_RANK} LIMIT {int(limit)}) AS ranked_{name}"
+        raise ValueError(f"section {name!r} reads from {source!r}: neither counts nor patterns")
+    ranked = f"ranked_{name}"
+    checks = [f"EXISTS (SELECT 1 FROM patterns p WHERE p.id = {ranked}.pid AND {rest})"] if rest else []
+    checks.append(
+        "(SELECT COUNT(*) FROM (SELECT DISTINCT reporter_key FROM reports "
+        f"WHERE pattern_id = {ranked}.pid LIMIT :k) AS who) >= :k"
+    )
+    return (
+        f"SELECT '{name}' AS section, pid, c0, n FROM (SELECT pid, c0, n FROM ({found}) AS {ranked} "
+        f"WHERE {' AND '.join(checks)} LIMIT {int(most)}) AS kept_{name}"
+    )
 
 
-def _named(condition: str, audience: AudienceLike, conn: Connection) -> str:
+def _named(condition: str, start: datetime, end: datetime, audience: AudienceLike, conn: Connection) -> str:
     """SQL: the audience's patterns a condition on the pattern row names, with their c0 and n (the
-    digest week's and the eight weeks' reports) read from their own weekly rows, by index.
+    digest week's and the eight weeks' reports) read from their own weekly rows, by index, plus
+    what the digest's own weeks move (moved_rows).
 
-    PostgreSQL reads those rows once per pattern (a lateral join); SQLite, which has none, twice."""
+    PostgreSQL reads those rows once per pattern (a lateral join); SQLite, which has none, twice.
+    The moved rows are summed in, not joined: the planner cannot tell how many there are."""
     where = f"p.tenant_id = :t AND {condition} AND {of_audience('p', audience, conn)}"
     if conn.dialect.name == "postgresql":
-        return (
-            "SELECT p.id AS pid, COALESCE(x.c0, 0) AS c0, COALESCE(x.n, 0) AS n FROM patterns p "
+        named = (
+            "SELECT p.id AS pid, COALESCE(x.c0, 0) AS c0, COALESCE(x.n, 0) AS n, 1 AS named FROM patterns p "
             "LEFT JOIN LATERAL (SELECT SUM(reports) FILTER (WHERE week = :w0) AS c0, SUM(reports) AS n "
             f"FROM pattern_weeks WHERE pattern_id = p.id AND {_WEEKS}) AS x ON TRUE WHERE {where}"
         )
-    own = "SELECT COALESCE(SUM(reports), 0) FROM pattern_weeks WHERE pattern_id = p.id"
-    return f"SELECT p.id AS pid, ({own} AND week = :w0) AS c0, ({own} AND {_WEEKS}) AS n FROM patterns p WHERE {where}"
+    else:
+        own = "SELECT COALESCE(SUM(reports), 0) FROM pattern_weeks WHERE pattern_id = p.id"
+        named = f"SELECT p.id AS pid, ({own} AND week = :w0) AS c0, ({own} AND {_WEEKS}) AS n, 1 AS named "
+        named += f"FROM patterns p WHERE {where}"
+    if not week_moves(start, end):
+        return named
+    moved = f"SELECT pattern_id, CASE WHEN week = :w0 THEN reports ELSE 0 END, reports, 0 FROM moved WHERE {_WEEKS}"
+    return (
+        f"SELECT pid, SUM(c0) AS c0, SUM(n) AS n FROM ({named} UNION ALL {moved}) AS counted "
+        "GROUP BY pid HAVING MAX(named) = 1"
+    )
 
 
-def _by_section(rows: Iterable[Sequence[Any]], pages: Mapping[str, int], start: datetime) -> dict[str, Ranked]:
-    """The statement's rows, each pattern read once, per section in rank order."""
-    out: dict[str, Ranked] = {name: [] for name in pages}
+def _by_section(
+    rows: Iterable[Sequence[Any]], rules: Rules, start: datetime
+) -> tuple[dict[str, Ranked], dict[str, int]]:
+    """The statement's rows, each pattern read once, per section in rank order; and each section's size."""
+    out: dict[str, Ranked] = {name: [] for name in rules}
+    sizes = dict.fromkeys(rules, 0)
     newest_first = tuple(reversed(mondays_before(start)))
     width = len(fields(PatternInfo))
     by_id: dict[int, tuple[PatternInfo, dict[str, int]]] = {}
     for row in rows:
-        if row[1] not in by_id:
-            weeks = {monday: int(n) for monday, n in zip(newest_first, row[1 + width :], strict=True) if n}
-            by_id[row[1]] = (_info(row[1 : 1 + width]), weeks)
-        out[row[0]].append(by_id[row[1]])
+        pid = row[2]
+        if pid not in by_id:
+            weeks = {monday: int(n) for monday, n in zip(newest_first, row[2 + width :], strict=True) if n}
+            by_id[pid] = (_info(row[2 : 2 + width]), weeks)
+        out[row[0]].append(by_id[pid])
+        sizes[row[0]] = int(row[1])
     for ranked in out.values():  # the statement picks by rank but returns rows in no order
         ranked.sort(key=lambda x: (-x[1].get(newest_first[0], 0), -sum(x[1].values()), x[0].id))
-    return out
+    return out, sizes
 
 
 def _info(r: Sequence[Any]) -> PatternInfo:

@@ -3,14 +3,14 @@ small per-pattern lookups (distinct reporters, the latest quote)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection, Engine
 
-from digests.week import AudienceLike, mondays_before
+from digests.week import HISTORY_WEEKS, AudienceLike, mondays_before, week_moves
 from store.privacy import RETAINED_TEXT
 
 __all__ = [
@@ -19,8 +19,11 @@ __all__ = [
     "tenant_id_of",
     "sql_time",
     "week_params",
+    "weekly_rows",
     "of_audience",
+    "week_reports",
     "load_reporters",
+    "load_reporters_outside",
     "load_quotes",
 ]
 
@@ -33,13 +36,16 @@ def reading(bind: Bind) -> Iterator[Connection]:
 
     On PostgreSQL a new one is told not to JIT-compile: the planner guesses a JSON list holds a
     hundred elements, so the digest's short aggregates look costly enough to compile, and compiling
-    them takes longer than running them."""
+    them takes longer than running them. Nor to start parallel workers: the digest's two reads
+    already run side by side, and the planner, which cannot tell how many patterns the weekly
+    counts of a digest not on UTC hold, took a worker's start for a saving."""
     if isinstance(bind, Connection):
         yield bind
         return
     with bind.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SET LOCAL jit = off"))
+            conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
         yield conn
 
 
@@ -59,7 +65,12 @@ def sql_time(dt: datetime, conn: Connection) -> object:
 def week_params(
     conn: Connection, tenant_id: int, start: datetime, end: datetime, audience: AudienceLike
 ) -> dict[str, object]:
-    """:t, :s and :e (the digest week), :aud, and :w0 (the digest week's Monday), :w1 (the one before) ..."""
+    """:t, :s and :e (the digest week), :aud, and :w0 (the digest week's Monday), :w1 (the one before) ...,
+    and :m0a, :m0b, :m0w0 ... (the hours moved between weeks, see moved_rows)."""
+    moved: dict[str, object] = {}
+    for j, ((lo, hi), mondays) in enumerate(_moves(start, end).items()):
+        moved |= {f"m{j}a": sql_time(lo, conn), f"m{j}b": sql_time(hi, conn)}
+        moved |= {f"m{j}w{i}": monday for i, (monday, _) in enumerate(mondays)}
     return {
         "t": tenant_id,
         "s": sql_time(start, conn),
@@ -67,7 +78,48 @@ def week_params(
         "aud": audience.value,
         "aud_text": f'%"{audience.value}"%',  # how the label shows in a JSON list (LIKE may match more)
         **{f"w{i}": monday for i, monday in enumerate(reversed(mondays_before(start)))},
+        **moved,
     }
+
+
+def _moves(start: datetime, end: datetime) -> dict[tuple[datetime, datetime], list[tuple[str, int]]]:
+    """week_moves by the hours they move: each span with the Mondays it adds to (+1) or takes from (-1)."""
+    spans: dict[tuple[datetime, datetime], list[tuple[str, int]]] = {}
+    for lo, hi, monday, sign in week_moves(start, end):
+        spans.setdefault((lo, hi), []).append((monday, sign))
+    return spans
+
+
+def moved_rows(start: datetime, end: datetime) -> str:
+    """SQL: the common table `moved AS (...), ` that weekly_rows reads, or nothing when the digest's
+    weeks are UTC weeks.
+
+    The weekly counts are kept by UTC week; for a digest whose weeks are not, each report of the
+    few hours between its Mondays and the UTC ones (week_moves) gives a row of -1 for the week
+    that counted it and +1 for the week it belongs to, read once from the reports by their index
+    on (tenant, created)."""
+    spans = [
+        "SELECT r.pattern_id, m.week, m.reports FROM reports r CROSS JOIN ("  # CROSS: SQLite reads the span once
+        + " UNION ALL ".join(f"SELECT :m{j}w{i} AS week, {sign} AS reports" for i, (_, sign) in enumerate(mondays))
+        + f") AS m WHERE r.tenant_id = :t AND r.pattern_id IS NOT NULL AND r.created_at >= :m{j}a "
+        f"AND r.created_at < :m{j}b"
+        for j, mondays in enumerate(_moves(start, end).values())
+    ]
+    return f"moved AS ({' UNION ALL '.join(spans)}), " if spans else ""
+
+
+def weekly_rows(start: datetime, end: datetime, *, weeks: int = HISTORY_WEEKS, only: str | None = None) -> str:
+    """SQL: (pattern_id, week, reports) rows giving the tenant's weekly counts of the digest's weeks
+    :w{weeks - 1} to :w0 once summed per pattern and week (digests.week.week_windows); `only`, a
+    condition on pattern_id every row meets. The statement starts with moved_rows."""
+    also = f" AND {only}" if only else ""
+    counted = (
+        f"SELECT pattern_id, week, reports FROM pattern_weeks WHERE tenant_id = :t AND week >= :w{weeks - 1} "
+        f"AND week <= :w0{also}"
+    )
+    if not week_moves(start, end):
+        return counted
+    return f"{counted} UNION ALL SELECT pattern_id, week, reports FROM moved WHERE week >= :w{weeks - 1}{also}"
 
 
 def of_audience(alias: str, audience: AudienceLike, conn: Connection) -> str:
@@ -87,6 +139,21 @@ def of_audience(alias: str, audience: AudienceLike, conn: Connection) -> str:
     return "1 = 1"
 
 
+def week_reports(audience: AudienceLike, conn: Connection) -> tuple[str, str]:
+    """SQL: the join and the condition that pick the audience's reports (alias r) of the digest week.
+
+    A report belongs to the audience through its pattern's teams or stage, or through its own
+    when it has no pattern."""
+    where = "r.tenant_id = :t AND r.created_at >= :s AND r.created_at < :e"
+    if audience.kind == "all":
+        return "", where
+    where += (
+        f" AND CASE WHEN r.pattern_id IS NULL THEN {of_audience('r', audience, conn)} "
+        f"ELSE {of_audience('p', audience, conn)} END"
+    )
+    return "LEFT JOIN patterns p ON p.id = r.pattern_id", where
+
+
 def load_reporters(bind: Bind, ids: list[int]) -> dict[int, int]:
     """Distinct reporters of each pattern, all time (for the anonymity threshold)."""
     if not ids:
@@ -97,6 +164,39 @@ def load_reporters(bind: Bind, ids: list[int]) -> dict[int, int]:
     with reading(bind) as conn:
         rows = conn.execute(query, {"ids": ids}).all()
     return {pid: int(n) for pid, n in rows}
+
+
+def load_reporters_outside(
+    bind: Bind,
+    tenant_id: int,
+    start: datetime,
+    end: datetime,
+    audience: AudienceLike,
+    listed: Collection[int],
+    *,
+    k: int,
+) -> int:
+    """Distinct reporters of the audience's week outside the `listed` patterns (the digest's "not
+    listed" slice), counted up to k: k means k or more.
+
+    Reads the start of the slice, longer and longer, and stops once k people are found (usually
+    among the first few dozen reports), since a database counts every row for COUNT(DISTINCT)."""
+    page = 16 * max(k, 1)
+    with reading(bind) as conn:
+        join, where = week_reports(audience, conn)
+        outside = "(r.pattern_id IS NULL OR r.pattern_id NOT IN :listed)" if listed else "1 = 1"
+        query = text(
+            "SELECT COUNT(*), COUNT(DISTINCT who) FROM (SELECT r.reporter_key AS who FROM reports r "
+            f"{join} WHERE {where} AND {outside} LIMIT :page) AS slice"
+        )
+        if listed:
+            query = query.bindparams(bindparam("listed", expanding=True))
+        params = week_params(conn, tenant_id, start, end, audience) | {"listed": sorted(listed)}
+        while True:
+            rows, people = conn.execute(query, params | {"page": page}).one()
+            if people >= k or rows < page:
+                return min(int(people), k)
+            page *= 8
 
 
 def load_quotes(bind: Bind, ids: list[int], start: datetime, end: datetime) -> dict[int, str]:

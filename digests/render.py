@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
-from bot.cards import STATUS_WORDS, folded_count
+from bot.cards import STATUS_WORDS
 from bot.domain import Reply, Section
 from bot.taxonomy import Taxonomy
-from digests.digest import Digest, PatternLine
+from digests.digest import MOST, Digest, PatternLine
 
 __all__ = ["to_reply", "to_markdown", "change", "SECTION_TITLES"]
 
@@ -40,20 +40,39 @@ def _line_text(line: PatternLine) -> str:
     return f"#{line.id} {line.title} · {change(line.this_week, line.last_week)} · {_status(line)}"
 
 
+def _lines(d: Digest, key: str) -> list[str]:
+    """A section's pattern lines, then "…and N more" when more patterns meet its rule than it lists
+    (only patterns with at least k reporters are counted; past MOST, "at least")."""
+    lines: tuple[PatternLine, ...] = getattr(d, key)
+    more = d.sizes.get(key, 0) - len(lines)
+    if more <= 0:
+        return [_line_text(x) for x in lines]
+    return [_line_text(x) for x in lines] + [f"…and {'at least ' if d.sizes[key] >= MOST else ''}{more} more"]
+
+
+def _folded(n: int, countable: bool, k: int) -> str:
+    """Reports folded into one "other": their number only when they come from at least k people,
+    since a handful of people's reports could point at them."""
+    return str(n) if countable else f"from fewer than {k} people"
+
+
 MAX_CELLS = 8  # cells a chat card lists; the rest count under "Other" (the HTML page has them all)
 
 
 def _cells(
-    cells: dict[tuple[str, str], int], folded: int, k: int, taxonomy: Taxonomy, arrow: str
+    cells: dict[tuple[str, str], int], folded: int, countable: bool, k: int, taxonomy: Taxonomy, arrow: str
 ) -> list[tuple[str, str]]:
-    """The busiest cells, then one "Other" for the rest and for cells under k reporters."""
+    """The busiest cells, then one "Other" for the rest and for cells under k reporters (`folded`
+    reports, `countable` when those cells together have at least k reporters). A cell past the
+    busiest has k reporters of its own, so an "Other" holding one is counted."""
     ranked = sorted(cells.items(), key=lambda kv: (-kv[1], kv[0]))
     rows = [
         (f"{taxonomy.title(a) if a != '?' else '?'}{arrow}{taxonomy.title(b) if b != '?' else '?'}", str(n))
         for (a, b), n in ranked[:MAX_CELLS]
     ]
-    rest = folded + sum(n for _, n in ranked[MAX_CELLS:])
-    return rows + ([("Other", folded_count(rest, k))] if rest else [])
+    beyond = sum(n for _, n in ranked[MAX_CELLS:])
+    rest = folded + beyond
+    return rows + ([("Other", _folded(rest, countable or bool(beyond), k))] if rest else [])
 
 
 def _week_on_week(d: Digest) -> str:
@@ -73,10 +92,9 @@ def _summary(d: Digest) -> Section:
 
 def _pattern_sections(d: Digest) -> Iterable[Section]:
     for key, title in SECTION_TITLES.items():
-        lines: tuple[PatternLine, ...] = getattr(d, key)
-        if lines:
-            note = f"\n{d.spike_rule}" if key == "spiking" else ""
-            yield Section(heading=title, text="\n".join(_line_text(x) for x in lines) + note)
+        if getattr(d, key):
+            note = [d.spike_rule] if key == "spiking" else []
+            yield Section(heading=title, text="\n".join(_lines(d, key) + note))
 
 
 def to_reply(d: Digest, taxonomy: Taxonomy) -> Reply:
@@ -87,25 +105,28 @@ def to_reply(d: Digest, taxonomy: Taxonomy) -> Reply:
         return Reply(kind="digest", title=title, sections=(Section(text=text),), ephemeral=False)
     sections = [_summary(d), *_pattern_sections(d)]
     if d.top:
-        sections.append(Section(heading="Most reported", text="\n".join(_line_text(x) for x in d.top)))
+        sections.append(Section(heading="Most reported", text="\n".join(_lines(d, "top"))))
     if d.hotspots or d.hotspots_other:
-        fields = _cells(d.hotspots, d.hotspots_other, d.k, taxonomy, " → ")
+        fields = _cells(d.hotspots, d.hotspots_other, d.hotspots_other_countable, d.k, taxonomy, " → ")
         sections.append(Section(heading="Handoff hotspots (reports)", fields=tuple(fields)))
     if d.heat or d.heat_other:
-        fields = _cells(d.heat, d.heat_other, d.k, taxonomy, " · ")
+        fields = _cells(d.heat, d.heat_other, d.heat_other_countable, d.k, taxonomy, " · ")
         sections.append(Section(heading="Where it hurts: stage · kind (reports)", fields=tuple(fields)))
     for pid, quote in d.quotes:
         sections.append(Section(heading=f"In their words (pattern #{pid})", text=f"“{quote}”"))
     if d.other_reports:
-        sections.append(
-            Section(
-                text=f"Not listed: {folded_count(d.other_reports, d.k)} more report(s) this week in other patterns, "
-                f"among them every pattern with fewer than {d.k} reporters."
-            )
-        )
+        sections.append(Section(text=_not_listed(d)))
     if len(sections) == 1:
         sections.append(Section(text="No patterns this week."))
     return Reply(kind="digest", title=title, sections=tuple(sections), ephemeral=False)
+
+
+def _not_listed(d: Digest) -> str:
+    """The week's reports in patterns no section lists; counted only when from at least k people."""
+    every = f"among them every pattern with fewer than {d.k} reporters."
+    if d.other_countable:
+        return f"Not listed: {d.other_reports} more report(s) this week in other patterns, {every}"
+    return f"Not listed: more report(s) this week from fewer than {d.k} people, in other patterns, {every}"
 
 
 def _md_escape(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy.engine import Connection, Engine
 
@@ -12,14 +13,12 @@ from bot.domain import Person, Reply
 from bot.taxonomy import Taxonomy
 from digests import signals
 from digests.digest import (
-    CANDIDATES,
-    SECTIONS,
+    MAX_LINES,
+    MOST,
     Audience,
     Digest,
     _with_quotes,
     build_digest,
-    candidate_ids,
-    in_section,
     parse_audience,
     quote_candidates,
 )
@@ -32,6 +31,7 @@ from digests.snapshot import (
     load_quotes,
     load_ranked,
     load_reporters,
+    load_reporters_outside,
     mondays_before,
     reading,
     tenant_id_of,
@@ -40,38 +40,30 @@ from digests.snapshot import (
 __all__ = ["Digests", "load_sections"]
 
 
-def load_sections(bind: Engine | Connection, tenant_id: int, snap: Snapshot, audience: Audience) -> None:
-    """Put into `snap` the patterns that can make a section, with their weekly counts.
+def load_sections(bind: Engine | Connection, tenant_id: int, snap: Snapshot, audience: Audience, *, k: int) -> None:
+    """Put into `snap` the patterns the sections show, with their weekly counts, and each section's size.
 
-    The database ranks each section's patterns under the section's SQL rule (signals.SQL_RULES)
-    and returns the best ones; the Python rules then decide. A section whose page was full but
-    held fewer than CANDIDATES patterns meeting its Python rule is read again, with a bigger page
-    and its whole SQL rule, so the result is what ranking every pattern in Python would give."""
-    pages = {name: 2 * CANDIDATES for name in SECTIONS}
-    whole: set[str] = set()
-    while pages:
-        found = load_ranked(
-            bind,
-            tenant_id,
-            snap.week_start,
-            snap.week_end,
-            audience,
-            signals.SQL_COUNTS,
-            signals.SQL_RULES,
-            pages,
-            whole,
-        )
-        more: dict[str, int] = {}
-        for name, rows in found.items():
-            hits = 0
-            for info, weeks in rows:
-                snap.patterns[info.id] = info
-                snap.history[info.id] = weeks
-                hits += in_section(name, info, signals.series(weeks, snap.weeks), snap)
-            if hits < CANDIDATES and len(rows) == pages[name]:
-                more[name] = pages[name] * 4
-        whole |= set(more)
-        pages = more
+    The database keeps each section's patterns by the section's SQL rule (signals.SQL_RULES, the
+    Python rules restated) among those with at least k reporters, ranks them and returns the
+    MAX_LINES best of each, with how many there are (counted up to MOST)."""
+    found, sizes = load_ranked(
+        bind,
+        tenant_id,
+        snap.week_start,
+        snap.week_end,
+        audience,
+        signals.SQL_COUNTS,
+        signals.SQL_RULES,
+        page=MAX_LINES,
+        k=k,
+        most=MOST,
+        moments=signals.sql_moments(snap.now),
+    )
+    for rows in found.values():
+        for info, weeks in rows:
+            snap.patterns[info.id] = info
+            snap.history[info.id] = weeks
+    snap.sizes = sizes
 
 
 class Digests:
@@ -93,13 +85,14 @@ class Digests:
         # The week's figures and the sections' patterns are two independent reads: run side by side
         # on two connections, the digest costs the longer of them rather than their sum.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snag-digest") as pool:
-            figures = pool.submit(load_figures, self.engine, tenant_id, start, end, audience)
-            load_sections(conn, tenant_id, snap, audience)
+            figures = pool.submit(load_figures, self.engine, tenant_id, start, end, audience, k=self.k)
+            load_sections(conn, tenant_id, snap, audience, k=self.k)
             snap.figures = figures.result()
         if snap.figures.reporters < self.k:  # the digest is suppressed and shows no pattern
             snap.patterns.clear()
             snap.history.clear()
-        snap.reporters = load_reporters(conn, candidate_ids(snap, audience))
+        snap.reporters = load_reporters(conn, sorted(snap.patterns))
+        snap.outside = partial(load_reporters_outside, conn, tenant_id, start, end, audience, k=self.k)
         return snap
 
     def build(self, *, platform: str, tenant: str, audience: str | None, now: datetime, quotes: bool = True) -> Digest:

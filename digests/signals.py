@@ -37,7 +37,10 @@ __all__ = [
     "handoff_cells",
     "heat_cells",
     "fold",
+    "folded_reporters",
+    "sql_moments",
     "week_on_week",
+    "UTC_WEEKS",
 ]
 
 SPIKE_MIN, SPIKE_FACTOR, BASELINE_WEEKS = 3, 2.0, 4
@@ -50,6 +53,7 @@ SPIKE_RULE = (
     f"Spiking means at least {SPIKE_MIN} reports this week and at least {SPIKE_FACTOR:g}x the weekly "
     f"average of the previous {BASELINE_WEEKS} weeks."
 )
+UTC_WEEKS = "This week and last week are counted in your time zone; the weeks before them are UTC weeks."
 
 
 def series(history: Mapping[str, int], weeks: Sequence[str]) -> tuple[int, ...]:
@@ -118,16 +122,34 @@ def _cells(pairs: Iterable[tuple[tuple[str, str], str]]) -> Cells:
     return {cell: (n, len(reporters[cell])) for cell, n in reports.items()}
 
 
+def _handoffs(reports: Iterable[WeekReport]) -> list[tuple[tuple[str, str], str]]:
+    return [
+        ((r.handoff_from or "?", r.handoff_to or "?"), r.reporter) for r in reports if r.handoff_from or r.handoff_to
+    ]
+
+
+def _heat(reports: Iterable[WeekReport]) -> list[tuple[tuple[str, str], str]]:
+    return [((r.stage or "unknown", kind), r.reporter) for r in reports for kind in r.kinds]
+
+
 def handoff_cells(reports: Iterable[WeekReport]) -> Cells:
     """From-team to-team broken handoffs: reports and distinct reporters per cell."""
-    return _cells(
-        ((r.handoff_from or "?", r.handoff_to or "?"), r.reporter) for r in reports if r.handoff_from or r.handoff_to
-    )
+    return _cells(_handoffs(reports))
 
 
 def heat_cells(reports: Iterable[WeekReport]) -> Cells:
     """Stage by friction kind: reports and distinct reporters per cell."""
-    return _cells(((r.stage or "unknown", kind), r.reporter) for r in reports for kind in r.kinds)
+    return _cells(_heat(reports))
+
+
+def _folded_reporters(pairs: list[tuple[tuple[str, str], str]], k: int) -> int:
+    small = {cell for cell, (_, reporters) in _cells(pairs).items() if reporters < k}
+    return len({reporter for cell, reporter in pairs if cell in small})
+
+
+def folded_reporters(reports: Sequence[WeekReport], k: int) -> tuple[int, int]:
+    """Distinct reporters of the handoff cells, and of the stage x kind cells, that `fold` folds (under k)."""
+    return _folded_reporters(_handoffs(reports), k), _folded_reporters(_heat(reports), k)
 
 
 def week_on_week(snapshot: Snapshot, pattern_ids: set[int] | None = None) -> tuple[int, int]:
@@ -146,34 +168,39 @@ def _number(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else repr(float(x))
 
 
+def _nonzero(weeks: int) -> str:
+    """SQL: in how many of the last `weeks` weeks (c0 the digest's, c1 the one before ...) a pattern was reported."""
+    return " + ".join(f"(CASE WHEN c{i} <> 0 THEN 1 ELSE 0 END)" for i in range(weeks))
+
+
 def _sql_rules() -> tuple[dict[str, str], dict[str, tuple[str, str, str | None]]]:
-    """The rules in SQL: a pattern's weekly counts as aggregates, and each section's conditions.
+    """The rules in SQL: a pattern's weekly counts, and each section's conditions.
 
-    The aggregates run over a pattern's `pattern_weeks` rows (`week`, `reports`) of the eight weeks;
-    :w0 is the digest week's Monday, :w1 the one before, and so on. Each section has a condition
-    either on those aggregates ("counts"; `pid` is the pattern's id) or on the pattern row p
-    ("patterns": read through an indexed column); :t is the tenant, :s and :e bound the week.
+    The counts are expressions over a pattern's reports in each of the eight weeks: c0 the digest
+    week's, c1 the week before, and so on (digests.week.week_windows). Each section has a condition
+    either on those counts ("counts"; `pid` is the pattern's id) or on the pattern row p
+    ("patterns": read through an indexed column); :t is the tenant, :s and :e bound the week, :u is
+    a microsecond after UNOWNED_DAYS before `now` (what "for more than UNOWNED_DAYS days" means).
 
-    The third part is what a counts rule leaves to the pattern row: fading's "still open", and
-    unowned's "no owner, open" (its age is left to Python). Most patterns meet it, and checking
-    it reads the pattern row of every pattern the counts keep, so the first read leaves it out;
-    a section that comes back short of patterns meeting its whole rule is read again with it.
-    The SQL always keeps every pattern the Python rule keeps; the Python rules above decide."""
+    The third part is what a counts rule leaves to the pattern row: spiking's "not new", fading's
+    "still open", and unowned's "no owner, open, for long enough". Most patterns meet it, so it is
+    checked only on the patterns the counts keep, best first, until the section has as many as it
+    needs. The SQL keeps exactly the patterns the Python rules above keep."""
     counts = {
-        "c0": "SUM(reports) FILTER (WHERE week = :w0)",
-        "base": f"SUM(reports) FILTER (WHERE week < :w0 AND week >= :w{BASELINE_WEEKS})",
-        "seen": f"COUNT(*) FILTER (WHERE week >= :w{PERSIST_M - 1} AND reports <> 0)",
-        "lately": f"COUNT(*) FILTER (WHERE week >= :w{RECENT_WEEKS - 1} AND reports <> 0)",
+        "c0": "c0",
+        "base": " + ".join(f"c{i}" for i in range(1, BASELINE_WEEKS + 1)),
+        "seen": _nonzero(PERSIST_M),
+        "lately": _nonzero(RECENT_WEEKS),
     }
-    new = "first_seen >= :s AND first_seen < :e"
+    new = "p.first_seen >= :s AND p.first_seen < :e"
     still_open = "p.status NOT IN (" + ", ".join(f"'{status}'" for status in CLOSED) + ")"
+    ownerless = "p.first_seen < :u AND (p.owner_set_at IS NULL OR p.owner_set_at < :u)"
     rules: dict[str, tuple[str, str, str | None]] = {
-        "new": ("patterns", new.replace("first_seen", "p.first_seen"), None),
+        "new": ("patterns", new, None),
         "spiking": (
             "counts",
-            f"c0 >= {SPIKE_MIN} AND c0 * {BASELINE_WEEKS} >= {_number(SPIKE_FACTOR)} * base "
-            f"AND pid NOT IN (SELECT id FROM patterns WHERE tenant_id = :t AND {new})",
-            None,
+            f"c0 >= {SPIKE_MIN} AND c0 * {BASELINE_WEEKS} >= {_number(SPIKE_FACTOR)} * base",
+            f"NOT ({new})",
         ),
         "persistent": ("counts", f"seen >= {PERSIST_N}", None),
         "fading": (
@@ -181,7 +208,7 @@ def _sql_rules() -> tuple[dict[str, str], dict[str, tuple[str, str, str | None]]
             f"base >= {_number(FADE_MIN * BASELINE_WEEKS)} AND c0 * {2 * BASELINE_WEEKS} <= base",
             still_open,
         ),
-        "unowned": ("counts", "lately > 0", f"p.owner IS NULL AND {still_open}"),
+        "unowned": ("counts", "lately > 0", f"p.owner IS NULL AND {still_open} AND {ownerless}"),
         "resolved": (
             "patterns",
             "p.status = 'resolved' AND p.status_changed_at >= :s AND p.status_changed_at < :e",
@@ -193,3 +220,9 @@ def _sql_rules() -> tuple[dict[str, str], dict[str, tuple[str, str, str | None]]
 
 
 SQL_COUNTS, SQL_RULES = _sql_rules()
+
+
+def sql_moments(now: datetime) -> dict[str, datetime]:
+    """The moments SQL_RULES compare with: :u, a microsecond after UNOWNED_DAYS before `now`, so that
+    `< :u` is unowned's "at least UNOWNED_DAYS days" (timestamps count microseconds)."""
+    return {"u": now - timedelta(days=UNOWNED_DAYS) + timedelta(microseconds=1)}

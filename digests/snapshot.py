@@ -11,12 +11,13 @@ digests.figures (the week's figures) and digests.ranked (each section's patterns
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from digests.figures import load_figures
 from digests.ranked import load_ranked
-from digests.reading import Bind, load_quotes, load_reporters, reading, tenant_id_of
+from digests.reading import Bind, load_quotes, load_reporters, load_reporters_outside, reading, tenant_id_of
 from digests.week import (
     HISTORY_WEEKS,
     AudienceLike,
@@ -38,6 +39,7 @@ __all__ = [
     "load_figures",
     "load_ranked",
     "load_reporters",
+    "load_reporters_outside",
     "load_quotes",
     "tenant_id_of",
     "reading",
@@ -52,9 +54,11 @@ __all__ = [
 class Snapshot:
     """What a digest is built from.
 
-    Either everything (the week's `reports` and every pattern with its weekly counts, as tests
-    build it by hand), or, as the service reads it, one audience's `figures` counted in SQL and
-    only the patterns that can make a section (with their counts in `history`)."""
+    Either everything (the week's `reports` and every pattern with its weekly counts in the
+    digest's own weeks, as tests build it by hand), or, as the service reads it, one audience's
+    `figures` counted in SQL, only the patterns a section shows (with their counts in `history`),
+    how many patterns meet each section's rule (`sizes`), and a way to count the reporters of
+    the week's reports outside some patterns (`outside`)."""
 
     now: datetime
     week_start: datetime
@@ -66,3 +70,5 @@ class Snapshot:
     reporters: dict[int, int] = field(default_factory=dict)  # pattern id -> distinct reporters, all time
     quotes: dict[int, str] = field(default_factory=dict)
     figures: WeekFigures | None = None
+    sizes: dict[str, int] | None = None  # section -> patterns with at least k reporters meeting its rule (up to MOST)
+    outside: Callable[[Collection[int]], int] | None = None  # the week's reporters outside these patterns, up to k

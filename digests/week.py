@@ -4,7 +4,7 @@ figures and patterns as the digest sees them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
 __all__ = [
@@ -16,6 +16,8 @@ __all__ = [
     "WeekReport",
     "digest_week",
     "mondays_before",
+    "week_moves",
+    "week_windows",
     "week_of",
 ]
 
@@ -76,6 +78,8 @@ class WeekFigures:
     prev: int  # the same for the week before
     handoffs: Cells = field(default_factory=dict)  # (from team, to team) -> (reports, reporters)
     heat: Cells = field(default_factory=dict)  # (stage, kind) -> (reports, reporters)
+    folded_handoffs: int = 0  # distinct reporters of the handoff cells with fewer than k reporters
+    folded_heat: int = 0  # the same for the stage x kind cells
 
 
 def digest_week(now: datetime) -> tuple[datetime, datetime]:
@@ -96,3 +100,34 @@ def week_of(dt: datetime) -> str:
     """The ISO week a moment falls in, as the date of its Monday (UTC); a naive moment is UTC."""
     day = (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC).date()
     return (day - timedelta(days=day.weekday())).isoformat()
+
+
+Moment = tuple[str, datetime, datetime]  # a week's Monday and the moments it runs from and to
+
+
+def week_windows(start: datetime, end: datetime) -> tuple[Moment, ...]:
+    """The digest's HISTORY_WEEKS weeks, oldest first: each Monday with the moments its reports are counted in.
+
+    The digest's week and the one before run from Monday to Monday in the subscription's own time
+    zone (start to end), the same moments the week's totals are counted in; the weeks before are
+    the UTC weeks the weekly counts are kept by, the one before last week running up to where
+    last week starts, so no report is counted twice or left out."""
+    mondays = mondays_before(start)
+    utc = [datetime.combine(date.fromisoformat(monday), time.min, UTC) for monday in mondays]
+    bounds = [*utc[:-2], start - timedelta(days=7), start, end]  # wall-clock days: last Monday 00:00 where they are
+    return tuple((monday, bounds[i], bounds[i + 1]) for i, monday in enumerate(mondays))
+
+
+def week_moves(start: datetime, end: datetime) -> tuple[tuple[datetime, datetime, str, int], ...]:
+    """How the weekly counts (UTC weeks) become the digest's weeks: (from, to, Monday, +1 or -1), the
+    reports created from..to added to or taken from that Monday's count. None when the digest's
+    weeks are UTC weeks; otherwise a few hours either side of three Mondays."""
+    moves: list[tuple[datetime, datetime, str, int]] = []
+    for monday, lo, hi in week_windows(start, end):
+        utc_lo = datetime.combine(date.fromisoformat(monday), time.min, UTC)
+        utc_hi = utc_lo + timedelta(weeks=1)
+        if lo != utc_lo:  # starting before its UTC Monday adds the hours between; after, takes them away
+            moves.append((min(lo, utc_lo), max(lo, utc_lo), monday, 1 if lo < utc_lo else -1))
+        if hi != utc_hi:  # the same at its end
+            moves.append((min(hi, utc_hi), max(hi, utc_hi), monday, 1 if hi > utc_hi else -1))
+    return tuple(moves)

@@ -27,7 +27,7 @@ def test_a_small_other_slice_shows_no_count_in_any_rendering(digest_services) ->
     assert d.other_reports == 1  # pattern 5: one reporter, one report
     reply = to_reply(d, tx)
     (line,) = _not_listed([s.text for s in reply.sections])
-    assert line.startswith("Not listed: fewer than 3 more report(s)")
+    assert line.startswith("Not listed: more report(s) this week from fewer than 3 people")
     renderings = {
         "markdown": to_markdown(d, tx),
         "html": to_html(d, tx, charts=False),
@@ -35,9 +35,11 @@ def test_a_small_other_slice_shows_no_count_in_any_rendering(digest_services) ->
         "adaptive card": str(card_for(reply)),
     }
     for name, text in renderings.items():
-        assert "Not listed: fewer than 3 more" in text, name
+        assert "Not listed: more report(s) this week from fewer than 3 people" in text, name
         assert "Not listed: 1 " not in text, name
-    many = to_reply(replace(d, other_reports=7), tx)
+    one_person = to_reply(replace(d, other_reports=7), tx)  # many reports, still under k people: no count
+    assert [t[:50] for t in _not_listed([s.text for s in one_person.sections])] == [line[:50]]
+    many = to_reply(replace(d, other_reports=7, other_countable=True), tx)
     assert _not_listed([s.text for s in many.sections]) == [
         "Not listed: 7 more report(s) this week in other patterns, "
         "among them every pattern with fewer than 3 reporters."
