@@ -85,20 +85,8 @@ class FileOutbox:
     def put(self, message: IncomingMessage) -> None:
         """Write the report durably: temp file, fsync, rename, fsync the directory."""
         name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}"
-        tmp = self.directory / f".{name}.tmp"
         payload = json.dumps(_encode(message), ensure_ascii=False).encode("utf-8", "surrogatepass")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, payload)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.directory / f"{name}.json")
-        dir_fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_durably(self.directory / f"{name}.json", payload)
 
     def pending(self) -> Iterator[OutboxEntry]:
         """Entries in arrival order; unreadable files are set aside, never deleted."""
@@ -118,3 +106,20 @@ class FileOutbox:
 
     def depth(self) -> int:
         return sum(1 for _ in self.directory.glob("*.json"))
+
+
+def write_durably(path: Path, payload: bytes) -> None:
+    """Write a file that survives a crash whole or not at all: temp file, fsync, rename, fsync the folder."""
+    tmp = path.with_name(f".{path.stem}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, payload)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

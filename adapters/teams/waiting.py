@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 from adapters.teams.references import Reach, References
 from bot.core import where
 from bot.domain import IncomingMessage
+from bot.outbox import write_durably
 from bot.ports import Outbox
 
 __all__ = ["WaitingReferences", "WAITING_DIR"]
@@ -36,18 +36,11 @@ class WaitingReferences:
         return self.directory / f"{hashlib.blake2b(event_key.encode(), digest_size=16).hexdigest()}.json"
 
     def keep(self, event_key: str, reaches: Sequence[Reach]) -> None:
-        """Keep the references of a report the outbox holds under this delivery key (temp file, fsync, rename)."""
+        """Keep the references of a report the outbox holds under this delivery key, written durably."""
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self._path(event_key)
-        tmp = path.with_name(f".{path.stem}.tmp")
         payload = json.dumps({"event_key": event_key, "reaches": [asdict(r) for r in reaches]}).encode()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, payload)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        write_durably(path, payload)
 
     def replayed(self, message: IncomingMessage) -> None:
         """The outbox replay's hook: keep how to reach the reporter of a report it just filed."""

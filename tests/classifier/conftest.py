@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import typer
 
 from bot.config import Settings
 from bot.taxonomy import Taxonomy, load_taxonomy
@@ -63,3 +64,18 @@ def classifier_env(model_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     monkeypatch.setenv("SNAG_REPORTER_SECRET", "test-secret")
     monkeypatch.chdir(model_home)  # keeps any developer .env out of the way
     yield model_home
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    """The classifier's commands (train, eval, classify) on a typer app of their own."""
+    from classifier import cli
+
+    app = typer.Typer()
+    cli.register(app)
+
+    @app.callback()
+    def main() -> None:  # keeps typer from collapsing to a single command
+        """Snag (test)."""
+
+    return app

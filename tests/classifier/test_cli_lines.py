@@ -16,18 +16,6 @@ GOOD = {"id": "a1", "text": "refund sat with finance for 3 weeks"}
 LABELS = {"stage": "billing", "kinds": ["waiting"], "teams": ["finance"]}
 
 
-@pytest.fixture(scope="module")
-def app() -> typer.Typer:
-    app = typer.Typer()
-    cli.register(app)
-
-    @app.callback()
-    def main() -> None:  # keeps typer from collapsing to a single command
-        """Snag (test)."""
-
-    return app
-
-
 @pytest.fixture
 def fixed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FixedClassifier:
     """Settings in a temp dir and a fixed classifier that records the texts it was given."""

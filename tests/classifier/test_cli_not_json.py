@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from bot.taxonomy import DEFAULT_TAXONOMY_PATH
@@ -21,18 +20,6 @@ from classifier import cli
 from tests.conftest import FixedClassifier
 
 GOOD = {"id": "a1", "text": "refund sat with finance for 3 weeks", "stage": "billing", "kinds": [], "teams": []}
-
-
-@pytest.fixture(scope="module")
-def app() -> typer.Typer:
-    app = typer.Typer()
-    cli.register(app)
-
-    @app.callback()
-    def main() -> None:  # keeps typer from collapsing to a single command
-        """Snag (test)."""
-
-    return app
 
 
 @pytest.fixture

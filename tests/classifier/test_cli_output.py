@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from classifier import cli
@@ -22,18 +21,6 @@ SURROGATES = (
     b'{"id":3,"text":"t","note":"\\udfff"}\n'
     b'{"id":4,"text":"fourth"}\n'
 )
-
-
-@pytest.fixture(scope="module")
-def app() -> typer.Typer:
-    app = typer.Typer()
-    cli.register(app)
-
-    @app.callback()
-    def main() -> None:  # keeps typer from collapsing to a single command
-        """Snag (test)."""
-
-    return app
 
 
 @pytest.fixture
