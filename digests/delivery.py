@@ -33,6 +33,7 @@ __all__ = [
     "ConsoleMessenger",
     "digest_pages",
     "is_permanent",
+    "NotConfigured",
     "safe_error",
     "run_key",
     "PAGE_CHARS",
@@ -176,7 +177,10 @@ class DigestSender:
         """Post the digest's pages after the first `posted` (an earlier attempt's), recording each."""
         messenger = self.messengers.get(sub.platform)
         if messenger is None:
-            raise SnagError(f"No messenger is configured for {sub.platform}.")
+            raise NotConfigured(
+                f"No messenger is configured for {sub.platform}: digests go to slack, teams or console, "
+                "and Slack or Teams only once their settings are set where the scheduler runs."
+            )
         digest = self.digests.build(platform=tenant.platform, tenant=tenant.external_id, audience=sub.audience, now=now)
         pages = digest_pages(to_reply(digest, self.digests.taxonomy), max_chars=self.page_chars)
         for number, page in enumerate(pages[posted:], start=posted + 1):
@@ -244,6 +248,12 @@ def digest_pages(reply: Reply, *, max_chars: int = PAGE_CHARS, max_pages: int = 
         replace(reply, title=reply.title if n == 0 else f"{reply.title} (continued)", sections=tuple(page))
         for n, page in enumerate(pages)
     ]
+
+
+class NotConfigured(SnagError):
+    """A digest's platform has no messenger in this process; retrying cannot help until it is configured."""
+
+    permanent = True  # is_permanent: the run is given up at once, one record per period
 
 
 class Superseded(Exception):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +19,6 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.domain import Reply
-from bot.errors import SnagError
-from bot.ports import Messenger
 from digests.delivery import AsyncRunner, DigestSender
 from digests.subscriptions import list_subscriptions
 from store.db import session_scope
@@ -29,7 +26,7 @@ from store.db import session_scope
 if TYPE_CHECKING:
     from bot.app import Services
 
-__all__ = ["Configured", "DigestScheduler", "GRACE", "NotConfigured", "RETRY_EVERY", "previous_fire_time"]
+__all__ = ["DigestScheduler", "GRACE", "RETRY_EVERY", "previous_fire_time"]
 
 log = logging.getLogger("snag.scheduler")
 GRACE = timedelta(hours=6)
@@ -188,42 +185,6 @@ class DigestScheduler:
             self.stop()
 
 
-class NotConfigured(SnagError):
-    """A digest's platform has no messenger in this process; retrying cannot help until it is configured."""
-
-    permanent = True  # digests.delivery.is_permanent: the run is given up at once, one record per period
-
-
-class _Unconfigured:
-    """The messenger of a platform this process cannot send to: every send fails for good."""
-
-    def __init__(self, platform: str) -> None:
-        self.platform = platform
-
-    async def send(self, *, platform: str, tenant: str, destination: str, reply: Reply) -> None:
-        raise NotConfigured(
-            f"No messenger is configured for {self.platform}: digests go to slack, teams or console, "
-            "and Slack or Teams only once their settings are set where the scheduler runs."
-        )
-
-
-class Configured(Mapping[str, Messenger]):
-    """This process's messengers; any other platform gets one that fails for good, so a subscription
-    to it is given up once per period instead of being tried again and again."""
-
-    def __init__(self, messengers: Mapping[str, Messenger]) -> None:
-        self.messengers = messengers
-
-    def __getitem__(self, platform: str) -> Messenger:
-        return self.messengers.get(platform) or _Unconfigured(platform)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.messengers)
-
-    def __len__(self) -> int:
-        return len(self.messengers)
-
-
 def build_scheduler(services: Services, scheduler: BaseScheduler | None = None) -> DigestScheduler:
     """The scheduler wired with this process's messengers, metrics and digests."""
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -240,7 +201,7 @@ def build_scheduler(services: Services, scheduler: BaseScheduler | None = None) 
     sender = DigestSender(
         engine=services.engine,
         digests=digests,
-        messengers=Configured(messengers),
+        messengers=messengers,
         runner=runner,
         metrics=services.snag.metrics,
     )
