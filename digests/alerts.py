@@ -13,7 +13,6 @@ cannot help (a channel gone, the bot removed), the alert is given up.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,15 +65,12 @@ def alert_reason(counts: list[int], threshold: int, *, told: int = 0) -> str | N
     return None
 
 
-_TOLD = re.compile(r"(?:spiking: )?(\d+) reports this week")  # how alert_reason begins
-
-
 def _told(session: Session, tenant_id: int, pattern_ids: Sequence[int], now: datetime) -> dict[tuple[int, str], int]:
     """(pattern, audience) -> the most reports this week that audience was alerted about, on an earlier day.
 
-    Read back from the reasons of the alerts sent: only a sent alert told anyone anything."""
+    Only a sent alert told anyone anything."""
     rows = session.exec(
-        select(Alert.pattern_id, Alert.audience, Alert.reason).where(
+        select(Alert.pattern_id, Alert.audience, Alert.reports).where(
             Alert.tenant_id == tenant_id,
             col(Alert.pattern_id).in_(pattern_ids),
             Alert.status == "sent",
@@ -83,9 +79,7 @@ def _told(session: Session, tenant_id: int, pattern_ids: Sequence[int], now: dat
         )
     ).all()
     told: dict[tuple[int, str], int] = {}
-    for pid, audience, reason in rows:
-        found = _TOLD.match(reason)
-        count = int(found.group(1)) if found else 0
+    for pid, audience, count in rows:
         told[(pid, audience)] = max(told.get((pid, audience), 0), count)
     return told
 
@@ -104,22 +98,31 @@ def _counts(session: Session, tenant_id: int, now: datetime) -> dict[int, list[i
 
 
 def _claim(
-    session: Session, tenant_id: int, pattern_id: int, audience: str, day: str, reason: str, now: datetime
+    session: Session,
+    tenant_id: int,
+    pattern_id: int,
+    audience: str,
+    day: str,
+    told: tuple[str, int],
+    now: datetime,
 ) -> int | None:
     """Take today's alert of this pattern to this audience; returns the attempt, or None when it is not due.
 
-    Due: a new alert, a failed one whose back-off has passed, or one whose sender died (after its lease)."""
+    `told`: the reason and this week's reports the alert tells of. Due: a new alert, a failed one whose
+    back-off has passed, or one whose sender died (after its lease)."""
+    reason, reports = told
     alert = Alert(
         tenant_id=tenant_id,
         pattern_id=pattern_id,
         audience=audience,
         day=day,
         reason=reason[:200],
+        reports=reports,
         sent_at=now,
         last_try_at=now,
     )
     key = _alert_key(pattern_id, audience, day)
-    retry = {"sent_at": now, "last_try_at": now, "reason": alert.reason}  # the row says what its last try sent
+    retry = {"sent_at": now, "last_try_at": now, "reason": alert.reason, "reports": reports}  # what its last try sent
     claim = ALERTS.claim(session, alert, key, now, retry=retry, died={})
     if claim.gave_up:
         log.error("alert for pattern %s to %s gave up: its sender stopped on the last attempt", pattern_id, audience)
@@ -197,7 +200,8 @@ def check_alerts(
                 if reporters.get(pid, 0) >= k and (pattern := session.get(Pattern, pid)) is not None
                 for sub in _recipients(pid, pattern, mine, taxonomy, messengers)
                 if (reason := alert_reason(counts, threshold, told=told.get((pid, run_key(sub)), 0)))
-                and (attempt := _claim(session, tenant_id, pid, run_key(sub), day, reason, now)) is not None
+                and (attempt := _claim(session, tenant_id, pid, run_key(sub), day, (reason, counts[-1]), now))
+                is not None
             ]
         tried = [
             (pid, sub, attempt, _send(pattern, reason, sub, tenant, taxonomy, messengers[sub.platform], run_async))

@@ -210,6 +210,7 @@ class Alert(SQLModel, table=True):
     audience: str = Field(default="", max_length=120)  # the subscription's run key, as for digest runs
     day: str = Field(max_length=10)
     reason: str = Field(max_length=200)
+    reports: int = 0  # the pattern's reports this week that the alert tells of: a later one is due only for more
     status: str = Field(default="sending", max_length=16)  # sending | sent | failed | gave_up
     sent_at: datetime = Field(default_factory=utcnow)  # when claimed, then when sent
     attempts: int = 1  # sends tried; the claim counts them

@@ -143,3 +143,33 @@ def test_alert_reason_without_news_is_none() -> None:
         alert_reason([0, 0, 0, 0, 7], 5, told=6)
         == "7 reports this week (alert threshold 5), 1 more since the last alert"
     )
+
+
+def test_migration_0009_reads_the_count_told_from_the_reasons_of_older_alerts(digest_services) -> None:  # type: ignore[no-untyped-def]
+    """Alerts sent before the count had a column of its own still stop a repeat of the same count."""
+    from alembic import command
+
+    from store.db import alembic_config
+
+    subscribe_console(digest_services, "C-alerts")
+    pid = _pattern(digest_services)
+    _week_counts(digest_services, pid, w2026_11_16=6)
+    messenger = RecordingMessenger()
+    assert check_alerts_now(digest_services, messenger, WEDNESDAY) == 1
+    with session_scope(digest_services.engine) as session:
+        session.add(
+            Alert(
+                tenant_id=session.get(Pattern, pid).tenant_id,  # type: ignore[union-attr]
+                pattern_id=pid,
+                audience="other",
+                day="2026-11-17",
+                reason="spiking: 4 reports this week. rule",
+            )
+        )
+    url = digest_services.engine.url.render_as_string(hide_password=False)
+    command.downgrade(alembic_config(url), "0008_delivery_limits")
+    command.upgrade(alembic_config(url), "head")
+    with session_scope(digest_services.engine) as session:
+        told = {a.reason.split(" (")[0]: a.reports for a in session.exec(select(Alert)).all()}
+    assert told == {"6 reports this week": 6, "spiking: 4 reports this week. rule": 4}
+    assert check_alerts_now(digest_services, messenger, WEDNESDAY + DAY) == 0  # 6 was told before the upgrade
