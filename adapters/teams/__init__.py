@@ -19,19 +19,30 @@ if TYPE_CHECKING:
 __all__ = ["mount", "check_settings"]
 
 
+APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
+
+
 def check_settings(settings: Settings) -> None:
-    """Fail closed: without credentials Teams serves only in explicit development mode."""
-    missing = [
-        name
-        for name, value in (
-            ("MicrosoftAppId", settings.microsoft_app_id),
-            ("MicrosoftAppPassword", settings.microsoft_app_password),
+    """Fail closed: without credentials Teams serves only in explicit development mode.
+
+    What is needed follows MicrosoftAppType, as the SDK reads it (any case): an app id and password
+    (MultiTenant), and the tenant id (SingleTenant); a managed identity has an app id and tenant id
+    and no password. Another app type would silently be read as MultiTenant, so it is refused."""
+    app_type = APP_TYPES.get(settings.microsoft_app_type.strip().lower())
+    if app_type is None:
+        raise ConfigError(
+            f"MicrosoftAppType is {settings.microsoft_app_type!r}: it must be MultiTenant, SingleTenant or "
+            "UserAssignedMSI (the Azure Bot resource's 'Type of App')."
         )
-        if not value
-    ]
+    needed = [("MicrosoftAppId", settings.microsoft_app_id)]
+    if app_type != "UserAssignedMSI":
+        needed.append(("MicrosoftAppPassword", settings.microsoft_app_password))
+    if app_type != "MultiTenant":
+        needed.append(("MicrosoftAppTenantId", settings.microsoft_app_tenant_id))
+    missing = [name for name, value in needed if not value]
     if missing and settings.env != "dev":
         raise ConfigError(
-            f"Teams is enabled but {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} "
+            f"Teams is enabled ({app_type}) but {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} "
             "not set: set them, or set SNAG_ENV=dev to run unauthenticated with the Bot Framework Emulator."
         )
 

@@ -9,6 +9,10 @@ stalls every request the server has until Microsoft answers. `OffLoopCredentials
 SDK credentials that are themselves the pipeline's async signing policy instead: they await one
 `ConnectorToken` per app and audience, fetched in a worker thread with a timeout, once for all the
 sends waiting on it, and refreshed in the background before it expires.
+
+A user-assigned managed identity (`MicrosoftAppType=UserAssignedMSI`) is the same story with MSAL's
+`ManagedIdentityClient`, which finds Azure's identity endpoint as the SDK's credentials do:
+`ManagedIdentityToken` asks it in the worker thread, with the timeout on every request.
 """
 
 from __future__ import annotations
@@ -18,16 +22,17 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+import msal
 import requests
 from botbuilder.integration.aiohttp import ConfigurationServiceClientCredentialFactory
-from botframework.connector.auth import MicrosoftAppCredentials
+from botframework.connector.auth import ManagedIdentityAppCredentials, MicrosoftAppCredentials
 from msrest.authentication import Authentication
 from msrest.pipeline import AsyncHTTPPolicy
 
 from adapters.teams.shared_fetch import SharedFetch
 from bot.core import where
 
-__all__ = ["ConnectorToken", "OffLoopCredentialsFactory", "TokenRefused"]
+__all__ = ["ConnectorToken", "ManagedIdentityToken", "OffLoopCredentialsFactory", "TokenRefused"]
 
 EXPIRY_MARGIN = 5 * 60.0  # seconds: a token this close to its expiry is not sent (as MSAL)
 REFRESH_BEFORE = 10 * 60.0  # seconds before expiry: fetch the next one in the background
@@ -84,20 +89,51 @@ class ConnectorToken:
 
     def _fetch(self) -> tuple[str, float]:
         started = self.clock()  # the token's lifetime counts from its request
-        return _granted(requests.post(self.url, data=self._form, timeout=self.timeout), started)
+        answer = requests.post(self.url, data=self._form, timeout=self.timeout)
+        try:
+            body = answer.json()
+        except ValueError:
+            body = None
+        return _granted(body, started, f"token request: HTTP {answer.status_code}", ok=answer.status_code == 200)
 
 
-def _granted(answer: requests.Response, started: float) -> tuple[str, float]:
-    """The token in a login endpoint's answer and when it expires, or TokenRefused."""
-    try:
-        body = answer.json()
-    except ValueError:
-        body = None
+class ManagedIdentityToken(ConnectorToken):
+    """A user-assigned managed identity's token for one resource, from Azure's identity endpoint."""
+
+    def __init__(
+        self, app_id: str, resource: str, *, timeout: float = TIMEOUT, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__("", {}, timeout=timeout, clock=clock)
+        self.resource = resource
+        self.client = msal.ManagedIdentityClient(
+            msal.UserAssignedManagedIdentity(client_id=app_id), http_client=_TimedSession(timeout)
+        )
+
+    def _fetch(self) -> tuple[str, float]:
+        started = self.clock()
+        body = self.client.acquire_token_for_client(resource=self.resource)  # MSAL's cache first
+        return _granted(body, started, "managed identity token")
+
+
+class _TimedSession(requests.Session):
+    """MSAL's HTTP client, with a timeout on every request (MSAL sets none)."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(*args, **kwargs)
+
+
+def _granted(body: object, started: float, what: str, *, ok: bool = True) -> tuple[str, float]:
+    """The token in a token endpoint's answer and when it expires, or TokenRefused saying `what` failed."""
     body = body if isinstance(body, dict) else {}
     token = body.get("access_token")
-    if answer.status_code != 200 or not isinstance(token, str) or not token:
+    if not ok or not isinstance(token, str) or not token:
         error = body.get("error") if isinstance(body.get("error"), str) else "no access_token"
-        raise TokenRefused(f"token request: HTTP {answer.status_code}, {error}")
+        raise TokenRefused(f"{what}, {error}")
     return token, started + float(body.get("expires_in") or 3599)
 
 
@@ -108,10 +144,9 @@ def _describe(exc: BaseException) -> str:
 class OffLoopCredentials(MicrosoftAppCredentials, AsyncHTTPPolicy):
     """The SDK's app credentials as the async policy that signs each Bot Connector request."""
 
-    def __init__(self, sdk: MicrosoftAppCredentials, token: ConnectorToken) -> None:
-        MicrosoftAppCredentials.__init__(
-            self, sdk.microsoft_app_id, sdk.microsoft_app_password, sdk.tenant, sdk.oauth_scope
-        )
+    def __init__(self, sdk: MicrosoftAppCredentials | ManagedIdentityAppCredentials, token: ConnectorToken) -> None:
+        password = getattr(sdk, "microsoft_app_password", None)  # a managed identity has none
+        MicrosoftAppCredentials.__init__(self, sdk.microsoft_app_id, password, sdk.tenant, sdk.oauth_scope)
         AsyncHTTPPolicy.__init__(self)  # msrest links `next` when it builds the client's pipeline
         self.token = token
 
@@ -125,7 +160,8 @@ class OffLoopCredentials(MicrosoftAppCredentials, AsyncHTTPPolicy):
 
 
 class OffLoopCredentialsFactory(ConfigurationServiceClientCredentialFactory):
-    """The SDK's credential factory, whose app-password credentials get their token off the event loop."""
+    """The SDK's credential factory, whose app-password and managed-identity credentials get their token
+    off the event loop."""
 
     def __init__(self, configuration: Any, *, login_url: str, timeout: float = TIMEOUT) -> None:
         super().__init__(configuration)
@@ -137,9 +173,22 @@ class OffLoopCredentialsFactory(ConfigurationServiceClientCredentialFactory):
         self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
     ) -> Authentication:
         sdk = await super().create_credentials(app_id, oauth_scope, login_endpoint, validate_authority)
+        if isinstance(sdk, ManagedIdentityAppCredentials) and sdk.microsoft_app_id:
+            return OffLoopCredentials(sdk, self.identity_token(sdk))
         if type(sdk) is not MicrosoftAppCredentials or not sdk.microsoft_app_id:
-            return sdk  # development without credentials, another cloud or a managed identity: as the SDK does
+            return sdk  # development without credentials, or another cloud: as the SDK does
         return OffLoopCredentials(sdk, self.token_for(sdk))
+
+    def identity_token(self, sdk: ManagedIdentityAppCredentials) -> ConnectorToken:
+        """The managed identity's token for the credentials' resource, shared by every turn and send."""
+        resource = sdk.oauth_scope.removesuffix("/.default")  # MSAL asks for a resource, as the SDK does
+        key = (sdk.microsoft_app_id, "managed identity", resource)
+        token = self.tokens.get(key)
+        if token is None:
+            token = self.tokens.setdefault(
+                key, ManagedIdentityToken(sdk.microsoft_app_id, resource, timeout=self.timeout)
+            )
+        return token
 
     def token_for(self, sdk: MicrosoftAppCredentials) -> ConnectorToken:
         """The token these credentials send, shared by every turn and send of the process."""

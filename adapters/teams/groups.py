@@ -66,13 +66,21 @@ class AadGroups:
     @classmethod
     def from_settings(cls, settings: Settings, policy: RolePolicy) -> AadGroups:
         """The resolver the settings describe (disabled without credentials, e.g. dev mode)."""
-        return cls(
+        groups = cls(
             policy,
             app_id=settings.microsoft_app_id,
             app_password=settings.microsoft_app_password,
             graph_url=settings.graph_url,
             login_url=settings.login_url,
         )
+        if groups.group_ids and not groups.enabled:
+            log.warning(
+                "SNAG_MANAGERS / SNAG_ADMINS name %d AAD group(s), but group roles need MicrosoftAppId and "
+                "MicrosoftAppPassword (Graph is asked with the app's client secret; a managed identity has none): "
+                "their members get the role of their own id. List people as teams:<AAD object id> instead.",
+                len(groups.group_ids),
+            )
+        return groups
 
     def known(self, tenant: str, user: str) -> tuple[str, ...]:
         """The last memberships resolved for this person (empty if never resolved)."""

@@ -22,7 +22,7 @@ from botframework.connector.auth import ChannelValidation, JwtTokenExtractor
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from adapters.server import make_web_app
-from adapters.teams.connector_token import ConnectorToken, OffLoopCredentialsFactory
+from adapters.teams.connector_token import ConnectorToken, ManagedIdentityToken, OffLoopCredentialsFactory
 from adapters.teams.messenger import DeliveryFailed
 from bot.app import Services, build
 from bot.config import Settings
@@ -193,3 +193,97 @@ async def test_a_token_endpoint_that_does_not_answer_gives_up_after_the_timeout(
         assert time.monotonic() - started < SLOW / 2
     finally:
         login.close()
+
+
+class FakeIdentityEndpoint(FakeHTTP):
+    """Azure App Service's managed-identity endpoint (IDENTITY_ENDPOINT), answering after `delay` seconds."""
+
+    def __init__(self) -> None:
+        self.delay = 0.0
+        self.hits: list[tuple[str, str | None]] = []
+        endpoint = self
+
+        class Handler(JsonHandler):
+            def do_GET(self) -> None:
+                endpoint.hits.append((self.path, self.headers.get("X-IDENTITY-HEADER")))
+                time.sleep(endpoint.delay)
+                expires_on = str(int(time.time()) + 3600)
+                self.answer(200, {"access_token": f"msi-token-{len(endpoint.hits)}", "expires_on": expires_on})
+
+        super().__init__(Handler)
+        self.server.handle_error = lambda *_args: None  # type: ignore[method-assign]
+
+
+async def test_a_managed_identity_token_is_fetched_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """UserAssignedMSI: the token comes from Azure's identity endpoint in a worker thread, as the password's does."""
+    keys, identity, connector = FakeKeys(), FakeIdentityEndpoint(), FakeConnector()
+    monkeypatch.setattr(ChannelValidation, "open_id_metadata_endpoint", keys.url + "/openid")
+    monkeypatch.setattr(JwtTokenExtractor, "metadataCache", {})
+    monkeypatch.setenv("IDENTITY_ENDPOINT", identity.url + "/msi/token")
+    monkeypatch.setenv("IDENTITY_HEADER", "identity-header-secret")
+    await connector.server.start_server()
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        env="prod",
+        teams=True,
+        data_dir=tmp_path / "var",
+        database_url=f"sqlite:///{tmp_path / 'msi.db'}",
+        reporter_secret="test-secret",
+        microsoft_app_id=APP_ID,
+        microsoft_app_type="UserAssignedMSI",
+        microsoft_app_tenant_id="tenant-a",
+    )
+    services = build(settings, classifier=FixedClassifier(), migrate=True)
+    app = make_web_app(services)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    signing_key = keys.publish("key-1")
+    try:
+        identity.delay = SLOW
+        activity = fixture("message_personal", connector.url, id="m-1", text="the rota lives in a whatsapp group")
+        started = time.monotonic()
+        answer = await client.post("/api/messages", json=activity, headers=bearer(signing_key, "key-1", connector.url))
+        assert answer.status == 201
+        await until(lambda: bool(identity.hits))  # the fetch has begun
+        health = await client.get("/healthz")
+        assert health.status == 200 and time.monotonic() - started < SLOW / 2 and connector.calls == []
+        await app["teams"].drain()
+        assert connector.authorizations == ["Bearer msi-token-1"]  # the receipt, signed with the identity's token
+        [(path, header)] = identity.hits
+        assert path.startswith("/msi/token?") and f"client_id={APP_ID}" in path
+        assert "resource=https%3A%2F%2Fapi.botframework.com" in path and header == "identity-header-secret"
+        [token] = app["teams"].credentials.tokens.values()
+        assert isinstance(token, ManagedIdentityToken)
+    finally:
+        await app["teams"].drain()
+        await client.close()
+        await connector.server.close()
+        identity.close()
+        keys.close()
+
+
+@pytest.mark.parametrize(
+    ("app_type", "given", "refused"),
+    [
+        ("UserAssignedMSI", {"microsoft_app_tenant_id": "t"}, None),  # no password: the identity has none
+        ("userassignedmsi", {}, "MicrosoftAppTenantId is not set"),
+        ("SingleTenant", {"microsoft_app_password": "p"}, "MicrosoftAppTenantId is not set"),
+        ("SingleTenant", {"microsoft_app_password": "p", "microsoft_app_tenant_id": "t"}, None),
+        ("MultiTenant", {}, "MicrosoftAppPassword is not set"),
+        ("Single Tenant", {"microsoft_app_password": "p"}, "must be MultiTenant, SingleTenant or UserAssignedMSI"),
+    ],
+)
+def test_what_teams_needs_follows_the_app_type(app_type: str, given: dict[str, str], refused: str | None) -> None:
+    from adapters.teams import check_settings
+    from bot.errors import ConfigError
+
+    settings = Settings(
+        _env_file=None, env="prod", teams=True, microsoft_app_id=APP_ID, microsoft_app_type=app_type, **given
+    )  # type: ignore[call-arg]
+    if refused is None:
+        check_settings(settings)
+    else:
+        with pytest.raises(ConfigError, match=refused):
+            check_settings(settings)

@@ -242,3 +242,23 @@ async def test_more_than_twenty_groups_are_checked_in_chunks(microsoft) -> None:
     groups = resolver(microsoft, managers=many, admins=[])
     assert await groups.of("tenant-a", "aad-user-1") == (MANAGERS,)
     assert [len(body["groupIds"]) for _u, _a, body in microsoft.graph_calls] == [20, 5]
+
+
+def test_group_roles_without_a_client_secret_are_announced(caplog: pytest.LogCaptureFixture) -> None:
+    """A managed identity has no secret to ask Graph with: its admin is told the groups give no role."""
+    from bot.config import Settings
+
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        microsoft_app_id="app-1",
+        microsoft_app_type="UserAssignedMSI",
+        microsoft_app_tenant_id="t",
+    )
+    with caplog.at_level(logging.WARNING, logger="snag.teams.groups"):
+        groups = AadGroups.from_settings(settings, RolePolicy.from_lists([], [f"teams:group:{MANAGERS}"]))
+    assert not groups.enabled
+    assert "name 1 AAD group(s), but group roles need MicrosoftAppId and MicrosoftAppPassword" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="snag.teams.groups"):
+        AadGroups.from_settings(settings, RolePolicy.from_lists([], ["teams:aad-user-9"]))  # no group: nothing to say
+    assert caplog.text == ""
