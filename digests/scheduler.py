@@ -38,12 +38,21 @@ def _utcnow() -> datetime:
 
 
 def previous_fire_time(trigger: CronTrigger, now: datetime, grace: timedelta = GRACE) -> datetime | None:
-    """The latest time the trigger fired in (now - grace, now], if any."""
+    """The latest time the trigger fired in (now - grace, now], if any.
+
+    Steps in UTC: a local time in the hour repeated when the clocks go back (01:30 the second time)
+    plus a second of wall-clock arithmetic is the first 01:30 again, and the loop never ended; and
+    two local times of one zone compare as wall clocks (the second 01:30 is not after the first)."""
     fire, last = trigger.get_next_fire_time(None, now - grace), None
-    while fire is not None and fire <= now:
+    while fire is not None and fire <= now and (last is None or fire.astimezone(UTC) > last.astimezone(UTC)):
         last = fire
-        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+        fire = trigger.get_next_fire_time(fire, fire.astimezone(UTC) + timedelta(seconds=1))
     return last
+
+
+def _same(old: object, new: CronTrigger) -> bool:
+    """Whether a job's trigger is this one: its fields and its time zone (str() leaves the zone out)."""
+    return isinstance(old, CronTrigger) and str(old) == str(new) and str(old.timezone) == str(new.timezone)
 
 
 class DigestScheduler:
@@ -82,7 +91,7 @@ class DigestScheduler:
             wanted.add(job_id)
             trigger = CronTrigger.from_crontab(sub.cron, timezone=sub.timezone)
             existing = self.scheduler.get_job(job_id)
-            if existing is not None and str(existing.trigger) == str(trigger):
+            if existing is not None and _same(existing.trigger, trigger):
                 continue
             self.scheduler.add_job(
                 self.run_subscription,
