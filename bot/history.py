@@ -265,15 +265,29 @@ def unknown_reporter_key(secret: str, tenant: str) -> str:
     return reporter_key(secret, "import:unknown", tenant, "")
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
+
+
+def _cell(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text: text starting like a formula gets a leading apostrophe
+    (OWASP's advice for CSV injection: "=HYPERLINK(...)" in a report would otherwise run)."""
+    if isinstance(value, list | tuple):
+        value = ";".join(str(v) for v in value)
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_rows(rows: Iterable[dict], fmt: str, out: TextIO) -> int:
-    """Write dict rows as CSV (header from the first row) or JSON lines; returns the count."""
+    """Write dict rows as CSV (header from the first row, cells safe to open in a spreadsheet) or
+    JSON lines (as stored); returns the count."""
     count = 0
     writer: csv.DictWriter | None = None
     for row in rows:
         if fmt == "jsonl":
             out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
         else:
-            flat = {k: (";".join(v) if isinstance(v, list | tuple) else v) for k, v in row.items()}
+            flat = {k: _cell(v) for k, v in row.items()}
             if writer is None:
                 writer = csv.DictWriter(out, fieldnames=list(flat))
                 writer.writeheader()

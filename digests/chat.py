@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bot.cards import STATUS_WORDS
 from bot.commands import Command
 from bot.domain import Person, Reply, Role
 from bot.errors import InputError, PermissionDenied
 from digests.digest import parse_audience
-from digests.loop import STATUSES, notify_reporters, set_pattern
+from digests.loop import notify_reporters, read_status, set_pattern
 from digests.subscriptions import list_subscriptions, subscribe, unsubscribe
 from store.db import session_scope
 from store.models import Pattern
@@ -110,19 +111,17 @@ def chat_commands(services: Services, notify: Callable[[Pattern], int]) -> dict[
             status=status,
         )
         told = notify(row) if changed else 0
+        said = STATUS_WORDS.get(row.status, row.status)
         return Reply(
             kind="saved",
-            title=f"Pattern #{row.id}: status {row.status}, owner {row.owner or 'none'}. Told {told} reporter(s).",
+            title=f"Pattern #{row.id}: status {said}, owner {row.owner or 'none'}. Told {told} reporter(s).",
         )
 
     def on_own(person: Person, command: Command) -> Reply:
         return _change(person, command, owner=" ".join(command.args)[:120])
 
     def on_status(person: Person, command: Command) -> Reply:
-        status = command.args[0].lower().replace(" ", "_").replace("-", "_")
-        if status not in STATUSES:
-            raise InputError(f"A status is one of: {', '.join(STATUSES)}.")
-        return _change(person, command, status=status)
+        return _change(person, command, status=read_status(" ".join(command.args)))
 
     return {"subscribe": on_subscribe, "unsubscribe": on_unsubscribe, "own": on_own, "status": on_status}
 

@@ -237,13 +237,13 @@ def _nothing_to_remove(key: str | None, *, platform: str, destination: str, curr
 def pattern_set(
     pattern_id: int = typer.Argument(...),
     owner: str = typer.Option(None, help="Who owns it now."),
-    status: str = typer.Option(None, help="new, acknowledged, in_progress, resolved or wont_fix."),
+    status: str = typer.Option(None, help="new, acknowledged, in progress, resolved or won't fix."),
     platform: str = typer.Option("console"),
     tenant: str = typer.Option("local"),
 ) -> None:
     """Change a pattern's owner or status; its reporters are told by direct message."""
     from digests.chat import notifier
-    from digests.loop import set_pattern
+    from digests.loop import read_status, set_pattern
 
     if owner is None and status is None:
         raise _usage_error(
@@ -252,7 +252,12 @@ def pattern_set(
         )
     services = _services()
     row, changed = set_pattern(
-        services.engine, platform=platform, tenant=tenant, pattern_id=pattern_id, owner=owner, status=status
+        services.engine,
+        platform=platform,
+        tenant=tenant,
+        pattern_id=pattern_id,
+        owner=owner,
+        status=None if status is None else read_status(status),
     )
     told = notifier(services)(row) if changed else 0
     typer.echo(f"Pattern #{row.id}: status {row.status}, owner {row.owner or 'none'}; told {told} reporter(s).")

@@ -6,6 +6,7 @@ Each reporter gets a direct message on the platform they used; it never says who
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -22,10 +23,34 @@ from store.conversations import references_for_reporter
 from store.db import session_scope
 from store.models import Pattern, Report, Tenant
 
-__all__ = ["STATUSES", "set_pattern", "notify_reporters", "update_reply"]
+__all__ = ["STATUSES", "read_status", "set_pattern", "notify_reporters", "update_reply"]
 
 log = logging.getLogger("snag.loop")
 STATUSES = ("new", "acknowledged", "in_progress", "resolved", "wont_fix")
+# The words people read for a status (bot.listings.STATUS_WORDS) and common ways of typing them.
+_STATUS_SAID = {
+    "received": "new",
+    "ack": "acknowledged",
+    "acknowledge": "acknowledged",
+    "being_worked_on": "in_progress",
+    "inprogress": "in_progress",
+    "working_on_it": "in_progress",
+    "fixed": "resolved",
+    "done": "resolved",
+    "wontfix": "wont_fix",
+    "will_not_fix": "wont_fix",
+    "not_fixing": "wont_fix",
+}
+
+
+def read_status(said: str) -> str:
+    """The status `said` names, as typed ("in progress", "being worked on", "won't fix"), or InputError."""
+    key = re.sub(r"[\s-]+", "_", said.strip().strip(".!").lower().replace("'", "").replace("\u2019", ""))
+    status = key if key in STATUSES else _STATUS_SAID.get(key)
+    if status is None:
+        words = ", ".join(f"{s} ({STATUS_WORDS[s]})" if STATUS_WORDS[s] != s.replace("_", " ") else s for s in STATUSES)
+        raise InputError(f"`{said}` is not a status. A status is one of: {words}.")
+    return status
 
 
 def set_pattern(

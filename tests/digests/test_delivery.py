@@ -13,7 +13,7 @@ from digests.delivery import ConsoleMessenger, DigestSender
 from digests.scheduler import DigestScheduler
 from digests.subscriptions import subscribe
 from store.db import session_scope
-from store.models import Alert, DigestRun
+from store.models import Alert, DigestRun, Pattern
 from tests.digests.conftest import NOW, RecordingMessenger, check_alerts_now, make_services, run_async
 
 
@@ -184,6 +184,31 @@ def test_chat_commands_need_the_right_role(demo_services) -> None:  # type: igno
     assert again == "Nothing to unsubscribe: no team:finance digest comes here. Digests that do come here: all."
     other_org = replace(snag.person("console", "another-org", "someone"), role=Role.ADMIN)  # same channel id C9
     assert said(other_org, "unsubscribe").title == "Nothing to unsubscribe: no digest comes here."
+
+
+def test_status_takes_the_words_people_read(demo_services) -> None:  # type: ignore[no-untyped-def]
+    """`top` and `pattern` say "being worked on" and "won't fix": `status` takes those words and answers in them."""
+    from dataclasses import replace
+
+    from bot.domain import IncomingMessage, Role
+
+    snag = demo_services.snag
+    manager = replace(snag.person("console", "local", "lead"), role=Role.MANAGER)
+    said = lambda t: snag.handle_message(IncomingMessage(person=manager, text=t, channel="C9"))  # noqa: E731
+    for typed, status, words in [
+        ("status 1 being worked on", "in_progress", "status being worked on"),
+        ("status 1 won't fix", "wont_fix", "status won't fix"),
+        ("status 1 in progress", "in_progress", "status being worked on"),
+        ("status 1 received", "new", "status received"),
+        ("status 1 resolved", "resolved", "status resolved"),
+    ]:
+        assert words in said(typed).title, typed
+        with session_scope(demo_services.engine) as session:
+            assert session.get(Pattern, 1).status == status  # type: ignore[union-attr]
+    refused = said("status 1 closed")
+    assert (
+        refused.kind == "error" and "`closed` is not a status" in refused.title and "being worked on" in refused.title
+    )
 
 
 def test_demo_is_offered_on_first_start_only(digest_services) -> None:  # type: ignore[no-untyped-def]
