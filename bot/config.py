@@ -53,6 +53,7 @@ class Settings(BaseSettings):
         env_file=".env",
         extra="ignore",
         populate_by_name=True,
+        env_ignore_empty=True,  # `SNAG_TAXONOMY=` (an .env.example line uncommented) means unset, not "."
     )
 
     env: Literal["dev", "prod"] = Field("prod", description="'dev' allows unauthenticated Teams (Emulator) traffic.")

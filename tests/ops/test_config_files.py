@@ -98,3 +98,13 @@ def test_the_report_size_limit_stays_under_what_the_tagger_takes() -> None:
     with pytest.raises(ValidationError):
         Settings(_env_file=None, max_report_chars=2_000_000)  # spaCy refuses texts over 1,000,000 characters
     assert Settings(_env_file=None, max_report_chars=1_000_000).max_report_chars == 1_000_000
+
+
+def test_an_empty_line_in_the_env_file_means_unset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Uncommenting `SNAG_TAXONOMY=` from .env.example made every command read the taxonomy "file" `.`."""
+    from bot.config import Settings
+
+    (tmp_path / ".env").write_text("SNAG_TAXONOMY=\nSNAG_DATABASE_URL=\nSNAG_ANONYMITY_K=\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    settings = Settings()
+    assert (settings.taxonomy, settings.database_url, settings.anonymity_k) == (None, None, 3)
