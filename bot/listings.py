@@ -176,6 +176,9 @@ def pattern(p: PatternSummary, taxonomy: Taxonomy, *, quotes: Sequence[str], k: 
     return Reply(kind="list", title=f"Pattern #{p.id}", sections=tuple(sections))
 
 
+_UNTAGGED = {"stage": "No stage yet", "kind": "No kind", "team": "No team named"}
+
+
 def stats(data: dict[str, object], taxonomy: Taxonomy, *, k: int) -> Reply:
     """Counts per stage, kind and team; labels with fewer than k reporters fold into 'other'.
 
@@ -183,8 +186,8 @@ def stats(data: dict[str, object], taxonomy: Taxonomy, *, k: int) -> Reply:
     the folded labels' people are unknown, so their reports are not counted.
     """
     sections = [Section(text=f"{data.get('reports', 0)} reports from the last 30 days.")]
-    slices = data.get("other", {})
-    assert isinstance(slices, dict)
+    slices, untagged = data.get("other", {}), data.get("untagged", {})
+    assert isinstance(slices, dict) and isinstance(untagged, dict)
     for axis in ("stage", "kind", "team"):
         rows = data.get(axis, {})
         assert isinstance(rows, dict)
@@ -197,6 +200,9 @@ def stats(data: dict[str, object], taxonomy: Taxonomy, *, k: int) -> Reply:
         if folded:
             reports, people = slices.get(axis, (folded, 0))
             fields.append(("Other", folded_reports(reports, people, k) or _few(k)))
+        if axis in untagged:  # no stage yet (the reporter was asked), no team named: the rows add up
+            reports, people = untagged[axis]
+            fields.append((_UNTAGGED[axis], folded_reports(reports, people, k) or _few(k)))
         if fields:
             sections.append(Section(heading=f"By {axis}", fields=tuple(fields)))
     return Reply(kind="list", title="Snag stats", sections=tuple(sections))

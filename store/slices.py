@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, distinct, exists, func, literal, true
+from sqlalchemy import ColumnElement, distinct, exists, func, literal, or_, true
 from sqlalchemy.sql.selectable import TableValuedAlias
 from sqlmodel import Session, col, select
 
@@ -77,12 +77,15 @@ def _list_column(axis: str) -> Any:
 
 def label_counts(*, session: Session, tenant_id: int, since: datetime, k: int) -> dict[str, object]:
     """Reports since `since`, per stage, kind and team as {label: (reports, distinct reporters)},
-    and under "other" each axis's (reports, distinct reporters) of the labels with fewer than k."""
+    under "other" each axis's (reports, distinct reporters) of the labels with fewer than k, and
+    under "untagged" each axis's (reports, distinct reporters) with no label there (no stage yet,
+    no team named), so the rows add up to the total."""
     dialect = session.get_bind().dialect.name
     scope = (col(Report.tenant_id) == tenant_id, col(Report.created_at) >= since)
     reports, people = func.count(distinct(col(Report.id))), func.count(distinct(col(Report.reporter_key)))
     result: dict[str, object] = {"reports": session.exec(select(func.count()).select_from(Report).where(*scope)).one()}
     other: dict[str, tuple[int, int]] = {}
+    untagged: dict[str, tuple[int, int]] = {}
     for axis in AXES:
         listed = _list_column(axis)
         each = _elements(listed, dialect) if listed is not None else None
@@ -97,5 +100,13 @@ def label_counts(*, session: Session, tenant_id: int, since: datetime, k: int) -
             held = col(Report.stage).in_(folded) if listed is None else _lists(listed, folded, dialect)
             n, r = session.exec(select(reports, people).where(*scope, held)).one()
             other[axis] = (int(n), int(r))
+        if listed is None:
+            none = or_(col(Report.stage).is_(None), col(Report.stage) == "")
+        else:
+            none = ~exists(select(literal(1)).select_from(_elements(listed, dialect)))
+        n, r = session.exec(select(reports, people).where(*scope, none)).one()
+        if n:
+            untagged[axis] = (int(n), int(r))
     result["other"] = other
+    result["untagged"] = untagged
     return result

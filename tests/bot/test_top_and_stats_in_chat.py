@@ -80,3 +80,19 @@ def test_stats_do_not_count_two_peoples_reports(chat: Services) -> None:
     )
     fields = {s.heading: dict(s.fields) for s in ask(chat, "stats").sections if s.heading}
     assert fields["By stage"] == {"Billing": "6", "Other": "reports from fewer than 3 people"}
+
+
+def test_stats_rows_add_up_with_the_reports_that_have_no_stage_or_team(chat: Services) -> None:
+    """168 reports and stage rows adding up to 152: the reports still waiting for a stage were missing."""
+    file(
+        chat.engine,
+        [Filed(f"b{i}", "refunds", count=2) for i in range(3)]
+        + [Filed(f"n{i}", "unsure", count=3, stage=None, teams=[]) for i in range(3)]
+        + [Filed("lone", "unsure alone", stage=None, teams=[])],
+    )
+    reply = ask(chat, "stats")
+    fields = {s.heading: dict(s.fields) for s in reply.sections if s.heading}
+    assert reply.sections[0].text == "16 reports from the last 30 days."
+    assert fields["By stage"] == {"Billing": "6", "No stage yet": "10"}
+    assert fields["By team"]["No team named"] == "10"
+    assert "No kind" not in fields["By kind"]
