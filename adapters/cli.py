@@ -15,13 +15,16 @@ teams_app = typer.Typer(help="Microsoft Teams app package.", no_args_is_help=Tru
 def package(
     out: Path = typer.Option(Path("snag-teams.zip"), help="Where to write the zip."),
     domain: str = typer.Option(None, help="Public host name of your Snag server, if any."),
+    version: str = typer.Option(
+        None, help="The app's version (default: Snag's); Teams updates an app only to a higher one."
+    ),
 ) -> None:
     """Zip manifest.json and the two icons with the configured MicrosoftAppId."""
     from adapters.teams.package import build_package
     from bot.cli import load_settings
 
     settings = load_settings()
-    path = build_package(settings.microsoft_app_id, out, domain=domain)
+    path = build_package(settings.microsoft_app_id, out, domain=domain, version=version)
     typer.echo(f"Wrote {path}. Upload it in Teams: Apps > Manage your apps > Upload an app.")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import re
 import zipfile
@@ -19,8 +20,23 @@ _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _HOST = re.compile(rf"(?:\*\.)?(?:{_LABEL}\.)+[a-z][a-z0-9-]*[a-z0-9](?::[0-9]{{1,5}})?")
 
 
-def build_package(app_id: str | None, out: Path, *, domain: str | None = None) -> Path:
-    """Write the zip that an admin sideloads or uploads to the Teams admin centre."""
+_NUMBER = r"(?:0|[1-9]\d{0,4})"
+_VERSION = re.compile(rf"{_NUMBER}\.{_NUMBER}\.{_NUMBER}")  # Teams: major.minor.patch, no leading zeros
+
+
+def snag_version() -> str:
+    """The installed Snag's version: the package's default version, so each upgrade's package is newer."""
+    try:
+        return importlib.metadata.version("snag")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "1.0.0"
+
+
+def build_package(app_id: str | None, out: Path, *, domain: str | None = None, version: str | None = None) -> Path:
+    """Write the zip that an admin sideloads or uploads to the Teams admin centre.
+
+    The manifest's version is Snag's own unless given: Teams takes an updated app in the org
+    catalogue only when its version is higher than the one installed."""
     if not app_id:
         raise ConfigError("MicrosoftAppId is not set: the Teams package needs your bot's app id.")
     if not _GUID.fullmatch(app_id.strip()):
@@ -34,11 +50,20 @@ def build_package(app_id: str | None, out: Path, *, domain: str | None = None) -
     manifest = json.loads(text)
     if domain:
         manifest["validDomains"] = [host_of(domain)]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("manifest.json", json.dumps(manifest, indent=2))
-        for icon in ("color.png", "outline.png"):
-            zf.write(APP_PACKAGE / icon, icon)
+    version = (version or snag_version()).strip()
+    if not _VERSION.fullmatch(version):
+        raise UsageError(f"--version {version!r} is not one Teams accepts: three numbers, like 1.2.0.")
+    manifest["version"] = version
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("manifest.json", json.dumps(manifest, indent=2))
+            for icon in ("color.png", "outline.png"):
+                zf.write(APP_PACKAGE / icon, icon)
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot write {out}: {exc.strerror or exc}. Choose a folder you can write to with --out."
+        ) from None
     return out
 
 

@@ -77,3 +77,32 @@ def test_a_domain_that_is_not_a_host_writes_nothing(package, domain: str) -> Non
 def test_without_a_domain_the_package_keeps_no_valid_domains(package) -> None:  # type: ignore[no-untyped-def]
     code, _out, _err, manifest = package(APP_ID)
     assert code == 0 and manifest is not None and manifest["validDomains"] == []
+
+
+def test_the_package_carries_snags_version_or_the_one_given(package) -> None:  # type: ignore[no-untyped-def]
+    """Teams updates an app in the org catalogue only to a higher version: it was always 1.0.0."""
+    from importlib.metadata import version
+
+    code, _out, _err, manifest = package(APP_ID)
+    assert code == 0 and manifest is not None and manifest["version"] == version("snag")
+    code, _out, _err, manifest = package(APP_ID, "--version", "2.3.4")
+    assert code == 0 and manifest is not None and manifest["version"] == "2.3.4"
+
+
+def test_a_bad_version_or_a_folder_it_cannot_write_is_one_sentence(package, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, _out, err, manifest = package(APP_ID, "--version", "v2")
+    assert code == 2 and manifest is None and "three numbers, like 1.2.0" in err
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):  # root writes anywhere: a file where the folder should be instead
+            locked.chmod(0o700)
+            locked.rmdir()
+            locked.write_text("a file, not a folder")
+        code, _out, err, _manifest = package(APP_ID, "--out", str(locked / "snag-teams.zip"))
+    finally:
+        if locked.is_dir():
+            locked.chmod(0o700)
+    assert code == 2 and "Cannot write" in err and "--out" in err and "unexpected error" not in err
+    assert len(err.strip().splitlines()) == 1
