@@ -69,7 +69,7 @@ def build(
     Unless settings.may_create_store, a missing SQLite database or reporter key stops it
     (ConfigError) before anything is created.
     """
-    from store.db import make_engine, upgrade
+    from store.db import check_revision, make_engine, upgrade
     from store.repository import SqlRepository
 
     if not settings.may_create_store:
@@ -78,6 +78,7 @@ def build(
     engine = make_engine(settings.resolved_database_url)
     if migrate if migrate is not None else settings.is_embedded_db:
         upgrade(engine)
+    check_revision(engine)
     repository = SqlRepository(engine)
     classifier = classifier or build_classifier(settings, taxonomy, train_if_missing=train_if_missing)
     snag = Snag(

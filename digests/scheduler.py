@@ -30,6 +30,7 @@ __all__ = ["DigestScheduler", "GRACE", "RETRY_EVERY", "previous_fire_time"]
 
 log = logging.getLogger("snag.scheduler")
 GRACE = timedelta(hours=6)
+LATE = timedelta(days=8)  # a digest missed for longer than GRACE (down over a weekend) still goes out, late
 RETRY_EVERY = timedelta(minutes=10)  # failed digests are tried again this often, within GRACE of their time
 
 
@@ -110,19 +111,36 @@ class DigestScheduler:
         return len(wanted)
 
     def catch_up(self) -> dict[int, str]:
-        """Send, once, each digest whose time passed within the grace period (e.g. while we were down).
+        """Send, once, each digest whose time passed while we were down, or whose run failed.
 
-        Also the retry job: a run that failed, or whose sender died, is claimed again here."""
+        Within the grace period as APScheduler's misfire grace; later than that (a scheduler down
+        from Friday to Tuesday), the latest run of the last LATE days goes out late, saying so in
+        the log, if it fell after the subscription was made: the digest-run row keeps it to once a
+        period. Also the retry job: a run that failed, or whose sender died, is claimed again here."""
         now = self.clock()
         with session_scope(self.services.engine) as session:
-            subs = [(s.id, s.cron, s.timezone) for s in list_subscriptions(session=session) if s.id is not None]
+            subs = [
+                (s.id, s.cron, s.timezone, s.created_at)
+                for s in list_subscriptions(session=session)
+                if s.id is not None
+            ]
         done = {}
-        for sub_id, cron, tz in subs:
+        for sub_id, cron, tz, created in subs:
             if self.stopping.is_set():  # the digest being sent has finished; the rest go out after the restart
                 break
-            fired = previous_fire_time(CronTrigger.from_crontab(cron, timezone=tz), now, self.grace)
+            trigger = CronTrigger.from_crontab(cron, timezone=tz)
+            fired = previous_fire_time(trigger, now, self.grace)
+            late = None if fired is not None else previous_fire_time(trigger, now, LATE)
+            if late is not None and late > (created if created.tzinfo else created.replace(tzinfo=UTC)):
+                fired = late
             if fired is not None:
                 done[sub_id] = self._send(sub_id, fired)
+                if late is not None and done[sub_id] == "sent":
+                    log.warning(
+                        "digest for subscription %s was due at %s, while the scheduler was down: sent late",
+                        sub_id,
+                        fired.astimezone(UTC).isoformat(timespec="minutes"),
+                    )
         return done
 
     def _send(self, subscription_id: int, now: datetime) -> str:

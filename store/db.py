@@ -9,6 +9,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -18,7 +21,7 @@ from sqlmodel import Session, create_engine
 
 from bot.errors import ConfigError, StoreUnavailable
 
-__all__ = ["make_engine", "upgrade", "session_scope", "alembic_config", "sqlite_file"]
+__all__ = ["make_engine", "upgrade", "check_revision", "session_scope", "alembic_config", "sqlite_file"]
 
 log = logging.getLogger("snag.store")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -94,12 +97,60 @@ def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
+    except CommandError:
+        raise ConfigError(_unknown_revision(_revision_of(engine), revision)) from None
     except OperationalError as exc:
         raise StoreUnavailable(
             _no_such_database(exc, engine)
             or f"Cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
             f"{exc.orig.__class__.__name__}."
         ) from exc
+
+
+def _revision_of(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def _unknown_revision(current: str | None, wanted: str) -> str:
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    try:
+        scripts.get_revision(current or "base")
+    except CommandError:  # not one of ours: a newer Snag migrated this database
+        return (
+            f"The database is at revision {current}, which this version of Snag does not know: a newer Snag "
+            "upgraded it. Run that version, or restore the backup taken before the upgrade."
+        )
+    return f"There is no database revision {wanted!r}: `snag db upgrade` takes `head` or one of store/migrations."
+
+
+def check_revision(engine: Engine) -> None:
+    """Refuse a database at another schema revision than this code's, with what to do (ConfigError).
+
+    Without it a scheduler started on an old schema failed every digest with a cursor error, and
+    one rolled back after an upgrade died with alembic's CommandError, naming no cause."""
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    head = scripts.get_current_head()
+    try:
+        current = _revision_of(engine)
+    except OperationalError as exc:
+        raise StoreUnavailable(
+            _no_such_database(exc, engine)
+            or f"Cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
+            f"{exc.orig.__class__.__name__}."
+        ) from exc
+    if current == head:
+        return
+    if current is None:
+        raise ConfigError("The database has no Snag tables yet: run `snag db upgrade` (the `migrate` service).")
+    try:
+        scripts.get_revision(current)
+    except CommandError:
+        raise ConfigError(_unknown_revision(current, head or "head")) from None
+    raise ConfigError(
+        f"The database is at revision {current}; this Snag needs {head}: run `snag db upgrade` "
+        "(with docker compose, the `migrate` service) and start it again."
+    )
 
 
 def _no_such_database(exc: OperationalError, engine: Engine) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ from digests.delivery import ConsoleMessenger, DigestSender
 from digests.scheduler import DigestScheduler
 from digests.subscriptions import subscribe
 from store.db import session_scope
-from store.models import Alert, DigestRun, Pattern
+from store.models import Alert, DigestRun, Pattern, Subscription
 from tests.digests.conftest import NOW, RecordingMessenger, check_alerts_now, make_services, run_async
 
 
@@ -84,8 +85,38 @@ def test_a_missed_run_goes_out_once_when_the_scheduler_comes_back(demo_services)
     assert back.catch_up() == {sub: "sent"}
     assert back.catch_up() == {sub: "skipped"}  # a restart, or a second replica, doesn't resend
     assert len(messenger.sent) == 1
-    too_late = _scheduler(demo_services, messenger, monday_9 + timedelta(days=1))
-    assert too_late.catch_up() == {}
+    a_day_later = _scheduler(demo_services, messenger, monday_9 + timedelta(days=1))
+    assert a_day_later.catch_up() == {sub: "skipped"} and len(messenger.sent) == 1  # sent at 11:00 already
+
+
+def test_a_digest_missed_over_a_weekend_goes_out_late_once(demo_services, caplog) -> None:  # type: ignore[no-untyped-def]
+    """A scheduler down from Friday to Tuesday: the week's digest was silently never sent (beyond the 6 h grace)."""
+    sub = _subscribe(demo_services, "C1")
+    monday_9 = NOW.replace(day=23, hour=9)
+    with session_scope(demo_services.engine) as session:
+        row = session.get(Subscription, sub)
+        row.created_at = monday_9 - timedelta(days=30)  # type: ignore[union-attr]
+        session.add(row)
+    messenger = RecordingMessenger()
+    tuesday = _scheduler(demo_services, messenger, monday_9 + timedelta(days=1, hours=6))
+    with caplog.at_level(logging.WARNING, logger="snag.scheduler"):
+        assert tuesday.catch_up() == {sub: "sent"}
+    assert f"digest for subscription {sub} was due at 2026-11-23T09:00+00:00" in caplog.text
+    assert tuesday.catch_up() == {sub: "skipped"} and len(messenger.sent) == 1  # the retry job: once a period
+    [run] = _runs(demo_services)
+    assert run.period == "2026-W47"  # the week the digest was due for, not the one after
+
+
+def test_a_subscription_made_after_its_time_does_not_get_an_old_digest_late(demo_services) -> None:  # type: ignore[no-untyped-def]
+    sub = _subscribe(demo_services, "C1")
+    monday_9 = NOW.replace(day=23, hour=9)
+    with session_scope(demo_services.engine) as session:
+        row = session.get(Subscription, sub)
+        row.created_at = monday_9 + timedelta(days=1)  # type: ignore[union-attr]
+        session.add(row)
+    messenger = RecordingMessenger()
+    assert _scheduler(demo_services, messenger, monday_9 + timedelta(days=2)).catch_up() == {}
+    assert messenger.sent == []
 
 
 def test_one_failing_audience_does_not_stop_the_others(demo_services) -> None:  # type: ignore[no-untyped-def]
