@@ -72,7 +72,7 @@ class SlackMessenger:
         self.sleep = sleep
         self._last: dict[tuple[str, str], float] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
-        self._clients: dict[str, AsyncWebClient] = {}
+        self._clients: dict[tuple[str, str], AsyncWebClient] = {}  # by workspace and token
 
     @classmethod
     def from_services(cls, services: Services, **kwargs: Any) -> SlackMessenger:
@@ -87,15 +87,20 @@ class SlackMessenger:
         return cls(settings, installations=store, **kwargs)
 
     async def _client(self, tenant: str) -> AsyncWebClient:
-        if tenant not in self._clients:
-            token = None
-            if self.installations is not None:
-                token = await asyncio.to_thread(self.installations.bot_token, team_id=tenant)
-            token = token or self.settings.slack_bot_token
-            if not token:
-                raise DeliveryFailed("no_token")
-            self._clients[tenant] = web_client(self.settings, token=token)
-        return self._clients[tenant]
+        """The workspace's client with its current token: read at every send (one indexed row), so a
+        workspace that reinstalled Snag is reached with its new token, not the revoked one."""
+        token = None
+        if self.installations is not None:
+            token = await asyncio.to_thread(self.installations.bot_token, team_id=tenant)
+        token = token or self.settings.slack_bot_token
+        if not token:
+            raise DeliveryFailed("no_token")
+        key = (tenant, token)
+        if key not in self._clients:
+            for old in [k for k in self._clients if k[0] == tenant]:  # the token it replaces
+                del self._clients[old]
+            self._clients[key] = web_client(self.settings, token=token)
+        return self._clients[key]
 
     async def _paced(self, tenant: str, channel: str, call: Callable[[], Awaitable[Any]]) -> Any:
         """Run one post per channel at a time, at least `min_interval` seconds apart."""

@@ -184,3 +184,25 @@ async def test_a_receipt_owed_in_a_workspace_goes_out_with_its_token_and_not_onc
         posts = fake_slack.called("chat.postMessage")
         assert [p.token for p in posts] == [TOKEN], uninstalled
     services.engine.dispose()
+
+
+async def test_a_workspace_that_reinstalled_snag_is_reached_with_its_new_token(
+    oauth_settings: Settings, fake_slack: FakeSlack
+) -> None:
+    """The messenger kept each workspace's first client: after a reinstall every digest used the revoked token."""
+    from sqlmodel import create_engine
+
+    from store.db import upgrade
+
+    engine = create_engine(oauth_settings.resolved_database_url)
+    upgrade(engine)
+    installations = SqlInstallationStore(engine, KEY)
+    installations.save_bot(bot(token="xoxb-first-install"))
+    messenger = SlackMessenger(oauth_settings, installations=installations, min_interval=0)
+    said = Reply(kind="text", title="The pattern you reported is being worked on.")
+    await messenger.send(platform="slack", tenant="T0002", destination="C1", reply=said)
+    installations.delete(enterprise_id=None, team_id="T0002")
+    installations.save_bot(bot(token="xoxb-second-install"))
+    await messenger.send(platform="slack", tenant="T0002", destination="C1", reply=said)
+    assert [p.token for p in fake_slack.called("chat.postMessage")] == ["xoxb-first-install", "xoxb-second-install"]
+    engine.dispose()
