@@ -90,26 +90,39 @@ def add_health_routes(app: web.Application) -> None:
     app.router.add_get("/metrics", metrics)
 
 
-async def _recovery_loop(app: web.Application, every: float) -> None:
-    """Replay the outbox and tag the backlog while the process runs (the database may come back)."""
+RETENTION_EVERY = 3600.0  # seconds between retention passes of a server (one UPDATE each)
+
+
+async def _recovery_loop(app: web.Application, every: float, retention_every: float = RETENTION_EVERY) -> None:
+    """Replay the outbox and tag the backlog while the process runs (the database may come back),
+    and apply SNAG_RETENTION_DAYS hourly: a deployment running `snag serve` without `snag scheduler`
+    kept every text for ever."""
     from bot.app import recover
 
     services = app["services"]
+    days = services.settings.retention_days
+    retained_at = float("-inf")
     while True:
         await asyncio.sleep(every)
         try:
             await asyncio.to_thread(recover, services)
+            now = time.monotonic()
+            if days and now - retained_at >= retention_every:
+                retained_at = now
+                reduced = await asyncio.to_thread(services.snag.apply_retention, days)
+                if reduced:
+                    logging.getLogger("snag.server").info("retention: reduced %d report(s) to their tags", reduced)
         except Exception as exc:  # keep the loop alive whatever happens
             from bot.core import where
 
             logging.getLogger("snag.server").error("recovery loop: %s", where(exc))
 
 
-def add_recovery(app: web.Application, every: float = 15.0) -> None:
+def add_recovery(app: web.Application, every: float = 15.0, retention_every: float = RETENTION_EVERY) -> None:
     """Start the recovery loop with the server and stop it with the server."""
 
     async def start(app: web.Application) -> None:
-        app["recovery"] = asyncio.create_task(_recovery_loop(app, every))
+        app["recovery"] = asyncio.create_task(_recovery_loop(app, every, retention_every))
 
     async def stop(app: web.Application) -> None:
         app["recovery"].cancel()

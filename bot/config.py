@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     port: int = Field(3000, ge=1, le=65535, description="Port `snag serve` listens on.")
     log_format: Literal["text", "json"] = Field("text", description="'json' writes one JSON object per log line.")
     log_level: str = Field("INFO", description="Python logging level.")
-    outbox_max: int = Field(1000, description="Outbox depth above which /readyz reports not ready.")
+    outbox_max: int = Field(1000, ge=1, description="Outbox depth above which /readyz reports not ready.")
 
     slack_bot_token: str | None = Field(
         None,
@@ -177,6 +177,24 @@ class Settings(BaseSettings):
         if value.strip().upper() not in _LOG_LEVELS:
             raise ValueError(f"{value!r} is not a level; use one of {', '.join(_LOG_LEVELS)}")
         return value.strip().upper()
+
+    @field_validator("digest_cron", "digest_timezone")
+    @classmethod
+    def _a_schedule(cls, value: str, info: ValidationInfo) -> str:
+        # Checked at start: a typo here showed only when an admin later typed `subscribe`, naming no setting.
+        from bot.errors import InputError
+        from digests.subscriptions import validate_schedule
+
+        cron, zone = (value, "UTC") if info.field_name == "digest_cron" else ("0 9 * * mon", value)
+        try:
+            validate_schedule(cron, zone)
+        except InputError as exc:
+            if info.field_name == "digest_timezone":
+                raise ValueError(
+                    f"{value!r} is not a time zone name from the tz database (e.g. Europe/London)"
+                ) from None
+            raise ValueError(str(exc).rstrip(".")) from None
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -250,6 +250,9 @@ def digest_pages(reply: Reply, *, max_chars: int = PAGE_CHARS, max_pages: int = 
     ]
 
 
+PERMANENT_STATUSES = frozenset({401, 403, 404})  # HTTP answers a retry cannot change
+
+
 class NotConfigured(SnagError):
     """A digest's platform has no messenger in this process; retrying cannot help until it is configured."""
 
@@ -264,5 +267,7 @@ def is_permanent(exc: BaseException) -> bool:
     """Whether retrying a failed send cannot help: the messengers' DeliveryFailed says so.
 
     Slack's carries `permanent` (channel_not_found, not_in_channel, token_revoked...); Teams' carries
-    the HTTP `status`, 403 when the bot was blocked or removed from the conversation."""
-    return getattr(exc, "permanent", False) is True or getattr(exc, "status", None) == 403
+    the HTTP `status`: 403 when the bot was blocked or removed from the conversation, 404 when the
+    conversation is gone (ConversationNotFound, BotNotInConversationRoster), 401 when the app's
+    credentials are refused (until an admin corrects them, each retry fails alike)."""
+    return getattr(exc, "permanent", False) is True or getattr(exc, "status", None) in PERMANENT_STATUSES

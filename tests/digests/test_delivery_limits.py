@@ -159,8 +159,13 @@ def test_a_failed_alert_is_not_retried_before_its_back_off(demo_services) -> Non
 
 @pytest.mark.parametrize(
     "error",
-    [DeliveryFailed(permanent=True), DeliveryFailed(status=403)],
-    ids=["slack-channel-not-found", "teams-blocked"],
+    [
+        DeliveryFailed(permanent=True),
+        DeliveryFailed(status=403),
+        DeliveryFailed(status=404),
+        DeliveryFailed(status=401),
+    ],
+    ids=["slack-channel-not-found", "teams-blocked", "teams-conversation-gone", "teams-credentials-refused"],
 )
 def test_a_permanent_failure_is_tried_once(demo_services, error: Exception) -> None:  # type: ignore[no-untyped-def]
     subscribe_console(demo_services, "C-gone")

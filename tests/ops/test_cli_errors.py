@@ -113,6 +113,9 @@ def test_import_says_which_rows_were_cut_in_the_dry_run_and_the_import(snag, ser
         ("SNAG_PORT", "99999", "SNAG_PORT: input should be less than or equal to 65535"),
         ("SNAG_ADMINS", "U0123", "SNAG_ADMINS: 'U0123' is not a platform id; use slack:U123, teams:<aad id>"),
         ("SNAG_MANAGERS", "slack:U1,slack:group:", "SNAG_MANAGERS: 'slack:group:' is not a platform id"),
+        ("SNAG_DIGEST_CRON", "0 9 * *", "SNAG_DIGEST_CRON: `0 9 * *` is not a schedule I can read: it has 4 fields"),
+        ("SNAG_DIGEST_TIMEZONE", "Europe/Londn", "SNAG_DIGEST_TIMEZONE: 'Europe/Londn' is not a time zone name"),
+        ("SNAG_OUTBOX_MAX", "0", "SNAG_OUTBOX_MAX: input should be greater than or equal to 1"),
     ],
 )
 def test_a_bad_setting_gets_one_line_naming_it_with_a_good_example(snag, monkeypatch, name, value, says) -> None:  # type: ignore[no-untyped-def]

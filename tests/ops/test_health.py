@@ -135,3 +135,41 @@ async def test_the_server_builds_the_grouping_index_as_it_starts(services, caplo
         assert "grouping index ready: 1 pattern(s)" in caplog.text
     finally:
         await client.close()
+
+
+async def test_a_server_alone_applies_the_retention_policy(services) -> None:  # type: ignore[no-untyped-def]
+    """SNAG_RETENTION_DAYS was applied only by `snag scheduler`: `snag serve` alone kept every text for ever."""
+    import asyncio
+    from dataclasses import replace as with_field
+    from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import Session, select
+
+    from adapters.health import add_recovery
+    from adapters.server import make_web_app
+    from bot.domain import RETAINED_TEXT
+    from store.models import Report
+
+    person = services.snag.person("slack", "T1", "U1")
+    services.snag.handle_message(IncomingMessage(person, "the old rota lives in a spreadsheet", "C1"))
+    services.snag.handle_message(IncomingMessage(person, "the new rota lives in a spreadsheet", "C1"))
+    with Session(services.engine) as session:
+        old = session.exec(select(Report).where(Report.text.startswith("the old"))).one()  # type: ignore[attr-defined]
+        old.created_at = datetime.now(UTC) - timedelta(days=60)
+        session.add(old)
+        session.commit()
+    services = with_field(services, settings=services.settings.model_copy(update={"retention_days": 30}))
+    app = make_web_app(services)
+    app.on_startup.clear()
+    add_recovery(app, every=0.05, retention_every=0)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        for _ in range(100):
+            texts = sorted(r.text for r in services.repository.list_reports(person=person, limit=5))
+            if RETAINED_TEXT in texts:
+                break
+            await asyncio.sleep(0.05)
+        assert texts == sorted([RETAINED_TEXT, "the new rota lives in a spreadsheet"])
+    finally:
+        await client.close()
