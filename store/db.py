@@ -12,7 +12,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -86,8 +86,14 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+MIGRATION_LOCK = 0x536E6167  # "Snag": the PostgreSQL advisory lock held while migrating
+
+
 def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
-    """Apply migrations up to `revision`."""
+    """Apply migrations up to `revision`.
+
+    On PostgreSQL under an advisory lock, released with the migration's transaction: two `snag
+    serve` replicas starting at once both migrated, and one died on alembic_version's key."""
     if isinstance(engine_or_url, str):
         engine = make_engine(engine_or_url)
     else:
@@ -95,6 +101,8 @@ def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # replicas starting together: one migrates, the others wait
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except CommandError:

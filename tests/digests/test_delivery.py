@@ -78,6 +78,10 @@ def test_two_schedulers_racing_send_once(db_url, tmp_path) -> None:  # type: ign
 def test_a_missed_run_goes_out_once_when_the_scheduler_comes_back(demo_services) -> None:  # type: ignore[no-untyped-def]
     sub = _subscribe(demo_services, "C1")
     monday_9 = NOW.replace(day=23, hour=9)
+    with session_scope(demo_services.engine) as session:
+        row = session.get(Subscription, sub)
+        row.created_at = monday_9 - timedelta(days=30)  # type: ignore[union-attr]
+        session.add(row)
     messenger = RecordingMessenger()
     back = _scheduler(demo_services, messenger, monday_9 + timedelta(hours=2))  # down at 09:00, back at 11:00
     back.sync()

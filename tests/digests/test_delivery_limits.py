@@ -239,3 +239,26 @@ def test_a_sender_taken_over_mid_digest_stops_posting(demo_services) -> None:  #
     messenger = TakenOverAfterFirstPage()
     assert console_scheduler(demo_services, messenger, MONDAY_9, page_chars=300).catch_up() == {sub: "skipped"}
     assert len(messenger.sent) == 1  # it stopped after the page it had posted
+
+
+def test_a_send_past_its_time_is_cancelled_not_left_to_post_later() -> None:
+    """A send that outlived the runner's wait was recorded failed and still posted; each retry posted again."""
+    import asyncio
+    import time
+
+    from digests.delivery import AsyncRunner
+
+    posted: list[str] = []
+
+    async def slow_post() -> None:
+        await asyncio.sleep(0.5)
+        posted.append("digest page")
+
+    runner = AsyncRunner()
+    try:
+        with pytest.raises(TimeoutError, match="gave up waiting after 0.1 s"):
+            runner.run(slow_post(), timeout=0.1)
+        time.sleep(0.8)
+        assert posted == []  # cancelled: it never posted behind the failure's back
+    finally:
+        runner.close()

@@ -61,3 +61,20 @@ def test_an_empty_database_asks_for_the_migrations(db_url: str) -> None:
     command.upgrade(alembic_config(engine.url.render_as_string(hide_password=False)), "head")
     check_revision(engine)
     engine.dispose()
+
+
+def test_replicas_migrating_at_once_all_start(db_url: str) -> None:
+    """`snag serve` migrates at start: replicas starting together on PostgreSQL died on alembic_version's key."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if "postgresql" not in db_url:
+        pytest.skip("SQLite is one process's file: replicas share PostgreSQL")
+    engines = [make_engine(db_url) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(len(engines)) as pool:
+            results = list(pool.map(lambda e: upgrade(e), engines))
+        assert results == [None] * len(engines)
+        check_revision(engines[0])
+    finally:
+        for engine in engines:
+            engine.dispose()
