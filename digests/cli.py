@@ -151,7 +151,7 @@ def subscribe_cmd(
     alerts: bool = typer.Option(True, "--alerts/--no-alerts", help="Also send alerts here."),
 ) -> None:
     """Send an audience's digest to a channel on a schedule."""
-    from digests.subscriptions import subscribe, validate_platform
+    from digests.subscriptions import schedule_note, subscribe, validate_platform
     from store.db import session_scope
 
     validate_platform(platform)
@@ -170,6 +170,9 @@ def subscribe_cmd(
             alerts=alerts,
         )
         typer.echo(f'Subscription {row.id}: {key} to {platform}:{destination} on "{cron}" ({tz}).')
+    note = schedule_note(cron, tz)
+    if note:
+        typer.secho(f"Note: {note}", err=True, fg=typer.colors.YELLOW)
     missing = _unconfigured(services.settings, platform)
     if missing:
         typer.secho(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, delete
 from sqlmodel import Session, col, select
@@ -12,6 +13,7 @@ from store.models import DigestRun, Subscription
 from store.reports import get_or_create_tenant
 
 __all__ = [
+    "schedule_note",
     "subscribe",
     "unsubscribe",
     "list_subscriptions",
@@ -79,6 +81,35 @@ def _check_timezone(timezone: str) -> None:
             f"I don't know the time zone {timezone or '(empty)'}.{hint} "
             "Give a name from the tz database, e.g. Europe/London, America/New_York or UTC."
         ) from exc
+
+
+def schedule_note(cron: str, timezone: str) -> str | None:
+    """What an admin should know about a schedule that is not once a week, or None.
+
+    A digest covers the last full week (Monday to Sunday) and goes out once a week, at the first
+    time of its schedule after the week ended: the other times of a daily schedule send nothing."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    trigger = CronTrigger.from_crontab(cron, timezone=timezone)
+    start = datetime(2026, 1, 5, tzinfo=ZoneInfo(timezone))  # a Monday: two whole weeks of this schedule
+    fires, at = [], None
+    while len(fires) < 3:
+        at = trigger.get_next_fire_time(at, at + timedelta(seconds=1) if at else start)
+        if at is None or at >= start + timedelta(days=14):
+            break
+        fires.append(at)
+    if len(fires) > 2:
+        return (
+            f'"{cron}" runs more than once a week, but a digest covers the week that ended and goes out once, '
+            "at the first of these times after Monday 00:00; the others send nothing. A weekly schedule such as "
+            '"0 9 * * mon" says what will happen.'
+        )
+    if fires and (late := fires[0].weekday()) != 0:
+        return (
+            f'The digest covers the last full week, Monday to Sunday, so on "{cron}" it arrives '
+            f"{late} day{'s' if late > 1 else ''} after that week ended; Monday sends it freshest."
+        )
+    return None
 
 
 def subscribe(

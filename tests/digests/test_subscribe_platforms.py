@@ -111,3 +111,23 @@ def test_the_scheduler_writes_console_digests_to_their_file_only(demo_services, 
     assert out == ""  # under docker compose stdout is the scheduler's log: no report text there
     written = (demo_services.settings.data_dir / "digests" / "C1.txt").read_text(encoding="utf-8")
     assert "2026-W47" in written or "16" in written
+
+
+@pytest.mark.parametrize(
+    ("cron", "note"),
+    [
+        ("0 9 * * mon", None),
+        ("0 9 * * *", "runs more than once a week, but a digest covers the week that ended and goes out once"),
+        ("30 8 * * mon,thu", "runs more than once a week"),
+        ("0 9 * * fri", 'so on "0 9 * * fri" it arrives 4 days after that week ended'),
+        ("0 9 * * tue", "it arrives 1 day after that week ended"),
+    ],
+)
+def test_a_schedule_that_is_not_weekly_on_monday_is_explained(snag, cron: str, note: str | None) -> None:  # type: ignore[no-untyped-def]
+    """A daily cron was accepted and then sent once a week, skipping the other days without a word."""
+    code, out, err = snag("subscribe", "all", "--platform", "console", "--destination", "board", "--cron", cron)
+    assert code == 0 and "Subscription" in out
+    if note is None:
+        assert "Note:" not in err
+    else:
+        assert "Note:" in err and note in err
