@@ -92,7 +92,8 @@ def schedule_note(cron: str, timezone: str) -> str | None:
 
     trigger = CronTrigger.from_crontab(cron, timezone=timezone)
     start = datetime(2026, 1, 5, tzinfo=ZoneInfo(timezone))  # a Monday: two whole weeks of this schedule
-    fires, at = [], None
+    fires: list[datetime] = []
+    at: datetime | None = None
     while len(fires) < 3:
         at = trigger.get_next_fire_time(at, at + timedelta(seconds=1) if at else start)
         if at is None or at >= start + timedelta(days=14):
