@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
 from adapters.health import PLATFORMS, add_health_routes, add_recovery, request_id_middleware
 from bot.errors import ConfigError
@@ -15,10 +16,19 @@ if TYPE_CHECKING:
     from bot.app import Services
     from bot.config import Settings
 
-__all__ = ["make_web_app", "serve", "check_platforms", "platforms_of", "MAX_BODY"]
+__all__ = [
+    "make_web_app",
+    "serve",
+    "check_platforms",
+    "platforms_of",
+    "listen_host",
+    "MAX_BODY",
+    "PathOnlyAccessLogger",
+]
 
 log = logging.getLogger("snag.server")
 MAX_BODY = 1024 * 1024  # Slack and Teams payloads are far smaller; larger bodies get 413
+LOCAL_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 NOTHING_TO_SERVE = (
     "No platform is configured, so `snag serve` would answer nothing: set SLACK_BOT_TOKEN with "
     "SLACK_SIGNING_SECRET (Slack over HTTP) or with SLACK_APP_TOKEN (Socket Mode), MicrosoftAppId with "
@@ -114,11 +124,46 @@ async def _warm_grouping(app: web.Application) -> None:
         app["warming"] = asyncio.create_task(asyncio.to_thread(warm))
 
 
+def listen_host(settings: Settings) -> str:
+    """Where `snag serve` listens: SNAG_HOST, else every address, except when Teams is unauthenticated.
+
+    In development without MicrosoftAppId, /api/messages believes whatever `from` an activity
+    names, admins included: only this machine (the Bot Framework Emulator) may reach it then.
+    """
+    unauthenticated = settings.env == "dev" and "teams" in platforms_of(settings) and not settings.microsoft_app_id
+    if settings.host:
+        if unauthenticated and settings.host not in LOCAL_HOSTS:
+            log.warning(
+                "Teams is unauthenticated (SNAG_ENV=dev, no MicrosoftAppId) and SNAG_HOST=%s is set", settings.host
+            )
+        return settings.host
+    if unauthenticated:
+        log.info(
+            "development mode without Teams credentials: listening on 127.0.0.1 only, since anyone reaching "
+            "/api/messages could act as any Teams user (set SNAG_HOST to listen elsewhere)"
+        )
+        return "127.0.0.1"
+    return "0.0.0.0"
+
+
+class PathOnlyAccessLogger(AbstractAccessLogger):
+    """Access log lines with the path, never the query string.
+
+    Slack's OAuth redirect carries the authorization code and the signed state in its query, and
+    the code with the client secret is a workspace's bot token: aiohttp's default line (`%r`)
+    would write both to the log.
+    """
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info('%s "%s %s" %s %.3fs', request.remote, request.method, request.path, response.status, time)
+
+
 def serve(services: Services) -> None:
     """Run the server until interrupted; refuses to start with no platform, or half of one, configured."""
     settings = services.settings
     check_platforms(settings)
     app = make_web_app(services)
     platforms: list[str] = app[PLATFORMS]
-    log.info("listening on %s:%s for %s", settings.host, settings.port, " and ".join(platforms))
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    host = listen_host(settings)
+    log.info("listening on %s:%s for %s", host, settings.port, " and ".join(platforms))
+    web.run_app(app, host=host, port=settings.port, print=None, access_log_class=PathOnlyAccessLogger)

@@ -50,6 +50,7 @@ class Capture:
 
 def store(snag: Snag, message: IncomingMessage) -> Capture:
     """Clean, redact and commit the report, or keep it in the outbox while the database is down."""
+    message = replace(message, mentions=())  # who a report names is never kept, not even in the outbox
     cleaned = clean_report_text(message.text, limit=snag.options.max_report_chars)
     text, answer = _screened(snag, cleaned)
     if answer is not None:
@@ -62,7 +63,8 @@ def store(snag: Snag, message: IncomingMessage) -> Capture:
         return Capture(reply=_keep_for_later(snag, replace(message, text=text)))
     if created:
         snag.metrics.count("snag_reports_stored_total", platform=platform)
-    return Capture(record=record, created=created, notices=_cut_notice(cleaned, snag.options.max_report_chars))
+    notices = _cut_notice(cleaned, snag.options.max_report_chars) + cards.shared_notice(message.shared)
+    return Capture(record=record, created=created, notices=notices)
 
 
 def _screened(snag: Snag, cleaned: CleanText) -> tuple[str, Reply | None]:
@@ -99,6 +101,7 @@ def add_report(snag: Snag, message: IncomingMessage, *, event_id: str | None) ->
         event_id=event_id,
         frequency=message.frequency,
         customer_facing=message.customer_facing,
+        shared=message.shared,
     )
 
 

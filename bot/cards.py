@@ -33,6 +33,8 @@ __all__ = [
     "problem",
     "apology",
     "prompt_for_sentence",
+    "only_files",
+    "shared_notice",
     "saved_for_later",
     "top",
     "mine",
@@ -98,6 +100,19 @@ def receipt(
         report_id=record.id,
         notices=notices,
     )
+
+
+SHARED_NOTICE = (
+    "People in that channel or chat can see who posted this message. To report privately, send me a direct message."
+)
+
+
+def shared_notice(shared: bool) -> tuple[str, ...]:
+    """The receipt's word on who could see a report filed where others read (IncomingMessage.shared).
+
+    Reporters are told they stay anonymous to leaders; a message in a channel is not, so they hear it here.
+    """
+    return (SHARED_NOTICE,) if shared else ()
 
 
 def _questions(record: ReportRecord, taxonomy: Taxonomy, *, corrected: bool) -> tuple[Choice, ...]:
@@ -172,18 +187,30 @@ def thanks(report_id: int | None, text: str) -> Reply:
     return Reply(kind="saved", title=text, report_id=report_id)
 
 
-def usage(text: str, problem: str | None = None) -> Reply:
-    sections = (Section(text=text, heading="What you can type"),)
+# Said with the help: who reads what people write (managers may read a report's words, not its author).
+WHO_SEES = (
+    "Leaders see patterns and counts, and may read your words (quoted in digests, or found by a search), "
+    "never your name. Leave people's names out."
+)
+
+
+def usage(text: str, problem: str | None = None, *, note: str | None = None) -> Reply:
+    sections: tuple[Section, ...] = (Section(text=text, heading="What you can type"),)
+    if note:
+        sections += (Section(text=note, heading="Who sees what"),)
     return Reply(kind="usage", title=problem or "Snag commands", sections=sections)
 
 
 def problem(exc: SnagError) -> Reply:
-    """A known error, said kindly; usage problems show the command list."""
-    from bot.commands import USAGE
+    """A known error, said kindly; usage problems show the commands of the person who slipped
+    (the fewest, staff's, when who slipped is not known)."""
+    from bot.commands import TheirUsage, usage_for
+    from bot.domain import Role
     from bot.errors import UsageError
 
     if isinstance(exc, UsageError):
-        return usage(USAGE, problem=exc.message)
+        role = exc.role if isinstance(exc, TheirUsage) else Role.STAFF
+        return usage(usage_for(role), problem=exc.message)
     return Reply(kind="error", title=exc.message)
 
 
@@ -205,6 +232,17 @@ def prompt_for_sentence() -> Reply:
             'finance inbox for a week before anyone picks them up".'
         ),
     )
+
+
+ONLY_FILES = (
+    "I got your file, but I can only read words: tell me in a sentence what got in the way "
+    "(attach the file again if it helps)."
+)
+
+
+def only_files() -> Reply:
+    """The answer to a photo or file sent with no words to file: said alike on every platform."""
+    return Reply(kind="usage", title=ONLY_FILES)
 
 
 def saved_for_later() -> Reply:

@@ -11,7 +11,18 @@ from bot.domain import Role
 from bot.errors import UsageError
 from bot.taxonomy import Taxonomy
 
-__all__ = ["Command", "QueryFilters", "parse_command", "USAGE", "WINDOWS", "ROLE_COMMANDS"]
+__all__ = [
+    "Command",
+    "QueryFilters",
+    "parse_command",
+    "asks_to_file",
+    "usage_for",
+    "allowed",
+    "TheirUsage",
+    "USAGE",
+    "WINDOWS",
+    "ROLE_COMMANDS",
+]
 
 WINDOWS = {"7d": 7, "30d": 30, "90d": 90}
 _SIMPLE = {"help", "mine", "stats", "retrain", "reload"}
@@ -35,44 +46,92 @@ _HOW = {
     "unsubscribe": "`unsubscribe` takes an audience at most, e.g. `unsubscribe team:finance`.",
     "own": "own needs a pattern number and an owner, e.g. `own 12 Finance`.",
     "status": "status needs a pattern number and a status, e.g. `status 12 resolved`.",
-    "erase": "erase needs one person, e.g. `erase @sam`.",
+    "erase": "erase takes one of your report numbers, e.g. `erase 12` (`mine` lists them), or `erase mine`.",
     "retrain": "`retrain` takes nothing after it.",
     "reload": "`reload` takes nothing after it.",
 }
+_HOW_FOR_ADMINS = {"erase": "To erase someone else's reports: `erase @sam`."}
+# What someone who may not use a command is told instead when they slip on it: what they can do.
+_NOT_YOURS = {
+    "search": "Searching reports is for managers; `top` and `pattern <id>` show the shared picture.",
+    "own": "Setting who owns a pattern is for managers; `mine` shows what happened to your reports.",
+    "status": "`mine` shows your reports and what happened to each (setting a pattern's status is for managers).",
+    "subscribe": "Sending digests to a channel is set up by admins; `digest` previews the last week's.",
+    "unsubscribe": "Digests in a channel are set up by admins; ask one of them to stop it there.",
+    "retrain": "Retraining the tagger is for admins; Fix tags on a receipt teaches it too.",
+    "reload": "Re-reading the taxonomy is for admins.",
+}
+_NOT_SLIPS = {"stop"}  # a word of its own ("stop" is not a slip of `top`): reading.py answers it
 
 # Commands only some people may use: from anyone else, a sentence starting with one is a report.
+# (`erase` is everyone's for their own reports; only `erase <user>` is an admin's.)
 ROLE_COMMANDS = {
     "own": Role.MANAGER,
     "status": Role.MANAGER,
     "search": Role.MANAGER,
     "subscribe": Role.ADMIN,
     "unsubscribe": Role.ADMIN,
-    "erase": Role.ADMIN,
     "retrain": Role.ADMIN,
     "reload": Role.ADMIN,
 }
+_RANK = {Role.STAFF: 0, Role.MANAGER: 1, Role.ADMIN: 2}
 
-# The help: grouped by who may use each command (ROLE_COMMANDS); the same text for everyone.
-USAGE = (
-    "Anyone:\n"
-    "help · show this\n"
-    "<a sentence> · report friction (or: report <sentence>)\n"
-    "top [7d|30d|90d] [team:X] [stage:Y] [kind:Z] · the patterns that recur most\n"
-    "mine · your own reports and what happened to them\n"
-    "pattern <id> · one pattern in detail (managers also see a few of its reports)\n"
-    "stats · counts by stage, kind and team over the last 30 days\n"
-    "digest [audience] · preview the digest of the last full week\n"
-    "Managers and admins only:\n"
-    f"search <1 to {SEARCH_WORDS} words> · find reports containing all those words\n"
-    "own <id> <owner> · set who owns a pattern; its reporters are told\n"
-    "status <id> <new|acknowledged|in_progress|resolved|wont_fix> · set a pattern's status; its reporters are told\n"
-    "Admins only:\n"
-    'subscribe [audience] [cron="0 9 * * mon"] [tz=Europe/London] · send the digest here\n'
-    "unsubscribe [audience] · stop sending it here\n"
-    "erase <user> · delete one person's reports\n"
-    "retrain · retrain the tagger with every correction so far\n"
-    "reload · re-read the taxonomy file"
+# The help, line by line, with who may use each: a person's help has only the lines for them.
+_HELP: tuple[tuple[Role, str], ...] = (
+    (Role.STAFF, "help · show this"),
+    (Role.STAFF, "<a sentence> · report friction (or: report <sentence>)"),
+    (Role.STAFF, "top [7d|30d|90d] [team:X] [stage:Y] [kind:Z] · the patterns that recur most"),
+    (Role.STAFF, "mine · your own reports and what happened to them"),
+    (Role.STAFF, "erase <report number> · take back one of your reports (erase mine: all of them)"),
+    (Role.STAFF, "pattern <id> · one pattern in detail (managers also see a few of its reports)"),
+    (Role.STAFF, "stats · counts by stage, kind and team over the last 30 days"),
+    (Role.STAFF, "digest [audience] · preview the digest of the last full week"),
+    (Role.MANAGER, f"search <1 to {SEARCH_WORDS} words> · find reports containing all those words"),
+    (Role.MANAGER, "own <id> <owner> · set who owns a pattern; its reporters are told"),
+    (
+        Role.MANAGER,
+        "status <id> <new|acknowledged|in_progress|resolved|wont_fix> · set a pattern's status; its reporters are told",
+    ),
+    (Role.ADMIN, 'subscribe [audience] [cron="0 9 * * mon"] [tz=Europe/London] · send the digest here'),
+    (Role.ADMIN, "unsubscribe [audience] · stop sending it here"),
+    (Role.ADMIN, "erase <user> · delete one person's reports (@mention them, or their member id)"),
+    (Role.ADMIN, "retrain · retrain the tagger with every correction so far"),
+    (Role.ADMIN, "reload · re-read the taxonomy file"),
 )
+_GROUPS = {Role.STAFF: "Anyone", Role.MANAGER: "Managers and admins only", Role.ADMIN: "Admins only"}
+
+
+def allowed(role: Role, needs: Role) -> bool:
+    """Whether someone with `role` may use what `needs` that role (admins may do what managers may)."""
+    return _RANK[role] >= _RANK[needs]
+
+
+def usage_for(role: Role) -> str:
+    """The help one person sees: only what their role may type, grouped by who may use it.
+
+    Staff see one plain list; managers and admins see the groups, so they know what others see."""
+    theirs = [(needs, line) for needs, line in _HELP if allowed(role, needs)]
+    if role is Role.STAFF:
+        return "\n".join(line for _, line in theirs)
+    grouped: list[str] = []
+    for needs, line in theirs:
+        heading = f"{_GROUPS[needs]}:"
+        if heading not in grouped:
+            grouped.append(heading)
+        grouped.append(line)
+    return "\n".join(grouped)
+
+
+# The whole help, as an admin (and the console, which runs as one) sees it.
+USAGE = usage_for(Role.ADMIN)
+
+
+class TheirUsage(UsageError):
+    """A usage message for one person: the help shown with it is their role's (cards.problem)."""
+
+    def __init__(self, message: str, role: Role) -> None:
+        super().__init__(message)
+        self.role = role
 
 
 @dataclass(frozen=True)
@@ -87,27 +146,30 @@ class QueryFilters:
 @dataclass(frozen=True)
 class Command:
     # report | help | top | search | mine | pattern | stats | digest | subscribe | unsubscribe | own | status | erase
+    # | not_report (a greeting, thanks, a question to Snag: bot.smalltalk)
     name: str
     text: str = ""
     args: tuple[str, ...] = field(default_factory=tuple)
     number: int | None = None
     channel: str = ""  # where the command was typed (subscribe sends digests there)
+    mentions: tuple[str, ...] = ()  # platform ids of the people the line @mentions (`erase @sam`)
 
 
-def parse_command(text: str) -> Command:
+def parse_command(text: str, role: Role = Role.ADMIN) -> Command:
     """Read a command; anything that is not clearly a command is a report.
 
     A leading `/snag`, trailing punctuation, capitals and a trailing "please" are forgiven. A short
     line (at most SHORT_WORDS words) that starts with a command word, or a one-letter slip of one,
     gets that command or a usage message that names it, never a report; longer lines that do not
-    read as a command are reports, so "help desk keeps closing tickets" is filed.
+    read as a command are reports, so "help desk keeps closing tickets" is filed. The usage message
+    is the `role`'s: a command they may not use is answered with what they can do instead.
     """
     text = _PREFIX.sub("", text, count=1)
     if not text.strip():
         return Command("report", text="")  # nothing to file: the core asks for a sentence
     words = text.rstrip(_END).split()
     if not words:
-        return Command("report", text=text)  # punctuation only ("!!!") is still something said
+        return Command("report", text=text)  # punctuation only ("!!!"): capture asks for a sentence
     head = words[0].lower().rstrip(_END)
     if head == "report":
         return Command("report", text=text.split(None, 1)[1] if len(words) > 1 else "")
@@ -118,11 +180,26 @@ def parse_command(text: str) -> Command:
     if 1 + len(rest) > SHORT_WORDS:
         return Command("report", text=text)
     if head in _HOW:
-        raise UsageError(f"{_HOW[head]} {_as_report(text)}")
-    guess = _slip_of(head)
+        raise UsageError(f"{_how(head, role)} {_as_report(text)}")
+    guess = _slip_of(head, role)
     if guess is not None and _read(guess, rest, text) is not None:
         raise UsageError(f"Did you mean `{guess}`? {_as_report(text)}")
     return Command("report", text=text)
+
+
+def asks_to_file(text: str) -> bool:
+    """Whether the line starts with the word `report`: file what follows, whatever it says."""
+    words = _PREFIX.sub("", text, count=1).split(None, 1)
+    return bool(words) and words[0].lower().rstrip(_END) == "report"
+
+
+def _how(head: str, role: Role) -> str:
+    """What the command needs, said to this person: what they can do instead when it isn't theirs."""
+    needs = ROLE_COMMANDS.get(head)
+    if needs is not None and not allowed(role, needs):
+        return _NOT_YOURS[head]
+    extra = _HOW_FOR_ADMINS.get(head) if role is Role.ADMIN else None
+    return f"{_HOW[head]} {extra}" if extra else _HOW[head]
 
 
 def _read(head: str, rest: list[str], text: str) -> Command | None:
@@ -143,9 +220,19 @@ def _read(head: str, rest: list[str], text: str) -> Command | None:
         return Command(head, args=tuple(rest))
     if head in ("own", "status") and len(rest) >= 2 and rest[0].lstrip("#").isdigit():
         return Command(head, args=tuple(rest[1:]), number=int(rest[0].lstrip("#")))
-    if head == "erase" and len(rest) == 1:
-        return Command("erase", args=tuple(rest))
+    if head == "erase":
+        return _erase(rest)
     return None
+
+
+def _erase(rest: list[str]) -> Command | None:
+    """`erase 12` (your report #12), `erase mine [confirm]`, `erase last`, or an admin's `erase <user>`."""
+    if len(rest) == 1 and rest[0].lstrip("#").isdigit():
+        return Command("erase", number=int(rest[0].lstrip("#")))
+    low = [w.lower().rstrip(_END) for w in rest]
+    if low in (["mine"], ["mine", "confirm"], ["last"]):
+        return Command("erase", args=tuple(low))
+    return Command("erase", args=tuple(rest)) if len(rest) == 1 else None
 
 
 def _without_filler(rest: list[str]) -> list[str]:
@@ -156,11 +243,12 @@ def _without_filler(rest: list[str]) -> list[str]:
     return rest
 
 
-def _slip_of(word: str) -> str | None:
-    """The command one letter away from `word` (added, dropped, changed or swapped), if any."""
-    if len(word) < 3:
+def _slip_of(word: str, role: Role) -> str | None:
+    """The command of theirs one letter away from `word` (added, dropped, changed or swapped), if any."""
+    if len(word) < 3 or word in _NOT_SLIPS:
         return None
-    close = difflib.get_close_matches(word, _HOW, n=3, cutoff=0.6)
+    theirs = [name for name in _HOW if allowed(role, ROLE_COMMANDS.get(name, Role.STAFF))]
+    close = difflib.get_close_matches(word, theirs, n=3, cutoff=0.6)
     return next((name for name in close if _one_edit(word, name)), None)
 
 

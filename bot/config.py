@@ -87,7 +87,11 @@ class Settings(BaseSettings):
     )
     digest_cron: str = Field("0 9 * * mon", description="Default cron schedule of a new digest subscription.")
     digest_timezone: str = Field("UTC", description="Default time zone of a new digest subscription.")
-    host: str = Field("0.0.0.0", description="Address `snag serve` listens on.")
+    host: str | None = Field(
+        None,
+        description="Address `snag serve` listens on: every address (0.0.0.0), but only 127.0.0.1 "
+        "when SNAG_ENV=dev serves Teams without MicrosoftAppId (unauthenticated).",
+    )
     port: int = Field(3000, ge=1, le=65535, description="Port `snag serve` listens on.")
     log_format: Literal["text", "json"] = Field("text", description="'json' writes one JSON object per log line.")
     log_level: str = Field("INFO", description="Python logging level.")

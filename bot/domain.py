@@ -27,9 +27,12 @@ __all__ = [
     "Form",
     "Reply",
     "FREQUENCIES",
+    "SHARED_VIAS",
 ]
 
 FREQUENCIES: tuple[str, ...] = ("daily", "weekly", "monthly", "rarely")
+# The ways of filing a message that others in the conversation can see (IncomingMessage.via).
+SHARED_VIAS = frozenset({"mention", "reaction", "shortcut"})
 
 
 # What the retention policy leaves of a report's text. It is never a quote: nobody said it.
@@ -104,6 +107,16 @@ class IncomingMessage:
     frequency: str | None = None
     customer_facing: bool | None = None
     received_at: datetime | None = None
+    # Platform ids of the people the text @mentions (not Snag): the text itself only says "@someone",
+    # so an admin's `erase @sam` is resolved from here.
+    mentions: tuple[str, ...] = ()
+
+    @property
+    def shared(self) -> bool:
+        """Filed where others can see who wrote it: an @mention in a channel, a reaction or a
+        shortcut on someone's message. Its words are never quoted to leaders, since a search of
+        the channel would find the person."""
+        return self.via in SHARED_VIAS
 
 
 @dataclass(frozen=True)
@@ -131,6 +144,7 @@ class ReportRecord:
     pattern_id: int | None = None
     frequency: str | None = None
     customer_facing: bool | None = None
+    shared: bool = False  # filed where others see who wrote it, so never quoted to leaders
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from bot.commands import QueryFilters
 from bot.domain import RETAINED_TEXT, PatternSummary, Person, Reply, ReportRecord, Section
 from bot.ports import ReportRepository
 from bot.redact import redactor_for
+from bot.signoffs import plain_first, scrub
 from bot.taxonomy import Taxonomy
 from bot.text import snippet
 
@@ -26,8 +27,13 @@ __all__ = [
     "search",
     "pattern",
     "stats",
+    "PATTERN_QUOTES",
+    "QUOTE_POOL",
 ]
 
+
+PATTERN_QUOTES = 3  # report texts `pattern <id>` shows
+QUOTE_POOL = 20  # of the pattern's latest reports, those looked at for them (shared ones are left out)
 
 STATUS_WORDS = {
     "new": "received",
@@ -155,8 +161,11 @@ def search(reports: Sequence[ReportRecord], words: Sequence[str], taxonomy: Taxo
 
 
 def pattern(p: PatternSummary, taxonomy: Taxonomy, *, quotes: Sequence[str], k: int) -> Reply:
-    """One pattern in detail, with quotes for those who may read report texts (never what the
-    retention policy left of a text)."""
+    """One pattern in detail, with quotes for those who may read report texts.
+
+    `quotes` are texts that may be quoted (none filed where others see who wrote it), newest
+    first: PATTERN_QUOTES of them are shown, those that name nobody first, never what the
+    retention policy left of a text, and a sign-off or "I'm <name>" becomes [name]."""
     if p.reporter_count < k:
         return Reply(
             kind="text",
@@ -170,9 +179,8 @@ def pattern(p: PatternSummary, taxonomy: Taxonomy, *, quotes: Sequence[str], k: 
     )
     sections = [Section(heading=line.heading, fields=fields)]
     redactor = redactor_for(taxonomy)  # texts stored before a pattern joined the taxonomy carry what it hides
-    sections += [
-        Section(text=f"“{snippet(redactor.redact(q), 200)}”") for q in quotes if q.strip() and q != RETAINED_TEXT
-    ]
+    said = plain_first([q for q in quotes if q.strip() and q != RETAINED_TEXT], PATTERN_QUOTES, text=str)
+    sections += [Section(text=f"“{snippet(redactor.redact(scrub(q)), 200)}”") for q in said]
     return Reply(kind="list", title=f"Pattern #{p.id}", sections=tuple(sections))
 
 

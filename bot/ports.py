@@ -45,8 +45,11 @@ class Grouper(Protocol[Learnt]):
     def assign(self, report: ReportRecord) -> int | None:
         """Put a tagged report into an existing pattern or a new one; return its id."""
 
-    def words_of(self, *, platform: str, tenant: str, reporter_key: str) -> Learnt | None:
-        """What grouping learnt from one person's reports, read before they are erased."""
+    def words_of(
+        self, *, platform: str, tenant: str, reporter_key: str, report_ids: Sequence[int] | None = None
+    ) -> Learnt | None:
+        """What grouping learnt from one person's reports (only `report_ids`, when given), read
+        before they are erased."""
 
     def forget(self, learnt: Learnt) -> None:
         """Once those reports are erased, drop what words_of read from grouping."""
@@ -82,8 +85,10 @@ class ReportRepository(Protocol):
         event_id: str | None = None,
         frequency: str | None = None,
         customer_facing: bool | None = None,
+        shared: bool = False,
     ) -> tuple[ReportRecord, bool]:
-        """Store a report; return it and whether it is new (False for a duplicate delivery)."""
+        """Store a report; return it and whether it is new (False for a duplicate delivery);
+        `shared` when it was filed where others see who wrote it."""
 
     def set_tags(self, *, report_id: int, tags: Tags) -> ReportRecord: ...
 
@@ -127,7 +132,8 @@ class ReportRepository(Protocol):
         """Reports since `since` per stage, kind and team as {label: (reports, distinct reporters)},
         and under "other" each axis's labels with fewer than k reporters, counted together."""
 
-    def erase_reporter(self, *, person: Person, reporter_key: str) -> int: ...
+    def erase_reporter(self, *, person: Person, reporter_key: str, report_ids: Sequence[int] | None = None) -> int:
+        """Delete one person's reports (only `report_ids` of them, when given); returns how many."""
 
     def import_reports(
         self, *, person: Person, items: Sequence[tuple[str, datetime, str, str, Tags]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -18,15 +19,22 @@ __all__ = ["erase", "apply_retention"]
 log = logging.getLogger("snag.core")
 
 
-def erase(snag: Snag, subject: Person) -> int:
-    """Delete every report a person filed in their tenant, in the database and the outbox."""
+def erase(snag: Snag, subject: Person, report_ids: Sequence[int] | None = None) -> int:
+    """Delete every report a person filed in their tenant, in the database and the outbox.
+
+    With `report_ids`, only those of their stored reports (a reporter taking one back): everything
+    linked to them goes too, and what reaches the person once nothing of theirs is left."""
     key = snag.key_of(subject)
     grouper = snag.grouper
-    learnt = grouper.words_of(platform=subject.platform, tenant=subject.tenant, reporter_key=key) if grouper else None
+    learnt = (
+        grouper.words_of(platform=subject.platform, tenant=subject.tenant, reporter_key=key, report_ids=report_ids)
+        if grouper
+        else None
+    )
     with snag.outbox.exclusive() if snag.outbox is not None else contextlib.nullcontext():
         # the outbox first: no replay can file one of these after the database is erased
-        erased = _erase_from_outbox(snag, key)
-        erased += snag.repository.erase_reporter(person=subject, reporter_key=key)
+        erased = _erase_from_outbox(snag, key) if report_ids is None else 0
+        erased += snag.repository.erase_reporter(person=subject, reporter_key=key, report_ids=report_ids)
     if grouper is not None and learnt is not None:  # only once the reports are gone, so never twice
         try:
             grouper.forget(learnt)

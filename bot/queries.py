@@ -1,4 +1,5 @@
-"""The query and admin commands: help, top, mine, search, pattern, stats, digest, erase."""
+"""The query and admin commands: help, top, mine, search, pattern, stats, digest, erase; and the
+answer to a message that is not a report (bot.smalltalk)."""
 
 from __future__ import annotations
 
@@ -7,33 +8,55 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot import cards, listings
-from bot.commands import USAGE, Command, parse_filters
-from bot.domain import Person, Reply, Role
-from bot.errors import InputError, NotFound, PermissionDenied
+from bot import cards, listings, smalltalk
+from bot.commands import Command, TheirUsage, parse_filters, usage_for
+from bot.domain import Person, Reply
+from bot.erasing import erase_command
+from bot.errors import InputError, NotFound, PermissionDenied, UsageError
 
 if TYPE_CHECKING:
     from bot.core import Snag
 
 __all__ = ["CommandHandler", "run_command"]
 
+_TAKE_BACK = "To take one back, type `erase <number>`; `erase mine` takes back all of them."
+
 # A command another package adds (digest subscriptions, retrain, reload): Snag.extra_commands.
 CommandHandler = Callable[[Person, Command], Reply]
 
 
 def run_command(snag: Snag, person: Person, command: Command) -> Reply:
-    """Answer a query command (help, top, search, mine, pattern, stats, digest...)."""
+    """Answer a query command (help, top, search, mine, pattern, stats, digest...).
+
+    A usage problem comes with the asker's own help (TheirUsage), never the whole command list."""
+    try:
+        return _run(snag, person, command)
+    except UsageError as exc:
+        if isinstance(exc, TheirUsage):
+            raise
+        raise TheirUsage(exc.message, person.role) from exc
+
+
+def _help(person: Person) -> Reply:
+    return cards.usage(usage_for(person.role), note=cards.WHO_SEES)
+
+
+def _run(snag: Snag, person: Person, command: Command) -> Reply:
     now = snag.clock()
     k = snag.options.anonymity_k
     if command.name == "help":
-        return cards.usage(USAGE)
+        return _help(person)
+    if command.name == "not_report":
+        said = smalltalk.answer(command.args[0], command.text)
+        return replace(_help(person), title=said.title, notices=said.notices) if command.args[0] == "help" else said
     if command.name == "top":
         filters = parse_filters(command.args, snag.taxonomy, now)
         patterns, other = snag.repository.ranked_patterns(person=person, filters=filters, k=k, limit=10)
         return listings.top(patterns, filters, snag.taxonomy, k=k, other=other)
     if command.name == "mine":
         reports, joined = listings.own_reports(snag.repository, person, snag.key_of(person))
-        return listings.mine(reports, snag.taxonomy, patterns=joined)
+        mine = listings.mine(reports, snag.taxonomy, patterns=joined)
+        return replace(mine, notices=(*mine.notices, _TAKE_BACK)) if reports else mine
     if command.name == "search":
         return _search(snag, person, command.args)
     if command.name == "pattern":
@@ -48,7 +71,7 @@ def run_command(snag: Snag, person: Person, command: Command) -> Reply:
         audience = command.args[0] if command.args else None
         return snag.digests.preview(person=person, audience=audience, now=now)
     if command.name == "erase":
-        return _erase(snag, person, command.args[0])
+        return erase_command(snag, person, command)
     handler = snag.extra_commands.get(command.name)
     if handler is not None:
         return handler(person, command)
@@ -62,7 +85,8 @@ def _pattern(snag: Snag, person: Person, number: int, k: int) -> Reply:
         raise NotFound(f"There is no pattern #{number}.")
     quotes: tuple[str, ...] = ()
     if person.role.sees_texts and pattern.reporter_count >= k:
-        quotes = tuple(r.text for r in snag.repository.list_reports(person=person, pattern_id=pattern.id, limit=3))
+        latest = snag.repository.list_reports(person=person, pattern_id=pattern.id, limit=listings.QUOTE_POOL)
+        quotes = tuple(r.text for r in latest if not r.shared)  # a search of the channel would find who wrote it
     return listings.pattern(pattern, snag.taxonomy, quotes=quotes, k=k)
 
 
@@ -73,15 +97,3 @@ def _search(snag: Snag, person: Person, words: tuple[str, ...]) -> Reply:
         )
     reports = snag.repository.list_reports(person=person, words=words, limit=10)
     return listings.search(reports, words, snag.taxonomy)
-
-
-def _erase(snag: Snag, admin: Person, who: str) -> Reply:
-    """Admin command: erase one person's reports in this workspace or tenant."""
-    if admin.role is not Role.ADMIN:
-        raise PermissionDenied("Erasing someone's reports is for admins.")
-    user = who.strip("<@>").split("|")[0]
-    if not user:
-        raise InputError("Say whose reports to erase, e.g. `erase @name` or `erase U0123`.")
-    subject = replace(admin, user=user)
-    count = snag.erase(subject)
-    return cards.thanks(None, f"Erased {count} report(s) and everything linked to them.")

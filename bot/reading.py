@@ -1,21 +1,28 @@
-"""Reading a message: a command, a report, or a slip to answer with a usage message."""
+"""Reading a message: a command, a report, an aside that is neither (bot.smalltalk), or a slip to
+answer with a usage message."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
-from bot.commands import ROLE_COMMANDS, Command, parse_command
-from bot.domain import IncomingMessage, Role
+from bot import smalltalk
+from bot.commands import ROLE_COMMANDS, Command, TheirUsage, allowed, asks_to_file, parse_command
+from bot.domain import IncomingMessage
 from bot.errors import SnagError, UsageError
 
 __all__ = ["SHORTEST_REPORT", "too_short", "not_theirs", "read", "as_report"]
 
 SHORTEST_REPORT = 12  # characters of a one-word message; the shortest shipped report has two words
+_SHORTCODE = re.compile(r":[a-z0-9_+'-]+:", re.IGNORECASE)  # how Slack spells an emoji: :sob:
 
 
 def too_short(text: str) -> bool:
-    """One word of a few Latin letters or symbols ("ok", "n", "!!!"). Other scripts are left alone:
+    """One word of a few Latin letters or symbols ("ok", "n", "!!!"), or no letter or digit at all
+    outside emoji and punctuation (":sob: :sob:", "🙏 🙏", "!!! ???"). Other scripts are left alone:
     Chinese or Japanese write a whole sentence without spaces in a few characters."""
+    if not any(ch.isalnum() for ch in _SHORTCODE.sub(" ", text)):
+        return True
     if any(ch.isalpha() and ord(ch) > 0x24F for ch in text):
         return False
     return len(text.split()) < 2 and len(text) < SHORTEST_REPORT
@@ -27,18 +34,28 @@ def not_theirs(message: IncomingMessage) -> bool:
     needs = ROLE_COMMANDS.get(words[0].lower()) if len(words) > 1 else None
     if needs is None:
         return False
-    role = message.person.role
-    return role is Role.STAFF or (needs is Role.ADMIN and role is not Role.ADMIN)
+    return not allowed(message.person.role, needs)
 
 
 def read(message: IncomingMessage) -> Command:
-    """What the message asks for: a command, or a report (raises UsageError for a slip)."""
+    """What the message asks for: a command, a report, or an aside that is not one (raises
+    UsageError for a slip). `report <text>` files the text, whatever it says."""
+    return replace(_read(message), mentions=message.mentions)
+
+
+def _read(message: IncomingMessage) -> Command:
+    explicit = asks_to_file(message.text)
+    back = None if explicit else smalltalk.take_back(message.text)
+    if back is not None:  # "delete my last report", "undo that": theirs to take back, never a report
+        return Command("erase", args=(back,), text=message.text)
     try:
-        return parse_command(message.text)
-    except UsageError:
+        command = parse_command(message.text, message.person.role)
+    except UsageError as exc:
         if not not_theirs(message):
-            raise
+            raise TheirUsage(exc.message, message.person.role) from exc
         return Command("report", text=message.text)  # "status page down", from someone without `status`
+    kind = smalltalk.aside(command.text) if command.name == "report" and not explicit else None
+    return Command("not_report", args=(kind,), text=command.text) if kind else command
 
 
 def as_report(message: IncomingMessage) -> IncomingMessage | None:

@@ -19,8 +19,10 @@ __all__ = ["act"]
 def own_report(snag: Snag, person: Person, report_id: int) -> ReportRecord:
     """The report, if this person may change it (its reporter, or a manager or admin)."""
     record = snag.repository.get_report(person=person, report_id=report_id)
-    if record is None:
-        raise NotFound(f"I can't find report #{report_id}.")
+    if record is None:  # erasure leaves no trace, so an erased report reads like an id never used
+        raise NotFound(
+            f"Report #{report_id} is no longer stored (it may have been erased), so there is nothing to change."
+        )
     if record.reporter_key != snag.key_of(person) and person.role is Role.STAFF:
         raise PermissionDenied("Only the person who filed a report can change it.")
     return record
@@ -45,8 +47,10 @@ def act(snag: Snag, event: ActionEvent) -> Reply:
             raise InputError("Does the customer notice? Answer yes or no.")
         snag.repository.set_answers(report_id=record.id, customer_facing=value == "yes")
         return cards.thanks(record.id, "Noted, thanks.")
-    if name == "pick_stage":
-        return correct(snag, event.person, record, {"stage": value}, partial=True)
+    if name == "pick_stage":  # one question answered: the rest of the receipt stays as it was
+        updated = store_correction(snag, event.person, record, {"stage": value}, partial=True)
+        stage = updated.tags.stage if updated.tags else None
+        return cards.thanks(record.id, f"Stage: {snag.taxonomy.title(stage) if stage else 'not sure'}.")
     if name == "correct":
         return correct(snag, event.person, record, dict(event.values), partial=False)
     if name == "answer":  # some questions answered (e.g. a form's stage and teams): those axes only
@@ -71,7 +75,15 @@ _AXIS_OF = {"stage": "stage", "kinds": "kinds", "teams": "teams", "handoff_from"
 
 
 def correct(snag: Snag, person: Person, record: ReportRecord, values: dict[str, object], *, partial: bool) -> Reply:
-    """Store a correction (the answer is training data) and show the corrected receipt.
+    """Store a correction (the answer is training data) and show the corrected receipt."""
+    updated = store_correction(snag, person, record, values, partial=partial)
+    return cards.receipt(updated, snag.taxonomy, corrected=True)
+
+
+def store_correction(
+    snag: Snag, person: Person, record: ReportRecord, values: dict[str, object], *, partial: bool
+) -> ReportRecord:
+    """Store a correction and the tags it sets; returns the report as it is now.
 
     A partial answer (one question) records only the axes the person set, now or in an earlier
     answer, unless they had already confirmed or fully corrected the rest: the model's other tags
@@ -87,7 +99,7 @@ def correct(snag: Snag, person: Person, record: ReportRecord, values: dict[str, 
     # The report keeps every tag it shows; its source says which a person set ("person:stage").
     updated = snag.repository.set_tags(report_id=record.id, tags=replace(tags, source=after.source))
     snag.repository.set_answers(report_id=record.id, status="corrected")
-    return cards.receipt(replace(updated, status="corrected"), snag.taxonomy, corrected=True)
+    return replace(updated, status="corrected")
 
 
 def _only(tags: Tags, axes: tuple[str, ...]) -> Tags:

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from bot.cards import STATUS_WORDS
 from bot.commands import Command
-from bot.domain import Person, Reply, Role
+from bot.domain import Person, Reply, Role, Section
 from bot.errors import InputError, PermissionDenied
 from digests.digest import parse_audience
 from digests.loop import notify_reporters, read_status, set_pattern
-from digests.subscriptions import list_subscriptions, subscribe, unsubscribe
+from digests.subscriptions import list_subscriptions, schedule_note, subscribe, unsubscribe
 from store.db import session_scope
 from store.models import Pattern
 from store.reports import find_tenant
@@ -73,8 +73,11 @@ def chat_commands(services: Services, notify: Callable[[Pattern], int]) -> dict[
                 cron=cron,
                 timezone=tz,
             )
+        note = schedule_note(cron, tz)
         return Reply(
-            kind="saved", title=f'Subscribed: the {audience} digest comes here on "{cron}" ({tz}), with alerts.'
+            kind="saved",
+            title=f'Subscribed: the {audience} digest comes here on "{cron}" ({tz}), with alerts.',
+            sections=(Section(text=note),) if note else (),
         )
 
     def on_unsubscribe(person: Person, command: Command) -> Reply:
@@ -137,6 +140,13 @@ def notifier(services: Services) -> Callable[[Pattern], int]:
         if not messengers:
             return 0
         runner = services.extras.get("async_runner") or services.extras.setdefault("async_runner", AsyncRunner())
-        return notify_reporters(services.engine, pattern=pattern, messengers=messengers, run_async=runner.run)
+        return notify_reporters(
+            services.engine,
+            pattern=pattern,
+            messengers=messengers,
+            run_async=runner.run,
+            k=services.settings.anonymity_k,
+            taxonomy=services.taxonomy,
+        )
 
     return notify

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot.errors import InputError
 from bot.redact import redactor_for
+from bot.signoffs import plain_first, scrub
 from bot.taxonomy import Taxonomy
 from digests import signals
 from digests.snapshot import PatternInfo, Snapshot, WeekFigures, WeekReport
@@ -286,11 +287,14 @@ def _quotable(text: str | None) -> bool:
 
 
 def _with_quotes(digest: Digest, snap: Snapshot, taxonomy: Taxonomy) -> Digest:
-    """A few of the listed patterns' latest words, redacted again with the taxonomy's own patterns
-    too (texts stored before a pattern was added to the taxonomy still carry what it hides)."""
+    """A few of the listed patterns' latest words (digests.quotes chose them), those that name
+    nobody first; a sign-off or "I'm <name>" left in one becomes [name], and the text is redacted
+    again with the taxonomy's own patterns too (texts stored before a pattern was added to the
+    taxonomy still carry what it hides)."""
     from bot.cards import snippet
 
     redactor = redactor_for(taxonomy)
-    quoted = [pid for pid in quote_candidates(digest) if _quotable(snap.quotes.get(pid))][:MAX_QUOTES]
-    quotes = tuple((pid, snippet(redactor.redact(snap.quotes[pid]), 220)) for pid in quoted)
+    texts = [(pid, snap.quotes[pid]) for pid in quote_candidates(digest) if _quotable(snap.quotes.get(pid))]
+    quoted = plain_first(texts, MAX_QUOTES, text=lambda quote: quote[1])
+    quotes = tuple((pid, snippet(redactor.redact(scrub(text)), 220)) for pid, text in quoted)
     return replace(digest, quotes=quotes)

@@ -8,6 +8,7 @@ counts), digests.regroup (regrouping a whole history); their names are importabl
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import update
@@ -101,17 +102,21 @@ class SqlGrouper:
                 raise
             return state.id
 
-    def words_of(self, *, platform: str, tenant: str, reporter_key: str) -> Learnt | None:
-        """What grouping learnt from one person's reports, read before they are erased (see forget)."""
+    def words_of(
+        self, *, platform: str, tenant: str, reporter_key: str, report_ids: Sequence[int] | None = None
+    ) -> Learnt | None:
+        """What grouping learnt from one person's reports (only `report_ids` of them, when given),
+        read before they are erased (see forget)."""
         with session_scope(self.engine) as session:
             row = session.exec(select(Tenant).where(Tenant.platform == platform, Tenant.external_id == tenant)).first()
             if row is None or row.id is None:
                 return None
-            theirs = session.exec(
-                select(Report.text, Report.pattern_id).where(
-                    Report.tenant_id == row.id, Report.reporter_key == reporter_key
-                )
-            ).all()
+            query = select(Report.text, Report.pattern_id).where(
+                Report.tenant_id == row.id, Report.reporter_key == reporter_key
+            )
+            if report_ids is not None:
+                query = query.where(col(Report.id).in_(report_ids))
+            theirs = session.exec(query).all()
         return Learnt(platform, tenant, row.id, tuple(theirs)) if theirs else None
 
     def forget(self, learnt: Learnt) -> None:

@@ -1,6 +1,7 @@
 """Closing the loop: when a pattern's owner or status changes, everyone who reported it hears so.
 
-Each reporter gets a direct message on the platform they used; it never says who else reported.
+Each reporter gets a direct message on the platform they used, about their own report; it never
+says who else reported, nor how many unless at least k people did.
 """
 
 from __future__ import annotations
@@ -8,22 +9,26 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from bot.cards import STATUS_WORDS
-from bot.domain import Reply, Section
+from bot.domain import RETAINED_TEXT, Reply, Section
 from bot.errors import InputError, NotFound
 from bot.ports import Messenger
+from bot.redact import Redactor, redactor_for, redactor_with
+from bot.taxonomy import Taxonomy
+from bot.text import snippet
 from digests.delivery import safe_error
 from store.conversations import references_for_reporter
 from store.db import session_scope
 from store.models import Pattern, Report, Tenant
 
-__all__ = ["STATUSES", "read_status", "set_pattern", "notify_reporters", "update_reply"]
+__all__ = ["STATUSES", "read_status", "set_pattern", "notify_reporters", "update_reply", "YourReport"]
 
 log = logging.getLogger("snag.loop")
 STATUSES = ("new", "acknowledged", "in_progress", "resolved", "wont_fix")
@@ -81,16 +86,46 @@ def set_pattern(
         return row, changed
 
 
-def update_reply(pattern: Pattern) -> Reply:
-    """The direct message a reporter gets: what changed, nothing about anyone else."""
+# What each status means to the person who reported it, and what they can do next.
+_STATUS_SAID_TO_REPORTER = {
+    "new": "Nobody has picked it up yet. I'll tell you when that changes.",
+    "acknowledged": "The people who can change it have read it and know it is a problem.",
+    "in_progress": "Someone is working on it now. I'll tell you when it is resolved.",
+    "resolved": "It should be fixed now. If it still gets in your way, tell me in a sentence and I'll pass it on.",
+    "wont_fix": (
+        "It was looked at, and the decision for now is not to change it. If it gets worse or happens "
+        "more often, keep reporting it: new reports still reach the people who decide."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class YourReport:
+    """The newest report one person filed in a pattern: what their update is about."""
+
+    id: int
+    text: str
+
+
+def update_reply(pattern: Pattern, report: YourReport, *, reporters: int, k: int, redactor: Redactor) -> Reply:
+    """The direct message one reporter gets: their own report, what changed, nothing about anyone else.
+
+    Their own words are quoted back (redacted again: the taxonomy may hide more than when they
+    wrote); how many others reported the same is said only when at least k people did.
+    """
     status = STATUS_WORDS.get(pattern.status, pattern.status)
+    said = redactor.redact(report.text) if report.text != RETAINED_TEXT else ""
+    lines = [f"You reported: “{snippet(said, 160)}”" if said.strip() else ""]
+    if reporters >= max(k, 2):
+        lines.append(f"{reporters - 1} other people reported the same problem, so it is being handled as one.")
     fields = (("Status", status), ("Owner", pattern.owner or "not assigned yet"))
+    next_step = _STATUS_SAID_TO_REPORTER.get(pattern.status, "")
     return Reply(
         kind="text",
-        title="An update on something you reported",
+        title=f"An update on your report #{report.id}",
         sections=(
-            Section(heading=f"Pattern #{pattern.id}: {pattern.title}", fields=fields),
-            Section(text="Thank you for reporting it: this is what reports are for."),
+            Section(text="\n".join(line for line in lines if line), fields=fields),
+            Section(text=f"{next_step}\nType mine to see all your reports and where they stand.".strip()),
         ),
         ephemeral=False,
     )
@@ -102,23 +137,30 @@ def notify_reporters(
     pattern: Pattern,
     messengers: Mapping[str, Messenger],
     run_async: Callable[[Coroutine[Any, Any, Any]], Any],
+    k: int = 3,
+    taxonomy: Taxonomy | None = None,
 ) -> int:
-    """DM every distinct reporter of the pattern where they can be reached; returns messages sent."""
+    """DM every distinct reporter of the pattern where they can be reached; returns messages sent.
+
+    Each person hears once, about their newest report in the pattern.
+    """
     with session_scope(engine) as session:
         tenant = session.get(Tenant, pattern.tenant_id)
         people = session.exec(
             select(Report.platform, Report.reporter_key).where(Report.pattern_id == pattern.id).distinct()
         ).all()
         targets = [
-            (platform, ref.conversation_id)
+            (platform, ref.conversation_id, _newest(session, pattern, platform, key))
             for platform, key in sorted(people)
             for ref in references_for_reporter(session=session, platform=platform, reporter_key=key)[:1]
         ]
-    reply, sent = update_reply(pattern), 0
-    for platform, conversation in targets:
+    redactor = redactor_for(taxonomy) if taxonomy is not None else redactor_with(())
+    sent = 0
+    for platform, conversation, report in targets:
         messenger = messengers.get(platform)
         if messenger is None or tenant is None:
             continue
+        reply = update_reply(pattern, report, reporters=len(people), k=k, redactor=redactor)
         try:
             run_async(
                 messenger.send(platform=platform, tenant=tenant.external_id, destination=conversation, reply=reply)
@@ -127,3 +169,14 @@ def notify_reporters(
         except Exception as exc:
             log.error("update for pattern %s not delivered on %s: %s", pattern.id, platform, safe_error(exc))
     return sent
+
+
+def _newest(session: Session, pattern: Pattern, platform: str, reporter_key: str) -> YourReport:
+    """One person's newest report in the pattern (they have one: that is how they were found)."""
+    row = session.exec(
+        select(Report.id, Report.text)
+        .where(Report.pattern_id == pattern.id, Report.platform == platform, Report.reporter_key == reporter_key)
+        .order_by(col(Report.created_at).desc(), col(Report.id).desc())
+        .limit(1)
+    ).one()
+    return YourReport(id=row[0] or 0, text=row[1])  # a stored row always has its id

@@ -90,7 +90,8 @@ def _ranked_sql(
     weekly = ", ".join(f"SUM(reports) FILTER (WHERE week = :w{i}) AS c{i}" for i in range(HISTORY_WEEKS))
     best = "pattern_id IN (SELECT pid FROM r WHERE rn <= :page)"
     return (
-        f"WITH {moved_rows(start, end)}c AS (SELECT * FROM ({_counted_sql(start, end, audience, counts, conn)}) "
+        f"WITH {moved_rows(start, end)}{_moved_sums(start, end, rules)}"
+        f"c AS (SELECT * FROM ({_counted_sql(start, end, audience, counts, conn)}) "
         f"AS counted WHERE {kept} ORDER BY {_RANK} LIMIT {_EVERY}), "
         f"s AS ({' UNION ALL '.join(parts)}), "
         "r AS (SELECT section, pid, ROW_NUMBER() OVER (PARTITION BY section ORDER BY c0 DESC, n DESC, pid) AS rn, "
@@ -151,30 +152,41 @@ def _section_sql(
     )
 
 
+def _moved_sums(start: datetime, end: datetime, rules: Rules) -> str:
+    """SQL: the common table `md AS (...), ` (what the digest's own weeks move, per pattern: c0 and n), which
+    _named adds to the patterns a condition names; nothing when there is nothing to move or no such section."""
+    if not week_moves(start, end) or not any(source == "patterns" for source, _, _ in rules.values()):
+        return ""
+    return (
+        "md AS (SELECT pattern_id, SUM(CASE WHEN week = :w0 THEN reports ELSE 0 END) AS c0, SUM(reports) AS n "
+        f"FROM moved WHERE {_WEEKS} GROUP BY pattern_id), "
+    )
+
+
 def _named(condition: str, start: datetime, end: datetime, audience: AudienceLike, conn: Connection) -> str:
     """SQL: the audience's patterns a condition on the pattern row names, with their c0 and n (the
     digest week's and the eight weeks' reports) read from their own weekly rows, by index, plus
     what the digest's own weeks move (moved_rows).
 
     PostgreSQL reads those rows once per pattern (a lateral join); SQLite, which has none, twice.
-    The moved rows are summed in, not joined: the planner cannot tell how many there are."""
+    The moved rows come summed per pattern (md, _moved_sums), once for every such section: joined
+    to the few patterns named, rather than grouped with them row by row."""
     where = f"p.tenant_id = :t AND {condition} AND {of_audience('p', audience, conn)}"
     if conn.dialect.name == "postgresql":
         named = (
-            "SELECT p.id AS pid, COALESCE(x.c0, 0) AS c0, COALESCE(x.n, 0) AS n, 1 AS named FROM patterns p "
+            "SELECT p.id AS pid, COALESCE(x.c0, 0) AS c0, COALESCE(x.n, 0) AS n FROM patterns p "
             "LEFT JOIN LATERAL (SELECT SUM(reports) FILTER (WHERE week = :w0) AS c0, SUM(reports) AS n "
             f"FROM pattern_weeks WHERE pattern_id = p.id AND {_WEEKS}) AS x ON TRUE WHERE {where}"
         )
     else:
         own = "SELECT COALESCE(SUM(reports), 0) FROM pattern_weeks WHERE pattern_id = p.id"
-        named = f"SELECT p.id AS pid, ({own} AND week = :w0) AS c0, ({own} AND {_WEEKS}) AS n, 1 AS named "
+        named = f"SELECT p.id AS pid, ({own} AND week = :w0) AS c0, ({own} AND {_WEEKS}) AS n "
         named += f"FROM patterns p WHERE {where}"
     if not week_moves(start, end):
         return named
-    moved = f"SELECT pattern_id, CASE WHEN week = :w0 THEN reports ELSE 0 END, reports, 0 FROM moved WHERE {_WEEKS}"
     return (
-        f"SELECT pid, SUM(c0) AS c0, SUM(n) AS n FROM ({named} UNION ALL {moved}) AS counted "
-        "GROUP BY pid HAVING MAX(named) = 1"
+        "SELECT named.pid, named.c0 + COALESCE(md.c0, 0) AS c0, named.n + COALESCE(md.n, 0) AS n "
+        f"FROM ({named}) AS named LEFT JOIN md ON md.pattern_id = named.pid"
     )
 
 

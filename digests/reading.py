@@ -96,8 +96,8 @@ def moved_rows(start: datetime, end: datetime) -> str:
 
     The weekly counts are kept by UTC week; for a digest whose weeks are not, each report of the
     few hours between its Mondays and the UTC ones (week_moves) gives a row of -1 for the week
-    that counted it and +1 for the week it belongs to, read once from the reports by their index
-    on (tenant, created)."""
+    that counted it and +1 for the week it belongs to, read once from the reports' index on
+    (tenant, created, pattern) alone."""
     spans = [
         "SELECT r.pattern_id, m.week, m.reports FROM reports r CROSS JOIN ("  # CROSS: SQLite reads the span once
         + " UNION ALL ".join(f"SELECT :m{j}w{i} AS week, {sign} AS reports" for i, (_, sign) in enumerate(mondays))

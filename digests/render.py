@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -129,8 +130,29 @@ def _not_listed(d: Digest) -> str:
     return f"Not listed: more report(s) this week from fewer than {d.k} people, in other patterns, {every}"
 
 
+# What makes markup anywhere in a line: emphasis, code, links and images ("[", then "](" after
+# it), raw HTML and autolinks ("<"), table cells ("|"), strikethrough, and the backslash itself.
+# Other punctuation ("(", "!", "#", ">") acts only beside these or at a line's start, so it stays as
+# typed and the Markdown still reads plainly in a terminal.
+_MD_INLINE = re.compile(r"([\\`*_\[\]<|~])")
+# An entity ("&amp;", "&#60;") would show as the character it names.
+_MD_ENTITY = re.compile(r"&(?=#?\w+;)")
+# What starts a block at a line's beginning: a heading, a quote, a list item, a rule or underline.
+_MD_BLOCK = re.compile(r"^([ \t]*)(#{1,6}(?=[ \t]|$)|>|[-+=](?=[ \t]|$|[-=])|\d{1,9}(?=[.)](?:[ \t]|$)))", re.MULTILINE)
+
+
 def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    """Report text exactly as typed once rendered: a backslash before each character that would
+    make markup (CommonMark lets any punctuation be escaped so), not HTML entities."""
+    text = _MD_ENTITY.sub(r"\\&", _MD_INLINE.sub(r"\\\1", text))
+    return _MD_BLOCK.sub(_block_escape, text)
+
+
+def _block_escape(m: re.Match[str]) -> str:
+    indent, marker = m.group(1), m.group(2)
+    if marker.isdigit():  # "1. " starts an ordered list: the escape goes before its full stop
+        return f"{indent}{marker}\\"
+    return f"{indent}\\{marker}"
 
 
 def _md_table(header: tuple[str, str], rows: list[tuple[str, str]]) -> list[str]:

@@ -22,13 +22,13 @@ from digests.digest import (
     parse_audience,
     quote_candidates,
 )
+from digests.quotes import load_quotes
 from digests.render import to_reply
 from digests.snapshot import (
     Snapshot,
     WeekFigures,
     digest_week,
     load_figures,
-    load_quotes,
     load_ranked,
     load_reporters,
     load_reporters_outside,

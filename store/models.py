@@ -46,6 +46,7 @@ class Tenant(SQLModel, table=True):
 class ReportBase(SQLModel):
     platform: str = Field(max_length=16)
     channel: str = Field(default="", max_length=256)
+    shared: bool = False  # filed where others see who wrote it (a channel @mention, reaction, shortcut)
     reporter_key: str = Field(max_length=64, index=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, index=True)
@@ -66,7 +67,7 @@ class Report(ReportBase, table=True):
     __tablename__ = "reports"
     __table_args__ = (
         UniqueConstraint("tenant_id", "event_key", name="uq_report_event"),
-        Index("ix_reports_tenant_created", "tenant_id", "created_at"),
+        Index("ix_reports_tenant_created_pattern", "tenant_id", "created_at", "pattern_id"),
         Index("ix_reports_pattern_reporter", "pattern_id", "reporter_key"),
         Index("ix_reports_pattern_created", "pattern_id", "created_at"),
     )
@@ -151,7 +152,11 @@ class Subscription(SQLModel, table=True):
 
 
 class ConversationRef(SQLModel, table=True):
-    """Where to send proactive messages (Teams conversation references, Slack DM channels)."""
+    """Where to send proactive messages (Teams conversation references, Slack DM channels).
+
+    A Teams `reference` holds only what sending needs (adapters/teams/references.py), and with
+    SNAG_ENCRYPTION_KEY it is `{"sealed": <Fernet token>}` instead of the plain JSON.
+    """
 
     __tablename__ = "conversation_refs"
     __table_args__ = (UniqueConstraint("platform", "conversation_id", name="uq_conversation"),)

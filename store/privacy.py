@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, update
@@ -41,11 +41,16 @@ def _uncount_weeks(session: Session, rows: Iterable[tuple[int | None, datetime]]
             session.add(week)
 
 
-def erase_reporter(*, session: Session, tenant_id: int, reporter_key: str) -> int:
-    """Delete every report, correction and conversation reference of one person in a tenant."""
-    ids = list(
-        session.exec(select(Report.id).where(Report.tenant_id == tenant_id, Report.reporter_key == reporter_key)).all()
-    )
+def erase_reporter(
+    *, session: Session, tenant_id: int, reporter_key: str, report_ids: Sequence[int] | None = None
+) -> int:
+    """Delete every report, correction and conversation reference of one person in a tenant.
+
+    With `report_ids`, only those of their reports (a reporter taking one back) and their
+    corrections; what reaches them and their corrections of others' reports go once nothing of
+    theirs is left."""
+    theirs = select(Report.id).where(Report.tenant_id == tenant_id, Report.reporter_key == reporter_key)
+    ids = list(session.exec(theirs if report_ids is None else theirs.where(col(Report.id).in_(report_ids))).all())
     weekly = session.exec(
         select(Report.pattern_id, Report.created_at).where(col(Report.id).in_(ids), col(Report.pattern_id).is_not(None))
     ).all()
@@ -54,14 +59,17 @@ def erase_reporter(*, session: Session, tenant_id: int, reporter_key: str) -> in
     if ids:
         session.exec(delete(Correction).where(col(Correction.report_id).in_(ids)))
         session.exec(delete(Report).where(col(Report.id).in_(ids)))
-    session.exec(
-        delete(Correction).where(col(Correction.tenant_id) == tenant_id, col(Correction.corrector_key) == reporter_key)
-    )
-    session.exec(
-        delete(ConversationRef).where(
-            col(ConversationRef.tenant_id) == tenant_id, col(ConversationRef.reporter_key) == reporter_key
+    if session.exec(theirs.limit(1)).first() is None:  # nothing of theirs left: nor anything to reach them by
+        session.exec(
+            delete(Correction).where(
+                col(Correction.tenant_id) == tenant_id, col(Correction.corrector_key) == reporter_key
+            )
         )
-    )
+        session.exec(
+            delete(ConversationRef).where(
+                col(ConversationRef.tenant_id) == tenant_id, col(ConversationRef.reporter_key) == reporter_key
+            )
+        )
     _recount(session, {p for p in patterns if p is not None})
     return len(ids)
 

@@ -119,6 +119,7 @@ def to_record(report: Report, tenant: Tenant) -> ReportRecord:
         pattern_id=report.pattern_id,
         frequency=report.frequency,
         customer_facing=report.customer_facing,
+        shared=report.shared,
     )
 
 

@@ -73,6 +73,7 @@ class SqlRepository:
         event_id: str | None = None,
         frequency: str | None = None,
         customer_facing: bool | None = None,
+        shared: bool = False,
     ) -> tuple[ReportRecord, bool]:
         with self.session() as session:
             tenant = self._tenant(session, person)
@@ -88,6 +89,7 @@ class SqlRepository:
                     event_key=event_id,
                     frequency=frequency,
                     customer_facing=customer_facing,
+                    shared=shared,
                 ),
             )
             session.flush()
@@ -223,13 +225,16 @@ class SqlRepository:
 
     # ---- privacy ----
 
-    def erase_reporter(self, *, person: Person, reporter_key: str) -> int:
-        """Delete one person's reports in the caller's tenant; returns how many."""
+    def erase_reporter(self, *, person: Person, reporter_key: str, report_ids: Sequence[int] | None = None) -> int:
+        """Delete one person's reports (only `report_ids` of them, when given) in the caller's tenant;
+        returns how many."""
         with self.session() as session:
             tenant_id = self._tenant_id(session, person)
             if tenant_id is None:
                 return 0
-            return privacy.erase_reporter(session=session, tenant_id=tenant_id, reporter_key=reporter_key)
+            return privacy.erase_reporter(
+                session=session, tenant_id=tenant_id, reporter_key=reporter_key, report_ids=report_ids
+            )
 
     def apply_retention(self, *, older_than: datetime) -> int:
         with self.session() as session:

@@ -36,3 +36,49 @@ def test_scrub_masks_tokens_and_secrets() -> None:
     line = "auth xoxb-123-456-abc with Bearer eyJhbGciOi.x.y and signing_secret=abc123"
     cleaned = scrub(line)
     assert "xoxb-123" not in cleaned and "eyJhbGciOi" not in cleaned and "abc123" not in cleaned
+
+
+def test_scrub_masks_an_oauth_code_and_state_in_a_logged_url() -> None:
+    line = '"GET /slack/oauth_redirect?code=1234567890.SECRETCODE123&state=abcSTATE HTTP/1.1" 400'
+    cleaned = scrub(line)
+    assert "SECRETCODE123" not in cleaned and "abcSTATE" not in cleaned
+    assert cleaned.startswith('"GET /slack/oauth_redirect?') and scrub("error_code=42") == "error_code=42"
+
+
+async def test_the_served_access_log_never_carries_a_query_string(
+    settings, fixed_classifier, monkeypatch, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    """`snag serve` runs aiohttp with an access logger that drops the query (where OAuth's code is)."""
+    import aiohttp
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from adapters import server
+    from bot.app import build
+
+    oauth = settings.model_copy(
+        update={
+            "slack_client_id": "1111.2222",
+            "slack_client_secret": "client-secret-value",
+            "slack_signing_secret": "test-signing-secret",
+        }
+    )
+    services = build(oauth, classifier=fixed_classifier, migrate=True)
+    ran: dict[str, object] = {}
+    monkeypatch.setattr(web, "run_app", lambda app, **options: ran.update(options, app=app))
+    server.serve(services)  # as `snag serve` starts it, minus the listening
+    options = {k: v for k, v in ran.items() if k.startswith("access_log")}
+    test_server = TestServer(ran["app"], host="127.0.0.1", port=0)
+    await test_server.start_server(**options)  # as web.run_app hands them to its runner
+    caplog.set_level(logging.INFO)
+    try:
+        async with aiohttp.ClientSession() as session:
+            url = test_server.make_url("/slack/oauth_redirect?code=1234567890.SECRETCODE123&state=abcSTATE")
+            async with session.get(url) as response:
+                await response.read()
+    finally:
+        await test_server.close()
+        services.engine.dispose()
+    access = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert any("GET /slack/oauth_redirect" in line for line in access), access
+    assert not [line for line in access if "SECRETCODE123" in line or "abcSTATE" in line or "?" in line]

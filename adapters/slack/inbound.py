@@ -11,13 +11,20 @@ from typing import Any
 
 from adapters.slack.render import ACTION_PREFIX
 from bot.domain import IncomingMessage, Person
+from bot.files import nothing_to_file
 
 __all__ = [
     "Who",
     "ParsedAction",
     "ReportForm",
     "who",
+    "sender",
+    "membership",
+    "MEMBER",
+    "OUTSIDER",
+    "UNKNOWN",
     "from_slack",
+    "mentioned",
     "command_message",
     "event_message",
     "thread_of",
@@ -33,6 +40,7 @@ __all__ = [
 
 Payload = Mapping[str, Any]
 _TOKEN = re.compile(r"<([^<>\n]*)>")
+_PERSON = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>\n]*)?>")
 # Message subtypes that are still a person writing to Snag: a photo or file with its caption,
 # and a thread reply also sent to the channel. Edits, deletions, joins and bots are not.
 PERSON_SUBTYPES = frozenset({"file_share", "thread_broadcast"})
@@ -65,8 +73,72 @@ class ReportForm:
     picks: dict[str, object] = field(default_factory=dict)
 
 
+# What `membership` finds: the person belongs to the workspace (or Enterprise Grid org) Snag is
+# installed in, comes from another organisation, or the payload cannot say which.
+MEMBER, OUTSIDER, UNKNOWN = "member", "outsider", "unknown"
+
+
+def _first_authorization(body: Payload) -> Payload:
+    found = body.get("authorizations")
+    return found[0] if isinstance(found, list) and found and isinstance(found[0], Mapping) else {}
+
+
+def _event_membership(body: Payload, event: Payload) -> str:
+    """Only a channel shared with another organisation (`is_ext_shared_channel`) holds people from
+    elsewhere. There an event names the installation in `authorizations` and the person's own team
+    in `user_team` (a team id, or an Enterprise Grid org id) or `team`; a reaction names none."""
+    if body.get("is_ext_shared_channel") is not True:
+        return MEMBER
+    auth = _first_authorization(body)
+    team = auth.get("team_id") or body.get("team_id")
+    home = {str(x) for x in (team, auth.get("enterprise_id") or body.get("enterprise_id")) if x}
+    actor = event.get("user_team") or event.get("team")
+    if not actor:
+        return UNKNOWN
+    return MEMBER if str(actor) in home else OUTSIDER
+
+
+def _interaction_membership(body: Payload, user: Payload) -> str:
+    """A shortcut, button or form names the person's team in `user.team_id`."""
+    given, view, org = body.get("team"), body.get("view"), body.get("enterprise")
+    team: Payload = given if isinstance(given, Mapping) else {}
+    installed = (view.get("app_installed_team_id") if isinstance(view, Mapping) else None) or team.get("id")
+    enterprise = (org.get("id") if isinstance(org, Mapping) else org) or team.get("enterprise_id")
+    actor = user.get("team_id")
+    if not actor or not installed:  # an org-wide install names no team: Slack routes only its own
+        return MEMBER
+    return MEMBER if str(actor) in {str(x) for x in (installed, enterprise) if x} else OUTSIDER
+
+
+def membership(body: Payload) -> str:
+    """Whether the person behind a payload belongs to the workspace (or Grid org) Snag serves.
+
+    A Slack Connect channel is shared with other organisations: their people can mention Snag
+    or react there, and must neither read this workspace's reports nor add to them. A slash
+    command runs only in a workspace Snag is installed in, and names that one.
+    """
+    if "command" in body:
+        return MEMBER
+    event = body.get("event")
+    if isinstance(event, Mapping):
+        return _event_membership(body, event)
+    user = body.get("user")
+    return _interaction_membership(body, user) if isinstance(user, Mapping) else MEMBER
+
+
 def who(body: Payload) -> Who | None:
-    """Team and user of a slash command, an event or an interaction payload."""
+    """Team and user of a slash command, an event or an interaction payload.
+
+    None when there is no user, or when they are not a member of the workspace (see `membership`):
+    a handler that answers them does so before asking.
+    """
+    if membership(body) != MEMBER:
+        return None
+    return sender(body)
+
+
+def sender(body: Payload) -> Who | None:
+    """Team and user of a payload, whoever they are (to answer someone who may not use Snag)."""
     if "user_id" in body and "command" in body:
         return Who(str(body.get("team_id", "")), str(body["user_id"]), body.get("team_domain"))
     event = body.get("event")
@@ -85,8 +157,8 @@ def who(body: Payload) -> Who | None:
 
 def _token(match: re.Match[str]) -> str:
     target, _, label = match.group(1).partition("|")
-    if target.startswith("@"):
-        return "@" + label if label else "@someone"
+    if target.startswith("@"):  # a colleague: never their name, whether Slack sent a label or not
+        return "@someone"
     if target.startswith("#"):
         return "#" + label if label else "#channel"
     if target.startswith("!subteam^"):
@@ -104,6 +176,14 @@ def from_slack(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def mentioned(text: str, bot_user_id: str | None = None) -> tuple[str, ...]:
+    """The user ids of the people Slack's formatted text @mentions, Snag aside, each once.
+
+    from_slack shows each of them as "@someone"; these ids are what an admin's `erase @sam` means."""
+    ids = dict.fromkeys(m.group(1) for m in _PERSON.finditer(text or ""))
+    return tuple(user for user in ids if user != bot_user_id)
+
+
 def _at(epoch: object) -> datetime | None:
     if not isinstance(epoch, str | int | float):
         return None
@@ -116,12 +196,14 @@ def _at(epoch: object) -> datetime | None:
 def command_message(person: Person, body: Payload) -> IncomingMessage:
     """`/snag <text>`; the trigger id makes a repeated delivery of the same command a duplicate."""
     trigger = body.get("trigger_id")
+    text = str(body.get("text", ""))
     return IncomingMessage(
         person=person,
-        text=from_slack(str(body.get("text", ""))),
+        text=from_slack(text),
         channel=str(body.get("channel_id", "")),
         via="slash",
         event_id=f"slash:{trigger}" if trigger else None,
+        mentions=mentioned(text),
     )
 
 
@@ -147,6 +229,7 @@ def event_message(person: Person, body: Payload, bot_user_id: str | None) -> Inc
         channel=str(event.get("channel", "")),
         via=via,
         event_id=body.get("event_id"),
+        mentions=mentioned(text, bot_user_id),
         received_at=_at(body.get("event_time")),
     )
 
@@ -157,8 +240,8 @@ def thread_of(body: Payload) -> str | None:
 
 
 def only_files(message: IncomingMessage, body: Payload) -> bool:
-    """A photo or file sent without a word about it."""
-    return not message.text and bool((body.get("event") or {}).get("files"))
+    """A photo or file sent with no words to file beside it (none, or one short word like "this")."""
+    return bool((body.get("event") or {}).get("files")) and nothing_to_file(message)
 
 
 def reaction_target(event: Payload, reaction: str) -> tuple[str, str] | None:

@@ -52,18 +52,21 @@ class OwedReceipts:
     def __init__(self, directory: Path) -> None:
         self.root = directory
         self.mine = directory / uuid.uuid4().hex
-        self.mine.mkdir(parents=True)
+        self.mine.mkdir(mode=0o700, parents=True)
         self._lock: IO[str] | None = (self.mine / LOCK).open("a")
         fcntl.flock(self._lock, fcntl.LOCK_EX)  # held until close() or the process ends
 
     def owe(self, owed: Owed) -> Path:
         """Write a receipt down before Slack gets its answer (renamed into place, never half written).
 
-        Not fsynced: it has to outlive the process, not the machine.
+        Not fsynced: it has to outlive the process, not the machine. Readable by Snag's user alone,
+        as the outbox is: it says who reported, where and which report.
         """
         path = self.mine / f"{uuid.uuid4().hex}.json"
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(owed)), encoding="utf-8")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(asdict(owed)))
         os.replace(tmp, path)
         return path
 

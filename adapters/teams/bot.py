@@ -32,6 +32,7 @@ from bot import cards
 from bot.core import Capture, where
 from bot.domain import IncomingMessage, Person, Reply
 from bot.errors import SnagError
+from bot.files import nothing_to_file
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -90,6 +91,7 @@ class SnagTeamsBot(TeamsActivityHandler):
             channel=inbound.conversation_of(activity.serialize()),
             via="dm" if _personal(activity) else "mention",
             event_id=self.delivery_key(activity),
+            mentions=inbound.mentioned(_entities(activity), _bot_of(activity)),
         )
 
     @staticmethod
@@ -172,6 +174,8 @@ class SnagTeamsBot(TeamsActivityHandler):
             return
         key = self.delivery_key(turn.activity)
         capture = self.prestored.pop(key or "", None)
+        if not (capture and capture.stored) and await self._only_files(turn, person):
+            return
         command: str | None = "report"
         if capture is not None:
             reply = await asyncio.to_thread(self.snag.finish_report, capture)
@@ -183,6 +187,14 @@ class SnagTeamsBot(TeamsActivityHandler):
         await self._answer(turn, person, [reply], command)
         # after the report is stored (or kept in the outbox), never before
         await self._remember(turn, person, reported=reported, waiting=_waiting(reply, key))
+
+    async def _only_files(self, turn: TurnContext, person: Person) -> bool:
+        """A photo or file with no words to file beside it: say the file came, as Slack does."""
+        if not _with_files(turn.activity) or not nothing_to_file(self.incoming(turn.activity)):
+            return False
+        await self._answer(turn, person, [cards.only_files()], "report")
+        await self._remember(turn, person)
+        return True
 
     async def _on_submit(self, turn: TurnContext, person: Person, value: dict) -> None:
         key = self.delivery_key(turn.activity)
@@ -279,6 +291,12 @@ def _personal(activity: Activity) -> bool:
     """A 1:1 chat with Snag, where an answer is read by the person who asked and nobody else."""
     conversation = activity.conversation
     return ((conversation.conversation_type if conversation else None) or "personal") == "personal"
+
+
+def _with_files(activity: Activity) -> bool:
+    """A photo or file came with the message (not the HTML copy Teams adds of formatted text, nor a card)."""
+    kinds = [a.content_type or "" for a in activity.attachments or []]
+    return any(k != "text/html" and not k.startswith("application/vnd.microsoft.card.") for k in kinds)
 
 
 def _entities(activity: Activity) -> list[dict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["TeamsEndpoint"]
 
 log = logging.getLogger("snag.teams")
+TEAMS_CHANNELS = frozenset({"msteams"})
 
 
 def _auth_config(settings: Settings) -> SimpleNamespace:
@@ -70,17 +72,32 @@ def _check_parties(activity: Activity) -> None:
         raise Refused(400, f"The activity has no {', '.join(missing)} id.")
 
 
+def _check_channel(activity: Activity, *, dev: bool) -> None:
+    """Only Teams itself (and, in development, the Emulator) may talk to Snag here.
+
+    The Azure bot may have other channels on (Web Chat is on by default), whose clients, with the
+    bot's Direct Line secret, set `from` themselves: they could claim an admin's AAD object id.
+    """
+    allowed = TEAMS_CHANNELS | ({"emulator"} if dev else set())
+    channel = str(activity.channel_id or "")
+    if channel not in allowed:
+        shown = re.sub(r"[^A-Za-z0-9_-]", "?", channel[:32]) or "no"
+        log.warning("teams activity refused: it came from the %s channel, not Microsoft Teams", shown)
+        raise Refused(403, "Snag answers Microsoft Teams only.")
+
+
 class TeamsEndpoint:
     def __init__(self, services: Services) -> None:
         settings = services.settings
         self.app_id = settings.microsoft_app_id or ""
+        self.dev = settings.env == "dev"
         use_off_loop_keys()  # the SDK would fetch Microsoft's signing keys on the event loop
         config = _auth_config(settings)
         self.credentials = OffLoopCredentialsFactory(config, login_url=settings.login_url)  # and its token
         self.adapter = CloudAdapter(
             ConfigurationBotFrameworkAuthentication(config, credentials_factory=self.credentials)
         )
-        self.references = References(services.engine)
+        self.references = References(services.engine, settings.encryption_key)
         self.messenger = TeamsMessenger(self.adapter, self.references, self.app_id, services.snag.metrics)
         self.bot = SnagTeamsBot(services, self.references, messenger=self.messenger)
         services.snag.on_replayed.append(self.bot.waiting.replayed)  # in `snag scheduler` too
@@ -95,6 +112,7 @@ class TeamsEndpoint:
             activity = _parse(await request.read())
             auth = await self._authenticate(activity, request.headers.get("Authorization", ""))
             _check_parties(activity)
+            _check_channel(activity, dev=self.dev)
         except Refused as refused:
             return web.json_response({"error": refused.error}, status=refused.status)
         try:
@@ -142,8 +160,14 @@ class TeamsEndpoint:
             log.error("teams reply after ack failed: %s", where(exc))
 
     async def start(self, _app: web.Application) -> None:
-        """Settle the references of reports the outbox filed before Teams was mounted (at start-up)."""
-        self._track(asyncio.create_task(asyncio.to_thread(self.bot.waiting.settle_quietly)))
+        """At start-up: rewrite references stored by older versions, then settle those of reports the
+        outbox filed before Teams was mounted."""
+
+        def tidy() -> None:
+            self.references.reseal_quietly()
+            self.bot.waiting.settle_quietly()
+
+        self._track(asyncio.create_task(asyncio.to_thread(tidy)))
 
     def _track(self, task: asyncio.Task) -> None:
         self._tasks.add(task)

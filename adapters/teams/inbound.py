@@ -22,6 +22,7 @@ __all__ = [
     "html_to_text",
     "with_note",
     "typed_text",
+    "mentioned",
 ]
 
 _TAG = re.compile(r"<[^>]+>")
@@ -70,6 +71,11 @@ def item_key(conversation_id: str, message_id: str, reporter_key: str) -> str:
 def typed_text(text: str, entities: Sequence[Mapping], bot: Mapping) -> str:
     """What a person typed to Snag: its own @mention removed, other people's as "@someone"."""
     return mentions.replace_mentions(text, mentions.in_message(entities, bot)).strip()
+
+
+def mentioned(entities: Sequence[Mapping], bot: Mapping) -> tuple[str, ...]:
+    """The ids of the people a typed message @mentions, Snag aside (its text says "@someone")."""
+    return mentions.people_in_message(entities, bot)
 
 
 def with_note(text: str, note: object) -> str:

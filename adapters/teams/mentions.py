@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-__all__ = ["SOMEONE", "Mentioned", "replace_mentions", "in_message", "in_extension"]
+__all__ = ["SOMEONE", "Mentioned", "replace_mentions", "in_message", "in_extension", "people_in_message"]
 
 SOMEONE = "@someone"
 _AT = re.compile(r"<at\b([^>]*)>(.*?)</at\s*>", re.IGNORECASE | re.DOTALL)
@@ -103,6 +103,23 @@ def in_message(entities: Sequence[Mapping], bot: Mapping) -> Resolve:
         return Mentioned("person", f"person:{target}" if target else next(unknown))
 
     return resolve
+
+
+def people_in_message(entities: Sequence[Mapping], bot: Mapping) -> tuple[str, ...]:
+    """The ids of the people a message's `mention` entities name, Snag and places aside, each once.
+
+    The text shows each of them as "@someone"; an admin's `erase @sam` means this id. It is the id
+    a Person gets (bot.inbound.user_of): the AAD object id when Teams gives one, else the channel id."""
+    found: dict[str, None] = {}
+    bot_id = str(bot.get("id") or "")
+    for entity in entities:
+        mentioned = _mentioned(entity)
+        target = str(mentioned.get("id") or "")
+        place = str(mentioned.get("type") or "").lower() in _PLACES or target.startswith("19:")
+        if str(entity.get("type") or "").lower() != "mention" or not target or target == bot_id or place:
+            continue
+        found[str(mentioned.get("aadObjectId") or target)] = None
+    return tuple(found)
 
 
 def in_extension(mentions: Sequence[Mapping], bot: Mapping) -> Resolve:

@@ -50,5 +50,7 @@ def test_two_tenants_interleaved_and_concurrent(db_url: str, tmp_path) -> None: 
     a_report = next(i for i, t in owner.items() if t == "TA")
     intruder = snag.person("slack", "TB", "M")
     reply = snag.handle_action(ActionEvent(intruder, a_report, "confirm"))
-    assert reply.kind == "error" and "can't find" in reply.title
+    assert reply.kind == "error" and "is no longer stored" in reply.title
+    never = snag.handle_action(ActionEvent(intruder, 10_000, "confirm"))  # the same words: nothing to tell apart
+    assert never.title == reply.title.replace(f"#{a_report}", "#10000")
     services.engine.dispose()

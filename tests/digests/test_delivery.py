@@ -211,7 +211,8 @@ def test_chat_commands_need_the_right_role(demo_services) -> None:  # type: igno
     assert "admins" in said(staff, "subscribe team:finance").title
     assert "managers" in said(staff, "own 1 Finance").title
     admin = replace(staff, role=Role.ADMIN)
-    assert said(admin, 'subscribe team:finance cron="0 8 * * fri" tz=Europe/London').kind == "saved"
+    friday = said(admin, 'subscribe team:finance cron="0 8 * * fri" tz=Europe/London')
+    assert friday.kind == "saved" and "arrives 4 days after that week ended" in friday.sections[0].text
     assert "Pattern #1" in said(admin, "status 1 resolved").title
     assert said(admin, "unsubscribe team:finance").title.startswith("Unsubscribed 1")
     assert said(admin, "subscribe all").kind == "saved"

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from digests.digest import Audience, build_digest
-from digests.reading import load_quotes
+from digests.quotes import load_quotes
 from digests.render import to_markdown, to_reply
 from store.privacy import RETAINED_TEXT
 from tests.digests.conftest import NOW

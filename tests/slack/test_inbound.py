@@ -20,7 +20,7 @@ def test_who_reads_commands_events_and_interactions() -> None:
 
 def test_from_slack_undoes_formatting_without_keeping_user_ids() -> None:
     assert inbound.from_slack("a &amp; b &lt;c&gt;") == "a & b <c>"
-    assert inbound.from_slack("ask <@U123> or <@U456|dana>") == "ask @someone or @dana"
+    assert inbound.from_slack("ask <@U123> or <@U456|dana>") == "ask @someone or @someone"  # no colleague's name
     assert inbound.from_slack("<!here> <!channel> <!subteam^S1|@ops>") == "@here @channel @ops"
     assert inbound.from_slack("in <#C1|frontline> and <#C2>") == "in #frontline and #channel"
     assert (

@@ -211,7 +211,7 @@ async def test_fix_tags_on_an_ephemeral_receipt_opens_the_form_in_a_modal(
     }
 
 
-async def test_picking_the_stage_snag_was_unsure_of_corrects_the_receipt(slack: SlackDriver, classifier) -> None:  # type: ignore[no-untyped-def]
+async def test_picking_the_stage_snag_was_unsure_of_stores_it_as_a_correction(slack: SlackDriver, classifier) -> None:  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
     classifier.tags = replace(classifier.tags, stage=None)
@@ -226,9 +226,9 @@ async def test_picking_the_stage_snag_was_unsure_of_corrects_the_receipt(slack: 
     }
     await slack.interaction(payload)
     assert (slack.reports()[0].stage, slack.reports()[0].status) == ("support", "corrected")
-    [replaced] = slack.fake.called("response_url")
-    assert replaced.params["replace_original"] is True
-    assert replaced.params["text"] == f"Tags on report #{rid} corrected. Thank you."
+    [answered] = slack.fake.called("response_url")  # beside the ephemeral receipt, which keeps its questions
+    assert answered.params["replace_original"] is False
+    assert answered.params["text"] == "Stage: Support."
 
 
 async def test_the_shortcut_answers_slack_before_classifying(slack: SlackDriver, classifier) -> None:  # type: ignore[no-untyped-def]

@@ -75,7 +75,8 @@ async def test_a_slash_reporter_hears_when_the_pattern_changes_and_no_one_else_i
     for user, other in ((SAM, ALEX), (ALEX, SAM)):
         assert_valid_message(updates[user].params)
         sent = answer_text(updates[user].params)
-        assert f"Pattern #{pattern_id}" in sent and "resolved" in sent
+        [own] = [r.id for r in slack.reports() if r.reporter_key == key(slack, user)]
+        assert f"An update on your report #{own}" in sent and "resolved" in sent
         assert other not in json.dumps(updates[user].params)
 
 

@@ -69,3 +69,16 @@ async def test_a_receipt_whose_send_fails_stays_owed_and_a_paid_one_is_gone(tmp_
     except ConnectionError:
         pass
     assert await OwedReceipts(tmp_path).settle(send) == 1 and sent == [OWED]
+
+
+def test_a_receipt_owed_is_readable_by_snags_user_alone(tmp_path: Path) -> None:
+    """It names the reporter, their channel and their report, as the outbox does: 0600 like it."""
+    before = os.umask(0o022)  # a usual umask, which would leave a plain file readable by all
+    try:
+        receipts = OwedReceipts(tmp_path / "owed")
+        path = receipts.owe(OWED)
+    finally:
+        os.umask(before)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert receipts.mine.stat().st_mode & 0o777 == 0o700
+    receipts.close()

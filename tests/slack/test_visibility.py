@@ -128,7 +128,7 @@ def seen_by_others(call: Call, asked: Asked, route: str) -> bool:
         if route == "DM" and channel == DM_OF[asked.user]:
             return False  # the asker's own direct message with Snag
         if channel in REPORTERS_PRIVATE:  # a reporter told by DM what became of their pattern
-            return not call.params["text"].startswith("An update on something you reported")
+            return not call.params["text"].startswith("An update on your report #")
         return not (asked.text == "subscribe" and call.params["text"] == ANNOUNCE)
     return call.method.startswith(("chat.", "files."))  # any other way of posting is not private
 

@@ -46,6 +46,11 @@ async def test_removal_from_a_team_forgets_every_reference_made_in_it(teams) -> 
     await client.post("/api/messages", json=report)
     await client.post("/api/messages", json=fixture("message_personal", connector.url))
     kept = "a:1personal-chat-1"
-    assert {r.conversation_id for r in refs(services)} == {install["conversation"]["id"], OPS, "user:aad-user-1", kept}
+    assert {r.conversation_id for r in refs(services)} == {
+        install["conversation"]["id"],
+        OPS,
+        "user:29:1user-one",
+        kept,
+    }
     await client.post("/api/messages", json=dict(install, id="f:remove", action="remove"))
     assert [r.conversation_id for r in refs(services)] == [kept]

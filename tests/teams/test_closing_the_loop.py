@@ -24,13 +24,16 @@ async def test_a_channel_reporter_is_told_in_a_new_personal_chat(teams) -> None:
     await client.post(
         "/api/messages", json=in_thread(connector.url, "1700000000020", f"status {pattern} resolved", manager)
     )
-    assert titles(connector)[-1].endswith("Told 2 reporter(s).")
-    receipt_chat, created = connector.created()  # the channel report's receipt went to Sam's 1:1 chat too
+    assert titles(connector)[-2].endswith("Told 2 reporter(s).")  # in the manager's 1:1 chat
+    assert titles(connector)[-1] == "I've sent you the answer in our 1:1 chat."
+    receipt_chat, created, managers = connector.created()  # the channel report's receipt went to Sam's 1:1 chat too
+    assert managers["members"] == [{"id": manager["id"]}]
     assert receipt_chat["members"] == created["members"] == [{"id": SAM["id"]}] and created["isGroup"] is False
     assert created["channelData"]["tenant"]["id"] == "tenant-a" and created["bot"]["id"] == "28:bot-app-id"
     [update] = connector.sent_to("a:1created-2")
     text = json.dumps(update)
-    assert "An update on something you reported" in text and f"Pattern #{pattern}" in text
+    sams = min(r.id for r in reports(services))  # Sam reported first, in the channel
+    assert f"An update on your report #{sams}" in text and REFUNDS in text  # their own report, in their words
     assert not any(other in text for other in (*OTHER.values(), "personal-chat", "aad-user-2", "Sam"))
     assert len(connector.sent_to("a:1personal-chat-9")) == 2  # the receipt, then the update
 
@@ -42,7 +45,7 @@ async def test_a_message_extension_reporter_is_told_too(teams) -> None:  # type:
     manager = {"id": "29:1user-two", "aadObjectId": "aad-user-2"}
     status = in_thread(connector.url, "1700000000030", f"status {report.pattern_id} in_progress", manager)
     await client.post("/api/messages", json=status)
-    assert titles(connector)[-1].endswith("Told 1 reporter(s).")
-    [created] = connector.created()
+    assert titles(connector)[-2].endswith("Told 1 reporter(s).")  # in the manager's 1:1 chat
+    created, _managers = connector.created()
     assert created["members"] == [{"id": "29:1user-three"}]
-    assert "An update on something you reported" in json.dumps(connector.sent_to("a:1created-1"))
+    assert "An update on your report #" in json.dumps(connector.sent_to("a:1created-1"))

@@ -57,11 +57,13 @@ def waiting_files(services: Any) -> list[str]:
 
 
 async def set_status(client: Any, connector: Any, pattern: int | None, message_id: str) -> str:
-    """A manager changes the pattern's status in a channel thread; the title of Snag's answer."""
+    """A manager changes the pattern's status in a channel thread; the title of Snag's answer (in
+    their 1:1 chat: the channel reads only where it went)."""
     await client.post(
         "/api/messages", json=in_thread(connector.url, message_id, f"status {pattern} in_progress", MANAGER)
     )
-    return titles(connector)[-1]
+    assert titles(connector)[-1] == "I've sent you the answer in our 1:1 chat."
+    return titles(connector)[-2]
 
 
 async def test_reporters_whose_reports_waited_in_the_outbox_are_told_when_their_pattern_changes(
@@ -83,11 +85,11 @@ async def test_reporters_whose_reports_waited_in_the_outbox_are_told_when_their_
     assert {r.reporter_key for r in reports(services)} <= {ref.reporter_key for ref in refs(services)}
 
     assert (await set_status(client, connector, pattern, "1700000000020")).endswith("Told 2 reporter(s).")
-    [created] = connector.created()  # the channel reporter: a new 1:1 chat, opened for them
+    created, _managers = connector.created()  # the channel reporter: a new 1:1 chat, opened for them
     assert created["members"] == [{"id": SAM["id"]}] and created["channelData"]["tenant"]["id"] == "tenant-a"
-    assert "An update on something you reported" in json.dumps(connector.sent_to("a:1created-1"))
+    assert "An update on your report #" in json.dumps(connector.sent_to("a:1created-1"))
     [_saved, update] = connector.sent_to("a:1personal-chat-9")  # the 1:1 reporter: in their chat with Snag
-    assert "An update on something you reported" in json.dumps(update)
+    assert "An update on your report #" in json.dumps(update)
 
 
 async def test_a_message_extension_report_from_the_outbox_is_followed_up_too(teams: Any, outage: Any) -> None:
@@ -98,9 +100,9 @@ async def test_a_message_extension_report_from_the_outbox_is_followed_up_too(tea
     await asyncio.to_thread(services.snag.replay_outbox)
     [report] = reports(services)
     assert (await set_status(client, connector, report.pattern_id, "1700000000030")).endswith("Told 1 reporter(s).")
-    [created] = connector.created()
+    created, _managers = connector.created()
     assert created["members"] == [{"id": "29:1user-three"}]
-    assert "An update on something you reported" in json.dumps(connector.sent_to("a:1created-1"))
+    assert "An update on your report #" in json.dumps(connector.sent_to("a:1created-1"))
 
 
 async def test_a_report_filed_before_teams_was_mounted_gets_its_references_when_the_server_starts(
@@ -117,7 +119,7 @@ async def test_a_report_filed_before_teams_was_mounted_gets_its_references_when_
 
     await restart(services)
     assert report.reporter_key in {
-        ref.reporter_key for ref in refs(services) if ref.conversation_id == "user:aad-user-1"
+        ref.reporter_key for ref in refs(services) if ref.conversation_id == "user:29:1user-one"
     }
     assert waiting_files(services) == []
 

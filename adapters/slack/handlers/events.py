@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack import dedupe, deliver, inbound, views
+from adapters.slack.handlers import outsiders
 from adapters.slack.installations import forget_workspace
 from adapters.slack.owed import Owed
 from bot import cards
@@ -30,10 +31,6 @@ log = logging.getLogger("snag.slack")
 CANNOT_READ = (
     "I couldn't read that message. Invite me to the channel (`/invite @Snag`) and react again, "
     "or use the message's ⋯ menu → Report as friction."
-)
-ONLY_FILES = (
-    "I got your file, but I can only read words: tell me in a sentence what got in the way "
-    "(attach the file again if it helps)."
 )
 
 
@@ -171,6 +168,9 @@ async def _say(
 
 async def on_chat(rt: SlackRuntime, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
     """A DM or an @mention: a command or a report, answered in place (privately in channels)."""
+    if inbound.membership(body) != inbound.MEMBER:
+        await _refuse_chat(rt, body, client, context)
+        return
     who = inbound.who(body)
     if who is None:
         return
@@ -180,9 +180,24 @@ async def on_chat(rt: SlackRuntime, body: dict[str, Any], client: AsyncWebClient
         return
     if inbound.only_files(message, body):
         if await _claim(rt, body):
-            await _say(rt, client, message, Reply(kind="usage", title=ONLY_FILES), inbound.thread_of(body))
+            await _say(rt, client, message, cards.only_files(), inbound.thread_of(body))
         return
     await _file_and_answer(rt, body, client, message, command=True)
+
+
+async def _refuse_chat(
+    rt: SlackRuntime, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """Someone from another organisation wrote to Snag: one answer to them alone, nothing stored."""
+    who = inbound.sender(body)
+    if who is None:
+        return
+    stranger = rt.snag.person("slack", who.team, who.user)  # only to see whether Snag was addressed
+    message = inbound.event_message(stranger, body, context.bot_user_id)
+    if message is None or not await _claim(rt, body):
+        return  # not addressed to Snag (their other messages in a shared channel), or a retry
+    reply = outsiders.refusal(inbound.membership(body), message.via)
+    await _say(rt, client, message, reply, inbound.thread_of(body))
 
 
 async def fetch_text(client: AsyncWebClient, channel: str, ts: str) -> str | None:
@@ -214,10 +229,19 @@ async def on_reaction_added(
     """:snag: on a message files its text; the person who reacted is the reporter."""
     event = body.get("event") or {}
     target = inbound.reaction_target(event, rt.settings.slack_reaction)
-    who = inbound.who(body)
-    if target is None or who is None:
+    if target is None:
         return
     channel, ts = target
+    member = inbound.membership(body)
+    if member != inbound.MEMBER:
+        stranger = inbound.sender(body)
+        if stranger is not None and await _claim(rt, body):
+            sorry = outsiders.refusal(member, "reaction")
+            await deliver.post(client, channel=channel, reply=sorry, user=stranger.user, metrics=rt.metrics)
+        return
+    who = inbound.who(body)
+    if who is None:
+        return
     person = await rt.person(who, client)
     text = await fetch_text(client, channel, ts)
     if text is None:

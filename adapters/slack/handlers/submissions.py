@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import deliver, inbound, render, views
+from adapters.slack.handlers import outsiders
 from bot.domain import ActionEvent, IncomingMessage, Person, Reply
 
 if TYPE_CHECKING:
@@ -80,6 +81,9 @@ async def on_report_submitted(
     """The `/snag` modal: file the sentence with its answers, show the receipt in the modal."""
     view, who = body["view"], inbound.who(body)
     form = inbound.report_form(view)
+    if (member := inbound.membership(body)) != inbound.MEMBER:
+        await ack(response_action="update", view=views.reply_view(outsiders.refusal(member, "report form")))
+        return
     if who is None or not form.text.strip():
         await ack(response_action="errors", errors={"text": EMPTY})
         return
@@ -117,6 +121,9 @@ async def on_form_submitted(
     view, who = body["view"], inbound.who(body)
     meta = inbound.metadata(view)
     action = str(view.get("callback_id", "")).split(":", 1)[-1]
+    if (member := inbound.membership(body)) != inbound.MEMBER:
+        await ack(response_action="update", view=views.reply_view(outsiders.refusal(member, "form")))
+        return
     if who is None:
         await ack()
         return
@@ -146,6 +153,10 @@ async def on_message_shortcut(
 ) -> None:
     """Open "Filing…" at once (a trigger id lives 3 s), then file the message, show the receipt."""
     await ack()
+    if (member := inbound.membership(body)) != inbound.MEMBER:
+        sorry = render.message(outsiders.refusal(member, "shortcut"))
+        await deliver.respond(rt.settings, body.get("response_url"), {**sorry, "response_type": "ephemeral"})
+        return
     call = client.views_open(trigger_id=body["trigger_id"], view=views.filing_view())
     opened = await deliver.safely("views.open", call, rt.metrics)
     who = inbound.who(body)

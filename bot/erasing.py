@@ -1,0 +1,133 @@
+"""The `erase` command: a reporter taking back their own reports, an admin erasing someone's.
+
+Both go through privacy.erase, so whatever is linked to an erased report goes with it (its
+pattern's counts, its corrections, and what reaches the person once nothing of theirs is left).
+Erasing is irreversible, so erasing all of one's reports asks for a typed confirmation, and a
+sentence like "delete my last report" only shows which report that is and what to type.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from bot import cards, privacy
+from bot.commands import Command
+from bot.domain import Person, Platform, Reply, Role
+from bot.errors import InputError, NotFound, PermissionDenied
+from bot.text import snippet
+
+if TYPE_CHECKING:
+    from bot.core import Snag
+
+__all__ = ["erase_command"]
+
+_MOST = 1000  # `erase mine` counts up to this many reports before it says "more than"
+_RAW_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")  # as Slack formats one, typed to the core
+_EXAMPLE_GUID = "0a1b2c3d-1234-5678-9abc-0123456789ab"
+_GUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# What a person's id looks like on each platform (the id a Person is built with).
+_IDS = {
+    Platform.SLACK: re.compile(r"[UW][A-Z0-9]+"),
+    Platform.TEAMS: re.compile(rf"{_GUID}|29:[^\s<>@]+", re.IGNORECASE),
+    Platform.CONSOLE: re.compile(r"[^\s<>@]+"),
+}
+_HOW_TO_NAME = {
+    Platform.SLACK: "@mention them so their name turns into a link (type @ and pick them from the list), "
+    "or give their member ID, e.g. `erase U0123ABCD` (in their profile: ⋮ → Copy member ID).",
+    Platform.TEAMS: "@mention them (type @ and pick them from the list), or give their Azure AD object ID, "
+    f"e.g. `erase {_EXAMPLE_GUID}`.",
+    Platform.CONSOLE: "give their user name as it is stored, e.g. `erase sam`.",
+}
+_YOURS = "`mine` lists your reports with their numbers."
+
+
+def erase_command(snag: Snag, person: Person, command: Command) -> Reply:
+    """`erase 12`, `erase last`, `erase mine [confirm]`: the person's own; `erase @sam`: an admin's."""
+    if command.number is not None:
+        return _one(snag, person, command.number)
+    what = command.args[0] if command.args else ""
+    if what == "last":
+        return _last(snag, person, said=command.text)
+    if what == "mine":
+        return _all(snag, person, confirmed=command.args[1:] == ("confirm",), said=command.text)
+    return _someone(snag, person, what, command.mentions)
+
+
+def _one(snag: Snag, person: Person, number: int) -> Reply:
+    """One report of theirs, named by its number; someone else's is left alone, and not described."""
+    record = snag.repository.get_report(person=person, report_id=number)
+    if record is None or record.reporter_key != snag.key_of(person) or not privacy.erase(snag, person, [number]):
+        raise NotFound(f"Report #{number} isn't one of yours, so I left it alone. {_YOURS}")
+    return cards.thanks(None, f"Erased your report #{number} and everything linked to it. It counts nowhere now.")
+
+
+def _last(snag: Snag, person: Person, *, said: str) -> Reply:
+    """Which report "delete my last report" means, and what to type to erase it."""
+    notices = _not_filed(said)
+    newest = snag.repository.list_reports(person=person, reporter_key=snag.key_of(person), limit=1)
+    if not newest:
+        return Reply(kind="text", title="You have no reports here to take back.", notices=notices)
+    record = newest[0]
+    return Reply(
+        kind="text",
+        title=f"Your last report is #{record.id}: “{snippet(record.text, 120)}”. "
+        f"To erase it, type `erase {record.id}`. To erase all of yours, type `erase mine`.",
+        notices=notices,
+    )
+
+
+def _all(snag: Snag, person: Person, *, confirmed: bool, said: str) -> Reply:
+    """All of theirs: first what it means and how to confirm it, then, confirmed, done."""
+    if confirmed:
+        count = snag.erase(person)
+        if not count:
+            return Reply(kind="text", title="You have no reports here to erase.")
+        return cards.thanks(None, f"Erased all {count} of your report(s) and everything linked to them.")
+    theirs = snag.repository.list_reports(person=person, reporter_key=snag.key_of(person), limit=_MOST + 1)
+    if not theirs:
+        return Reply(kind="text", title="You have no reports here to erase.", notices=_not_filed(said))
+    how_many = f"more than {_MOST:,}" if len(theirs) > _MOST else f"{len(theirs):,}"
+    return Reply(
+        kind="text",
+        title=f"This erases all your reports ({how_many}) for good: they can't be brought back. "
+        "To go ahead, type `erase mine confirm`. To erase just one, type `erase <report number>`.",
+        notices=_not_filed(said),
+    )
+
+
+def _not_filed(said: str) -> tuple[str, ...]:
+    """For a sentence read as asking to take a report back: it was not filed itself."""
+    return (f"I didn't file “{said.strip()}” as a report.",) if said.strip() else ()
+
+
+def _someone(snag: Snag, admin: Person, who: str, mentions: tuple[str, ...]) -> Reply:
+    """Admin command: erase one person's reports in this workspace or tenant."""
+    if admin.role is not Role.ADMIN:
+        raise PermissionDenied(
+            "Erasing someone else's reports is for admins. To take back one of yours, type "
+            "`erase <report number>` (`mine` lists the numbers), or `erase mine` for all of them."
+        )
+    user = _named(admin.platform, who, mentions)
+    count = snag.erase(replace(admin, user=user))
+    if not count:
+        found = f"I found no reports from that person ({user}) here, so nothing was erased."
+        if user.startswith("29:"):  # Teams named the person by their chat id alone; reports are kept by AAD id
+            found += f" If they did report, use their Azure AD object ID instead, e.g. `erase {_EXAMPLE_GUID}`."
+        return cards.thanks(None, found)
+    return cards.thanks(None, f"Erased {count} report(s) from that person and everything linked to them.")
+
+
+def _named(platform: Platform, who: str, mentions: tuple[str, ...]) -> str:
+    """The platform id `erase` names: a mention's (the text says only "@someone"), or one typed out."""
+    raw = _RAW_MENTION.fullmatch(who)
+    if raw is not None:
+        return raw.group(1)
+    if who.startswith("@") and len(set(mentions)) == 1:
+        return mentions[0]
+    if who.startswith("@") and mentions:
+        raise InputError("Erase one person at a time: mention only them, e.g. `erase @sam`.")
+    if not who.startswith("@") and _IDS[platform].fullmatch(who):
+        return who
+    raise InputError(f"I can't tell who “{who}” is. {_HOW_TO_NAME[platform]}")

@@ -1,0 +1,191 @@
+"""Messages that are not reports: a greeting, thanks, a question to Snag, a bare link, "stop", and
+asking to take a report back.
+
+People talk to a bot as they talk to a colleague, and "hi there" or "thank you!" filed as friction
+would count in leaders' patterns. The screen is deliberately small and conservative: a message is
+set aside only when the WHOLE of it is one of these phrases, so a real one-liner that merely starts
+like one ("thanks to the new rota nobody covers lunch", "hello? is anyone reading the shared
+inbox") is still filed. A test holds it against every shipped training report. Nothing set aside
+is stored, and the answer says how to file it anyway (`report <text>`), so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.domain import Reply
+
+__all__ = ["aside", "take_back", "answer", "ASIDES"]
+
+_SHORTCODE = re.compile(r"(?<!\S):[a-z0-9_+'-]+:(?::skin-tone-\d:)?", re.IGNORECASE)
+_LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
+def _phrases(*alternatives: str) -> str:
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+_SNAG = _phrases("snag", "bot", "you", "there", "all", "everyone", "again", "team", "friend", "mate")
+_NICE = _phrases(
+    "ok", "okay", "great", "perfect", "cool", "nice", "awesome", "brilliant", "lovely", "super", "excellent",
+    "amazing", "fab", "fantastic", "wonderful", "good", "ah", "oh", "yes", "yep",
+)  # fmt: skip
+_THANKS = _phrases(
+    "thanks", "thank you", "thankyou", "thx", "ty", "ta", "cheers", "many thanks", "much appreciated",
+    "appreciate it", "appreciated",
+)  # fmt: skip
+_MORE = _phrases(
+    "snag", "bot", "again", "a lot", "a million", "so much", "very much", "loads", "for that", "for this",
+    "for the help", "for your help", "for helping", "for letting me know", "for the update", "for the info",
+)  # fmt: skip
+_ACK = _phrases(
+    "ok", "okay", "k", "got it", "gotcha", "sounds good", "all good", "no worries", "no problem", "great",
+    "perfect", "cool", "nice", "awesome", "will do", "noted", "understood", "alright", "all right", "fine",
+    "sure", "yes", "yep", "yeah", "no", "nope", "bye", "goodbye", "bye bye", "see you", "see ya",
+    "good night", "night", "have a nice day", "have a good day", "have a great day", "you too",
+    "you're welcome", "welcome", "lol", "haha", "hah", "wow", "hmm", "hm", "oh", "ah",
+)  # fmt: skip
+_MY_REPORT = _phrases("my (?:last |latest |previous |most recent |old )?(?:report|reports|issue|issues|message|ticket)")
+_VERB_BACK = _phrases(
+    "delete", "erase", "remove", "undo", "cancel", "withdraw", "retract", "revoke", "scrap", "discard",
+    "drop", "bin", "unsend", "wipe", "get rid of", "take back",
+)  # fmt: skip
+_ASK = _phrases(
+    "please ", "pls ", "can you ", "could you ", "can i ", "could i ", "may i ", "i want to ", "i wanna ",
+    "i'd like to ", "id like to ", "i would like to ", "i need to ", "how do i ", "how can i ",
+    "is it possible to ", "let me ", "i'd like you to ", "please can you ", "can you please ", "",
+)  # fmt: skip
+_POLITE = _phrases(" please", " pls", " thanks", " thank you", " now", " for me", " asap", "")
+_THE_LAST = _phrases(
+    "that", "this", "it", "the last one", "the last report", "the last message", "my last one",
+    "my last report", "my last message", "my latest report", "my latest one", "my previous report",
+    "my most recent report", "my report", "the report", "that report", "this report", "my message",
+    "that message", "what i just sent", "what i sent", "what i just wrote", "what i wrote",
+    "the report i just sent", "the report i just made", "the report i sent", "the one i just sent",
+)  # fmt: skip
+_ALL_MINE = _phrases(
+    "all my reports", "all of my reports", "all my messages", "all of my messages", "all my data",
+    "my reports", "my data", "all of it", "everything i sent", "everything i've sent", "everything i reported",
+    "everything i've reported", "everything i have sent", "everything i wrote", "all my stuff", "everything about me",
+)  # fmt: skip
+
+_HOW_ARE_YOU = _phrases(
+    "how are you", "how are you doing", "how are things", "hows it going", "how's it going", "whats up", "what's up",
+)  # fmt: skip
+_GREETING = _phrases(
+    "hi", "hello", "hey", "hiya", "heya", "howdy", "yo", "greetings", "good morning", "good afternoon",
+    "good evening", "good day", "morning", "afternoon", "evening", "hi hi", "hello hello",
+)  # fmt: skip
+_TEST = _phrases(
+    "test", "testing", "just testing", "just a test", "this is a test", "this is just a test", "test message",
+    "a test", "testing testing", "test test",
+)  # fmt: skip
+_STOP = _phrases(
+    "stop", "stop it", "stop that", "stop messaging me", "stop texting me", "stop sending me messages",
+    "stop bothering me", "stop pinging me",
+)  # fmt: skip
+_BOT = _phrases("this", "it", "snag", "you", "the bot", "this bot", "this app", "this thing", "this chat")
+_ABOUT = _phrases("this", "these", "it", "my reports?", "what i write", "what i send", "what i type", "my messages?")
+_STATE = _phrases("a bot", "there", "on", "working", "live", "real", "human", "a person", "awake", "online")
+_TO_DO = _phrases("use", "report", "file", "submit", "talk to", "work with", "start")
+_WHAT_FOR = _phrases("a report", "an issue", "a problem", "something", "friction", "here", "things")
+_HELP = _phrases(
+    "(?:can you |could you |please |i need |need )?help(?: me)?(?: please)?(?: snag)?",
+    f"how (?:do|can|should|would) (?:i|we) {_TO_DO}(?: {_BOT}| {_WHAT_FOR})?",
+    f"how (?:does|do) {_BOT} work",
+    f"what(?: is|s|'s) {_BOT}(?: for)?",
+    "what (?:can|do|should|shall) (?:i|you|we) (?:do|type|say|write|report|ask|send)"
+    "(?: here| with this| with you| with it| to you| for you)?",
+    "what are you(?: for)?",
+    "who are you",
+    "what do you do",
+    "what commands are there",
+    "what are the commands",
+    f"(?:is|are) (?:{_BOT}|my reports?|reports) (?:anonymous|private|confidential|secret)",
+    f"who (?:can |will |gets to |does )?(?:see|sees|read|reads) {_ABOUT}",
+    f"(?:are you|is this|is it|is snag) {_STATE}",
+    "(?:does|did) (?:this|it|that) (?:work|go through)",
+)
+_MINE = _phrases(
+    f"(?:whats|what's|what is) (?:the )?(?:status|progress|latest|update)(?: (?:of|on|for|with) {_MY_REPORT})?",
+    f"any (?:news|updates?|progress|feedback)(?: (?:on|about|for|with) {_MY_REPORT})?",
+    f"what(?:ever)? happened (?:to|with) {_MY_REPORT}",
+    "did (?:you|snag) (?:get|receive|see|save|file|record) (?:my report|my message|it|that|this|my last report)",
+    f"(?:where|how) (?:is|are) {_MY_REPORT}",
+    f"(?:show|list|see|view|check)(?: me)? {_MY_REPORT}",
+    f"how (?:do|can) i (?:see|check|find|view|track) {_MY_REPORT}",
+    f"status(?: update)?(?: (?:of|on) {_MY_REPORT})?",
+    "updates?",
+)
+
+# Kind of aside -> the phrases that are wholly that (after lower-casing; punctuation and emoji gone).
+ASIDES: dict[str, re.Pattern[str]] = {
+    "greeting": re.compile(f"{_GREETING}(?: {_SNAG})?(?: {_HOW_ARE_YOU})?"),
+    "thanks": re.compile(f"(?:{_NICE} )?{_THANKS}(?: {_MORE})*(?: {_SNAG})?"),
+    "ack": re.compile(f"{_ACK}(?: {_ACK})*(?: {_THANKS})?"),
+    "test": re.compile(f"{_TEST}(?: \\d+)*(?: message| please| snag| ignore)?"),
+    "stop": re.compile(f"{_STOP}{_POLITE}"),
+    "help": re.compile(_HELP),
+    "mine": re.compile(_MINE),
+}
+_NEVER_MIND_WORDS = _phrases(
+    "never mind", "nevermind", "nvm", "ignore that", "ignore this", "ignore it", "ignore me",
+    "ignore my last message", "forget it", "forget that", "scratch that", "oops", "my bad", "sorry",
+    "wrong chat", "wrong person", "please",
+)  # fmt: skip
+_NEVER_MIND = re.compile(f"{_NEVER_MIND_WORDS}(?: {_NEVER_MIND_WORDS})*")
+_TAKE_IT_BACK = _phrases(f"{_VERB_BACK} {_THE_LAST}", "undo", "unsend", "take (?:that|it|this) back")
+_BACK_LAST = re.compile(f"{_ASK}{_TAKE_IT_BACK}{_POLITE}")
+_BACK_ALL = re.compile(f"{_ASK}{_phrases(f'{_VERB_BACK} {_ALL_MINE}', 'forget me', 'forget about me')}{_POLITE}")
+
+
+def _plain(text: str) -> str:
+    """Lower case, curly quotes straightened, emoji, :shortcodes: and punctuation gone, spaces single."""
+    text = _SHORTCODE.sub(" ", text.lower().replace("\u2019", "'").replace("\u2018", "'"))
+    kept = "".join(ch if ch.isalnum() or ch in " '" else " " for ch in text)
+    return " ".join(word.strip("'") for word in kept.split() if word.strip("'"))
+
+
+def aside(text: str) -> str | None:
+    """The kind of aside the whole message is (a key of ASIDES, or "link"), or None for a report."""
+    if _LINK.search(text) and not _plain(_LINK.sub(" ", text)):
+        return "link"
+    plain = _plain(text)
+    if not plain:
+        return None  # emoji or punctuation only: capture asks for a sentence
+    return next((kind for kind, pattern in ASIDES.items() if pattern.fullmatch(plain)), None)
+
+
+def take_back(text: str) -> str | None:
+    """What the message asks to take back, if that is all it says: "last" for the report just sent
+    ("delete my last report", "undo that", "nevermind, ignore that"), "mine" for all of theirs."""
+    plain = _plain(text)
+    if _BACK_ALL.fullmatch(plain):
+        return "mine"
+    if _BACK_LAST.fullmatch(plain) or _NEVER_MIND.fullmatch(plain):
+        return "last"
+    return None
+
+
+_TELL = 'tell me in a sentence what got in the way, e.g. "refund requests sit in the finance inbox for a week".'
+_SAID = {
+    "greeting": f"Hi! Whenever something slows you down at work, {_TELL} I'll file it, and tell you "
+    "when something changes. Type `help` for what else I can do.",
+    "thanks": f"You're welcome! Next time something gets in the way, {_TELL}",
+    "ack": f"Noted. Whenever something gets in the way, {_TELL}",
+    "test": f"I'm here and listening. To file a report, {_TELL}",
+    "stop": "I only write when you message me, or to tell you that something you reported has changed. "
+    "To take your reports back, type `erase mine`.",
+    "help": f"I collect friction at work: {_TELL} I tag it and group it with similar reports, and leaders "
+    "see what recurs. They may read the words, never who wrote them. Type `help` for what you can type.",
+    "mine": "Type `mine` to see your reports and what happened to each. I also message you here when "
+    "something you reported changes.",
+    "link": "I got the link, but not what went wrong. Tell me in a sentence what got in the way, "
+    "and add the link to it.",
+}
+
+
+def answer(kind: str, text: str) -> Reply:
+    """The kind answer to an aside: what to do instead, and how to file it anyway."""
+    anyway = f"Nothing was filed. To file it as a report anyway, type: report {text.strip()}"
+    return Reply(kind="text", title=_SAID[kind], notices=(anyway,))
