@@ -11,7 +11,6 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection, Engine
 
 from digests.week import HISTORY_WEEKS, AudienceLike, mondays_before, week_moves
-from store.privacy import RETAINED_TEXT
 
 __all__ = [
     "Bind",
@@ -24,7 +23,6 @@ __all__ = [
     "week_reports",
     "load_reporters",
     "load_reporters_outside",
-    "load_quotes",
 ]
 
 Bind = Engine | Connection
@@ -197,20 +195,3 @@ def load_reporters_outside(
             if people >= k or rows < page:
                 return min(int(people), k)
             page *= 8
-
-
-def load_quotes(bind: Bind, ids: list[int], start: datetime, end: datetime) -> dict[int, str]:
-    """The latest report text of each pattern inside the week (one query); a text the retention
-    policy removed is no quote, so the latest one still there is taken."""
-    if not ids:
-        return {}
-    query = text(
-        "SELECT pattern_id, text FROM (SELECT pattern_id, text, ROW_NUMBER() OVER "
-        "(PARTITION BY pattern_id ORDER BY created_at DESC, id DESC) AS rn FROM reports "
-        "WHERE pattern_id IN :ids AND created_at >= :s AND created_at < :e AND text <> :removed) AS latest "
-        "WHERE rn = 1"
-    ).bindparams(bindparam("ids", expanding=True))
-    with reading(bind) as conn:
-        params = {"ids": ids, "s": sql_time(start, conn), "e": sql_time(end, conn), "removed": RETAINED_TEXT}
-        rows = conn.execute(query, params).all()
-    return {pid: body for pid, body in rows if body}

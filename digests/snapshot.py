@@ -17,7 +17,7 @@ from datetime import datetime
 
 from digests.figures import load_figures
 from digests.ranked import load_ranked
-from digests.reading import Bind, load_quotes, load_reporters, load_reporters_outside, reading, tenant_id_of
+from digests.reading import Bind, load_reporters, load_reporters_outside, reading, tenant_id_of
 from digests.week import (
     HISTORY_WEEKS,
     AudienceLike,
@@ -40,7 +40,6 @@ __all__ = [
     "load_ranked",
     "load_reporters",
     "load_reporters_outside",
-    "load_quotes",
     "tenant_id_of",
     "reading",
     "AudienceLike",
