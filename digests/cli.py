@@ -87,7 +87,9 @@ def digest(
     from digests.render import to_markdown
 
     services = _services()
-    built = services.extras["digests"].build(platform=platform, tenant=tenant, audience=audience, now=datetime.now(UTC))
+    digests = services.extras["digests"]
+    now = digests.local_now(platform=platform, tenant=tenant, audience=audience, now=datetime.now(UTC))
+    built = digests.build(platform=platform, tenant=tenant, audience=audience, now=now)
     typer.echo(to_markdown(built, services.taxonomy))
     if html:
         _write_page(html, to_html(built, services.taxonomy))

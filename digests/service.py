@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection, Engine
 
@@ -36,6 +37,9 @@ from digests.snapshot import (
     reading,
     tenant_id_of,
 )
+from digests.subscriptions import list_subscriptions
+from store.db import session_scope
+from store.reports import find_tenant
 
 __all__ = ["Digests", "load_sections"]
 
@@ -69,10 +73,25 @@ def load_sections(bind: Engine | Connection, tenant_id: int, snap: Snapshot, aud
 class Digests:
     """Implements bot.ports.DigestService and builds digests for the scheduler."""
 
-    def __init__(self, engine: Engine, taxonomy: Taxonomy, *, k: int) -> None:
+    def __init__(self, engine: Engine, taxonomy: Taxonomy, *, k: int, timezone: str = "UTC") -> None:
         self.engine = engine
         self.taxonomy = taxonomy
         self.k = k
+        self.timezone = timezone  # SNAG_DIGEST_TIMEZONE: whose week a preview shows when no subscription says
+
+    def local_now(self, *, platform: str, tenant: str, audience: str | None, now: datetime) -> datetime:
+        """`now` where this audience's digest goes out: the time zone of its subscriptions when they
+        agree on one, else the default. A preview at Monday 09:30 in Sydney showed the week before
+        the one Sydney's subscription had just been sent."""
+        key = parse_audience(audience, self.taxonomy).key
+        with session_scope(self.engine) as session:
+            found = find_tenant(session=session, platform=platform, external_id=tenant)
+            zones = {
+                s.timezone
+                for s in list_subscriptions(session=session)
+                if found is not None and s.tenant_id == found.id and s.audience == key
+            }
+        return now.astimezone(ZoneInfo(zones.pop() if len(zones) == 1 else self.timezone))
 
     def snapshot(self, conn: Connection, *, platform: str, tenant: str, audience: Audience, now: datetime) -> Snapshot:
         """The audience's week counted in SQL, and the patterns its sections can show (none if it is too small)."""
@@ -111,7 +130,8 @@ class Digests:
     def preview(self, *, person: Person, audience: str | None, now: datetime) -> Reply:
         """The digest this person's tenant would get now, without sending it; report texts (the
         quotes) only for those who may read them."""
+        at = self.local_now(platform=person.platform, tenant=person.tenant, audience=audience, now=now)
         digest = self.build(
-            platform=person.platform, tenant=person.tenant, audience=audience, now=now, quotes=person.role.sees_texts
+            platform=person.platform, tenant=person.tenant, audience=audience, now=at, quotes=person.role.sees_texts
         )
         return to_reply(digest, self.taxonomy)

@@ -19,7 +19,8 @@ def attach(services: Services) -> None:
     from digests.demo import offer_demo
 
     grouper = SqlGrouper(services.engine, services.taxonomy)
-    digests = Digests(services.engine, services.taxonomy, k=services.settings.anonymity_k)
+    settings = services.settings
+    digests = Digests(services.engine, services.taxonomy, k=settings.anonymity_k, timezone=settings.digest_timezone)
     services.snag.grouper = grouper
     services.snag.digests = digests
     services.extras["grouper"] = grouper

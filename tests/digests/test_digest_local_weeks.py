@@ -100,3 +100,20 @@ def test_the_digest_weeks_follow_on_without_gaps() -> None:
         moved = week_moves(start, end)
         assert bool(moved) is (zone != "UTC")
         assert all(hi - lo < timedelta(hours=15) for lo, hi, _, _ in moved)
+
+
+def test_a_preview_shows_the_week_the_audiences_subscription_is_sent(demo_services) -> None:  # type: ignore[no-untyped-def]
+    """At Monday 09:30 in Sydney the preview showed the week before the one Sydney's digest had just sent."""
+    from dataclasses import replace
+
+    from bot.domain import Role
+
+    snag = demo_services.snag
+    manager = replace(snag.person("console", "local", "lead"), role=Role.MANAGER)
+    monday_sydney = datetime(2026, 11, 23, 9, 30, tzinfo=ZoneInfo("Australia/Sydney"))  # Sunday 22:30 UTC
+    digests = demo_services.extras["digests"]
+    before = digests.preview(person=manager, audience=None, now=monday_sydney.astimezone(UTC))
+    assert before.title.endswith("2026-W46")  # nobody says where: the default zone (UTC) is still in W47
+    subscribe_console(demo_services, "C-syd", timezone="Australia/Sydney")
+    after = digests.preview(person=manager, audience=None, now=monday_sydney.astimezone(UTC))
+    assert after.title.endswith("2026-W47")  # as the Sydney subscription was sent at 09:00
