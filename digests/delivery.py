@@ -212,6 +212,24 @@ class DigestSender:
         except Exception as exc:
             log.warning("digest run %s was sent without its charts: %s", run_id, safe_error(exc))
             self.metrics.count("snag_digest_charts_failed_total", platform=sub.platform)
+            if getattr(exc, "reason", None) == "not_in_channel":  # text may post to a public channel; files may not
+                self._say_why_no_charts(sub, tenant, run_id)
+
+    def _say_why_no_charts(self, sub: Subscription, tenant: Tenant, run_id: int) -> None:
+        """Tell the channel, once a digest, why its charts are missing and what makes them come."""
+        note = Reply(
+            kind="text",
+            title="This digest's charts could not be posted here: I'm not a member of this channel. "
+            "Invite me (/invite @Snag) and the next digest comes with its charts.",
+        )
+        try:
+            self.run_async(
+                self.messengers[sub.platform].send(
+                    platform=sub.platform, tenant=tenant.external_id, destination=sub.destination, reply=note
+                )
+            )
+        except Exception as exc:
+            log.warning("digest run %s: the note about its charts was not posted: %s", run_id, safe_error(exc))
 
     def _charts(self, upload: Upload, sub: Subscription, tenant: Tenant, digest: Digest) -> None:
         from digests.charts import handoff_png, trend_png

@@ -97,6 +97,26 @@ def test_a_digest_whose_charts_fail_is_sent_once_and_recorded_sent(demo_services
     assert len(warned) == 1 and warned[0].levelno == logging.WARNING
 
 
+class NotInChannel(RecordingMessenger):
+    """Slack with chat:write.public: text posts to a public channel Snag is not in, files do not."""
+
+    async def upload_chart(self, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        from adapters.slack.messenger import DeliveryFailed
+
+        raise DeliveryFailed("not_in_channel")
+
+
+def test_charts_refused_outside_the_channel_are_explained_there_once(demo_services) -> None:  # type: ignore[no-untyped-def]
+    """`/snag subscribe` in a channel Snag had not joined: the charts were dropped every week with a log line only."""
+    sub = subscribe_console(demo_services)
+    messenger = NotInChannel()
+    assert console_scheduler(demo_services, messenger, MONDAY_9, charts=True).catch_up() == {sub: "sent"}
+    said = [reply.title for _, _, _, reply in messenger.sent]
+    assert len(said) == 2 and said[0].startswith("Snag digest")
+    assert "I'm not a member of this channel. Invite me (/invite @Snag)" in said[1]
+    assert [(r.status, r.error) for r in _runs(demo_services)] == [("sent", None)]
+
+
 def test_a_long_digest_resumes_from_the_page_that_failed(demo_services) -> None:  # type: ignore[no-untyped-def]
     sub = subscribe_console(demo_services)
     messenger = FailsOnce(nth=2)  # the first page is posted, the second fails
