@@ -108,11 +108,7 @@ def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
     except CommandError:
         raise ConfigError(_unknown_revision(_revision_of(engine), revision)) from None
     except OperationalError as exc:
-        raise StoreUnavailable(
-            _no_such_database(exc, engine)
-            or f"Cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
-            f"{exc.orig.__class__.__name__}."
-        ) from exc
+        raise _unreachable(exc, engine) from exc
 
 
 def _revision_of(engine: Engine) -> str | None:
@@ -142,11 +138,7 @@ def check_revision(engine: Engine) -> None:
     try:
         current = _revision_of(engine)
     except OperationalError as exc:
-        raise StoreUnavailable(
-            _no_such_database(exc, engine)
-            or f"Cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
-            f"{exc.orig.__class__.__name__}."
-        ) from exc
+        raise _unreachable(exc, engine) from exc
     if current == head:
         return
     if current is None:
@@ -158,6 +150,15 @@ def check_revision(engine: Engine) -> None:
     raise ConfigError(
         f"The database is at revision {current}; this Snag needs {head}: run `snag db upgrade` "
         "(with docker compose, the `migrate` service) and start it again."
+    )
+
+
+def _unreachable(exc: OperationalError, engine: Engine) -> StoreUnavailable:
+    """What to say when the database did not answer, or answered that it has no such database."""
+    return StoreUnavailable(
+        _no_such_database(exc, engine)
+        or f"Cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
+        f"{exc.orig.__class__.__name__}."
     )
 
 
