@@ -24,7 +24,7 @@ from bot.text import CleanText, clean_report_text
 if TYPE_CHECKING:
     from bot.core import Snag
 
-__all__ = ["Capture", "store", "add_report", "receipt_for", "tag", "honest", "suggest", "tag_backlog"]
+__all__ = ["Capture", "store", "screen", "add_report", "receipt_for", "tag", "honest", "suggest", "tag_backlog"]
 
 log = logging.getLogger("snag.core")
 
@@ -80,6 +80,14 @@ def _screened(snag: Snag, cleaned: CleanText) -> tuple[str, Reply | None]:
     return text, None
 
 
+def screen(snag: Snag, text: str) -> tuple[str, tuple[str, ...], Reply | None]:
+    """New words for a stored report (an edit, a reply under it), read as a report's are: the
+    redacted text and what was cut, or the answer when they are no report at all."""
+    cleaned = clean_report_text(text, limit=snag.options.max_report_chars)
+    words, answer = _screened(snag, cleaned)
+    return words, _cut_notice(cleaned, snag.options.max_report_chars), answer
+
+
 def _cut_notice(cleaned: CleanText, limit: int) -> tuple[str, ...]:
     if not cleaned.truncated_from:
         return ()
@@ -102,6 +110,7 @@ def add_report(snag: Snag, message: IncomingMessage, *, event_id: str | None) ->
         frequency=message.frequency,
         customer_facing=message.customer_facing,
         shared=message.shared,
+        message_id=message.message_id,
     )
 
 

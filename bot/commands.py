@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain import Role
-from bot.errors import UsageError
+from bot.errors import InputError, UsageError
 from bot.taxonomy import Taxonomy
 
 __all__ = [
     "Command",
     "QueryFilters",
     "parse_command",
+    "parse_filters",
+    "read_label",
     "asks_to_file",
     "usage_for",
     "allowed",
@@ -27,6 +30,8 @@ __all__ = [
 WINDOWS = {"7d": 7, "30d": 30, "90d": 90}
 _SIMPLE = {"help", "mine", "stats", "retrain", "reload"}
 _ARG = re.compile(r"^(\d+d|[a-z]+:\S*)$", re.IGNORECASE)
+_FILTER_KEYS = ("team", "stage", "kind")
+_VALUE_WORDS = 3  # a filter's value may be a title or alias of up to this many words: `team:IT help desk`
 _PREFIX = re.compile(r"^\s*/snag\b\s*", re.IGNORECASE)
 _END = " \t\r\n.,;:!?"
 _FILLER = {"please", "pls", "plz", "me", "thanks", "thx", "now"}
@@ -207,14 +212,15 @@ def _read(head: str, rest: list[str], text: str) -> Command | None:
     if head in _SIMPLE and not rest:
         return Command(head)
     if head == "top":
-        args = [f"{w}d" if f"{w}d" in WINDOWS else w for w in rest]
-        return Command("top", args=tuple(args)) if all(_ARG.match(w) for w in args) else None
+        args = _filter_words([f"{w}d" if f"{w}d" in WINDOWS else w for w in rest])
+        return Command("top", args=tuple(args)) if args is not None else None
     if head == "search" and 0 < len(rest) <= SEARCH_WORDS:
         return Command("search", args=tuple(rest))
     if head == "pattern" and len(rest) == 1 and rest[0].lstrip("#").isdigit():
         return Command("pattern", number=int(rest[0].lstrip("#")))
     if head == "digest":
         args = [w for w in rest if w.lower() not in _DIGEST_WORDS]
+        args = (_filter_words(args) or args) if len(args) > 1 else args  # `digest team:customer service`
         return Command("digest", args=tuple(args)) if len(args) <= 1 else None
     if head in ("subscribe", "unsubscribe") and (len(rest) <= 3 or "=" in text):
         return Command(head, args=tuple(rest))
@@ -267,23 +273,62 @@ def _as_report(text: str) -> str:
     return f"To file it as a report instead, type: report {text.strip()}"
 
 
-def parse_filters(args: tuple[str, ...], taxonomy: Taxonomy, now: datetime) -> QueryFilters:
-    """Turn `30d team:finance stage:billing kind:waiting` into filters, or say what is wrong."""
+def parse_filters(args: Sequence[str], taxonomy: Taxonomy, now: datetime) -> QueryFilters:
+    """Turn `30d team:finance stage:billing kind:waiting` into filters, or say in one line what is wrong.
+
+    A team, stage or kind may be named by its label, its title or an alias, in any case
+    (`team:accounts`, `kind:duplicate entry`): read_label, the rule digests' audiences follow too."""
     days, found = 7, {}
-    for arg in args:
-        low = arg.lower()
-        if low in WINDOWS:
-            days = WINDOWS[low]
+    for arg in _filter_words(args) or args:
+        if arg.lower() in WINDOWS:
+            days = WINDOWS[arg.lower()]
             continue
-        key, _, value = low.partition(":")
-        allowed = {
-            "team": taxonomy.team_labels,
-            "stage": taxonomy.stage_labels,
-            "kind": taxonomy.kind_labels,
-        }.get(key)
-        if allowed is None:
-            raise UsageError(f"I don't know the filter `{arg}`. Use 7d, 30d or 90d and team:, stage: or kind:.")
-        if value not in allowed:
-            raise UsageError(f"`{value or '(empty)'}` is not a {key}. Try one of: {', '.join(allowed)}.")
-        found[key] = value
+        key, colon, value = arg.partition(":")
+        if not colon or key.lower() not in _FILTER_KEYS:
+            raise InputError(_unknown_filter(arg))
+        found[key.lower()] = read_label(taxonomy, key.lower(), value)
     return QueryFilters(since=now - timedelta(days=days), days=days, **found)
+
+
+def read_label(taxonomy: Taxonomy, axis: str, typed: str) -> str:
+    """The label of the team, stage or kind (`axis`) that `typed` names: its label, title or an alias,
+    in any case (`accounts` is finance). Otherwise one short line with the closest labels, since a
+    slip (`financ`, `handoffs`) is the usual cause and the whole list hides the one they meant."""
+    label = taxonomy.find(axis, typed)
+    if label is not None:
+        return label
+    typed = typed.strip()
+    close = taxonomy.closest(axis, typed) if typed else ()
+    if close:
+        guesses = " or ".join(f"`{axis}:{c}`" for c in close)
+        raise InputError(f"`{typed}` is not a {axis} I know: did you mean {guesses}?")
+    labels = {"team": taxonomy.team_labels, "stage": taxonomy.stage_labels, "kind": taxonomy.kind_labels}[axis]
+    what = f"`{typed}` is not a {axis} I know" if typed else f"`{axis}:` needs a {axis} after it"
+    raise InputError(f"{what}; the {axis}s are {', '.join(labels)}.")
+
+
+def _filter_words(words: Sequence[str]) -> list[str] | None:
+    """The words as filters, a value of several words kept whole: `kind:duplicate entry` is one.
+
+    A word that is neither a window nor `key:value` continues the filter before it (to _VALUE_WORDS
+    words in all); None when it has none to continue, i.e. the words are not filters."""
+    out: list[str] = []
+    for word in words:
+        if word.lower() in WINDOWS or _ARG.match(word):
+            out.append(word)
+        elif out and ":" in out[-1] and len(out[-1].split()) < _VALUE_WORDS:
+            out[-1] = f"{out[-1]} {word}"
+        else:
+            return None
+    return out
+
+
+def _unknown_filter(arg: str) -> str:
+    """What to say about a word `top` cannot use: the filter it nearly is, when there is one."""
+    key, colon, value = arg.partition(":")
+    close = difflib.get_close_matches(key.lower(), _FILTER_KEYS, n=1, cutoff=0.6) if colon else []
+    if close:
+        return f"I don't know the filter `{arg}`: did you mean `{close[0]}:{value}`?"
+    if re.fullmatch(r"\d+d?", arg, re.IGNORECASE):
+        return f"`{arg}` is not a window I keep: use 7d, 30d or 90d."
+    return f"I don't know the filter `{arg}`. Use 7d, 30d or 90d and team:, stage: or kind:."

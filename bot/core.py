@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot import capture as capturing
-from bot import cards, history, privacy, reading, replay
+from bot import cards, editing, history, privacy, reading, replay
 from bot.capture import Capture
 from bot.commands import Command
 from bot.domain import ActionEvent, IncomingMessage, Person, Platform, Reply, ReportRecord, Tags
@@ -125,6 +125,31 @@ class Snag:
     def handle_action(self, event: ActionEvent) -> Reply:
         """A button press or a submitted form on a receipt."""
         return self._guard(lambda: act(self, event), event.person.platform)
+
+    def edit_report(self, message: IncomingMessage, *, before: str | None = None) -> Reply | None:
+        """The person edited the message a report was filed from (`message.message_id`): the report
+        takes its new words. None when it filed no report of theirs or nothing changed. Never raises."""
+        return self._maybe(lambda: editing.edit(self, message, before=before), message.person.platform)
+
+    def report_deleted(self, person: Person, channel: str, message_id: str) -> Reply | None:
+        """The person deleted the message a report was filed from: what to tell them. Never raises."""
+        return self._maybe(lambda: editing.deleted(self, person, channel, message_id), person.platform)
+
+    def add_to_report(self, message: IncomingMessage, under: str) -> Reply | None:
+        """A reply under the message a report was filed from: added to that report (or answered, when
+        it is a command). None when `under` filed no report of theirs: file it as usual. Never raises."""
+        return self._maybe(lambda: editing.add_to(self, message, under), message.person.platform)
+
+    def _maybe(self, work: Callable[[], Reply | None], platform: str) -> Reply | None:
+        """_guard for work that may have nothing to say."""
+        said: list[Reply | None] = []
+
+        def run() -> Reply:
+            said.append(work())
+            return said[0] or cards.prompt_for_sentence()
+
+        reply = self._guard(run, platform)
+        return said[0] if said else reply
 
     def _guard(self, work: Callable[[], Reply], platform: str, what: str = "request") -> Reply:
         """Known errors as a kind reply, unknown ones as a logged id and an apology."""

@@ -110,6 +110,9 @@ class IncomingMessage:
     # Platform ids of the people the text @mentions (not Snag): the text itself only says "@someone",
     # so an admin's `erase @sam` is resolved from here.
     mentions: tuple[str, ...] = ()
+    # The platform's id of the person's own message (Slack ts, Teams activity id) within `channel`:
+    # an edit, a deletion or a thread reply of that message finds its report by it.
+    message_id: str | None = None
 
     @property
     def shared(self) -> bool:

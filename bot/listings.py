@@ -7,8 +7,9 @@ at the people behind a small slice.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
-from bot.commands import QueryFilters
+from bot.commands import SEARCH_WORDS, QueryFilters
 from bot.domain import RETAINED_TEXT, PatternSummary, Person, Reply, ReportRecord, Section
 from bot.ports import ReportRepository
 from bot.redact import redactor_for
@@ -25,6 +26,7 @@ __all__ = [
     "own_reports",
     "mine",
     "search",
+    "day",
     "pattern",
     "stats",
     "PATTERN_QUOTES",
@@ -148,16 +150,38 @@ def mine(
     return Reply(kind="list", title="Your reports", sections=tuple(sections))
 
 
-def search(reports: Sequence[ReportRecord], words: Sequence[str], taxonomy: Taxonomy) -> Reply:
-    """Reports matching the words, with the pattern each belongs to."""
+def day(when: datetime, now: datetime) -> str:
+    """A report's date as people read it: `22 Nov` this year, `22 Nov 2025` before, so last year's
+    reports do not pass for this year's (dates are UTC: no one's own time zone is known)."""
+    return f"{when:%d %b}" if when.year == now.year else f"{when:%d %b %Y}"
+
+
+def search(
+    reports: Sequence[ReportRecord],
+    words: Sequence[str],
+    taxonomy: Taxonomy,
+    *,
+    now: datetime,
+    matched: int | None = None,
+    capped: bool = False,
+) -> Reply:
+    """Reports matching the words, with the pattern each belongs to; when more `matched` than are
+    shown, how many in all (`capped`: too many to check, so at least that many) and how to narrow it."""
     sections = [
         Section(
-            heading=f"#{r.id} · {r.created_at:%d %b}" + (f" · pattern #{r.pattern_id}" if r.pattern_id else ""),
+            heading=f"#{r.id} · {day(r.created_at, now)}" + (f" · pattern #{r.pattern_id}" if r.pattern_id else ""),
             text=snippet(r.text),
         )
         for r in reports
     ] or [Section(text="No reports match those words.")]
-    return Reply(kind="list", title=f"Reports matching “{' '.join(words)}”", sections=tuple(sections))
+    title = f"Reports matching “{' '.join(words)}”"
+    matched = len(reports) if matched is None else max(matched, len(reports))
+    if matched <= len(reports) and not capped:
+        return Reply(kind="list", title=title, sections=tuple(sections))
+    title += f": the {len(reports)} newest of {'at least ' if capped else ''}{matched}"
+    more = "There were too many to check them all. " if capped else ""
+    narrow = "Add a word to narrow it down." if len(words) < SEARCH_WORDS else "Try other words to narrow it down."
+    return Reply(kind="list", title=title, sections=tuple(sections), notices=(more + narrow,))
 
 
 def pattern(p: PatternSummary, taxonomy: Taxonomy, *, quotes: Sequence[str], k: int) -> Reply:

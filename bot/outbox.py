@@ -53,6 +53,7 @@ def _decode(data: dict) -> IncomingMessage:
         frequency=data.get("frequency"),
         customer_facing=data.get("customer_facing"),
         received_at=datetime.fromisoformat(data["received_at"]) if data.get("received_at") else None,
+        message_id=data.get("message_id"),
     )
 
 

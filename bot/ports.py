@@ -54,6 +54,10 @@ class Grouper(Protocol[Learnt]):
     def forget(self, learnt: Learnt) -> None:
         """Once those reports are erased, drop what words_of read from grouping."""
 
+    def reword(self, report: ReportRecord, old_text: str) -> None:
+        """A report in a pattern now has other words (its reporter edited it): count its new words
+        instead of `old_text`'s, and work its pattern's centroid and title out again."""
+
 
 class Filters(Protocol):
     """What `top` asks for: a window and at most one team, stage and kind (read only)."""
@@ -86,11 +90,21 @@ class ReportRepository(Protocol):
         frequency: str | None = None,
         customer_facing: bool | None = None,
         shared: bool = False,
+        message_id: str | None = None,
     ) -> tuple[ReportRecord, bool]:
         """Store a report; return it and whether it is new (False for a duplicate delivery);
-        `shared` when it was filed where others see who wrote it."""
+        `shared` when it was filed where others see who wrote it; `message_id` names the person's
+        own message it came from."""
 
     def set_tags(self, *, report_id: int, tags: Tags) -> ReportRecord: ...
+
+    def set_text(self, *, report_id: int, text: str) -> ReportRecord:
+        """Replace a report's words; its tags stay until they are set again."""
+
+    def find_by_message(
+        self, *, person: Person, reporter_key: str, channel: str, message_id: str
+    ) -> ReportRecord | None:
+        """The report this person filed from their own message in `channel`, else None."""
 
     def get_report(self, *, person: Person, report_id: int) -> ReportRecord | None: ...
 
@@ -114,7 +128,14 @@ class ReportRepository(Protocol):
         since: datetime | None = None,
         pattern_id: int | None = None,
         limit: int = 10,
-    ) -> list[ReportRecord]: ...
+    ) -> list[ReportRecord]:
+        """Newest first; each of `words` must start a word of the text ("refund" finds "refunds")."""
+
+    def count_reports(
+        self, *, person: Person, words: Sequence[str], since: datetime | None = None, pattern_id: int | None = None
+    ) -> tuple[int, bool]:
+        """How many reports list_reports finds with these words, unlimited; and whether there were
+        too many to check them all (the count is then a floor)."""
 
     def untagged_reports(self, *, limit: int = 500) -> list[ReportRecord]: ...
 

@@ -90,10 +90,15 @@ def _pattern(snag: Snag, person: Person, number: int, k: int) -> Reply:
     return listings.pattern(pattern, snag.taxonomy, quotes=quotes, k=k)
 
 
+_SHOWN = 10  # reports a search lists
+
+
 def _search(snag: Snag, person: Person, words: tuple[str, ...]) -> Reply:
+    """The newest reports with those words, and how many there are in all (a list cut short says so)."""
     if not person.role.sees_texts:
         raise PermissionDenied(
             "Searching individual reports is for managers. Try `top` or `pattern <id>` for the shared picture."
         )
-    reports = snag.repository.list_reports(person=person, words=words, limit=10)
-    return listings.search(reports, words, snag.taxonomy)
+    reports = snag.repository.list_reports(person=person, words=words, limit=_SHOWN)
+    matched, capped = snag.repository.count_reports(person=person, words=words)
+    return listings.search(reports, words, snag.taxonomy, now=snag.clock(), matched=matched, capped=capped)

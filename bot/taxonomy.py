@@ -18,6 +18,7 @@ __all__ = ["Label", "Taxonomy", "load_taxonomy", "DEFAULT_TAXONOMY_PATH"]
 
 DEFAULT_TAXONOMY_PATH = Path(__file__).resolve().parent.parent / "classifier" / "taxonomy.yml"
 _LABEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_SEPARATORS = re.compile(r"[\s_-]+")
 # The keys each mapping takes: anything else is a typo that would otherwise be ignored.
 _FILE_KEYS = ("version", "stages", "kinds", "teams", "systems", "redact")
 _LABEL_KEYS = ("label", "description", "aliases", "words")
@@ -84,6 +85,30 @@ class Taxonomy:
         """Display names of several labels, comma-separated ("none" for no labels)."""
         return ", ".join(self.title(label) for label in labels) or "none"
 
+    def find(self, axis: str, typed: str) -> str | None:
+        """The label of the stage, kind or team (`axis`) that `typed` names: its label, its title or
+        one of its aliases, in any case, with spaces, hyphens or underscores alike; else None."""
+        return self._names(axis).get(_plain(typed))
+
+    def closest(self, axis: str, typed: str, n: int = 2) -> tuple[str, ...]:
+        """The labels of `axis` whose names are nearest to `typed`, for a "did you mean": the nearest,
+        and others only when about as near (a second guess far behind the first only misleads)."""
+        plain = _plain(typed)
+        scores: dict[str, float] = {}
+        for name, label in self._names(axis).items():
+            score = difflib.SequenceMatcher(None, plain, name).ratio()
+            if score >= 0.6 and score > scores.get(label, 0.0):
+                scores[label] = score
+        ranked = sorted(scores, key=lambda label: -scores[label])
+        return tuple(label for label in ranked if scores[label] >= scores[ranked[0]] - 0.05)[:n]
+
+    def _names(self, axis: str) -> dict[str, str]:
+        """Every name of the axis's labels, plain, to its label (a label beats a title beats an alias)."""
+        group = {"stage": self.stages, "kind": self.kinds, "team": self.teams}[axis]
+        names = {_plain(alias): item.label for item in group for alias in item.aliases}
+        names |= {_plain(item.title): item.label for item in group}
+        return names | {_plain(item.label): item.label for item in group}
+
     def axis_of(self, label: str) -> str | None:
         """Which axis ('stage', 'kind', 'team') a label belongs to."""
         for axis, labels in (
@@ -94,6 +119,11 @@ class Taxonomy:
             if label in labels:
                 return axis
         return None
+
+
+def _plain(name: str) -> str:
+    """A name compared loosely: `Duplicate entry`, `duplicate-entry` and `DUPLICATE_ENTRY` are one."""
+    return " ".join(_SEPARATORS.split(name.casefold())).strip()
 
 
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:

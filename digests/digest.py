@@ -6,6 +6,7 @@ import heapq
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from bot.commands import read_label
 from bot.errors import InputError
 from bot.redact import redactor_for
 from bot.signoffs import plain_first, scrub
@@ -62,18 +63,29 @@ class Audience:
 
 
 def parse_audience(raw: str | None, taxonomy: Taxonomy) -> Audience:
-    """'all', 'team:finance' or 'stage:billing'; anything else says what is allowed."""
-    value = (raw or "all").strip().lower()
-    if value in ("all", "", "org", "everyone"):
+    """'all', 'team:finance' or 'stage:billing', the team or stage read as `top` reads it (its label,
+    title or an alias: `team:accounts` is finance); anything else is told in one line what is allowed."""
+    value = (raw or "all").strip()
+    if value.lower() in ("all", "", "org", "everyone"):
         return Audience("all")
-    kind, _, label = value.partition(":")
-    allowed = {"team": taxonomy.team_labels, "stage": taxonomy.stage_labels}.get(kind)
-    if allowed is None or label not in allowed:
-        raise InputError(
-            "An audience is `all`, `team:<team>` or `stage:<stage>`, e.g. `team:finance`. "
-            f"Teams: {', '.join(taxonomy.team_labels)}. Stages: {', '.join(taxonomy.stage_labels)}."
-        )
-    return Audience(kind, label)
+    kind, colon, typed = value.partition(":")
+    kind = kind.strip().lower()
+    if colon and kind in ("team", "stage"):
+        return Audience(kind, read_label(taxonomy, kind, typed))
+    raise InputError(f"An audience is `all`, `team:<team>` or `stage:<stage>`{_audience_guess(value, taxonomy)}")
+
+
+def _audience_guess(value: str, taxonomy: Taxonomy) -> str:
+    """`digest sales`, `teams:finance`: the audience they most likely meant, else an example and the lists."""
+    typed = value.partition(":")[2] or value
+    named = [f"`{kind}:{label}`" for kind in ("team", "stage") if (label := taxonomy.find(kind, typed))]
+    named = named or [f"`{kind}:{label}`" for kind in ("team", "stage") for label in taxonomy.closest(kind, typed, 1)]
+    if named and typed.lower().rstrip("s") not in ("team", "stage"):  # `digest team`: which one is not a slip
+        return f": did you mean {' or '.join(named)}?"
+    return (
+        f", e.g. `team:{taxonomy.team_labels[0]}`; the teams are {', '.join(taxonomy.team_labels)}, "
+        f"the stages {', '.join(taxonomy.stage_labels)}."
+    )
 
 
 def period_of(week_start: datetime) -> str:

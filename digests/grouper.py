@@ -137,6 +137,24 @@ class SqlGrouper:
                 self._recentre(session, pattern_id, own)
             self._stores.pop((learnt.platform, learnt.tenant), None)
 
+    def reword(self, report: ReportRecord, old_text: str) -> None:
+        """A report's words changed (its reporter edited it, or added to it): the tenant's term
+        counts take its new words instead of the old, and its pattern's centroid, tags and title are
+        worked out again from its members as they read now. It stays in its pattern: an edit
+        mostly fixes or adds detail, and moving it would leave a pattern nobody reported."""
+        with self._lock, session_scope(self.engine) as session:
+            row = session.exec(
+                select(Tenant).where(Tenant.platform == report.platform, Tenant.external_id == report.tenant)
+            ).first()
+            if row is None or row.id is None:
+                return
+            count_terms(session, tenant_id=row.id, keys=OwnIdf.keys(old_text), amount=-1)
+            count_terms(session, tenant_id=row.id, keys=OwnIdf.keys(report.text), amount=1)
+            if report.pattern_id is not None:
+                counts = session.exec(select(TermCount.term, TermCount.docs).where(TermCount.tenant_id == row.id)).all()
+                self._recentre(session, report.pattern_id, OwnIdf(dict(counts)))
+            self._stores.pop((report.platform, report.tenant), None)
+
     def _recentre(self, session: Session, pattern_id: int, own: OwnIdf) -> None:
         members = session.exec(
             select(Report).where(Report.pattern_id == pattern_id).order_by(col(Report.created_at), col(Report.id))

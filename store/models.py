@@ -70,12 +70,16 @@ class Report(ReportBase, table=True):
         Index("ix_reports_tenant_created_pattern", "tenant_id", "created_at", "pattern_id"),
         Index("ix_reports_pattern_reporter", "pattern_id", "reporter_key"),
         Index("ix_reports_pattern_created", "pattern_id", "created_at"),
+        Index("ix_reports_tenant_message", "tenant_id", "message_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenants.id", index=True)
     pattern_id: int | None = Field(default=None, foreign_key="patterns.id", index=True)
     event_key: str | None = Field(default=None, max_length=200)
+    # The person's own message the report was filed from (Slack ts, Teams activity id, within
+    # `channel`): editing or deleting it, or replying under it, finds the report.
+    message_id: str | None = Field(default=None, max_length=200)
     tagged_at: datetime | None = None
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -17,11 +20,14 @@ __all__ = [
     "find_tenant",
     "create_report",
     "find_by_event",
+    "find_by_message",
     "apply_tags",
     "to_record",
     "tags_of",
     "record_correction",
     "search_reports",
+    "count_reports",
+    "has_words",
     "latest_corrections",
 ]
 
@@ -52,6 +58,22 @@ def get_or_create_tenant(*, session: Session, platform: str, external_id: str, n
 
 def find_by_event(*, session: Session, tenant_id: int, event_key: str) -> Report | None:
     return session.exec(select(Report).where(Report.tenant_id == tenant_id, Report.event_key == event_key)).first()
+
+
+def find_by_message(
+    *, session: Session, tenant_id: int, channel: str, message_id: str, reporter_key: str
+) -> Report | None:
+    """The report one person filed from their own message (the newest, should a message have filed two)."""
+    return session.exec(
+        select(Report)
+        .where(
+            Report.tenant_id == tenant_id,
+            Report.message_id == message_id,
+            Report.channel == channel,
+            Report.reporter_key == reporter_key,
+        )
+        .order_by(col(Report.id).desc())
+    ).first()
 
 
 def create_report(*, session: Session, report: Report) -> tuple[Report, bool]:
@@ -141,6 +163,9 @@ def _tags_json(tags: Tags) -> dict:
     return tags.as_dict() | {"source": tags.source}
 
 
+SEARCH_CANDIDATES = 2000  # the newest reports containing a search's words anywhere that are checked for them as words
+
+
 def search_reports(
     *,
     session: Session,
@@ -151,19 +176,73 @@ def search_reports(
     pattern_id: int | None = None,
     limit: int = 10,
 ) -> list[Report]:
-    """Newest reports first, narrowed by reporter, words (all must appear), time or pattern."""
-    query = select(Report).where(Report.tenant_id == tenant_id)
+    """Newest reports first, narrowed by reporter, time or pattern, and by words: each must start a
+    word of the text ("refund" finds "refunds", "cat" does not find "certificate").
+
+    Words are looked for among the SEARCH_CANDIDATES newest reports that contain them anywhere, so
+    a common word stays fast however many reports there are."""
+    where = _narrowing(tenant_id=tenant_id, reporter_key=reporter_key, words=words, since=since, pattern_id=pattern_id)
+    newest = (col(Report.created_at).desc(), col(Report.id).desc())
+    if not words:
+        return list(session.exec(select(Report).where(*where).order_by(*newest).limit(limit)).all())
+    candidates = _candidates(session, where)[:SEARCH_CANDIDATES]
+    ids = list(islice((rid for rid, text in candidates if has_words(text, words)), limit))
+    found = {r.id: r for r in session.exec(select(Report).where(col(Report.id).in_(ids))).all()}
+    return [found[rid] for rid in ids if rid in found]
+
+
+def count_reports(
+    *,
+    session: Session,
+    tenant_id: int,
+    words: Sequence[str],
+    since: datetime | None = None,
+    pattern_id: int | None = None,
+) -> tuple[int, bool]:
+    """How many reports search_reports finds with these words when nothing limits it, and whether
+    there were more than SEARCH_CANDIDATES to check (the count is then of those only: a floor)."""
+    where = _narrowing(tenant_id=tenant_id, reporter_key=None, words=words, since=since, pattern_id=pattern_id)
+    candidates = _candidates(session, where)
+    matched = sum(has_words(text, words) for _, text in candidates[:SEARCH_CANDIDATES])
+    return matched, len(candidates) > SEARCH_CANDIDATES
+
+
+def has_words(text: str, words: Sequence[str]) -> bool:
+    """Whether every word starts a word of the text, in any case: a prefix finds plurals and
+    endings ("refund": "refunds"), never the inside of another word ("cat": "certificate")."""
+    folded = text.casefold()
+    return all(re.search(r"(?<!\w)" + re.escape(word.casefold()), folded) for word in words)
+
+
+def _narrowing(
+    *,
+    tenant_id: int,
+    reporter_key: str | None,
+    words: Sequence[str],
+    since: datetime | None,
+    pattern_id: int | None,
+) -> list[Any]:
+    """The SQL conditions of a search; words as a substring prefilter (LIKE), which has_words then checks."""
+    where: list[Any] = [Report.tenant_id == tenant_id]
     if reporter_key:
-        query = query.where(Report.reporter_key == reporter_key)
+        where.append(Report.reporter_key == reporter_key)
     if since:
-        query = query.where(Report.created_at >= since)
+        where.append(Report.created_at >= since)
     if pattern_id is not None:
-        query = query.where(Report.pattern_id == pattern_id)
+        where.append(Report.pattern_id == pattern_id)
     for word in words:
         escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(or_(func.lower(col(Report.text)).like(f"%{escaped}%", escape="\\")))
-    query = query.order_by(col(Report.created_at).desc(), col(Report.id).desc()).limit(limit)
-    return list(session.exec(query).all())
+        where.append(func.lower(col(Report.text)).like(f"%{escaped}%", escape="\\"))
+    return where
+
+
+def _candidates(session: Session, where: list[Any]) -> list[tuple[int, str]]:
+    """(id, text) of the newest SEARCH_CANDIDATES + 1 reports meeting the conditions (one more, to
+    tell whether there were more), in one query: each query scans every report the LIKE keeps, so
+    reading them a page at a time would scan them once per page."""
+    query = select(Report.id, Report.text).where(*where)
+    query = query.order_by(col(Report.created_at).desc(), col(Report.id).desc()).limit(SEARCH_CANDIDATES + 1)
+    return [(int(rid), text) for rid, text in session.exec(query).all() if rid is not None]
 
 
 def latest_corrections(*, session: Session) -> list[tuple[int, str, dict]]:

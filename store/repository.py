@@ -74,6 +74,7 @@ class SqlRepository:
         frequency: str | None = None,
         customer_facing: bool | None = None,
         shared: bool = False,
+        message_id: str | None = None,
     ) -> tuple[ReportRecord, bool]:
         with self.session() as session:
             tenant = self._tenant(session, person)
@@ -90,6 +91,7 @@ class SqlRepository:
                     frequency=frequency,
                     customer_facing=customer_facing,
                     shared=shared,
+                    message_id=message_id,
                 ),
             )
             session.flush()
@@ -104,6 +106,31 @@ class SqlRepository:
             tenant = session.get(Tenant, report.tenant_id)
             assert tenant is not None
             return verbs.to_record(report, tenant)
+
+    def set_text(self, *, report_id: int, text: str) -> ReportRecord:
+        """Replace a report's words (its reporter edited or added to the message it was filed from)."""
+        with self.session() as session:
+            report = session.get(Report, report_id)
+            assert report is not None
+            report.text = text
+            session.add(report)
+            tenant = session.get(Tenant, report.tenant_id)
+            assert tenant is not None
+            return verbs.to_record(report, tenant)
+
+    def find_by_message(
+        self, *, person: Person, reporter_key: str, channel: str, message_id: str
+    ) -> ReportRecord | None:
+        """The report this person filed from their own message, or None (not a report, or someone else's)."""
+        with self.session() as session:
+            tenant_id = self._tenant_id(session, person)
+            if tenant_id is None or not message_id:
+                return None
+            report = verbs.find_by_message(
+                session=session, tenant_id=tenant_id, channel=channel, message_id=message_id, reporter_key=reporter_key
+            )
+            tenant = session.get(Tenant, tenant_id)
+            return None if report is None or tenant is None else verbs.to_record(report, tenant)
 
     def get_report(self, *, person: Person, report_id: int) -> ReportRecord | None:
         with self.session() as session:
@@ -181,6 +208,19 @@ class SqlRepository:
                 limit=limit,
             )
             return [verbs.to_record(r, tenant) for r in rows]
+
+    def count_reports(
+        self, *, person: Person, words: Sequence[str], since: datetime | None = None, pattern_id: int | None = None
+    ) -> tuple[int, bool]:
+        """How many reports list_reports finds with these words, unlimited; and whether there were
+        too many to check them all (the count is then a floor)."""
+        with self.session() as session:
+            tenant_id = self._tenant_id(session, person)
+            if tenant_id is None:
+                return 0, False
+            return verbs.count_reports(
+                session=session, tenant_id=tenant_id, words=words, since=since, pattern_id=pattern_id
+            )
 
     def get_pattern(self, *, person: Person, pattern_id: int) -> PatternSummary | None:
         with self.session() as session:

@@ -28,6 +28,11 @@ __all__ = [
     "command_message",
     "event_message",
     "thread_of",
+    "thread_parent",
+    "Changed",
+    "changed",
+    "edited_message",
+    "typed",
     "only_files",
     "reaction_target",
     "item_key",
@@ -42,8 +47,10 @@ Payload = Mapping[str, Any]
 _TOKEN = re.compile(r"<([^<>\n]*)>")
 _PERSON = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>\n]*)?>")
 # Message subtypes that are still a person writing to Snag: a photo or file with its caption,
-# and a thread reply also sent to the channel. Edits, deletions, joins and bots are not.
+# and a thread reply also sent to the channel. Joins and bots are not; edits and deletions of a
+# DM are read apart (`changed`), as they may change a report.
 PERSON_SUBTYPES = frozenset({"file_share", "thread_broadcast"})
+CHANGE_SUBTYPES = frozenset({"message_changed", "message_deleted"})
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,18 @@ class Who:
     team: str
     user: str
     team_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Changed:
+    """A person's DM to Snag, edited (`text` is its new text) or deleted (`text` is None)."""
+
+    user: str
+    channel: str
+    ts: str  # the message's own ts, as it was when filed
+    text: str | None
+    before: str | None  # its text before the change, when Slack says
+    thread: str | None  # where to answer: under the edited message, or in the deleted one's thread
 
 
 @dataclass(frozen=True)
@@ -207,6 +226,16 @@ def command_message(person: Person, body: Payload) -> IncomingMessage:
     )
 
 
+def _without(bot_user_id: str | None, text: str) -> str:
+    """Slack's formatted text without Snag's own @mention."""
+    return re.sub(rf"<@{re.escape(bot_user_id)}(\|[^>]*)?>", " ", text) if bot_user_id else text
+
+
+def typed(text: str, bot_user_id: str | None) -> str:
+    """What a person typed to Snag, as a DM's text is stored (Snag's @mention out, formatting undone)."""
+    return from_slack(_without(bot_user_id, text)).strip()
+
+
 def event_message(person: Person, body: Payload, bot_user_id: str | None) -> IncomingMessage | None:
     """A direct message or an @mention as a core message; None for edits, bots and other noise."""
     event = body.get("event") or {}
@@ -231,12 +260,58 @@ def event_message(person: Person, body: Payload, bot_user_id: str | None) -> Inc
         event_id=body.get("event_id"),
         mentions=mentioned(text, bot_user_id),
         received_at=_at(body.get("event_time")),
+        message_id=str(event["ts"]) if event.get("ts") else None,
     )
 
 
 def thread_of(body: Payload) -> str | None:
     """The thread an event was written in, so the answer goes there too."""
     return (body.get("event") or {}).get("thread_ts") or None
+
+
+def thread_parent(body: Payload) -> str | None:
+    """The ts of the message a thread reply is under; None for a message that is no reply."""
+    event = body.get("event") or {}
+    parent = event.get("thread_ts")
+    return str(parent) if parent and parent != event.get("ts") else None
+
+
+def changed(body: Payload) -> Changed | None:
+    """A person's DM to Snag edited or deleted; None for any other event, for a bot's message, and
+    for a change that left the words as they were (Slack says a message changed when a link
+    preview is added or a reply is made under it).
+
+    A message with replies under it is not deleted but left as a "tombstone" that Slack says changed.
+    """
+    event = body.get("event") or {}
+    if event.get("subtype") not in CHANGE_SUBTYPES or event.get("channel_type") != "im":
+        return None
+    now, was = event.get("message") or {}, event.get("previous_message") or {}
+    # the previous message names its author first: a tombstone is Slackbot's
+    user, ts = was.get("user") or now.get("user"), now.get("ts") or event.get("deleted_ts") or was.get("ts")
+    if not user or not ts or not event.get("channel") or now.get("bot_id") or was.get("bot_id"):
+        return None
+    before = str(was["text"]) if "text" in was else None
+    if event.get("subtype") == "message_deleted" or now.get("subtype") == "tombstone":
+        in_thread = was.get("thread_ts") if was.get("thread_ts") != ts else None
+        return Changed(str(user), str(event["channel"]), str(ts), None, before, in_thread)
+    text = str(now.get("text") or "")
+    if before is not None and text == before:
+        return None
+    return Changed(str(user), str(event["channel"]), str(ts), text, before, str(now.get("thread_ts") or ts))
+
+
+def edited_message(person: Person, change: Changed, bot_user_id: str | None) -> IncomingMessage:
+    """An edited DM as a core message: what the person's message says now."""
+    text = _without(bot_user_id, change.text or "")
+    return IncomingMessage(
+        person=person,
+        text=from_slack(text).strip(),
+        channel=change.channel,
+        via="dm",
+        mentions=mentioned(text, bot_user_id),
+        message_id=change.ts,
+    )
 
 
 def only_files(message: IncomingMessage, body: Payload) -> bool:

@@ -92,6 +92,7 @@ class SnagTeamsBot(TeamsActivityHandler):
             via="dm" if _personal(activity) else "mention",
             event_id=self.delivery_key(activity),
             mentions=inbound.mentioned(_entities(activity), _bot_of(activity)),
+            message_id=activity.id or None,
         )
 
     @staticmethod
@@ -195,6 +196,27 @@ class SnagTeamsBot(TeamsActivityHandler):
         await self._answer(turn, person, [cards.only_files()], "report")
         await self._remember(turn, person)
         return True
+
+    # ---- edits and deletions of a message that filed a report ----
+
+    async def on_teams_message_edit(self, turn: TurnContext) -> None:
+        """The person edited a message they sent Snag: the report it filed takes the new words.
+
+        Teams names the edited message by its own id and conversation, as when it was sent."""
+        person = self._person(turn)
+        reply = await asyncio.to_thread(self.snag.edit_report, self.incoming(turn.activity))
+        if reply is not None:  # None: it filed no report (a command, small talk), or a retry
+            await self._answer(turn, person, [reply], None)
+
+    async def on_teams_message_soft_delete(self, turn: TurnContext) -> None:
+        """The person deleted a message that filed a report: it is still stored; say how to erase it."""
+        person, activity = self._person(turn), turn.activity
+        channel = inbound.conversation_of(activity.serialize())
+        reply = await asyncio.to_thread(self.snag.report_deleted, person, channel, activity.id or "")
+        key = self.delivery_key(activity)
+        if reply is None or (key and not await asyncio.to_thread(self.references.first_delivery, f"deleted:{key}")):
+            return  # it filed no report, or Teams sent the deletion again
+        await self._answer(turn, person, [reply], None)
 
     async def _on_submit(self, turn: TurnContext, person: Person, value: dict) -> None:
         key = self.delivery_key(turn.activity)

@@ -44,7 +44,7 @@ def test_commands_work_in_the_console(services) -> None:  # type: ignore[no-unty
     chat.handle_line("the portal logs me out every ten minutes")
     assert chat.handle_line("mine").kind == "list"
     assert chat.handle_line("help").kind == "usage"
-    assert chat.handle_line("top team:nobody").kind == "usage"
+    assert chat.handle_line("top team:nobody").kind == "error"  # one line: `nobody` is not a team I know
     assert "the portal logs me out" in out.getvalue()
 
 

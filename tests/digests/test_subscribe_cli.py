@@ -21,10 +21,10 @@ def test_unsubscribe_reads_the_audience_as_subscribe_does(snag) -> None:  # type
 
 
 def test_unsubscribe_refuses_an_unknown_audience_as_subscribe_does(snag) -> None:  # type: ignore[no-untyped-def]
-    sub_code, _, sub_err = snag("subscribe", "team:legal", "--destination", "C2")
-    code, out, err = snag("unsubscribe", "team:legal", "--destination", "C2")
+    sub_code, _, sub_err = snag("subscribe", "team:astronauts", "--destination", "C2")
+    code, out, err = snag("unsubscribe", "team:astronauts", "--destination", "C2")
     assert code == sub_code == 2
-    assert "An audience is `all`, `team:<team>` or `stage:<stage>`" in err and err == sub_err
+    assert "`astronauts` is not a team I know; the teams are" in err and err == sub_err
     assert "Removed" not in out
 
 

@@ -88,7 +88,8 @@ def every_card() -> list[Reply]:
         cards.saved_for_later(),
         cards.top([pattern(i, f"{HOSTILE} {i}") for i in range(1, 12)], filters, TAXONOMY, k=3),
         cards.mine([record(HOSTILE)] * 15, TAXONOMY),
-        cards.search([record("x" * 5000)], ("<!here>",), TAXONOMY),
+        cards.search([record("x" * 5000)], ("<!here>",), TAXONOMY, now=NOW),
+        cards.search([record("x" * 5000)] * 10, ("<!here>",), TAXONOMY, now=NOW, matched=2500, capped=True),
         cards.pattern(pattern(3), TAXONOMY, quotes=(HOSTILE, "y" * 400), k=3),
         cards.stats(stats, TAXONOMY, k=3),
     ]

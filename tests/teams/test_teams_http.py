@@ -108,11 +108,24 @@ async def test_channel_mention_runs_a_command(teams) -> None:  # type: ignore[no
 
 async def test_bad_command_gets_a_usage_card(teams) -> None:  # type: ignore[no-untyped-def]
     _services, client, connector = teams
-    activity = fixture("message_channel_mention", connector.url, text="<at>Snag</at> top team:marketing")
+    activity = fixture("message_channel_mention", connector.url, text="<at>Snag</at> top finance")
     await client.post("/api/messages", json=activity)
     card = connector.cards()[-1]
     assert_valid_card(card)
-    assert "marketing" in json.dumps(card) and "top [7d|30d|90d]" in json.dumps(card)
+    assert "`top` takes" in json.dumps(card) and "top [7d|30d|90d]" in json.dumps(card)
+
+
+async def test_a_filter_slip_gets_one_line_with_the_closest_name(teams) -> None:  # type: ignore[no-untyped-def]
+    _services, client, connector = teams
+    for typed, said in (
+        ("top team:financ", "`financ` is not a team I know: did you mean `team:finance`?"),
+        ("top team:accounts", "Top patterns (last 7 days, team Finance)"),  # an alias of finance
+    ):
+        activity = fixture("message_channel_mention", connector.url, text=f"<at>Snag</at> {typed}")
+        await client.post("/api/messages", json=activity)
+        card = connector.cards()[-1]
+        assert_valid_card(card)
+        assert said in json.dumps(card, ensure_ascii=False) and "top [7d|30d|90d]" not in json.dumps(card)
 
 
 async def test_user_text_stays_literal_in_cards(teams) -> None:  # type: ignore[no-untyped-def]

@@ -171,6 +171,10 @@ async def on_chat(rt: SlackRuntime, body: dict[str, Any], client: AsyncWebClient
     if inbound.membership(body) != inbound.MEMBER:
         await _refuse_chat(rt, body, client, context)
         return
+    change = inbound.changed(body)
+    if change is not None:
+        await on_changed(rt, body, client, context, change)
+        return
     who = inbound.who(body)
     if who is None:
         return
@@ -182,7 +186,41 @@ async def on_chat(rt: SlackRuntime, body: dict[str, Any], client: AsyncWebClient
         if await _claim(rt, body):
             await _say(rt, client, message, cards.only_files(), inbound.thread_of(body))
         return
+    under = inbound.thread_parent(body)
+    if under is not None and await _added_to_report(rt, body, client, message, under):
+        return
     await _file_and_answer(rt, body, client, message, command=True)
+
+
+async def _added_to_report(
+    rt: SlackRuntime, body: dict[str, Any], client: AsyncWebClient, message: IncomingMessage, under: str
+) -> bool:
+    """A reply in the thread of a message that filed a report: added to that report (or answered,
+    as a command), and the answer goes in the thread. False when the thread is no report's.
+
+    The report is written before the claim, as a new one is; a retry finds the words added already.
+    """
+    reply = await rt.call(rt.snag.add_to_report, message, under)
+    if reply is None:
+        return False
+    if await _claim(rt, body):
+        await _say(rt, client, message, reply, under)
+    return True
+
+
+async def on_changed(
+    rt: SlackRuntime, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext, change: inbound.Changed
+) -> None:
+    """The person edited or deleted a DM: if it filed a report, the report follows and they are told."""
+    person = await rt.person(inbound.Who(str(body.get("team_id") or ""), change.user), client)
+    if change.text is None:
+        reply = await rt.call(rt.snag.report_deleted, person, change.channel, change.ts)
+    else:
+        message = inbound.edited_message(person, change, context.bot_user_id)
+        before = inbound.typed(change.before, context.bot_user_id) if change.before is not None else None
+        reply = await rt.call(lambda: rt.snag.edit_report(message, before=before))
+    if reply is not None and await _claim(rt, body):
+        await deliver.post(client, channel=change.channel, reply=reply, thread_ts=change.thread, metrics=rt.metrics)
 
 
 async def _refuse_chat(

@@ -1,0 +1,188 @@
+"""A filed report follows the message it came from: the person edits it, deletes it, or replies
+under it (a Slack thread).
+
+A report is what the person said, so when they fix a typo or add the dock number, the stored
+report takes the new words (redacted and tagged as any report is) and they are told so. Tags the
+person set or confirmed are theirs and stay; the model's are worked out again. Deleting the
+message does not erase the report by itself (a deletion may be tidying up, and erasing cannot be
+undone): the person is told it is still stored and how to erase it. Edits of messages that filed
+nothing (a command, small talk) are no concern of Snag's.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from bot import cards
+from bot.capture import honest, screen
+from bot.commands import asks_to_file
+from bot.corrections import AXES, answered_axes, person_source
+from bot.domain import RETAINED_TEXT, IncomingMessage, Person, Reply, ReportRecord, Tags
+from bot.errors import SnagError
+from bot.logs import where
+from bot.text import snippet
+
+if TYPE_CHECKING:
+    from bot.core import Snag
+
+__all__ = ["edit", "deleted", "add_to", "ALSO"]
+
+log = logging.getLogger("snag.core")
+ALSO = "; also: "  # joins a reply under a report to its words
+
+
+def _filed(snag: Snag, person: Person, channel: str, message_id: str | None) -> ReportRecord | None:
+    """The report this person filed from that message of theirs; None for anything else (a
+    command, small talk, someone else's message, a text the retention policy already removed)."""
+    if not message_id:
+        return None
+    record = snag.repository.find_by_message(
+        person=person, reporter_key=snag.key_of(person), channel=channel, message_id=message_id
+    )
+    return None if record is None or record.text == RETAINED_TEXT else record
+
+
+def _as_report(snag: Snag, message: IncomingMessage) -> str | None:
+    """The words the message files, or None when it reads as a command or an aside."""
+    try:
+        command = snag.read(message)
+    except SnagError:  # a slip of a command ("top blah")
+        return None
+    return command.text if command.name == "report" else None
+
+
+def edit(snag: Snag, message: IncomingMessage, *, before: str | None = None) -> Reply | None:
+    """The person edited the message (`message.message_id`) a report was filed from.
+
+    `before` is the message's previous text when the platform says it (Slack): what a reply
+    under the report added after it stays. None when the message filed no report of theirs, or
+    its words did not change (Slack says "changed" for a link preview or a thread reply too).
+    """
+    record = _filed(snag, message.person, message.channel, message.message_id)
+    if record is None:
+        return None
+    said = _as_report(snag, message)
+    text, notices, answer = screen(snag, said) if said is not None else ("", (), None)
+    if said is None or answer is not None:
+        return _kept(record, message.text, answer)
+    words = text + _added_under(snag, record, before)
+    if words == record.text:
+        return None
+    retell(snag, snag.repository.set_text(report_id=record.id, text=words), old_text=record.text)
+    return replace(cards.thanks(record.id, f"Updated report #{record.id}."), notices=notices)
+
+
+def _added_under(snag: Snag, record: ReportRecord, before: str | None) -> str:
+    """What replies under the report added to its words, kept through an edit of the message."""
+    if before is None:
+        return ""
+    old, _, _ = screen(snag, before)
+    rest = record.text[len(old) :] if old and record.text.startswith(old) else ""
+    return rest if rest.startswith(ALSO) else ""
+
+
+def _kept(record: ReportRecord, said: str, answer: Reply | None) -> Reply:
+    """The new words are no report (too short, a command, only personal details): nothing changes."""
+    shown = snippet(said, 80)
+    why: tuple[str, ...] = (f"“{shown}” doesn't read as a report.",) if shown else ("The message has no words now.",)
+    if answer is not None and answer.notices:
+        why = answer.notices
+    return Reply(
+        kind="text",
+        title=f"Report #{record.id} keeps your earlier words.",
+        notices=(*why, f"To remove the report, type `erase {record.id}`."),
+        report_id=record.id,
+    )
+
+
+def deleted(snag: Snag, person: Person, channel: str, message_id: str) -> Reply | None:
+    """The person deleted the message a report was filed from: say it is still stored, and how to
+    erase it. None when the message filed no report of theirs."""
+    record = _filed(snag, person, channel, message_id)
+    if record is None:
+        return None
+    return Reply(
+        kind="text",
+        title=f"You deleted the message I filed as report #{record.id}. It is still stored: "
+        f"type `erase {record.id}` to remove it too.",
+        report_id=record.id,
+    )
+
+
+def add_to(snag: Snag, message: IncomingMessage, under: str) -> Reply | None:
+    """A reply under the message a report was filed from (`under`): its words are added to that
+    report, unless it reads as a command or an aside, which is answered as one. None when `under`
+    filed no report of theirs, or the reply asks to file a report of its own (`report <text>`)."""
+    record = _filed(snag, message.person, message.channel, under)
+    if record is None or asks_to_file(message.text):
+        return None
+    said = _as_report(snag, message)
+    if said is None:
+        return snag.handle_message(message)
+    text, notices, answer = screen(snag, said)
+    if answer is not None:
+        return answer
+    added = cards.thanks(record.id, f"Added to report #{record.id}.")
+    if record.text.endswith(ALSO + text):  # Slack delivered the reply again: added already
+        return added
+    words, cut, _ = screen(snag, record.text + ALSO + text)
+    retell(snag, snag.repository.set_text(report_id=record.id, text=words), old_text=record.text)
+    return replace(added, notices=notices + cut)
+
+
+def retell(snag: Snag, record: ReportRecord, *, old_text: str) -> ReportRecord:
+    """Tag a report again after its words changed, keeping the tags its reporter set or confirmed,
+    and bring its pattern up to date."""
+    if record.tags is None:  # never tagged (a crash, a classifier failure): tag and group it now
+        return snag.tag(record)
+    theirs = _their_axes(record)
+    if set(theirs) != set(AXES):
+        try:
+            fresh = honest(snag.classifier.classify(record.text), snag.options.confidence_threshold)
+        except Exception as exc:
+            log.error("classifier failed on edited report %s, it keeps its tags: %s", record.id, where(exc))
+        else:
+            record = snag.repository.set_tags(report_id=record.id, tags=_with_theirs(fresh, record.tags, theirs))
+    return _regroup(snag, record, old_text)
+
+
+def _their_axes(record: ReportRecord) -> tuple[str, ...]:
+    """The axes whose tags the person set (fix tags, a question) or agreed with (Looks right)."""
+    tags = record.tags
+    if tags is None:
+        return ()
+    if record.status == "confirmed":  # as bot.receipts.confirm counts it: an empty stage was a question
+        return AXES if tags.stage is not None else AXES[1:]
+    return answered_axes(tags.source)
+
+
+def _with_theirs(fresh: Tags, old: Tags, theirs: tuple[str, ...]) -> Tags:
+    """The new tags, with the person's own on the axes they set."""
+    if not theirs:
+        return fresh
+    return replace(
+        fresh,
+        stage=old.stage if "stage" in theirs else fresh.stage,
+        kinds=old.kinds if "kinds" in theirs else fresh.kinds,
+        teams=old.teams if "teams" in theirs else fresh.teams,
+        handoff=old.handoff if "handoff" in theirs else fresh.handoff,
+        source=person_source(theirs),
+        stage_uncertain=fresh.stage_uncertain and "stage" not in theirs,
+    )
+
+
+def _regroup(snag: Snag, record: ReportRecord, old_text: str) -> ReportRecord:
+    """A report in a pattern stays there, the pattern worked out again from its words as they are
+    now; one that never joined a pattern (grouping failed) joins one now."""
+    grouper = snag.grouper
+    if grouper is None:
+        return record
+    try:
+        if record.pattern_id is None:
+            return replace(record, pattern_id=grouper.assign(record))
+        grouper.reword(record, old_text)
+    except Exception as exc:
+        log.error("regrouping failed on edited report %s: %s", record.id, where(exc))
+    return record
