@@ -31,7 +31,7 @@ test: install postgres
 	$(BIN)/python -m pytest
 
 ## Speed, memory and quality figures (written up in benchmarks/RESULTS.md).
-bench: install
+bench: model
 	$(BIN)/pip install --quiet -e ".[bench]"
 	$(BIN)/python -m benchmarks.run
 

@@ -27,6 +27,21 @@ from bot.app import build
 from bot.config import Settings
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "teams" / "message_personal.json"
+MODELS = Path(__file__).resolve().parents[1] / "var" / "models"  # `make model`'s
+
+
+def with_trained_model(data_dir: Path) -> None:
+    """Give a benchmark's data folder the project's trained model, as a deployment has one (the image
+    trains it at build time). Without it the server trained one in the background during the burst,
+    and the figures measured the training's use of the two cores as much as the server."""
+    import shutil
+
+    latest = MODELS / "LATEST"
+    if not latest.is_file():
+        raise SystemExit("No trained model in var/models: run `make model` first.")
+    version = latest.read_text(encoding="utf-8").strip()
+    shutil.copytree(MODELS / version, data_dir / "models" / version)
+    (data_dir / "models" / "LATEST").write_text(version, encoding="utf-8")
 
 
 async def _fake_connector() -> tuple[web.AppRunner, str]:
@@ -61,6 +76,7 @@ def _percentile(values: list[float], p: float) -> float:
 async def teams_load(database_url: str, n: int) -> dict:
     """n distinct activities plus n/4 duplicated ones, all concurrently."""
     with tempfile.TemporaryDirectory() as tmp:
+        with_trained_model(Path(tmp))
         settings = Settings(
             _env_file=None,
             env="dev",

@@ -18,11 +18,13 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 
 from adapters.server import make_web_app
+from benchmarks.load_bench import with_trained_model
 from bot.app import build
 from bot.config import Settings
 from tests.slack.fake_slack import FakeSlack
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "slack"
+
 SECRET = "bench-signing-secret-0123456789"
 TOKEN = "xoxb-bench-0000-token"
 
@@ -58,8 +60,8 @@ async def _start_serve(env: dict[str, str], port: int):  # type: ignore[no-untyp
     )
     async with ClientSession() as session:
         for _ in range(300):
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+            try:  # ready: the database answers and the model is loaded
+                async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
                     if response.status == 200:
                         return proc
             except OSError:
@@ -78,6 +80,7 @@ async def slack_load(database_url: str, n: int, *, own_process: bool = True) -> 
     fake = FakeSlack()
     fake.start()
     with tempfile.TemporaryDirectory() as tmp:
+        with_trained_model(Path(tmp))
         db = database_url or f"sqlite:///{tmp}/slack.db"
         settings = Settings(
             _env_file=None,
