@@ -231,6 +231,14 @@ def _read(head: str, rest: list[str], text: str) -> Command | None:
     return None
 
 
+# `erase all` and the like: all of theirs, asked first (after `erase mine` asked, "erase confirm" is the
+# confirmation: bot.erasing).
+_ALL_OF_MINE = {
+    "all", "everything", "all mine", "all of mine", "all my reports", "all of my reports", "my reports",
+    "them", "them all", "all of them", "it all", "all of it", "confirm",
+}  # fmt: skip
+
+
 def _erase(rest: list[str]) -> Command | None:
     """`erase 12` (your report #12), `erase mine [confirm]`, `erase last`, or an admin's `erase <user>`."""
     if len(rest) == 1 and rest[0].lstrip("#").isdigit():
@@ -238,6 +246,11 @@ def _erase(rest: list[str]) -> Command | None:
     low = [w.lower().rstrip(_END) for w in rest]
     if low in (["mine"], ["mine", "confirm"], ["last"]):
         return Command("erase", args=tuple(low))
+    if " ".join(low) in _ALL_OF_MINE:  # theirs, never an admin's `erase <user>`: the question first
+        return Command("erase", args=("mine",))
+    numbered = [w for w in low if w not in ("my", "report", "number", "no")]
+    if len(numbered) == 1 and len(low) <= 3 and numbered[0].lstrip("#").isdigit():  # `erase report #12`
+        return Command("erase", number=int(numbered[0].lstrip("#")))
     return Command("erase", args=tuple(rest)) if len(rest) == 1 else None
 
 

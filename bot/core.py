@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot import capture as capturing
-from bot import cards, editing, history, privacy, reading, replay
+from bot import cards, editing, erasing, history, privacy, reading, replay
 from bot.capture import Capture
 from bot.commands import Command
 from bot.domain import ActionEvent, IncomingMessage, Person, Platform, Reply, ReportRecord, Tags
@@ -83,6 +83,8 @@ class Snag:
         self.extra_commands: dict[str, CommandHandler] = {}
         # called with each message the outbox replay files (adapters keep how to reach its reporter)
         self.on_replayed: list[Callable[[IncomingMessage], None]] = []
+        # reporter key -> (when `erase mine` asked them to confirm, their newest report's id then): bot.erasing
+        self.asked_to_erase: dict[str, tuple[datetime, int]] = {}
 
     @property
     def redactor(self) -> Redactor:
@@ -164,7 +166,9 @@ class Snag:
 
     # ---- reading a message ----
 
-    read = staticmethod(reading.read)
+    def read(self, message: IncomingMessage) -> Command:
+        """What the message asks for (bot.reading); "yes" just after `erase mine` asked: the confirmation."""
+        return erasing.confirmation(self, message, reading.read(message))
 
     def as_report(self, message: IncomingMessage) -> IncomingMessage | None:
         """The message as a report (without an explicit `report` word), or None for a command."""

@@ -3,25 +3,31 @@
 Both go through privacy.erase, so whatever is linked to an erased report goes with it (its
 pattern's counts, its corrections, and what reaches the person once nothing of theirs is left).
 Erasing is irreversible, so erasing all of one's reports asks for a typed confirmation, and a
-sentence like "delete my last report" only shows which report that is and what to type.
+sentence like "delete my last report" only shows which report that is and what to type. People
+answer that question in their own words ("yes please", "go ahead"), so this Snag remembers for a
+few minutes whom it asked (in memory: another replica does not know, and "yes" is then only an
+aside that is never filed), and their agreement is the confirmation.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot import cards, privacy
+from bot import cards, privacy, smalltalk
 from bot.commands import Command
-from bot.domain import Person, Platform, Reply, Role
+from bot.domain import IncomingMessage, Person, Platform, Reply, Role
 from bot.errors import InputError, NotFound, PermissionDenied
 from bot.text import snippet
 
 if TYPE_CHECKING:
     from bot.core import Snag
 
-__all__ = ["erase_command"]
+__all__ = ["erase_command", "confirmation"]
+
+ASKED_FOR = timedelta(minutes=10)  # how long an agreement still answers `erase mine`'s question
 
 _MOST = 1000  # `erase mine` counts up to this many reports before it says "more than"
 _RAW_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")  # as Slack formats one, typed to the core
@@ -41,6 +47,26 @@ _HOW_TO_NAME = {
     Platform.CONSOLE: "give their user name as it is stored, e.g. `erase sam`.",
 }
 _YOURS = "`mine` lists your reports with their numbers."
+
+
+def confirmation(snag: Snag, message: IncomingMessage, command: Command) -> Command:
+    """The command, or `erase mine confirm` when it agrees ("yes please", "erase confirm") to the
+    question `erase mine` asked this person here in the last ASKED_FOR."""
+    if command.name != "not_report" and (command.name, command.args) != ("erase", ("mine",)):
+        return command
+    asked = snag.asked_to_erase.get(snag.key_of(message.person))
+    if asked is None or snag.clock() - asked[0] > ASKED_FOR or not smalltalk.agrees(message.text):
+        return command
+    return replace(command, name="erase", args=("mine", "confirm"), text=message.text)
+
+
+def _ask(snag: Snag, person: Person, newest: int) -> None:
+    """Remember that this person was just asked to confirm erasing all theirs (newest: their last report)."""
+    now = snag.clock()
+    for key, (when, _) in list(snag.asked_to_erase.items()):
+        if now - when > ASKED_FOR:
+            snag.asked_to_erase.pop(key, None)
+    snag.asked_to_erase[snag.key_of(person)] = (now, newest)
 
 
 def erase_command(snag: Snag, person: Person, command: Command) -> Reply:
@@ -80,6 +106,10 @@ def _last(snag: Snag, person: Person, *, said: str) -> Reply:
 
 def _all(snag: Snag, person: Person, *, confirmed: bool, said: str) -> Reply:
     """All of theirs: first what it means and how to confirm it, then, confirmed, done."""
+    asked = snag.asked_to_erase.pop(snag.key_of(person), None)
+    if confirmed and said:  # "yes" to the question: unless they filed another report since, ask again
+        newest = snag.repository.list_reports(person=person, reporter_key=snag.key_of(person), limit=1)
+        confirmed = asked is not None and bool(newest) and newest[0].id == asked[1]
     if confirmed:
         count = snag.erase(person)
         if not count:
@@ -89,6 +119,7 @@ def _all(snag: Snag, person: Person, *, confirmed: bool, said: str) -> Reply:
     if not theirs:
         return Reply(kind="text", title="You have no reports here to erase.", notices=_not_filed(said))
     how_many = f"more than {_MOST:,}" if len(theirs) > _MOST else f"{len(theirs):,}"
+    _ask(snag, person, theirs[0].id)
     return Reply(
         kind="text",
         title=f"This erases all your reports ({how_many}) for good: they can't be brought back. "
@@ -99,7 +130,12 @@ def _all(snag: Snag, person: Person, *, confirmed: bool, said: str) -> Reply:
 
 def _not_filed(said: str) -> tuple[str, ...]:
     """For a sentence read as asking to take a report back: it was not filed itself."""
-    return (f"I didn't file “{said.strip()}” as a report.",) if said.strip() else ()
+    if not said.strip():
+        return ()
+    return (
+        f"I didn't file “{said.strip()}” as a report.",
+        f"To file it as a report anyway, type: report {said.strip()}",
+    )
 
 
 def _someone(snag: Snag, admin: Person, who: str, mentions: tuple[str, ...]) -> Reply:

@@ -37,6 +37,12 @@ def not_theirs(message: IncomingMessage) -> bool:
     return not allowed(message.person.role, needs)
 
 
+def _kept_for_some(message: IncomingMessage) -> bool:
+    """Whether the message starts with a command kept for some roles (`status`): its usage answers."""
+    words = message.text.split()
+    return bool(words) and words[0].lower().rstrip(".,;:!?") in ROLE_COMMANDS
+
+
 def read(message: IncomingMessage) -> Command:
     """What the message asks for: a command, a report, or an aside that is not one (raises
     UsageError for a slip). `report <text>` files the text, whatever it says."""
@@ -48,9 +54,15 @@ def _read(message: IncomingMessage) -> Command:
     back = None if explicit else smalltalk.take_back(message.text)
     if back is not None:  # "delete my last report", "undo that": theirs to take back, never a report
         return Command("erase", args=(back,), text=message.text)
+    number = None if explicit else smalltalk.taken_back(message.text)
+    if number is not None:  # "delete 12", "undo #12": `erase 12`, which takes back only their own
+        return Command("erase", number=number, text=message.text)
     try:
         command = parse_command(message.text, message.person.role)
     except UsageError as exc:
+        kind = None if explicit else smalltalk.aside(message.text)
+        if kind is not None and (not_theirs(message) or not _kept_for_some(message)):  # "fine": no slip of `mine`
+            return Command("not_report", args=(kind,), text=message.text)
         if not not_theirs(message):
             raise TheirUsage(exc.message, message.person.role) from exc
         return Command("report", text=message.text)  # "status page down", from someone without `status`

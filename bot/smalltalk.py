@@ -15,7 +15,7 @@ import re
 
 from bot.domain import Reply
 
-__all__ = ["aside", "take_back", "answer", "ASIDES"]
+__all__ = ["aside", "take_back", "taken_back", "agrees", "answer", "ASIDES"]
 
 _SHORTCODE = re.compile(r"(?<!\S):[a-z0-9_+'-]+:(?::skin-tone-\d:)?", re.IGNORECASE)
 _LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -25,26 +25,44 @@ def _phrases(*alternatives: str) -> str:
     return "(?:" + "|".join(alternatives) + ")"
 
 
-_SNAG = _phrases("snag", "bot", "you", "there", "all", "everyone", "again", "team", "friend", "mate")
+_SNAG = _phrases("snag", "bot", "you", "there", "all", "everyone", "again", "team", "friend", "mate", "world")
 _NICE = _phrases(
     "ok", "okay", "great", "perfect", "cool", "nice", "awesome", "brilliant", "lovely", "super", "excellent",
     "amazing", "fab", "fantastic", "wonderful", "good", "ah", "oh", "yes", "yep",
 )  # fmt: skip
 _THANKS = _phrases(
     "thanks", "thank you", "thankyou", "thx", "ty", "ta", "cheers", "many thanks", "much appreciated",
-    "appreciate it", "appreciated",
+    "appreciate it", "appreciated", "thank u", "thanku", "thanks so much", "thank you kindly", "thanks kindly",
 )  # fmt: skip
 _MORE = _phrases(
     "snag", "bot", "again", "a lot", "a million", "so much", "very much", "loads", "for that", "for this",
     "for the help", "for your help", "for helping", "for letting me know", "for the update", "for the info",
+    "for the reply", "for replying", "for getting back to me", "kindly",
 )  # fmt: skip
 _ACK = _phrases(
     "ok", "okay", "k", "got it", "gotcha", "sounds good", "all good", "no worries", "no problem", "great",
     "perfect", "cool", "nice", "awesome", "will do", "noted", "understood", "alright", "all right", "fine",
     "sure", "yes", "yep", "yeah", "no", "nope", "bye", "goodbye", "bye bye", "see you", "see ya",
     "good night", "night", "have a nice day", "have a good day", "have a great day", "you too",
-    "you're welcome", "welcome", "lol", "haha", "hah", "wow", "hmm", "hm", "oh", "ah",
+    "you're welcome", "welcome", "lol", "haha", "hah", "wow", "hmm", "hm", "oh", "ah", "yes please", "please do",
+    "go ahead", "do it", "makes sense", "that makes sense", "good to know", "nice one", "great stuff",
+    "good stuff", "that's all", "thats all", "that is all", "that's it", "thats it", "all done", "done",
+    "good bot", "okey dokey", "okie dokie", "fair enough", "roger", "roger that", "ok then", "okay then",
+    "that's great", "thats great", "that's perfect", "thats perfect", "that's helpful", "that's fine",
 )  # fmt: skip
+# Agreeing to something Snag asked ("yes please", "go ahead"): the confirmation `erase mine` asks for,
+# when this Snag has just asked it (bot.erasing), else an aside; the erase-ish ones get the commands.
+_YES = _phrases("yes", "yep", "yeah", "yup", "ok", "okay", "sure", "alright", "all right")
+_ERASE_IT = _phrases(
+    "confirm", "confirmed", "i confirm", "confirm erase", "confirm erasing", "confirm delete", "erase confirm",
+    "erase them", "delete them", "erase them all", "delete them all", "erase it all", "delete it all",
+    "erase all of them", "delete all of them",
+)  # fmt: skip
+_CONFIRM = re.compile(f"(?:{_YES} )?(?:please )?{_ERASE_IT}(?: please| thanks| thank you)?")
+_AGREE = re.compile(
+    f"{_YES}(?: please| thanks| thank you)?|(?:{_YES} )?(?:please )?{_phrases('go ahead', 'do it', 'please do')}"
+    "(?: please| thanks| thank you)?"
+)
 _MY_REPORT = _phrases("my (?:last |latest |previous |most recent |old )?(?:report|reports|issue|issues|message|ticket)")
 _VERB_BACK = _phrases(
     "delete", "erase", "remove", "undo", "cancel", "withdraw", "retract", "revoke", "scrap", "discard",
@@ -85,6 +103,10 @@ _STOP = _phrases(
     "stop bothering me", "stop pinging me",
 )  # fmt: skip
 _BOT = _phrases("this", "it", "snag", "you", "the bot", "this bot", "this app", "this thing", "this chat")
+_WHO = _phrases(
+    "manager", "managers", "boss", "lead", "team lead", "line manager", "supervisor", "leaders", "hr",
+    "anyone", "anybody", "someone", "colleagues", "team",
+)  # fmt: skip
 _ABOUT = _phrases("this", "these", "it", "my reports?", "what i write", "what i send", "what i type", "my messages?")
 _STATE = _phrases("a bot", "there", "on", "working", "live", "real", "human", "a person", "awake", "online")
 _TO_DO = _phrases("use", "report", "file", "submit", "talk to", "work with", "start")
@@ -105,6 +127,11 @@ _HELP = _phrases(
     f"who (?:can |will |gets to |does )?(?:see|sees|read|reads) {_ABOUT}",
     f"(?:are you|is this|is it|is snag) {_STATE}",
     "(?:does|did) (?:this|it|that) (?:work|go through)",
+    f"(?:will|can|could|would|does|do) (?:my )?{_WHO} (?:see|read|find out|know about|know|find) {_ABOUT}",
+    f"(?:will|can|could|would|does|do) (?:my )?{_WHO} (?:see|know|find out)"
+    " (?:who wrote (?:this|it)|it was me|who i am)",
+    f"how long (?:do|will|does) (?:you|snag|this|it) (?:keep|store|hold) {_ABOUT}",
+    "(?:can|could|may) i (?:send|attach|add|upload) (?:a |an )?(?:photo|picture|pic|screenshot|image|file)s?",
 )
 _MINE = _phrases(
     f"(?:whats|what's|what is) (?:the )?(?:status|progress|latest|update)(?: (?:of|on|for|with) {_MY_REPORT})?",
@@ -114,14 +141,15 @@ _MINE = _phrases(
     f"(?:where|how) (?:is|are) {_MY_REPORT}",
     f"(?:show|list|see|view|check)(?: me)? {_MY_REPORT}",
     f"how (?:do|can) i (?:see|check|find|view|track) {_MY_REPORT}",
-    f"status(?: update)?(?: (?:of|on) {_MY_REPORT})?",
-    "updates?",
+    f"status(?: update)?(?: (?:of|on) {_MY_REPORT})?(?: please)?",
+    "(?:any )?updates?(?: please)?",
 )
 
 # Kind of aside -> the phrases that are wholly that (after lower-casing; punctuation and emoji gone).
 ASIDES: dict[str, re.Pattern[str]] = {
     "greeting": re.compile(f"{_GREETING}(?: {_SNAG})?(?: {_HOW_ARE_YOU})?"),
-    "thanks": re.compile(f"(?:{_NICE} )?{_THANKS}(?: {_MORE})*(?: {_SNAG})?"),
+    "confirm": _CONFIRM,
+    "thanks": re.compile(f"(?:(?:{_NICE}|{_ACK}) )*{_THANKS}(?: (?:{_MORE}|{_THANKS}))*(?: {_SNAG})?(?: {_ACK})*"),
     "ack": re.compile(f"{_ACK}(?: {_ACK})*(?: {_THANKS})?"),
     "test": re.compile(f"{_TEST}(?: \\d+)*(?: message| please| snag| ignore)?"),
     "stop": re.compile(f"{_STOP}{_POLITE}"),
@@ -136,7 +164,23 @@ _NEVER_MIND_WORDS = _phrases(
 _NEVER_MIND = re.compile(f"{_NEVER_MIND_WORDS}(?: {_NEVER_MIND_WORDS})*")
 _TAKE_IT_BACK = _phrases(f"{_VERB_BACK} {_THE_LAST}", "undo", "unsend", "take (?:that|it|this) back")
 _BACK_LAST = re.compile(f"{_ASK}{_TAKE_IT_BACK}{_POLITE}")
-_BACK_ALL = re.compile(f"{_ASK}{_phrases(f'{_VERB_BACK} {_ALL_MINE}', 'forget me', 'forget about me')}{_POLITE}")
+_BACK_ALL = re.compile(
+    f"{_ASK}{_phrases(f'{_VERB_BACK} {_ALL_MINE}', f'{_VERB_BACK} me', 'forget me', 'forget about me')}{_POLITE}"
+)
+# "delete 12", "undo #12", "remove my report 12": a report named by its number (the # is gone by now)
+_BACK_NUMBER = re.compile(f"{_ASK}{_VERB_BACK} (?:my )?(?:report |number |report number |no )?(\\d{{1,9}}){_POLITE}")
+
+
+def taken_back(text: str) -> int | None:
+    """The number of the report the message asks to take back ("delete 12", "undo #12"), if that is all it says."""
+    found = _BACK_NUMBER.fullmatch(_plain(text))
+    return int(found.group(1)) if found else None
+
+
+def agrees(text: str) -> bool:
+    """Whether the whole message agrees to what was asked: "yes", "go ahead", "confirm erase"."""
+    plain = _plain(text)
+    return bool(_AGREE.fullmatch(plain) or _CONFIRM.fullmatch(plain))
 
 
 def _plain(text: str) -> str:
@@ -172,7 +216,9 @@ _SAID = {
     "greeting": f"Hi! Whenever something slows you down at work, {_TELL} I'll file it, and tell you "
     "when something changes. Type `help` for what else I can do.",
     "thanks": f"You're welcome! Next time something gets in the way, {_TELL}",
-    "ack": f"Noted. Whenever something gets in the way, {_TELL}",
+    "ack": f"I'm here whenever you need me. When something gets in the way, {_TELL}",
+    "confirm": "If you meant to erase your reports: type `erase mine confirm` (all) or `erase <number>` (one). "
+    "Nothing was erased.",
     "test": f"I'm here and listening. To file a report, {_TELL}",
     "stop": "I only write when you message me, or to tell you that something you reported has changed. "
     "To take your reports back, type `erase mine`.",

@@ -139,12 +139,15 @@ class SnagTeamsBot(TeamsActivityHandler):
             return None
 
     def _reaches(self, activity: Activity, person: Person, *, reported: bool) -> list[Reach]:
-        """How to reach this chat, and a reporter outside a 1:1 chat."""
+        """How to reach this chat, and a reporter outside a 1:1 chat.
+
+        A 1:1 chat is kept as the person's only once a report of theirs is stored (as on Slack): a
+        "hello", or the answer to `erase mine confirm`, does not link them to it again."""
         personal = _personal(activity)
         key = self.snag.key_of(person)
         reaches: list[Reach] = []
         if activity.type != "invoke":  # a message extension may run in a chat without Snag
-            reaches.append(chat_of(activity, key if personal else None))
+            reaches.append(chat_of(activity, key if personal and reported else None))
         if reported and (not personal or activity.type == "invoke"):
             reaches.append(reporter_of(activity, key))
         return reaches
@@ -183,9 +186,12 @@ class SnagTeamsBot(TeamsActivityHandler):
             reported = capture.stored
         else:
             message = self.incoming(turn.activity)
+            command = self._command_of(message)  # before: "yes" confirms `erase mine` only until it is done
             reply = await asyncio.to_thread(self.snag.handle_message, message)
-            reported, command = reply.kind == "receipt", self._command_of(message)
+            reported = reply.kind == "receipt"
         await self._answer(turn, person, [reply], command)
+        if command == "erase":
+            return  # nothing to keep: what reaches them went with their reports (answered in this turn)
         # after the report is stored (or kept in the outbox), never before
         await self._remember(turn, person, reported=reported, waiting=_waiting(reply, key))
 

@@ -37,7 +37,7 @@ def stored(services) -> list[str]:  # type: ignore[no-untyped-def]
         ("good morning", "Hi! Whenever something slows you down"),
         ("thank you!", "You're welcome!"),
         ("ok thanks :pray:", "You're welcome!"),
-        ("ok", "Noted."),
+        ("ok", "I'm here whenever you need me."),  # never "Noted", which reads as something done
         ("just testing", "I'm here and listening."),
         ("stop", "I only write when you message me"),
         ("what's the status of my report", "Type `mine` to see your reports"),
@@ -55,6 +55,60 @@ def test_an_aside_is_answered_kindly_stores_nothing_and_says_how_to_file_it_anyw
     assert reply.title.startswith(answer)
     assert reply.notices == (f"Nothing was filed. To file it as a report anyway, type: report {text}",)
     assert stored(services) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("ok thanks bye", "You're welcome!"),
+        ("thanks, that's great", "You're welcome!"),
+        ("thank you kindly", "You're welcome!"),
+        ("thanks for the reply", "You're welcome!"),
+        ("much appreciated thanks", "You're welcome!"),
+        ("thank u", "You're welcome!"),
+        ("makes sense", "I'm here whenever you need me."),
+        ("good to know", "I'm here whenever you need me."),
+        ("nice one", "I'm here whenever you need me."),
+        ("that's all", "I'm here whenever you need me."),
+        ("all done", "I'm here whenever you need me."),
+        ("fine", "I'm here whenever you need me."),  # no slip of `mine`
+        ("yes please", "I'm here whenever you need me."),
+        ("go ahead", "I'm here whenever you need me."),
+        ("hello world", "Hi!"),
+        ("any update please?", "Type `mine` to see your reports"),
+        ("update please", "Type `mine` to see your reports"),
+        ("status update", "Type `mine` to see your reports"),  # `status` is a manager's command
+        ("confirm erase", "If you meant to erase your reports: type `erase mine confirm` (all)"),
+        ("will my manager see this?", "I collect friction at work"),
+        ("can my boss see this?", "I collect friction at work"),
+        ("how long do you keep my reports?", "I collect friction at work"),
+        ("can I send a photo?", "I collect friction at work"),
+    ],
+)
+def test_everyday_replies_and_questions_to_snag_are_answered_not_filed(  # type: ignore[no-untyped-def]
+    services, text: str, answer: str
+) -> None:
+    reply = say(services, text)
+    assert reply.title.startswith(answer) and "Noted" not in reply.title
+    assert reply.notices == (f"Nothing was filed. To file it as a report anyway, type: report {text}",)
+    assert stored(services) == []
+
+
+def test_status_update_from_a_manager_is_still_their_commands_usage(services) -> None:  # type: ignore[no-untyped-def]
+    reply = say(services, "status update", Role.MANAGER)
+    assert reply.kind == "usage" and "status needs a pattern number" in reply.title
+    assert stored(services) == []
+
+
+@pytest.mark.parametrize("text", ["sorry", "oops", "undo that"])
+def test_a_take_back_answer_says_how_to_file_the_words_anyway(services, text: str) -> None:  # type: ignore[no-untyped-def]
+    say(services, "the label printer on dock 3 jams every morning")
+    reply = say(services, text)
+    assert reply.notices == (
+        f"I didn't file “{text}” as a report.",
+        f"To file it as a report anyway, type: report {text}",
+    )
+    assert stored(services) == ["the label printer on dock 3 jams every morning"]
 
 
 @pytest.mark.parametrize("text", ["how do I use this?", "what is this", "is this anonymous?", "who can see my reports"])
@@ -113,6 +167,11 @@ def test_no_shipped_report_is_taken_for_an_aside_or_for_too_short() -> None:
             command = read(IncomingMessage(replace(PERSON, role=role), text, "D1"))
             if command.name != "report":
                 wrong.append(f"{text!r} read as {command.name} {command.args} for {role}")
-        if smalltalk.aside(text) or smalltalk.take_back(text) or too_short(text):
+        if (
+            smalltalk.aside(text)
+            or smalltalk.take_back(text)
+            or smalltalk.taken_back(text) is not None
+            or too_short(text)
+        ):
             wrong.append(f"{text!r} screened out")
     assert wrong == []
