@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
-from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import (
     Activity,
     AdaptiveCardInvokeResponse,
@@ -187,6 +188,8 @@ class SnagTeamsBot(TeamsActivityHandler):
         else:
             message = self.incoming(turn.activity)
             command = self._command_of(message)  # before: "yes" confirms `erase mine` only until it is done
+            if command == "erase" and any(m.startswith("29:") for m in message.mentions):
+                message = replace(message, mentions=await self._aad_ids(turn, message.mentions))
             reply = await asyncio.to_thread(self.snag.handle_message, message)
             reported = reply.kind == "receipt"
         await self._answer(turn, person, [reply], command)
@@ -194,6 +197,21 @@ class SnagTeamsBot(TeamsActivityHandler):
             return  # nothing to keep: what reaches them went with their reports (answered in this turn)
         # after the report is stored (or kept in the outbox), never before
         await self._remember(turn, person, reported=reported, waiting=_waiting(reply, key))
+
+    async def _aad_ids(self, turn: TurnContext, mentioned: tuple[str, ...]) -> tuple[str, ...]:
+        """The AAD object ids of people a mention names by their Teams id alone (Teams often sends no
+        aadObjectId in a mention, and reports are kept by it): asked of the conversation's roster.
+        One Teams could not tell keeps its Teams id, and `erase` says what to give instead."""
+        found = []
+        for who in mentioned:
+            if who.startswith("29:"):
+                try:
+                    member = await TeamsInfo.get_member(turn, who)
+                    who = member.aad_object_id or who
+                except Exception as exc:  # an answer it cannot give: the id typed stays
+                    log.warning("teams roster lookup for an erase failed: %s", where(exc))
+            found.append(who)
+        return tuple(found)
 
     async def _only_files(self, turn: TurnContext, person: Person) -> bool:
         """A photo or file with no words to file beside it: say the file came, as Slack does."""

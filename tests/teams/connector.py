@@ -32,6 +32,9 @@ class FakeConnector:
         self.app.router.add_post("/v3/conversations", self.conversation)
         self.app.router.add_post("/v3/conversations/{cid}/activities", self.activity)
         self.app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self.activity)
+        self.app.router.add_get("/v3/conversations/{cid}/members/{mid}", self.member)
+        self.roster: dict[str, dict] = {}  # Teams id -> the member Teams answers for it
+        self.asked: list[str] = []  # the members looked up
         self.server = TestServer(self.app)
 
     async def _record(self, request: web.Request) -> web.Response | None:
@@ -44,6 +47,15 @@ class FakeConnector:
 
     async def activity(self, request: web.Request) -> web.Response:
         return await self._record(request) or web.json_response({"id": f"act-{len(self.calls)}"})
+
+    async def member(self, request: web.Request) -> web.Response:
+        """One member of a conversation, by Teams id, as Teams answers it (with the AAD object id)."""
+        who = request.match_info["mid"]
+        self.asked.append(who)
+        found = self.roster.get(who)
+        if found is None:
+            return web.json_response({"error": {"code": "MemberNotFoundInConversation"}}, status=404)
+        return web.json_response(found)
 
     async def conversation(self, request: web.Request) -> web.Response:
         """Create (or find) a conversation, as Teams does for a bot's 1:1 chat with a user."""

@@ -68,3 +68,46 @@ async def test_a_reporter_takes_back_their_report_and_a_greeting_is_not_filed(te
     )
     assert f"Erased your report #{report.id}" in said(connector)
     assert reports(services) == []
+
+
+async def test_a_mention_without_its_aad_id_is_looked_up_in_the_roster(teams: Any) -> None:
+    """Teams often sends a mention with the Teams id alone; reports are kept by the AAD object id."""
+    services, client, connector = teams
+    await client.post("/api/messages", json=fixture("message_personal", connector.url))
+    connector.roster[SAM["id"]] = dict(SAM, objectId=SAM["aadObjectId"])
+    bot = {"id": "28:bot-app-id", "name": "Snag"}
+    erase = fixture(
+        "message_personal",
+        connector.url,
+        id="a-4",
+        **{
+            "from": ADMIN,
+            "conversation": ADMIN_CHAT,
+            "text": "<at>Snag</at> erase <at>Sam Reporter</at>",
+            "entities": [mention(bot), mention({"id": SAM["id"], "name": SAM["name"]})],
+        },
+    )
+    await client.post("/api/messages", json=erase)
+    assert connector.asked == [SAM["id"]]
+    assert "Erased 1 report(s) from that person" in said(connector)
+    assert reports(services) == []
+
+
+async def test_a_member_teams_cannot_find_keeps_its_teams_id_and_nothing_is_erased(teams: Any) -> None:
+    services, client, connector = teams
+    await client.post("/api/messages", json=fixture("message_personal", connector.url))
+    erase = fixture(
+        "message_personal",
+        connector.url,
+        id="a-5",
+        **{
+            "from": ADMIN,
+            "conversation": ADMIN_CHAT,
+            "text": "erase <at>Someone Else</at>",
+            "entities": [mention({"id": "29:1nobody", "name": "Someone Else"})],
+        },
+    )
+    await client.post("/api/messages", json=erase)
+    assert connector.asked == ["29:1nobody"]
+    assert "I found no reports from that person" in said(connector) and "Azure AD object ID" in said(connector)
+    assert len(reports(services)) == 1
