@@ -192,10 +192,15 @@ def parse_command(text: str, role: Role = Role.ADMIN) -> Command:
     return Command("report", text=text)
 
 
+def first_word(text: str) -> str:
+    """The line's first word as a command is read: after `/snag`, lower case, trailing punctuation gone."""
+    words = _PREFIX.sub("", text, count=1).split(None, 1)
+    return words[0].lower().rstrip(_END) if words else ""
+
+
 def asks_to_file(text: str) -> bool:
     """Whether the line starts with the word `report`: file what follows, whatever it says."""
-    words = _PREFIX.sub("", text, count=1).split(None, 1)
-    return bool(words) and words[0].lower().rstrip(_END) == "report"
+    return first_word(text) == "report"
 
 
 def _how(head: str, role: Role) -> str:

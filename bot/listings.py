@@ -83,16 +83,14 @@ def top(
     taxonomy: Taxonomy,
     *,
     k: int,
-    other: tuple[int, int] | None = None,
+    other: tuple[int, int],
 ) -> Reply:
     """The most frequent patterns; ones with fewer than k reporters fold into 'other'.
 
     `other` is the (reports, distinct reporters) of every pattern with fewer than k reporters in the
-    window; without it, the folded patterns' people are unknown, so their reports are not counted.
+    window: a count is shown only when k distinct people are in it.
     """
     shown = [p for p in patterns if p.reporter_count >= k]
-    if other is None:
-        other = (sum(p.recent_count or p.report_count for p in patterns if p.reporter_count < k), 0)
     scope = [f"last {filters.days} days"] + [
         f"{name} {taxonomy.title(v)}"
         for name, v in (("team", filters.team), ("stage", filters.stage), ("kind", filters.kind))

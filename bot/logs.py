@@ -19,7 +19,7 @@ _SECRETS = re.compile(
     r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|Bearer\s+[A-Za-z0-9._~+/=-]+|"
     r"(?i:(?:secret|password|token|signature)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+|"
     # OAuth's authorization code and state, as a query string carries them (a logged URL)
-    r"(?<![A-Za-z0-9_])(?:code|state)=[^\s&\"',}]+)"
+    r"(?<=[?&])(?:code|state)=[^\s&\"',}]+)"
 )
 
 

@@ -3,25 +3,23 @@ answer with a usage message."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from bot import smalltalk
-from bot.commands import ROLE_COMMANDS, Command, TheirUsage, allowed, asks_to_file, parse_command
+from bot.commands import ROLE_COMMANDS, Command, TheirUsage, allowed, asks_to_file, first_word, parse_command
 from bot.domain import IncomingMessage
 from bot.errors import SnagError, UsageError
 
 __all__ = ["SHORTEST_REPORT", "too_short", "not_theirs", "read", "as_report"]
 
 SHORTEST_REPORT = 12  # characters of a one-word message; the shortest shipped report has two words
-_SHORTCODE = re.compile(r":[a-z0-9_+'-]+:", re.IGNORECASE)  # how Slack spells an emoji: :sob:
 
 
 def too_short(text: str) -> bool:
     """One word of a few Latin letters or symbols ("ok", "n", "!!!"), or no letter or digit at all
     outside emoji and punctuation (":sob: :sob:", "🙏 🙏", "!!! ???"). Other scripts are left alone:
     Chinese or Japanese write a whole sentence without spaces in a few characters."""
-    if not any(ch.isalnum() for ch in _SHORTCODE.sub(" ", text)):
+    if not any(ch.isalnum() for ch in smalltalk.EMOJI_CODE.sub(" ", text)):
         return True
     if any(ch.isalpha() and ord(ch) > 0x24F for ch in text):
         return False
@@ -30,17 +28,13 @@ def too_short(text: str) -> bool:
 
 def not_theirs(message: IncomingMessage) -> bool:
     """A sentence starting with a command this person may not use: a report, not a slip."""
-    words = message.text.split()
-    needs = ROLE_COMMANDS.get(words[0].lower()) if len(words) > 1 else None
-    if needs is None:
-        return False
-    return not allowed(message.person.role, needs)
+    needs = ROLE_COMMANDS.get(first_word(message.text)) if len(message.text.split()) > 1 else None
+    return needs is not None and not allowed(message.person.role, needs)
 
 
 def _kept_for_some(message: IncomingMessage) -> bool:
     """Whether the message starts with a command kept for some roles (`status`): its usage answers."""
-    words = message.text.split()
-    return bool(words) and words[0].lower().rstrip(".,;:!?") in ROLE_COMMANDS
+    return first_word(message.text) in ROLE_COMMANDS
 
 
 def read(message: IncomingMessage) -> Command:

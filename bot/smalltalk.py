@@ -15,9 +15,10 @@ import re
 
 from bot.domain import Reply
 
-__all__ = ["aside", "take_back", "taken_back", "agrees", "answer", "ASIDES"]
+__all__ = ["EMOJI_CODE", "aside", "take_back", "taken_back", "agrees", "answer", "ASIDES"]
 
-_SHORTCODE = re.compile(r"(?<!\S):[a-z0-9_+'-]+:(?::skin-tone-\d:)?", re.IGNORECASE)
+# How Slack spells an emoji (:sob:, :+1::skin-tone-3:, two together as :sob::sob:).
+EMOJI_CODE = re.compile(r"(?<![^\s:]):[a-z0-9_+'-]+:(?::skin-tone-\d:)?", re.IGNORECASE)
 _LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 
 
@@ -185,7 +186,7 @@ def agrees(text: str) -> bool:
 
 def _plain(text: str) -> str:
     """Lower case, curly quotes straightened, emoji, :shortcodes: and punctuation gone, spaces single."""
-    text = _SHORTCODE.sub(" ", text.lower().replace("\u2019", "'").replace("\u2018", "'"))
+    text = EMOJI_CODE.sub(" ", text.lower().replace("\u2019", "'").replace("\u2018", "'"))
     kept = "".join(ch if ch.isalnum() or ch in " '" else " " for ch in text)
     return " ".join(word.strip("'") for word in kept.split() if word.strip("'"))
 

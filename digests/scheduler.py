@@ -22,6 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from digests.delivery import AsyncRunner, DigestSender
 from digests.subscriptions import list_subscriptions
 from store.db import session_scope
+from store.reports import aware
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -131,7 +132,7 @@ class DigestScheduler:
             trigger = CronTrigger.from_crontab(cron, timezone=tz)
             fired = previous_fire_time(trigger, now, self.grace)
             late = None if fired is not None else previous_fire_time(trigger, now, LATE)
-            if late is not None and late > (created if created.tzinfo else created.replace(tzinfo=UTC)):
+            if late is not None and late > aware(created):
                 fired = late
             if fired is not None:
                 done[sub_id] = self._send(sub_id, fired)

@@ -9,6 +9,7 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection, Engine
+from sqlmodel import select
 
 from bot.domain import Person, Reply
 from bot.taxonomy import Taxonomy
@@ -37,8 +38,8 @@ from digests.snapshot import (
     reading,
     tenant_id_of,
 )
-from digests.subscriptions import list_subscriptions
 from store.db import session_scope
+from store.models import Subscription
 from store.reports import find_tenant
 
 __all__ = ["Digests", "load_sections"]
@@ -86,11 +87,15 @@ class Digests:
         key = parse_audience(audience, self.taxonomy).key
         with session_scope(self.engine) as session:
             found = find_tenant(session=session, platform=platform, external_id=tenant)
-            zones = {
-                s.timezone
-                for s in list_subscriptions(session=session)
-                if found is not None and s.tenant_id == found.id and s.audience == key
-            }
+            zones = set()
+            if found is not None:
+                zones = set(
+                    session.exec(
+                        select(Subscription.timezone)
+                        .where(Subscription.tenant_id == found.id, Subscription.audience == key)
+                        .distinct()
+                    ).all()
+                )
         return now.astimezone(ZoneInfo(zones.pop() if len(zones) == 1 else self.timezone))
 
     def snapshot(self, conn: Connection, *, platform: str, tenant: str, audience: Audience, now: datetime) -> Snapshot:

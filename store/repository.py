@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.domain import PatternSummary, Person, ReportRecord, Tags
+from bot.errors import NotFound
 from bot.ports import Filters
 from store import privacy, slices
 from store import reports as verbs
@@ -111,7 +112,8 @@ class SqlRepository:
         """Replace a report's words (its reporter edited or added to the message it was filed from)."""
         with self.session() as session:
             report = session.get(Report, report_id)
-            assert report is not None
+            if report is None:  # taken back between finding it and now
+                raise NotFound(f"Report #{report_id} is no longer stored, so the edit changed nothing.")
             report.text = text
             session.add(report)
             tenant = session.get(Tenant, report.tenant_id)

@@ -82,3 +82,14 @@ async def test_the_served_access_log_never_carries_a_query_string(
     access = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
     assert any("GET /slack/oauth_redirect" in line for line in access), access
     assert not [line for line in access if "SECRETCODE123" in line or "abcSTATE" in line or "?" in line]
+
+
+def test_the_oauth_scrub_leaves_ordinary_words_alone() -> None:
+    """Only a query string's code= and state= are secrets: "exit code=1" is a fact a log needs."""
+    from bot.logs import scrub
+
+    assert (
+        scrub("GET /slack/oauth_redirect?code=123.SECRET&state=abc")
+        == "GET /slack/oauth_redirect?[redacted]&[redacted]"
+    )
+    assert scrub("process exited with code=1, retry state=pending") == "process exited with code=1, retry state=pending"

@@ -32,11 +32,21 @@ def snag_version() -> str:
         return "1.0.0"
 
 
+def _newest(*versions: str) -> str:
+    """The highest of these versions, as Teams compares them (the shipped manifest said 1.0.0 before
+    the package carried Snag's version: a default below it would be refused as an update)."""
+
+    def key(version: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in version.split(".")) if _VERSION.fullmatch(version) else (-1,)
+
+    return max(versions, key=key)
+
+
 def build_package(app_id: str | None, out: Path, *, domain: str | None = None, version: str | None = None) -> Path:
     """Write the zip that an admin sideloads or uploads to the Teams admin centre.
 
-    The manifest's version is Snag's own unless given: Teams takes an updated app in the org
-    catalogue only when its version is higher than the one installed."""
+    The manifest's version is Snag's own, or the shipped manifest's if higher, unless given: Teams
+    takes an updated app in the org catalogue only when its version is higher than the one installed."""
     if not app_id:
         raise ConfigError("MicrosoftAppId is not set: the Teams package needs your bot's app id.")
     if not _GUID.fullmatch(app_id.strip()):
@@ -50,7 +60,7 @@ def build_package(app_id: str | None, out: Path, *, domain: str | None = None, v
     manifest = json.loads(text)
     if domain:
         manifest["validDomains"] = [host_of(domain)]
-    version = (version or snag_version()).strip()
+    version = (version or _newest(manifest["version"], snag_version())).strip()
     if not _VERSION.fullmatch(version):
         raise UsageError(f"--version {version!r} is not one Teams accepts: three numbers, like 1.2.0.")
     manifest["version"] = version

@@ -46,9 +46,9 @@ def test_top_does_not_count_many_reports_from_fewer_than_k_people() -> None:
     assert texts(reply) == ["Other: reports from fewer than 3 people in patterns with fewer than 3 reporters."]
 
 
-def test_top_without_the_slice_counts_no_folded_reports() -> None:
+def test_top_counts_no_folded_reports_of_fewer_than_k_people() -> None:
     folded = [pattern(1, reports=5, reporters=2), pattern(2, reports=4, reporters=2)]
-    reply = listings.top(folded, WEEK, TAXONOMY, k=3)
+    reply = listings.top(folded, WEEK, TAXONOMY, k=3, other=(9, 2))
     assert texts(reply) == ["Other: reports from fewer than 3 people in patterns with fewer than 3 reporters."]
     assert listings.top([], WEEK, TAXONOMY, k=3, other=(0, 0)).sections[0].text.startswith("Nothing reported")
 

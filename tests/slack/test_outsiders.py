@@ -120,7 +120,7 @@ async def test_the_report_form_from_another_organisation_files_nothing(slack: Sl
     assert slack.reports() == []
 
 
-async def test_a_button_pressed_by_another_organisation_does_nothing(slack: SlackDriver) -> None:
+async def test_a_button_pressed_by_another_organisation_changes_nothing_and_says_why(slack: SlackDriver) -> None:
     await slack.command(fixture("slash_command"))
     [row] = slack.reports()
     payload = fixture("block_actions_confirm")
@@ -129,7 +129,9 @@ async def test_a_button_pressed_by_another_organisation_does_nothing(slack: Slac
     payload["user"]["team_id"] = "T0OTHERORG"
     payload["response_url"] = slack.fake.hook()
     await slack.interaction(payload)
-    assert slack.reports()[0].status == row.status and slack.fake.called("response_url") == []
+    assert slack.reports()[0].status == row.status
+    [answer] = slack.fake.called("response_url")  # the refusal the other entry points give, not silence
+    assert NOT_HERE in json.dumps(answer.params) and answer.params["replace_original"] is False
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import deliver, inbound, render, views
+from adapters.slack.handlers import outsiders
 from adapters.slack.inbound import ParsedAction
 from bot.domain import ActionEvent, Reply
 
@@ -36,6 +37,11 @@ async def on_block_action(
     from adapters.slack.runtime import STARTED
 
     await ack()
+    if (member := inbound.membership(body)) != inbound.MEMBER:  # another organisation's: say so, as elsewhere
+        sorry = render.message(outsiders.refusal(member, "button"))
+        payload = {**sorry, "response_type": "ephemeral", "replace_original": False}
+        await deliver.respond(rt.settings, body.get("response_url"), payload)
+        return
     parsed, who = inbound.block_action(body), inbound.who(body)
     if parsed is None or who is None:
         return
