@@ -86,7 +86,7 @@ def every_card() -> list[Reply]:
         cards.apology("abc123"),
         cards.prompt_for_sentence(),
         cards.saved_for_later(),
-        cards.top([pattern(i, f"{HOSTILE} {i}") for i in range(1, 12)], filters, TAXONOMY, k=3),
+        cards.top([pattern(i, f"{HOSTILE} {i}") for i in range(1, 12)], filters, TAXONOMY, k=3, other=(0, 0)),
         cards.mine([record(HOSTILE)] * 15, TAXONOMY),
         cards.search([record("x" * 5000)], ("<!here>",), TAXONOMY, now=NOW),
         cards.search([record("x" * 5000)] * 10, ("<!here>",), TAXONOMY, now=NOW, matched=2500, capped=True),
@@ -199,7 +199,7 @@ def test_report_view_prefills_and_keeps_own_picks() -> None:
 
 def test_home_view_fits_within_100_blocks() -> None:
     mine = cards.mine([record(HOSTILE)] * 15, TAXONOMY)
-    top = cards.top([pattern(i) for i in range(1, 60)], QueryFilters(since=NOW), TAXONOMY, k=3)
+    top = cards.top([pattern(i) for i in range(1, 60)], QueryFilters(since=NOW), TAXONOMY, k=3, other=(0, 0))
     assert_valid_view(views.home_view(mine, top))
     assert_valid_view(views.home_view(mine))
 
