@@ -130,17 +130,46 @@ class Snag:
 
     def edit_report(self, message: IncomingMessage, *, before: str | None = None) -> Reply | None:
         """The person edited the message a report was filed from (`message.message_id`): the report
-        takes its new words. None when it filed no report of theirs or nothing changed. Never raises."""
-        return self._maybe(lambda: editing.edit(self, message, before=before), message.person.platform)
+        takes its new words and is tagged again. None when it filed no report of theirs or nothing
+        changed. Never raises."""
+        done = self.store_edit(message, before=before)
+        return None if done is None else self.finish_edit(done)
+
+    def store_edit(self, message: IncomingMessage, *, before: str | None = None) -> editing.Edit | None:
+        """edit_report's fast half: store the new words; `finish_edit` tags them. Never raises."""
+        return self._editing(lambda: editing.edit(self, message, before=before), message.person.platform)
+
+    def add_to_report(self, message: IncomingMessage, under: str) -> editing.Edit | None:
+        """A reply under the message a report was filed from: its words added to that report at
+        once, or a command for `finish_edit` to answer. None when `under` filed no report of
+        theirs: file it as usual. Never raises."""
+        return self._editing(lambda: editing.add_to(self, message, under), message.person.platform)
+
+    def finish_edit(self, done: editing.Edit) -> Reply:
+        """The slow half of an edit or an addition: tag and regroup, or answer. Never raises; a
+        failure after the words were stored still tells the person they were."""
+        if done.query is not None:
+            return self._guard(lambda: editing.finish(self, done), done.query.person.platform)
+        try:
+            editing.finish(self, done)
+        except Exception as exc:
+            log.error("tagging an edited report failed, it keeps its new words: %s", where(exc))
+        return done.reply
+
+    def _editing(self, work: Callable[[], editing.Edit | None], platform: str) -> editing.Edit | None:
+        """_guard for the fast half of an edit: an error is the reply."""
+        done: list[editing.Edit | None] = []
+
+        def run() -> Reply:
+            done.append(work())
+            return cards.prompt_for_sentence()
+
+        reply = self._guard(run, platform)
+        return done[0] if done else editing.Edit(reply)
 
     def report_deleted(self, person: Person, channel: str, message_id: str) -> Reply | None:
         """The person deleted the message a report was filed from: what to tell them. Never raises."""
         return self._maybe(lambda: editing.deleted(self, person, channel, message_id), person.platform)
-
-    def add_to_report(self, message: IncomingMessage, under: str) -> Reply | None:
-        """A reply under the message a report was filed from: added to that report (or answered, when
-        it is a command). None when `under` filed no report of theirs: file it as usual. Never raises."""
-        return self._maybe(lambda: editing.add_to(self, message, under), message.person.platform)
 
     def _maybe(self, work: Callable[[], Reply | None], platform: str) -> Reply | None:
         """_guard for work that may have nothing to say."""

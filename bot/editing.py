@@ -12,7 +12,7 @@ nothing (a command, small talk) are no concern of Snag's.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bot import cards
@@ -27,10 +27,34 @@ from bot.text import snippet
 if TYPE_CHECKING:
     from bot.core import Snag
 
-__all__ = ["edit", "deleted", "add_to", "ALSO"]
+__all__ = ["Edit", "edit", "deleted", "add_to", "finish", "ALSO"]
 
 log = logging.getLogger("snag.core")
 ALSO = "; also: "  # joins a reply under a report to its words
+
+
+@dataclass(frozen=True)
+class Edit:
+    """What an edit, or a reply under a report, did at once, and the slow rest for `finish`.
+
+    The new words are stored at once (fast, like a new report's commit); tagging them again and
+    regrouping (`changed`), or answering a reply that reads as a command (`query`), can wait
+    until the platform has its answer.
+    """
+
+    reply: Reply
+    changed: ReportRecord | None = None  # the report as stored with its new words
+    old_text: str = ""
+    query: IncomingMessage | None = None
+
+
+def finish(snag: Snag, done: Edit) -> Reply:
+    """The slow half: tag and regroup the report whose words changed, or answer the command."""
+    if done.query is not None:
+        return snag.handle_message(done.query)
+    if done.changed is not None:
+        retell(snag, done.changed, old_text=done.old_text)
+    return done.reply
 
 
 def _filed(snag: Snag, person: Person, channel: str, message_id: str | None) -> ReportRecord | None:
@@ -53,8 +77,9 @@ def _as_report(snag: Snag, message: IncomingMessage) -> str | None:
     return command.text if command.name == "report" else None
 
 
-def edit(snag: Snag, message: IncomingMessage, *, before: str | None = None) -> Reply | None:
-    """The person edited the message (`message.message_id`) a report was filed from.
+def edit(snag: Snag, message: IncomingMessage, *, before: str | None = None) -> Edit | None:
+    """The person edited the message (`message.message_id`) a report was filed from: its new words
+    are stored; `finish` tags them.
 
     `before` is the message's previous text when the platform says it (Slack): what a reply
     under the report added after it stays. None when the message filed no report of theirs, or
@@ -66,12 +91,13 @@ def edit(snag: Snag, message: IncomingMessage, *, before: str | None = None) -> 
     said = _as_report(snag, message)
     text, notices, answer = screen(snag, said) if said is not None else ("", (), None)
     if said is None or answer is not None:
-        return _kept(record, message.text, answer)
+        return Edit(_kept(record, message.text, answer))
     words = text + _added_under(snag, record, before)
     if words == record.text:
         return None
-    retell(snag, snag.repository.set_text(report_id=record.id, text=words), old_text=record.text)
-    return replace(cards.thanks(record.id, f"Updated report #{record.id}."), notices=notices)
+    changed = snag.repository.set_text(report_id=record.id, text=words)
+    updated = replace(cards.thanks(record.id, f"Updated report #{record.id}."), notices=notices)
+    return Edit(updated, changed, record.text)
 
 
 def _added_under(snag: Snag, record: ReportRecord, before: str | None) -> str:
@@ -111,25 +137,26 @@ def deleted(snag: Snag, person: Person, channel: str, message_id: str) -> Reply 
     )
 
 
-def add_to(snag: Snag, message: IncomingMessage, under: str) -> Reply | None:
+def add_to(snag: Snag, message: IncomingMessage, under: str) -> Edit | None:
     """A reply under the message a report was filed from (`under`): its words are added to that
-    report, unless it reads as a command or an aside, which is answered as one. None when `under`
-    filed no report of theirs, or the reply asks to file a report of its own (`report <text>`)."""
+    report (stored at once; `finish` tags them), unless it reads as a command or an aside, which
+    `finish` answers as one. None when `under` filed no report of theirs, or the reply asks to file
+    a report of its own (`report <text>`)."""
     record = _filed(snag, message.person, message.channel, under)
     if record is None or asks_to_file(message.text):
         return None
     said = _as_report(snag, message)
     if said is None:
-        return snag.handle_message(message)
+        return Edit(cards.prompt_for_sentence(), query=message)
     text, notices, answer = screen(snag, said)
     if answer is not None:
-        return answer
+        return Edit(answer)
     added = cards.thanks(record.id, f"Added to report #{record.id}.")
     if record.text.endswith(ALSO + text):  # Slack delivered the reply again: added already
-        return added
+        return Edit(added)
     words, cut, _ = screen(snag, record.text + ALSO + text)
-    retell(snag, snag.repository.set_text(report_id=record.id, text=words), old_text=record.text)
-    return replace(added, notices=notices + cut)
+    changed = snag.repository.set_text(report_id=record.id, text=words)
+    return Edit(replace(added, notices=notices + cut), changed, record.text)
 
 
 def retell(snag: Snag, record: ReportRecord, *, old_text: str) -> ReportRecord:

@@ -269,3 +269,59 @@ async def test_an_edit_moves_the_words_grouping_counts(slack: SlackDriver) -> No
     assert "w:print" not in terms and "w:jam" not in terms and terms["w:couri"] == 1 and terms["#"] == 1
     assert "w:couri" in pattern.terms and "w:print" not in pattern.terms
     assert pattern.report_count == 1 and "printer" not in pattern.title.lower()
+
+
+class _Held:
+    """A classifier held until released: tagging that is slow, as under load."""
+
+    def __init__(self, classifier: TaggingFake) -> None:
+        import threading
+
+        self.release = threading.Event()
+        self.original = classifier.classify
+        classifier.classify = self  # type: ignore[method-assign]
+
+    def __call__(self, text: str) -> Any:
+        assert self.release.wait(5), "never released"
+        return self.original(text)
+
+
+async def test_an_edit_is_stored_before_slack_gets_its_answer_and_tagged_after(
+    slack: SlackDriver, classifier: TaggingFake
+) -> None:
+    original = _dm("the label printer jams", 1)
+    await slack.event(original)
+    held = _Held(classifier)
+    before = len(slack.fake.called("chat.postMessage"))
+    edited = "the label printer on dock 3 jams every morning"
+    status, _ = await slack.event(_edit(original, edited, 1), drain=False)
+    assert status == 200, "answered while tagging waits"
+    [row] = slack.reports()
+    assert row.text == edited, "the new words are stored before the answer"
+    assert _posts(slack, before) == [] and classifier.seen == ["the label printer jams"]
+    held.release.set()
+    await slack.runtime.drain()
+    assert classifier.seen[-1] == edited
+    [note] = _posts(slack, before)
+    assert note.params["text"].startswith(f"Updated report #{row.id}.")
+
+
+async def test_a_thread_reply_is_added_before_slack_gets_its_answer_and_tagged_after(
+    slack: SlackDriver, classifier: TaggingFake
+) -> None:
+    original = _dm("the label printer jams", 1)
+    await slack.event(original)
+    held = _Held(classifier)
+    before = len(slack.fake.called("chat.postMessage"))
+    status, _ = await slack.event(_reply("it is dock 3", 2, original), drain=False)
+    assert status == 200
+    [row] = slack.reports()
+    assert row.text == "the label printer jams; also: it is dock 3"
+    assert _posts(slack, before) == []
+    held.release.set()
+    await slack.runtime.drain()
+    assert classifier.seen[-1] == row.text
+    [note] = _posts(slack, before)
+    assert note.params["thread_ts"] == original["event"]["ts"]
+    assert note.params["text"].startswith(f"Added to report #{row.id}.")
+

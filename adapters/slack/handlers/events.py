@@ -19,6 +19,7 @@ from adapters.slack.installations import forget_workspace
 from adapters.slack.owed import Owed
 from bot import cards
 from bot.domain import IncomingMessage, Reply
+from bot.editing import Edit
 from bot.errors import StoreUnavailable
 
 if TYPE_CHECKING:
@@ -198,29 +199,53 @@ async def _added_to_report(
     """A reply in the thread of a message that filed a report: added to that report (or answered,
     as a command), and the answer goes in the thread. False when the thread is no report's.
 
-    The report is written before the claim, as a new one is; a retry finds the words added already.
+    The words are stored before the claim, as a new report is; a retry finds them added already.
+    Tagging again, or answering a command, goes on after Slack has its answer.
     """
-    reply = await rt.call(rt.snag.add_to_report, message, under)
-    if reply is None:
+    done = await rt.call(rt.snag.add_to_report, message, under)
+    if done is None:
         return False
     if await _claim(rt, body):
-        await _say(rt, client, message, reply, under)
+        rt.spawn(_finish_edit(rt, client, done, channel=message.channel, thread=under, message=message))
     return True
 
 
 async def on_changed(
     rt: SlackRuntime, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext, change: inbound.Changed
 ) -> None:
-    """The person edited or deleted a DM: if it filed a report, the report follows and they are told."""
+    """The person edited or deleted a DM: if it filed a report, the report follows and they are told.
+
+    The new words are stored before Slack gets its answer; tagging them again and the answer after."""
     person = await rt.person(inbound.Who(str(body.get("team_id") or ""), change.user), client)
     if change.text is None:
         reply = await rt.call(rt.snag.report_deleted, person, change.channel, change.ts)
+        if reply is not None and await _claim(rt, body):
+            rt.spawn(
+                deliver.post(client, channel=change.channel, reply=reply, thread_ts=change.thread, metrics=rt.metrics)
+            )
+        return
+    message = inbound.edited_message(person, change, context.bot_user_id)
+    before = inbound.typed(change.before, context.bot_user_id) if change.before is not None else None
+    done = await rt.call(lambda: rt.snag.store_edit(message, before=before))
+    if done is not None and await _claim(rt, body):
+        rt.spawn(_finish_edit(rt, client, done, channel=change.channel, thread=change.thread))
+
+
+async def _finish_edit(
+    rt: SlackRuntime,
+    client: AsyncWebClient,
+    done: Edit,
+    *,
+    channel: str,
+    thread: str | None,
+    message: IncomingMessage | None = None,
+) -> None:
+    """After the ack: tag the edited report again (or answer the command), then say so."""
+    reply = await rt.start(rt.snag.finish_edit, done)
+    if message is not None:
+        await _say(rt, client, message, reply, thread)
     else:
-        message = inbound.edited_message(person, change, context.bot_user_id)
-        before = inbound.typed(change.before, context.bot_user_id) if change.before is not None else None
-        reply = await rt.call(lambda: rt.snag.edit_report(message, before=before))
-    if reply is not None and await _claim(rt, body):
-        await deliver.post(client, channel=change.channel, reply=reply, thread_ts=change.thread, metrics=rt.metrics)
+        await deliver.post(client, channel=channel, reply=reply, thread_ts=thread, metrics=rt.metrics)
 
 
 async def _refuse_chat(
