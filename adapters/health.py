@@ -7,6 +7,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from aiohttp import web
 from sqlalchemy import Engine, text
@@ -91,6 +92,9 @@ def add_health_routes(app: web.Application) -> None:
 
 
 RETENTION_EVERY = 3600.0  # seconds between retention passes of a server (one UPDATE each)
+# The backlog leaves reports stored this recently to the process tagging them (a burst queues
+# hundreds for seconds); a report a crash left untagged waits this long at most, plus one loop.
+BACKLOG_SETTLED = timedelta(minutes=1)
 
 
 async def _recovery_loop(app: web.Application, every: float, retention_every: float = RETENTION_EVERY) -> None:
@@ -105,7 +109,7 @@ async def _recovery_loop(app: web.Application, every: float, retention_every: fl
     while True:
         await asyncio.sleep(every)
         try:
-            await asyncio.to_thread(recover, services)
+            await asyncio.to_thread(lambda: recover(services, settled=BACKLOG_SETTLED))
             now = time.monotonic()
             if days and now - retained_at >= retention_every:
                 retained_at = now

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from bot import cards
@@ -179,13 +180,16 @@ def retrain_now(services: Services) -> str | None:
     return model.version
 
 
-def recover(services: Services) -> tuple[int, int]:
-    """At start: file what waits in the outbox, then tag reports stored but never tagged."""
+def recover(services: Services, *, settled: timedelta = timedelta(0)) -> tuple[int, int]:
+    """At start: file what waits in the outbox, then tag reports stored but never tagged.
+
+    While serving, `settled` leaves alone the reports stored in the last moments, which the
+    process that stored them is tagging (each report's first tags win either way)."""
     from bot.errors import StoreUnavailable
 
     try:
         replayed = services.snag.replay_outbox()
-        tagged = services.snag.tag_backlog()
+        tagged = services.snag.tag_backlog(settled=settled)
     except StoreUnavailable:
         log.warning("database unreachable at start; the outbox will be replayed later")
         return 0, 0

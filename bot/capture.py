@@ -11,6 +11,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot import cards
@@ -143,7 +144,12 @@ def tag(snag: Snag, record: ReportRecord) -> ReportRecord:
     except Exception as exc:
         log.error("classifier failed on report %s, it stays untagged: %s", record.id, where(exc))
         return record
-    record = snag.repository.set_tags(report_id=record.id, tags=tags)
+    stored, first = snag.repository.tag_new(report_id=record.id, tags=tags)
+    if stored is None:  # taken back (erased) while it was being tagged
+        return record
+    record = stored
+    if not first:  # tagged meanwhile (a retry, another process's backlog): that tagger groups it
+        return record
     if snag.grouper is not None:
         try:
             pattern_id = snag.grouper.assign(record)
@@ -174,10 +180,13 @@ def suggest(snag: Snag, text: str) -> Tags | None:
         return None
 
 
-def tag_backlog(snag: Snag) -> int:
-    """Tag reports stored but never tagged (a crash between store and classify)."""
+def tag_backlog(snag: Snag, *, settled: timedelta = timedelta(0)) -> int:
+    """Tag reports stored but never tagged (a crash between store and classify, a classifier
+    failure). With `settled`, only those stored at least that long ago: a report stored just now
+    is being tagged by the process that stored it (under a burst, seconds later)."""
     done = 0
-    for record in snag.repository.untagged_reports():
+    before = snag.clock() - settled if settled else None
+    for record in snag.repository.untagged_reports(before=before):
         if snag.tag(record).tags is not None:
             done += 1
     return done

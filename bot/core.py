@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import capture as capturing
@@ -240,9 +240,10 @@ class Snag:
         """The tags a text would get, stored nowhere (to pre-fill a report form)."""
         return capturing.suggest(self, text)
 
-    def tag_backlog(self) -> int:
-        """Tag reports stored but never tagged (a crash between store and classify)."""
-        return capturing.tag_backlog(self)
+    def tag_backlog(self, *, settled: timedelta = timedelta(0)) -> int:
+        """Tag reports stored but never tagged (a crash between store and classify); with
+        `settled`, only those stored at least that long ago."""
+        return capturing.tag_backlog(self, settled=settled)
 
     def replay_outbox(self) -> int:
         """File reports kept in the outbox, in order, exactly once; stop at the first outage."""

@@ -98,6 +98,9 @@ class ReportRepository(Protocol):
 
     def set_tags(self, *, report_id: int, tags: Tags) -> ReportRecord: ...
 
+    def tag_new(self, *, report_id: int, tags: Tags) -> tuple[ReportRecord | None, bool]:
+        """A report's first tags; False when it was tagged meanwhile (it keeps those), None when erased."""
+
     def set_text(self, *, report_id: int, text: str) -> ReportRecord:
         """Replace a report's words; its tags stay until they are set again."""
 
@@ -137,7 +140,8 @@ class ReportRepository(Protocol):
         """How many reports list_reports finds with these words, unlimited; and whether there were
         too many to check them all (the count is then a floor)."""
 
-    def untagged_reports(self, *, limit: int = 500) -> list[ReportRecord]: ...
+    def untagged_reports(self, *, limit: int = 500, before: datetime | None = None) -> list[ReportRecord]:
+        """Reports never tagged, oldest first; with `before`, only those stored before then."""
 
     def ranked_patterns(
         self, *, person: Person, filters: Filters, k: int, limit: int = 10

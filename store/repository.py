@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -108,6 +108,31 @@ class SqlRepository:
             assert tenant is not None
             return verbs.to_record(report, tenant)
 
+    def tag_new(self, *, report_id: int, tags: Tags) -> tuple[ReportRecord | None, bool]:
+        """The first tags of a report nobody has tagged yet: the report as stored, and True when
+        these tags are its first. False when it was tagged meanwhile (a retry of the same message,
+        another process's backlog, the reporter's own answer), which keeps its tags; whoever tagged
+        it first also groups it, so it is counted once. (None, False) when it was erased.
+
+        The claim is one conditional UPDATE: under PostgreSQL's row lock or SQLite's write lock,
+        the second of two racing taggers finds the report tagged."""
+        with self.session() as session:
+            claimed = session.exec(
+                update(Report)
+                .where(col(Report.id) == report_id, col(Report.tag_source).is_(None))
+                .values(tag_source=tags.source)
+            )
+            report = session.get(Report, report_id)
+            if report is None:
+                return None, False
+            first = int(claimed.rowcount or 0) == 1
+            if first:
+                verbs.apply_tags(report=report, tags=tags, now=_now())
+                session.add(report)
+            tenant = session.get(Tenant, report.tenant_id)
+            assert tenant is not None
+            return verbs.to_record(report, tenant), first
+
     def set_text(self, *, report_id: int, text: str) -> ReportRecord:
         """Replace a report's words (its reporter edited or added to the message it was filed from)."""
         with self.session() as session:
@@ -171,15 +196,13 @@ class SqlRepository:
                 session=session, report=report, corrector_key=corrector_key, before=before, after=after
             )
 
-    def untagged_reports(self, *, limit: int = 500) -> list[ReportRecord]:
+    def untagged_reports(self, *, limit: int = 500, before: datetime | None = None) -> list[ReportRecord]:
         with self.session() as session:
-            rows = session.exec(
-                select(Report, Tenant)
-                .join(Tenant, col(Tenant.id) == col(Report.tenant_id))
-                .where(col(Report.tag_source).is_(None))
-                .order_by(col(Report.id))
-                .limit(limit)
-            ).all()
+            query = select(Report, Tenant).join(Tenant, col(Tenant.id) == col(Report.tenant_id))
+            query = query.where(col(Report.tag_source).is_(None))
+            if before is not None:
+                query = query.where(col(Report.created_at) < before)
+            rows = session.exec(query.order_by(col(Report.id)).limit(limit)).all()
             return [verbs.to_record(r, t) for r, t in rows]
 
     # ---- queries ----

@@ -203,3 +203,45 @@ def test_store_then_finish_is_the_same_as_one_capture(services) -> None:  # type
     assert capture.stored and capture.created and rows(services)[0].tag_source is None
     reply = services.snag.finish_report(capture)
     assert reply.kind == "receipt" and rows(services)[0].stage == "billing"
+
+
+def test_a_report_tagged_twice_keeps_its_first_tags_and_is_grouped_and_counted_once(  # type: ignore[no-untyped-def]
+    services, fixed_classifier: FixedClassifier
+) -> None:
+    """Two taggers of one report (another process's backlog and the process that stored it, or a
+    retry and its original) used to both tag and group it: counted twice in its pattern's week."""
+    from dataclasses import replace
+
+    from store.models import PatternWeek
+
+    person = services.snag.person("slack", "T1", "U1")
+    capture = services.snag.store_report(
+        IncomingMessage(person=person, text="refunds sit in the finance inbox for a week", channel="C1")
+    )
+    assert capture.record is not None and capture.record.tags is None
+    first = services.snag.tag(capture.record)
+    fixed_classifier.tags = replace(fixed_classifier.tags, stage="delivery", kinds=("workaround",))
+    second = services.snag.tag(capture.record)
+    assert first.tags is not None and second.tags is not None
+    assert second.tags.stage == first.tags.stage == "billing" and second.pattern_id == first.pattern_id
+    [row] = rows(services)
+    assert (row.stage, row.kinds) == ("billing", ["handoff", "waiting"])
+    with Session(services.engine) as s:
+        weeks = s.exec(select(PatternWeek)).all()
+    assert [w.reports for w in weeks] == [1]
+
+
+def test_the_backlog_of_a_running_server_leaves_reports_stored_moments_ago(services, fixed_classifier) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    def boom(_text: str) -> None:
+        raise RuntimeError("model exploded")
+
+    fixed_classifier.on_classify = boom
+    say(services, "forms printed and scanned back in")
+    fixed_classifier.on_classify = None
+    assert services.snag.tag_backlog(settled=timedelta(minutes=1)) == 0, "its own process is tagging it"
+    assert rows(services)[0].tag_source is None
+    services.snag.clock = lambda: datetime.now(UTC) + timedelta(minutes=2)
+    assert services.snag.tag_backlog(settled=timedelta(minutes=1)) == 1
+    assert rows(services)[0].stage == "billing"

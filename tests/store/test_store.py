@@ -156,3 +156,24 @@ def test_subscriptions_and_patterns_store(engine) -> None:  # type: ignore[no-un
         s.commit()
         assert s.exec(select(Subscription)).one().cron == "0 9 * * mon"
         assert s.get(Pattern, p.id).last_seen == NOW  # type: ignore[union-attr]
+
+
+def test_a_reports_first_tags_are_claimed_once_and_an_erased_report_is_none(engine) -> None:  # type: ignore[no-untyped-def]
+    repo = SqlRepository(engine)
+    a, _ = add(repo, "one")
+    record, first = repo.tag_new(report_id=a.id, tags=TAGS)
+    assert first and record is not None and record.tags is not None and record.tags.stage == TAGS.stage
+    later = Tags(stage="support", kinds=("waiting",), teams=("support",), source="model")
+    record, first = repo.tag_new(report_id=a.id, tags=later)
+    assert not first and record is not None and record.tags is not None and record.tags.stage == TAGS.stage
+    assert repo.tag_new(report_id=a.id + 1000, tags=TAGS) == (None, False)
+
+
+def test_the_backlog_can_leave_reports_stored_after_a_moment(engine) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    repo = SqlRepository(engine)
+    a, _ = add(repo, "one")  # stored at NOW
+    assert repo.untagged_reports(before=NOW - timedelta(minutes=1)) == []
+    assert repo.untagged_reports(before=NOW) == []
+    assert [r.id for r in repo.untagged_reports(before=NOW + timedelta(seconds=1))] == [a.id]
