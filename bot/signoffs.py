@@ -263,7 +263,7 @@ _EMOJI = "[\u2600-\u27bf\U0001f300-\U0001faff\ufe0f]"
 _END = re.compile(rf"(?:[\s.!)]|\b[xX]{{1,3}}\b|[:;]-?[)DpP(]|{_EMOJI})*\Z")
 _BRACKET = re.compile(r"[ \t]*\([^()\n]{1,80}\)")
 _ROLE_SEP = re.compile(r"[ \t]*(?:[,/|\-–—\n]+[ \t]*|[ \t](?:from|at|on|in|of)[ \t]+)", re.IGNORECASE)
-_ROLE_WORDS = re.compile(r"[^\s,/|\-–—.!?()]+(?:[ \t&+]+[^\s,/|\-–—.!?()]+){0,5}")
+_ROLE_WORDS = re.compile(r"[^\s,/|\-–—.!?():;]+(?:[ \t&+]+[^\s,/|\-–—.!?():;]+){0,5}")
 
 
 def _role_end(text: str, start: int) -> int:
@@ -348,7 +348,7 @@ def _dash(text: str) -> str:
 
 # The last words on their own after a full stop, comma, line break, smiley or kisses' owner:
 # ". Priya", ". Priya Sharma, Band 5", ", Priya", "again :) Priya", "Priya xx", "(Priya, ward 4)".
-_BARE = re.compile(rf"(?:(?<=[.!?,…])|(?<=[:;][)D])|(?<=[:;]-[)D])|(?<={_EMOJI}))[ \t]+|\n[ \t]*|(?<=\s)\([ \t]*")
+_BARE = re.compile(rf"(?:(?<=[.!?,…\d])|(?<=[:;][)D])|(?<=[:;]-[)D])|(?<={_EMOJI}))[ \t]+|\n[ \t]*|(?<=\s)\([ \t]*")
 _BEFORE_KISSES = re.compile(r"(?:^|\s)((?:\S+[ \t]+){0,2}\S+)[ \t]+[xX]{1,3}\W*\Z")
 _IN_BRACKETS = re.compile(r"[ \t]*\)" + _END.pattern)
 
@@ -379,6 +379,11 @@ _THIS_IS = re.compile(
 _HERE = re.compile(rf"(?:^|(?<=[.!?\n])[ \t]*|{_GREETING})(?=\S)", re.IGNORECASE)
 _INTRO_END = re.compile(r"[ \t]*(?:[,.!:;\-–—(]|\b(?:from|in|on|at|here|and|again|with)\b|\Z)", re.IGNORECASE)
 _HERE_END = re.compile(r"[ \t]+here\b(?=[ \t]*(?:[,.!:;\-–—(]|\b(?:from|in|on|at|again|with)\b|\Z))", re.I)
+# At the very start, "priya here - …" names the writer in lower case too; only before a
+# separator, so "stock here is short" stays.
+_HERE_LOWER_END = re.compile(r"[ \t]+here[ \t]*[,:;\-–—]")
+# The writer naming themselves in brackets: "I (Priya Shah) reissued it", "ask me (Priya) for".
+_SELF_BRACKET = re.compile(r"(?:\bI|\b[Mm][Ee]|\b[Mm]yself)[ \t]*\([ \t]*")
 
 
 def _intro(text: str) -> str:
@@ -396,6 +401,15 @@ def _intro(text: str) -> str:
             end = _names_at(text, start)
             if end > start and until.match(text, end):
                 found.append((start, end))
+    greeting = re.match(_GREETING, text, re.IGNORECASE)
+    for start in {0, greeting.end() if greeting else 0}:  # "priya here - …", "hi all, sam here: …"
+        end = _names_at(text, start, lower=True)
+        if end > start and _HERE_LOWER_END.match(text, end):
+            found.append((start, end))
+    for m in _SELF_BRACKET.finditer(text):
+        end = _names_at(text, m.end(), closing=True)
+        if end > m.end() and re.match(r"[ \t]*\)", text[end:]):
+            found.append((m.end(), end))
     out, done = [], 0
     for start, end in sorted(set(found)):
         if start >= done:

@@ -121,6 +121,16 @@ SIGNED = [
         "nobody told us about the new process. Thanks again, [name]",
     ),
     ("stock counts are wrong every week — Marcus, goods in", "stock counts are wrong every week — [name]"),
+    # an audit's finds: a lower-case "x here" opening, a name in brackets after I or me, a name
+    # after the extension to ring
+    (
+        "priya here - quoting tool VAT wrong again on the battery quote",
+        "[name] here - quoting tool VAT wrong again on the battery quote",
+    ),
+    ("hi all, sam here: the till is down again", "hi all, [name] here: the till is down again"),
+    ("I (Priya Shah) reissued the invoice twice", "I ([name]) reissued the invoice twice"),
+    ("the form is wrong, ask me (Priya) for details", "the form is wrong, ask me ([name]) for details"),
+    ("the transfer list is wrong, ring me on ext 4412 Priya", "the transfer list is wrong, ring me on ext 4412 [name]"),
 ]
 
 # Texts that look a little like the above and must stay exactly as typed.
@@ -217,6 +227,11 @@ PLAIN = [
     "the wifi drops every lunchtime. Why?",
     "Nobody here knows who owns the shared inbox",
     "we raised it with IT - thanks IT",
+    # a name in a greeting, then the complaint: the complaint stays (it was all cut to "Hi, [name]")
+    "Hi, Tom from sales: the quoting tool broke",
+    "stock here is short again",
+    "I (still) have to retype every order",
+    "we waited 3 Days",
 ]
 
 
