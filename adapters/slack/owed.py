@@ -1,11 +1,12 @@
 """Receipts promised and not yet posted, so that those of a process that died are still sent.
 
 An event's report is committed and the event claimed before Slack gets its answer; tagging and
-the receipt come after. A process dying in between (kill, OOM, a redeploy) leaves a stored
-report whose reporter never hears of it, and Slack, answered already, sends no retry. So each
-process writes down each receipt it owes, in a directory of its own that it keeps locked for as
-long as it lives, and deletes it once posted. A lock the kernel released means its process is
-gone: the next process to start sends what it owed.
+the receipt come after (and a slash command's, when tagging takes longer than Slack waits). A
+process dying in between (kill, OOM, a redeploy) leaves a stored report whose reporter never
+hears of it, and Slack, answered already, sends no retry. So each process writes down each
+receipt it owes, in a directory of its own that it keeps locked for as long as it lives, and
+deletes it once posted. A lock the kernel released means its process is gone: the next process
+to start sends what it owed.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ LOCK = ".lock"
 
 @dataclass(frozen=True)
 class Owed:
-    """Where a report's receipt goes: privately to `user` unless `private` is False (a DM)."""
+    """Where a report's receipt goes: privately to `user` unless `private` is False (a DM); for a
+    slash command, to its `response_url` (Slack keeps it for 30 minutes), which reaches the person
+    wherever they typed it, even where Snag may not post."""
 
     team: str
     user: str
@@ -39,6 +42,7 @@ class Owed:
     private: bool = True
     thread: str | None = None
     notices: tuple[str, ...] = ()
+    response_url: str | None = None
 
 
 def _read(path: Path) -> Owed:

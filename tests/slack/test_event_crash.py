@@ -126,3 +126,36 @@ async def test_a_process_starting_beside_a_live_one_leaves_it_its_receipts(slack
     stuck.resume.set()
     await slack.runtime.drain()
     assert posted(slack) == [f"Thanks, saved as report #{slack.reports()[0].id}."]
+
+
+async def test_a_slash_commands_receipt_owed_by_a_process_that_died_goes_to_its_response_url(
+    slack: SlackDriver, classifier: Any
+) -> None:
+    """Slack showed "Working on it…" and the process died while tagging: the next one to start
+    answers through the command's response_url (the person may be where Snag cannot post)."""
+    stuck = Stuck(classifier.classify, then_fail=True)
+    classifier.classify = stuck
+    slack.runtime.budget = 0.05
+    status, body = await slack.post_only(fixture("slash_command") | {"response_url": slack.fake.hook()})
+    assert status == 200 and "Working on it" in body
+    assert await asyncio.to_thread(stuck.entered.wait, 5)
+    await die(slack)
+    stuck.resume.set()
+    assert slack.fake.called("response_url") == [] and len(slack.reports()) == 1
+    async with serving(slack.services, slack.fake) as restarted:
+        await restarted.runtime.drain()
+    [later] = slack.fake.called("response_url")
+    assert later.params["text"] == f"Thanks, saved as report #{slack.reports()[0].id}."
+    assert later.params["replace_original"] is True
+    async with serving(slack.services, slack.fake) as again:  # owed once, posted once
+        await again.runtime.drain()
+    assert len(slack.fake.called("response_url")) == 1
+
+
+async def test_a_slash_command_answered_later_owes_nothing_once_answered(slack: SlackDriver) -> None:
+    slack.runtime.budget = 0.0
+    status, _ = await slack.post_only(fixture("slash_command") | {"response_url": slack.fake.hook()})
+    assert status == 200
+    await slack.runtime.drain()
+    assert len(slack.fake.called("response_url")) == 1
+    assert not any(slack.runtime.owed.mine.glob("*.json"))

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -13,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import deliver, inbound, views
+from adapters.slack.handlers.events import owe
 from bot.domain import Reply
 
 if TYPE_CHECKING:
@@ -59,14 +61,18 @@ async def on_command(
         await _open_report_modal(rt, client, body)
         return
     person = await rt.person(who, client)
-    work = await rt.commit_then(inbound.command_message(person, body), command=True)
+    message = inbound.command_message(person, body)
+    capture = await rt.commit(message, command=True)
+    work = rt.finish(message, capture)
     if str(body.get("text", "")).split()[0].lower() == "subscribe":
         work = asyncio.ensure_future(_can_post_here(client, body, work))
     if await rt.within_budget(work, started):
         await ack(**deliver.ack_payload(work.result()))
         return
+    url = body.get("response_url")
+    owed = await owe(rt, message, capture, response_url=url) if url else None  # if this process dies now
     await ack(text=WORKING, response_type="ephemeral")
-    rt.spawn(_answer_later(rt, work, body.get("response_url")))
+    rt.spawn(_answer_later(rt, work, url, owed))
 
 
 async def _open_report_modal(rt: SlackRuntime, client: AsyncWebClient, body: dict[str, Any]) -> None:
@@ -76,9 +82,13 @@ async def _open_report_modal(rt: SlackRuntime, client: AsyncWebClient, body: dic
     await deliver.safely("views.open", call, rt.metrics)
 
 
-async def _answer_later(rt: SlackRuntime, work: Any, url: str | None) -> None:
+async def _answer_later(rt: SlackRuntime, work: Any, url: str | None, owed: Path | None) -> None:
     reply: Reply = await work
-    await deliver.respond(rt.settings, url, {**deliver.ack_payload(reply), "replace_original": True})
+    try:
+        await deliver.respond(rt.settings, url, {**deliver.ack_payload(reply), "replace_original": True})
+    finally:
+        if owed is not None:
+            rt.owed.paid(owed)
 
 
 async def _can_post_here(client: AsyncWebClient, body: dict[str, Any], work: Any) -> Reply:

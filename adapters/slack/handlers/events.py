@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from adapters.slack.runtime import SlackRuntime
     from bot.core import Capture
 
-__all__ = ["register", "fetch_text", "send_owed"]
+__all__ = ["register", "fetch_text", "send_owed", "owe"]
 
 log = logging.getLogger("snag.slack")
 CANNOT_READ = (
@@ -105,12 +105,19 @@ async def _file_and_answer(
     if not await _claim(rt, body):
         return  # a retry: the delivery that claimed answers
     thread = inbound.thread_of(body)
-    owed = await _owe(rt, message, capture, thread)
+    owed = await owe(rt, message, capture, thread)
     work = rt.finish(message, capture)
     rt.spawn(_answer(rt, client, work, message, thread, owed))
 
 
-async def _owe(rt: SlackRuntime, message: IncomingMessage, capture: Capture | None, thread: str | None) -> Path | None:
+async def owe(
+    rt: SlackRuntime,
+    message: IncomingMessage,
+    capture: Capture | None,
+    thread: str | None = None,
+    *,
+    response_url: str | None = None,
+) -> Path | None:
     """Write down the receipt of a stored report; None for anything else, or when the disk fails."""
     if capture is None or capture.record is None:
         return None  # a query or a report kept in the outbox: answered at once, nothing to tag first
@@ -123,6 +130,7 @@ async def _owe(rt: SlackRuntime, message: IncomingMessage, capture: Capture | No
         private=message.via != "dm",
         thread=thread,
         notices=capture.notices,
+        response_url=response_url,
     )
     try:
         return rt.owed.owe(owed)  # a small file written and renamed, not fsynced: no thread needed
@@ -155,6 +163,9 @@ async def send_owed(rt: SlackRuntime, owed: Owed) -> None:
     if record is None or client is None:
         return  # erased meanwhile, or Snag was removed from the workspace
     reply = cards.receipt(record, rt.taxonomy, notices=owed.notices)
+    if owed.response_url:  # a slash command's: replaces its "Working on it…"
+        await deliver.respond(rt.settings, owed.response_url, {**deliver.ack_payload(reply), "replace_original": True})
+        return
     user = owed.user if owed.private else None
     await deliver.post(client, channel=owed.channel, reply=reply, user=user, thread_ts=owed.thread, metrics=rt.metrics)
 
