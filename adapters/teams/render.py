@@ -11,10 +11,20 @@ from typing import Any
 
 from bot.domain import Choice, Form, Reply, Section
 
-__all__ = ["card_for", "attachment_for", "MAX_CARD_BYTES", "CARD_CONTENT_TYPE"]
+__all__ = ["card_for", "attachment_for", "card_size", "MAX_CARD_BYTES", "CARD_CONTENT_TYPE"]
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
-MAX_CARD_BYTES = 80 * 1024 - 1024  # Teams refuses cards over ~80 KB; keep a margin for the envelope
+# Teams counts a bot message's size in UTF-16 (twice the bytes of plain JSON text): over ~100 KB
+# it is refused with 413 MessageSizeTooBig, and Microsoft advises keeping within 80 KB. The card
+# gets that less a margin for the activity around it.
+MAX_CARD_BYTES = 80 * 1024 - 2048
+
+
+def card_size(card: dict) -> int:
+    """The card's size as Teams counts it: its JSON in UTF-16."""
+    return len(json.dumps(card, ensure_ascii=False).encode("utf-16-le"))
+
+
 MAX_RUN = 2000
 
 
@@ -102,10 +112,10 @@ def card_for(reply: Reply) -> dict:
 
 def _fit(card: dict) -> dict:
     """Drop trailing body elements (keeping the title) until the card fits, saying so."""
-    if len(json.dumps(card, ensure_ascii=False).encode()) <= MAX_CARD_BYTES:
+    if card_size(card) <= MAX_CARD_BYTES:
         return card
     body = card["body"]
-    while len(body) > 1 and len(json.dumps(card, ensure_ascii=False).encode()) > MAX_CARD_BYTES - 200:
+    while len(body) > 1 and card_size(card) > MAX_CARD_BYTES - 400:
         body.pop(-1 if not any(b.get("type") == "Input.ChoiceSet" for b in body) else _last_text(body))
     body.append(_rich(_run("… (shortened to fit Teams' card size)", isSubtle=True)))
     return card
