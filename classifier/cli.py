@@ -13,7 +13,19 @@ from typing import IO, Any
 
 import typer
 
-__all__ = ["register", "train_command", "eval_command", "classify_command"]
+# The file contract `snag group` shares: the same lines read, the same messages, the same exit codes.
+__all__ = [
+    "register",
+    "train_command",
+    "eval_command",
+    "classify_command",
+    "open_lines",
+    "skip_line",
+    "as_the_bot_reads",
+    "json_line",
+    "stops_quietly_when_stdout_closes",
+    "CLOSED_STDOUT",
+]
 
 _BATCH = 512
 ReportLine = tuple[dict, str]  # a line's object and the text to tag
@@ -41,9 +53,71 @@ def _setup() -> tuple[Any, Any]:
 
 
 def _classifier(settings: Any, taxonomy: Any) -> Any:
+    """The model that fits the taxonomy; when there is none, one trained now, saying so first."""
+    from classifier.loading import fitting_version
     from classifier.service import load_classifier
+    from classifier.versions import models_dir
 
-    return load_classifier(settings=settings, taxonomy=taxonomy, train_if_missing=True)
+    directory = models_dir(settings)
+    if fitting_version(directory, taxonomy) is None:
+        _train_missing_model(settings, taxonomy, directory)
+    return load_classifier(settings=settings, taxonomy=taxonomy, train_if_missing=False)
+
+
+def _train_missing_model(settings: Any, taxonomy: Any, directory: Path) -> None:
+    """Train a model for `snag classify` or `snag eval`, saying first why the wait.
+
+    Reading a file creates no database: the corrections are read only from a database that
+    exists, as it is (`snag train` migrates it; a file command does not).
+    """
+    from classifier.corrections import shipped_reports
+    from classifier.examples import NotEnoughLabels
+    from classifier.train import train
+
+    has_store = _store_exists(settings)
+    typer.echo(
+        f"No trained model for this taxonomy in {directory}: training one now from the shipped data"
+        f"{' and the corrections in the database' if has_store else ''} "
+        "(about 1-2 minutes; `make model` does it ahead of time).",
+        err=True,
+    )
+    reports = shipped_reports(taxonomy) + (_corrections(settings, taxonomy) if has_store else [])
+    try:
+        train(taxonomy, reports, directory)
+    except NotEnoughLabels as exc:
+        typer.echo(exc.message, err=True)  # it says the rules tag meanwhile
+
+
+def _store_exists(settings: Any) -> bool:
+    """Whether the configured database is there already: a SQLite file, or any other server's."""
+    from store.db import sqlite_file
+
+    if not settings.is_embedded_db:
+        return True
+    path = sqlite_file(settings.resolved_database_url)
+    return path is not None and path.is_file()
+
+
+def _corrections(settings: Any, taxonomy: Any) -> list[Any]:
+    """People's corrections in the database as it is, never migrated; none when it cannot be read."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.errors import StoreUnavailable
+    from classifier.corrections import correction_reports
+    from store.db import make_engine
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        return list(correction_reports(engine, taxonomy))
+    except (StoreUnavailable, SQLAlchemyError):
+        typer.echo(
+            "No corrections read from the database (not reachable, or not migrated: `snag db upgrade`); "
+            "training on the shipped data alone.",
+            err=True,
+        )
+        return []
+    finally:
+        engine.dispose()
 
 
 def train_command(
@@ -86,7 +160,7 @@ def train_command(
     )
 
 
-def _open(path: str) -> AbstractContextManager[IO[Any]]:
+def open_lines(path: str) -> AbstractContextManager[IO[Any]]:
     """The file as bytes, so each line is decoded on its own: one bad line is one skipped line."""
     if path == "-":
         return nullcontext(getattr(sys.stdin, "buffer", sys.stdin))  # never close the caller's stdin
@@ -97,7 +171,7 @@ def _open(path: str) -> AbstractContextManager[IO[Any]]:
         raise typer.Exit(2) from exc
 
 
-def _skip(number: int, problem: str, skipped: list[int]) -> None:
+def skip_line(number: int, problem: str, skipped: list[int]) -> None:
     typer.echo(f"line {number}: {problem.rstrip('.')}; skipped", err=True)
     skipped.append(number)
 
@@ -113,13 +187,16 @@ def _reports(stream: IO[Any], skipped: list[int], tagging_text: Callable[[int, s
                 raise InputError(problem)
             _, text = report_id_and_text(row or {})
         except InputError as exc:
-            _skip(number, exc.message, skipped)
+            skip_line(number, exc.message, skipped)
             continue
         yield row or {}, tagging_text(number, text)
 
 
-def _as_the_bot_tags(settings: Any, taxonomy: Any) -> Callable[[int, str], str]:
-    """A report's text as the bot tags it: cleaned, cut to the size limit, then redacted."""
+def as_the_bot_reads(settings: Any, taxonomy: Any, done: str = "tagged") -> Callable[[int, str], str]:
+    """A report's text as the bot tags and groups it: cleaned, cut to the size limit, then redacted.
+
+    `done` is what the command does with it, for the line naming a cut ("tagged", "grouped").
+    """
     from bot.redact import Redactor
     from bot.text import clean_report_text
 
@@ -129,7 +206,7 @@ def _as_the_bot_tags(settings: Any, taxonomy: Any) -> Callable[[int, str], str]:
         cleaned = clean_report_text(text, limit=limit)
         if cleaned.truncated_from:
             typer.echo(
-                f"line {number}: text of {cleaned.truncated_from:,} characters; tagged on its first "
+                f"line {number}: text of {cleaned.truncated_from:,} characters; {done} on its first "
                 f"{limit:,} (SNAG_MAX_REPORT_CHARS), as the bot does",
                 err=True,
             )
@@ -138,7 +215,7 @@ def _as_the_bot_tags(settings: Any, taxonomy: Any) -> Callable[[int, str], str]:
     return tagging_text
 
 
-def _json_line(row: dict) -> bytes:
+def json_line(row: dict) -> bytes:
     """One output line, in UTF-8 as JSON lines are.
 
     A lone surrogate (valid JSON, the escape \\ud800, but no UTF-8 character) is written back
@@ -161,7 +238,7 @@ def _stdout_bytes() -> Callable[[bytes], object]:
 
 
 @contextmanager
-def _stops_quietly_when_stdout_closes() -> Iterator[None]:
+def stops_quietly_when_stdout_closes() -> Iterator[None]:
     """A reader that stops early (`| head -1`) closes the pipe: stop, say nothing, exit 141."""
     try:
         yield
@@ -212,13 +289,13 @@ def classify_command(
     settings, taxonomy = _setup()
     classifier = _classifier(settings, taxonomy)
     skipped: list[int] = []
-    with _stops_quietly_when_stdout_closes(), _open(source) as stream:
+    with stops_quietly_when_stdout_closes(), open_lines(source) as stream:
         write = _stdout_bytes()
-        reports = _reports(stream, skipped, _as_the_bot_tags(settings, taxonomy))
+        reports = _reports(stream, skipped, as_the_bot_reads(settings, taxonomy))
         for batch in _batches(reports, _BATCH):
             tags = _classify_many(classifier, [text for _, text in batch])
             for (row, _), tagged in zip(batch, tags, strict=True):
-                write(_json_line({**row, **tagged.as_dict()}))
+                write(json_line({**row, **tagged.as_dict()}))
     if skipped:
         typer.echo(f"{len(skipped)} malformed line(s) skipped.", err=True)
         raise typer.Exit(1)
@@ -242,7 +319,7 @@ def eval_command(
     reports: list[Any] = []
     numbers: list[int] = []
     skipped: list[int] = []
-    with _open(source) as stream:
+    with open_lines(source) as stream:
         for number, row, problem in read_jsonl(stream):
             try:
                 if problem:
@@ -250,7 +327,7 @@ def eval_command(
                 reports.append(parse_report(row or {}, taxonomy))
                 numbers.append(number)
             except InputError as exc:
-                _skip(number, exc.message, skipped)
+                skip_line(number, exc.message, skipped)
     if not reports:
         typer.secho(
             f"No labelled reports to evaluate: each line needs {', '.join(map(repr, LABEL_FIELDS))} "
@@ -260,10 +337,10 @@ def eval_command(
         )
         raise typer.Exit(1)
     classifier = _classifier(settings, taxonomy)
-    as_the_bot = _as_the_bot_tags(settings, taxonomy)  # the figures of what `snag classify` and the bot tag
+    as_the_bot = as_the_bot_reads(settings, taxonomy)  # the figures of what `snag classify` and the bot tag
     predicted = _classify_many(classifier, [as_the_bot(n, r.text) for n, r in zip(numbers, reports, strict=True)])
     version = getattr(classifier, "version", "?")
-    with _stops_quietly_when_stdout_closes():
+    with stops_quietly_when_stdout_closes():
         result = evaluate(reports, predicted, taxonomy)
         print_evaluation(result, taxonomy, title=f"model {version}", console=_console())
     if skipped:

@@ -20,7 +20,9 @@ __all__ = [
     "split",
     "LABEL_FIELDS",
     "parse_report",
+    "report_id",
     "report_id_and_text",
+    "report_text",
     "read_jsonl",
     "load_reports",
 ]
@@ -83,18 +85,32 @@ def _handoff(value: object, teams: tuple[str, ...]) -> tuple[str | None, str | N
 def report_id_and_text(row: dict) -> tuple[str | int, str]:
     """The 'id' and 'text' every report line needs, read the same way by classify, eval and training.
 
-    The id is a non-empty string or a whole number (kept as written); the text is a string
+    The id is a non-empty string or a whole number (3.0 is read as 3); the text is a string
     with something left once white space and invisible characters are removed, as the bot
     cleans a report. InputError names what is wrong.
     """
-    report_id, text = row.get("id"), row.get("text")
-    valid_id = isinstance(report_id, str) and bool(report_id.strip())
-    valid_id = valid_id or (isinstance(report_id, int) and not isinstance(report_id, bool))
-    if not valid_id:
-        raise InputError(f"'id' must be a non-empty string or a whole number (got {_shown(report_id)}).")
+    return report_id(row), report_text(row)
+
+
+def report_id(row: dict) -> str | int:
+    """The line's 'id': a non-empty string, or a whole number, 3.0 included (read as 3: spreadsheet
+    and pandas exports write whole numbers so); InputError otherwise."""
+    found = row.get("id")
+    if isinstance(found, str) and found.strip():
+        return found
+    if isinstance(found, int) and not isinstance(found, bool):
+        return found
+    if isinstance(found, float) and found.is_integer():
+        return int(found)
+    raise InputError(f"'id' must be a non-empty string or a whole number (got {_shown(found)}).")
+
+
+def report_text(row: dict) -> str:
+    """The line's 'text', as written: a string with something in it once the bot has cleaned it."""
+    text = row.get("text")
     if not isinstance(text, str) or clean_report_text(text).empty:
         raise InputError(f"'text' must be a non-empty string (got {_shown(text)}).")
-    return report_id, text  # type: ignore[return-value]
+    return text
 
 
 def _shown(value: object) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from bot.app import Services
     from bot.config import Settings
     from bot.taxonomy import Taxonomy
+    from digests.files import FileReport
 
 __all__ = ["register"]
 
@@ -33,7 +34,9 @@ def _services(train: bool = False) -> Services:
 
 
 def group(
-    file: Path = typer.Argument(None, help="JSONL of reports ({text, created_at?, stage?, kinds?...}); '-' for stdin."),
+    file: Path = typer.Argument(
+        None, help="JSONL of reports ({id, text, created_at?, stage?, kinds?...}) as for snag classify; '-' for stdin."
+    ),
     rebuild: bool = typer.Option(False, "--rebuild", help="Regroup the database's history instead of a file."),
     platform: str = typer.Option("console", help="Tenant platform (with --rebuild)."),
     tenant: str = typer.Option("local", help="Tenant id (with --rebuild)."),
@@ -49,30 +52,105 @@ def group(
         return
     if file is None:
         raise typer.BadParameter("give a JSONL file (or --rebuild)")
-    from digests.files import bcubed, group_rows, read_jsonl
+    _group_file(str(file), score=score)
 
-    # Bytes, split at line breaks only, so that read_jsonl decodes each line on its own.
-    data = getattr(sys.stdin, "buffer", sys.stdin).read() if str(file) == "-" else file.read_bytes()
-    rows, problems = read_jsonl(data.splitlines())
-    for number, problem in problems:
-        typer.echo(f"line {number}: {problem}; skipped", err=True)
-    out = sys.stdout
-    grouped = []
-    for row in group_rows(rows):
-        out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        grouped.append(row)
-    if score and grouped:
-        gold = [row.get("group") or ("alone", i) for i, row in enumerate(grouped)]
-        precision, recall, f1 = bcubed([row["pattern"] for row in grouped], gold)
-        found = len({row["pattern"] for row in grouped})
+
+def _group_file(source: str, *, score: bool) -> None:
+    """`snag group FILE`: lines read as `snag classify` reads them, texts as the bot groups them.
+
+    The same reader, messages and exit codes as `snag classify` (classifier.cli); each text is
+    cleaned, cut and redacted as the bot does before it is grouped, so personal details never
+    decide a pattern; the line written is the line read plus "pattern".
+    """
+    from bot.cli import load_settings
+    from bot.taxonomy import load_taxonomy
+    from classifier.cli import _stdout_bytes as stdout_bytes  # kept private: tests of classify replace it
+    from classifier.cli import as_the_bot_reads, json_line, open_lines, skip_line, stops_quietly_when_stdout_closes
+    from digests.files import assign_patterns, read_lines
+
+    settings = load_settings()
+    taxonomy = load_taxonomy(settings.taxonomy)
+    text_of = as_the_bot_reads(settings, taxonomy, done="grouped")
+    rows: list[dict] = []
+    reports: list[FileReport] = []
+    skipped: list[int] = []
+    untagged: list[int] = []
+    machine: list[int] = []
+    with stops_quietly_when_stdout_closes():
+        with open_lines(source) as stream:
+            for number, row, problem in read_lines(stream):
+                if problem or row is None:
+                    skip_line(number, problem or "", skipped)
+                    continue
+                rows.append(row)
+                reports.append(_file_report(number, row, taxonomy, text_of, untagged=untagged, machine=machine))
+        write = stdout_bytes()
+        patterns = assign_patterns(reports)
+        for row, pattern in zip(rows, patterns, strict=True):
+            write(json_line({**row, "pattern": pattern}))
+    if score and rows:
+        _print_score(rows, patterns)
+    if machine:
         typer.echo(
-            f'B-cubed against "group": precision {precision:.3f}, recall {recall:.3f}, F1 {f1:.3f} '
-            f"({len(grouped)} reports, {found} patterns, {len(set(gold))} groups)",
+            f'{len(machine)} line(s) carry the classifier\'s tags ("confidence"), which are not used: '
+            "the file is grouped by the text alone, which groups better than guessed tags.",
             err=True,
         )
-    if problems:
-        typer.echo(f"{len(problems)} malformed line(s) skipped.", err=True)
+    if untagged:
+        typer.echo(
+            f"{len(untagged)} line(s) with tags Snag cannot use: the file is grouped by the text alone, "
+            "as when a line has no tags.",
+            err=True,
+        )
+    if skipped:
+        typer.echo(f"{len(skipped)} malformed line(s) skipped.", err=True)
+    if skipped or untagged:
         raise typer.Exit(1)
+
+
+def _file_report(
+    number: int,
+    row: dict,
+    taxonomy: Taxonomy,
+    text_of: Callable[[int, str], str],
+    *,
+    untagged: list[int],
+    machine: list[int],
+) -> FileReport:
+    """What grouping reads of a line; tags only a person's that the taxonomy knows (else stderr says why)."""
+    from bot.errors import InputError
+    from digests.files import FileReport, has_tags, machine_tagged, read_created_at, read_tags
+
+    tags = None
+    if has_tags(row) and machine_tagged(row):
+        machine.append(number)
+    elif has_tags(row):
+        try:
+            tags = read_tags(row, taxonomy)
+        except InputError as exc:
+            typer.echo(f"line {number}: {exc.message}; its tags are ignored and it is grouped by its text", err=True)
+            untagged.append(number)
+    return FileReport(text=text_of(number, row["text"]), created_at=read_created_at(row.get("created_at")), tags=tags)
+
+
+def _print_score(rows: list[dict], patterns: list[int]) -> None:
+    """B-cubed against each line's "group"; a line without one (missing or null) is a problem of its own."""
+    from digests.files import bcubed
+
+    gold = [_gold(row.get("group"), i) for i, row in enumerate(rows)]
+    precision, recall, f1 = bcubed(patterns, gold)
+    typer.echo(
+        f'B-cubed against "group": precision {precision:.3f}, recall {recall:.3f}, F1 {f1:.3f} '
+        f"({len(rows)} reports, {len(set(patterns))} patterns, {len(set(gold))} groups)",
+        err=True,
+    )
+
+
+def _gold(group: object, i: int) -> Hashable:
+    """A line's true group as a key: 0 and "" are groups like any other; only none is a group alone."""
+    if group is None:
+        return ("alone", i)
+    return group if isinstance(group, Hashable) else json.dumps(group, sort_keys=True)
 
 
 def digest(

@@ -5,15 +5,32 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.jsonl import parse_object
+from bot.errors import InputError
+from classifier.dataset import read_jsonl as read_objects
+from classifier.dataset import report_id, report_text
 from digests.engine import Engine, MemoryStore, Params, features_of
 from digests.features import OwnIdf
 
-__all__ = ["group_rows", "has_tags", "bcubed", "read_created_at", "read_jsonl"]
+if TYPE_CHECKING:
+    from bot.taxonomy import Taxonomy
+
+__all__ = [
+    "FileReport",
+    "Tags",
+    "assign_patterns",
+    "group_rows",
+    "has_tags",
+    "machine_tagged",
+    "bcubed",
+    "read_created_at",
+    "read_jsonl",
+    "read_lines",
+    "read_tags",
+]
 
 
 def bcubed(pred: Sequence[Hashable], gold: Sequence[Hashable]) -> tuple[float, float, float]:
@@ -37,6 +54,75 @@ def text_only(params: Params) -> Params:
 
 def has_tags(row: dict[str, Any]) -> bool:
     return "kinds" in row or "stage" in row
+
+
+def machine_tagged(row: dict[str, Any]) -> bool:
+    """Tags with a "confidence" are the classifier's guesses (`snag classify` writes them so), not a person's."""
+    return "confidence" in row
+
+
+@dataclass(frozen=True)
+class Tags:
+    """A person's tags of one report, in the taxonomy's labels."""
+
+    stage: str | None = None
+    kinds: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    handoff: tuple[str | None, str | None] | None = None
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What grouping reads of one line: the text as the bot keeps it, when, and its tags (None: untagged)."""
+
+    text: str
+    created_at: datetime | None = None
+    tags: Tags | None = None
+
+
+def read_tags(row: dict[str, Any], taxonomy: Taxonomy) -> Tags:
+    """A line's tags in the taxonomy's labels; a label's title, alias or case are read as the label.
+
+    InputError says what cannot be used, as `snag eval` would: a label the taxonomy lacks, or
+    a value of the wrong shape ("kinds" is a list, "stage" a label or null).
+    """
+    stage = row.get("stage")
+    return Tags(
+        stage=None if stage is None else _label(taxonomy, "stage", stage),
+        kinds=_labels(taxonomy, "kind", row.get("kinds", [])),
+        teams=_labels(taxonomy, "team", row.get("teams", [])),
+        handoff=_handoff(taxonomy, row.get("handoff")),
+    )
+
+
+def _handoff(taxonomy: Taxonomy, value: object) -> tuple[str | None, str | None] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InputError(f'\'handoff\' must be null or {{"from": team, "to": team}} (got {_shown(value)})')
+    sides = [None if value.get(side) is None else _label(taxonomy, "team", value[side]) for side in ("from", "to")]
+    return None if sides == [None, None] else (sides[0], sides[1])
+
+
+def _labels(taxonomy: Taxonomy, axis: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise InputError(f"'{axis}s' must be a list of labels (got {_shown(value)})")
+    return tuple(dict.fromkeys(_label(taxonomy, axis, v) for v in value))
+
+
+def _label(taxonomy: Taxonomy, axis: str, typed: object) -> str:
+    if not isinstance(typed, str):
+        raise InputError(f"a {axis} is a label, a string (got {_shown(typed)})")
+    found = taxonomy.find(axis, typed)
+    if found is None:
+        guess = taxonomy.closest(axis, typed)
+        hint = f" (did you mean {' or '.join(guess)}?)" if guess else ""
+        raise InputError(f"{_shown(typed)} is not a {axis} of the taxonomy{hint}")
+    return found
+
+
+def _shown(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)[:40]
 
 
 CREATED_AT_FORMATS = (
@@ -63,80 +149,107 @@ def read_created_at(raw: object) -> datetime | None:
     raise ValueError(f"created_at {shown} is not a date I can read; expected {CREATED_AT_FORMATS}")
 
 
-def _when(row: dict[str, Any], now: datetime) -> datetime:
-    return read_created_at(row.get("created_at")) or now
-
-
 def group_rows(
     rows: list[dict[str, Any]],
     *,
     params: Params | None = None,
     now: datetime | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Each input row plus "pattern"; grouped in created_at order, written in input order.
+    """Each input row plus "pattern", its text and tags taken as they are (`snag group` checks them first)."""
+    reports = [
+        FileReport(
+            text=str(row.get("text", "")),
+            created_at=read_created_at(row.get("created_at")),
+            tags=_tags_as_given(row) if has_tags(row) else None,
+        )
+        for row in rows
+    ]
+    for row, pattern in zip(rows, assign_patterns(reports, params=params, now=now), strict=True):
+        yield {**row, "pattern": pattern}
 
-    Rows without tags are grouped on their words alone: tags guessed by the classifier hurt
-    more than they help (B-cubed F1 on digests/data/grouping.jsonl: 0.51 with guessed tags,
+
+def _tags_as_given(row: dict[str, Any]) -> Tags:
+    handoff = row.get("handoff") if isinstance(row.get("handoff"), dict) else None
+    return Tags(
+        stage=row.get("stage"),
+        kinds=tuple(row.get("kinds") or ()),
+        teams=tuple(row.get("teams") or ()),
+        handoff=(handoff.get("from"), handoff.get("to")) if handoff else None,
+    )
+
+
+def assign_patterns(
+    reports: Sequence[FileReport],
+    *,
+    params: Params | None = None,
+    now: datetime | None = None,
+) -> list[int]:
+    """The pattern of each report; grouped in created_at order (none: `now`), listed in input order.
+
+    When any report is untagged all are grouped on their words alone: tags guessed by the classifier
+    hurt more than they help (B-cubed F1 on digests/data/grouping.jsonl: 0.51 with guessed tags,
     0.56 on the text alone, 0.70 with people's tags). Terms are weighed as the bot weighs an
     organisation's reports (features.OwnIdf): by the reports so far, smoothed by the shipped tables.
     """
     now = now or datetime.now(UTC)
-    if any(not has_tags(r) for r in rows):
+    if any(r.tags is None for r in reports):
         params = text_only(params or Params())
     own = OwnIdf()
     engine = Engine(MemoryStore(), params)
-    when = [_when(row, now) for row in rows]
-    order = sorted(range(len(rows)), key=lambda i: (when[i], i))
+    when = [r.created_at or now for r in reports]
     pattern: dict[int, int] = {}
-    for i in order:
-        row = rows[i]
-        text = str(row.get("text", ""))
-        own.add(text)
-        handoff = row.get("handoff") if isinstance(row.get("handoff"), dict) else None
+    for i in sorted(range(len(reports)), key=lambda i: (when[i], i)):
+        report = reports[i]
+        tags = report.tags or Tags()
+        own.add(report.text)
         state, _ = engine.assign(
             features_of(
-                text,
-                stage=row.get("stage"),
-                kinds=row.get("kinds") or (),
-                teams=row.get("teams") or (),
-                handoff=(handoff.get("from"), handoff.get("to")) if handoff else None,
+                report.text,
+                stage=tags.stage,
+                kinds=tags.kinds,
+                teams=tags.teams,
+                handoff=tags.handoff,
                 created_at=when[i],
                 idf=own.tables,
             )
         )
         pattern[i] = state.id
-    for i, row in enumerate(rows):
-        yield {**row, "pattern": pattern[i]}
+    return [pattern[i] for i in range(len(reports))]
+
+
+def read_lines(
+    lines: Iterable[str | bytes], *, need_id: bool = True
+) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """(line number, row, problem) per non-blank line, a line read as `snag classify` reads it.
+
+    The same reader (classifier.dataset): each line decoded on its own, a byte order mark on
+    line 1 ignored, an "id" and a non-empty "text" needed; and a created_at that can be read.
+    """
+    for number, row, problem in read_objects(lines):
+        if problem is None:
+            problem = _line_problem(row or {}, need_id=need_id)
+        yield number, None if problem else row, problem
+
+
+def _line_problem(row: dict[str, Any], *, need_id: bool) -> str | None:
+    try:
+        if need_id:
+            report_id(row)
+        report_text(row)
+        read_created_at(row.get("created_at"))
+    except InputError as exc:
+        return exc.message
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def read_jsonl(lines: Iterable[str | bytes]) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
-    """Rows that are JSON objects with a text and a readable created_at, and (line number, problem) for the others.
-
-    Lines may be bytes, each decoded on its own: a line that is not UTF-8 is one problem, not the
-    whole file's. A byte order mark on line 1 is ignored, as `snag import` and `snag classify` do.
-    """
+    """Rows read by `read_lines` with the id optional, and (line number, problem) for the others."""
     rows, problems = [], []
-    for number, raw in enumerate(lines, 1):
-        try:
-            line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        except UnicodeDecodeError as exc:
-            problems.append((number, f"not UTF-8 text (byte {exc.start + 1}); save the file as UTF-8"))
-            continue
-        if number == 1:
-            line = line.removeprefix("\ufeff")
-        if not line.strip():
-            continue
-        row, problem = parse_object(line)
+    for number, row, problem in read_lines(lines, need_id=False):
         if problem:
             problems.append((number, problem))
-            continue
-        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-            problems.append((number, 'not a JSON object with a "text"'))
-            continue
-        try:
-            read_created_at(row.get("created_at"))
-        except ValueError as exc:
-            problems.append((number, str(exc)))
-            continue
-        rows.append(row)
+        else:
+            rows.append(row or {})
     return rows, problems
