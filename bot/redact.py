@@ -144,6 +144,11 @@ _ID_CONTEXT = re.compile(
 _NHS_CONTEXT = re.compile(
     r"\b(?:nhs|patient|hospital|chi)\b(?:\s*(?:no|num|nbr|number)\b\.?)?[^.\n]{0,30}$", re.IGNORECASE
 )
+# The naming words end at most 30 characters before the number and are at most 8 + 7 long: 80 holds
+# them and the character before (\b), unless 35 or more spaces sit inside them ("nhs    no").
+# Searching only these, not all the text before, keeps a pasted list of numbers linear (a
+# whole-prefix search per number was quadratic: seconds before the report was stored).
+_NHS_WINDOW = 80
 _PLACEHOLDER = re.compile(r"\[[A-Za-z0-9_]+\]")
 
 
@@ -282,7 +287,7 @@ class Redactor:
         if not _nhs_ok(digits) or _COUNTRY_CODE_BEFORE.search(_before(m, 16)):
             return m.group(0)
         # written 3-3-4, or a bare ten digits that the words before call an NHS number
-        named = bool(m.group(1)) or _NHS_CONTEXT.search(m.string[: m.start()])
+        named = bool(m.group(1)) or _NHS_CONTEXT.search(_before(m, _NHS_WINDOW))
         return "[nhs_number]" if named else m.group(0)
 
     @staticmethod

@@ -21,10 +21,21 @@ from sqlmodel import Session, create_engine
 
 from bot.errors import ConfigError, StoreUnavailable
 
-__all__ = ["make_engine", "upgrade", "check_revision", "session_scope", "alembic_config", "sqlite_file"]
+__all__ = [
+    "make_engine",
+    "upgrade",
+    "check_revision",
+    "session_scope",
+    "alembic_config",
+    "sqlite_file",
+    "wait_briefly_for_locks",
+]
 
 log = logging.getLogger("snag.store")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_MS = 30_000  # SQLite: how long a statement waits for another writer, unless told otherwise
+LOCK_WAIT_SECONDS = 2  # a new report waits this long for a lock, then goes to the outbox
+_SHORT_WAIT = "snag_short_busy_timeout"  # a pooled SQLite connection whose busy timeout is shortened
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -69,10 +80,18 @@ def _make_engine(url: str, *, echo: bool) -> Engine:
         def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+
+        @event.listens_for(engine, "checkin")
+        def _usual_wait(dbapi_conn: DBAPIConnection | None, record: ConnectionPoolEntry) -> None:
+            """A connection back in the pool waits as long as usual again (see wait_briefly_for_locks)."""
+            if record.info.pop(_SHORT_WAIT, False) and dbapi_conn is not None:
+                cur = dbapi_conn.cursor()
+                cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                cur.close()
 
         return engine
     return create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -179,11 +198,32 @@ def _no_such_database(exc: OperationalError, engine: Engine) -> str | None:
     )
 
 
+def wait_briefly_for_locks(session: Session, seconds: int = LOCK_WAIT_SECONDS) -> None:
+    """Let this session's transaction wait at most `seconds` for a lock another session holds.
+
+    For a new report's commit only: Slack and Teams want an answer within seconds, and a report
+    that cannot be stored at once goes to the outbox (the lock error is an OperationalError, so
+    StoreUnavailable). Migrations, digests and the rest keep the usual wait.
+    PostgreSQL: SET LOCAL, which ends with the transaction. SQLite: the connection's busy timeout,
+    put back when the connection returns to the pool.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(seconds)}s'")
+    elif conn.dialect.name == "sqlite":
+        conn.connection.info[_SHORT_WAIT] = True  # before the change: the checkin undoes it whatever happens
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={int(seconds) * 1000}")
+
+
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success, rolls back on error, and maps outages to StoreUnavailable."""
+def session_scope(engine: Engine, *, brief_lock_wait: bool = False) -> Iterator[Session]:
+    """A session that commits on success, rolls back on error, and maps outages to StoreUnavailable.
+
+    `brief_lock_wait`: a lock held elsewhere fails it after LOCK_WAIT_SECONDS (wait_briefly_for_locks)."""
     session = Session(engine, expire_on_commit=False)
     try:
+        if brief_lock_wait:
+            wait_briefly_for_locks(session)
         yield session
         session.commit()
     except OperationalError as exc:

@@ -77,7 +77,8 @@ class SqlRepository:
         shared: bool = False,
         message_id: str | None = None,
     ) -> tuple[ReportRecord, bool]:
-        with self.session() as session:
+        # A held lock fails this commit in seconds (StoreUnavailable: the outbox), not past Slack's deadline.
+        with session_scope(self.engine, brief_lock_wait=True) as session:
             tenant = self._tenant(session, person)
             report, created = verbs.create_report(
                 session=session,

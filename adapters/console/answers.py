@@ -36,7 +36,7 @@ def read_answer(choice: Choice, answer: str, aliases: Aliases | None = None) -> 
     loose = [m or _prefixed(choice, t) for m, t in zip(exact, tokens, strict=True)]
     wrong = tuple(t for m, t in zip(loose, tokens, strict=True) if not m)
     picked = _chosen(choice, loose)
-    if not picked and len(tokens) >= SENTENCE_WORDS:
+    if len(tokens) >= SENTENCE_WORDS and (not picked or _sentence(choice, tokens, wrong, aliases)):
         return Reading(new_line=True)
     if not picked and not _attempt(answer) and not any(close_to(choice, t, aliases) for t in wrong):
         return Reading(new_line=True)
@@ -96,6 +96,16 @@ def _prefixed(choice: Choice, token: str) -> str | None:
 def _chosen(choice: Choice, values: list[str | None]) -> tuple[str, ...]:
     picked = tuple(dict.fromkeys(v for v in values if v))
     return picked if choice.multi else picked[:1]
+
+
+def _sentence(choice: Choice, tokens: list[str], wrong: tuple[str, ...], aliases: Aliases) -> bool:
+    """Words that are mostly no option nor a slip of one: a new report, though a "4" in it names an option.
+
+    "the ward 4 letters wait 2 days" is a sentence; "4, stage 9" and "1, wrkaround, dupl" are answers.
+    """
+    words = [t for t in tokens if not _norm(t).isdigit()]
+    stray = [t for t in wrong if not _norm(t).isdigit() and not close_to(choice, t, aliases)]
+    return len(stray) >= 2 and 2 * len(stray) > len(words)
 
 
 def _attempt(answer: str) -> bool:

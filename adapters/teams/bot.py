@@ -25,7 +25,7 @@ from botbuilder.schema.teams import (
 
 from adapters.teams import extension, inbound, private
 from adapters.teams.groups import AadGroups
-from adapters.teams.messenger import TeamsMessenger
+from adapters.teams.messenger import RETRY_STATUSES, TeamsMessenger, _status_of
 from adapters.teams.references import Reach, References, chat_of, reporter_of
 from adapters.teams.render import card_for
 from adapters.teams.waiting import WAITING_DIR, WaitingReferences
@@ -43,6 +43,10 @@ __all__ = ["SnagTeamsBot"]
 log = logging.getLogger("snag.teams")
 EXPIRED = Reply(kind="error", title="That button has expired. Send a new report.")
 UNANSWERED = Reply(kind="text", title="Pick an answer first, then press Send answers.")
+SEND_RETRY_STATUSES = RETRY_STATUSES | {503}  # busy or briefly down: 429, 412, 502, 503, 504
+SEND_ATTEMPTS = 3
+SEND_WAIT = 10.0  # seconds of waiting in all between the tries of one reply
+SEND_DELAY = 0.5  # the first wait when Teams does not say how long (Retry-After); doubled after
 
 
 class SnagTeamsBot(TeamsActivityHandler):
@@ -64,6 +68,7 @@ class SnagTeamsBot(TeamsActivityHandler):
         # Reports the endpoint committed before acknowledging Teams, by delivery key.
         self.prestored: dict[str, Capture] = {}
         self.groups = AadGroups.from_settings(services.settings, services.snag.roles)
+        self.pause = asyncio.sleep  # between tries of a reply (a test counts the waits instead)
 
     def person_of(self, activity: Activity) -> Person:
         """The Person behind an activity, with the role their id or AAD groups give them."""
@@ -104,8 +109,25 @@ class SnagTeamsBot(TeamsActivityHandler):
         return inbound.delivery_key(activity.conversation.id if activity.conversation else "", activity.id)
 
     async def _send(self, turn: TurnContext, reply: Reply) -> None:
-        attachment = CardFactory.adaptive_card(card_for(reply))
-        await turn.send_activity(MessageFactory.attachment(attachment))
+        """Answer in this turn; a busy or failing Bot Connector is asked again, as proactive messages are.
+
+        The report is stored by now: one 429 or 502 must not lose the receipt that says so. At most
+        SEND_ATTEMPTS tries and SEND_WAIT seconds of waiting, so the answer still comes while the person looks.
+        """
+        activity = MessageFactory.attachment(CardFactory.adaptive_card(card_for(reply)))
+        waited = 0.0
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                await turn.send_activity(activity)  # the turn sends a copy: the same activity can go again
+                return
+            except Exception as exc:
+                status, left = _status_of(exc), SEND_WAIT - waited
+                if status not in SEND_RETRY_STATUSES or attempt == SEND_ATTEMPTS or left <= 0:
+                    raise
+                delay = min(_retry_after(exc, attempt), left)  # a longer Retry-After: one last try at the bound
+                log.info("teams answered %s to a reply; retry %d in %.2fs", status, attempt, delay)
+                waited += delay
+                await self.pause(delay)
 
     async def _answer(self, turn: TurnContext, person: Person, replies: list[Reply], command: str | None) -> None:
         """Answer where asked; in a channel or group chat, what is personal goes to the asker's 1:1 chat."""
@@ -331,6 +353,16 @@ class SnagTeamsBot(TeamsActivityHandler):
                 turn_context,
                 Reply(kind="error", title="Sorry, something went wrong on my side. Please try again in a minute."),
             )
+
+
+def _retry_after(exc: BaseException, attempt: int) -> float:
+    """How long to wait before trying again: Teams' Retry-After in seconds, else a doubling delay."""
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    try:
+        asked = float(headers.get("Retry-After", ""))
+    except (TypeError, ValueError):  # absent, or an HTTP date: wait as if not told
+        asked = -1.0
+    return asked if asked >= 0 else SEND_DELAY * 2 ** (attempt - 1)
 
 
 def _personal(activity: Activity) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -48,7 +49,11 @@ def _started(context: AsyncBoltContext) -> float:
 
 def apply_picks(services: Services, person: Person, reply: Reply, picks: dict[str, object]) -> Reply:
     """Where the person picked a stage or teams unlike the classifier, record what they picked
-    (only those axes: the model's other tags are not their answer)."""
+    (only those axes: the model's other tags are not their answer).
+
+    The answer is still the receipt of a new report: where it was saved and its notices (text cut
+    short, who can see it) stay; only the tags shown and the questions left come from the picks.
+    """
     wanted = {k: picks[k] for k in ("stage", "teams") if picks.get(k)}
     if reply.kind != "receipt" or not reply.report_id or not wanted:
         return reply
@@ -58,7 +63,10 @@ def apply_picks(services: Services, person: Person, reply: Reply, picks: dict[st
     if tags is not None and wanted.get("stage", tags.stage) == tags.stage:
         if teams is None or (isinstance(teams, list) and teams == list(tags.teams)):
             return reply
-    return services.snag.handle_action(ActionEvent(person, reply.report_id, "answer", values=wanted))
+    answered = services.snag.handle_action(ActionEvent(person, reply.report_id, "answer", values=wanted))
+    if answered.kind != "receipt":  # the picks could not be stored: the report is, say both
+        return replace(reply, notices=(*reply.notices, answered.title))
+    return replace(reply, sections=answered.sections, choices=answered.choices)
 
 
 async def _with_picks(rt: SlackRuntime, work: Any, person: Person, picks: dict[str, object]) -> Reply:
