@@ -206,6 +206,8 @@ def pattern(p: PatternSummary, taxonomy: Taxonomy, *, quotes: Sequence[str], k: 
     return Reply(kind="list", title=f"Pattern #{p.id}", sections=tuple(sections))
 
 
+Rows = dict[str, tuple[int, int]]  # label -> (reports, distinct reporters)
+
 _UNTAGGED = {"stage": "No stage yet", "kind": "No kind", "team": "No team named"}
 
 
@@ -213,26 +215,83 @@ def stats(data: dict[str, object], taxonomy: Taxonomy, *, k: int) -> Reply:
     """Counts per stage, kind and team; labels with fewer than k reporters fold into 'other'.
 
     `data["other"]` holds each axis's (reports, distinct reporters) of those labels; without it,
-    the folded labels' people are unknown, so their reports are not counted.
+    the folded labels' people are unknown, so their reports are not counted. Where an axis's rows
+    add up to the total, what it hides would be the total minus the rows shown: see _partition.
     """
-    sections = [Section(text=f"{data.get('reports', 0)} reports from the last 30 days.")]
+    reported = data.get("reports", 0)
+    assert isinstance(reported, int)
+    total = reported
     slices, untagged = data.get("other", {}), data.get("untagged", {})
     assert isinstance(slices, dict) and isinstance(untagged, dict)
+    axes: dict[str, Rows] = {}
     for axis in ("stage", "kind", "team"):
         rows = data.get(axis, {})
         assert isinstance(rows, dict)
-        fields, folded = [], 0
-        for label, (count, reporters) in sorted(rows.items(), key=lambda kv: -kv[1][0]):
-            if reporters < k:
-                folded += count
-            else:
-                fields.append((taxonomy.title(label), str(count)))
-        if folded:
-            reports, people = slices.get(axis, (folded, 0))
-            fields.append(("Other", folded_reports(reports, people, k) or _few(k)))
-        if axis in untagged:  # no stage yet (the reporter was asked), no team named: the rows add up
-            reports, people = untagged[axis]
-            fields.append((_UNTAGGED[axis], folded_reports(reports, people, k) or _few(k)))
+        axes[axis] = {str(label): (int(n), int(r)) for label, (n, r) in rows.items()}
+    # whether the total has k people in it: some slice of it, shown or folded, has them
+    crowd = any(r >= k for rows in axes.values() for _, r in rows.values()) or any(
+        r >= k for _, r in (*slices.values(), *untagged.values())
+    )
+    sections: list[Section] = []
+    for axis, counts in axes.items():
+        none = untagged.get(axis)
+        if sum(n for n, _ in counts.values()) + (none[0] if none else 0) == total:
+            fields = _partition(counts, slices.get(axis), none, axis, taxonomy, k=k, crowd=crowd)
+        else:
+            fields = _overlapping(counts, slices.get(axis), none, axis, taxonomy, k)
         if fields:
             sections.append(Section(heading=f"By {axis}", fields=tuple(fields)))
-    return Reply(kind="list", title="Snag stats", sections=tuple(sections))
+    head = f"{total} reports from the last 30 days." if crowd or not total else _too_few(k)
+    return Reply(kind="list", title="Snag stats", sections=(Section(text=head), *sections))
+
+
+def _too_few(k: int) -> str:
+    return f"Fewer than {k} people may be behind the reports of the last 30 days, so they are not counted."
+
+
+def _overlapping(
+    counts: Rows, other: tuple[int, int] | None, none: tuple[int, int] | None, axis: str, taxonomy: Taxonomy, k: int
+) -> list[tuple[str, str]]:
+    """An axis where a report can have several labels: the rows do not add up to the total, so
+    what is folded cannot be worked out from it, and is counted only when k people are in it."""
+    fields = [(taxonomy.title(lb), str(n)) for lb, (n, r) in sorted(counts.items(), key=lambda kv: -kv[1][0]) if r >= k]
+    folded = sum(n for n, r in counts.values() if r < k)
+    if folded:
+        reports, people = other or (folded, 0)
+        fields.append(("Other", folded_reports(reports, people, k) or _few(k)))
+    if none:
+        fields.append((_UNTAGGED[axis], folded_reports(*none, k) or _few(k)))
+    return fields
+
+
+def _partition(
+    counts: Rows,
+    other: tuple[int, int] | None,
+    none: tuple[int, int] | None,
+    axis: str,
+    taxonomy: Taxonomy,
+    *,
+    k: int,
+    crowd: bool,
+) -> list[tuple[str, str]]:
+    """An axis whose rows add up to the total (the stage always; kinds or teams when no report has
+    two): a part from fewer than k people would be the total minus the rows shown. So every such
+    part (the folded labels, the reports with no label) goes into "Other", and unless one of them
+    already has k people, so does the smallest row shown: "Other" then has k people and is counted."""
+    shown = sorted(((lb, n) for lb, (n, r) in counts.items() if r >= k), key=lambda kv: (-kv[1], kv[0]))
+    folded = sum(n for n, r in counts.values() if r < k)
+    small = (other or (folded, 0)) if folded else (0, 0)
+    empty = none or (0, 0)
+    hidden = [part for part in (small, empty) if part[0] and part[1] < k]
+    if not hidden:
+        fields = [(taxonomy.title(lb), str(n)) for lb, n in shown]
+        fields += [("Other", str(small[0]))] if small[0] else []
+        return fields + ([(_UNTAGGED[axis], str(empty[0]))] if empty[0] else [])
+    reports, people = small[0] + empty[0], max(small[1], empty[1])
+    if people < k and shown:
+        reports, people = reports + shown[-1][1], k
+        shown = shown[:-1]
+    elif people < k:  # nothing else to join: "Other" is every report, counted when the total is
+        people = k if crowd else 0
+    fields = [(taxonomy.title(lb), str(n)) for lb, n in shown]
+    return fields + [("Other", str(reports) if people >= k else _few(k))]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.taxonomy import Taxonomy
 from digests.digest import Digest
+from digests.render import listed_cells
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -68,29 +69,38 @@ def _name(label: str, taxonomy: Taxonomy) -> str:
     return "unknown" if label in ("?", "unknown") else taxonomy.title(label)
 
 
+def _rest(drawn: dict[tuple[str, str], int], cells: dict[tuple[str, str], int], folded: int) -> str:
+    """Said under a chart that leaves cells out, so that an empty square is not read as none."""
+    return "\n(what the table counts under Other is left out)" if folded or len(drawn) < len(cells) else ""
+
+
 def handoff_png(d: Digest, taxonomy: Taxonomy) -> bytes | None:
-    """The from-team to-team matrix of broken handoffs (cells under k reporters are folded away)."""
-    if not d.hotspots:
+    """The from-team to-team matrix of broken handoffs: the cells its table lists, no others (cells
+    under k reporters, and those the table counts under "Other", are left out)."""
+    cells = listed_cells(d, "hotspots")
+    if not cells:
         return None
-    teams = sorted({t for cell in d.hotspots for t in cell})
-    grid = [[d.hotspots.get((a, b), 0) for b in teams] for a in teams]
+    teams = sorted({t for cell in cells for t in cell})
+    grid = [[cells.get((a, b), 0) for b in teams] for a in teams]
     names = [_name(t, taxonomy) for t in teams]
-    return _matrix_png(grid, names, names, x="to team", y="from team", title="Handoff hotspots")
+    title = "Handoff hotspots" + _rest(cells, d.hotspots, d.hotspots_other)
+    return _matrix_png(grid, names, names, x="to team", y="from team", title=title)
 
 
 def heat_png(d: Digest, taxonomy: Taxonomy) -> bytes | None:
-    """Stage by friction kind: every stage and kind of the taxonomy, so empty cells show as empty
-    (cells under k reporters are folded away)."""
-    if not d.heat:
+    """Stage by friction kind: every stage and kind of the taxonomy, with the cells its table lists
+    and no others (cells under k reporters, and those the table counts under "Other", stay empty)."""
+    cells = listed_cells(d, "heat")
+    if not cells:
         return None
-    stages = [*taxonomy.stage_labels, *(["unknown"] if any(s == "unknown" for s, _ in d.heat) else [])]
+    stages = [*taxonomy.stage_labels, *(["unknown"] if any(s == "unknown" for s, _ in cells) else [])]
     kinds = list(taxonomy.kind_labels)
-    grid = [[d.heat.get((s, k), 0) for k in kinds] for s in stages]
+    grid = [[cells.get((s, k), 0) for k in kinds] for s in stages]
     return _matrix_png(
         grid,
         [_name(s, taxonomy) for s in stages],
         [_name(k, taxonomy) for k in kinds],
         x="friction kind",
         y="journey stage",
-        title="Where it hurts: reports by stage and kind",
+        title="Where it hurts: reports by stage and kind" + _rest(cells, d.heat, d.heat_other),
     )

@@ -12,7 +12,7 @@ from bot.redact import redactor_for
 from bot.signoffs import plain_first, scrub
 from bot.taxonomy import Taxonomy
 from digests import signals
-from digests.snapshot import PatternInfo, Snapshot, WeekFigures, WeekReport
+from digests.snapshot import Cells, PatternInfo, Snapshot, WeekFigures, WeekReport
 from digests.week import week_moves
 from store.privacy import RETAINED_TEXT
 
@@ -136,12 +136,19 @@ class Digest:
     sizes: dict[str, int] = field(default_factory=dict)  # section -> patterns meeting its rule, >= k reporters, to MOST
     other_reports: int = 0  # this week's reports in patterns no section lists (small ones among them)
     other_countable: bool = False  # whether those reports are from at least k people (else no count is shown)
+    # Whether the week's total, and the week before's, may be shown: each would give away what the
+    # listed patterns leave of it (the total minus their counts) unless that is nothing or from k people.
+    total_countable: bool = True
+    prev_countable: bool = True
     hotspots: dict[tuple[str, str], int] = field(default_factory=dict)
     hotspots_other: int = 0  # reports of the handoff cells with fewer than k reporters
     hotspots_other_countable: bool = False  # whether those cells together have at least k reporters
     heat: dict[tuple[str, str], int] = field(default_factory=dict)
     heat_other: int = 0
     heat_other_countable: bool = False
+    # whether each table's cells add up to the week's total, so that they would give it away
+    hotspots_add_up: bool = False
+    heat_add_up: bool = False
     quotes: tuple[tuple[int, str], ...] = ()
     spike_rule: str = signals.SPIKE_RULE
 
@@ -164,7 +171,7 @@ def in_section(name: str, p: PatternInfo, counts: tuple[int, ...], snap: Snapsho
     if name == "spiking":
         return not signals.is_new(p, start, end) and signals.is_spiking(counts)
     if name == "persistent":
-        return signals.is_persistent(counts)
+        return p.status not in signals.CLOSED and signals.is_persistent(counts)
     if name == "fading":
         return p.status not in signals.CLOSED and signals.is_fading(counts)
     if name == "unowned":
@@ -245,12 +252,18 @@ def build_digest(snap: Snapshot, audience: Audience, taxonomy: Taxonomy, *, k: i
     hot, hot_other = signals.fold(figures.handoffs, k)
     heat, heat_other = signals.fold(figures.heat, k)
     other = max(0, base.total - sum(listed.values()))
+    countable = bool(other) and _reporters_outside(snap, audience, set(listed), k) >= k
+    before = sum({x.id: x.last_week for lines in sections.values() for x in lines}.values())  # shown in their lines
     digest = replace(
         base,
         suppressed=False,
         sizes=dict(sizes),
         other_reports=other,
-        other_countable=bool(other) and _reporters_outside(snap, audience, set(listed), k) >= k,
+        other_countable=countable,
+        total_countable=countable or not other,
+        prev_countable=(countable or not other) and base.total_prev <= before,
+        hotspots_add_up=_adds_up(figures.handoffs, base.total),
+        heat_add_up=_adds_up(figures.heat, base.total),
         hotspots=hot,
         hotspots_other=hot_other,
         hotspots_other_countable=figures.folded_handoffs >= k,
@@ -266,6 +279,11 @@ def build_digest(snap: Snapshot, audience: Audience, taxonomy: Taxonomy, *, k: i
         top=sections["top"],
     )
     return _with_quotes(digest, snap, taxonomy)
+
+
+def _adds_up(cells: Cells, total: int) -> bool:
+    """Whether a table's cells, small ones included, hold the week's reports once each."""
+    return sum(reports for reports, _ in cells.values()) == total
 
 
 def _suppressed(snap: Snapshot, audience: Audience, figures: WeekFigures, taxonomy: Taxonomy, k: int) -> Digest:

@@ -99,6 +99,14 @@ _STATUS_SAID_TO_REPORTER = {
 }
 
 
+def _next_step(pattern: Pattern) -> str:
+    """What the status means to the reporter; a new pattern with an owner has been picked up by
+    them, even if nobody has started on it yet."""
+    if pattern.status == "new" and pattern.owner:
+        return f"{pattern.owner} will look after it; nobody has started on it yet. I'll tell you when that changes."
+    return _STATUS_SAID_TO_REPORTER.get(pattern.status, "")
+
+
 @dataclass(frozen=True)
 class YourReport:
     """The newest report one person filed in a pattern: what their update is about."""
@@ -119,7 +127,7 @@ def update_reply(pattern: Pattern, report: YourReport, *, reporters: int, k: int
     if reporters >= max(k, 2):
         lines.append(f"{reporters - 1} other people reported the same problem, so it is being handled as one.")
     fields = (("Status", status), ("Owner", pattern.owner or "not assigned yet"))
-    next_step = _STATUS_SAID_TO_REPORTER.get(pattern.status, "")
+    next_step = _next_step(pattern)
     return Reply(
         kind="text",
         title=f"An update on your report #{report.id}",

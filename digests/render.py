@@ -11,7 +11,7 @@ from bot.domain import Reply, Section
 from bot.taxonomy import Taxonomy
 from digests.digest import MOST, Digest, PatternLine
 
-__all__ = ["to_reply", "to_markdown", "change", "SECTION_TITLES"]
+__all__ = ["to_reply", "to_markdown", "change", "listed_cells", "SECTION_TITLES", "MAX_CELLS"]
 
 SECTION_TITLES = {
     "new": "New this week",
@@ -57,30 +57,60 @@ def _folded(n: int, countable: bool, k: int) -> str:
     return str(n) if countable else f"from fewer than {k} people"
 
 
-MAX_CELLS = 8  # cells a chat card lists; the rest count under "Other" (the HTML page has them all)
+MAX_CELLS = 8  # cells a table lists, and its chart draws; the rest count under "Other"
 
 
-def _cells(
-    cells: dict[tuple[str, str], int], folded: int, countable: bool, k: int, taxonomy: Taxonomy, arrow: str
-) -> list[tuple[str, str]]:
-    """The busiest cells, then one "Other" for the rest and for cells under k reporters (`folded`
-    reports, `countable` when those cells together have at least k reporters). A cell past the
-    busiest has k reporters of its own, so an "Other" holding one is counted."""
+Cell = tuple[str, str]
+
+
+def listed_cells(d: Digest, table: str) -> dict[Cell, int]:
+    """The cells a table ("hotspots" or "heat") lists, which its chart alone draws: a chart drawing
+    more would give away the small cells in the table's "Other" (the row less the cells drawn)."""
+    return _table(d, table)[0]
+
+
+def _table(d: Digest, table: str) -> tuple[dict[Cell, int], int, bool]:
+    """A table's busiest MAX_CELLS cells, the reports under its "Other" and whether they are counted.
+
+    "Other" holds the rest and the cells under k reporters (counted when those together have k
+    reporters; a cell past the busiest has k of its own, so an "Other" holding one is counted).
+    When the cells hold the week's reports once each, "Other" would be the total less the cells
+    listed: if the total is not shown, "Other" is not counted either; if it is and "Other" is from
+    fewer than k people, the smallest cell listed joins it, so that it is from k and counted."""
+    cells, folded, countable, adds_up = (
+        (d.heat, d.heat_other, d.heat_other_countable, d.heat_add_up)
+        if table == "heat"
+        else (d.hotspots, d.hotspots_other, d.hotspots_other_countable, d.hotspots_add_up)
+    )
     ranked = sorted(cells.items(), key=lambda kv: (-kv[1], kv[0]))
+    listed, rest = ranked[:MAX_CELLS], folded + sum(n for _, n in ranked[MAX_CELLS:])
+    counted = countable or len(ranked) > MAX_CELLS
+    if adds_up and not d.total_countable:
+        counted = False
+    elif adds_up and rest and not counted:
+        rest += listed.pop()[1] if listed else 0
+        counted = True
+    return dict(listed), rest, counted
+
+
+def _cells(d: Digest, table: str, taxonomy: Taxonomy, arrow: str) -> list[tuple[str, str]]:
+    """A table's rows: its listed cells, then "Other" (see _table)."""
+    listed, rest, counted = _table(d, table)
     rows = [
         (f"{taxonomy.title(a) if a != '?' else '?'}{arrow}{taxonomy.title(b) if b != '?' else '?'}", str(n))
-        for (a, b), n in ranked[:MAX_CELLS]
+        for (a, b), n in listed.items()
     ]
-    beyond = sum(n for _, n in ranked[MAX_CELLS:])
-    rest = folded + beyond
-    return rows + ([("Other", _folded(rest, countable or bool(beyond), k))] if rest else [])
+    return rows + ([("Other", _folded(rest, counted, d.k))] if rest else [])
 
 
 def _week_on_week(d: Digest) -> str:
-    """The audience's reports against the week before; a week before with fewer than k reports
-    gets no exact count (a handful of reports from a small slice could point at people)."""
-    if 0 < d.total_prev < d.k:
-        return f"{d.total} (fewer than {d.k} the week before)"
+    """The audience's reports against the week before. Less the listed patterns' counts, either
+    total gives the reports no line lists: when those are from fewer than k people (or, the week
+    before, may be: who wrote them is not known), it is not shown; the listed ones are a floor."""
+    if not d.total_countable:
+        return f"at least {d.total - d.other_reports}"
+    if not d.prev_countable:
+        return str(d.total)
     return change(d.total, d.total_prev)
 
 
@@ -108,10 +138,10 @@ def to_reply(d: Digest, taxonomy: Taxonomy) -> Reply:
     if d.top:
         sections.append(Section(heading="Most reported", text="\n".join(_lines(d, "top"))))
     if d.hotspots or d.hotspots_other:
-        fields = _cells(d.hotspots, d.hotspots_other, d.hotspots_other_countable, d.k, taxonomy, " → ")
+        fields = _cells(d, "hotspots", taxonomy, " → ")
         sections.append(Section(heading="Handoff hotspots (reports)", fields=tuple(fields)))
     if d.heat or d.heat_other:
-        fields = _cells(d.heat, d.heat_other, d.heat_other_countable, d.k, taxonomy, " · ")
+        fields = _cells(d, "heat", taxonomy, " · ")
         sections.append(Section(heading="Where it hurts: stage · kind (reports)", fields=tuple(fields)))
     for pid, quote in d.quotes:
         sections.append(Section(heading=f"In their words (pattern #{pid})", text=f"“{quote}”"))

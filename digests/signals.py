@@ -4,7 +4,7 @@ Rules (stated in every digest):
 - new: first seen inside the digest week;
 - spiking: at least SPIKE_MIN reports this week and at least SPIKE_FACTOR x the mean of the previous
   BASELINE_WEEKS weeks;
-- persistent: reported in at least PERSIST_N of the last PERSIST_M weeks;
+- persistent: open, reported in at least PERSIST_N of the last PERSIST_M weeks;
 - fading: averaged at least FADE_MIN a week before and fell to half of that or less;
 - nobody owns this gap: open, without an owner for more than UNOWNED_DAYS days, still reported;
 - you said, we did: resolved inside the digest week.
@@ -182,8 +182,8 @@ def _sql_rules() -> tuple[dict[str, str], dict[str, tuple[str, str, str | None]]
     ("patterns": read through an indexed column); :t is the tenant, :s and :e bound the week, :u is
     a microsecond after UNOWNED_DAYS before `now` (what "for more than UNOWNED_DAYS days" means).
 
-    The third part is what a counts rule leaves to the pattern row: spiking's "not new", fading's
-    "still open", and unowned's "no owner, open, for long enough". Most patterns meet it, so it is
+    The third part is what a counts rule leaves to the pattern row: spiking's "not new", persistent's
+    and fading's "still open", and unowned's "no owner, open, for long enough". Most patterns meet it, so it is
     checked only on the patterns the counts keep, best first, until the section has as many as it
     needs. The SQL keeps exactly the patterns the Python rules above keep."""
     counts = {
@@ -202,7 +202,7 @@ def _sql_rules() -> tuple[dict[str, str], dict[str, tuple[str, str, str | None]]
             f"c0 >= {SPIKE_MIN} AND c0 * {BASELINE_WEEKS} >= {_number(SPIKE_FACTOR)} * base",
             f"NOT ({new})",
         ),
-        "persistent": ("counts", f"seen >= {PERSIST_N}", None),
+        "persistent": ("counts", f"seen >= {PERSIST_N}", still_open),
         "fading": (
             "counts",
             f"base >= {_number(FADE_MIN * BASELINE_WEEKS)} AND c0 * {2 * BASELINE_WEEKS} <= base",
