@@ -261,7 +261,8 @@ def build_digest(snap: Snapshot, audience: Audience, taxonomy: Taxonomy, *, k: i
         other_reports=other,
         other_countable=countable,
         total_countable=countable or not other,
-        prev_countable=(countable or not other) and base.total_prev <= before,
+        prev_countable=(countable or not other)
+        and _prev_countable(snap, audience, base.total_prev, before, set(listed), k),
         hotspots_add_up=_adds_up(figures.handoffs, base.total),
         heat_add_up=_adds_up(figures.heat, base.total),
         hotspots=hot,
@@ -279,6 +280,18 @@ def build_digest(snap: Snapshot, audience: Audience, taxonomy: Taxonomy, *, k: i
         top=sections["top"],
     )
     return _with_quotes(digest, snap, taxonomy)
+
+
+def _prev_countable(snap: Snapshot, audience: Audience, total_prev: int, before: int, listed: set[int], k: int) -> bool:
+    """Whether the week before's total may be shown beside the listed lines' own changes: when they
+    hold all of it, or what they leave of it is from at least k people (counted where the service
+    can, or from the week before's reports of a snapshot built by hand)."""
+    if total_prev <= before:
+        return True
+    if snap.outside_prev is not None:
+        return snap.outside_prev(listed) >= k
+    ids = set(visible_ids(snap, audience))
+    return len({r.reporter for r in snap.prev_reports if r.pattern_id in ids and r.pattern_id not in listed}) >= k
 
 
 def _adds_up(cells: Cells, total: int) -> bool:

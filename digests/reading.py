@@ -173,9 +173,10 @@ def load_reporters_outside(
     listed: Collection[int],
     *,
     k: int,
+    patterned: bool = False,
 ) -> int:
     """Distinct reporters of the audience's week outside the `listed` patterns (the digest's "not
-    listed" slice), counted up to k: k means k or more.
+    listed" slice), counted up to k: k means k or more. `patterned`: of reports in a pattern only.
 
     Reads the start of the slice, longer and longer, and stops once k people are found (usually
     among the first few dozen reports), since a database counts every row for COUNT(DISTINCT)."""
@@ -183,6 +184,8 @@ def load_reporters_outside(
     with reading(bind) as conn:
         join, where = week_reports(audience, conn)
         outside = "(r.pattern_id IS NULL OR r.pattern_id NOT IN :listed)" if listed else "1 = 1"
+        if patterned:  # as the week-on-week totals count: reports in a pattern only
+            outside = f"r.pattern_id IS NOT NULL AND {outside}"
         query = text(
             "SELECT COUNT(*), COUNT(DISTINCT who) FROM (SELECT r.reporter_key AS who FROM reports r "
             f"{join} WHERE {where} AND {outside} LIMIT :page) AS slice"

@@ -117,6 +117,10 @@ class Digests:
             snap.history.clear()
         snap.reporters = load_reporters(conn, sorted(snap.patterns))
         snap.outside = partial(load_reporters_outside, conn, tenant_id, start, end, audience, k=self.k)
+        week = end - start
+        snap.outside_prev = partial(
+            load_reporters_outside, conn, tenant_id, start - week, start, audience, k=self.k, patterned=True
+        )
         return snap
 
     def build(self, *, platform: str, tenant: str, audience: str | None, now: datetime, quotes: bool = True) -> Digest:

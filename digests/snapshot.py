@@ -71,3 +71,5 @@ class Snapshot:
     figures: WeekFigures | None = None
     sizes: dict[str, int] | None = None  # section -> patterns with at least k reporters meeting its rule (up to MOST)
     outside: Callable[[Collection[int]], int] | None = None  # the week's reporters outside these patterns, up to k
+    outside_prev: Callable[[Collection[int]], int] | None = None  # the same for the week before, reports in patterns
+    prev_reports: list[WeekReport] = field(default_factory=list)  # built by hand: the week before's reports

@@ -182,6 +182,11 @@ def _plain_snapshot(engine, now: datetime) -> Snapshot:  # type: ignore[no-untyp
         info,  # type: ignore[arg-type]
     )
     snap.reporters = {pid: len(people) for pid, people in everyone.items()}
+    snap.prev_reports = [
+        WeekReport(r.pattern_id, r.reporter_key, r.stage, tuple(r.kinds), tuple(r.teams), r.handoff_from, r.handoff_to)
+        for r in reports
+        if start - (end - start) <= _utc(r.created_at) < start
+    ]
     latest: dict[int, Report] = {}
     for r in sorted(week, key=lambda r: (_utc(r.created_at), r.id)):
         if r.pattern_id:

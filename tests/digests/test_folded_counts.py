@@ -88,6 +88,22 @@ def test_the_week_before_is_compared_when_the_listed_patterns_hold_it_all(engine
     assert _summary(_digest(engine)) == "5 (+3, +150% vs last week)"
 
 
+def test_the_week_before_is_compared_when_what_the_lines_leave_of_it_is_from_k_people(engine) -> None:  # type: ignore[no-untyped-def]
+    """Last week's reports outside the listed pattern came from three people (three small patterns
+    of one each): the week before's total gives nobody away, and leaders keep their comparison."""
+    with Session(engine) as s:
+        tenant = world.tenant(s)
+        shared = world.pattern(s, tenant, "refunds wait", SEEN)
+        world.reports(s, tenant, shared, [(DAY, f"k{i}") for i in range(5)], **BUSY)
+        world.reports(s, tenant, shared, [(LAST_WEEK, "k0"), (LAST_WEEK, "k1")], **BUSY)
+        for n in range(3):
+            alone = world.pattern(s, tenant, f"problem {n} of one person", SEEN)
+            world.reports(s, tenant, alone, [(LAST_WEEK, f"alone{n}")], **BUSY)
+    d = _digest(engine)
+    assert (d.total, d.total_prev) == (5, 5)
+    assert _summary(d) == "5 (+0, +0% vs last week)"
+
+
 STAGES, KINDS = ("onboarding", "delivery", "billing"), ("waiting", "handoff", "workaround")
 CELLS = [(stage, kind) for stage in STAGES for kind in KINDS]
 
