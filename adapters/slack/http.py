@@ -71,7 +71,9 @@ async def handle_events(request: web.Request) -> web.StreamResponse:
     except Exception:  # malformed JSON or form data, too deeply nested payloads
         log.warning("rejected a signed Slack request whose body could not be parsed")
         return web.json_response({"error": "malformed payload"}, status=400)
-    return await to_aiohttp_response(await rt.bolt.async_dispatch(bolt_request))
+    with rt.arrived():
+        response = await rt.bolt.async_dispatch(bolt_request)
+    return await to_aiohttp_response(response)
 
 
 async def handle_oauth(request: web.Request) -> web.StreamResponse:

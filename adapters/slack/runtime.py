@@ -7,8 +7,10 @@ import logging
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_bolt.async_app import AsyncApp
@@ -46,6 +48,10 @@ log = logging.getLogger("snag.slack")
 T = TypeVar("T")
 STARTED = "snag_started"  # bolt context key: when the request arrived (time.monotonic)
 ACK_BUDGET = 0.5  # seconds to wait for the receipt before acking; then it goes by response_url
+# Tagging and queries wait while requests that arrived are not yet committed (a burst), at most
+# this long: the acknowledgements Slack wants within 3 s get the CPU first.
+YIELD_AT_MOST = 2.0
+_ARRIVING: ContextVar[list[bool] | None] = ContextVar("snag_slack_arriving", default=None)
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 BOT_SCOPES = [
@@ -110,6 +116,7 @@ class SlackRuntime:
         self._commit_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="snag-slack-commit")
         self._work_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="snag-slack-work")
         self.tasks: set[asyncio.Future[Any]] = set()
+        self.arriving = 0  # requests read and not yet committed (or answered); see arrived()
         self.answered = HostClaims(settings.data_dir / "slack" / "answered")
         self.owed = OwedReceipts(settings.data_dir / "slack" / "owed")
         self.groups = UserGroups(services.snag.roles)
@@ -181,6 +188,7 @@ class SlackRuntime:
             message = report
         loop = asyncio.get_running_loop()
         capture = await loop.run_in_executor(self._commit_pool, snag.store_report, message)
+        self._arrived(_ARRIVING.get())
         if capture.stored:  # after the commit, never before: no reference without a report
             self.spawn(self.call(remember_reporter, self.engine, snag, message))
         return capture
@@ -196,8 +204,38 @@ class SlackRuntime:
         return self.finish(message, await self.commit(message, command=command))
 
     def start(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
-        """Start a synchronous core call in a bounded worker pool and return its future."""
-        return asyncio.get_running_loop().run_in_executor(self._work_pool, fn, *args)
+        """Start a synchronous core call in a bounded worker pool and return its future.
+
+        It begins once no request that arrived is still to be committed (for YIELD_AT_MOST at
+        most): in a burst, tagging in these threads took the CPU (Python's one lock) from the event
+        loop and the commits, and acknowledgements came past Slack's 3 s. The request starting it
+        has done its own fast part: it no longer counts as arriving."""
+        self._arrived(_ARRIVING.get())
+        return asyncio.get_running_loop().run_in_executor(self._work_pool, self._after_arrivals, fn, *args)
+
+    def _after_arrivals(self, fn: Callable[..., T], *args: Any) -> T:
+        until = time.monotonic() + YIELD_AT_MOST
+        while self.arriving > 0 and time.monotonic() < until:
+            time.sleep(0.005)
+        return fn(*args)
+
+    @contextmanager
+    def arrived(self) -> Iterator[None]:
+        """Around one HTTP request: counted as arriving until its report is committed, its slow part
+        started, or it is answered."""
+        mark = [True]
+        self.arriving += 1
+        token = _ARRIVING.set(mark)
+        try:
+            yield
+        finally:
+            self._arrived(mark)
+            _ARRIVING.reset(token)
+
+    def _arrived(self, mark: list[bool] | None) -> None:
+        if mark and mark[0]:
+            mark[0] = False
+            self.arriving -= 1
 
     async def within_budget(self, work: asyncio.Future[Any], started: float | None) -> bool:
         """Wait for work until the answer to Slack is due; True when it finished in time."""
