@@ -324,4 +324,3 @@ async def test_a_thread_reply_is_added_before_slack_gets_its_answer_and_tagged_a
     [note] = _posts(slack, before)
     assert note.params["thread_ts"] == original["event"]["ts"]
     assert note.params["text"].startswith(f"Added to report #{row.id}.")
-
