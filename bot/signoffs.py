@@ -348,13 +348,16 @@ def _dash(text: str) -> str:
 
 # The last words on their own after a full stop, comma, line break, smiley or kisses' owner:
 # ". Priya", ". Priya Sharma, Band 5", ", Priya", "again :) Priya", "Priya xx", "(Priya, ward 4)".
-_BARE = re.compile(rf"(?:(?<=[.!?,…\d])|(?<=[:;][)D])|(?<=[:;]-[)D])|(?<={_EMOJI}))[ \t]+|\n[ \t]*|(?<=\s)\([ \t]*")
+_BARE = re.compile(rf"(?:(?<=[.!?,…])|(?<=[:;][)D])|(?<=[:;]-[)D])|(?<={_EMOJI}))[ \t]+|\n[ \t]*|(?<=\s)\([ \t]*")
+# After an extension to ring at the end: "ring me on ext 4412 Priya" ("ward 4 Cardiology" is no name).
+_AFTER_EXTENSION = re.compile(r"\b(?:ext|extn|extension|x)\.?[ \t]*\d{2,6}[ \t]+", re.IGNORECASE)
 _BEFORE_KISSES = re.compile(r"(?:^|\s)((?:\S+[ \t]+){0,2}\S+)[ \t]+[xX]{1,3}\W*\Z")
 _IN_BRACKETS = re.compile(r"[ \t]*\)" + _END.pattern)
 
 
 def _bare(text: str) -> str:
     starts = [(m.end(), m.group().lstrip().startswith("(")) for m in _BARE.finditer(text)]
+    starts += [(m.end(), False) for m in _AFTER_EXTENSION.finditer(text)]
     kisses = _BEFORE_KISSES.search(text)
     if kisses:  # "… again Priya xx": the words before the kisses may be a name
         starts += [(kisses.start(1) + w.start(), False) for w in re.finditer(r"\S+", kisses.group(1))]
@@ -379,10 +382,8 @@ _THIS_IS = re.compile(
 _HERE = re.compile(rf"(?:^|(?<=[.!?\n])[ \t]*|{_GREETING})(?=\S)", re.IGNORECASE)
 _INTRO_END = re.compile(r"[ \t]*(?:[,.!:;\-–—(]|\b(?:from|in|on|at|here|and|again|with)\b|\Z)", re.IGNORECASE)
 _HERE_END = re.compile(r"[ \t]+here\b(?=[ \t]*(?:[,.!:;\-–—(]|\b(?:from|in|on|at|again|with)\b|\Z))", re.I)
-# At the very start, "priya here - …" names the writer in lower case too; only before a
-# separator, so "stock here is short" stays.
-_HERE_LOWER_END = re.compile(r"[ \t]+here[ \t]*[,:;\-–—]")
-# The writer naming themselves in brackets: "I (Priya Shah) reissued it", "ask me (Priya) for".
+# The writer naming themselves in brackets, first name and surname: "I (Priya Shah) reissued it"
+# ("I (Midwife) was asked", "Phase I (Pilot)" name nobody).
 _SELF_BRACKET = re.compile(r"(?:\bI|\b[Mm][Ee]|\b[Mm]yself)[ \t]*\([ \t]*")
 
 
@@ -401,14 +402,9 @@ def _intro(text: str) -> str:
             end = _names_at(text, start)
             if end > start and until.match(text, end):
                 found.append((start, end))
-    greeting = re.match(_GREETING, text, re.IGNORECASE)
-    for start in {0, greeting.end() if greeting else 0}:  # "priya here - …", "hi all, sam here: …"
-        end = _names_at(text, start, lower=True)
-        if end > start and _HERE_LOWER_END.match(text, end):
-            found.append((start, end))
     for m in _SELF_BRACKET.finditer(text):
-        end = _names_at(text, m.end(), closing=True)
-        if end > m.end() and re.match(r"[ \t]*\)", text[end:]):
+        end = _names_at(text, m.end())
+        if len(text[m.end() : end].split()) >= 2 and re.match(r"[ \t]*\)", text[end:]):
             found.append((m.end(), end))
     out, done = [], 0
     for start, end in sorted(set(found)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 import traceback
@@ -49,9 +50,12 @@ T = TypeVar("T")
 STARTED = "snag_started"  # bolt context key: when the request arrived (time.monotonic)
 ACK_BUDGET = 0.5  # seconds to wait for the receipt before acking; then it goes by response_url
 # Tagging and queries wait while requests that arrived are not yet committed (a burst), at most
-# this long: the acknowledgements Slack wants within 3 s get the CPU first.
+# this long: the acknowledgements Slack wants within 3 s get the CPU first. A request counts as
+# arriving for ARRIVING_FOR at most: one held up by a slow call to Slack (views.open, user
+# groups) is no burst, and must not hold every receipt back.
 YIELD_AT_MOST = 2.0
-_ARRIVING: ContextVar[list[bool] | None] = ContextVar("snag_slack_arriving", default=None)
+ARRIVING_FOR = 1.0
+_ARRIVING: ContextVar[list[int] | None] = ContextVar("snag_slack_arriving", default=None)
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 BOT_SCOPES = [
@@ -116,7 +120,8 @@ class SlackRuntime:
         self._commit_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="snag-slack-commit")
         self._work_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="snag-slack-work")
         self.tasks: set[asyncio.Future[Any]] = set()
-        self.arriving = 0  # requests read and not yet committed (or answered); see arrived()
+        self._arrivals: dict[int, float] = {}  # requests read and not yet committed (or answered): since when
+        self._numbers = itertools.count()
         self.answered = HostClaims(settings.data_dir / "slack" / "answered")
         self.owed = OwedReceipts(settings.data_dir / "slack" / "owed")
         self.groups = UserGroups(services.snag.roles)
@@ -213,6 +218,12 @@ class SlackRuntime:
         self._arrived(_ARRIVING.get())
         return asyncio.get_running_loop().run_in_executor(self._work_pool, self._after_arrivals, fn, *args)
 
+    @property
+    def arriving(self) -> int:
+        """Requests that arrived in the last ARRIVING_FOR seconds and are still to be committed."""
+        since = time.monotonic() - ARRIVING_FOR
+        return sum(1 for at in list(self._arrivals.values()) if at > since)  # list(): one step under the GIL
+
     def _after_arrivals(self, fn: Callable[..., T], *args: Any) -> T:
         until = time.monotonic() + YIELD_AT_MOST
         while self.arriving > 0 and time.monotonic() < until:
@@ -223,8 +234,8 @@ class SlackRuntime:
     def arrived(self) -> Iterator[None]:
         """Around one HTTP request: counted as arriving until its report is committed, its slow part
         started, or it is answered."""
-        mark = [True]
-        self.arriving += 1
+        mark = [next(self._numbers)]
+        self._arrivals[mark[0]] = time.monotonic()
         token = _ARRIVING.set(mark)
         try:
             yield
@@ -232,10 +243,9 @@ class SlackRuntime:
             self._arrived(mark)
             _ARRIVING.reset(token)
 
-    def _arrived(self, mark: list[bool] | None) -> None:
-        if mark and mark[0]:
-            mark[0] = False
-            self.arriving -= 1
+    def _arrived(self, mark: list[int] | None) -> None:
+        if mark:
+            self._arrivals.pop(mark[0], None)
 
     async def within_budget(self, work: asyncio.Future[Any], started: float | None) -> bool:
         """Wait for work until the answer to Slack is due; True when it finished in time."""

@@ -121,15 +121,10 @@ SIGNED = [
         "nobody told us about the new process. Thanks again, [name]",
     ),
     ("stock counts are wrong every week — Marcus, goods in", "stock counts are wrong every week — [name]"),
-    # an audit's finds: a lower-case "x here" opening, a name in brackets after I or me, a name
-    # after the extension to ring
-    (
-        "priya here - quoting tool VAT wrong again on the battery quote",
-        "[name] here - quoting tool VAT wrong again on the battery quote",
-    ),
-    ("hi all, sam here: the till is down again", "hi all, [name] here: the till is down again"),
+    # an audit's finds: a name and surname in brackets after I or me, a name after the extension
+    # to ring
     ("I (Priya Shah) reissued the invoice twice", "I ([name]) reissued the invoice twice"),
-    ("the form is wrong, ask me (Priya) for details", "the form is wrong, ask me ([name]) for details"),
+    ("the form is wrong, ask me (Priya Shah) for details", "the form is wrong, ask me ([name]) for details"),
     ("the transfer list is wrong, ring me on ext 4412 Priya", "the transfer list is wrong, ring me on ext 4412 [name]"),
 ]
 
@@ -232,6 +227,13 @@ PLAIN = [
     "stock here is short again",
     "I (still) have to retype every order",
     "we waited 3 Days",
+    # a review's finds: words after a number, lower-case "x here", a role in brackets
+    "the referral sits on ward 4 Cardiology",
+    "Still waiting on gate 12 Arrivals",
+    "lift here: out of order",
+    "hi all, tills here - down again",
+    "I (Midwife) was asked to chase it",
+    "Phase I (Pilot) never got a login",
 ]
 
 

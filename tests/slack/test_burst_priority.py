@@ -52,3 +52,21 @@ async def test_a_lone_slash_command_still_gets_its_receipt_in_the_answer(slack: 
     status, body = await slack.command(fixture("slash_command"))
     assert status == 200 and "saved as report #" in body
     assert slack.runtime.arriving == 0
+
+
+async def test_a_request_held_up_by_a_slow_call_stops_counting_after_a_moment(
+    slack: SlackDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One request waiting 30 s on Slack (views.open, a user-group lookup) is no burst: every
+    receipt waited its full 2 s behind it, one job a second through the pool."""
+    monkeypatch.setattr(runtime_module, "ARRIVING_FOR", 0.2)
+    rt = slack.runtime
+    entered, leave = asyncio.Event(), asyncio.Event()
+    request = asyncio.ensure_future(_arriving(rt, entered, leave))
+    await entered.wait()
+    await asyncio.sleep(0.25)
+    assert rt.arriving == 0
+    done = [rt.start(threading.Event().set) for _ in range(6)]
+    await asyncio.wait_for(asyncio.gather(*done), 1.0)  # not 6 x 2 s
+    leave.set()
+    await request
