@@ -136,20 +136,34 @@ def receipt_for(snag: Snag, capture: Capture, record: ReportRecord) -> Reply:
 
 
 def tag(snag: Snag, record: ReportRecord) -> ReportRecord:
-    """Classify and group a stored report; a failure leaves it stored and untagged."""
-    started = time.perf_counter()
-    try:
-        tags = honest(snag.classifier.classify(record.text), snag.options.confidence_threshold)
-        snag.metrics.observe("snag_classify_seconds", time.perf_counter() - started)
-    except Exception as exc:
-        log.error("classifier failed on report %s, it stays untagged: %s", record.id, where(exc))
-        return record
-    stored, first = snag.repository.tag_new(report_id=record.id, tags=tags)
-    if stored is None:  # taken back (erased) while it was being tagged
-        return record
-    record = stored
-    if not first:  # tagged meanwhile (a retry, another process's backlog): that tagger groups it
-        return record
+    """Classify and group a stored report; a failure leaves it stored and untagged.
+
+    The first tags are claimed for the words they were worked out from: when an edit changed the
+    words meanwhile, the new words are tagged instead (a few tries), so a report never keeps the
+    tags and pattern of words it no longer has."""
+    for _ in range(_TAG_TRIES):
+        started = time.perf_counter()
+        try:
+            tags = honest(snag.classifier.classify(record.text), snag.options.confidence_threshold)
+            snag.metrics.observe("snag_classify_seconds", time.perf_counter() - started)
+        except Exception as exc:
+            log.error("classifier failed on report %s, it stays untagged: %s", record.id, where(exc))
+            return record
+        stored, first = snag.repository.tag_new(report_id=record.id, tags=tags, text=record.text)
+        if stored is None:  # taken back (erased) while it was being tagged
+            return record
+        if first:
+            return _group(snag, stored)
+        if stored.tags is not None:  # tagged meanwhile (a retry, another process): that tagger groups it
+            return stored
+        record = stored  # its words changed while they were classified: tag the new ones
+    return record
+
+
+_TAG_TRIES = 3
+
+
+def _group(snag: Snag, record: ReportRecord) -> ReportRecord:
     if snag.grouper is not None:
         try:
             pattern_id = snag.grouper.assign(record)

@@ -27,7 +27,7 @@ from bot.text import snippet
 if TYPE_CHECKING:
     from bot.core import Snag
 
-__all__ = ["Edit", "edit", "deleted", "add_to", "finish", "ALSO"]
+__all__ = ["Edit", "edit", "deleted", "add_to", "finish", "follow", "ALSO"]
 
 log = logging.getLogger("snag.core")
 ALSO = "; also: "  # joins a reply under a report to its words
@@ -46,15 +46,39 @@ class Edit:
     changed: ReportRecord | None = None  # the report as stored with its new words
     old_text: str = ""
     query: IncomingMessage | None = None
+    person: Person | None = None  # whose report it is (to read it again)
 
 
 def finish(snag: Snag, done: Edit) -> Reply:
     """The slow half: tag and regroup the report whose words changed, or answer the command."""
     if done.query is not None:
         return snag.handle_message(done.query)
-    if done.changed is not None:
-        retell(snag, done.changed, old_text=done.old_text)
+    if done.changed is not None and done.person is not None:
+        follow(snag, done.person, done.changed, done.old_text)
     return done.reply
+
+
+def follow(snag: Snag, person: Person, changed: ReportRecord, old_text: str) -> None:
+    """Bring tags and pattern up to the words `changed` has, read again first: other edits, a
+    reply or the person's own answer may have come since (the platform had its answer already).
+
+    - never tagged when its words changed: its first tagging claims the words as they are then,
+      so only a report still untagged is tagged here;
+    - tagged: grouping learnt the words before, so it takes these words instead (term counts
+      move by +1/-1, in any order, so edits finishing out of order add up); the tags are worked
+      out again only from the newest words, keeping the axes the person set as they are now.
+    """
+    fresh = snag.repository.get_report(person=person, report_id=changed.id)
+    if fresh is None:  # taken back meanwhile
+        return
+    if changed.tags is None:
+        if fresh.tags is None:
+            snag.tag(fresh)
+        return
+    newest = fresh.text == changed.text
+    if newest:
+        fresh = _retag(snag, fresh)
+    _regroup(snag, replace(fresh, text=changed.text), old_text, assign=newest)
 
 
 def _filed(snag: Snag, person: Person, channel: str, message_id: str | None) -> ReportRecord | None:
@@ -85,19 +109,22 @@ def edit(snag: Snag, message: IncomingMessage, *, before: str | None = None) -> 
     under the report added after it stays. None when the message filed no report of theirs, or
     its words did not change (Slack says "changed" for a link preview or a thread reply too).
     """
-    record = _filed(snag, message.person, message.channel, message.message_id)
-    if record is None:
-        return None
     said = _as_report(snag, message)
     text, notices, answer = screen(snag, said) if said is not None else ("", (), None)
-    if said is None or answer is not None:
-        return Edit(_kept(record, message.text, answer))
-    words = text + _added_under(snag, record, before)
-    if words == record.text:
-        return None
-    changed = snag.repository.set_text(report_id=record.id, text=words)
-    updated = replace(cards.thanks(record.id, f"Updated report #{record.id}."), notices=notices)
-    return Edit(updated, changed, record.text)
+    for _ in range(_TRIES):
+        record = _filed(snag, message.person, message.channel, message.message_id)
+        if record is None:
+            return None
+        if said is None or answer is not None:
+            return Edit(_kept(record, message.text, answer))
+        words = text + _added_under(snag, record, before)
+        if words == record.text:
+            return None
+        changed = snag.repository.set_text(report_id=record.id, text=words, was=record.text)
+        if changed is not None:  # else a reply under it came meanwhile: read it again
+            updated = replace(cards.thanks(record.id, f"Updated report #{record.id}."), notices=notices)
+            return Edit(updated, changed, record.text, person=message.person)
+    raise SnagError("That report kept changing while I saved your edit. Please edit it again.")
 
 
 def _added_under(snag: Snag, record: ReportRecord, before: str | None) -> str:
@@ -152,27 +179,34 @@ def add_to(snag: Snag, message: IncomingMessage, under: str) -> Edit | None:
     if answer is not None:
         return Edit(answer)
     added = cards.thanks(record.id, f"Added to report #{record.id}.")
-    if record.text.endswith(ALSO + text):  # Slack delivered the reply again: added already
-        return Edit(added)
-    words, cut, _ = screen(snag, record.text + ALSO + text)
-    changed = snag.repository.set_text(report_id=record.id, text=words)
-    return Edit(replace(added, notices=notices + cut), changed, record.text)
+    for _ in range(_TRIES):
+        if record.text.endswith(ALSO + text):  # Slack delivered the reply again: added already
+            return Edit(added)
+        words, cut, _ = screen(snag, record.text + ALSO + text)
+        changed = snag.repository.set_text(report_id=record.id, text=words, was=record.text)
+        if changed is not None:
+            return Edit(replace(added, notices=notices + cut), changed, record.text, person=message.person)
+        again = _filed(snag, message.person, message.channel, under)  # another reply came meanwhile
+        if again is None:
+            return None
+        record = again
+    raise SnagError("That report kept changing while I added your reply. Please send it again.")
 
 
-def retell(snag: Snag, record: ReportRecord, *, old_text: str) -> ReportRecord:
-    """Tag a report again after its words changed, keeping the tags its reporter set or confirmed,
-    and bring its pattern up to date."""
-    if record.tags is None:  # never tagged (a crash, a classifier failure): tag and group it now
-        return snag.tag(record)
+_TRIES = 3  # edits and replies racing for one report's words: read again and retry
+
+
+def _retag(snag: Snag, record: ReportRecord) -> ReportRecord:
+    """Tag a report again after its words changed, keeping the tags its reporter set or confirmed."""
     theirs = _their_axes(record)
-    if set(theirs) != set(AXES):
-        try:
-            fresh = honest(snag.classifier.classify(record.text), snag.options.confidence_threshold)
-        except Exception as exc:
-            log.error("classifier failed on edited report %s, it keeps its tags: %s", record.id, where(exc))
-        else:
-            record = snag.repository.set_tags(report_id=record.id, tags=_with_theirs(fresh, record.tags, theirs))
-    return _regroup(snag, record, old_text)
+    if set(theirs) == set(AXES) or record.tags is None:
+        return record
+    try:
+        fresh = honest(snag.classifier.classify(record.text), snag.options.confidence_threshold)
+    except Exception as exc:
+        log.error("classifier failed on edited report %s, it keeps its tags: %s", record.id, where(exc))
+        return record
+    return snag.repository.set_tags(report_id=record.id, tags=_with_theirs(fresh, record.tags, theirs))
 
 
 def _their_axes(record: ReportRecord) -> tuple[str, ...]:
@@ -200,16 +234,18 @@ def _with_theirs(fresh: Tags, old: Tags, theirs: tuple[str, ...]) -> Tags:
     )
 
 
-def _regroup(snag: Snag, record: ReportRecord, old_text: str) -> ReportRecord:
+def _regroup(snag: Snag, record: ReportRecord, old_text: str, *, assign: bool) -> None:
     """A report in a pattern stays there, the pattern worked out again from its words as they are
-    now; one that never joined a pattern (grouping failed) joins one now."""
+    now (`record.text`, the edit's words, replacing `old_text` in what grouping learnt); one that
+    never joined a pattern (grouping failed) joins one now, with `assign` (its newest words only)."""
     grouper = snag.grouper
     if grouper is None:
-        return record
+        return
     try:
         if record.pattern_id is None:
-            return replace(record, pattern_id=grouper.assign(record))
+            if assign:
+                grouper.assign(record)
+            return
         grouper.reword(record, old_text)
     except Exception as exc:
         log.error("regrouping failed on edited report %s: %s", record.id, where(exc))
-    return record

@@ -98,11 +98,12 @@ class ReportRepository(Protocol):
 
     def set_tags(self, *, report_id: int, tags: Tags) -> ReportRecord: ...
 
-    def tag_new(self, *, report_id: int, tags: Tags) -> tuple[ReportRecord | None, bool]:
+    def tag_new(self, *, report_id: int, tags: Tags, text: str | None = None) -> tuple[ReportRecord | None, bool]:
         """A report's first tags; False when it was tagged meanwhile (it keeps those), None when erased."""
 
-    def set_text(self, *, report_id: int, text: str) -> ReportRecord:
-        """Replace a report's words; its tags stay until they are set again."""
+    def set_text(self, *, report_id: int, text: str, was: str | None = None) -> ReportRecord | None:
+        """Replace a report's words; its tags stay until they are set again. With `was`: only if
+        they are still those, else None (changed meanwhile)."""
 
     def find_by_message(
         self, *, person: Person, reporter_key: str, channel: str, message_id: str

@@ -87,8 +87,14 @@ class SqlGrouper:
         return indexed
 
     def assign(self, report: ReportRecord) -> int | None:
-        """Put a tagged report into its best pattern, or a new one; returns the pattern id."""
+        """Put a tagged report into its best pattern, or a new one; returns the pattern id.
+
+        Once only: a report another tagger grouped meanwhile keeps its pattern and is not counted
+        again."""
         with self._lock, session_scope(self.engine) as session:
+            already = session.exec(select(Report.pattern_id).where(col(Report.id) == report.id)).first()
+            if already is not None:
+                return already
             store = self._store(session, report.platform, report.tenant)
             if store is None:
                 return None

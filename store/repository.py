@@ -109,20 +109,21 @@ class SqlRepository:
             assert tenant is not None
             return verbs.to_record(report, tenant)
 
-    def tag_new(self, *, report_id: int, tags: Tags) -> tuple[ReportRecord | None, bool]:
+    def tag_new(self, *, report_id: int, tags: Tags, text: str | None = None) -> tuple[ReportRecord | None, bool]:
         """The first tags of a report nobody has tagged yet: the report as stored, and True when
         these tags are its first. False when it was tagged meanwhile (a retry of the same message,
         another process's backlog, the reporter's own answer), which keeps its tags; whoever tagged
-        it first also groups it, so it is counted once. (None, False) when it was erased.
+        it first also groups it, so it is counted once. (None, False) when it was erased. With
+        `text` (the words the tags were worked out from), the claim also fails when the words
+        changed meanwhile (an edit): the record returned is then still untagged, with its new words.
 
         The claim is one conditional UPDATE: under PostgreSQL's row lock or SQLite's write lock,
         the second of two racing taggers finds the report tagged."""
         with self.session() as session:
-            claimed = session.exec(
-                update(Report)
-                .where(col(Report.id) == report_id, col(Report.tag_source).is_(None))
-                .values(tag_source=tags.source)
-            )
+            claim = update(Report).where(col(Report.id) == report_id, col(Report.tag_source).is_(None))
+            if text is not None:
+                claim = claim.where(col(Report.text) == text)
+            claimed = session.exec(claim.values(tag_source=tags.source))
             report = session.get(Report, report_id)
             if report is None:
                 return None, False
@@ -134,9 +135,20 @@ class SqlRepository:
             assert tenant is not None
             return verbs.to_record(report, tenant), first
 
-    def set_text(self, *, report_id: int, text: str) -> ReportRecord:
-        """Replace a report's words (its reporter edited or added to the message it was filed from)."""
+    def set_text(self, *, report_id: int, text: str, was: str | None = None) -> ReportRecord | None:
+        """Replace a report's words (its reporter edited or added to the message it was filed from).
+
+        With `was`, only if the words are still those (one conditional UPDATE): None when another
+        edit or reply changed them meanwhile, so that neither is lost; read again and retry."""
         with self.session() as session:
+            if was is not None:
+                swapped = session.exec(
+                    update(Report).where(col(Report.id) == report_id, col(Report.text) == was).values(text=text)
+                )
+                if not int(swapped.rowcount or 0):
+                    if session.get(Report, report_id) is None:
+                        raise NotFound(f"Report #{report_id} is no longer stored, so the edit changed nothing.")
+                    return None
             report = session.get(Report, report_id)
             if report is None:  # taken back between finding it and now
                 raise NotFound(f"Report #{report_id} is no longer stored, so the edit changed nothing.")
@@ -282,7 +294,9 @@ class SqlRepository:
 
     def stats(self, *, person: Person, since: datetime, k: int) -> dict[str, object]:
         """Reports since `since` per stage, kind and team as {label: (reports, distinct reporters)},
-        and under "other" each axis's labels with fewer than k reporters, counted together."""
+        and under "other" each axis's labels with fewer than k reporters, counted together; under
+        "in_patterns" and "outside", the reports in patterns `top` may show and (reports, people) of
+        the rest (slices.pattern_split), which decide whether the total may be told exactly."""
         with self.session() as session:
             tenant_id = self._tenant_id(session, person)
             if tenant_id is None:
