@@ -217,6 +217,8 @@ def stats(data: dict[str, object], taxonomy: Taxonomy, *, k: int) -> Reply:
     `data["other"]` holds each axis's (reports, distinct reporters) of those labels; without it,
     the folded labels' people are unknown, so their reports are not counted. Where an axis's rows
     add up to the total, what it hides would be the total minus the rows shown: see _partition.
+    With `data["in_patterns"]` and `data["outside"]` (store.slices.pattern_split), the total is
+    told exactly only when `top`'s counts cannot be taken from it to leave a few people's: _floor.
     """
     reported = data.get("reports", 0)
     assert isinstance(reported, int)
@@ -232,17 +234,42 @@ def stats(data: dict[str, object], taxonomy: Taxonomy, *, k: int) -> Reply:
     crowd = any(r >= k for rows in axes.values() for _, r in rows.values()) or any(
         r >= k for _, r in (*slices.values(), *untagged.values())
     )
+    floor = _floor(data, k)
     sections: list[Section] = []
     for axis, counts in axes.items():
         none = untagged.get(axis)
         if sum(n for n, _ in counts.values()) + (none[0] if none else 0) == total:
-            fields = _partition(counts, slices.get(axis), none, axis, taxonomy, k=k, crowd=crowd)
+            at_least = floor if crowd else None
+            fields = _partition(counts, slices.get(axis), none, axis, taxonomy, k=k, crowd=crowd, floor=at_least)
         else:
             fields = _overlapping(counts, slices.get(axis), none, axis, taxonomy, k)
         if fields:
             sections.append(Section(heading=f"By {axis}", fields=tuple(fields)))
-    head = f"{total} reports from the last 30 days." if crowd or not total else _too_few(k)
+    if total and not crowd:
+        head = _too_few(k)
+    elif floor is not None:
+        head = (
+            f"At least {floor} reports from the last 30 days; the rest come from fewer than {k} people, "
+            "so they are not counted."
+        )
+    else:
+        head = f"{total} reports from the last 30 days."
     return Reply(kind="list", title="Snag stats", sections=(Section(text=head), *sections))
+
+
+def _floor(data: dict[str, object], k: int) -> int | None:
+    """How many reports `stats` may say there are at least, or None when it may tell them exactly.
+
+    `top` counts the patterns with k reporters in the window and folds the rest into "other"; the
+    total minus those counts is what is left: top's "other" and the reports in no pattern
+    (`data["outside"]`). From fewer than k people, it must not be the difference of two numbers
+    shown, so the total is only "at least" the reports in the patterns top may show."""
+    outside, counted = data.get("outside"), data.get("in_patterns")
+    if outside is None or counted is None:
+        return None
+    assert isinstance(outside, tuple) and isinstance(counted, int)
+    reports, people = outside
+    return None if not reports or people >= k else counted
 
 
 def _too_few(k: int) -> str:
@@ -273,15 +300,21 @@ def _partition(
     *,
     k: int,
     crowd: bool,
+    floor: int | None = None,
 ) -> list[tuple[str, str]]:
     """An axis whose rows add up to the total (the stage always; kinds or teams when no report has
     two): a part from fewer than k people would be the total minus the rows shown. So every such
     part (the folded labels, the reports with no label) goes into "Other", and unless one of them
-    already has k people, so does the smallest row shown: "Other" then has k people and is counted."""
+    already has k people, so does the smallest row shown: "Other" then has k people and is counted.
+
+    With a `floor` (the total is only told as "at least" that, see _floor), rows that add up would
+    tell the total after all: see _at_least."""
     shown = sorted(((lb, n) for lb, (n, r) in counts.items() if r >= k), key=lambda kv: (-kv[1], kv[0]))
     folded = sum(n for n, r in counts.values() if r < k)
     small = (other or (folded, 0)) if folded else (0, 0)
     empty = none or (0, 0)
+    if floor is not None:
+        return _at_least(shown, small[0] + empty[0], floor, taxonomy)
     hidden = [part for part in (small, empty) if part[0] and part[1] < k]
     if not hidden:
         fields = [(taxonomy.title(lb), str(n)) for lb, n in shown]
@@ -295,3 +328,15 @@ def _partition(
         people = k if crowd else 0
     fields = [(taxonomy.title(lb), str(n)) for lb, n in shown]
     return fields + [("Other", str(reports) if people >= k else _few(k))]
+
+
+def _at_least(shown: list[tuple[str, int]], rest: int, floor: int, taxonomy: Taxonomy) -> list[tuple[str, str]]:
+    """The rows of an axis whose total is not told: "Other" takes the folded and unlabelled `rest`
+    and, smallest first, the rows it needs to be more than nothing and to be at least something
+    (`floor` minus the rows still shown). It says only "at least" that, worked out from numbers
+    already shown, so no row or sum of rows is the total."""
+    while shown and (not rest or floor - sum(n for _, n in shown) <= 0):
+        rest += shown[-1][1]
+        shown = shown[:-1]
+    fields = [(taxonomy.title(lb), str(n)) for lb, n in shown]
+    return fields + [("Other", f"at least {floor - sum(n for _, n in shown)}")]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.taxonomy import Taxonomy
 from digests.digest import Digest
-from digests.render import listed_cells
+from digests.render import charted_cells
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -75,9 +75,9 @@ def _rest(drawn: dict[tuple[str, str], int], cells: dict[tuple[str, str], int], 
 
 
 def handoff_png(d: Digest, taxonomy: Taxonomy) -> bytes | None:
-    """The from-team to-team matrix of broken handoffs: the cells its table lists, no others (cells
-    under k reporters, and those the table counts under "Other", are left out)."""
-    cells = listed_cells(d, "hotspots")
+    """The from-team to-team matrix of broken handoffs: the cells with k reporters, or only those
+    its table lists when drawing more would give a folded count away (render.charted_cells)."""
+    cells = charted_cells(d, "hotspots")
     if not cells:
         return None
     teams = sorted({t for cell in cells for t in cell})
@@ -88,9 +88,9 @@ def handoff_png(d: Digest, taxonomy: Taxonomy) -> bytes | None:
 
 
 def heat_png(d: Digest, taxonomy: Taxonomy) -> bytes | None:
-    """Stage by friction kind: every stage and kind of the taxonomy, with the cells its table lists
-    and no others (cells under k reporters, and those the table counts under "Other", stay empty)."""
-    cells = listed_cells(d, "heat")
+    """Stage by friction kind: every stage and kind of the taxonomy, with the cells render.charted_cells
+    allows (cells under k reporters always stay empty, like the table's "Other" when it must)."""
+    cells = charted_cells(d, "heat")
     if not cells:
         return None
     stages = [*taxonomy.stage_labels, *(["unknown"] if any(s == "unknown" for s, _ in cells) else [])]

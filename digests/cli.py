@@ -74,7 +74,7 @@ def _group_file(source: str, *, score: bool) -> None:
     rows: list[dict] = []
     reports: list[FileReport] = []
     skipped: list[int] = []
-    untagged: list[int] = []
+    dropped: list[int] = []
     machine: list[int] = []
     with stops_quietly_when_stdout_closes():
         with open_lines(source) as stream:
@@ -83,7 +83,7 @@ def _group_file(source: str, *, score: bool) -> None:
                     skip_line(number, problem or "", skipped)
                     continue
                 rows.append(row)
-                reports.append(_file_report(number, row, taxonomy, text_of, untagged=untagged, machine=machine))
+                reports.append(_file_report(number, row, taxonomy, text_of, dropped=dropped, machine=machine))
         write = stdout_bytes()
         patterns = assign_patterns(reports)
         for row, pattern in zip(rows, patterns, strict=True):
@@ -96,16 +96,15 @@ def _group_file(source: str, *, score: bool) -> None:
             "the file is grouped by the text alone, which groups better than guessed tags.",
             err=True,
         )
-    if untagged:
+    if dropped:
         typer.echo(
-            f"{len(untagged)} line(s) with tags Snag cannot use: the file is grouped by the text alone, "
-            "as when a line has no tags.",
+            f"{len(dropped)} line(s) with tags Snag cannot use: those tags were left out, "
+            "the lines' other tags were used.",
             err=True,
         )
     if skipped:
         typer.echo(f"{len(skipped)} malformed line(s) skipped.", err=True)
-    if skipped or untagged:
-        raise typer.Exit(1)
+        raise typer.Exit(1)  # every line written, a tag left out or not, is a success: stderr says what
 
 
 def _file_report(
@@ -114,22 +113,23 @@ def _file_report(
     taxonomy: Taxonomy,
     text_of: Callable[[int, str], str],
     *,
-    untagged: list[int],
+    dropped: list[int],
     machine: list[int],
 ) -> FileReport:
-    """What grouping reads of a line; tags only a person's that the taxonomy knows (else stderr says why)."""
-    from bot.errors import InputError
+    """What grouping reads of a line; tags only a person's, and of those only the ones the taxonomy
+    knows: stderr names each one left out, and the line keeps its others (read_tags)."""
     from digests.files import FileReport, has_tags, machine_tagged, read_created_at, read_tags
 
     tags = None
     if has_tags(row) and machine_tagged(row):
         machine.append(number)
     elif has_tags(row):
-        try:
-            tags = read_tags(row, taxonomy)
-        except InputError as exc:
-            typer.echo(f"line {number}: {exc.message}; its tags are ignored and it is grouped by its text", err=True)
-            untagged.append(number)
+        problems: list[str] = []
+        tags = read_tags(row, taxonomy, problems)
+        for problem in problems:
+            typer.echo(f"line {number}: {problem}; left out, the line's other tags are used", err=True)
+        if problems:
+            dropped.append(number)
     return FileReport(text=text_of(number, row["text"]), created_at=read_created_at(row.get("created_at")), tags=tags)
 
 

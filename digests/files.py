@@ -80,34 +80,63 @@ class FileReport:
     tags: Tags | None = None
 
 
-def read_tags(row: dict[str, Any], taxonomy: Taxonomy) -> Tags:
-    """A line's tags in the taxonomy's labels; a label's title, alias or case are read as the label.
+def read_tags(row: dict[str, Any], taxonomy: Taxonomy, problems: list[str] | None = None) -> Tags:
+    """A line's tags in the taxonomy's labels; a label's title, alias or case are read as the label,
+    and null as none ("kinds": null is no kinds, as pandas writes an empty list).
 
-    InputError says what cannot be used, as `snag eval` would: a label the taxonomy lacks, or
-    a value of the wrong shape ("kinds" is a list, "stage" a label or null).
+    What cannot be used, as `snag eval` would say it (a label the taxonomy lacks, a value of the
+    wrong shape: "kinds" is a list, "stage" a label or null), is left out and said in `problems`:
+    a bad stage is no stage, a bad kind or team is dropped, a bad handoff is none, and the line
+    keeps its other tags, since one typo should not cost a line what its person said. Without
+    `problems`, InputError says what the first one was.
     """
     stage = row.get("stage")
     return Tags(
-        stage=None if stage is None else _label(taxonomy, "stage", stage),
-        kinds=_labels(taxonomy, "kind", row.get("kinds", [])),
-        teams=_labels(taxonomy, "team", row.get("teams", [])),
-        handoff=_handoff(taxonomy, row.get("handoff")),
+        stage=None if stage is None else _one(taxonomy, "stage", stage, problems),
+        kinds=_labels(taxonomy, "kind", row.get("kinds"), problems),
+        teams=_labels(taxonomy, "team", row.get("teams"), problems),
+        handoff=_handoff(taxonomy, row.get("handoff"), problems),
     )
 
 
-def _handoff(taxonomy: Taxonomy, value: object) -> tuple[str | None, str | None] | None:
+def _said(problems: list[str] | None, problem: InputError) -> None:
+    """Note a value left out, or raise when the caller keeps no list of them."""
+    if problems is None:
+        raise problem
+    problems.append(problem.message)
+
+
+def _one(taxonomy: Taxonomy, axis: str, typed: object, problems: list[str] | None) -> str | None:
+    """A label, or None (said in `problems`) when it cannot be used."""
+    try:
+        return _label(taxonomy, axis, typed)
+    except InputError as exc:
+        _said(problems, exc)
+        return None
+
+
+def _handoff(taxonomy: Taxonomy, value: object, problems: list[str] | None) -> tuple[str | None, str | None] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise InputError(f'\'handoff\' must be null or {{"from": team, "to": team}} (got {_shown(value)})')
-    sides = [None if value.get(side) is None else _label(taxonomy, "team", value[side]) for side in ("from", "to")]
+        _said(problems, InputError(f'\'handoff\' must be null or {{"from": team, "to": team}} (got {_shown(value)})'))
+        return None
+    try:
+        sides = [None if value.get(side) is None else _label(taxonomy, "team", value[side]) for side in ("from", "to")]
+    except InputError as exc:  # half a handoff would say it went to or from no one
+        _said(problems, exc)
+        return None
     return None if sides == [None, None] else (sides[0], sides[1])
 
 
-def _labels(taxonomy: Taxonomy, axis: str, value: object) -> tuple[str, ...]:
+def _labels(taxonomy: Taxonomy, axis: str, value: object, problems: list[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
     if not isinstance(value, list):
-        raise InputError(f"'{axis}s' must be a list of labels (got {_shown(value)})")
-    return tuple(dict.fromkeys(_label(taxonomy, axis, v) for v in value))
+        _said(problems, InputError(f"'{axis}s' must be a list of labels (got {_shown(value)})"))
+        return ()
+    found = (_one(taxonomy, axis, v, problems) for v in value)
+    return tuple(dict.fromkeys(label for label in found if label is not None))
 
 
 def _label(taxonomy: Taxonomy, axis: str, typed: object) -> str:

@@ -11,7 +11,7 @@ from bot.domain import Reply, Section
 from bot.taxonomy import Taxonomy
 from digests.digest import MOST, Digest, PatternLine
 
-__all__ = ["to_reply", "to_markdown", "change", "listed_cells", "SECTION_TITLES", "MAX_CELLS"]
+__all__ = ["to_reply", "to_markdown", "change", "listed_cells", "charted_cells", "SECTION_TITLES", "MAX_CELLS"]
 
 SECTION_TITLES = {
     "new": "New this week",
@@ -64,9 +64,23 @@ Cell = tuple[str, str]
 
 
 def listed_cells(d: Digest, table: str) -> dict[Cell, int]:
-    """The cells a table ("hotspots" or "heat") lists, which its chart alone draws: a chart drawing
-    more would give away the small cells in the table's "Other" (the row less the cells drawn)."""
+    """The cells a table ("hotspots" or "heat") lists (see charted_cells for its chart's)."""
     return _table(d, table)[0]
+
+
+def charted_cells(d: Digest, table: str) -> dict[Cell, int]:
+    """The cells a table's chart draws: every cell with k reporters, unless the small cells folded
+    into its "Other" are from fewer than k people; then "Other" less the cells drawn past those
+    listed would be their count, so the chart draws only the listed ones. Likewise when the cells
+    hold the week's reports once each and the total is not told: all of them would add up to it."""
+    cells, folded, countable, adds_up = (
+        (d.heat, d.heat_other, d.heat_other_countable, d.heat_add_up)
+        if table == "heat"
+        else (d.hotspots, d.hotspots_other, d.hotspots_other_countable, d.hotspots_add_up)
+    )
+    if (folded and not countable) or (adds_up and not d.total_countable):
+        return listed_cells(d, table)
+    return dict(cells)
 
 
 def _table(d: Digest, table: str) -> tuple[dict[Cell, int], int, bool]:

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from bot.ports import Filters
 from store.models import Report
 
-__all__ = ["rank_patterns", "label_counts"]
+__all__ = ["rank_patterns", "label_counts", "pattern_split"]
 
 AXES = ("stage", "kind", "team")
 
@@ -70,6 +70,27 @@ def rank_patterns(
     return [(int(p), int(n), int(r)) for p, n, r in ranked], (int(other[0]), int(other[1]))
 
 
+def pattern_split(*, session: Session, tenant_id: int, since: datetime, k: int) -> tuple[int, tuple[int, int]]:
+    """The reports since `since` in patterns `top` may show (at least k distinct reporters in the
+    window, counted as rank_patterns counts them), then the (reports, distinct reporters) of all the
+    others: top's "other" slice and the reports in no pattern. `stats` tells its total exactly only
+    when that rest is empty or from k people; otherwise the total minus top's counts would be it."""
+    scope = (col(Report.tenant_id) == tenant_id, col(Report.created_at) >= since)
+    people = func.count(distinct(col(Report.reporter_key)))
+    crowded = (
+        select(col(Report.pattern_id))
+        .where(*scope, col(Report.pattern_id).is_not(None))
+        .group_by(col(Report.pattern_id))
+        .having(people >= k)
+    )
+    shown = session.exec(
+        select(func.count()).select_from(Report).where(*scope, col(Report.pattern_id).in_(crowded))
+    ).one()
+    rest = or_(col(Report.pattern_id).is_(None), col(Report.pattern_id).not_in(crowded))
+    n, r = session.exec(select(func.count(), people).where(*scope, rest)).one()
+    return int(shown), (int(n), int(r))
+
+
 def _list_column(axis: str) -> Any:
     """The JSON list a report's kinds or teams are in; None for the stage, a column of its own."""
     return {"kind": Report.kinds, "team": Report.teams}.get(axis)
@@ -79,7 +100,8 @@ def label_counts(*, session: Session, tenant_id: int, since: datetime, k: int) -
     """Reports since `since`, per stage, kind and team as {label: (reports, distinct reporters)},
     under "other" each axis's (reports, distinct reporters) of the labels with fewer than k, and
     under "untagged" each axis's (reports, distinct reporters) with no label there (no stage yet,
-    no team named), so the rows add up to the total."""
+    no team named), so the rows add up to the total; under "in_patterns" and "outside", what
+    pattern_split says."""
     dialect = session.get_bind().dialect.name
     scope = (col(Report.tenant_id) == tenant_id, col(Report.created_at) >= since)
     reports, people = func.count(distinct(col(Report.id))), func.count(distinct(col(Report.reporter_key)))
@@ -109,4 +131,5 @@ def label_counts(*, session: Session, tenant_id: int, since: datetime, k: int) -
             untagged[axis] = (int(n), int(r))
     result["other"] = other
     result["untagged"] = untagged
+    result["in_patterns"], result["outside"] = pattern_split(session=session, tenant_id=tenant_id, since=since, k=k)
     return result

@@ -196,3 +196,54 @@ def test_an_owner_named_for_a_new_pattern_is_not_nobody(loop_services) -> None: 
         assert "Status: received" in said and "Owner: Sales ops" in said
         assert "Nobody has picked it up" not in said
         assert "Sales ops will look after it" in said
+
+
+def _alone_in_cells(engine, cells: list[tuple[str, str]]) -> None:  # type: ignore[no-untyped-def]
+    """One person's report in each of `cells`, a different person each, in a pattern three share."""
+    with Session(engine) as s:
+        tenant = world.tenant(s)
+        shared = world.pattern(s, tenant, "odd ones", SEEN)
+        for n, (stage, kind) in enumerate(cells):
+            world.reports(s, tenant, shared, [(DAY, f"odd{n}")], stage=stage, kinds=[kind])
+
+
+def test_the_heat_chart_draws_every_cell_of_k_people_when_nothing_is_folded(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Nine cells of three people, the table lists eight and counts the ninth under "Other": the
+    chart drew those eight alone, though the ninth gives nobody away."""
+    _cells_world(engine, small=0)
+    d = _digest(engine)
+    assert d.heat_other == 0 and len(d.heat) == 9 and len(_table(d, "Where it hurts")) == 9  # 8 and Other
+    drawn = sorted(n for row in _drawn(monkeypatch, charts.heat_png, d, TX) for n in row if n)
+    assert drawn == sorted(d.heat.values()) and sum(drawn) == d.total
+
+
+def test_the_heat_chart_draws_every_cell_of_k_people_when_the_folded_ones_are_from_k(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Three people alone in a cell each: folded, but counted together, so no cell need be hidden."""
+    _cells_world(engine, small=0)
+    _alone_in_cells(engine, [("support", "duplicate_entry"), ("support", "shadow_system"), ("billing", "rework")])
+    d = _digest(engine)
+    assert d.heat_other == 3 and d.heat_other_countable and len(d.heat) == 9
+    assert _table(d, "Where it hurts")["Other"] == "6"  # the ninth cell's 3 and the three people's 3
+    drawn = sorted(n for row in _drawn(monkeypatch, charts.heat_png, d, TX) for n in row if n)
+    assert drawn == sorted(d.heat.values()) and sum(drawn) + 3 == d.total
+
+
+def test_the_demo_digests_heat_chart_draws_every_cell_of_k_people(demo_services, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    d = demo_services.extras["digests"].build(platform="console", tenant="local", audience="all", now=NOW)
+    assert len(d.heat) > 8 and (not d.heat_other or d.heat_other_countable)
+    drawn = [n for row in _drawn(monkeypatch, charts.heat_png, d, TX) for n in row if n]
+    assert len(drawn) == len(d.heat)
+
+
+def test_the_heat_chart_does_not_add_up_to_a_total_not_told(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """One person's 2 reports in a pattern of their own but a cell of k people: every cell drawn
+    would add up to the week's 35, less the 33 listed."""
+    _cells_world(engine, small=0)
+    with Session(engine) as s:
+        tenant = world.tenant(s)
+        alone = world.pattern(s, tenant, "one person's problem", SEEN)
+        world.reports(s, tenant, alone, [(DAY, "alone"), (DAY, "alone")], stage="billing", kinds=["waiting"])
+    d = _digest(engine)
+    assert d.heat_other == 0 and d.heat_add_up and not d.total_countable and _summary(d) == "at least 33"
+    drawn = [n for row in _drawn(monkeypatch, charts.heat_png, d, TX) for n in row if n]
+    assert len(drawn) == 8 and sum(drawn) != d.total
