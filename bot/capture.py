@@ -89,12 +89,20 @@ def screen(snag: Snag, text: str) -> tuple[str, tuple[str, ...], Reply | None]:
     return words, _cut_notice(cleaned, snag.options.max_report_chars), answer
 
 
+GIVEN_BACK = 1_500  # characters of a cut report's rest shown back to the person
+
+
 def _cut_notice(cleaned: CleanText, limit: int) -> tuple[str, ...]:
+    """Say what was cut, and give the rest back: a slash command or a form keeps no copy of what
+    was typed, so without it the words past the limit were lost."""
     if not cleaned.truncated_from:
         return ()
+    rest = cleaned.rest.strip()
+    shown = rest[:GIVEN_BACK]
+    what = "The part I did not keep" if shown == rest else f"The part I did not keep begins ({len(rest):,} characters)"
     return (
         f"Your report was {cleaned.truncated_from:,} characters; I kept the first "
-        f"{limit:,}. Send the rest as another report if it matters.",
+        f"{limit:,}. Send the rest as another report if it matters. {what}: “{shown}”",
     )
 
 

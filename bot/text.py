@@ -18,6 +18,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 class CleanText:
     text: str
     truncated_from: int | None = None  # original length when cut
+    rest: str = ""  # what was cut off, to give back to the person
 
     @property
     def empty(self) -> bool:
@@ -33,7 +34,7 @@ def clean_report_text(raw: str, *, limit: int = 40_000) -> CleanText:
     if not text.strip("\u200b\u200c\u200d\u2060\ufeff \t\r\n"):
         return CleanText("")
     if len(text) > limit:
-        return CleanText(text[:limit], truncated_from=len(text))
+        return CleanText(text[:limit], truncated_from=len(text), rest=text[limit:])
     return CleanText(text)
 
 

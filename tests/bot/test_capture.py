@@ -245,3 +245,27 @@ def test_the_backlog_of_a_running_server_leaves_reports_stored_moments_ago(servi
     services.snag.clock = lambda: datetime.now(UTC) + timedelta(minutes=2)
     assert services.snag.tag_backlog(settled=timedelta(minutes=1)) == 1
     assert rows(services)[0].stage == "billing"
+
+
+def test_the_part_of_a_report_past_the_limit_is_given_back(services) -> None:  # type: ignore[no-untyped-def]
+    """A slash command or a form keeps no copy of what was typed: the words past the limit were
+    said to be cut and never shown again, so they were lost."""
+    from dataclasses import replace
+
+    services.snag.options = replace(services.snag.options, max_report_chars=200)
+    text = "the discharge letters wait two days for a signature " * 6 + "and then END-MARKER"
+    reply = say(services, text)
+    assert len(rows(services)[0].text) == 200
+    [notice] = [n for n in reply.notices if "I kept the first 200" in n]
+    assert notice.endswith("END-MARKER”") and text[200:].strip() in notice
+
+
+def test_a_long_rest_is_given_back_in_part_and_says_how_long_it_is(services) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from bot.capture import GIVEN_BACK
+
+    services.snag.options = replace(services.snag.options, max_report_chars=200)
+    reply = say(services, "word " * 2_000)
+    [notice] = [n for n in reply.notices if "I kept the first 200" in n]
+    assert "begins (9,799 characters)" in notice and len(notice) < GIVEN_BACK + 300
