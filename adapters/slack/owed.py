@@ -1,32 +1,19 @@
-"""Receipts promised and not yet posted, so that those of a process that died are still sent.
+"""Slack's receipts owed: where each goes, written down by the files and locks of adapters.owed.
 
 An event's report is committed and the event claimed before Slack gets its answer; tagging and
 the receipt come after (and a slash command's, when tagging takes longer than Slack waits). A
-process dying in between (kill, OOM, a redeploy) leaves a stored report whose reporter never
-hears of it, and Slack, answered already, sends no retry. So each process writes down each
-receipt it owes, in a directory of its own that it keeps locked for as long as it lives, and
-deletes it once posted. A lock the kernel released means its process is gone: the next process
-to start sends what it owed.
+process dying in between leaves a stored report whose reporter never hears of it, and Slack,
+answered already, sends no retry: the next process to start posts what it owed.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import json
-import logging
-import os
-import shutil
-import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+
+from adapters import owed as generic
 
 __all__ = ["Owed", "OwedReceipts"]
-
-log = logging.getLogger("snag.slack")
-LOCK = ".lock"
 
 
 @dataclass(frozen=True)
@@ -45,84 +32,8 @@ class Owed:
     response_url: str | None = None
 
 
-def _read(path: Path) -> Owed:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return Owed(**{**data, "notices": tuple(data.get("notices") or ())})
-
-
-class OwedReceipts:
-    """This process's receipts owed, one small JSON file each, beside those of other processes."""
+class OwedReceipts(generic.OwedReceipts[Owed]):
+    """This process's Slack receipts owed, one small JSON file each, beside those of other processes."""
 
     def __init__(self, directory: Path) -> None:
-        self.root = directory
-        self.mine = directory / uuid.uuid4().hex
-        self.mine.mkdir(mode=0o700, parents=True)
-        self._lock: IO[str] | None = (self.mine / LOCK).open("a")
-        fcntl.flock(self._lock, fcntl.LOCK_EX)  # held until close() or the process ends
-
-    def owe(self, owed: Owed) -> Path:
-        """Write a receipt down before Slack gets its answer (renamed into place, never half written).
-
-        Not fsynced: it has to outlive the process, not the machine. Readable by Snag's user alone,
-        as the outbox is: it says who reported, where and which report.
-        """
-        path = self.mine / f"{uuid.uuid4().hex}.json"
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(asdict(owed)))
-        os.replace(tmp, path)
-        return path
-
-    def paid(self, path: Path) -> None:
-        """The receipt was posted (or Slack refused it for good): nothing is owed any more."""
-        path.unlink(missing_ok=True)
-
-    async def settle(self, send: Callable[[Owed], Awaitable[None]]) -> int:
-        """Send what processes that are gone owed; returns how many. A failed send stays owed."""
-        sent = 0
-        for directory in sorted(self.root.iterdir()):
-            if directory == self.mine or not directory.is_dir():
-                continue
-            with _adopted(directory) as adopted:
-                if not adopted:
-                    continue  # its process is alive and sends its own receipts
-                for path in sorted(directory.glob("*.json")):
-                    try:
-                        owed = _read(path)
-                    except (ValueError, TypeError, KeyError):
-                        log.warning("dropped an unreadable Slack receipt owed: %s", path.name)
-                    else:
-                        await send(owed)
-                        sent += 1
-                    path.unlink()
-        return sent
-
-    def close(self) -> None:
-        """Stop owing from this process; receipts still owed are sent by the next one to start."""
-        if self._lock is None:
-            return
-        with contextlib.suppress(OSError):
-            if not any(self.mine.glob("*.json")):
-                shutil.rmtree(self.mine)
-        self._lock.close()
-        self._lock = None
-
-
-@contextlib.contextmanager
-def _adopted(directory: Path) -> Iterator[bool]:
-    """Lock a gone process's directory (False while its process lives); removed once emptied."""
-    try:
-        handle = (directory / LOCK).open("a")
-    except FileNotFoundError:  # removed by another process settling it
-        yield False
-        return
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-        if not any(directory.glob("*.json")):
-            shutil.rmtree(directory, ignore_errors=True)
+        super().__init__(directory, Owed, platform="Slack")

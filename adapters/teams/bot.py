@@ -26,6 +26,7 @@ from botbuilder.schema.teams import (
 from adapters.teams import extension, inbound, private
 from adapters.teams.groups import AadGroups
 from adapters.teams.messenger import RETRY_STATUSES, TeamsMessenger, _status_of
+from adapters.teams.owed import Owed, owed_for
 from adapters.teams.references import Reach, References, chat_of, reporter_of
 from adapters.teams.render import card_for
 from adapters.teams.waiting import WAITING_DIR, WaitingReferences
@@ -174,6 +175,15 @@ class SnagTeamsBot(TeamsActivityHandler):
         if reported and (not personal or activity.type == "invoke"):
             reaches.append(reporter_of(activity, key))
         return reaches
+
+    def owed_receipt(self, activity: Activity, person: Person, capture: Capture) -> Owed | None:
+        """The receipt of a report just stored, to write down before Teams is answered; None when
+        nothing was stored (kept in the outbox, or answered at once)."""
+        record = capture.record
+        if record is None:
+            return None
+        reaches = self._reaches(activity, person, reported=True)  # what _remember keeps after the receipt
+        return owed_for(person, record.id, personal=_personal(activity), reaches=reaches, capture=capture)
 
     async def _remember(
         self, turn: TurnContext, person: Person, *, reported: bool = False, waiting: str | None = None

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
@@ -15,12 +16,14 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticateRequestResult
 
+from adapters.owed import OwedReceipts
 from adapters.teams.bot import SnagTeamsBot
 from adapters.teams.connector_token import OffLoopCredentialsFactory
 from adapters.teams.messenger import TeamsMessenger
+from adapters.teams.owed import OWED_DIR, Owed, send_owed
 from adapters.teams.references import References
 from adapters.teams.signing_keys import use_off_loop_keys
-from bot.core import where
+from bot.core import Capture, where
 from bot.domain import IncomingMessage
 
 if TYPE_CHECKING:
@@ -97,6 +100,7 @@ class TeamsEndpoint:
         self.adapter = CloudAdapter(
             ConfigurationBotFrameworkAuthentication(config, credentials_factory=self.credentials)
         )
+        self.services = services
         self.references = References(services.engine, settings.encryption_key)
         self.messenger = TeamsMessenger(self.adapter, self.references, self.app_id, services.snag.metrics)
         self.bot = SnagTeamsBot(services, self.references, messenger=self.messenger)
@@ -105,6 +109,8 @@ class TeamsEndpoint:
         self._finishing = asyncio.Semaphore(2)
         # The ack path gets its own threads so slow tagging never queues ahead of a commit.
         self._store_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="snag-teams-store")
+        # Receipts this process owes, from start (a scheduler that only sends owes none).
+        self.owed: OwedReceipts[Owed] | None = None
 
     async def handle(self, request: web.Request) -> web.Response:
         """Parse, authenticate, check and process one activity; bad requests get a 4xx, never a trace."""
@@ -144,30 +150,60 @@ class TeamsEndpoint:
     async def _store_then_ack(
         self, auth: AuthenticateRequestResult, activity: Activity, report: IncomingMessage
     ) -> web.Response:
-        """Commit the report of an authenticated request, acknowledge; tag and reply in the background."""
+        """Commit the report of an authenticated request, acknowledge; tag and reply in the background.
+
+        The receipt is written down as owed before Teams gets its 201: if the process dies before
+        sending it, the next one to start sends it (and keeps how to reach the reporter)."""
         loop = asyncio.get_running_loop()
         capture = await loop.run_in_executor(self._store_pool, self.bot.snag.store_report, report)
         self.bot.prestored[self.bot.delivery_key(activity) or ""] = capture
-        self._track(asyncio.create_task(self._finish(auth, activity)))
+        owed = self._owe(activity, report, capture)
+        self._track(asyncio.create_task(self._finish(auth, activity, owed)))
         return web.Response(status=201)
 
-    async def _finish(self, auth: AuthenticateRequestResult, activity: Activity) -> None:
+    def _owe(self, activity: Activity, report: IncomingMessage, capture: Capture) -> Path | None:
+        """Write down the receipt of a stored report; None for anything else, or when the disk fails."""
+        receipt = self.bot.owed_receipt(activity, report.person, capture)
+        if receipt is None or self.owed is None:
+            return None
+        try:
+            return self.owed.owe(receipt)  # a small file written and renamed, not fsynced: no thread needed
+        except OSError as exc:  # the receipt is still sent; only a crash before it would lose it
+            log.warning("cannot write down a Teams receipt owed: %s", type(exc).__name__)
+            return None
+
+    async def _finish(self, auth: AuthenticateRequestResult, activity: Activity, owed: Path | None) -> None:
         try:
             async with self._finishing:  # bounded, so tagging never starves the ack path
                 await self.adapter.process_activity(auth, activity, self.bot.on_turn)
-        except Exception as exc:
+        except Exception as exc:  # not answered, not even with the apology: it stays owed for the next start
             self.bot.prestored.pop(self.bot.delivery_key(activity) or "", None)
             log.error("teams reply after ack failed: %s", where(exc))
+            return
+        if owed is not None and self.owed is not None:  # answered (or refused and apologised for)
+            self.owed.paid(owed)
 
     async def start(self, _app: web.Application) -> None:
         """At start-up: rewrite references stored by older versions, then settle those of reports the
-        outbox filed before Teams was mounted."""
+        outbox filed before Teams was mounted; send the receipts processes now gone still owed."""
 
         def tidy() -> None:
             self.references.reseal_quietly()
             self.bot.waiting.settle_quietly()
 
         self._track(asyncio.create_task(asyncio.to_thread(tidy)))
+        self.owed = OwedReceipts(self.services.settings.data_dir / OWED_DIR, Owed, platform="Teams")
+        self._track(asyncio.create_task(self._settle_owed(self.owed)))
+
+    async def _settle_owed(self, owed: OwedReceipts[Owed]) -> None:
+        """Send the receipts of processes that stopped before sending them; a failure waits for the next start."""
+        try:
+            sent = await owed.settle(lambda o: send_owed(self.bot.snag, self.messenger, self.references, o))
+        except Exception as exc:  # the database or Teams unreachable
+            log.warning("receipts owed by a stopped process are kept for the next start: %s", where(exc))
+            return
+        if sent:
+            log.info("sent %d receipts owed by a process that stopped before sending them", sent)
 
     def _track(self, task: asyncio.Task) -> None:
         self._tasks.add(task)
