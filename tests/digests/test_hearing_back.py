@@ -111,3 +111,56 @@ def test_how_many_others_is_said_once_k_people_reported_it(loop_services) -> Non
     fewer = told(loop_services, one_pattern(loop_services, "resolved"), k=4)
     assert all("other people" not in r.plain_text() for r in fewer.values())
     assert all("It should be fixed now." in r.plain_text() for r in fewer.values())
+
+
+def _statements_while(services, work):  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(services.engine, "before_cursor_execute", count)
+    try:
+        result = work()
+    finally:
+        event.remove(services.engine, "before_cursor_execute", count)
+    return result, len(seen)
+
+
+def test_telling_reporters_reads_the_same_few_queries_however_many_reported(loop_services) -> None:  # type: ignore[no-untyped-def]
+    """Two queries per reporter made a status change on a pattern of 500 reporters 1,000 queries."""
+    for n, user in enumerate(("ann", "bea", "cal")):
+        file(loop_services, user, (OLDER, BEA, CAL)[n], n)
+    row = one_pattern(loop_services, "in_progress", owner="Pharmacy lead")
+    told3, few = _statements_while(loop_services, lambda: told(loop_services, row))
+    for n in range(9):
+        file(loop_services, f"extra{n}", f"{CAL} (and again on day {n})", 10 + n)
+    row = one_pattern(loop_services, "resolved")
+    told12, many = _statements_while(loop_services, lambda: told(loop_services, row))
+    assert len(told3) == 3 and len(told12) == 12
+    assert many == few
+
+
+def test_reporters_are_told_several_at_a_time(loop_services) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    class Slow(RecordingMessenger):
+        def __init__(self) -> None:
+            super().__init__()
+            self.flying = self.most = 0
+
+        async def send(self, **kw) -> None:  # type: ignore[no-untyped-def]
+            self.flying += 1
+            self.most = max(self.most, self.flying)
+            await asyncio.sleep(0.02)
+            self.flying -= 1
+            await super().send(**kw)
+
+    for n in range(5):
+        file(loop_services, f"p{n}", f"{BEA} ({n})", n)
+    row = one_pattern(loop_services, "in_progress", owner="Pharmacy lead")
+    slow = Slow()
+    sent = notify_reporters(loop_services.engine, pattern=row, messengers={"console": slow}, run_async=run_async)
+    assert sent == 5 and slow.most > 1
