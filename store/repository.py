@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import func, text, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from bot.domain import PatternSummary, Person, ReportRecord, Tags
@@ -301,6 +302,10 @@ class SqlRepository:
             tenant_id = self._tenant_id(session, person)
             if tenant_id is None:
                 return {"reports": 0}
+            if session.get_bind().dialect.name == "postgresql":
+                # as the digest's reads (digests.reading): its short JSON aggregates look costly to the
+                # planner, and compiling them took longer than running them (0.6 s -> 0.3 s at 1M reports)
+                session.exec(text("SET LOCAL jit = off"))  # type: ignore[call-overload]
             return slices.label_counts(session=session, tenant_id=tenant_id, since=since, k=k)
 
     # ---- privacy ----
@@ -363,7 +368,12 @@ class SqlRepository:
                     .group_by(col(Report.pattern_id))
                 ).all()
             )
+            # not the terms and centroid grouping keeps: an export never shows them, and reading
+            # them was most of its time and memory (100,000 patterns: 15 of 20 s, 1.3 GB)
             patterns = session.exec(
-                select(Pattern).where(Pattern.tenant_id == tenant_id).order_by(col(Pattern.id))
+                select(Pattern)
+                .where(Pattern.tenant_id == tenant_id)
+                .order_by(col(Pattern.id))
+                .options(defer(Pattern.terms), defer(Pattern.centroid))  # type: ignore[arg-type]
             ).all()
             return [pattern_summary(p, reporter_count=int(reporters.get(p.id, 0))) for p in patterns]
