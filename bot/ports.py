@@ -141,6 +141,11 @@ class ReportRepository(Protocol):
         """How many reports list_reports finds with these words, unlimited; and whether there were
         too many to check them all (the count is then a floor)."""
 
+    def search_counted(
+        self, *, person: Person, words: Sequence[str], limit: int = 10
+    ) -> tuple[list[ReportRecord], int, bool]:
+        """list_reports(words=...) and count_reports(words=...) at once, reading the reports once."""
+
     def untagged_reports(self, *, limit: int = 500, before: datetime | None = None) -> list[ReportRecord]:
         """Reports never tagged, oldest first; with `before`, only those stored before then."""
 

@@ -99,9 +99,5 @@ def _search(snag: Snag, person: Person, words: tuple[str, ...]) -> Reply:
         raise PermissionDenied(
             "Searching individual reports is for managers. Try `top` or `pattern <id>` for the shared picture."
         )
-    reports = snag.repository.list_reports(person=person, words=words, limit=_SHOWN)
-    if len(reports) < _SHOWN:  # all of them are shown: no second query to count them
-        matched, capped = len(reports), False
-    else:
-        matched, capped = snag.repository.count_reports(person=person, words=words)
+    reports, matched, capped = snag.repository.search_counted(person=person, words=words, limit=_SHOWN)
     return listings.search(reports, words, snag.taxonomy, now=snag.clock(), matched=matched, capped=capped)

@@ -207,6 +207,20 @@ def count_reports(
     return matched, len(candidates) > SEARCH_CANDIDATES
 
 
+def search_and_count(
+    *, session: Session, tenant_id: int, words: Sequence[str], limit: int
+) -> tuple[list[Report], int, bool]:
+    """search_reports and count_reports with one scan of the reports: the newest `limit` with the
+    words, how many the candidates hold, and whether there were more candidates than were checked
+    (the scan is the costly part: at 1M reports a full list of a common word ran it twice)."""
+    where = _narrowing(tenant_id=tenant_id, reporter_key=None, words=words, since=None, pattern_id=None)
+    candidates = _candidates(session, where)
+    matching = [rid for rid, text in candidates[:SEARCH_CANDIDATES] if has_words(text, words)]
+    ids = matching[:limit]
+    found = {r.id: r for r in session.exec(select(Report).where(col(Report.id).in_(ids))).all()} if ids else {}
+    return [found[rid] for rid in ids if rid in found], len(matching), len(candidates) > SEARCH_CANDIDATES
+
+
 def has_words(text: str, words: Sequence[str]) -> bool:
     """Whether every word starts a word of the text, in any case: a prefix finds plurals and
     endings ("refund": "refunds"), never the inside of another word ("cat": "certificate")."""

@@ -261,6 +261,21 @@ class SqlRepository:
                 session=session, tenant_id=tenant_id, words=words, since=since, pattern_id=pattern_id
             )
 
+    def search_counted(
+        self, *, person: Person, words: Sequence[str], limit: int = 10
+    ) -> tuple[list[ReportRecord], int, bool]:
+        """list_reports and count_reports for words, in one scan (verbs.search_and_count)."""
+        with self.session() as session:
+            tenant_id = self._tenant_id(session, person)
+            if tenant_id is None:
+                return [], 0, False
+            tenant = session.get(Tenant, tenant_id)
+            assert tenant is not None
+            rows, matched, capped = verbs.search_and_count(
+                session=session, tenant_id=tenant_id, words=words, limit=limit
+            )
+            return [verbs.to_record(r, tenant) for r in rows], matched, capped
+
     def get_pattern(self, *, person: Person, pattern_id: int) -> PatternSummary | None:
         with self.session() as session:
             tenant_id = self._tenant_id(session, person)
