@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from bot import capture as capturing
 from bot import cards, editing, erasing, history, privacy, reading, replay
@@ -32,6 +32,8 @@ from bot.roles import RolePolicy, reporter_key
 from bot.taxonomy import Taxonomy
 
 __all__ = ["Snag", "CoreOptions", "Capture", "where"]
+
+T = TypeVar("T")
 
 log = logging.getLogger("snag.core")
 
@@ -137,13 +139,13 @@ class Snag:
 
     def store_edit(self, message: IncomingMessage, *, before: str | None = None) -> editing.Edit | None:
         """edit_report's fast half: store the new words; `finish_edit` tags them. Never raises."""
-        return self._editing(lambda: editing.edit(self, message, before=before), message.person.platform)
+        return _as_edit(self._guard(lambda: editing.edit(self, message, before=before), message.person.platform))
 
     def add_to_report(self, message: IncomingMessage, under: str) -> editing.Edit | None:
         """A reply under the message a report was filed from: its words added to that report at
         once, or a command for `finish_edit` to answer. None when `under` filed no report of
         theirs: file it as usual. Never raises."""
-        return self._editing(lambda: editing.add_to(self, message, under), message.person.platform)
+        return _as_edit(self._guard(lambda: editing.add_to(self, message, under), message.person.platform))
 
     def finish_edit(self, done: editing.Edit) -> Reply:
         """The slow half of an edit or an addition: tag and regroup, or answer. Never raises; a
@@ -156,34 +158,12 @@ class Snag:
             log.error("tagging an edited report failed, it keeps its new words: %s", where(exc))
         return done.reply
 
-    def _editing(self, work: Callable[[], editing.Edit | None], platform: str) -> editing.Edit | None:
-        """_guard for the fast half of an edit: an error is the reply."""
-        done: list[editing.Edit | None] = []
-
-        def run() -> Reply:
-            done.append(work())
-            return cards.prompt_for_sentence()
-
-        reply = self._guard(run, platform)
-        return done[0] if done else editing.Edit(reply)
-
     def report_deleted(self, person: Person, channel: str, message_id: str) -> Reply | None:
         """The person deleted the message a report was filed from: what to tell them. Never raises."""
-        return self._maybe(lambda: editing.deleted(self, person, channel, message_id), person.platform)
+        return self._guard(lambda: editing.deleted(self, person, channel, message_id), person.platform)
 
-    def _maybe(self, work: Callable[[], Reply | None], platform: str) -> Reply | None:
-        """_guard for work that may have nothing to say."""
-        said: list[Reply | None] = []
-
-        def run() -> Reply:
-            said.append(work())
-            return said[0] or cards.prompt_for_sentence()
-
-        reply = self._guard(run, platform)
-        return said[0] if said else reply
-
-    def _guard(self, work: Callable[[], Reply], platform: str, what: str = "request") -> Reply:
-        """Known errors as a kind reply, unknown ones as a logged id and an apology."""
+    def _guard(self, work: Callable[[], T], platform: str, what: str = "request") -> T | Reply:
+        """The work's result; known errors as a kind reply, unknown ones as a logged id and an apology."""
         try:
             return work()
         except SnagError as exc:
@@ -213,14 +193,8 @@ class Snag:
 
     def store_report(self, message: IncomingMessage) -> Capture:
         """The fast half: clean, redact and commit (or keep in the outbox). Never raises."""
-        stored: list[Capture] = []
-
-        def work() -> Reply:
-            stored.append(capturing.store(self, message))
-            return stored[0].reply or cards.prompt_for_sentence()
-
-        reply = self._guard(work, message.person.platform)
-        return stored[0] if stored else Capture(reply=reply)
+        stored = self._guard(lambda: capturing.store(self, message), message.person.platform)
+        return Capture(reply=stored) if isinstance(stored, Reply) else stored
 
     def finish_report(self, capture: Capture) -> Reply:
         """The slow half: tag and group a stored report and build the receipt. Never raises."""
@@ -270,3 +244,8 @@ class Snag:
     ) -> list[ReportRecord]:
         """Tag and store history rows in one transaction, then group them into patterns."""
         return history.import_history(self, person, rows, progress=progress)
+
+
+def _as_edit(done: editing.Edit | Reply | None) -> editing.Edit | None:
+    """The fast half of an edit, or the error it met as the reply to give."""
+    return editing.Edit(done) if isinstance(done, Reply) else done
