@@ -25,7 +25,7 @@ from botbuilder.schema.teams import (
 
 from adapters.teams import extension, inbound, private
 from adapters.teams.groups import AadGroups
-from adapters.teams.messenger import RETRY_STATUSES, TeamsMessenger, _status_of
+from adapters.teams.messenger import RETRY_STATUSES, TeamsMessenger, retry_delay, status_of
 from adapters.teams.owed import Owed, owed_for
 from adapters.teams.references import Reach, References, chat_of, reporter_of
 from adapters.teams.render import card_for
@@ -44,7 +44,6 @@ __all__ = ["SnagTeamsBot"]
 log = logging.getLogger("snag.teams")
 EXPIRED = Reply(kind="error", title="That button has expired. Send a new report.")
 UNANSWERED = Reply(kind="text", title="Pick an answer first, then press Send answers.")
-SEND_RETRY_STATUSES = RETRY_STATUSES | {503}  # busy or briefly down: 429, 412, 502, 503, 504
 SEND_ATTEMPTS = 3
 SEND_WAIT = 10.0  # seconds of waiting in all between the tries of one reply
 SEND_DELAY = 0.5  # the first wait when Teams does not say how long (Retry-After); doubled after
@@ -122,10 +121,10 @@ class SnagTeamsBot(TeamsActivityHandler):
                 await turn.send_activity(activity)  # the turn sends a copy: the same activity can go again
                 return
             except Exception as exc:
-                status, left = _status_of(exc), SEND_WAIT - waited
-                if status not in SEND_RETRY_STATUSES or attempt == SEND_ATTEMPTS or left <= 0:
+                status, left = status_of(exc), SEND_WAIT - waited
+                if status not in RETRY_STATUSES or attempt == SEND_ATTEMPTS or left <= 0:
                     raise
-                delay = min(_retry_after(exc, attempt), left)  # a longer Retry-After: one last try at the bound
+                delay = min(retry_delay(exc, attempt, SEND_DELAY), left)  # a longer Retry-After: one last try
                 log.info("teams answered %s to a reply; retry %d in %.2fs", status, attempt, delay)
                 waited += delay
                 await self.pause(delay)
@@ -363,16 +362,6 @@ class SnagTeamsBot(TeamsActivityHandler):
                 turn_context,
                 Reply(kind="error", title="Sorry, something went wrong on my side. Please try again in a minute."),
             )
-
-
-def _retry_after(exc: BaseException, attempt: int) -> float:
-    """How long to wait before trying again: Teams' Retry-After in seconds, else a doubling delay."""
-    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
-    try:
-        asked = float(headers.get("Retry-After", ""))
-    except (TypeError, ValueError):  # absent, or an HTTP date: wait as if not told
-        asked = -1.0
-    return asked if asked >= 0 else SEND_DELAY * 2 ** (attempt - 1)
 
 
 def _personal(activity: Activity) -> bool:

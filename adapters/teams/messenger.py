@@ -18,10 +18,10 @@ from adapters.teams.render import card_for
 from bot.domain import Reply
 from bot.metrics import Metrics
 
-__all__ = ["TeamsMessenger", "DeliveryFailed", "RETRY_STATUSES"]
+__all__ = ["TeamsMessenger", "DeliveryFailed", "RETRY_STATUSES", "status_of", "retry_delay"]
 
 log = logging.getLogger("snag.teams")
-RETRY_STATUSES = {429, 412, 502, 504}
+RETRY_STATUSES = {429, 412, 502, 503, 504}  # busy or briefly down: asked again
 
 
 class DeliveryFailed(Exception):
@@ -30,7 +30,8 @@ class DeliveryFailed(Exception):
         self.status = status
 
 
-def _status_of(exc: BaseException) -> int | None:
+def status_of(exc: BaseException) -> int | None:
+    """The HTTP status Teams answered with, when the error carries one."""
     response = getattr(exc, "response", None)
     for attr in ("status_code", "status"):
         value = getattr(response, attr, None) or getattr(exc, attr, None)
@@ -72,7 +73,7 @@ class TeamsMessenger:
                 await self._deliver(destination, reference, activity)
                 return
             except Exception as exc:
-                status = _status_of(exc)
+                status = status_of(exc)
                 self.metrics.count("snag_platform_api_errors_total", platform="teams", code=str(status))
                 if status == 403:
                     await asyncio.to_thread(self.references.block, destination)
@@ -80,7 +81,7 @@ class TeamsMessenger:
                 if status not in RETRY_STATUSES or attempt == self.attempts:
                     reason = f"Teams answered {status}" if status else f"{exc.__class__.__name__} reaching Teams"
                     raise DeliveryFailed(status, reason) from exc
-                delay = min(8.0, self.base_delay * 2 ** (attempt - 1)) * (0.5 + random.random())
+                delay = retry_delay(exc, attempt, self.base_delay)
                 log.info("teams answered %s; retry %d in %.2fs", status, attempt, delay)
                 await asyncio.sleep(delay)
 
@@ -110,3 +111,17 @@ def personal_chat_with(reference: ConversationReference) -> ConversationParamete
         tenant_id=tenant,
         channel_data={"tenant": {"id": tenant}},
     )
+
+
+def retry_delay(exc: BaseException, attempt: int, base_delay: float) -> float:
+    """How long to wait before trying again: Teams' Retry-After in seconds when it says, else a
+    doubling delay from `base_delay` (up to 8 s), jittered so that many senders do not come back
+    together."""
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    try:
+        asked = float(headers.get("Retry-After", ""))
+    except (TypeError, ValueError):  # absent, or an HTTP date: wait as if not told
+        asked = -1.0
+    if asked >= 0:
+        return asked
+    return min(8.0, base_delay * 2 ** (attempt - 1)) * (0.5 + random.random())
