@@ -68,7 +68,8 @@ class OwedReceipts(Generic[T]):
         return self.kind(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
     async def settle(self, send: Callable[[T], Awaitable[None]]) -> int:
-        """Send what processes that are gone owed; returns how many. A failed send stays owed."""
+        """Send what processes that are gone owed; returns how many. A failed send stays owed, and
+        the rest are still sent (one conversation answering 502 held back every other receipt)."""
         sent = 0
         for directory in sorted(self.root.iterdir()):
             if directory == self.mine or not directory.is_dir():
@@ -82,7 +83,11 @@ class OwedReceipts(Generic[T]):
                     except (ValueError, TypeError, KeyError, AttributeError):
                         log.warning("dropped an unreadable %s receipt owed: %s", self.platform, path.name)
                     else:
-                        await send(owed)
+                        try:
+                            await send(owed)
+                        except Exception as exc:  # kept for the next start; the others still go now
+                            log.warning("a %s receipt owed stays owed: %s", self.platform, type(exc).__name__)
+                            continue
                         sent += 1
                     path.unlink()
         return sent

@@ -82,3 +82,25 @@ def test_a_receipt_owed_is_readable_by_snags_user_alone(tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o777 == 0o600
     assert receipts.mine.stat().st_mode & 0o777 == 0o700
     receipts.close()
+
+
+async def test_one_receipt_that_cannot_go_now_holds_back_no_other(tmp_path: Path) -> None:
+    """One conversation answering 502 stopped the settling: every receipt after it waited for another start."""
+    gone = OwedReceipts(tmp_path)
+    first, second = OWED, Owed(team="T0001", user="U0002", channel="D0002", report_id=8, private=False)
+    gone.owe(first)
+    gone.owe(second)
+    gone.close()
+    sent: list[Owed] = []
+
+    async def flaky(owed: Owed) -> None:
+        if owed.report_id == 7:
+            raise ConnectionError("Slack answered 502")
+        sent.append(owed)
+
+    assert await OwedReceipts(tmp_path).settle(flaky) == 1 and sent == [second]
+
+    async def send(owed: Owed) -> None:
+        sent.append(owed)
+
+    assert await OwedReceipts(tmp_path).settle(send) == 1 and sent == [second, first]
