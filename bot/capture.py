@@ -25,7 +25,18 @@ from bot.text import CleanText, clean_report_text
 if TYPE_CHECKING:
     from bot.core import Snag
 
-__all__ = ["Capture", "store", "screen", "add_report", "receipt_for", "tag", "honest", "suggest", "tag_backlog"]
+__all__ = [
+    "Capture",
+    "store",
+    "screen",
+    "cut_notice",
+    "add_report",
+    "receipt_for",
+    "tag",
+    "honest",
+    "suggest",
+    "tag_backlog",
+]
 
 log = logging.getLogger("snag.core")
 
@@ -64,7 +75,7 @@ def store(snag: Snag, message: IncomingMessage) -> Capture:
         return Capture(reply=_keep_for_later(snag, replace(message, text=text)))
     if created:
         snag.metrics.count("snag_reports_stored_total", platform=platform)
-    notices = _cut_notice(cleaned, snag.options.max_report_chars) + cards.shared_notice(message.shared)
+    notices = cut_notice(cleaned, snag.options.max_report_chars) + cards.shared_notice(message.shared)
     return Capture(record=record, created=created, notices=notices)
 
 
@@ -86,13 +97,13 @@ def screen(snag: Snag, text: str) -> tuple[str, tuple[str, ...], Reply | None]:
     redacted text and what was cut, or the answer when they are no report at all."""
     cleaned = clean_report_text(text, limit=snag.options.max_report_chars)
     words, answer = _screened(snag, cleaned)
-    return words, _cut_notice(cleaned, snag.options.max_report_chars), answer
+    return words, cut_notice(cleaned, snag.options.max_report_chars), answer
 
 
 GIVEN_BACK = 1_500  # characters of a cut report's rest shown back to the person
 
 
-def _cut_notice(cleaned: CleanText, limit: int) -> tuple[str, ...]:
+def cut_notice(cleaned: CleanText, limit: int) -> tuple[str, ...]:
     """Say what was cut, and give the rest back: a slash command or a form keeps no copy of what
     was typed, so without it the words past the limit were lost."""
     if not cleaned.truncated_from:

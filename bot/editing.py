@@ -16,13 +16,13 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bot import cards
-from bot.capture import honest, screen
+from bot.capture import cut_notice, honest, screen
 from bot.commands import asks_to_file
 from bot.corrections import AXES, answered_axes, person_source
 from bot.domain import RETAINED_TEXT, IncomingMessage, Person, Reply, ReportRecord, Tags
 from bot.errors import SnagError
 from bot.logs import where
-from bot.text import snippet
+from bot.text import clean_report_text, snippet
 
 if TYPE_CHECKING:
     from bot.core import Snag
@@ -182,7 +182,8 @@ def add_to(snag: Snag, message: IncomingMessage, under: str) -> Edit | None:
     for _ in range(_TRIES):
         if record.text.endswith(ALSO + text):  # Slack delivered the reply again: added already
             return Edit(added)
-        words, cut, _ = screen(snag, record.text + ALSO + text)
+        joined = clean_report_text(record.text + ALSO + text, limit=snag.options.max_report_chars)
+        words, cut = joined.text, cut_notice(joined, snag.options.max_report_chars)  # both parts redacted already
         changed = snag.repository.set_text(report_id=record.id, text=words, was=record.text)
         if changed is not None:
             return Edit(replace(added, notices=notices + cut), changed, record.text, person=message.person)
