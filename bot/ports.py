@@ -101,9 +101,9 @@ class ReportRepository(Protocol):
     def tag_new(self, *, report_id: int, tags: Tags, text: str | None = None) -> tuple[ReportRecord | None, bool]:
         """A report's first tags; False when it was tagged meanwhile (it keeps those), None when erased."""
 
-    def set_text(self, *, report_id: int, text: str, was: str | None = None) -> ReportRecord | None:
-        """Replace a report's words; its tags stay until they are set again. With `was`: only if
-        they are still those, else None (changed meanwhile)."""
+    def set_text(self, *, report_id: int, text: str, was: str) -> ReportRecord | None:
+        """Replace a report's words if they are still `was`, else None (changed meanwhile); its
+        tags stay until they are set again."""
 
     def find_by_message(
         self, *, person: Person, reporter_key: str, channel: str, message_id: str

@@ -136,25 +136,19 @@ class SqlRepository:
             assert tenant is not None
             return verbs.to_record(report, tenant), first
 
-    def set_text(self, *, report_id: int, text: str, was: str | None = None) -> ReportRecord | None:
-        """Replace a report's words (its reporter edited or added to the message it was filed from).
-
-        With `was`, only if the words are still those (one conditional UPDATE): None when another
-        edit or reply changed them meanwhile, so that neither is lost; read again and retry."""
+    def set_text(self, *, report_id: int, text: str, was: str) -> ReportRecord | None:
+        """Replace a report's words (its reporter edited or added to the message it was filed from),
+        only if they are still `was` (one conditional UPDATE): None when another edit or reply
+        changed them meanwhile, so that neither is lost; read again and retry."""
         with self.session() as session:
-            if was is not None:
-                swapped = session.exec(
-                    update(Report).where(col(Report.id) == report_id, col(Report.text) == was).values(text=text)
-                )
-                if not int(swapped.rowcount or 0):
-                    if session.get(Report, report_id) is None:
-                        raise NotFound(f"Report #{report_id} is no longer stored, so the edit changed nothing.")
-                    return None
+            swapped = session.exec(
+                update(Report).where(col(Report.id) == report_id, col(Report.text) == was).values(text=text)
+            )
             report = session.get(Report, report_id)
             if report is None:  # taken back between finding it and now
                 raise NotFound(f"Report #{report_id} is no longer stored, so the edit changed nothing.")
-            report.text = text
-            session.add(report)
+            if not int(swapped.rowcount or 0):
+                return None
             tenant = session.get(Tenant, report.tenant_id)
             assert tenant is not None
             return verbs.to_record(report, tenant)

@@ -29,8 +29,9 @@ def test_a_report_is_found_by_its_message_only_by_its_reporter_in_its_channel(en
     assert repo.find_by_message(person=ALICE, reporter_key="k-alice", channel="D2", message_id="17.1") is None
     elsewhere = Person(Platform.SLACK, "T2", "U1")
     assert repo.find_by_message(person=elsewhere, reporter_key="k-alice", channel="D1", message_id="17.1") is None
-    updated = repo.set_text(report_id=record.id, text="the printer on dock 3 jams")
-    assert updated.text == "the printer on dock 3 jams" and updated.id == record.id
+    updated = repo.set_text(report_id=record.id, text="the printer on dock 3 jams", was="the printer jams")
+    assert updated is not None and updated.text == "the printer on dock 3 jams" and updated.id == record.id
+    assert repo.set_text(report_id=record.id, text="something else", was="the printer jams") is None
 
 
 def test_an_edit_regroups_on_either_database(db_url: str, tmp_path: Path) -> None:
