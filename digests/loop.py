@@ -27,8 +27,9 @@ from bot.redact import Redactor, redactor_for, redactor_with
 from bot.taxonomy import Taxonomy
 from bot.text import snippet
 from digests.delivery import safe_error
+from store.conversations import first_references
 from store.db import session_scope
-from store.models import ConversationRef, Pattern, Report, Tenant
+from store.models import Pattern, Report, Tenant
 
 __all__ = ["STATUSES", "read_status", "set_pattern", "notify_reporters", "update_reply", "YourReport"]
 
@@ -142,7 +143,6 @@ def update_reply(pattern: Pattern, report: YourReport, *, reporters: int, k: int
 
 
 SENDING_AT_ONCE = 8  # direct messages of one update in flight together (each platform's own limits apply)
-_KEYS_PER_QUERY = 500  # reporters per IN (...) list: SQLite's bound on parameters is far above
 
 
 def notify_reporters(
@@ -163,7 +163,7 @@ def notify_reporters(
     with session_scope(engine) as session:
         tenant = session.get(Tenant, pattern.tenant_id)
         newest = _newest_of_each(session, pattern)
-        reached = _first_references(session, sorted(newest))
+        reached = first_references(session, sorted(newest))
     targets = [(platform, reached[(platform, key)], report) for (platform, key), report in sorted(newest.items())]
     targets = [t for t in targets if t[1] is not None and messengers.get(t[0]) is not None]
     if tenant is None or not targets:
@@ -209,25 +209,3 @@ def _newest_of_each(session: Session, pattern: Pattern) -> dict[tuple[str, str],
         sa_select(ranked.c.platform, ranked.c.reporter_key, ranked.c.id, ranked.c.text).where(ranked.c.rank == 1)
     ).all()
     return {(platform, key): YourReport(id=rid or 0, text=text) for platform, key, rid, text in rows}
-
-
-def _first_references(session: Session, people: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
-    """(platform, reporter key) -> the conversation a person is reached in (their first kept, not
-    blocked), or None; in a query per platform and 500 people."""
-    found: dict[tuple[str, str], str | None] = dict.fromkeys(people)
-    for platform in sorted({p for p, _ in people}):
-        keys = [key for p, key in people if p == platform]
-        for i in range(0, len(keys), _KEYS_PER_QUERY):
-            rows = session.exec(
-                select(ConversationRef.reporter_key, ConversationRef.conversation_id)
-                .where(
-                    ConversationRef.platform == platform,
-                    col(ConversationRef.reporter_key).in_(keys[i : i + _KEYS_PER_QUERY]),
-                    ConversationRef.blocked == False,  # noqa: E712
-                )
-                .order_by(col(ConversationRef.id))
-            ).all()
-            for key, conversation in rows:
-                if key is not None and found.get((platform, key)) is None:
-                    found[(platform, key)] = conversation
-    return found

@@ -16,7 +16,7 @@ __all__ = [
     "find_reference",
     "delete_references",
     "mark_blocked",
-    "references_for_reporter",
+    "first_references",
     "first_delivery",
 ]
 
@@ -67,16 +67,29 @@ def find_reference(*, session: Session, platform: str, conversation_id: str) -> 
     ).first()
 
 
-def references_for_reporter(*, session: Session, platform: str, reporter_key: str) -> list[ConversationRef]:
-    return list(
-        session.exec(
-            select(ConversationRef).where(
-                ConversationRef.platform == platform,
-                ConversationRef.reporter_key == reporter_key,
-                ConversationRef.blocked == False,  # noqa: E712
-            )
-        ).all()
-    )
+KEYS_PER_QUERY = 500  # reporters per IN (...) list: SQLite's bound on parameters is far above
+
+
+def first_references(session: Session, people: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
+    """(platform, reporter key) -> the conversation a person is reached in (their first kept, not
+    blocked), or None; in a query per platform and 500 people."""
+    found: dict[tuple[str, str], str | None] = dict.fromkeys(people)
+    for platform in sorted({p for p, _ in people}):
+        keys = [key for p, key in people if p == platform]
+        for i in range(0, len(keys), KEYS_PER_QUERY):
+            rows = session.exec(
+                select(ConversationRef.reporter_key, ConversationRef.conversation_id)
+                .where(
+                    ConversationRef.platform == platform,
+                    col(ConversationRef.reporter_key).in_(keys[i : i + KEYS_PER_QUERY]),
+                    ConversationRef.blocked == False,  # noqa: E712
+                )
+                .order_by(col(ConversationRef.id))
+            ).all()
+            for key, conversation in rows:
+                if key is not None and found.get((platform, key)) is None:
+                    found[(platform, key)] = conversation
+    return found
 
 
 def delete_references(*, session: Session, platform: str, tenant: str, conversation_id: str | None = None) -> int:
