@@ -3,7 +3,8 @@
 An audience is alerted when a pattern first reaches the count in a week, or spikes, and again on a
 later day only if the week's count has grown past what it was last told (a pattern that stays
 above the count with no new report is not news). At most one alert per pattern per audience per
-day: the Alert row's unique key is the rate limit. The row
+day, the day where the audience is (its subscription's time zone, as its digest's week): the Alert
+row's unique key is the rate limit. The row
 is claimed before sending and marked sent after; a failed send (or one whose sender died, after
 its lease) is claimed again by a later check, backing off exponentially, so a messenger that recovers
 still gets the day's alert. After MAX_ALERT_ATTEMPTS, or at once when the messenger says retrying
@@ -14,8 +15,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.engine import Engine
@@ -65,23 +67,36 @@ def alert_reason(counts: list[int], threshold: int, *, told: int = 0) -> str | N
     return None
 
 
-def _told(session: Session, tenant_id: int, pattern_ids: Sequence[int], now: datetime) -> dict[tuple[int, str], int]:
+def _told(
+    session: Session, tenant_id: int, pattern_ids: Sequence[int], now: datetime, today: Mapping[str, str]
+) -> dict[tuple[int, str], int]:
     """(pattern, audience) -> the most reports this week that audience was alerted about, on an earlier day.
 
-    Only a sent alert told anyone anything."""
+    `today`: each audience's day where it is. The week is the weekly counts' (UTC), so an alert
+    counts by when it was sent, whatever local day it was. Only a sent alert told anyone anything."""
+    monday = datetime.fromisoformat(week_of(now)).replace(tzinfo=UTC)
     rows = session.exec(
-        select(Alert.pattern_id, Alert.audience, Alert.reports).where(
+        select(Alert.pattern_id, Alert.audience, Alert.day, Alert.reports).where(
             Alert.tenant_id == tenant_id,
             col(Alert.pattern_id).in_(pattern_ids),
             Alert.status == "sent",
-            col(Alert.day) >= week_of(now),
-            col(Alert.day) < now.date().isoformat(),
+            col(Alert.sent_at) >= monday,
         )
     ).all()
     told: dict[tuple[int, str], int] = {}
-    for pid, audience, count in rows:
-        told[(pid, audience)] = max(told.get((pid, audience), 0), count)
+    for pid, audience, day, count in rows:
+        if day < today.get(audience, ""):
+            told[(pid, audience)] = max(told.get((pid, audience), 0), count)
     return told
+
+
+def local_day(sub: Subscription, now: datetime) -> str:
+    """The date where the subscription's audience is: the day its one alert per pattern is counted in."""
+    try:
+        zone = ZoneInfo(sub.timezone)
+    except (ValueError, KeyError):  # checked when subscribed; a zone gone from tzdata since reads as UTC
+        zone = ZoneInfo("UTC")
+    return (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(zone).date().isoformat()
 
 
 def _counts(session: Session, tenant_id: int, now: datetime) -> dict[int, list[int]]:
@@ -102,7 +117,7 @@ def _claim(
     tenant_id: int,
     pattern_id: int,
     audience: str,
-    day: str,
+    today: Mapping[str, str],
     told: tuple[str, int],
     now: datetime,
 ) -> int | None:
@@ -111,6 +126,7 @@ def _claim(
     `told`: the reason and this week's reports the alert tells of. Due: a new alert, a failed one whose
     back-off has passed, or one whose sender died (after its lease)."""
     reason, reports = told
+    day = today[audience]
     alert = Alert(
         tenant_id=tenant_id,
         pattern_id=pattern_id,
@@ -133,14 +149,14 @@ def _alert_key(pattern_id: int, audience: str, day: str) -> tuple[ColumnElement[
     return (col(Alert.pattern_id) == pattern_id, col(Alert.audience) == audience, col(Alert.day) == day)
 
 
-def _finish(engine: Engine, tried: Sequence[Tried], day: str, now: datetime) -> int:
+def _finish(engine: Engine, tried: Sequence[Tried], today: Mapping[str, str], now: datetime) -> int:
     """Record each claimed alert's outcome (sent, failed: tried again later, or gave_up); returns how many were sent."""
     sent = 0
     with session_scope(engine) as session:
         for pattern_id, sub, attempt, error in tried:
             permanent = error is not None and is_permanent(error)
             status = ALERTS.outcome(attempt, failed=error is not None, permanent=permanent)
-            key = _alert_key(pattern_id, run_key(sub), day)
+            key = _alert_key(pattern_id, run_key(sub), today[run_key(sub)])
             ALERTS.update_if_held(session, key, attempt, status=status, sent_at=now)
             sent += status == "sent"
             if error is not None:
@@ -181,7 +197,6 @@ def check_alerts(
 ) -> int:
     """Alert subscribed audiences about patterns that spiked or crossed the threshold; returns alerts sent."""
     sent = 0
-    day = now.date().isoformat()
     with session_scope(engine) as session:
         subs = session.exec(select(Subscription).where(Subscription.alerts == True)).all()  # noqa: E712
         tenants = sorted({s.tenant_id for s in subs})
@@ -193,21 +208,22 @@ def check_alerts(
                 continue
             due = {pid: c for pid, c in _counts(session, tenant_id, now).items() if alert_reason(c, threshold)}
             reporters = load_reporters(engine, sorted(due))
-            told = _told(session, tenant_id, sorted(due), now)
+            today = {run_key(sub): local_day(sub, now) for sub in mine}
+            told = _told(session, tenant_id, sorted(due), now, today)
             claimed = [
                 (pid, pattern, reason, sub, attempt)
                 for pid, counts in sorted(due.items())
                 if reporters.get(pid, 0) >= k and (pattern := session.get(Pattern, pid)) is not None
                 for sub in _recipients(pid, pattern, mine, taxonomy, messengers)
                 if (reason := alert_reason(counts, threshold, told=told.get((pid, run_key(sub)), 0)))
-                and (attempt := _claim(session, tenant_id, pid, run_key(sub), day, (reason, counts[-1]), now))
+                and (attempt := _claim(session, tenant_id, pid, run_key(sub), today, (reason, counts[-1]), now))
                 is not None
             ]
         tried = [
             (pid, sub, attempt, _send(pattern, reason, sub, tenant, taxonomy, messengers[sub.platform], run_async))
             for pid, pattern, reason, sub, attempt in claimed
         ]
-        sent += _finish(engine, tried, day, now)
+        sent += _finish(engine, tried, today, now)
     return sent
 
 

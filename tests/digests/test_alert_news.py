@@ -173,3 +173,21 @@ def test_migration_0009_reads_the_count_told_from_the_reasons_of_older_alerts(di
         told = {a.reason.split(" (")[0]: a.reports for a in session.exec(select(Alert)).all()}
     assert told == {"6 reports this week": 6, "spiking: 4 reports this week. rule": 4}
     assert check_alerts_now(digest_services, messenger, WEDNESDAY + DAY) == 0  # 6 was told before the upgrade
+
+
+def test_one_alert_a_day_is_the_day_where_the_audience_is(digest_services) -> None:  # type: ignore[no-untyped-def]
+    """Auckland is UTC+13 in November: its day turns at 11:00 UTC, not at midnight UTC."""
+    subscribe_console(digest_services, "C-auckland", timezone="Pacific/Auckland")
+    pid = _pattern(digest_services)
+    _week_counts(digest_services, pid, w2026_11_16=6)
+    messenger = RecordingMessenger()
+    wednesday_noon_there = datetime(2026, 11, 17, 23, 30, tzinfo=UTC)  # Wed 18 Nov 12:30 in Auckland
+    assert check_alerts_now(digest_services, messenger, wednesday_noon_there) == 1
+    _week_counts(digest_services, pid, w2026_11_16=8)
+    # A new UTC day, the same afternoon in Auckland: the day's alert was told already.
+    assert check_alerts_now(digest_services, messenger, wednesday_noon_there + timedelta(hours=2)) == 0
+    # Thursday 01:00 in Auckland, still Wednesday 18 Nov in UTC: a new day there, and two more reports.
+    assert check_alerts_now(digest_services, messenger, datetime(2026, 11, 18, 12, 0, tzinfo=UTC)) == 1
+    assert _said(messenger)[-1] == "8 reports this week (alert threshold 5), 2 more since the last alert"
+    with session_scope(digest_services.engine) as session:
+        assert sorted(a.day for a in session.exec(select(Alert)).all()) == ["2026-11-18", "2026-11-19"]
