@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection, Engine
 
 from digests.week import HISTORY_WEEKS, AudienceLike, mondays_before, week_moves
+from store.db import no_jit
 
 __all__ = [
     "Bind",
@@ -41,9 +42,7 @@ def reading(bind: Bind) -> Iterator[Connection]:
         yield bind
         return
     with bind.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SET LOCAL jit = off"))
-            conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+        no_jit(conn, parallel=False)
         yield conn
 
 
