@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.slack.render import ACTION_PREFIX
+from adapters.slack.text import mentioned_users, without_mention
 from bot.domain import IncomingMessage, Person
 from bot.files import nothing_to_file
 
@@ -45,7 +46,6 @@ __all__ = [
 
 Payload = Mapping[str, Any]
 _TOKEN = re.compile(r"<([^<>\n]*)>")
-_PERSON = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>\n]*)?>")
 # Message subtypes that are still a person writing to Snag: a photo or file with its caption,
 # and a thread reply also sent to the channel. Joins and bots are not; edits and deletions of a
 # DM are read apart (`changed`), as they may change a report.
@@ -199,8 +199,7 @@ def mentioned(text: str, bot_user_id: str | None = None) -> tuple[str, ...]:
     """The user ids of the people Slack's formatted text @mentions, Snag aside, each once.
 
     from_slack shows each of them as "@someone"; these ids are what an admin's `erase @sam` means."""
-    ids = dict.fromkeys(m.group(1) for m in _PERSON.finditer(text or ""))
-    return tuple(user for user in ids if user != bot_user_id)
+    return tuple(user for user in mentioned_users(text) if user != bot_user_id)
 
 
 def _at(epoch: object) -> datetime | None:
@@ -226,14 +225,9 @@ def command_message(person: Person, body: Payload) -> IncomingMessage:
     )
 
 
-def _without(bot_user_id: str | None, text: str) -> str:
-    """Slack's formatted text without Snag's own @mention."""
-    return re.sub(rf"<@{re.escape(bot_user_id)}(\|[^>]*)?>", " ", text) if bot_user_id else text
-
-
 def typed(text: str, bot_user_id: str | None) -> str:
     """What a person typed to Snag, as a DM's text is stored (Snag's @mention out, formatting undone)."""
-    return from_slack(_without(bot_user_id, text)).strip()
+    return from_slack(without_mention(text, bot_user_id)).strip()
 
 
 def event_message(person: Person, body: Payload, bot_user_id: str | None) -> IncomingMessage | None:
@@ -249,9 +243,7 @@ def event_message(person: Person, body: Payload, bot_user_id: str | None) -> Inc
         via = "mention"
     else:
         return None
-    text = str(event.get("text", ""))
-    if bot_user_id:
-        text = re.sub(rf"<@{re.escape(bot_user_id)}(\|[^>]*)?>", " ", text)
+    text = without_mention(str(event.get("text", "")), bot_user_id)
     return IncomingMessage(
         person=person,
         text=from_slack(text).strip(),
@@ -303,7 +295,7 @@ def changed(body: Payload) -> Changed | None:
 
 def edited_message(person: Person, change: Changed, bot_user_id: str | None) -> IncomingMessage:
     """An edited DM as a core message: what the person's message says now."""
-    text = _without(bot_user_id, change.text or "")
+    text = without_mention(change.text or "", bot_user_id)
     return IncomingMessage(
         person=person,
         text=from_slack(text).strip(),

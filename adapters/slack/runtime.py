@@ -204,10 +204,6 @@ class SlackRuntime:
             return self.start(self.snag.handle_message, message)
         return self.start(self.snag.finish_report, capture)
 
-    async def commit_then(self, message: IncomingMessage, *, command: bool) -> asyncio.Future[Reply]:
-        """Commit a report before Slack gets its answer; tagging and the receipt go on in a thread."""
-        return self.finish(message, await self.commit(message, command=command))
-
     def start(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Start a synchronous core call in a bounded worker pool and return its future.
 

@@ -1,16 +1,19 @@
-"""Slack mrkdwn: escaping user text so it shows literally, and cutting it to Slack's limits."""
+"""Slack mrkdwn: escaping user text so it shows literally, cutting it to Slack's limits, and
+reading @mentions in the formatted text Slack sends."""
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["escape", "truncate", "split", "ELLIPSIS", "plain_label"]
+__all__ = ["escape", "truncate", "split", "ELLIPSIS", "plain_label", "mentioned_users", "without_mention"]
 
 ELLIPSIS = "…"
 # Slack parses these words as broadcasts in some surfaces even without angle brackets.
 _BROADCAST = re.compile(r"@(here|channel|everyone)\b", re.IGNORECASE)
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 _WORD_JOINER = "\u2060"
+# A person's @mention as Slack sends it: <@U123>, or <@U123|sam> with a label.
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>\n]*)?>")
 
 
 def escape(text: str) -> str:
@@ -54,3 +57,15 @@ def plain_label(text: str, limit: int) -> str:
     """Text for a plain_text object (button, option, title), cut with an ellipsis."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + ELLIPSIS
+
+
+def mentioned_users(text: str) -> tuple[str, ...]:
+    """The user ids Slack's formatted text @mentions, each once, in order."""
+    return tuple(dict.fromkeys(m.group(1) for m in _MENTION.finditer(text or "")))
+
+
+def without_mention(text: str, user: str | None) -> str:
+    """Slack's formatted text with each @mention of `user` (Snag's own) made a space."""
+    if not user:
+        return text
+    return _MENTION.sub(lambda m: " " if m.group(1) == user else m.group(0), text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.slack import inbound
+from adapters.slack import inbound, text
 from bot.domain import Person, Platform
 from tests.slack.conftest import fixture
 
@@ -29,6 +29,15 @@ def test_from_slack_undoes_formatting_without_keeping_user_ids() -> None:
     )
     assert inbound.from_slack("<mailto:a@b.example|a@b.example>") == "a@b.example"
     assert inbound.from_slack("literal &lt;!here&gt;") == "literal <!here>"
+
+
+def test_one_mention_syntax_reads_who_is_mentioned_and_takes_snag_out() -> None:
+    said = "<@UBOT> ask <@U123> or <@W456|dana>, <@U123> again; <@UBOT|snag> <@UBOTX> <@U12|a|b>"
+    assert text.mentioned_users(said) == ("UBOT", "U123", "W456", "UBOTX", "U12")
+    assert text.without_mention(said, "UBOT") == "  ask <@U123> or <@W456|dana>, <@U123> again;   <@UBOTX> <@U12|a|b>"
+    assert text.without_mention(said, None) == said
+    assert inbound.mentioned(said, "UBOT") == ("U123", "W456", "UBOTX", "U12")
+    assert inbound.typed("<@UBOT|snag> the <@U123> queue", "UBOT") == "the @someone queue"
 
 
 def test_command_and_event_messages() -> None:

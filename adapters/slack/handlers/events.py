@@ -17,6 +17,7 @@ from adapters.slack import dedupe, deliver, inbound, views
 from adapters.slack.handlers import outsiders
 from adapters.slack.installations import forget_workspace
 from adapters.slack.owed import Owed
+from adapters.slack.reporters import private_channel
 from bot import cards
 from bot.domain import IncomingMessage, Reply
 from bot.editing import Edit
@@ -117,18 +118,22 @@ async def owe(
     thread: str | None = None,
     *,
     response_url: str | None = None,
+    direct: bool = False,
 ) -> Path | None:
-    """Write down the receipt of a stored report; None for anything else, or when the disk fails."""
+    """Write down the receipt of a stored report; None for anything else, or when the disk fails.
+
+    With `direct` it goes to the reporter's DM with Snag: a modal's or a shortcut's own answer
+    (the modal, its response_url) is not there for the next process, but their DM is."""
     if capture is None or capture.record is None:
         return None  # a query or a report kept in the outbox: answered at once, nothing to tag first
     person = message.person
     owed = Owed(
         team=person.tenant,
         user=person.user,
-        channel=message.channel,
+        channel=private_channel(message) if direct else message.channel,
         report_id=capture.record.id,
-        private=message.via != "dm",
-        thread=thread,
+        private=not direct and message.via != "dm",
+        thread=None if direct else thread,
         notices=capture.notices,
         response_url=response_url,
     )

@@ -6,6 +6,7 @@ import asyncio
 import re
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -13,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import deliver, inbound, render, views
 from adapters.slack.handlers import outsiders
+from adapters.slack.handlers.events import owe
 from bot.domain import ActionEvent, IncomingMessage, Person, Reply
 
 if TYPE_CHECKING:
@@ -74,9 +76,19 @@ async def _with_picks(rt: SlackRuntime, work: Any, person: Person, picks: dict[s
     return await rt.call(apply_picks, rt.services, person, reply, picks)
 
 
-async def _update_later(rt: SlackRuntime, client: AsyncWebClient, view_id: str, work: Any) -> None:
+async def _update_later(
+    rt: SlackRuntime, client: AsyncWebClient, view_id: str, work: Any, owed: Path | None = None
+) -> None:
     reply: Reply = await work
-    await deliver.update_view(client, view_id, views.reply_view(reply), metrics=rt.metrics)
+    try:
+        await deliver.update_view(client, view_id, views.reply_view(reply), metrics=rt.metrics)
+    finally:  # shown, or refused by Slack: a later start would fare no better
+        _paid(rt, owed)
+
+
+def _paid(rt: SlackRuntime, owed: Path | None) -> None:
+    if owed is not None:
+        rt.owed.paid(owed)
 
 
 async def on_report_submitted(
@@ -86,7 +98,10 @@ async def on_report_submitted(
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> None:
-    """The `/snag` modal: file the sentence with its answers, show the receipt in the modal."""
+    """The `/snag` modal: file the sentence with its answers, show the receipt in the modal.
+
+    When tagging takes longer than Slack waits, the modal says "Filing…" and the receipt is owed
+    until the modal shows it: if this process dies first, the next one DMs it to the reporter."""
     view, who = body["view"], inbound.who(body)
     form = inbound.report_form(view)
     if (member := inbound.membership(body)) != inbound.MEMBER:
@@ -105,13 +120,14 @@ async def on_report_submitted(
         frequency=form.frequency,
         customer_facing=form.customer_facing,
     )
-    filed = await rt.commit_then(message, command=False)
-    work = asyncio.ensure_future(_with_picks(rt, filed, person, form.picks))
+    capture = await rt.commit(message, command=False)
+    work = asyncio.ensure_future(_with_picks(rt, rt.finish(message, capture), person, form.picks))
     if await rt.within_budget(work, _started(context)):
         await ack(response_action="update", view=views.reply_view(work.result()))
         return
+    owed = await owe(rt, message, capture, direct=True)  # if this process dies before the modal shows it
     await ack(response_action="update", view=views.filing_view())
-    rt.spawn(_update_later(rt, client, view["id"], work))
+    rt.spawn(_update_later(rt, client, view["id"], work, owed))
 
 
 def _first_input(view: dict[str, Any]) -> str:
@@ -159,7 +175,9 @@ async def on_message_shortcut(
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> None:
-    """Open "Filing…" at once (a trigger id lives 3 s), then file the message, show the receipt."""
+    """Open "Filing…" at once (a trigger id lives 3 s), then file the message, show the receipt.
+
+    The receipt is owed until shown: if this process dies first, the next one DMs it to the reporter."""
     await ack()
     if (member := inbound.membership(body)) != inbound.MEMBER:
         sorry = render.message(outsiders.refusal(member, "shortcut"))
@@ -174,13 +192,18 @@ async def on_message_shortcut(
     source, channel = body.get("message") or {}, str((body.get("channel") or {}).get("id", ""))
     key = inbound.item_key("shortcut", channel, str(source.get("ts", "")), rt.snag.key_of(person))
     message = inbound.item_message(person, text=str(source.get("text", "")), channel=channel, via="shortcut", key=key)
-    work = await rt.commit_then(message, command=False)
+    capture = await rt.commit(message, command=False)
+    owed = await owe(rt, message, capture, direct=True)
+    work = rt.finish(message, capture)
     if opened is not None:
-        rt.spawn(_update_later(rt, client, opened["view"]["id"], work))
+        rt.spawn(_update_later(rt, client, opened["view"]["id"], work, owed))
     else:  # the modal could not open: answer privately where the message is
-        rt.spawn(_respond_later(rt, body.get("response_url"), work))
+        rt.spawn(_respond_later(rt, body.get("response_url"), work, owed))
 
 
-async def _respond_later(rt: SlackRuntime, url: str | None, work: Any) -> None:
+async def _respond_later(rt: SlackRuntime, url: str | None, work: Any, owed: Path | None) -> None:
     reply: Reply = await work
-    await deliver.respond(rt.settings, url, {**render.message(reply), "response_type": "ephemeral"})
+    try:
+        await deliver.respond(rt.settings, url, {**render.message(reply), "response_type": "ephemeral"})
+    finally:
+        _paid(rt, owed)
