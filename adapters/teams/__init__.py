@@ -57,3 +57,4 @@ def mount(app: web.Application, services: Services) -> None:
     services.extras.setdefault("messengers", {})["teams"] = endpoint.messenger
     app.router.add_post("/api/messages", endpoint.handle)
     app.on_startup.append(endpoint.start)
+    app.on_cleanup.append(endpoint.stop)

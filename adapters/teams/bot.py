@@ -37,6 +37,8 @@ from bot.errors import SnagError
 from bot.files import nothing_to_file
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from bot.app import Services
 
 __all__ = ["SnagTeamsBot"]
@@ -67,6 +69,8 @@ class SnagTeamsBot(TeamsActivityHandler):
         )
         # Reports the endpoint committed before acknowledging Teams, by delivery key.
         self.prestored: dict[str, Capture] = {}
+        # Their delivery keys once the turn's answer reached Teams: the endpoint then owes no receipt.
+        self.receipted: set[str] = set()
         self.groups = AadGroups.from_settings(services.settings, services.snag.roles)
         self.pause = asyncio.sleep  # between tries of a reply (a test counts the waits instead)
 
@@ -129,16 +133,28 @@ class SnagTeamsBot(TeamsActivityHandler):
                 waited += delay
                 await self.pause(delay)
 
-    async def _answer(self, turn: TurnContext, person: Person, replies: list[Reply], command: str | None) -> None:
-        """Answer where asked; in a channel or group chat, what is personal goes to the asker's 1:1 chat."""
+    async def _answer(
+        self, turn: TurnContext, person: Person, replies: list[Reply], command: str | None, *, receipt: str = ""
+    ) -> None:
+        """Answer where asked; in a channel or group chat, what is personal goes to the asker's 1:1 chat.
+
+        `receipt`: the delivery key of a report stored before the ack, kept in `receipted` as soon as
+        its answer reached Teams (before a note after it, which may still fail)."""
         personal = _personal(turn.activity)
         hidden = [not personal and private.goes_private(r, command, person) for r in replies]
         for reply in (r for r, hide in zip(replies, hidden, strict=True) if not hide):
             await self._send(turn, reply)
+            self._receipted(receipt)
         kept = [r for r, hide in zip(replies, hidden, strict=True) if hide]
         if kept:
             delivered = await self._tell_privately(turn, person, kept)
+            if delivered:
+                self._receipted(receipt)
             await self._send(turn, private.note(kept, command, delivered=delivered))
+
+    def _receipted(self, key: str) -> None:
+        if key:
+            self.receipted.add(key)
 
     async def _tell_privately(self, turn: TurnContext, person: Person, replies: list[Reply]) -> bool:
         """Send replies to the asker's 1:1 chat with Snag, opened as closing the loop opens it."""
@@ -223,7 +239,7 @@ class SnagTeamsBot(TeamsActivityHandler):
                 message = replace(message, mentions=await self._aad_ids(turn, message.mentions))
             reply = await asyncio.to_thread(self.snag.handle_message, message)
             reported = reply.kind == "receipt"
-        await self._answer(turn, person, [reply], command)
+        await self._answer(turn, person, [reply], command, receipt=(key or "") if capture is not None else "")
         if command == "erase":
             return  # nothing to keep: what reaches them went with their reports (answered in this turn)
         # after the report is stored (or kept in the outbox), never before
@@ -257,11 +273,20 @@ class SnagTeamsBot(TeamsActivityHandler):
     async def on_teams_message_edit(self, turn: TurnContext) -> None:
         """The person edited a message they sent Snag: the report it filed takes the new words.
 
-        Teams names the edited message by its own id and conversation, as when it was sent."""
-        person = self._person(turn)
+        Teams names the edited message by its own id and conversation, as when it was sent. The
+        endpoint stores and tags an edit itself (before and after Teams has its answer) and calls
+        `answer_edit`; this turn does both halves for a bot driven without the endpoint."""
         reply = await asyncio.to_thread(self.snag.edit_report, self.incoming(turn.activity))
         if reply is not None:  # None: it filed no report (a command, small talk), or a retry
-            await self._answer(turn, person, [reply], None)
+            await self._answer(turn, self._person(turn), [reply], None)
+
+    async def answer_edit(self, turn: TurnContext, reply: Reply) -> None:
+        """Tell the person their edit is stored and tagged again (the turn the endpoint runs for it)."""
+
+        async def answer(turn: TurnContext) -> None:
+            await self._answer(turn, self._person(turn), [reply], None)
+
+        await self._guarded(turn, answer)
 
     async def on_teams_message_soft_delete(self, turn: TurnContext) -> None:
         """The person deleted a message that filed a report: it is still stored; say how to erase it."""
@@ -350,9 +375,13 @@ class SnagTeamsBot(TeamsActivityHandler):
         return extension.dialog_for(reply)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
+        await self._guarded(turn_context, super().on_turn)
+
+    async def _guarded(self, turn_context: TurnContext, handler: Callable[[TurnContext], Awaitable[None]]) -> None:
+        """Run a turn's handler; a failure is logged and the person gets an apology, never a trace."""
         try:
             await self.resolve_groups(turn_context.activity)  # the request is authenticated by now
-            await super().on_turn(turn_context)
+            await handler(turn_context)
         except Exception as exc:
             log.error("teams turn failed: %s", where(exc))
             if turn_context.activity.type == "invoke":

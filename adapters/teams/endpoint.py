@@ -20,15 +20,19 @@ from adapters.owed import OwedReceipts
 from adapters.teams.bot import SnagTeamsBot
 from adapters.teams.connector_token import OffLoopCredentialsFactory
 from adapters.teams.messenger import TeamsMessenger
-from adapters.teams.owed import OWED_DIR, Owed, send_owed
+from adapters.teams.owed import OWED_DIR, RETRY_DELAYS, Owed, send_later, send_owed
 from adapters.teams.references import References
 from adapters.teams.signing_keys import use_off_loop_keys
 from bot.core import Capture, where
 from bot.domain import IncomingMessage
 
 if TYPE_CHECKING:
+    from botbuilder.core import TurnContext
+
     from bot.app import Services
     from bot.config import Settings
+    from bot.domain import Reply
+    from bot.editing import Edit
 
 __all__ = ["TeamsEndpoint"]
 
@@ -89,6 +93,13 @@ def _check_channel(activity: Activity, *, dev: bool) -> None:
         raise Refused(403, "Snag answers Microsoft Teams only.")
 
 
+def _is_edit(activity: Activity) -> bool:
+    """A person edited a message in Teams (what the SDK hands to on_teams_message_edit)."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    edited = activity.type == "messageUpdate" and data.get("eventType") == "editMessage"
+    return edited and activity.channel_id in TEAMS_CHANNELS and bool(activity.id)
+
+
 class TeamsEndpoint:
     def __init__(self, services: Services) -> None:
         settings = services.settings
@@ -111,6 +122,9 @@ class TeamsEndpoint:
         self._store_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="snag-teams-store")
         # Receipts this process owes, from start (a scheduler that only sends owes none).
         self.owed: OwedReceipts[Owed] | None = None
+        self.retry_delays: tuple[float, ...] = RETRY_DELAYS  # a receipt the live turn could not send
+        self._stopping = asyncio.Event()  # set while draining: receipts waiting to be retried stop waiting
+        self._draining = 0
 
     async def handle(self, request: web.Request) -> web.Response:
         """Parse, authenticate, check and process one activity; bad requests get a 4xx, never a trace."""
@@ -125,6 +139,8 @@ class TeamsEndpoint:
             report = self._as_report(activity)
             if report is not None:
                 return await self._store_then_ack(auth, activity, report)
+            if _is_edit(activity):
+                return await self._edit_then_ack(auth, activity)
             invoke = await self.adapter.process_activity(auth, activity, self.bot.on_turn)
         except Exception as exc:  # the handler's last resort: a logged place, never a trace
             log.error("teams activity failed: %s", where(exc))
@@ -161,27 +177,73 @@ class TeamsEndpoint:
         self._track(asyncio.create_task(self._finish(auth, activity, owed)))
         return web.Response(status=201)
 
-    def _owe(self, activity: Activity, report: IncomingMessage, capture: Capture) -> Path | None:
+    def _owe(self, activity: Activity, report: IncomingMessage, capture: Capture) -> tuple[Owed, Path] | None:
         """Write down the receipt of a stored report; None for anything else, or when the disk fails."""
         receipt = self.bot.owed_receipt(activity, report.person, capture)
         if receipt is None or self.owed is None:
             return None
         try:
-            return self.owed.owe(receipt)  # a small file written and renamed, not fsynced: no thread needed
+            return receipt, self.owed.owe(receipt)  # a small file written and renamed, not fsynced: no thread needed
         except OSError as exc:  # the receipt is still sent; only a crash before it would lose it
             log.warning("cannot write down a Teams receipt owed: %s", type(exc).__name__)
             return None
 
-    async def _finish(self, auth: AuthenticateRequestResult, activity: Activity, owed: Path | None) -> None:
+    async def _finish(
+        self, auth: AuthenticateRequestResult, activity: Activity, owed: tuple[Owed, Path] | None
+    ) -> None:
+        """Tag and answer a report acknowledged already; a receipt the turn could not send is tried again."""
+        key = self.bot.delivery_key(activity) or ""
         try:
             async with self._finishing:  # bounded, so tagging never starves the ack path
                 await self.adapter.process_activity(auth, activity, self.bot.on_turn)
-        except Exception as exc:  # not answered, not even with the apology: it stays owed for the next start
-            self.bot.prestored.pop(self.bot.delivery_key(activity) or "", None)
+        except Exception as exc:  # not answered, not even with the apology
+            self.bot.prestored.pop(key, None)
             log.error("teams reply after ack failed: %s", where(exc))
+        answered = key in self.bot.receipted  # the receipt reached Teams, even if a note after it failed
+        self.bot.receipted.discard(key)
+        if owed is None or self.owed is None:
             return
-        if owed is not None and self.owed is not None:  # answered (or refused and apologised for)
-            self.owed.paid(owed)
+        if answered:
+            self.owed.paid(owed[1])
+            return
+        self._track(asyncio.create_task(self._send_later(self.owed, *owed)))
+
+    async def _send_later(self, owed: OwedReceipts[Owed], receipt: Owed, path: Path) -> None:
+        """Send a receipt the live turn could not, after a while (the report as stored then), without
+        waiting for a restart; still failing after the last try, it stays owed for the next start."""
+
+        async def send() -> None:
+            await send_owed(self.bot.snag, self.messenger, self.references, receipt)
+
+        if await send_later(send, delays=self.retry_delays, stopping=self._stopping):
+            owed.paid(path)
+            log.info("sent a Teams receipt the live turn could not send")
+
+    async def _edit_then_ack(self, auth: AuthenticateRequestResult, activity: Activity) -> web.Response:
+        """Store an edited report's new words, acknowledge; tag them again and answer in the background.
+
+        As on Slack: a slow classifier or a busy database must not keep Teams waiting for its
+        answer (it expects one within 15 seconds). Teams never says the previous words (Slack's
+        `before`), nor adds replies to a report, so the stored words are simply replaced."""
+        loop = asyncio.get_running_loop()
+        message = self.bot.incoming(activity)
+        done = await loop.run_in_executor(self._store_pool, self.bot.snag.store_edit, message)
+        if done is not None:  # None: it filed no report of theirs, or Teams sent the same words again
+            self._track(asyncio.create_task(self._finish_edit(auth, activity, done)))
+        return web.Response(status=201)
+
+    async def _finish_edit(self, auth: AuthenticateRequestResult, activity: Activity, done: Edit) -> None:
+        """Tag and regroup the edited report, then tell the person; the tags follow even if Teams cannot be reached."""
+        async with self._finishing:
+            reply: Reply = await asyncio.to_thread(self.bot.snag.finish_edit, done)  # never raises
+
+        async def answer(turn: TurnContext) -> None:
+            await self.bot.answer_edit(turn, reply)
+
+        try:
+            await self.adapter.process_activity(auth, activity, answer)
+        except Exception as exc:  # the words and tags are stored: only the answer is lost
+            log.error("teams answer to an edit failed: %s", where(exc))
 
     async def start(self, _app: web.Application) -> None:
         """At start-up: rewrite references stored by older versions, then settle those of reports the
@@ -194,6 +256,12 @@ class TeamsEndpoint:
         self._track(asyncio.create_task(asyncio.to_thread(tidy)))
         self.owed = OwedReceipts(self.services.settings.data_dir / OWED_DIR, Owed, platform="Teams")
         self._track(asyncio.create_task(self._settle_owed(self.owed)))
+
+    async def stop(self, _app: web.Application) -> None:
+        """At shutdown: finish the replies under way; what is still owed goes at the next start."""
+        await self.drain()
+        if self.owed is not None:
+            self.owed.close()
 
     async def _settle_owed(self, owed: OwedReceipts[Owed]) -> None:
         """Send the receipts of processes that stopped before sending them; a failure waits for the next start."""
@@ -210,9 +278,17 @@ class TeamsEndpoint:
         task.add_done_callback(self._tasks.discard)
 
     async def drain(self) -> None:
-        """Wait for replies still being sent (shutdown, tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait for replies still being sent (shutdown, tests). Receipts waiting to be tried again stop
+        waiting and stay owed for the next start; a try under way finishes first."""
+        self._draining += 1
+        self._stopping.set()
+        try:
+            while self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        finally:
+            self._draining -= 1
+            if not self._draining:
+                self._stopping.clear()
 
 
 def _serialize(body: object) -> object:
