@@ -59,9 +59,18 @@ class OwedReceipts(Generic[T]):
         os.replace(tmp, path)
         return path
 
-    def paid(self, path: Path) -> None:
-        """The receipt was sent (or refused for good): nothing is owed any more."""
-        path.unlink(missing_ok=True)
+    def try_owe(self, owed: T) -> Path | None:
+        """`owe`, or None when the disk fails: the receipt is still sent, only a crash before it would lose it."""
+        try:
+            return self.owe(owed)  # a small file written and renamed, not fsynced: no thread needed
+        except OSError as exc:
+            log.warning("cannot write down a %s receipt owed: %s", self.platform, type(exc).__name__)
+            return None
+
+    def paid(self, path: Path | None) -> None:
+        """The receipt was sent (or refused for good): nothing is owed any more (None: nothing was written)."""
+        if path is not None:
+            path.unlink(missing_ok=True)
 
     def _read(self, path: Path) -> T:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))

@@ -182,11 +182,8 @@ class TeamsEndpoint:
         receipt = self.bot.owed_receipt(activity, report.person, capture)
         if receipt is None or self.owed is None:
             return None
-        try:
-            return receipt, self.owed.owe(receipt)  # a small file written and renamed, not fsynced: no thread needed
-        except OSError as exc:  # the receipt is still sent; only a crash before it would lose it
-            log.warning("cannot write down a Teams receipt owed: %s", type(exc).__name__)
-            return None
+        path = self.owed.try_owe(receipt)
+        return None if path is None else (receipt, path)
 
     async def _finish(
         self, auth: AuthenticateRequestResult, activity: Activity, owed: tuple[Owed, Path] | None

@@ -104,3 +104,20 @@ async def test_one_receipt_that_cannot_go_now_holds_back_no_other(tmp_path: Path
         sent.append(owed)
 
     assert await OwedReceipts(tmp_path).settle(send) == 1 and sent == [second, first]
+
+
+def test_a_disk_that_cannot_take_the_receipt_owed_leaves_it_to_be_sent_now(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Writing it down failing is logged (without the person) and the receipt is still sent live."""
+    receipts = OwedReceipts(tmp_path / "owed")
+    receipts.mine.chmod(0o500)  # read-only: the file cannot be created
+    try:
+        if os.access(receipts.mine, os.W_OK):  # root ignores the mode: make the folder a file's place
+            receipts.mine.chmod(0o700)
+            receipts.mine = tmp_path / "owed" / "not-a-folder"
+            receipts.mine.write_text("")
+        assert receipts.try_owe(OWED) is None
+    finally:
+        receipts.mine.chmod(0o700)
+    assert "cannot write down a Slack receipt owed" in caplog.text and "U0001" not in caplog.text
+    receipts.paid(None)  # nothing written: nothing to remove, and no error
+    receipts.close()

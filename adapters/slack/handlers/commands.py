@@ -87,8 +87,7 @@ async def _answer_later(rt: SlackRuntime, work: Any, url: str | None, owed: Path
     try:
         await deliver.respond(rt.settings, url, {**deliver.ack_payload(reply), "replace_original": True})
     finally:
-        if owed is not None:
-            rt.owed.paid(owed)
+        rt.owed.paid(owed)
 
 
 async def _can_post_here(client: AsyncWebClient, body: dict[str, Any], work: Any) -> Reply:

@@ -137,11 +137,7 @@ async def owe(
         notices=capture.notices,
         response_url=response_url,
     )
-    try:
-        return rt.owed.owe(owed)  # a small file written and renamed, not fsynced: no thread needed
-    except OSError as exc:  # the receipt is still posted; only a crash before it would lose it
-        log.warning("cannot write down a Slack receipt owed: %s", type(exc).__name__)
-        return None
+    return rt.owed.try_owe(owed)
 
 
 async def _answer(
@@ -156,8 +152,7 @@ async def _answer(
     try:
         await _say(rt, client, message, reply, thread)
     finally:  # posted, or refused by Slack: a later start would fare no better
-        if owed is not None:
-            rt.owed.paid(owed)
+        rt.owed.paid(owed)
 
 
 async def send_owed(rt: SlackRuntime, owed: Owed) -> None:

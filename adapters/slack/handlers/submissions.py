@@ -83,11 +83,6 @@ async def _update_later(
     try:
         await deliver.update_view(client, view_id, views.reply_view(reply), metrics=rt.metrics)
     finally:  # shown, or refused by Slack: a later start would fare no better
-        _paid(rt, owed)
-
-
-def _paid(rt: SlackRuntime, owed: Path | None) -> None:
-    if owed is not None:
         rt.owed.paid(owed)
 
 
@@ -206,4 +201,4 @@ async def _respond_later(rt: SlackRuntime, url: str | None, work: Any, owed: Pat
     try:
         await deliver.respond(rt.settings, url, {**render.message(reply), "response_type": "ephemeral"})
     finally:
-        _paid(rt, owed)
+        rt.owed.paid(owed)
