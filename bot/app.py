@@ -125,9 +125,14 @@ def _attach_admin(services: Services) -> None:
 
     def retrain(person: Person, _command: Command) -> Reply:
         _admin_only(person)
+        nothing = nothing_to_retrain(services)
+        if nothing is not None:
+            return Reply(kind="text", title=nothing)
         threading.Thread(target=retrain_now, args=(services,), name="snag-retrain", daemon=True).start()
         return cards.thanks(
-            0, "Retraining started with every correction so far; the new model is used as soon as it is ready."
+            0,
+            "Retraining started with every correction so far. It takes a minute or two; "
+            "the new model is used as soon as it is ready.",
         )
 
     def reload(person: Person, _command: Command) -> Reply:
@@ -156,6 +161,41 @@ def use_taxonomy(services: Services, taxonomy: Taxonomy) -> None:
     for name in ("grouper", "digests"):
         if hasattr(services.extras.get(name), "taxonomy"):
             services.extras[name].taxonomy = taxonomy
+
+
+def nothing_to_retrain(services: Services) -> str | None:
+    """What to tell the admin when `retrain` would train nothing, else None (it will train).
+
+    The training data is read first (a second or so): when a kept model was trained on exactly
+    it, that model is used again at once, and saying "retraining started" would promise minutes
+    of work that never happen."""
+    try:
+        from classifier.corrections import training_reports
+        from classifier.examples import NotEnoughLabels, check_labelled
+        from classifier.train import already_trained
+        from classifier.versions import models_dir, point_latest
+    except ImportError:
+        return (
+            "The trained tagger is not installed here, so there is nothing to retrain: "
+            "Snag tags by the taxonomy's words and aliases."
+        )
+    reports = training_reports(services.settings, services.taxonomy)
+    try:
+        check_labelled(reports, services.taxonomy)
+    except NotEnoughLabels as exc:
+        return exc.message
+    directory = models_dir(services.settings)
+    kept = already_trained(services.taxonomy, reports, directory)
+    if kept is None:
+        return None
+    point_latest(directory, kept.name)  # as training would: the same data makes the same model
+    reload = getattr(services.classifier, "reload", None)
+    if reload is not None:
+        reload()
+    return (
+        f"The tagger is already up to date: model {kept.name} was trained on these same {len(reports):,} "
+        "reports and corrections, so Snag uses it as it is. Nothing to retrain."
+    )
 
 
 def retrain_now(services: Services) -> str | None:

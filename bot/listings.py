@@ -133,13 +133,19 @@ def _what_happened(r: ReportRecord, p: PatternSummary | None) -> str:
 
 
 def mine(
-    reports: Sequence[ReportRecord], taxonomy: Taxonomy, patterns: Mapping[int, PatternSummary] | None = None
+    reports: Sequence[ReportRecord],
+    taxonomy: Taxonomy,
+    patterns: Mapping[int, PatternSummary] | None = None,
+    *,
+    now: datetime | None = None,
 ) -> Reply:
-    """A person's own reports and what became of them (`patterns`: from own_reports)."""
+    """A person's own reports and what became of them (`patterns`: from own_reports).
+
+    Dates read as `day` writes them: the year shown unless it is `now`'s."""
     patterns = patterns or {}
     sections = [
         Section(
-            heading=f"#{r.id} · {r.created_at:%d %b} · "
+            heading=f"#{r.id} · {day(r.created_at, now)} · "
             + _what_happened(r, patterns.get(r.pattern_id) if r.pattern_id is not None else None),
             text=snippet(r.text),
         )
@@ -148,10 +154,11 @@ def mine(
     return Reply(kind="list", title="Your reports", sections=tuple(sections))
 
 
-def day(when: datetime, now: datetime) -> str:
+def day(when: datetime, now: datetime | None) -> str:
     """A report's date as people read it: `22 Nov` this year, `22 Nov 2025` before, so last year's
-    reports do not pass for this year's (dates are UTC: no one's own time zone is known)."""
-    return f"{when:%d %b}" if when.year == now.year else f"{when:%d %b %Y}"
+    reports do not pass for this year's (dates are UTC: no one's own time zone is known). Without
+    `now`, the year is always shown."""
+    return f"{when:%d %b}" if now is not None and when.year == now.year else f"{when:%d %b %Y}"
 
 
 def search(

@@ -134,26 +134,29 @@ def train_command(
 
     from classifier.corrections import training_reports
     from classifier.loading import fitting_version
-    from classifier.train import DEFAULT_EPOCHS, train
+    from classifier.train import DEFAULT_EPOCHS, already_trained, train
     from classifier.versions import models_dir, point_latest
 
     settings, taxonomy = _setup()
+    directory = models_dir(settings)
     if if_missing:
-        version = fitting_version(models_dir(settings), taxonomy)  # LATEST, or a kept model that fits
+        version = fitting_version(directory, taxonomy)  # LATEST, or a kept model that fits
         if version:
-            point_latest(models_dir(settings), version)
+            point_latest(directory, version)
             typer.echo(f"Model {version} is ready; nothing to train.")
             return
     reports = training_reports(settings, taxonomy)
+    epochs = DEFAULT_EPOCHS if epochs is None else epochs
+    kept = already_trained(taxonomy, reports, directory, seed=seed, epochs=epochs)
+    if kept is not None:
+        point_latest(directory, kept.name)
+        typer.echo(
+            f"Model {kept.name} is up to date: it was trained on these same {len(reports):,} reports, with this "
+            "taxonomy and these settings, so it is used as it is. Nothing to train."
+        )
+        return
     started = time.perf_counter()
-    model = train(
-        taxonomy,
-        reports,
-        models_dir(settings),
-        seed=seed,
-        epochs=DEFAULT_EPOCHS if epochs is None else epochs,
-        progress=True,
-    )
+    model = train(taxonomy, reports, directory, seed=seed, epochs=epochs, progress=True)
     typer.echo(
         f"Trained model {model.version} on {len(reports):,} reports in "
         f"{time.perf_counter() - started:.1f}s: {model.path}"

@@ -51,6 +51,7 @@ __all__ = [
     "TrainedModel",
     "NotEnoughLabels",
     "train",
+    "already_trained",
     "fit",
     "fingerprint",
     "prune",
@@ -132,6 +133,28 @@ def _progress(show: bool, total: int) -> Iterator[Callable[[int], None]]:
         bar.stop()
 
 
+def _settings(seed: int, epochs: int, batch_size: int, learn_rate: float, length: int) -> dict[str, Any]:
+    # in this order: the fingerprint hashes the values, the meta records them
+    return {"seed": seed, "epochs": epochs, "batch_size": batch_size, "learn_rate": learn_rate, "length": length}
+
+
+def already_trained(
+    taxonomy: Taxonomy,
+    reports: Sequence[LabelledReport],
+    out_dir: Path,
+    *,
+    seed: int = 0,
+    epochs: int = DEFAULT_EPOCHS,
+    batch_size: int = 32,
+    learn_rate: float = DEFAULT_LEARN_RATE,
+    length: int = DEFAULT_LENGTH,
+) -> Path | None:
+    """The kept model `train` would use again for these reports, taxonomy and settings (it has
+    nothing new to learn), else None: so a command can say so before promising a training."""
+    settings = _settings(seed, epochs, batch_size, learn_rate, length)
+    return kept_model(Path(out_dir), fingerprint(reports, taxonomy, *settings.values()))
+
+
 def train(
     taxonomy: Taxonomy,
     reports: Sequence[LabelledReport],
@@ -151,8 +174,7 @@ def train(
     points at it again.
     """
     check_labelled(reports, taxonomy)
-    # in this order: the fingerprint hashes the values, the meta records them
-    settings = {"seed": seed, "epochs": epochs, "batch_size": batch_size, "learn_rate": learn_rate, "length": length}
+    settings = _settings(seed, epochs, batch_size, learn_rate, length)
     digest = fingerprint(reports, taxonomy, *settings.values())
     same = kept_model(Path(out_dir), digest)
     if same is not None:

@@ -71,6 +71,8 @@ class Report(ReportBase, table=True):
         Index("ix_reports_pattern_reporter", "pattern_id", "reporter_key"),
         Index("ix_reports_pattern_created", "pattern_id", "created_at"),
         Index("ix_reports_tenant_message", "tenant_id", "message_id"),
+        # SQLite: an erased report's number is never given to the next one (receipts carry it)
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -39,6 +39,7 @@ def training(services, monkeypatch):  # type: ignore[no-untyped-def]
         return "v2"
 
     monkeypatch.setattr("bot.app.retrain_now", slow_training)
+    monkeypatch.setattr("bot.app.nothing_to_retrain", lambda _services: None)  # there is something new to learn
     yield state
     state["release"].set()
 
