@@ -120,7 +120,7 @@ def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
         engine = engine_or_url
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     try:
-        with engine.begin() as conn:
+        with engine.connect() as conn, _foreign_keys_unchecked(conn), conn.begin():
             if conn.dialect.name == "postgresql":  # replicas starting together: one migrates, the others wait
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             cfg.attributes["connection"] = conn
@@ -129,6 +129,30 @@ def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
         raise ConfigError(_unknown_revision(_revision_of(engine), revision)) from None
     except OperationalError as exc:
         raise _unreachable(exc, engine) from exc
+
+
+@contextmanager
+def _foreign_keys_unchecked(conn: Connection) -> Iterator[None]:
+    """SQLite: no foreign key checks while migrating, then a check of every row, as alembic advises.
+
+    SQLite alters a table by copying it into a new one and dropping the old (batch mode); with the
+    checks on, dropping `reports` while a correction points at it is refused, so a database with
+    one correction could not upgrade. The pragma is ignored inside a transaction: set before it."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    conn.commit()
+    try:
+        yield
+        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+        conn.rollback()
+        if broken:  # rows the migrations left pointing at nothing: say where, keep the rows
+            tables = sorted({str(row[0]) for row in broken})
+            log.error("after migrating, %d row(s) point at rows that are gone, in: %s", len(broken), ", ".join(tables))
+    finally:
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        conn.commit()
 
 
 def _revision_of(engine: Engine) -> str | None:
