@@ -21,6 +21,9 @@ __all__ = [
     "asks_to_file",
     "usage_for",
     "allowed",
+    "numbered",
+    "owner_of",
+    "MEANS_ME",
     "TheirUsage",
     "USAGE",
     "WINDOWS",
@@ -35,9 +38,30 @@ _VALUE_WORDS = 3  # a filter's value may be a title or alias of up to this many 
 _PREFIX = re.compile(r"^\s*/snag\b\s*", re.IGNORECASE)
 _END = " \t\r\n.,;:!?"
 _FILLER = {"please", "pls", "plz", "me", "thanks", "thx", "now"}
+_POLITE = {"please", "pls", "plz", "thanks", "thx"}  # the only filler after an owner: `own 5 me` is meant
 _DIGEST_WORDS = {"preview", "last", "this", "week", "weekly"}  # the digest always shows the last full week
 SHORT_WORDS = 3  # a line this short that starts like a command is one, never a report
 SEARCH_WORDS = 4  # "search" and more words than this is a sentence, i.e. a report
+# A manager's `search` with a few words too many, none of them a sentence's (`search refund form
+# finance inbox delay`), gets its usage: "search takes ages in the CRM" is still their report.
+LONG_SEARCH = 8
+_SENTENCE_WORDS = {
+    "the", "an", "is", "are", "was", "were", "be", "in", "on", "at", "to", "of", "and", "but", "it", "for",
+    "with", "when", "we", "i", "they", "our", "my", "not", "no", "every", "takes", "keeps", "has", "have",
+    "can't", "cant", "doesn't", "doesnt", "never", "always", "again",
+}  # fmt: skip
+# Managers' words for `own` and `status`, read as them only with a pattern number right after
+# (`assign 5 to Dana`, `close 5`): "close of day handover was missed again" is a report.
+_OWN_WORDS = {"own", "assign", "owner"}
+_STATUS_SAID = {
+    "resolve": "resolved", "resolved": "resolved", "close": "resolved", "closed": "resolved",
+    "done": "resolved", "fixed": "resolved", "acknowledge": "acknowledged", "acknowledged": "acknowledged",
+    "ack": "acknowledged",
+}  # fmt: skip
+_STATUS_NAME_WORDS = 3  # "being worked on": `status 3 tills are down again` is a sentence
+_STATUS_NAMES = {"on", "not", "it", "in", "will", "being"}  # sentence words a status has ("won't fix")
+_OWNER_WORDS = 6  # `assign 5 …` with more words than this after the number is a sentence
+MEANS_ME = frozenset({"me", "myself"})  # `own 5 me`: the manager who typed it
 # What each command needs, said when a short line starts with it but does not fit.
 _HOW = {
     "help": "`help` lists what you can type; it takes nothing after it.",
@@ -92,10 +116,11 @@ _HELP: tuple[tuple[Role, str], ...] = (
     (Role.STAFF, "stats · counts by stage, kind and team over the last 30 days"),
     (Role.STAFF, "digest [audience] · preview the digest of the last full week"),
     (Role.MANAGER, f"search <1 to {SEARCH_WORDS} words> · find reports containing all those words"),
-    (Role.MANAGER, "own <id> <owner> · set who owns a pattern; its reporters are told"),
+    (Role.MANAGER, "own <id> <owner> · set who owns a pattern (or: assign <id> <owner>); its reporters are told"),
     (
         Role.MANAGER,
-        "status <id> <new|acknowledged|in_progress|resolved|wont_fix> · set a pattern's status; its reporters are told",
+        "status <id> <new|acknowledged|in_progress|resolved|wont_fix> · set a pattern's status (resolve <id> or "
+        "close <id>: resolved); its reporters are told",
     ),
     (Role.ADMIN, 'subscribe [audience] [cron="0 9 * * mon"] [tz=Europe/London] · send the digest here'),
     (Role.ADMIN, "unsubscribe [audience] · stop sending it here"),
@@ -168,6 +193,8 @@ def parse_command(text: str, role: Role = Role.ADMIN) -> Command:
     gets that command or a usage message that names it, never a report; longer lines that do not
     read as a command are reports, so "help desk keeps closing tickets" is filed. The usage message
     is the `role`'s: a command they may not use is answered with what they can do instead.
+    Managers' own words for `own` and `status` (`assign 5 Dana`, `close 5`) are those commands when
+    a pattern number follows the word; "close of day handover was missed" stays a report.
     """
     text = _PREFIX.sub("", text, count=1)
     if not text.strip():
@@ -178,18 +205,109 @@ def parse_command(text: str, role: Role = Role.ADMIN) -> Command:
     head = words[0].lower().rstrip(_END)
     if head == "report":
         return Command("report", text=text.split(None, 1)[1] if len(words) > 1 else "")
+    change = _pattern_change(head, words[1:], role)
+    if change is not None:
+        return change
     rest = _without_filler(words[1:])
     command = _read(head, rest, text)
     if command is not None:
         return command
+    if head == "search" and allowed(role, Role.MANAGER) and _few_words_too_many(rest):
+        raise UsageError(
+            f"search takes 1 to {SEARCH_WORDS} words, e.g. `search refund spreadsheet`. {_as_report(text)}"
+        )
     if 1 + len(rest) > SHORT_WORDS:
         return Command("report", text=text)
     if head in _HOW:
         raise UsageError(f"{_how(head, role)} {_as_report(text)}")
     guess = _slip_of(head, role)
-    if guess is not None and _read(guess, rest, text) is not None:
+    if guess is not None and (_read(guess, rest, text) or _owner(guess, words[1:])) is not None:
         raise UsageError(f"Did you mean `{guess}`? {_as_report(text)}")
     return Command("report", text=text)
+
+
+def numbered(text: str) -> bool:
+    """Whether a pattern or report number comes right after the line's first word (`own 1`,
+    `status #1`): a command's shape, never a sentence's."""
+    words = _PREFIX.sub("", text, count=1).split()
+    return len(words) > 1 and _number(words[1]) is not None
+
+
+def owner_of(text: str, role: Role) -> tuple[int, tuple[str, ...]] | None:
+    """The pattern number and the owner's words, as typed, of a line `role` would have read as
+    `own` (`own 5 Dana Lee`, `assign #5 to @someone`); None for any other line."""
+    words = _PREFIX.sub("", text, count=1).rstrip(_END).split()
+    head = words[0].lower().rstrip(_END) if words else ""
+    owned = _owner(head, words[1:])
+    return None if owned is None or _a_sentence_after(head, owned[1], role) else owned
+
+
+def _number(word: str) -> int | None:
+    digits = word.rstrip(_END).lstrip("#")
+    return int(digits) if digits.isdigit() else None
+
+
+def _owner(head: str, after: list[str]) -> tuple[int, tuple[str, ...]] | None:
+    """`own`'s number and owner words, or None when the line does not have that shape."""
+    if head not in _OWN_WORDS:
+        return None
+    if after and after[0].lower() == "pattern":  # `assign pattern 5 to Dana`
+        after = after[1:]
+    number = _number(after[0]) if after else None
+    owner = list(after[1:])
+    if owner and owner[0].lower() in ("to", "is", "-", ":", "=") and len(owner) > 1:
+        owner = owner[1:]
+    while owner and owner[-1].lower().rstrip(_END) in _POLITE:
+        owner.pop()
+    return (number, tuple(owner)) if number is not None and owner else None
+
+
+def _a_sentence_after(head: str, owner: Sequence[str], role: Role) -> bool:
+    """Whether what follows `assign 5` reads as a sentence ("assign 5 people to the late rota and…"),
+    not an owner: a report. A manager's `own` itself takes a long owner ("Finance ops (Dana Lee,
+    mornings)") unless it is long and reads as a sentence too: every reporter would read it."""
+    if head == "own" and allowed(role, Role.MANAGER):
+        return len(owner) > _OWNER_WORDS and _sentence(owner)
+    return len(owner) > _OWNER_WORDS or (len(owner) > SHORT_WORDS and _sentence(owner))
+
+
+def _pattern_change(head: str, after: list[str], role: Role) -> Command | None:
+    """`own 5 Dana` and its synonyms (`assign 5 to Dana`, `owner 5 Dana`), and the words for a status
+    (`resolve 5`, `close #5`, `done 5 please`): the `own` or `status` they mean, or None.
+
+    A manager's `own 5 me` or `own 5 @someone` (a mention this platform could not name) asks for
+    the name: reporters are told who looks after what they reported, and "me" tells them nothing."""
+    owned = _owner(head, after)
+    if owned is not None and not _a_sentence_after(head, owned[1], role):
+        number, owner = owned
+        if not allowed(role, Role.MANAGER):  # refused when run, kindly
+            return Command("own", args=owner, number=number)
+        if {w.lower().rstrip(_END) for w in owner} <= MEANS_ME:
+            raise UsageError(f"Type your name as its reporters should read it, e.g. `own {number} Dana Lee`.")
+        if any("@someone" in w.lower() for w in owner):
+            raise UsageError(
+                f"I can't tell from here who @someone is: type their name as its reporters should read it, "
+                f"e.g. `own {number} Dana Lee`."
+            )
+        return Command("own", args=owner, number=number)
+    status = _STATUS_SAID.get(head)
+    after = [w for w in after if w.lower().rstrip(_END) not in _POLITE]
+    if after and after[0].lower() == "pattern":
+        after = after[1:]
+    if status is None or len(after) != 1 or _number(after[0]) is None:
+        return None
+    return Command("status", args=(status,), number=_number(after[0]))
+
+
+def _few_words_too_many(rest: list[str]) -> bool:
+    """A manager's `search` with more words than it takes, none of them a sentence's."""
+    return SEARCH_WORDS < len(rest) <= LONG_SEARCH and not _sentence(rest)
+
+
+def _sentence(words: Sequence[str], *, but: set[str] | frozenset[str] = frozenset()) -> bool:
+    """Whether the words read as part of a sentence (a word like "the", "is", "again" among them,
+    `but` aside) rather than a command's argument."""
+    return bool({w.lower().rstrip(_END) for w in words} & (_SENTENCE_WORDS - but))
 
 
 def first_word(text: str) -> str:
@@ -229,7 +347,9 @@ def _read(head: str, rest: list[str], text: str) -> Command | None:
         return Command("digest", args=tuple(args)) if len(args) <= 1 else None
     if head in ("subscribe", "unsubscribe") and (len(rest) <= 3 or "=" in text):
         return Command(head, args=tuple(rest))
-    if head in ("own", "status") and len(rest) >= 2 and rest[0].lstrip("#").isdigit():
+    if head == "status" and 2 <= len(rest) <= 1 + _STATUS_NAME_WORDS and rest[0].lstrip("#").isdigit():
+        if _sentence(rest[1:], but=_STATUS_NAMES):  # "status 404 on the portal" is a report
+            return None
         return Command(head, args=tuple(rest[1:]), number=int(rest[0].lstrip("#")))
     if head == "erase":
         return _erase(rest)

@@ -6,8 +6,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot import smalltalk
-from bot.commands import ROLE_COMMANDS, Command, TheirUsage, allowed, asks_to_file, first_word, parse_command
-from bot.domain import IncomingMessage
+from bot.commands import (
+    ROLE_COMMANDS,
+    Command,
+    TheirUsage,
+    allowed,
+    asks_to_file,
+    first_word,
+    numbered,
+    parse_command,
+)
+from bot.domain import IncomingMessage, Role
 from bot.errors import SnagError, UsageError
 
 __all__ = ["SHORTEST_REPORT", "too_short", "not_theirs", "read", "as_report"]
@@ -27,9 +36,10 @@ def too_short(text: str) -> bool:
 
 
 def not_theirs(message: IncomingMessage) -> bool:
-    """A sentence starting with a command this person may not use: a report, not a slip."""
+    """A sentence starting with a command this person may not use: a report, not a slip. A number
+    right after the word (`own 1`, `status 2 x`) is a command's shape: answered, never filed."""
     needs = ROLE_COMMANDS.get(first_word(message.text)) if len(message.text.split()) > 1 else None
-    return needs is not None and not allowed(message.person.role, needs)
+    return needs is not None and not allowed(message.person.role, needs) and not numbered(message.text)
 
 
 def _kept_for_some(message: IncomingMessage) -> bool:
@@ -51,6 +61,10 @@ def _read(message: IncomingMessage) -> Command:
     number = None if explicit else smalltalk.taken_back(message.text)
     if number is not None:  # "delete 12", "undo #12": `erase 12`, which takes back only their own
         return Command("erase", number=number, text=message.text)
+    status_is_theirs = allowed(message.person.role, Role.MANAGER)
+    number = None if explicit else smalltalk.asked_after(message.text, status_is_theirs=status_is_theirs)
+    if number is not None:  # "status 1?", "what's the status of report 12": `mine` answers, for theirs only
+        return Command("mine", number=number, text=message.text)
     try:
         command = parse_command(message.text, message.person.role)
     except UsageError as exc:

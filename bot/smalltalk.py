@@ -15,7 +15,7 @@ import re
 
 from bot.domain import Reply
 
-__all__ = ["EMOJI_CODE", "aside", "take_back", "taken_back", "agrees", "answer", "ASIDES"]
+__all__ = ["EMOJI_CODE", "aside", "take_back", "taken_back", "asked_after", "agrees", "answer", "ASIDES"]
 
 # How Slack spells an emoji (:sob:, :+1::skin-tone-3:, two together as :sob::sob:).
 EMOJI_CODE = re.compile(r"(?<![^\s:]):[a-z0-9_+'-]+:(?::skin-tone-\d:)?", re.IGNORECASE)
@@ -170,6 +170,38 @@ _BACK_ALL = re.compile(
 )
 # "delete 12", "undo #12", "remove my report 12": a report named by its number (the # is gone by now)
 _BACK_NUMBER = re.compile(f"{_ASK}{_VERB_BACK} (?:my )?(?:report |number |report number |no )?(\\d{{1,9}}){_POLITE}")
+
+
+# "status 1?", "status of #1", "what's the status of report 12", "any news on my report 12": a reporter
+# asking after one report by its number (the # is gone by now). Answered, never filed: reading.py.
+_NUMBERED = "(?:(?:my|the) )?(?:(?:report|ticket|issue|number|no|num) )*(\\d{1,9})"
+_ABOUT_IT = _phrases("of", "on", "for", "with", "about", "to")
+_ASKED_AFTER = tuple(
+    re.compile(f"{form}{_POLITE}")
+    for form in (
+        f"(?:(?:whats|what's|what is|hows|how's|how is|wheres|where's|where is) )?(?:the )?"
+        f"{_phrases('status', 'progress', 'latest', 'news', 'update', 'updates')}(?: update)?"
+        f"(?: {_ABOUT_IT})? {_NUMBERED}",
+        f"(?:any|got any|is there any) {_phrases('news', 'update', 'updates', 'progress', 'feedback', 'word')}"
+        f"(?: {_ABOUT_IT})? {_NUMBERED}",
+        f"what(?:ever)? happened (?:to|with) {_NUMBERED}",
+        f"(?:where|how) (?:is|are|s) {_NUMBERED}(?: going| doing| at)?",
+        f"(?:show|see|view|check)(?: me)?(?: on)? {_NUMBERED}",
+    )
+)
+_A_REPORT = re.compile(r"\b(?:my|report|ticket|issue)\b")
+
+
+def asked_after(text: str, *, status_is_theirs: bool = False) -> int | None:
+    """The number of the report the whole message asks after ("status 1?", "status of #1", "what's
+    the status of report 12"), else None. With `status_is_theirs` (a manager, whose `status 12 …`
+    sets a pattern's status) a line starting with "status" asks after a report only when it says
+    so ("status of report 12", "status of my 12"): `status 12` is their command's slip."""
+    plain = _plain(text)
+    found = next((m for m in (p.fullmatch(plain) for p in _ASKED_AFTER) if m), None)
+    if found is None or (status_is_theirs and plain.startswith("status") and not _A_REPORT.search(plain)):
+        return None
+    return int(found.group(1))
 
 
 def taken_back(text: str) -> int | None:

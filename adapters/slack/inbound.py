@@ -25,6 +25,7 @@ __all__ = [
     "OUTSIDER",
     "UNKNOWN",
     "from_slack",
+    "formatted",
     "mentioned",
     "command_message",
     "event_message",
@@ -174,10 +175,10 @@ def sender(body: Payload) -> Who | None:
     return None
 
 
-def _token(match: re.Match[str]) -> str:
+def _token(match: re.Match[str], names: Mapping[str, str]) -> str:
     target, _, label = match.group(1).partition("|")
-    if target.startswith("@"):  # a colleague: never their name, whether Slack sent a label or not
-        return "@someone"
+    if target.startswith("@"):  # a colleague: never their name (label or not), but a pattern owner's
+        return names.get(target[1:], "@someone")
     if target.startswith("#"):
         return "#" + label if label else "#channel"
     if target.startswith("!subteam^"):
@@ -189,10 +190,21 @@ def _token(match: re.Match[str]) -> str:
     return f"{label} ({target})" if label and label not in target else target
 
 
-def from_slack(text: str) -> str:
-    """What the person typed, from Slack's formatted text: mentions, links and entities undone."""
-    text = _TOKEN.sub(_token, text or "")
+def from_slack(text: str, names: Mapping[str, str] | None = None) -> str:
+    """What the person typed, from Slack's formatted text: mentions, links and entities undone.
+
+    A colleague's @mention reads "@someone", unless `names` has their name by user id: the
+    pattern owner a manager names with `own 5 @dana` (adapters.slack.owners)."""
+    found = names or {}
+    text = _TOKEN.sub(lambda m: _token(m, found), text or "")
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def formatted(body: Payload, bot_user_id: str | None = None) -> str:
+    """Slack's formatted text of a slash command or a message event, Snag's own @mention taken out."""
+    if "command" in body:
+        return str(body.get("text", ""))
+    return without_mention(str((body.get("event") or {}).get("text", "")), bot_user_id)
 
 
 def mentioned(text: str, bot_user_id: str | None = None) -> tuple[str, ...]:

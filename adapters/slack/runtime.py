@@ -25,6 +25,7 @@ from adapters.slack.groups import UserGroups
 from adapters.slack.inbound import Who
 from adapters.slack.installations import SignedStateStore, SqlInstallationStore
 from adapters.slack.owed import OwedReceipts
+from adapters.slack.owners import DisplayNames
 from adapters.slack.reporters import remember as remember_reporter
 from bot.domain import IncomingMessage, Person, Reply
 from bot.errors import ConfigError
@@ -69,6 +70,7 @@ BOT_SCOPES = [
     "groups:history",
     "files:write",
     "usergroups:read",
+    "users:read",
 ]
 
 
@@ -125,6 +127,7 @@ class SlackRuntime:
         self.answered = HostClaims(settings.data_dir / "slack" / "answered")
         self.owed = OwedReceipts(settings.data_dir / "slack" / "owed")
         self.groups = UserGroups(services.snag.roles)
+        self.names = DisplayNames()
         self.installations: SqlInstallationStore | None = None
         if settings.slack_client_id:
             self.installations = SqlInstallationStore(services.engine, settings.secret("encryption"))

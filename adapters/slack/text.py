@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["escape", "truncate", "split", "ELLIPSIS", "plain_label", "mentioned_users", "without_mention"]
+__all__ = [
+    "escape",
+    "truncate",
+    "split",
+    "ELLIPSIS",
+    "plain_label",
+    "mentioned_users",
+    "mention_labels",
+    "without_mention",
+]
 
 ELLIPSIS = "…"
 # Slack parses these words as broadcasts in some surfaces even without angle brackets.
@@ -13,7 +22,7 @@ _BROADCAST = re.compile(r"@(here|channel|everyone)\b", re.IGNORECASE)
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 _WORD_JOINER = "\u2060"
 # A person's @mention as Slack sends it: <@U123>, or <@U123|sam> with a label.
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>\n]*)?>")
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^<>\n]*))?>")
 
 
 def escape(text: str) -> str:
@@ -62,6 +71,12 @@ def plain_label(text: str, limit: int) -> str:
 def mentioned_users(text: str) -> tuple[str, ...]:
     """The user ids Slack's formatted text @mentions, each once, in order."""
     return tuple(dict.fromkeys(m.group(1) for m in _MENTION.finditer(text or "")))
+
+
+def mention_labels(text: str) -> dict[str, str]:
+    """The label Slack gave each @mentioned user id, where it gave one (a slash command's
+    `<@U123|sam>`: their user name)."""
+    return {m.group(1): m.group(2).strip() for m in _MENTION.finditer(text or "") if (m.group(2) or "").strip()}
 
 
 def without_mention(text: str, user: str | None) -> str:

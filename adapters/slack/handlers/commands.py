@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import deliver, inbound, views
+from adapters.slack import deliver, inbound, owners, views
 from adapters.slack.handlers.events import owe
 from bot.domain import Reply
 
@@ -61,7 +61,7 @@ async def on_command(
         await _open_report_modal(rt, client, body)
         return
     person = await rt.person(who, client)
-    message = inbound.command_message(person, body)
+    message = await owners.named_owner(rt, client, inbound.command_message(person, body), inbound.formatted(body))
     capture = await rt.commit(message, command=True)
     work = rt.finish(message, capture)
     if str(body.get("text", "")).split()[0].lower() == "subscribe":

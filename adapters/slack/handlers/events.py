@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from adapters.slack import dedupe, deliver, inbound, views
+from adapters.slack import dedupe, deliver, inbound, owners, views
 from adapters.slack.handlers import outsiders
 from adapters.slack.installations import forget_workspace
 from adapters.slack.owed import Owed
@@ -194,6 +194,7 @@ async def on_chat(rt: SlackRuntime, body: dict[str, Any], client: AsyncWebClient
     message = inbound.event_message(person, body, context.bot_user_id)
     if message is None:
         return
+    message = await owners.named_owner(rt, client, message, inbound.formatted(body, context.bot_user_id))
     if inbound.only_files(message, body):
         if await _claim(rt, body):
             await _say(rt, client, message, cards.only_files(), inbound.thread_of(body))
