@@ -92,16 +92,20 @@ class SnagTeamsBot(TeamsActivityHandler):
         return self.person_of(turn.activity)
 
     def incoming(self, activity: Activity) -> IncomingMessage:
-        """The core message for a typed Teams message, without the bot's @mention."""
+        """The core message for a typed Teams message, without the bot's @mention; a manager's
+        `own` line names the people it mentions (inbound.named_owner), every other line says "@someone"."""
         # The SDK's remove_recipient_mention would also cut "Snag" out of the words, and keep other mentions.
-        text = inbound.typed_text(activity.text or "", _entities(activity), _bot_of(activity))
+        entities, bot, person = _entities(activity), _bot_of(activity), self.person_of(activity)
+        text = inbound.typed_text(activity.text or "", entities, bot)
+        sender = (activity.from_property.name if activity.from_property else None) or ""
+        text = inbound.named_owner(text, activity.text or "", entities, bot, role=person.role, sender=sender)
         return IncomingMessage(
-            person=self.person_of(activity),
+            person=person,
             text=text,
             channel=inbound.conversation_of(activity.serialize()),
             via="dm" if _personal(activity) else "mention",
             event_id=self.delivery_key(activity),
-            mentions=inbound.mentioned(_entities(activity), _bot_of(activity)),
+            mentions=inbound.mentioned(entities, bot),
             message_id=activity.id or None,
         )
 

@@ -8,7 +8,8 @@ import re
 from collections.abc import Mapping, Sequence
 
 from adapters.teams import mentions
-from bot.domain import ActionEvent, Person
+from bot.commands import MEANS_ME, allowed, owner_of
+from bot.domain import ActionEvent, Person, Role
 
 __all__ = [
     "tenant_of",
@@ -22,6 +23,7 @@ __all__ = [
     "html_to_text",
     "with_note",
     "typed_text",
+    "named_owner",
     "mentioned",
 ]
 
@@ -71,6 +73,23 @@ def item_key(conversation_id: str, message_id: str, reporter_key: str) -> str:
 def typed_text(text: str, entities: Sequence[Mapping], bot: Mapping) -> str:
     """What a person typed to Snag: its own @mention removed, other people's as "@someone"."""
     return mentions.replace_mentions(text, mentions.in_message(entities, bot)).strip()
+
+
+def named_owner(typed: str, text: str, entities: Sequence[Mapping], bot: Mapping, *, role: Role, sender: str) -> str:
+    """A manager's `own` line (`typed`, as typed_text gives it) with the people it mentions and "me"
+    written as their names: every reporter of the pattern is told who looks after it. Any other
+    line as typed. A name Teams does not give stays "@someone" or "me", and the core asks for it."""
+    owned = owner_of(typed, role)
+    if owned is None or not allowed(role, Role.MANAGER):
+        return typed  # a report, or someone who may not set owners: nobody is named
+    named = mentions.replace_mentions(text, mentions.in_message(entities, bot, named=True)).strip()
+    number, owner = owner_of(named, role) or owned
+    name = " ".join(sender.split())
+    if name and {w.lower().rstrip(".,;:!?") for w in owner} <= MEANS_ME:
+        owner = (name,)
+    elif named == typed:
+        return typed  # nobody to name (no person mentioned, or a tag): the line as it was
+    return f"own {number} {' '.join(owner)}"
 
 
 def mentioned(entities: Sequence[Mapping], bot: Mapping) -> tuple[str, ...]:

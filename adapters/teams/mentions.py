@@ -5,6 +5,10 @@ channels and groups it names. Teams marks a mention as `<at>Name</at>` in a mess
 described by the activity's `mention` entities, and as `<at id="0">Name</at>` in the HTML of a
 message handed to the message extension, described by that message's `mentions`. Everything
 around a mention is kept as it was written. Pure functions over plain dicts.
+
+One line names a person: a manager's `own 5 <at>Dana Lee</at>`, whose owner every reporter of
+the pattern reads. There (`in_message(..., named=True)`) a person is shown by the name their
+mention entity gives, and "@someone" only when Teams gives none.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ _PLACES = {"tag", "team", "channel"}
 class Mentioned:
     """Who or what one `<at>` span names: Snag itself, a person, or a place (team, channel, tag)."""
 
-    kind: str  # self | person | place
+    kind: str  # self | person | place | named (a person shown by name: a pattern's owner)
     key: str  # the same key on two adjacent spans: one name Teams split in two
     name: str = ""
 
@@ -37,7 +41,18 @@ class Mentioned:
     def shown(self) -> str:
         if self.kind == "self":
             return ""
+        if self.kind == "named":
+            return self.name or SOMEONE
         return f"@{self.name}" if self.kind == "place" and self.name else SOMEONE
+
+    def joined(self, other: Mentioned) -> Mentioned:
+        """One name from two adjacent spans of it; a person's whole name, given with each half, once.
+        A person half of whose name Teams did not give has none (never half a name as an owner)."""
+        if self.kind == "named" and other.name == self.name:
+            return self
+        if self.kind == "named" and not (self.name and other.name):
+            return replace(self, name="")
+        return replace(self, name=f"{self.name} {other.name}".strip())
 
 
 Resolve = Callable[[re.Match[str]], Mentioned]
@@ -51,7 +66,7 @@ def replace_mentions(text: str, resolve: Resolve) -> str:
         gap, mentioned = text[at : match.start()], resolve(match)
         last = pieces[-1] if pieces else None
         if isinstance(last, Mentioned) and last.key == mentioned.key and _GAP.fullmatch(gap):
-            pieces[-1] = replace(last, name=f"{last.name} {mentioned.name}".strip())
+            pieces[-1] = last.joined(mentioned)
         else:
             pieces += [gap, mentioned]
         at = match.end()
@@ -82,8 +97,10 @@ def _unknown() -> Iterator[str]:
     return (f"unknown:{n}" for n in itertools.count())
 
 
-def in_message(entities: Sequence[Mapping], bot: Mapping) -> Resolve:
-    """Spans of a message's text, described by its `mention` entities (taken in order, each once)."""
+def in_message(entities: Sequence[Mapping], bot: Mapping, *, named: bool = False) -> Resolve:
+    """Spans of a message's text, described by its `mention` entities (taken in order, each once).
+
+    `named`: a person is shown by the name their entity gives (a manager's `own` line), not "@someone"."""
     unused = [e for e in entities if str(e.get("type") or "").lower() == "mention"]
     unknown, bot_id, bot_name = _unknown(), str(bot.get("id") or ""), str(bot.get("name") or "")
 
@@ -100,7 +117,10 @@ def in_message(entities: Sequence[Mapping], bot: Mapping) -> Resolve:
             return Mentioned("self", "self")
         if str(mentioned.get("type") or "").lower() in _PLACES or target.startswith("19:"):  # 19: a thread
             return Mentioned("place", f"place:{target}", name or str(mentioned.get("name") or ""))
-        return Mentioned("person", f"person:{target}" if target else next(unknown))
+        key = f"person:{target}" if target else next(unknown)
+        if named:  # the entity's name: the span may show a part of it (a last name taken out)
+            return Mentioned("named", key, " ".join(str(mentioned.get("name") or "").split()))
+        return Mentioned("person", key)
 
     return resolve
 
