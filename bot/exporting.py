@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from bot.domain import PatternSummary, Person
+from bot.domain import RETAINED_TEXT, PatternSummary, Person
 from bot.errors import PermissionDenied
-from bot.listings import folded_count
+from bot.listings import folded_count, quoted
 from bot.ports import ReportRepository
+from bot.redact import redactor_with
+from bot.signoffs import scrub
+from bot.taxonomy import Taxonomy
 
 __all__ = ["pattern_rows", "report_rows"]
 
@@ -73,24 +76,49 @@ def _has_k_reporters(repository: ReportRepository, person: Person, folded: Seque
     return False
 
 
-def report_rows(repository: ReportRepository, person: Person, *, limit: int = 1_000_000) -> Iterator[dict]:
-    """Report texts and tags for managers and admins; never who reported."""
+def report_rows(
+    repository: ReportRepository,
+    person: Person,
+    *,
+    k: int = 3,
+    taxonomy: Taxonomy | None = None,
+    limit: int = 1_000_000,
+) -> Iterator[dict]:
+    """Report tags for managers and admins, and texts as `pattern <id>` would quote them; never who
+    reported.
+
+    A text is exported only from a pattern with at least k reporters and never of a report filed
+    where others saw who wrote it; a sign-off reads [name] and identifiers are redacted again
+    (by the taxonomy's patterns too when it is given). A pattern with fewer than k reporters is
+    "other", as in `export patterns`; dates are days, as `pattern <id>` and `search` show them, so
+    no row can be matched to a channel message by its time."""
     if not person.role.sees_texts:
         raise PermissionDenied("Exporting individual reports is for managers and admins.")
+    people = {p.id: p.reporter_count for p in repository.list_patterns(person=person)}
     for r in repository.list_reports(person=person, limit=limit):
         tags = r.tags
+        crowded = r.pattern_id is not None and people.get(r.pattern_id, 0) >= k
         yield {
             "id": r.id,
-            "created_at": r.created_at.isoformat(),
+            "date": r.created_at.date().isoformat(),
             "platform": r.platform,
-            "text": r.text,
+            "text": _text(r.text, readable=crowded and not r.shared, taxonomy=taxonomy),
             "stage": tags.stage if tags else None,
             "kinds": list(tags.kinds) if tags else [],
             "teams": list(tags.teams) if tags else [],
             "handoff_from": tags.handoff.from_team if tags and tags.handoff else None,
             "handoff_to": tags.handoff.to_team if tags and tags.handoff else None,
-            "pattern": r.pattern_id,
+            "pattern": r.pattern_id if crowded or r.pattern_id is None else "other",
             "status": r.status,
             "frequency": r.frequency,
             "customer_facing": r.customer_facing,
         }
+
+
+def _text(text: str, *, readable: bool, taxonomy: Taxonomy | None) -> str | None:
+    """A report's text as exported: what the retention policy left, or the words as quoted."""
+    if text == RETAINED_TEXT:
+        return text
+    if not readable:
+        return None
+    return quoted(text, taxonomy) if taxonomy else redactor_with(()).redact(scrub(text))

@@ -168,6 +168,11 @@ def export(
     services = build(settings, train_if_missing=False)
     person = _scope(services, platform, tenant, role)
     repo = services.repository
-    rows = pattern_rows(repo, person, k=settings.anonymity_k) if what == "patterns" else report_rows(repo, person)
+    k = settings.anonymity_k
+    rows = (
+        pattern_rows(repo, person, k=k)
+        if what == "patterns"
+        else report_rows(repo, person, k=k, taxonomy=services.taxonomy)
+    )
     count = write_rows(rows, fmt, sys.stdout)
     typer.echo(f"{count} row(s) exported.", err=True)

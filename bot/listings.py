@@ -28,6 +28,7 @@ __all__ = [
     "search",
     "day",
     "pattern",
+    "quoted",
     "stats",
     "PATTERN_QUOTES",
     "QUOTE_POOL",
@@ -207,10 +208,16 @@ def pattern(p: PatternSummary, taxonomy: Taxonomy, *, quotes: Sequence[str], k: 
         ("Last seen", f"{p.last_seen:%d %b %Y}"),
     )
     sections = [Section(heading=line.heading, fields=fields)]
-    redactor = redactor_for(taxonomy)  # texts stored before a pattern joined the taxonomy carry what it hides
     said = plain_first([q for q in quotes if q.strip() and q != RETAINED_TEXT], PATTERN_QUOTES, text=str)
-    sections += [Section(text=f"“{snippet(redactor.redact(scrub(q)), 200)}”") for q in said]
+    sections += [Section(text=f"“{snippet(quoted(q, taxonomy), 200)}”") for q in said]
     return Reply(kind="list", title=f"Pattern #{p.id}", sections=tuple(sections))
+
+
+def quoted(text: str, taxonomy: Taxonomy) -> str:
+    """A report's words as leaders read them (`pattern`, `search`, the export): a sign-off or
+    "I'm <name>" becomes [name], and what the taxonomy hides now is hidden (a text stored before
+    one of its patterns was added still carries it)."""
+    return redactor_for(taxonomy).redact(scrub(text))
 
 
 Rows = dict[str, tuple[int, int]]  # label -> (reports, distinct reporters)

@@ -157,6 +157,9 @@ class ReportRepository(Protocol):
 
     def get_pattern(self, *, person: Person, pattern_id: int) -> PatternSummary | None: ...
 
+    def reporter_counts(self, *, person: Person, pattern_ids: Sequence[int]) -> dict[int, int]:
+        """Distinct reporters of each of the caller's tenant's patterns among `pattern_ids`, all time."""
+
     def list_patterns(self, *, person: Person) -> list[PatternSummary]: ...
 
     def stats(self, *, person: Person, since: datetime, k: int) -> dict[str, object]:

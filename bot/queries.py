@@ -3,14 +3,15 @@ answer to a message that is not a report (bot.smalltalk)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot import cards, listings, smalltalk
 from bot.commands import Command, TheirUsage, parse_filters, usage_for
-from bot.domain import Person, Reply
+from bot.domain import RETAINED_TEXT, Person, Reply, ReportRecord
 from bot.erasing import erase_command
 from bot.errors import InputError, NotFound, PermissionDenied, UsageError
 
@@ -54,9 +55,7 @@ def _run(snag: Snag, person: Person, command: Command) -> Reply:
         patterns, other = snag.repository.ranked_patterns(person=person, filters=filters, k=k, limit=10)
         return listings.top(patterns, filters, snag.taxonomy, k=k, other=other)
     if command.name == "mine":
-        reports, joined = listings.own_reports(snag.repository, person, snag.key_of(person))
-        mine = listings.mine(reports, snag.taxonomy, patterns=joined)
-        return replace(mine, notices=(*mine.notices, _TAKE_BACK)) if reports else mine
+        return _mine(snag, person, command.number, now)
     if command.name == "search":
         return _search(snag, person, command.args)
     if command.name == "pattern":
@@ -90,14 +89,80 @@ def _pattern(snag: Snag, person: Person, number: int, k: int) -> Reply:
     return listings.pattern(pattern, snag.taxonomy, quotes=quotes, k=k)
 
 
+def _mine(snag: Snag, person: Person, number: int | None, now: datetime) -> Reply:
+    """A person's newest reports and what became of them; asked after one by its number ("status
+    of #12?"), that one alone when it is theirs. Someone else's number, or one nobody has, gets
+    their list: the answer never tells whether another person's report exists."""
+    asked = snag.repository.get_report(person=person, report_id=number) if number is not None else None
+    if asked is not None and asked.reporter_key == snag.key_of(person):
+        pid = asked.pattern_id
+        found = snag.repository.get_pattern(person=person, pattern_id=pid) if pid is not None else None
+        one = listings.mine([asked], snag.taxonomy, patterns={pid: found} if pid is not None and found else {}, now=now)
+        return replace(one, title=f"Your report #{asked.id}", notices=(*one.notices, _TAKE_BACK))
+    reports, joined = listings.own_reports(snag.repository, person, snag.key_of(person))
+    mine = listings.mine(reports, snag.taxonomy, patterns=joined, now=now)
+    return replace(mine, notices=(*mine.notices, _TAKE_BACK)) if reports else mine
+
+
 _SHOWN = 10  # reports a search lists
+_POOL = 100  # the newest matching reports read for them (some may not be shown)
 
 
 def _search(snag: Snag, person: Person, words: tuple[str, ...]) -> Reply:
-    """The newest reports with those words, and how many there are in all (a list cut short says so)."""
+    """The newest reports with those words a leader may read, and how many there are in all (a
+    list cut short says so).
+
+    No more than `pattern <id>` and the digest's quotes would show: reports filed where others saw
+    who wrote them, and reports in no pattern or in one with fewer than k reporters, are left out;
+    texts read as quoted there (a sign-off is [name], redacted as now), and the words must be in
+    what is shown, so a search for a name finds no report it was scrubbed from."""
     if not person.role.sees_texts:
         raise PermissionDenied(
             "Searching individual reports is for managers. Try `top` or `pattern <id>` for the shared picture."
         )
-    reports, matched, capped = snag.repository.search_counted(person=person, words=words, limit=_SHOWN)
-    return listings.search(reports, words, snag.taxonomy, now=snag.clock(), matched=matched, capped=capped)
+    k = snag.options.anonymity_k
+    found, matched, capped = snag.repository.search_counted(person=person, words=words, limit=_POOL)
+    readable = _readable(snag, person, found, words, k)
+    unread = capped or matched > len(found)  # matching reports past the pool: the count is a floor
+    reply = listings.search(
+        readable[:_SHOWN],
+        words,
+        snag.taxonomy,
+        now=snag.clock(),
+        matched=len(readable),
+        capped=unread and len(readable) > _SHOWN,
+    )
+    notices = list(reply.notices)
+    if unread and len(readable) <= _SHOWN:
+        notices.append(
+            f"Only the newest {_POOL} reports with these words were looked at: add a word to find older ones."
+        )
+    notices.append(
+        f"Left out, as `pattern <id>` leaves them out: reports filed in a channel and reports in patterns with "
+        f"fewer than {k} reporters. A name someone signed with reads [name]."
+    )
+    return replace(reply, notices=tuple(notices))
+
+
+def _readable(
+    snag: Snag, person: Person, reports: Sequence[ReportRecord], words: Sequence[str], k: int
+) -> list[ReportRecord]:
+    """Of `reports`, those `pattern <id>` could quote, with their text as it would: and only
+    where the words are still in it once scrubbed."""
+    candidates = [
+        (r, listings.quoted(r.text, snag.taxonomy)) for r in reports if not r.shared and r.text != RETAINED_TEXT
+    ]
+    people = snag.repository.reporter_counts(
+        person=person, pattern_ids=[r.pattern_id for r, _ in candidates if r.pattern_id is not None]
+    )  # as `pattern <id>` counts them: all time
+    return [
+        replace(r, text=text)
+        for r, text in candidates
+        if r.pattern_id is not None and people.get(r.pattern_id, 0) >= k and _has_words(text, words)
+    ]
+
+
+def _has_words(text: str, words: Sequence[str]) -> bool:
+    """Whether every word starts a word of the text, as the store's search matches them."""
+    folded = text.casefold()
+    return all(re.search(r"(?<!\w)" + re.escape(word.casefold()), folded) for word in words)

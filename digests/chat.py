@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.cards import STATUS_WORDS
 from bot.commands import Command
 from bot.domain import Person, Reply, Role, Section
 from bot.errors import InputError, PermissionDenied
+from bot.redact import Redactor
 from digests.digest import parse_audience
-from digests.loop import notify_reporters, read_status, set_pattern
+from digests.loop import STATUSES, notify_reporters, read_status, set_pattern
 from digests.subscriptions import list_subscriptions, schedule_note, subscribe, unsubscribe
 from store.db import session_scope
 from store.models import Pattern
@@ -19,9 +23,93 @@ from store.reports import find_tenant
 if TYPE_CHECKING:
     from bot.app import Services
 
-__all__ = ["chat_commands"]
+__all__ = ["OWNER_CHARS", "chat_commands", "owner_text", "status_said", "told_line"]
 
 Handler = Callable[[Person, Command], Reply]
+
+
+OWNER_CHARS = 120  # the longest owner kept: every reporter of the pattern reads it in their update
+# What clears a pattern's owner (`own 5 none`): stored as no owner, never as the word.
+_NO_OWNER = frozenset({"none", "nobody", "no one", "noone", "no owner", "no-one", "unassigned", "unowned", "-", "--"})
+# What the redactor's placeholders stand for, in the words the manager is told.
+_HIDDEN = {"email": "an e-mail address", "phone": "a phone number", "url": "a link"}
+_PLACEHOLDER = re.compile(r"\[([a-z_]+)\]")
+
+
+def owner_text(said: str, redactor: Redactor, *, number: int | None = None) -> tuple[str, tuple[str, ...]]:
+    """The owner to store for what a manager typed ("" clears it), and what they are told about it.
+
+    Every reporter of the pattern reads the owner, and staff see it in `top` and `mine`: contact
+    details and other identifiers are redacted as report texts are, and a long owner is cut."""
+    flat = " ".join(said.split())
+    if flat.strip(".!").lower() in _NO_OWNER:
+        return "", ()
+    owner = redactor.redact(flat)
+    notices: list[str] = []
+    again = f"`own {number} <name or team>`" if number is not None else "`own <id> <name or team>`"
+    if owner != flat:
+        if not _PLACEHOLDER.sub("", owner).strip(" .,;:()-–—/|"):
+            raise InputError(
+                "Every reporter of the pattern reads its owner, so it can't be only contact details. "
+                f"Type a name or a team instead: {again}."
+            )
+        hidden = [_HIDDEN.get(m, "personal details") for m in _PLACEHOLDER.findall(owner) if f"[{m}]" not in flat]
+        notices.append(
+            f"I hid {' and '.join(dict.fromkeys(hidden)) or 'personal details'} in the owner: every reporter "
+            f"of the pattern reads it. To say it differently, type {again}."
+        )
+    if len(owner) > OWNER_CHARS:
+        cut = owner[:OWNER_CHARS]
+        owner = (cut.rsplit(" ", 1)[0] if " " in cut and owner[OWNER_CHARS] != " " else cut).rstrip(" ,;:-")
+        notices.append(f"An owner can be at most {OWNER_CHARS} characters, so I kept “{owner}”.")
+    return owner, tuple(notices)
+
+
+# More ways of typing a status than digests.loop reads, each to the status it means.
+_STATUS_ALIASES = {
+    "closed": "resolved",
+    "close": "resolved",
+    "complete": "resolved",
+    "completed": "resolved",
+    "finished": "resolved",
+    "sorted": "resolved",
+    "wip": "in_progress",
+    "started": "in_progress",
+    "working": "in_progress",
+    "ongoing": "in_progress",
+    "seen": "acknowledged",
+    "rejected": "wont_fix",
+    "declined": "wont_fix",
+}
+
+
+def status_said(said: str, *, number: int | None = None) -> str:
+    """The status a manager typed, with common words for one ("closed", "wip"); a word that is
+    none gets the nearest status to try ("did you mean") along with the list."""
+    key = re.sub(r"[\s-]+", "_", said.strip().strip(".!").lower().replace("'", "").replace("\u2019", ""))
+    try:
+        return read_status(_STATUS_ALIASES.get(key, said))
+    except InputError as exc:
+        words = [*STATUSES, *_STATUS_ALIASES, *(s.replace("_", " ") for s in STATUSES)]
+        near = difflib.get_close_matches(key.replace("_", " "), words, n=1, cutoff=0.7)
+        if not near:
+            raise
+        status = read_status(_STATUS_ALIASES.get(near[0], near[0]))
+        typed = f"status {number} {status}" if number is not None else status
+        statuses = exc.message.partition("is not a status. ")[2]
+        raise InputError(f"`{said}` is not a status: did you mean `{typed}`? {statuses}".rstrip()) from exc
+
+
+def told_line(told: int, reporters: int, *, k: int) -> str:
+    """Who heard of a change: how many only when at least k did, so a small pattern's few
+    reporters are not counted out to the manager (its `pattern <id>` stays private too)."""
+    if told >= k:
+        return f"Told {told} reporters."
+    if told and reporters < k:
+        return f"Told its reporters (fewer than {k})."
+    if told:
+        return f"Told fewer than {k} of its reporters; the others can't be reached by direct message."
+    return "None of its reporters can be reached by direct message, so nobody was told."
 
 
 def _options(args: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
@@ -102,9 +190,10 @@ def chat_commands(services: Services, notify: Callable[[Pattern], int]) -> dict[
         return Reply(kind="text", title=f"Nothing to unsubscribe: {which} comes here.{still}")
 
     def _change(person: Person, command: Command, *, owner: str | None = None, status: str | None = None) -> Reply:
-        if not person.role.sees_texts:
-            raise PermissionDenied("Setting a pattern's owner or status is for managers and admins.")
         assert command.number is not None
+        before = services.snag.repository.get_pattern(person=person, pattern_id=command.number)
+        if owner == "" and before is not None and before.owner is None:
+            owner = None  # already nobody's: clearing it again changes nothing, and nobody is told
         row, changed = set_pattern(
             engine,
             platform=person.platform,
@@ -113,18 +202,28 @@ def chat_commands(services: Services, notify: Callable[[Pattern], int]) -> dict[
             owner=owner,
             status=status,
         )
-        told = notify(row) if changed else 0
+        reporters = before.reporter_count if before else 0
+        told = told_line(notify(row), reporters, k=settings.anonymity_k) if changed else None
         said = STATUS_WORDS.get(row.status, row.status)
+        whose = f"owner {row.owner}" if row.owner else "no owner"
         return Reply(
             kind="saved",
-            title=f"Pattern #{row.id}: status {said}, owner {row.owner or 'none'}. Told {told} reporter(s).",
+            title=f"Pattern #{row.id}: status {said}, {whose}. {told or 'Nothing changed; nobody was told again.'}",
         )
 
+    def _manager(person: Person) -> None:
+        if not person.role.sees_texts:
+            raise PermissionDenied("Setting a pattern's owner or status is for managers and admins.")
+
     def on_own(person: Person, command: Command) -> Reply:
-        return _change(person, command, owner=" ".join(command.args)[:120])
+        _manager(person)
+        owner, notices = owner_text(" ".join(command.args), services.snag.redactor, number=command.number)
+        reply = _change(person, command, owner=owner)
+        return replace(reply, notices=notices)
 
     def on_status(person: Person, command: Command) -> Reply:
-        return _change(person, command, status=read_status(" ".join(command.args)))
+        _manager(person)
+        return _change(person, command, status=status_said(" ".join(command.args), number=command.number))
 
     return {"subscribe": on_subscribe, "unsubscribe": on_unsubscribe, "own": on_own, "status": on_status}
 

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.cards import STATUS_WORDS
 from bot.domain import Reply, Section
 from bot.taxonomy import Taxonomy
 from digests.digest import MOST, Digest, PatternLine
 
-__all__ = ["to_reply", "to_markdown", "change", "listed_cells", "charted_cells", "SECTION_TITLES", "MAX_CELLS"]
+__all__ = [
+    "to_reply",
+    "to_markdown",
+    "change",
+    "week_dates",
+    "listed_cells",
+    "charted_cells",
+    "SECTION_TITLES",
+    "MAX_CELLS",
+]
 
 SECTION_TITLES = {
     "new": "New this week",
@@ -146,8 +155,7 @@ def to_reply(d: Digest, taxonomy: Taxonomy) -> Reply:
     """The digest as sections every adapter renders (Block Kit, Adaptive Card, terminal)."""
     title = f"Snag digest · {d.audience_label} · {d.period}"
     if d.suppressed:
-        text = f"Fewer than {d.k} people reported in this audience this week, so the details stay private."
-        return Reply(kind="digest", title=title, sections=(Section(text=text),), ephemeral=False)
+        return Reply(kind="digest", title=title, sections=(Section(text=_too_few(d)),), ephemeral=False)
     sections = [_summary(d), *_pattern_sections(d)]
     if d.top:
         sections.append(Section(heading="Most reported", text="\n".join(_lines(d, "top"))))
@@ -164,6 +172,32 @@ def to_reply(d: Digest, taxonomy: Taxonomy) -> Reply:
     if len(sections) == 1:
         sections.append(Section(text="No patterns this week."))
     return Reply(kind="digest", title=title, sections=tuple(sections), ephemeral=False)
+
+
+def week_dates(d: Digest) -> str:
+    """The digest's week as people read it: "16–22 Nov 2026", "30 Nov – 6 Dec 2026"."""
+    first, last = d.week_start, d.week_end - timedelta(days=1)
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%b %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+    return f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
+
+
+def _too_few(d: Digest) -> str:
+    """Why a digest shows nothing: the week it covers (the last whole week, not the one under way)
+    and when the reports made since appear, so a preview mid-week does not read as "nobody"."""
+    week = week_dates(d)
+    if d.reporters == 0 and d.total == 0:
+        said = f"Nobody reported in {week}, the week this digest covers."
+    else:
+        said = f"Fewer than {d.k} people reported in {week}, the week this digest covers, so its details stay private."
+    since, following = _day(d.week_end), _day(d.week_end + timedelta(days=7))
+    return f"{said} Reports made since Monday {since} go into the next digest, from Monday {following}."
+
+
+def _day(when: datetime) -> str:
+    return f"{when.day} {when:%b}"
 
 
 def _not_listed(d: Digest) -> str:

@@ -69,6 +69,14 @@ def test_a_reporter_asking_after_their_report_by_number_is_answered_with_it(serv
     assert stored(services) == ["the label printer on dock 3 jams every morning"]
 
 
+def test_asked_after_by_number_their_report_is_shown_alone(services) -> None:  # type: ignore[no-untyped-def]
+    first = filed(services, "U1", "the label printer on dock 3 jams every morning")
+    filed(services, "U1", "night shift cannot open the returns cage, the code changed")
+    reply = say(services, "U1", f"status of #{first}?")
+    assert reply.title == f"Your report #{first}"
+    assert [(s.heading or "").split(" ")[0] for s in reply.sections] == [f"#{first}"]
+
+
 def test_asking_after_someone_elses_report_says_nothing_of_it(services) -> None:  # type: ignore[no-untyped-def]
     theirs = filed(services, "U1", "the label printer on dock 3 jams every morning")
     about_theirs = say(services, "U2", f"status {theirs}?")

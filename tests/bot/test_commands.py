@@ -66,8 +66,9 @@ def test_manager_search_finds_reports(services) -> None:  # type: ignore[no-unty
     from bot.roles import RolePolicy
 
     services.snag.roles = RolePolicy.from_lists([], ["slack:M1"])
-    staff = services.snag.person("slack", "T1", "U1")
-    services.snag.handle_message(IncomingMessage(staff, "refund forms are scanned twice", "C1"))
+    for user in ("U1", "U2", "U3"):  # a pattern of k people: `pattern <id>` would quote it too
+        staff = services.snag.person("slack", "T1", user)
+        services.snag.handle_message(IncomingMessage(staff, "refund forms are scanned twice", "C1"))
     manager = services.snag.person("slack", "T1", "M1")
     reply = services.snag.handle_message(IncomingMessage(manager, "search refund", "C1"))
     assert reply.kind == "list" and "scanned twice" in reply.sections[0].text

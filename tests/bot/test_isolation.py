@@ -32,7 +32,8 @@ def test_two_tenants_interleaved_and_concurrent(db_url: str, tmp_path) -> None: 
         manager = snag.person("slack", tenant, "M")
         found = snag.handle_message(IncomingMessage(manager, "search invoices", "C"))
         mine = snag.handle_message(IncomingMessage(staff, "mine", "C"))
-        texts = [s.text for s in found.sections + mine.sections]
+        # a search lists nothing of a pattern under k reporters, as it may be early on
+        texts = [s.text for s in found.sections + mine.sections if s.text != "No reports match those words."]
         return tenant, [receipt.report_id], texts  # type: ignore[list-item]
 
     with ThreadPoolExecutor(max_workers=8) as pool:

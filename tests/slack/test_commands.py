@@ -49,7 +49,8 @@ async def test_help_and_a_bad_filter_answer_with_usage_and_store_nothing(
 async def test_search_is_for_managers_and_shows_report_text_escaped(slack: SlackDriver) -> None:
     # Typed: `the <!channel> refund queue & its spreadsheet`, and a real @channel mention.
     typed = "the &lt;!channel&gt; refund queue &amp; its spreadsheet, <!channel> look"
-    await slack.command(fixture("slash_command") | {"text": typed})
+    for user in ("U2147483697", "U0BEA", "U0CAL"):  # a pattern of k people, as `pattern <id>` quotes
+        await slack.command(fixture("slash_command") | {"text": typed, "user_id": user, "trigger_id": f"t-{user}"})
     assert slack.reports()[0].text == "the <!channel> refund queue & its spreadsheet, @channel look"
     staff = json.loads((await slack.command(fixture("slash_command") | {"text": "search refund"}))[1])
     assert "for managers" in staff["text"]

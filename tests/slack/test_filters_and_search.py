@@ -89,12 +89,28 @@ def _add(slack: SlackDriver, text: str, when: datetime, n: int) -> int:
     return int(record.id)
 
 
+def _one_pattern(slack: SlackDriver) -> None:
+    from sqlmodel import Session, select
+
+    from store.models import Pattern, Report, Tenant
+
+    with Session(slack.services.engine) as s:
+        pattern = Pattern(tenant_id=s.exec(select(Tenant)).one().id, title="Refunds")
+        s.add(pattern)
+        s.commit()
+        for report in s.exec(select(Report)).all():
+            report.pattern_id = pattern.id
+            s.add(report)
+        s.commit()
+
+
 async def test_search_matches_words_counts_them_all_and_dates_last_year(slack: SlackDriver) -> None:
     slack.services.snag.clock = lambda: NOW
     for n in range(12):
         _add(slack, f"refunds queue number {n} waits for finance", NOW - timedelta(hours=n + 1), n)
     old = _add(slack, "a refund from last winter was never paid", datetime(2025, 12, 30, 10, tzinfo=UTC), 12)
     _add(slack, "'where is my certificate' calls every day, and an authenticator code", NOW, 13)
+    _one_pattern(slack)  # of four people: a search lists only what `pattern <id>` may quote
 
     cut = await ask(slack, MANAGER, "search refund")
     assert cut["text"] == "Reports matching “refund”: the 10 newest of 13"
@@ -106,4 +122,4 @@ async def test_search_matches_words_counts_them_all_and_dates_last_year(slack: S
     winter = answer_text(await ask(slack, MANAGER, "search winter"))
     assert f"#{old} · 30 Dec 2025" in winter and "the 1 newest" not in winter
     this_year = answer_text(await ask(slack, MANAGER, "search certificate"))
-    assert " · 23 Nov*" in this_year and "2026" not in this_year
+    assert " · 23 Nov · pattern #" in this_year and "2026" not in this_year
