@@ -14,9 +14,12 @@ from digests.index import WordIndex
 from digests.pattern_rows import Tables, aware, write_pattern
 from store.models import Pattern, TermCount
 
-__all__ = ["SqlPatternStore", "RESYNC"]
+__all__ = ["SqlPatternStore", "RESYNC", "PENDING"]
 
 RESYNC = 50  # reports other processes counted before this one reloads the term counts
+# In Pattern.terms: an erasure took every word of the erased reports out of this pattern, which is
+# still to be worked out exactly from its members (see SqlGrouper.forget); kept until it is.
+PENDING = "_e"
 
 
 class SqlPatternStore:
@@ -29,6 +32,7 @@ class SqlPatternStore:
         self.known = 0
         self.session: Session | None = None
         self.own: OwnIdf | None = None
+        self.pending: set[int] = set()  # patterns seen marked PENDING
 
     def refresh(self, session: Session) -> None:
         """Index patterns other processes created since we last looked."""
@@ -41,6 +45,8 @@ class SqlPatternStore:
         for pid, terms in rows:
             assert pid is not None  # a stored row's key
             self.index.update(pid, (), (key[2:] for key in terms or {} if key.startswith("w:")))
+            if PENDING in (terms or {}):
+                self.pending.add(pid)
             self.known = max(self.known, pid)
         counted = session.exec(
             select(TermCount.docs).where(col(TermCount.tenant_id) == self.tenant_id, col(TermCount.term) == DOCS)
@@ -50,6 +56,13 @@ class SqlPatternStore:
                 select(TermCount.term, TermCount.docs).where(col(TermCount.tenant_id) == self.tenant_id)
             ).all()
             self.own = OwnIdf(dict(counts))
+
+    def rewritten(self, words: Mapping[int, tuple[Iterable[str], Iterable[str]]]) -> None:
+        """Patterns rewritten elsewhere in this process (an erasure): (old, new) centroid words of
+        each into the index; the term counts, which it changed too, are read again at next refresh."""
+        for pid, (old, new) in words.items():
+            self.index.update(pid, old, new)
+        self.own = None
 
     def learn(self, text: str) -> Tables:
         """Count a new report's words (here and in the database) and return the tables to weigh it by."""
@@ -93,7 +106,10 @@ class SqlPatternStore:
         assert self.session is not None
         row = self.session.get(Pattern, state.id)
         assert row is not None
+        pending = (row.terms or {}).get(PENDING)
         write_pattern(row, state, self.taxonomy)
+        if pending is not None:  # still to be worked out from its members: a report joining does not do that
+            row.terms = {**row.terms, PENDING: pending}
         self.session.add(row)
         self.index.update(state.id, old_words, state.words)
         self.known = max(self.known, state.id)

@@ -2,43 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from bot.domain import RETAINED_TEXT
-from store.models import ConversationRef, Correction, Pattern, PatternWeek, Report
+from store.models import ConversationRef, Correction, Report
+from store.reports import recount_patterns, uncount_weeks
 
 __all__ = ["erase_reporter", "apply_retention", "RETAINED_TEXT"]
-
-
-def _recount(session: Session, pattern_ids: set[int]) -> None:
-    for pid in pattern_ids:
-        count = session.exec(select(func.count()).select_from(Report).where(Report.pattern_id == pid)).one()
-        pattern = session.get(Pattern, pid)
-        if pattern is not None:
-            pattern.report_count = int(count)
-            session.add(pattern)
 
 
 def _monday(moment: datetime) -> str:
     day = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()
     return (day - timedelta(days=day.weekday())).isoformat()
-
-
-def _uncount_weeks(session: Session, rows: Iterable[tuple[int | None, datetime]]) -> None:
-    """Take erased reports out of their patterns' weekly counts, so digests forget them too."""
-    for pid, created in rows:
-        if pid is None:
-            continue
-        week = session.exec(
-            select(PatternWeek).where(PatternWeek.pattern_id == pid, PatternWeek.week == _monday(created))
-        ).first()
-        if week is not None:
-            week.reports = max(0, week.reports - 1)
-            session.add(week)
 
 
 def erase_reporter(
@@ -54,8 +34,8 @@ def erase_reporter(
     weekly = session.exec(
         select(Report.pattern_id, Report.created_at).where(col(Report.id).in_(ids), col(Report.pattern_id).is_not(None))
     ).all()
-    patterns = {pid for pid, _ in weekly}
-    _uncount_weeks(session, weekly)
+    patterns = {pid for pid, _ in weekly if pid is not None}
+    uncount_weeks(session=session, weeks=Counter((pid, _monday(created)) for pid, created in weekly if pid is not None))
     if ids:
         session.exec(delete(Correction).where(col(Correction.report_id).in_(ids)))
         session.exec(delete(Report).where(col(Report.id).in_(ids)))
@@ -70,7 +50,7 @@ def erase_reporter(
                 col(ConversationRef.tenant_id) == tenant_id, col(ConversationRef.reporter_key) == reporter_key
             )
         )
-    _recount(session, {p for p in patterns if p is not None})
+    recount_patterns(session=session, pattern_ids=patterns)
     return len(ids)
 
 

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Integer, bindparam, case, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.domain import Handoff, ReportRecord, Tags
-from store.models import Correction, Report, Tenant
+from store.models import Correction, Pattern, PatternWeek, Report, Tenant
 
 __all__ = [
     "get_or_create_tenant",
@@ -29,6 +29,8 @@ __all__ = [
     "count_reports",
     "has_words",
     "latest_corrections",
+    "uncount_weeks",
+    "recount_patterns",
 ]
 
 
@@ -269,3 +271,36 @@ def latest_corrections(*, session: Session) -> list[tuple[int, str, dict]]:
         .order_by(col(Correction.report_id))
     ).all()
     return [(c.report_id, text, dict(c.after)) for c, text in rows]
+
+
+_IN = 500  # ids per IN list
+
+
+def uncount_weeks(*, session: Session, weeks: Mapping[tuple[int, str], int]) -> None:
+    """Take erased reports out of their patterns' weekly counts, {(pattern id, week): reports}, in
+    one statement (never below zero), in key order: the same lock order in every transaction."""
+    if not weeks:
+        return
+    table = PatternWeek.__table__  # type: ignore[attr-defined]  # SQLModel does not declare a table class's __table__
+    amount = bindparam("amount", type_=Integer)
+    session.execute(
+        update(table)
+        .where(table.c.pattern_id == bindparam("pattern"), table.c.week == bindparam("monday"))
+        .values(reports=case((table.c.reports > amount, table.c.reports - amount), else_=0)),
+        [{"pattern": pid, "monday": week, "amount": n} for (pid, week), n in sorted(weeks.items())],
+    )
+
+
+def recount_patterns(*, session: Session, pattern_ids: Iterable[int]) -> None:
+    """Set these patterns' report counts from the reports they hold: a count per _IN patterns, one update."""
+    counts = dict.fromkeys(sorted(set(pattern_ids)), 0)
+    ids = list(counts)
+    for start in range(0, len(ids), _IN):
+        query = select(Report.pattern_id, func.count()).where(col(Report.pattern_id).in_(ids[start : start + _IN]))
+        counts |= {pid: n for pid, n in session.exec(query.group_by(col(Report.pattern_id))).all() if pid}
+    if counts:
+        table = Pattern.__table__  # type: ignore[attr-defined]
+        session.execute(
+            update(table).where(table.c.id == bindparam("pattern")).values(report_count=bindparam("count")),
+            [{"pattern": pid, "count": n} for pid, n in counts.items()],
+        )
