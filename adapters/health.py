@@ -1,4 +1,5 @@
-"""GET /healthz (process up), /readyz (database, model, outbox; platforms served) and /metrics (Prometheus)."""
+"""GET /healthz (process up), /readyz (database, model, outbox; platforms served, and how each is
+connected) and /metrics (Prometheus)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import Engine, text
@@ -15,9 +17,12 @@ from sqlalchemy import Engine, text
 from adapters.metrics import CONTENT_TYPE_LATEST, PrometheusMetrics
 from bot.logs import request_id
 
-__all__ = ["add_health_routes", "request_id_middleware", "PLATFORMS"]
+__all__ = ["add_health_routes", "request_id_middleware", "PLATFORMS", "STATUS"]
 
 PLATFORMS = web.AppKey("snag_platforms", list[str])  # the platforms mounted on this server, for /readyz
+# How each platform is connected, for /readyz: shown, never a reason to be unready. A platform
+# cut off from its own service (Slack down) still stores what reaches it, and the others serve on.
+STATUS = web.AppKey("snag_platform_status", dict[str, Callable[[], dict[str, Any]]])
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -34,7 +39,8 @@ def _database_ok(engine: Engine) -> bool:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Ready when the database answers, a model is loaded and the outbox is not backed up; names the platforms."""
+    """Ready when the database answers, a model is loaded and the outbox is not backed up; names the
+    platforms, and says how each is connected (Slack: its token checked, Socket Mode connected)."""
     services = request.app["services"]
     depth = services.snag.outbox.depth() if services.snag.outbox else 0
     checks = {
@@ -48,6 +54,8 @@ async def readyz(request: web.Request) -> web.Response:
         "outbox_depth": depth,
         "platforms": request.app.get(PLATFORMS, []),
     }
+    for platform, status in request.app.get(STATUS, {}).items():
+        body[platform] = status()
     return web.json_response(body, status=200 if body["ready"] else 503)
 
 
@@ -86,6 +94,7 @@ async def request_id_middleware(
 
 
 def add_health_routes(app: web.Application) -> None:
+    app[STATUS] = {}
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

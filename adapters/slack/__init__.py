@@ -1,24 +1,25 @@
 """Snag in Slack: slash command, shortcut, DMs, mentions, reactions, App Home and digests.
 
 `mount(app, services)` serves Slack on the aiohttp app: POST /slack/events (HTTP
-mode) or, when SLACK_APP_TOKEN is set, a Socket Mode connection opened with the
-app and closed with it.
+mode) or, when SLACK_APP_TOKEN is set, a Socket Mode connection opened in the
+background with the app (the server does not wait for Slack) and closed with it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-if TYPE_CHECKING:
-    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from adapters.health import STATUS
 
+if TYPE_CHECKING:
+    from adapters.slack.socket import SocketLink
     from bot.app import Services
 
 __all__ = ["mount", "SOCKET"]
 
-SOCKET: web.AppKey[AsyncSocketModeHandler] = web.AppKey("snag_slack_socket")
+SOCKET: web.AppKey[SocketLink] = web.AppKey("snag_slack_socket")
 
 
 def mount(app: web.Application, services: Services) -> None:
@@ -29,20 +30,28 @@ def mount(app: web.Application, services: Services) -> None:
     socket_mode = bool(services.settings.slack_app_token)
     runtime = SlackRuntime(services, socket_mode=socket_mode)
     app[RUNTIME] = runtime
+    link: SocketLink | None = None
+    if socket_mode:
+        from adapters.slack.socket import SocketLink
 
-    if not socket_mode:
+        link = app[SOCKET] = SocketLink(services, runtime)
+    else:
         add_routes(app, runtime)
 
-    async def start(_app: web.Application) -> None:
-        if socket_mode:
-            from adapters.slack.socket import connect
+    def status() -> dict[str, Any]:
+        return runtime.status() | ({"connected": link.connected} if link is not None else {})
 
-            _app[SOCKET] = await connect(services, runtime)
+    app[STATUS]["slack"] = status
+
+    async def start(_app: web.Application) -> None:
+        if link is not None:
+            link.start()
+            runtime.check_token()
         runtime.settle_owed()
 
     async def stop(_app: web.Application) -> None:
-        if socket_mode:
-            await _app[SOCKET].close_async()
+        if link is not None:
+            await link.close()
         await runtime.close()
 
     app.on_startup.append(start)

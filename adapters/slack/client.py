@@ -8,6 +8,7 @@ import random
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import aiohttp
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -25,8 +26,10 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_API_URL",
     "SLACK_WEBHOOK_HOSTS",
+    "UNREACHABLE",
     "BoundedRateLimitRetryHandler",
     "api_base",
+    "one_line_logger",
     "quiet_logger",
     "retry_handlers",
     "web_client",
@@ -38,6 +41,9 @@ DEFAULT_API_URL = "https://slack.com/api/"
 # response_url values only ever point here (commercial Slack and GovSlack).
 SLACK_WEBHOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
 log = logging.getLogger("snag.slack")
+# Slack could not be reached at all (refused, reset, DNS, timed out), as opposed to Slack answering
+# with an error: what failed this way may go through later, as it is.
+UNREACHABLE: tuple[type[BaseException], ...] = (aiohttp.ClientConnectionError, OSError, TimeoutError)
 
 
 class BoundedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
@@ -71,6 +77,10 @@ class BoundedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
         state.increment_current_attempt()
 
 
+_RETRYING = "A retry handler found"  # the SDK's line before each retry
+_TOKEN_UNUSED = "As you gave `client` as well, `token` will be unused"  # Bolt's, at start
+
+
 class _NoPayloads(logging.Filter):
     """SDK loggers: no debug dumps, and no request or response bodies at any level."""
 
@@ -78,6 +88,10 @@ class _NoPayloads(logging.Filter):
         if record.levelno < logging.INFO:
             return False
         message = record.getMessage()
+        if message.startswith(_RETRYING):  # names the URL (a response_url is a credential); a 429
+            return False  # says so itself, and a call that still fails is logged by its caller
+        if message.startswith(_TOKEN_UNUSED):  # SLACK_BOT_TOKEN in the environment: Snag passes it
+            return False  # in its own client, as it should; an admin would read this as a fault
         cuts = [i for i in (message.find("{"), message.find("body:"), message.find("(body")) if i >= 0]
         if cuts:
             record.msg, record.args = message[: min(cuts)].rstrip(" (:") + " [payload omitted]", ()
@@ -92,23 +106,44 @@ def quiet_logger(name: str) -> logging.Logger:
     return logger
 
 
+class _OneLine(logging.Filter):
+    """No traceback: the SDK's Socket Mode client logs one for every failed try to connect, every
+    few seconds while Slack is unreachable; the line already names the error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
+def one_line_logger(name: str) -> logging.Logger:
+    """`quiet_logger`, and each record on one line, without a traceback."""
+    logger = quiet_logger(name)
+    if not any(isinstance(f, _OneLine) for f in logger.filters):
+        logger.addFilter(_OneLine())
+    return logger
+
+
 def api_base(settings: Settings) -> str:
     """The Web API base URL with the trailing slash the SDK needs."""
     url = settings.slack_api_url or DEFAULT_API_URL
     return url if url.endswith("/") else url + "/"
 
 
-def retry_handlers() -> list[AsyncRetryHandler]:
-    return [AsyncConnectionErrorRetryHandler(max_retry_count=2), BoundedRateLimitRetryHandler()]
+def retry_handlers(connection_retries: int = 2) -> list[AsyncRetryHandler]:
+    handlers: list[AsyncRetryHandler] = [BoundedRateLimitRetryHandler()]
+    if connection_retries:
+        handlers.insert(0, AsyncConnectionErrorRetryHandler(max_retry_count=connection_retries))
+    return handlers
 
 
-def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
-    """An AsyncWebClient on the configured base URL, retrying 429s and dropped connections."""
+def web_client(settings: Settings, token: str | None = None, *, connection_retries: int = 2) -> AsyncWebClient:
+    """An AsyncWebClient on the configured base URL, retrying 429s and dropped connections
+    (`connection_retries=0`: not those, for a caller that tries again later by itself)."""
     return AsyncWebClient(
         token=token,
         base_url=api_base(settings),
         logger=quiet_logger("snag.slack.sdk"),
-        retry_handlers=retry_handlers(),
+        retry_handlers=retry_handlers(connection_retries),
     )
 
 

@@ -9,11 +9,13 @@ from collections.abc import Callable
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.client import UNREACHABLE
 from bot.roles import RolePolicy
 
 __all__ = ["UserGroups"]
 
 log = logging.getLogger("snag.slack.groups")
+UNREACHABLE_TTL = 30.0  # seconds before asking again a Slack that could not be reached
 
 
 class UserGroups:
@@ -31,9 +33,20 @@ class UserGroups:
             return ()
         cached = self._cache.get(team)
         if cached is None or self.clock() - cached[0] > self.ttl:
-            cached = (self.clock(), await self._load(client))
+            cached = await self._fresh(client, cached)
             self._cache[team] = cached
         return cached[1].get(user, ())
+
+    async def _fresh(
+        self, client: AsyncWebClient, cached: tuple[float, dict[str, tuple[str, ...]]] | None
+    ) -> tuple[float, dict[str, tuple[str, ...]]]:
+        """Read the groups again; while Slack cannot be reached, the groups read last (or none) for
+        UNREACHABLE_TTL: a report must not wait on Slack before it is stored."""
+        try:
+            return self.clock(), await self._load(client)
+        except UNREACHABLE as exc:
+            log.warning("cannot reach Slack to read user groups (%s); asking again later", type(exc).__name__)
+            return self.clock() - self.ttl + UNREACHABLE_TTL, cached[1] if cached else {}
 
     async def _load(self, client: AsyncWebClient) -> dict[str, tuple[str, ...]]:
         try:

@@ -59,6 +59,7 @@ async def handle_events(request: web.Request) -> web.StreamResponse:
     if not signature_ok(verifier, body, headers.get("X-Slack-Request-Timestamp"), headers.get("X-Slack-Signature")):
         log.warning("rejected a request to %s: missing, stale or wrong Slack signature", EVENTS_PATH)
         return web.json_response({"error": "invalid request"}, status=401)
+    await rt.token_checked()  # a moment at most, until Slack first answered or not: never fails a request
     if _is_ssl_check(body):
         return web.Response(status=200)
     try:

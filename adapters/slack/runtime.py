@@ -8,10 +8,11 @@ import logging
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_bolt.async_app import AsyncApp
@@ -19,18 +20,20 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.client import quiet_logger, web_client
+from adapters.slack.authorize import BotIdentity, StoredInstalls, TokenCheck, note_payload_bot, single_workspace
+from adapters.slack.client import UNREACHABLE, quiet_logger, web_client
 from adapters.slack.dedupe import HostClaims
 from adapters.slack.groups import UserGroups
 from adapters.slack.inbound import Who
 from adapters.slack.installations import SignedStateStore, SqlInstallationStore
-from adapters.slack.owed import OwedReceipts
+from adapters.slack.owed import HeldReceipts, OwedReceipts
 from adapters.slack.owners import DisplayNames
 from adapters.slack.reporters import remember as remember_reporter
 from bot.domain import IncomingMessage, Person, Reply
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
+    from adapters.slack.owed import Owed
     from bot.app import Services
     from bot.config import Settings
     from bot.core import Capture
@@ -57,6 +60,7 @@ ACK_BUDGET = 0.5  # seconds to wait for the receipt before acking; then it goes 
 YIELD_AT_MOST = 2.0
 ARRIVING_FOR = 1.0
 _ARRIVING: ContextVar[list[int] | None] = ContextVar("snag_slack_arriving", default=None)
+FIRST_CHECK_WAIT = 0.3  # seconds the first requests wait for Slack to say who the bot token is
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 BOT_SCOPES = [
@@ -65,6 +69,7 @@ BOT_SCOPES = [
     "chat:write.public",
     "app_mentions:read",
     "im:history",
+    "mpim:history",
     "reactions:read",
     "channels:history",
     "groups:history",
@@ -128,9 +133,17 @@ class SlackRuntime:
         self.owed = OwedReceipts(settings.data_dir / "slack" / "owed")
         self.groups = UserGroups(services.snag.roles)
         self.names = DisplayNames()
+        self.held = HeldReceipts(self.owed, self._send_owed)
         self.installations: SqlInstallationStore | None = None
         if settings.slack_client_id:
             self.installations = SqlInstallationStore(services.engine, settings.secret("encryption"))
+        # One workspace: its token from the settings, and who it is from Slack once Slack answers.
+        self.identity = BotIdentity()
+        self.client = web_client(settings, token=settings.slack_bot_token)
+        self.token_check: TokenCheck | None = None
+        if self.installations is None:  # it tries again by itself: no retries of a refused connection
+            checking = web_client(settings, token=settings.slack_bot_token, connection_retries=0)
+            self.token_check = TokenCheck(checking, self.identity)
         self.bolt = self._make_bolt()
 
     @property
@@ -154,12 +167,21 @@ class SlackRuntime:
                 install_path=INSTALL_PATH,
                 redirect_uri_path=REDIRECT_PATH,
             )
+        # Bolt's own authorize asks Slack (auth.test) before any handler: with Slack unreachable no
+        # report was stored. These ask nothing (see adapters.slack.authorize).
+        authorize: Any
+        if self.installations is not None:
+            authorize = StoredInstalls(self.installations)
+        else:
+            authorize = single_workspace(s.slack_bot_token or "", self.identity)
         app = AsyncApp(
             logger=quiet_logger("snag.slack.bolt"),
             name="snag",
             process_before_response=True,  # durable work happens before Slack gets its answer
             signing_secret=s.slack_signing_secret or "",
-            client=web_client(s, token=None if oauth else s.slack_bot_token),
+            client=web_client(s),  # each request's client gets the token authorize found
+            before_authorize=note_payload_bot,
+            authorize=authorize,
             oauth_settings=oauth,
             installation_store_bot_only=True if oauth else None,
             ssl_check_enabled=False,  # answered by our HTTP handler, after the signature check
@@ -270,7 +292,51 @@ class SlackRuntime:
         while self.tasks:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
+    async def pay(self, owed: Path | None, sending: Awaitable[Any]) -> None:
+        """Send a receipt owed: paid once Slack took it, or refused it (a later start would fare no
+        better); held and posted again by this process while Slack cannot be reached at all."""
+        try:
+            await sending
+        except UNREACHABLE as exc:
+            if owed is None:  # a query's answer, or a receipt the disk could not keep
+                log.warning("an answer was not posted, Slack cannot be reached: %s", type(exc).__name__)
+                return
+            log.warning("Slack cannot be reached (%s): the receipt waits until it answers", type(exc).__name__)
+            self.held.hold(owed)
+            return
+        except Exception:  # refused in a way Slack's error handling did not expect: logged by the caller
+            self.owed.paid(owed)
+            raise
+        self.owed.paid(owed)
+
+    async def _send_owed(self, owed: Owed) -> None:
+        from adapters.slack.handlers.events import send_owed
+
+        await send_owed(self, owed)
+
+    def status(self) -> dict[str, Any]:
+        """For /readyz: what Slack said of the bot token ("unchecked" before the first request, for
+        OAuth installs "installs", each with its own token) and how many receipts wait for Slack."""
+        token = self.identity.state if self.token_check is not None else "installs"
+        return {
+            "mode": "socket" if self.socket_mode else "http",
+            "token": token,
+            "receipts_held": len(self.held.waiting),
+        }
+
     # ---- start and stop ----
+
+    def check_token(self) -> None:
+        """Ask Slack who the bot token is, in the background (once; again while Slack is unreachable)."""
+        if self.token_check is not None:
+            self.token_check.start()
+
+    async def token_checked(self) -> None:
+        """Before the first request: ask Slack who the bot token is, and wait for its answer a
+        moment (FIRST_CHECK_WAIT at most, and only until the first try ended, answered or not):
+        so the first event already knows the bot's own user id."""
+        if self.token_check is not None:
+            await self.token_check.first_try(FIRST_CHECK_WAIT)
 
     def settle_owed(self) -> None:
         """At start, in the background: send the receipts that processes now gone still owed."""
@@ -288,14 +354,18 @@ class SlackRuntime:
         self.spawn(settle())
 
     async def close(self) -> None:
-        """Finish every background delivery, then give up this process's claim on what it owes."""
+        """Finish every background delivery, then give up this process's claim on what it owes
+        (receipts still held for Slack stay written down, for the next process to start)."""
         await self.drain()
+        await self.held.close()
+        if self.token_check is not None:
+            await self.token_check.close()
         self.owed.close()
 
     async def client_for(self, team: str) -> AsyncWebClient | None:
         """A Web API client with the bot token of a workspace; None once Snag is removed from it."""
         installations = self.installations
         if installations is None:
-            return self.bolt.client
+            return self.client
         token = await self.call(lambda: installations.bot_token(team_id=team))
         return web_client(self.settings, token=token) if token else None

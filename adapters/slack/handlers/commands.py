@@ -84,10 +84,7 @@ async def _open_report_modal(rt: SlackRuntime, client: AsyncWebClient, body: dic
 
 async def _answer_later(rt: SlackRuntime, work: Any, url: str | None, owed: Path | None) -> None:
     reply: Reply = await work
-    try:
-        await deliver.respond(rt.settings, url, {**deliver.ack_payload(reply), "replace_original": True})
-    finally:
-        rt.owed.paid(owed)
+    await rt.pay(owed, deliver.respond(rt.settings, url, {**deliver.ack_payload(reply), "replace_original": True}))
 
 
 async def _can_post_here(client: AsyncWebClient, body: dict[str, Any], work: Any) -> Reply:

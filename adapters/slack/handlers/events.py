@@ -34,6 +34,16 @@ CANNOT_READ = (
     "I couldn't read that message. Invite me to the channel (`/invite @Snag`) and react again, "
     "or use the message's ⋯ menu → Report as friction."
 )
+# Slack's answer when Snag's install lacks the scope to read there (a group DM before mpim:history).
+NOT_ALLOWED_TO_READ = (
+    "I'm not allowed to read messages in this conversation yet: a Slack admin can reinstall Snag to "
+    "give it the permission. Meanwhile, use the message's ⋯ menu → Report as friction."
+)
+UNREADABLE = (
+    "I couldn't read that message (it may be gone). Use the message's ⋯ menu → Report as friction, "
+    "or send me the words in a direct message."
+)
+NOT_IN = frozenset({"not_in_channel", "channel_not_found"})  # invited, Snag could read there
 
 
 def register(app: AsyncApp, rt: SlackRuntime) -> None:
@@ -149,10 +159,7 @@ async def _answer(
     owed: Path | None,
 ) -> None:
     reply = await work
-    try:
-        await _say(rt, client, message, reply, thread)
-    finally:  # posted, or refused by Slack: a later start would fare no better
-        rt.owed.paid(owed)
+    await rt.pay(owed, _say(rt, client, message, reply, thread))
 
 
 async def send_owed(rt: SlackRuntime, owed: Owed) -> None:
@@ -275,8 +282,9 @@ async def _refuse_chat(
     await _say(rt, client, message, reply, inbound.thread_of(body))
 
 
-async def fetch_text(client: AsyncWebClient, channel: str, ts: str) -> str | None:
-    """The text of one message, top-level or in a thread; None when Snag cannot read it."""
+async def fetch_text(client: AsyncWebClient, channel: str, ts: str) -> str | Reply:
+    """The text of one message, top-level or in a thread; else what to tell the person who reacted:
+    Slack's error says whether inviting Snag would help (a group DM cannot take an invitation)."""
     try:
         response = await client.conversations_history(channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1)
         text = _text_at(response, ts)
@@ -286,9 +294,12 @@ async def fetch_text(client: AsyncWebClient, channel: str, ts: str) -> str | Non
             )
             text = _text_at(response, ts)
     except SlackApiError as exc:
-        log.info("cannot read a reacted message: %s", exc.response.get("error"))
-        return None
-    return text
+        code = str(exc.response.get("error") or "unknown")
+        log.info("cannot read a reacted message: %s", code)
+        if code == "missing_scope":
+            return Reply(kind="error", title=NOT_ALLOWED_TO_READ)
+        return Reply(kind="error", title=CANNOT_READ if code in NOT_IN else UNREADABLE)
+    return Reply(kind="error", title=UNREADABLE) if text is None else text
 
 
 def _text_at(response: AsyncSlackResponse, ts: str) -> str | None:
@@ -319,9 +330,8 @@ async def on_reaction_added(
         return
     person = await rt.person(who, client)
     text = await fetch_text(client, channel, ts)
-    if text is None:
-        sorry = Reply(kind="error", title=CANNOT_READ)
-        await deliver.post(client, channel=channel, reply=sorry, user=person.user, metrics=rt.metrics)
+    if isinstance(text, Reply):
+        await deliver.post(client, channel=channel, reply=text, user=person.user, metrics=rt.metrics)
         return
     key = inbound.item_key("reaction", channel, ts, rt.snag.key_of(person))
     message = inbound.item_message(person, text=text, channel=channel, via="reaction", key=key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from dataclasses import replace
@@ -13,6 +14,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import deliver, inbound, render, views
+from adapters.slack.client import UNREACHABLE
 from adapters.slack.handlers import outsiders
 from adapters.slack.handlers.events import owe
 from bot.domain import ActionEvent, IncomingMessage, Person, Reply
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["register", "SHORTCUT", "apply_picks"]
 
+log = logging.getLogger("snag.slack")
 SHORTCUT = "snag_report_message"
 EMPTY = "Tell me in a sentence what got in the way."
 
@@ -80,10 +83,7 @@ async def _update_later(
     rt: SlackRuntime, client: AsyncWebClient, view_id: str, work: Any, owed: Path | None = None
 ) -> None:
     reply: Reply = await work
-    try:
-        await deliver.update_view(client, view_id, views.reply_view(reply), metrics=rt.metrics)
-    finally:  # shown, or refused by Slack: a later start would fare no better
-        rt.owed.paid(owed)
+    await rt.pay(owed, deliver.update_view(client, view_id, views.reply_view(reply), metrics=rt.metrics))
 
 
 async def on_report_submitted(
@@ -179,7 +179,11 @@ async def on_message_shortcut(
         await deliver.respond(rt.settings, body.get("response_url"), {**sorry, "response_type": "ephemeral"})
         return
     call = client.views_open(trigger_id=body["trigger_id"], view=views.filing_view())
-    opened = await deliver.safely("views.open", call, rt.metrics)
+    try:
+        opened = await deliver.safely("views.open", call, rt.metrics)
+    except UNREACHABLE as exc:  # the message is filed all the same; its receipt waits for Slack
+        log.warning("cannot open the shortcut's modal, Slack cannot be reached: %s", type(exc).__name__)
+        opened = None
     who = inbound.who(body)
     if who is None:
         return
@@ -198,7 +202,4 @@ async def on_message_shortcut(
 
 async def _respond_later(rt: SlackRuntime, url: str | None, work: Any, owed: Path | None) -> None:
     reply: Reply = await work
-    try:
-        await deliver.respond(rt.settings, url, {**render.message(reply), "response_type": "ephemeral"})
-    finally:
-        rt.owed.paid(owed)
+    await rt.pay(owed, deliver.respond(rt.settings, url, {**render.message(reply), "response_type": "ephemeral"}))
