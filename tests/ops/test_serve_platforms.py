@@ -12,7 +12,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.config import Settings
 from tests.conftest import FixedClassifier, run_snag
 
-SLACK_HTTP = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "test-signing-secret"}
+# Slack API calls (the token check at start) go to a closed local port, never to slack.com
+SLACK_HTTP = {
+    "SLACK_BOT_TOKEN": "xoxb-test",
+    "SLACK_SIGNING_SECRET": "test-signing-secret",
+    "SNAG_SLACK_API_URL": "http://127.0.0.1:9/api/",
+}
 TEAMS_EMULATOR = {"SNAG_ENV": "dev", "SNAG_TEAMS": "true"}
 PLATFORM_PREFIXES = ("SNAG_", "SLACK_", "MICROSOFT", "MicrosoftApp")
 
