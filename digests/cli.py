@@ -325,8 +325,9 @@ def pattern_set(
     tenant: str = typer.Option("local"),
 ) -> None:
     """Change a pattern's owner or status; its reporters are told by direct message."""
-    from digests.chat import notifier
-    from digests.loop import read_status, set_pattern
+    from bot.errors import InputError
+    from digests.chat import notifier, owner_text, status_said
+    from digests.loop import set_pattern
 
     if owner is None and status is None:
         raise _usage_error(
@@ -334,16 +335,25 @@ def pattern_set(
             f"e.g. `snag pattern set {pattern_id} --status resolved`."
         )
     services = _services()
+    notices: tuple[str, ...] = ()
+    try:  # as `own` and `status` in chat: contact details redacted, "none" clears, "closed" is resolved
+        if owner is not None:
+            owner, notices = owner_text(owner, services.snag.redactor, number=pattern_id)
+        new_status = None if status is None else status_said(status, number=pattern_id)
+    except InputError as exc:
+        raise _usage_error(exc.message) from None
     row, changed = set_pattern(
         services.engine,
         platform=platform,
         tenant=tenant,
         pattern_id=pattern_id,
         owner=owner,
-        status=None if status is None else read_status(status),
+        status=new_status,
     )
-    told = notifier(services)(row) if changed else 0
-    typer.echo(f"Pattern #{row.id}: status {row.status}, owner {row.owner or 'none'}; told {told} reporter(s).")
+    for notice in notices:
+        typer.echo(notice, err=True)
+    told = f"told {notifier(services)(row)} reporter(s)" if changed else "nothing changed; nobody was told again"
+    typer.echo(f"Pattern #{row.id}: status {row.status}, owner {row.owner or 'none'}; {told}.")
 
 
 def _usage_error(message: str) -> Exception:

@@ -99,3 +99,21 @@ def test_demo_in_another_tenant_says_how_to_see_it(snag, monkeypatch) -> None:  
     assert "snag digest --preview --platform slack --tenant T0AUDIT" in out
     code, out, _ = snag("demo")
     assert code == 0 and "Try `snag chat`, then `digest`." in out
+
+
+def test_pattern_set_reads_owner_and_status_as_the_chat_commands_do(snag, digest_services) -> None:  # type: ignore[no-untyped-def]
+    """`snag pattern set` redacts an owner's contact details, reads "closed" as resolved, and a
+    change that changes nothing says so."""
+    staff = digest_services.snag.person("console", "local", "u1")
+    receipt = digest_services.snag.handle_message(
+        IncomingMessage(person=staff, text="refund forms are scanned twice at the front desk", channel="C1")
+    )
+    pid = digest_services.repository.get_report(person=staff, report_id=receipt.report_id).pattern_id
+    code, out, err = snag("pattern", "set", str(pid), "--owner", "Dana Lee dana.lee@acme.example", "--status", "closed")
+    assert code == 0, err
+    assert f"Pattern #{pid}: status resolved, owner Dana Lee [email];" in out
+    assert "dana.lee" not in out + err and "I hid an e-mail address" in err  # the admin is told
+    code, out, _ = snag("pattern", "set", str(pid), "--status", "resolved")
+    assert code == 0 and "nothing changed; nobody was told again" in out
+    code, out, err = snag("pattern", "set", str(pid), "--status", "resolvd")
+    assert code == 2 and "did you mean" in err and not CLASS_NAME.search(err)
