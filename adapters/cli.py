@@ -24,7 +24,15 @@ def package(
     from bot.cli import load_settings
 
     settings = load_settings()
-    path = build_package(settings.microsoft_app_id, out, domain=domain, version=version)
+    path = build_package(
+        settings.microsoft_app_id,
+        out,
+        domain=domain,
+        version=version,
+        website=settings.teams_website_url,
+        privacy=settings.teams_privacy_url,
+        terms=settings.teams_terms_url,
+    )
     typer.echo(f"Wrote {path}. Upload it in Teams: Apps > Manage your apps > Upload an app.")
 
 

@@ -68,7 +68,8 @@ def build(
     """Wire store, classifier, grouping, digests and the core from settings.
 
     Unless settings.may_create_store, a missing SQLite database or reporter key stops it
-    (ConfigError) before anything is created.
+    (ConfigError) before anything is created. Unless settings.needs_model (the commands that tag
+    nothing: digests, subscriptions), the rule tagger stands in, and no model is loaded or warned about.
     """
     from store.db import check_revision, make_engine, upgrade
     from store.repository import SqlRepository
@@ -81,7 +82,12 @@ def build(
         upgrade(engine)
     check_revision(engine)
     repository = SqlRepository(engine)
-    classifier = classifier or build_classifier(settings, taxonomy, train_if_missing=train_if_missing)
+    if classifier is None:
+        classifier = (
+            build_classifier(settings, taxonomy, train_if_missing=train_if_missing)
+            if settings.needs_model
+            else _rule_classifier(taxonomy)
+        )
     snag = Snag(
         taxonomy=taxonomy,
         repository=repository,

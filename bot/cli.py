@@ -10,7 +10,7 @@ from typing import Protocol, cast
 
 import typer
 
-from bot.config import Settings, settings_problems
+from bot.config import Settings, credential_problems, settings_problems, unknown_names
 from bot.errors import ConfigError, SnagError
 from bot.logs import where
 
@@ -32,6 +32,9 @@ _COMMAND_MODULES = ("bot.privacy_cli", "bot.history_cli", "classifier.cli", "dig
 # key. Every other command reads or deletes, so a missing one means it runs from the wrong folder.
 _MAY_CREATE_STORE = frozenset({"chat", "serve", "scheduler", "train", "import", "demo", "db"})
 _creating_allowed: ContextVar[bool] = ContextVar("snag_creating_allowed", default=True)
+# The commands that tag no report: they get no classifier model (loading one took seconds, and warned).
+_TAG_NOTHING = frozenset({"digest", "subscribe", "unsubscribe", "pattern"})
+_tags_nothing: ContextVar[bool] = ContextVar("snag_tags_nothing", default=False)
 
 
 class _ClickError(Protocol):
@@ -52,22 +55,34 @@ def _before_a_command(ctx: typer.Context) -> None:
     # Here, not in each command: the packages' own commands read their settings with load_settings too.
     token = _creating_allowed.set(ctx.invoked_subcommand in _MAY_CREATE_STORE)
     ctx.call_on_close(lambda: _creating_allowed.reset(token))
+    tagging = _tags_nothing.set(ctx.invoked_subcommand in _TAG_NOTHING)
+    ctx.call_on_close(lambda: _tags_nothing.reset(tagging))
 
 
 def load_settings() -> Settings:
-    """Settings from the environment and .env; a bad value stops with a sentence naming it.
+    """Settings from the environment and .env; a bad value or a name Snag does not read stops with a sentence.
 
-    For a command that reads or deletes, the settings refuse to create a database or reporter key.
+    For a command that reads or deletes, the settings refuse to create a database or reporter key;
+    for one that tags nothing, they load no classifier model.
     """
+    import os
+    from pathlib import Path
+
     from pydantic import ValidationError
 
+    env_file = Settings.model_config.get("env_file")
+    problems = unknown_names(os.environ, Path(env_file) if isinstance(env_file, str) else None)
     try:
         settings = Settings()
     except ValidationError as exc:
-        raise ConfigError(settings_problems(exc)) from exc
+        raise ConfigError("\n".join([*problems, settings_problems(exc)])) from exc
     except Exception as exc:  # e.g. a .env value pydantic-settings cannot decode
         raise ConfigError(f"Your settings could not be read: {exc}") from exc
-    return settings if _creating_allowed.get() else settings.existing_store_only()
+    problems += credential_problems(settings)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    settings = settings if _creating_allowed.get() else settings.existing_store_only()
+    return settings.tagging_nothing() if _tags_nothing.get() else settings
 
 
 def setup_logging(settings: Settings) -> None:
@@ -77,13 +92,25 @@ def setup_logging(settings: Settings) -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+def db_upgrade(
+    revision: str = typer.Argument("head", help="Target revision."),
+    backup: bool = typer.Option(
+        True, "--backup/--no-backup", help="SQLite: keep a copy of the database file before changing it."
+    ),
+) -> None:
     """Apply database migrations (SNAG_DATABASE_URL picks the database)."""
     from store.db import upgrade
 
     settings = load_settings()
-    upgrade(settings.resolved_database_url, revision)
-    typer.echo(f"Database is at revision {revision}.")
+    setup_logging(settings)
+    done = upgrade(settings.resolved_database_url, revision, backup=backup)
+    if done.before is None:
+        typer.echo(f"Created the database's tables at revision {done.after}.")
+    elif done.before == done.after:
+        typer.echo(f"The database is already at revision {done.after}: nothing to upgrade.")
+    else:
+        kept = f" The old file is kept at {done.backup.absolute()}." if done.backup else ""
+        typer.echo(f"Upgraded the database from revision {done.before} to {done.after}.{kept}")
 
 
 @app.command()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
@@ -15,7 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
 
-__all__ = ["Settings", "not_found", "settings_problems"]
+__all__ = ["Settings", "not_found", "settings_problems", "unknown_names", "credential_problems"]
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _ROLE_FORMS = "slack:U123, teams:<aad id>, slack:group:S01 or teams:group:<id>"
@@ -35,7 +37,17 @@ _EXAMPLES = {
     "retention_days": "365",
     "admins": "slack:U0123ABCD,slack:group:S0456EFGH",
     "managers": "teams:<AAD object id>,teams:group:<AAD group id>",
+    "teams_website_url": "https://intranet.example.com/snag",
+    "teams_privacy_url": "https://intranet.example.com/snag/privacy",
+    "teams_terms_url": "https://intranet.example.com/snag/terms",
 }
+# Names Snag's own files read that are no setting: the test suite's PostgreSQL (tests/conftest.py) and the
+# password docker-compose.yml builds SNAG_DATABASE_URL from (.env only).
+_NOT_SETTINGS = {"SNAG_TEST_POSTGRES_URL": "SNAG_TEST_POSTGRES_URL", "POSTGRES_PASSWORD": "POSTGRES_PASSWORD"}
+# A key in .env that starts like one of these is meant for Snag; any other (COMPOSE_PROJECT_NAME, TZ,
+# HTTPS_PROXY) is left alone unless it is a near miss of a name Snag reads: compose passes .env to the containers.
+_SNAG_SHAPED = ("SNAG_", "SLACK_", "MICROSOFT")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
 def _alias(*names: str) -> AliasChoices:
@@ -154,6 +166,15 @@ class Settings(BaseSettings):
         "https://login.microsoftonline.com",
         description="Microsoft identity platform base URL the Bot Connector and Graph tokens are requested from.",
     )
+    teams_website_url: str | None = Field(
+        None, description="Your https page about Snag: the Teams app package's website link (snag teams package)."
+    )
+    teams_privacy_url: str | None = Field(
+        None, description="Your https privacy notice for Snag: the Teams app package's privacy link."
+    )
+    teams_terms_url: str | None = Field(
+        None, description="Your https terms of use for Snag: the Teams app package's terms of use link."
+    )
 
     @field_validator("admins", "managers", mode="before")
     @classmethod
@@ -218,6 +239,14 @@ class Settings(BaseSettings):
             raise ValueError(_OTHER_DRIVER[dialect].format(driver=driver))
         return value
 
+    @field_validator("teams_website_url", "teams_privacy_url", "teams_terms_url")
+    @classmethod
+    def _an_https_page(cls, value: str | None) -> str | None:
+        # Teams refuses an app package whose links are not https.
+        if value and not _is_url(value, schemes=("https",)):
+            raise ValueError("the value is not an https:// address, which Teams requires")
+        return value
+
     @field_validator("data_dir")
     @classmethod
     def _a_folder(cls, value: Path) -> Path:
@@ -239,6 +268,20 @@ class Settings(BaseSettings):
     def may_create_store(self) -> bool:
         """Whether a missing SQLite database and reporter key may be created (set-up commands, tests)."""
         return not self._existing_store_only
+
+    # Set for the commands that tag nothing (digests, subscriptions): loading the model took seconds, and warned.
+    _tags_nothing: bool = PrivateAttr(False)
+
+    def tagging_nothing(self) -> Settings:
+        """These settings for a command that tags no report: no classifier model is loaded for it."""
+        copy = self.model_copy()
+        copy._tags_nothing = True
+        return copy
+
+    @property
+    def needs_model(self) -> bool:
+        """Whether the command tags reports, so the classifier's model is loaded."""
+        return not self._tags_nothing
 
     # ---- derived values ----
 
@@ -323,6 +366,119 @@ def _example(name: str, field: FieldInfo | None) -> str:
         return _EXAMPLES.get(name, "...")
     default = field.get_default(call_default_factory=True)
     return "..." if default in (None, [], "") else str(default)
+
+
+def known_names() -> dict[str, str]:
+    """Every name a setting is read from, upper-cased (Snag reads them in any case), as documented."""
+    names: dict[str, str] = {}
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        spelt = [str(a) for a in alias.choices] if isinstance(alias, AliasChoices) else [env_name(name, field)]
+        names.update({n.upper(): n for n in spelt})
+    return names
+
+
+def unknown_names(environ: Mapping[str, str], env_file: Path | None = None) -> list[str]:
+    """One line for each SNAG_ variable, and each key of .env meant for Snag, that no setting reads.
+
+    Ignored, a misspelt `SNAG_RETENTION_DAY` meant reports were kept for ever, without a word."""
+    known = known_names()
+    allowed = {**known, **_NOT_SETTINGS}
+    lines = [
+        _unknown(name, "is set in the environment", allowed)
+        for name in sorted(environ)
+        if name.upper().startswith("SNAG_") and name.upper() not in allowed
+    ]
+    for name in _env_file_keys(env_file):
+        key = name.upper()
+        if key in allowed:
+            continue
+        near = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.8)
+        if key.startswith(_SNAG_SHAPED) or near or f"SNAG_{key}" in known:
+            lines.append(_unknown(name, f"is in {env_file}", allowed))
+    return lines
+
+
+def _env_file_keys(env_file: Path | None) -> list[str]:
+    if env_file is None or not env_file.is_file():
+        return []
+    from dotenv import dotenv_values  # what pydantic-settings reads .env with
+
+    return list(dotenv_values(env_file))
+
+
+def _unknown(name: str, where: str, allowed: Mapping[str, str]) -> str:
+    """`name` is no setting: the sentence, with the closest name Snag reads (never the value)."""
+    key = name.upper()
+    near = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
+    guess = allowed[f"SNAG_{key}"] if f"SNAG_{key}" in allowed else allowed[near[0]] if near else None
+    hint = f"did you mean {guess}?" if guess else "README.md > Configuration reference lists every setting."
+    return f"{name} {where} but is not a setting Snag reads, so it would be ignored: {hint}"
+
+
+def credential_problems(settings: Settings) -> list[str]:
+    """One line for each credential or URL whose form cannot be right; the value itself is never shown.
+
+    Checked at start: a Slack token in the wrong place, or an app id pasted from the portal's address
+    bar, started Snag and listened, and every request failed later."""
+    lines = []
+    if settings.microsoft_app_id and not _GUID.fullmatch(settings.microsoft_app_id.strip()):
+        lines.append(
+            "MicrosoftAppId is not a GUID: copy the Microsoft App ID (like 00000000-0000-0000-0000-000000000000) "
+            "from your Azure bot's Configuration page."
+        )
+    lines += _slack_token_problems(settings)
+    for variable, value in (
+        ("SNAG_SLACK_API_URL", settings.slack_api_url),
+        ("SNAG_GRAPH_URL", settings.graph_url),
+        ("SNAG_LOGIN_URL", settings.login_url),
+    ):
+        if value and not _is_url(value, schemes=("https", "http")):
+            lines.append(
+                f"{variable} is not a URL: write it with https:// and a host, e.g. {variable}={_URLS[variable]}"
+            )
+    return lines
+
+
+_URLS = {
+    "SNAG_SLACK_API_URL": "https://slack.com/api/",
+    "SNAG_GRAPH_URL": "https://graph.microsoft.com",
+    "SNAG_LOGIN_URL": "https://login.microsoftonline.com",
+}
+# What each Slack token starts with (xoxe.xoxb-: a rotating bot token), and where it is copied from.
+_SLACK_TOKENS = {
+    "SLACK_BOT_TOKEN": (
+        ("xoxb-", "xoxe.xoxb-"),
+        "the Bot User OAuth Token (xoxb-...) from your Slack app's OAuth & Permissions page",
+    ),
+    "SLACK_APP_TOKEN": (
+        ("xapp-",),
+        "an app-level token (xapp-...) with connections:write, from your Slack app's Basic Information page",
+    ),
+}
+
+
+def _slack_token_problems(settings: Settings) -> list[str]:
+    lines = []
+    given = {"SLACK_BOT_TOKEN": settings.slack_bot_token, "SLACK_APP_TOKEN": settings.slack_app_token}
+    for variable, raw in given.items():
+        value, (prefixes, source) = (raw or "").strip(), _SLACK_TOKENS[variable]
+        if not value or value.startswith(prefixes):
+            continue
+        swapped = [other for other, (theirs, _) in _SLACK_TOKENS.items() if value.startswith(theirs)]
+        mixup = f"it holds the token that belongs in {swapped[0]}; " if swapped else ""
+        lines.append(f"{variable} does not start with {prefixes[0]}: {mixup}set it to {source}.")
+    if (settings.slack_signing_secret or "").strip().startswith(("xox", "xapp-")):
+        lines.append(
+            "SLACK_SIGNING_SECRET holds a token, not the signing secret: copy the Signing Secret from your "
+            "Slack app's Basic Information page."
+        )
+    return lines
+
+
+def _is_url(value: str, *, schemes: tuple[str, ...]) -> bool:
+    parts = urlsplit(value.strip())
+    return parts.scheme.lower() in schemes and bool(parts.hostname) and " " not in value.strip()
 
 
 def settings_reference() -> str:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
+import stat
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -24,6 +28,7 @@ from bot.errors import ConfigError, StoreUnavailable
 __all__ = [
     "make_engine",
     "upgrade",
+    "Upgrade",
     "check_revision",
     "session_scope",
     "alembic_config",
@@ -109,26 +114,116 @@ def alembic_config(url: str) -> Config:
 MIGRATION_LOCK = 0x536E6167  # "Snag": the PostgreSQL advisory lock held while migrating
 
 
-def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
-    """Apply migrations up to `revision`.
+@dataclass(frozen=True)
+class Upgrade:
+    """What `upgrade` did: the revision before (None: no Snag tables yet) and after, and where a copy
+    of the SQLite file as it was before is kept (None: no copy was needed, or PostgreSQL)."""
 
-    On PostgreSQL under an advisory lock, released with the migration's transaction: two `snag
-    serve` replicas starting at once both migrated, and one died on alembic_version's key."""
+    before: str | None
+    after: str | None
+    backup: Path | None = None
+
+
+def upgrade(engine_or_url: Engine | str, revision: str = "head", *, backup: bool = True) -> Upgrade:
+    """Apply migrations up to `revision`, saying so when a database in use changes.
+
+    SQLite: a copy of the file is kept first (unless `backup` is False), since the commands that
+    open an older database upgrade it themselves. On PostgreSQL under an advisory lock, released
+    with the migration's transaction: two `snag serve` replicas starting at once both migrated, and
+    one died on alembic_version's key."""
     if isinstance(engine_or_url, str):
         engine = make_engine(engine_or_url)
     else:
         engine = engine_or_url
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     try:
+        copy = _back_up_before(engine, revision) if backup else None
         with engine.connect() as conn, _foreign_keys_unchecked(conn), conn.begin():
             if conn.dialect.name == "postgresql":  # replicas starting together: one migrates, the others wait
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            before = MigrationContext.configure(conn).get_current_revision()
+            _say_upgrading(engine, before, _target(before, revision), copy)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
+            after = MigrationContext.configure(conn).get_current_revision()
     except CommandError:
         raise ConfigError(_unknown_revision(_revision_of(engine), revision)) from None
     except OperationalError as exc:
         raise _unreachable(exc, engine) from exc
+    return Upgrade(before, after, copy)
+
+
+def _target(current: str | None, revision: str) -> str | None:
+    """The revision an upgrade from `current` to `revision` ends at, or None when it changes nothing
+    (already there or past it, no Snag tables yet, or a revision this Snag does not know: alembic says so)."""
+    if current is None:
+        return None
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    try:
+        script = scripts.get_revision(revision)
+        done = {s.revision for s in scripts.walk_revisions("base", current)}  # current and what it came from
+    except CommandError:
+        return None
+    return script.revision if script is not None and script.revision not in done else None
+
+
+def _back_up_before(engine: Engine, revision: str) -> Path | None:
+    """A copy of an existing SQLite database that the upgrade to `revision` would change, else None."""
+    path = sqlite_file(engine.url.render_as_string(hide_password=False))
+    if path is None or not path.is_file():
+        return None
+    current = _revision_of(engine)
+    if _target(current, revision) is None:
+        return None
+    return _sqlite_copy(path, f"{path.stem}-backup-{current}")
+
+
+def _sqlite_copy(path: Path, name: str) -> Path:
+    """Copy the SQLite file to `name` next to it (a new name if taken), as private as the original.
+
+    With SQLite's backup API, not a file copy: a WAL database's latest writes are in its -wal file."""
+    try:
+        copy = _new_file_beside(path, name)
+    except OSError as exc:
+        raise ConfigError(_no_copy(path, exc.strerror or str(exc))) from exc
+    try:
+        with closing(sqlite3.connect(path)) as source, closing(sqlite3.connect(copy)) as target:
+            source.backup(target)
+    except (OSError, sqlite3.Error) as exc:
+        copy.unlink(missing_ok=True)
+        raise ConfigError(_no_copy(path, str(exc))) from exc
+    return copy
+
+
+def _new_file_beside(path: Path, name: str) -> Path:
+    """A new empty file `name` (or `name-2`, ...) with `path`'s suffix and permissions, beside it."""
+    mode, n = stat.S_IMODE(path.stat().st_mode), 1
+    while True:
+        copy = path.with_name(f"{name}{f'-{n}' if n > 1 else ''}{path.suffix}")
+        try:
+            os.close(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
+        except FileExistsError:
+            n += 1
+            continue
+        return copy
+
+
+def _no_copy(path: Path, why: str) -> str:
+    folder = path.absolute().parent
+    return (
+        f"The database {path.absolute()} needs an upgrade, but no copy of it could be kept first ({why}), so it "
+        f"was left as it is: free some space in {folder} (or let Snag write there), or back it up yourself "
+        "and run `snag db upgrade --no-backup`."
+    )
+
+
+def _say_upgrading(engine: Engine, before: str | None, target: str | None, copy: Path | None) -> None:
+    if before is None or target is None:  # a new database, or nothing to do
+        return
+    path = sqlite_file(engine.url.render_as_string(hide_password=False))
+    where = path.absolute() if path else engine.url.render_as_string(hide_password=True)
+    kept = f"; a copy of the old file is kept at {copy.absolute()}" if copy else ""
+    log.warning("Upgrading the database %s from revision %s to %s%s.", where, before, target, kept)
 
 
 @contextmanager
@@ -198,12 +293,38 @@ def check_revision(engine: Engine) -> None:
 
 
 def _unreachable(exc: OperationalError, engine: Engine) -> StoreUnavailable:
-    """What to say when the database did not answer, or answered that it has no such database."""
+    """What to say when the database did not answer, or answered that it has no such database or login."""
     return StoreUnavailable(
         _no_such_database(exc, engine)
+        or _login_refused(exc, engine)
         or f"Cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
         f"{exc.orig.__class__.__name__}."
     )
+
+
+def _login_refused(exc: OperationalError, engine: Engine) -> str | None:
+    """What to do when the PostgreSQL server refused the URL's user or password, else None.
+
+    Matched on the server's words, as _no_such_database is; never quotes the password."""
+    url = engine.url
+    if url.get_backend_name() != "postgresql":
+        return None
+    said, user = str(exc.orig), url.username or "(none)"
+    server = f"The PostgreSQL server at {url.host or 'localhost'}:{url.port or 5432} answered, but"
+    if f'role "{user}" does not exist' in said:
+        return (
+            f'{server} it has no user (role) named "{user}". Correct the user in SNAG_DATABASE_URL, or create it '
+            f"as a user allowed to (`createuser --pwprompt {user}`, then give it the database). With docker "
+            "compose the user is snag, created with the db service's volume."
+        )
+    if "password authentication failed" in said or "no password supplied" in said:
+        return (
+            f'{server} it refused the password of user "{user}". Correct the password in SNAG_DATABASE_URL; with '
+            "docker compose it is POSTGRES_PASSWORD in .env, and the database keeps the password it was first "
+            f"created with: after changing POSTGRES_PASSWORD, set it in the database too (ALTER USER {user} "
+            "PASSWORD '...'; in psql, e.g. `docker compose exec db psql -U snag snag`)."
+        )
+    return None
 
 
 def _no_such_database(exc: OperationalError, engine: Engine) -> str | None:

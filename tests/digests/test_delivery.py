@@ -241,9 +241,9 @@ def test_status_takes_the_words_people_read(demo_services) -> None:  # type: ign
         assert words in said(typed).title, typed
         with session_scope(demo_services.engine) as session:
             assert session.get(Pattern, 1).status == status  # type: ignore[union-attr]
-    refused = said("status 1 closed")
+    refused = said("status 1 purple")
     assert (
-        refused.kind == "error" and "`closed` is not a status" in refused.title and "being worked on" in refused.title
+        refused.kind == "error" and "`purple` is not a status" in refused.title and "being worked on" in refused.title
     )
 
 

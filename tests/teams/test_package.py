@@ -79,16 +79,14 @@ def test_without_a_domain_the_package_keeps_no_valid_domains(package) -> None:  
     assert code == 0 and manifest is not None and manifest["validDomains"] == []
 
 
-def test_the_package_carries_snags_version_or_the_one_given(package) -> None:  # type: ignore[no-untyped-def]
-    """Teams updates an app in the org catalogue only to a higher version: it was always 1.0.0."""
+def test_the_package_carries_snags_version_as_teams_counts_or_the_one_given(package) -> None:  # type: ignore[no-untyped-def]
+    """Teams updates an app in the org catalogue only to a higher version: every package said 1.0.0."""
     from importlib.metadata import version
 
-    from adapters.teams.package import APP_PACKAGE
-
-    shipped = json.loads((APP_PACKAGE / "manifest.json").read_text(encoding="utf-8"))["version"]
-    newest = max(shipped, version("snag"), key=lambda v: tuple(int(p) for p in v.split(".")))
+    major, minor, patch = (int(n) for n in version("snag").split(".")[:3])
     code, _out, _err, manifest = package(APP_ID)
-    assert code == 0 and manifest is not None and manifest["version"] == newest  # never below 1.0.0, sent before
+    assert code == 0 and manifest is not None and manifest["version"] == f"{major + 1}.{minor}.{patch}"
+    assert tuple(int(n) for n in manifest["version"].split(".")) > (1, 0, 0)  # above the packages before
     code, _out, _err, manifest = package(APP_ID, "--version", "2.3.4")
     assert code == 0 and manifest is not None and manifest["version"] == "2.3.4"
 
@@ -110,3 +108,14 @@ def test_a_bad_version_or_a_folder_it_cannot_write_is_one_sentence(package, tmp_
             locked.chmod(0o700)
     assert code == 2 and "Cannot write" in err and "--out" in err and "unexpected error" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_the_links_people_see_come_from_the_settings(package, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SNAG_TEAMS_WEBSITE_URL", "https://intranet.example.org/snag")
+    monkeypatch.setenv("SNAG_TEAMS_PRIVACY_URL", "https://intranet.example.org/snag/privacy")
+    monkeypatch.setenv("SNAG_TEAMS_TERMS_URL", "https://intranet.example.org/snag/terms")
+    code, _out, err, manifest = package(APP_ID, "--domain", "snag.example.com")
+    assert code == 0 and manifest is not None, err
+    assert manifest["developer"]["websiteUrl"] == "https://intranet.example.org/snag"
+    assert manifest["developer"]["privacyUrl"] == "https://intranet.example.org/snag/privacy"
+    assert manifest["developer"]["termsOfUseUrl"] == "https://intranet.example.org/snag/terms"
