@@ -192,8 +192,6 @@ def chat_commands(services: Services, notify: Callable[[Pattern], int]) -> dict[
     def _change(person: Person, command: Command, *, owner: str | None = None, status: str | None = None) -> Reply:
         assert command.number is not None
         before = services.snag.repository.get_pattern(person=person, pattern_id=command.number)
-        if owner == "" and before is not None and before.owner is None:
-            owner = None  # already nobody's: clearing it again changes nothing, and nobody is told
         row, changed = set_pattern(
             engine,
             platform=person.platform,

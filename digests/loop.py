@@ -81,7 +81,7 @@ def set_pattern(
         if row is None or found is None or row.tenant_id != found.id:
             raise NotFound(f"There is no pattern #{pattern_id}.")
         changed = False
-        if owner is not None and owner != row.owner:
+        if owner is not None and (owner or None) != row.owner:  # "" clears it: nothing to clear is no change
             row.owner, row.owner_set_at, changed = owner or None, now, True
         if status is not None and status != row.status:
             row.status, row.status_changed_at, changed = status, now, True

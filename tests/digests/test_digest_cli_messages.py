@@ -117,3 +117,13 @@ def test_pattern_set_reads_owner_and_status_as_the_chat_commands_do(snag, digest
     assert code == 0 and "nothing changed; nobody was told again" in out
     code, out, err = snag("pattern", "set", str(pid), "--status", "resolvd")
     assert code == 2 and "did you mean" in err and not CLASS_NAME.search(err)
+
+
+def test_clearing_an_owner_nobody_had_changes_nothing(snag, digest_services) -> None:  # type: ignore[no-untyped-def]
+    staff = digest_services.snag.person("console", "local", "u1")
+    receipt = digest_services.snag.handle_message(
+        IncomingMessage(person=staff, text="the returns cage code changed and nights were not told", channel="C1")
+    )
+    pid = digest_services.repository.get_report(person=staff, report_id=receipt.report_id).pattern_id
+    code, out, _ = snag("pattern", "set", str(pid), "--owner", "none")
+    assert code == 0 and "nothing changed; nobody was told again" in out
