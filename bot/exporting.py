@@ -8,8 +8,6 @@ from bot.domain import RETAINED_TEXT, PatternSummary, Person
 from bot.errors import PermissionDenied
 from bot.listings import folded_count, quoted
 from bot.ports import ReportRepository
-from bot.redact import redactor_with
-from bot.signoffs import scrub
 from bot.taxonomy import Taxonomy
 
 __all__ = ["pattern_rows", "report_rows"]
@@ -80,8 +78,8 @@ def report_rows(
     repository: ReportRepository,
     person: Person,
     *,
-    k: int = 3,
-    taxonomy: Taxonomy | None = None,
+    k: int,
+    taxonomy: Taxonomy,
     limit: int = 1_000_000,
 ) -> Iterator[dict]:
     """Report tags for managers and admins, and texts as `pattern <id>` would quote them; never who
@@ -89,7 +87,7 @@ def report_rows(
 
     A text is exported only from a pattern with at least k reporters and never of a report filed
     where others saw who wrote it; a sign-off reads [name] and identifiers are redacted again
-    (by the taxonomy's patterns too when it is given). A pattern with fewer than k reporters is
+    (by the taxonomy's patterns too). A pattern with fewer than k reporters is
     "other", as in `export patterns`; dates are days, as `pattern <id>` and `search` show them, so
     no row can be matched to a channel message by its time."""
     if not person.role.sees_texts:
@@ -115,10 +113,10 @@ def report_rows(
         }
 
 
-def _text(text: str, *, readable: bool, taxonomy: Taxonomy | None) -> str | None:
+def _text(text: str, *, readable: bool, taxonomy: Taxonomy) -> str | None:
     """A report's text as exported: what the retention policy left, or the words as quoted."""
     if text == RETAINED_TEXT:
         return text
     if not readable:
         return None
-    return quoted(text, taxonomy) if taxonomy else redactor_with(()).redact(scrub(text))
+    return quoted(text, taxonomy)

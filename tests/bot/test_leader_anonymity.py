@@ -81,7 +81,9 @@ def test_export_of_reports_shows_no_more_than_pattern_quotes(services) -> None: 
 
     kiosk, _ = seed(services)
     manager = replace(services.snag.person("slack", "T1", "M1"), role=Role.MANAGER)
-    rows = list(report_rows(services.repository, manager))  # as `snag export reports` asks
+    rows = list(
+        report_rows(services.repository, manager, k=3, taxonomy=services.taxonomy)
+    )  # as `snag export reports` asks
     assert len(rows) == 5, "every report's tags are still exported"
     texts = {r["text"] for r in rows if r["text"] is not None}
     assert texts == quoted(ask(services, f"pattern {kiosk}"))

@@ -77,9 +77,9 @@ def test_export_respects_roles_and_folds_small_patterns(services) -> None:  # ty
     assert [r["title"] for r in rows] == ["Refunds slow", "Patterns with fewer than 3 reporters each"]
     assert rows[0]["reporters"] == 3 and rows[1]["reports"] is None and rows[1]["reporters"] == "fewer than 3"
     with pytest.raises(PermissionDenied):
-        list(report_rows(services.repository, staff))
+        list(report_rows(services.repository, staff, k=3, taxonomy=services.taxonomy))
     from dataclasses import replace
 
     manager = replace(staff, role=Role.MANAGER)
-    exported = list(report_rows(services.repository, manager))
+    exported = list(report_rows(services.repository, manager, k=3, taxonomy=services.taxonomy))
     assert len(exported) == 4 and all("reporter" not in key for row in exported for key in row)
