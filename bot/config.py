@@ -416,17 +416,22 @@ def _unknown(name: str, where: str, allowed: Mapping[str, str]) -> str:
     return f"{name} {where} but is not a setting Snag reads, so it would be ignored: {hint}"
 
 
+def app_id_problem(app_id: str) -> str | None:
+    """Why a MicrosoftAppId cannot be one (Teams and the Bot Framework take a GUID only), else None."""
+    if _GUID.fullmatch(app_id.strip()):
+        return None
+    return (
+        "MicrosoftAppId is not a GUID: copy the Microsoft App ID (like 00000000-0000-0000-0000-000000000000) "
+        "from your Azure bot's Configuration page."
+    )
+
+
 def credential_problems(settings: Settings) -> list[str]:
     """One line for each credential or URL whose form cannot be right; the value itself is never shown.
 
     Checked at start: a Slack token in the wrong place, or an app id pasted from the portal's address
     bar, started Snag and listened, and every request failed later."""
-    lines = []
-    if settings.microsoft_app_id and not _GUID.fullmatch(settings.microsoft_app_id.strip()):
-        lines.append(
-            "MicrosoftAppId is not a GUID: copy the Microsoft App ID (like 00000000-0000-0000-0000-000000000000) "
-            "from your Azure bot's Configuration page."
-        )
+    lines = [problem] if settings.microsoft_app_id and (problem := app_id_problem(settings.microsoft_app_id)) else []
     lines += _slack_token_problems(settings)
     for variable, value in (
         ("SNAG_SLACK_API_URL", settings.slack_api_url),

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bot.config import app_id_problem
 from bot.errors import ConfigError, UsageError
 
 __all__ = ["build_package", "host_of", "teams_version", "APP_PACKAGE"]
@@ -17,7 +18,6 @@ __all__ = ["build_package", "host_of", "teams_version", "APP_PACKAGE"]
 log = logging.getLogger("snag.teams.package")
 
 APP_PACKAGE = Path(__file__).resolve().parent / "appPackage"
-_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 # Teams takes host names only: no scheme, no path; a port and a leading "*." wildcard are allowed.
 _HOST = re.compile(rf"(?:\*\.)?(?:{_LABEL}\.)+[a-z][a-z0-9-]*[a-z0-9](?::[0-9]{{1,5}})?")
@@ -77,11 +77,8 @@ def build_package(
     the app's About page; one not given keeps its example.org placeholder and is warned about."""
     if not app_id:
         raise ConfigError("MicrosoftAppId is not set: the Teams package needs your bot's app id.")
-    if not _GUID.fullmatch(app_id.strip()):
-        raise ConfigError(
-            "MicrosoftAppId is not a GUID, and Teams accepts no other app id: copy the Microsoft App ID "
-            "(like 00000000-0000-0000-0000-000000000000) from your Azure bot's Configuration page."
-        )
+    if problem := app_id_problem(app_id):
+        raise ConfigError(problem)
     app_id = app_id.strip()
     manifest = json.loads((APP_PACKAGE / "manifest.json").read_text(encoding="utf-8"))
     text = json.dumps(manifest, indent=2).replace("${MICROSOFT_APP_ID}", app_id)
