@@ -22,12 +22,10 @@ __all__ = [
     "FileReport",
     "Tags",
     "assign_patterns",
-    "group_rows",
     "has_tags",
     "machine_tagged",
     "bcubed",
     "read_created_at",
-    "read_jsonl",
     "read_lines",
     "read_tags",
 ]
@@ -178,35 +176,6 @@ def read_created_at(raw: object) -> datetime | None:
     raise ValueError(f"created_at {shown} is not a date I can read; expected {CREATED_AT_FORMATS}")
 
 
-def group_rows(
-    rows: list[dict[str, Any]],
-    *,
-    params: Params | None = None,
-    now: datetime | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Each input row plus "pattern", its text and tags taken as they are (`snag group` checks them first)."""
-    reports = [
-        FileReport(
-            text=str(row.get("text", "")),
-            created_at=read_created_at(row.get("created_at")),
-            tags=_tags_as_given(row) if has_tags(row) else None,
-        )
-        for row in rows
-    ]
-    for row, pattern in zip(rows, assign_patterns(reports, params=params, now=now), strict=True):
-        yield {**row, "pattern": pattern}
-
-
-def _tags_as_given(row: dict[str, Any]) -> Tags:
-    handoff = row.get("handoff") if isinstance(row.get("handoff"), dict) else None
-    return Tags(
-        stage=row.get("stage"),
-        kinds=tuple(row.get("kinds") or ()),
-        teams=tuple(row.get("teams") or ()),
-        handoff=(handoff.get("from"), handoff.get("to")) if handoff else None,
-    )
-
-
 def assign_patterns(
     reports: Sequence[FileReport],
     *,
@@ -271,14 +240,3 @@ def _line_problem(row: dict[str, Any], *, need_id: bool) -> str | None:
     except ValueError as exc:
         return str(exc)
     return None
-
-
-def read_jsonl(lines: Iterable[str | bytes]) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
-    """Rows read by `read_lines` with the id optional, and (line number, problem) for the others."""
-    rows, problems = [], []
-    for number, row, problem in read_lines(lines, need_id=False):
-        if problem:
-            problems.append((number, problem))
-        else:
-            rows.append(row or {})
-    return rows, problems

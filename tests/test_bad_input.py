@@ -96,9 +96,9 @@ def demo_digest(tmp_path_factory):  # type: ignore[no-untyped-def]
 def test_any_text_goes_through_grouping_and_every_digest_renderer(demo_digest, text: str) -> None:  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
-    from digests.files import group_rows
     from digests.html import to_html
     from digests.render import to_markdown, to_reply
+    from tests.digests.file_grouping import group_rows
 
     grouped = list(group_rows([{"text": text}, {"text": text + " again"}]))
     assert [g["text"] for g in grouped] == [text, text + " again"] and all("pattern" in g for g in grouped)

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from typer.testing import CliRunner
 
-from digests.files import group_rows, read_created_at
+from digests.files import read_created_at
+from tests.digests.file_grouping import group_rows
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -71,7 +72,7 @@ def test_group_command_skips_lines_whose_created_at_it_cannot_read(tmp_path, mon
 
 def test_a_line_with_a_number_too_long_for_python_is_reported_not_a_crash() -> None:
     """json.loads refuses an integer of over 4,300 digits with a plain ValueError, not a JSONDecodeError."""
-    from digests.files import read_jsonl
+    from tests.digests.file_grouping import read_jsonl
 
     good = json.dumps({"text": "refunds stuck in finance", "created_at": "2026-11-03"})
     rows, problems = read_jsonl([good, '{"text": "x", "n": ' + "1" * 5000 + "}"])
@@ -80,7 +81,7 @@ def test_a_line_with_a_number_too_long_for_python_is_reported_not_a_crash() -> N
 
 
 def test_a_line_nested_too_deeply_is_a_problem_on_its_line() -> None:
-    from digests.files import read_jsonl
+    from tests.digests.file_grouping import read_jsonl
 
     good = json.dumps({"text": "refunds stuck in finance", "created_at": "2026-11-03"})
     rows, problems = read_jsonl([good, '{"text": ' + "[" * 100_000 + "]" * 100_000 + "}"])

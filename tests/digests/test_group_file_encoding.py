@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from digests.files import read_jsonl
+from tests.digests.file_grouping import read_jsonl
 
 FIRST = {"id": 1, "text": "refunds stuck in finance for weeks", "created_at": "2026-11-03"}
 SECOND = {"id": 2, "text": "refunds stuck in finance again", "created_at": "2026-11-04"}

@@ -10,7 +10,8 @@ import pytest
 
 from digests.demo import DEMO_FILE
 from digests.engine import Engine, MemoryStore, features_of
-from digests.files import bcubed, group_rows
+from digests.files import bcubed
+from tests.digests.file_grouping import group_rows
 
 ROWS = [json.loads(line) for line in DEMO_FILE.read_text(encoding="utf-8").splitlines()]
 
