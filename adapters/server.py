@@ -165,17 +165,8 @@ def serve(services: Services) -> None:
     app = make_web_app(services)
     platforms: list[str] = app[PLATFORMS]
     host = listen_host(settings)
-    app.on_startup.append(_check_platforms_at_start)
 
     def listening(*_printed: object) -> None:  # called once the port is open
         log.info("listening on %s:%s for %s", host, settings.port, " and ".join(platforms))
 
     web.run_app(app, host=host, port=settings.port, print=listening, access_log_class=PathOnlyAccessLogger)
-
-
-async def _check_platforms_at_start(app: web.Application) -> None:
-    """Ask Slack, in the background, whether it takes SLACK_BOT_TOKEN: one log line says so at start."""
-    if "slack" in app[PLATFORMS]:
-        from adapters.slack.http import RUNTIME
-
-        app[RUNTIME].check_token()

@@ -24,6 +24,7 @@ __all__ = [
     "numbered",
     "owner_of",
     "MEANS_ME",
+    "means_me",
     "TheirUsage",
     "USAGE",
     "WINDOWS",
@@ -233,6 +234,12 @@ def numbered(text: str) -> bool:
     return len(words) > 1 and _number(words[1]) is not None
 
 
+def means_me(owner: str) -> bool:
+    """Whether an owner as typed (`me`, `Myself.`, `me myself`) means whoever typed it."""
+    words = {w.lower().rstrip(_END) for w in owner.split()}
+    return bool(words) and words <= MEANS_ME
+
+
 def owner_of(text: str, role: Role) -> tuple[int, tuple[str, ...]] | None:
     """The pattern number and the owner's words, as typed, of a line `role` would have read as
     `own` (`own 5 Dana Lee`, `assign #5 to @someone`); None for any other line."""
@@ -282,7 +289,7 @@ def _pattern_change(head: str, after: list[str], role: Role) -> Command | None:
         number, owner = owned
         if not allowed(role, Role.MANAGER):  # refused when run, kindly
             return Command("own", args=owner, number=number)
-        if {w.lower().rstrip(_END) for w in owner} <= MEANS_ME:
+        if means_me(" ".join(owner)):
             raise UsageError(f"Type your name as its reporters should read it, e.g. `own {number} Dana Lee`.")
         if any("@someone" in w.lower() for w in owner):
             raise UsageError(

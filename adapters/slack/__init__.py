@@ -46,7 +46,7 @@ def mount(app: web.Application, services: Services) -> None:
     async def start(_app: web.Application) -> None:
         if link is not None:
             link.start()
-            runtime.check_token()
+        runtime.check_token()  # one log line at start says whether Slack takes SLACK_BOT_TOKEN
         runtime.settle_owed()
 
     async def stop(_app: web.Application) -> None:

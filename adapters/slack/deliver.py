@@ -21,6 +21,7 @@ __all__ = [
     "safely",
     "post",
     "respond",
+    "answer_later",
     "ack_payload",
     "webhook_metadata",
     "update_view",
@@ -80,6 +81,17 @@ async def post(
 async def respond(settings: Settings, url: str | None, payload: dict[str, Any]) -> bool:
     """Post to an interaction's response_url (Slack hosts only)."""
     return await post_to_response_url(url, payload, settings)
+
+
+async def answer_later(
+    settings: Settings, client: AsyncWebClient, url: str | None, reply: Reply, *, user: str, metrics: Metrics | None
+) -> None:
+    """A slash command's answer by its response_url, in place of "Working on it…"; in the person's
+    DM with Snag when Slack will not take it there (the url expired after 30 minutes, or failed)."""
+    if await respond(settings, url, {**ack_payload(reply), "replace_original": True}):
+        return
+    log.warning("a slash command's response_url did not take its answer: sent to the person's DM instead")
+    await post(client, channel=user, reply=reply, metrics=metrics)
 
 
 def webhook_metadata(settings: Settings, url: str | None, **extra: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ the line keeps "@someone" and the core asks the manager to type the name.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -20,8 +21,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import inbound
+from adapters.slack.client import UNREACHABLE
 from adapters.slack.text import mention_labels, mentioned_users
-from bot.commands import MEANS_ME, allowed, owner_of
+from bot.commands import allowed, means_me, owner_of
 from bot.domain import IncomingMessage, Role
 
 if TYPE_CHECKING:
@@ -30,13 +32,17 @@ if TYPE_CHECKING:
 __all__ = ["DisplayNames", "named_owner"]
 
 log = logging.getLogger("snag.slack.owners")
+LOOKUP_WAIT = 1.0  # seconds a name may take: the manager's line waits for it, and Slack for its ack
 
 
 class DisplayNames:
     """People's names as Slack shows them (users.info), cached per workspace and user for a while."""
 
-    def __init__(self, *, ttl: float = 600.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, *, ttl: float = 600.0, wait: float = LOOKUP_WAIT, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl = ttl
+        self.wait = wait
         self.clock = clock
         self._cache: dict[tuple[str, str], tuple[float, str]] = {}
 
@@ -46,11 +52,11 @@ class DisplayNames:
         if cached is not None and self.clock() - cached[0] <= self.ttl:
             return cached[1]
         try:
-            response = await client.users_info(user=user)
+            response = await asyncio.wait_for(client.users_info(user=user), self.wait)
         except SlackApiError as exc:  # missing_scope: an app installed before Snag asked for users:read
             log.info("cannot read a Slack user's name (%s)", exc.response.get("error"))
             return None
-        except (OSError, TimeoutError) as exc:
+        except UNREACHABLE as exc:  # down, dropped, or slower than the manager should wait
             log.warning("cannot read a Slack user's name: %s", type(exc).__name__)
             return None
         name = _name(response.get("user"))
@@ -78,21 +84,18 @@ async def named_owner(rt: SlackRuntime, client: AsyncWebClient, message: Incomin
     if owned is None or not allowed(person.role, Role.MANAGER):
         return message  # a report, or someone who may not set owners: nobody's name is looked up
     mentions = mentioned_users(text)
-    if not mentions and not _means_me(owned[1]):
+    if not mentions and not means_me(" ".join(owned[1])):
         return message
     labels = mention_labels(text)
+    found = await asyncio.gather(*(rt.names.of(client, person.tenant, user) for user in mentions))  # at once
     names: dict[str, str] = {}
-    for user in mentions:
-        name = await rt.names.of(client, person.tenant, user) or labels.get(user)
-        if name:
-            names[user] = name
+    for user, name in zip(mentions, found, strict=True):
+        label = name or labels.get(user)
+        if label:
+            names[user] = label
     owned = owner_of(inbound.from_slack(text, names).strip(), person.role) or owned
     number, owner = owned
-    if _means_me(owner):
+    if means_me(" ".join(owner)):
         mine = await rt.names.of(client, person.tenant, person.user)
         owner = (mine,) if mine else owner
     return replace(message, text=f"own {number} {' '.join(owner)}")
-
-
-def _means_me(owner: tuple[str, ...]) -> bool:
-    return {w.lower().rstrip(".,;:!?") for w in owner} <= MEANS_ME

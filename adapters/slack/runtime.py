@@ -315,8 +315,8 @@ class SlackRuntime:
         await send_owed(self, owed)
 
     def status(self) -> dict[str, Any]:
-        """For /readyz: what Slack said of the bot token ("unchecked" before the first request, for
-        OAuth installs "installs", each with its own token) and how many receipts wait for Slack."""
+        """For /readyz: what Slack said of the bot token ("unchecked" until the check begun at start
+        first tried; for OAuth installs "installs", each with its own token) and how many receipts wait."""
         token = self.identity.state if self.token_check is not None else "installs"
         return {
             "mode": "socket" if self.socket_mode else "http",

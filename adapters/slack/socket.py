@@ -21,7 +21,7 @@ from adapters.slack.runtime import SlackRuntime
 if TYPE_CHECKING:
     from bot.app import Services
 
-__all__ = ["SocketLink", "CONNECT_DELAYS", "run"]
+__all__ = ["SocketLink", "CONNECT_DELAYS"]
 
 log = logging.getLogger("snag.slack")
 # Seconds between tries to connect while Slack cannot be reached; the last one repeats.
@@ -98,21 +98,3 @@ class SocketLink:
             await asyncio.gather(self._task, return_exceptions=True)
         if self.handler is not None:
             await self.handler.close_async()
-
-
-def run(services: Services) -> None:
-    """Serve Slack in Socket Mode until interrupted (no HTTP server)."""
-
-    async def forever() -> None:
-        runtime = SlackRuntime(services, socket_mode=True)
-        link = SocketLink(services, runtime)
-        link.start()
-        runtime.check_token()
-        runtime.settle_owed()
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await link.close()
-            await runtime.close()
-
-    asyncio.run(forever())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -28,9 +29,10 @@ class Call:
 
 @dataclass
 class Failure:
-    status: int
+    status: int  # 0: no answer at all, the connection closed after `hang` seconds
     headers: dict[str, str]
     error: str
+    hang: float = 0.0
 
 
 @dataclass
@@ -78,6 +80,11 @@ class FakeSlack:
         """Answer the next `times` calls of `method` with an error."""
         headers = headers if headers is not None else ({"Retry-After": "0"} if status == 429 else {})
         self.failures.setdefault(method, []).extend([Failure(status, headers, error)] * times)
+
+    def stall(self, method: str, *, seconds: float = 0.0, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with nothing: the connection is closed after
+        `seconds` (0: at once, as a proxy dropping it; more: as Slack blocked on the way out)."""
+        self.failures.setdefault(method, []).extend([Failure(0, {}, "", seconds)] * times)
 
     def called(self, method: str) -> list[Call]:
         with self.lock:
@@ -206,13 +213,17 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             params = query | _parse(self.headers.get("Content-Type", ""), raw)
             if path.startswith("/hooks/"):
                 self._record(Call("response_url", params, path, token, len(raw)))
-                self._reply(200, b"ok", "text/plain")
+                failure = self._failure("response_url")  # Slack answers a hook in plain text
+                status, text = (failure.status, failure.error) if failure else (200, "ok")
+                self._reply(status, text.encode(), "text/plain")
                 return
             method = path.removeprefix("/api/")
             self._record(Call(method, params, path, token or params.get("token"), len(raw)))
-            with fake.lock:
-                queue = fake.failures.get(method) or []
-                failure = queue.pop(0) if queue else None
+            failure = self._failure(method)
+            if failure and not failure.status:
+                time.sleep(failure.hang)
+                self.close_connection = True
+                return
             if failure:
                 body = json.dumps({"ok": False, "error": failure.error}).encode()
                 self._reply(failure.status, body, "application/json", failure.headers)
@@ -220,6 +231,11 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             self._reply(200, json.dumps(fake.answer(method, params)).encode(), "application/json")
 
         do_GET = do_POST
+
+        def _failure(self, method: str) -> Failure | None:
+            with fake.lock:
+                queue = fake.failures.get(method) or []
+                return queue.pop(0) if queue else None
 
         def _record(self, call: Call) -> None:
             with fake.lock:

@@ -30,7 +30,7 @@ async def test_unsigned_or_badly_signed_requests_get_401_and_store_nothing(
     body = urlencode(fixture("slash_command"))
     status, _ = await slack.post(body, "application/x-www-form-urlencoded", headers=headers, signed=False)
     assert status == 401
-    assert slack.reports() == [] and slack.fake.calls == []
+    assert slack.reports() == [] and [c.method for c in slack.fake.calls] in ([], ["auth.test"])  # the start's check
 
 
 async def test_a_signature_older_than_five_minutes_gets_401(slack: SlackDriver) -> None:

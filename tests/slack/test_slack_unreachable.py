@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -113,13 +114,15 @@ async def test_the_token_is_checked_once_and_the_bot_user_kept(slack: SlackDrive
     assert (await ready.json())["slack"] == {"mode": "http", "token": "ok", "receipts_held": 0}
 
 
-async def test_readyz_says_slack_is_unreachable_and_stays_ready(slack: SlackDriver) -> None:
-    slack.services.classifier.version = "fake-1"  # a model loaded: ready but for Slack
-    slack.runtime.held.delays = (60.0,)
-    down(slack.fake)
-    await slack.event(fixture("event_message_im"))
-    async with slack.session.get(slack.server.make_url("/readyz")) as ready:
-        body = await ready.json()
+async def test_readyz_says_slack_is_unreachable_and_stays_ready(slack_services: Any, fake_slack: FakeSlack) -> None:
+    slack_services.classifier.version = "fake-1"  # a model loaded: ready but for Slack
+    down(fake_slack)  # since before the start: the token is checked then, and Slack does not answer
+    async with serving(slack_services, fake_slack) as slack:
+        slack.runtime.held.delays = (60.0,)
+        await slack.event(fixture("event_message_im"))
+        async with slack.session.get(slack.server.make_url("/readyz")) as ready:
+            body = await ready.json()
+    slack_services.engine.dispose()
     assert ready.status == 200 and body["ready"] is True, "reports are still stored: keep sending them here"
     assert body["slack"] == {"mode": "http", "token": "unreachable", "receipts_held": 1}
 

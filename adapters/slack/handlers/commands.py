@@ -72,7 +72,7 @@ async def on_command(
     url = body.get("response_url")
     owed = await owe(rt, message, capture, response_url=url) if url else None  # if this process dies now
     await ack(text=WORKING, response_type="ephemeral")
-    rt.spawn(_answer_later(rt, work, url, owed))
+    rt.spawn(_answer_later(rt, client, work, url, owed, person.user))
 
 
 async def _open_report_modal(rt: SlackRuntime, client: AsyncWebClient, body: dict[str, Any]) -> None:
@@ -82,9 +82,11 @@ async def _open_report_modal(rt: SlackRuntime, client: AsyncWebClient, body: dic
     await deliver.safely("views.open", call, rt.metrics)
 
 
-async def _answer_later(rt: SlackRuntime, work: Any, url: str | None, owed: Path | None) -> None:
+async def _answer_later(
+    rt: SlackRuntime, client: AsyncWebClient, work: Any, url: str | None, owed: Path | None, user: str
+) -> None:
     reply: Reply = await work
-    await rt.pay(owed, deliver.respond(rt.settings, url, {**deliver.ack_payload(reply), "replace_original": True}))
+    await rt.pay(owed, deliver.answer_later(rt.settings, client, url, reply, user=user, metrics=rt.metrics))
 
 
 async def _can_post_here(client: AsyncWebClient, body: dict[str, Any], work: Any) -> Reply:

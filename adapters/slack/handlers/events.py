@@ -171,7 +171,7 @@ async def send_owed(rt: SlackRuntime, owed: Owed) -> None:
         return  # erased meanwhile, or Snag was removed from the workspace
     reply = cards.receipt(record, rt.taxonomy, notices=owed.notices)
     if owed.response_url:  # a slash command's: replaces its "Working on it…"
-        await deliver.respond(rt.settings, owed.response_url, {**deliver.ack_payload(reply), "replace_original": True})
+        await deliver.answer_later(rt.settings, client, owed.response_url, reply, user=owed.user, metrics=rt.metrics)
         return
     user = owed.user if owed.private else None
     await deliver.post(client, channel=owed.channel, reply=reply, user=user, thread_ts=owed.thread, metrics=rt.metrics)
