@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ __all__ = ["UserGroups"]
 
 log = logging.getLogger("snag.slack.groups")
 UNREACHABLE_TTL = 30.0  # seconds before asking again a Slack that could not be reached
+LOAD_WAIT = 1.0  # seconds a report waits for the groups before it is stored without them
 
 
 class UserGroups:
@@ -25,6 +27,7 @@ class UserGroups:
         self.enabled = any(e.startswith("slack:group:") for e in policy.admins | policy.managers)
         self.ttl = ttl
         self.clock = clock
+        self.wait = LOAD_WAIT
         self._cache: dict[str, tuple[float, dict[str, tuple[str, ...]]]] = {}
 
     async def of(self, client: AsyncWebClient, team: str, user: str) -> tuple[str, ...]:
@@ -43,8 +46,8 @@ class UserGroups:
         """Read the groups again; while Slack cannot be reached, the groups read last (or none) for
         UNREACHABLE_TTL: a report must not wait on Slack before it is stored."""
         try:
-            return self.clock(), await self._load(client)
-        except UNREACHABLE as exc:
+            return self.clock(), await asyncio.wait_for(self._load(client), self.wait)
+        except UNREACHABLE as exc:  # down, dropped, or slower than a report should wait
             log.warning("cannot reach Slack to read user groups (%s); asking again later", type(exc).__name__)
             return self.clock() - self.ttl + UNREACHABLE_TTL, cached[1] if cached else {}
 

@@ -83,6 +83,19 @@ async def test_a_manager_by_user_group_may_search(slack: SlackDriver) -> None:
     assert len(slack.fake.called("usergroups.list")) == 1, "groups are cached"
 
 
+@pytest.mark.parametrize("overrides", [{"managers": ["slack:group:S0MANAGERS"]}])
+async def test_a_hanging_user_group_lookup_does_not_hold_a_report_back(slack: SlackDriver) -> None:
+    """Slack blocked on the way out: the groups are given up after a second, the report is stored."""
+    import time
+
+    slack.fake.usergroups = [{"id": "S0MANAGERS", "users": ["U2147483697"]}]
+    slack.fake.stall("usergroups.list", seconds=10)
+    started = time.monotonic()
+    status, _ = await slack.post_only(fixture("slash_command"))
+    assert status == 200 and time.monotonic() - started < 3
+    assert len(slack.reports()) == 1
+
+
 async def test_a_slow_core_still_answers_slack_in_time_and_replies_later(slack: SlackDriver, classifier) -> None:  # type: ignore[no-untyped-def]
     import threading
 
