@@ -46,6 +46,12 @@ __all__ = ["SnagTeamsBot"]
 log = logging.getLogger("snag.teams")
 EXPIRED = Reply(kind="error", title="That button has expired. Send a new report.")
 UNANSWERED = Reply(kind="text", title="Pick an answer first, then press Send answers.")
+SORRY = "Sorry, something went wrong on my side"
+TRY_AGAIN = Reply(kind="error", title=f"{SORRY}. Please try again in a minute.")
+# A report stored, its receipt owed: typed again, it would be filed twice.
+RECEIPT_FOLLOWS = Reply(kind="error", title=f"{SORRY}, but your report is saved: its receipt will follow.")
+SAVED = Reply(kind="error", title=f"{SORRY}, but your report is saved: no need to send it again.")
+KEPT = "snag.kept"  # turn_state: this turn stored a report (or the outbox keeps it)
 SEND_ATTEMPTS = 3
 SEND_WAIT = 10.0  # seconds of waiting in all between the tries of one reply
 SEND_DELAY = 0.5  # the first wait when Teams does not say how long (Retry-After); doubled after
@@ -234,6 +240,7 @@ class SnagTeamsBot(TeamsActivityHandler):
             return
         command: str | None = "report"
         if capture is not None:
+            turn.turn_state[KEPT] = capture.stored or capture.reply == cards.saved_for_later()
             reply = await asyncio.to_thread(self.snag.finish_report, capture)
             reported = capture.stored
         else:
@@ -243,6 +250,7 @@ class SnagTeamsBot(TeamsActivityHandler):
                 message = replace(message, mentions=await self._aad_ids(turn, message.mentions))
             reply = await asyncio.to_thread(self.snag.handle_message, message)
             reported = reply.kind == "receipt"
+            turn.turn_state[KEPT] = reported or _waiting(reply, key) is not None
         await self._answer(turn, person, [reply], command, receipt=(key or "") if capture is not None else "")
         if command == "erase":
             return  # nothing to keep: what reaches them went with their reports (answered in this turn)
@@ -383,6 +391,8 @@ class SnagTeamsBot(TeamsActivityHandler):
 
     async def _guarded(self, turn_context: TurnContext, handler: Callable[[TurnContext], Awaitable[None]]) -> None:
         """Run a turn's handler; a failure is logged and the person gets an apology, never a trace."""
+        key = self.delivery_key(turn_context.activity) or ""
+        capture = self.prestored.get(key)  # stored before the ack: the turn may fail before taking it
         try:
             await self.resolve_groups(turn_context.activity)  # the request is authenticated by now
             await handler(turn_context)
@@ -391,10 +401,16 @@ class SnagTeamsBot(TeamsActivityHandler):
             if turn_context.activity.type == "invoke":
                 await turn_context.send_activity(Activity(type="invokeResponse", value=InvokeResponse(status=500)))
                 return
-            await self._send(
-                turn_context,
-                Reply(kind="error", title="Sorry, something went wrong on my side. Please try again in a minute."),
-            )
+            await self._send(turn_context, self._apology(turn_context, key, capture))
+
+    def _apology(self, turn: TurnContext, key: str, capture: Capture | None) -> Reply:
+        """What a failed turn says: a report it stored is saved (typed again, it would be filed twice),
+        and the receipt the endpoint wrote down as owed follows unless it reached Teams already."""
+        if capture is not None and capture.stored and key not in self.receipted:
+            return RECEIPT_FOLLOWS
+        if turn.turn_state.get(KEPT) or (capture is not None and capture.stored):
+            return SAVED
+        return TRY_AGAIN
 
 
 def _personal(activity: Activity) -> bool:

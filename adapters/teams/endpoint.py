@@ -16,11 +16,11 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticateRequestResult
 
-from adapters.owed import OwedReceipts
+from adapters.owed import HeldReceipts, OwedReceipts
 from adapters.teams.bot import SnagTeamsBot
 from adapters.teams.connector_token import OffLoopCredentialsFactory
 from adapters.teams.messenger import TeamsMessenger
-from adapters.teams.owed import OWED_DIR, RETRY_DELAYS, Owed, send_later, send_owed
+from adapters.teams.owed import HOLD_DELAYS, OWED_DIR, Owed, send_owed
 from adapters.teams.references import References
 from adapters.teams.signing_keys import use_off_loop_keys
 from bot.core import Capture, where
@@ -120,11 +120,10 @@ class TeamsEndpoint:
         self._finishing = asyncio.Semaphore(2)
         # The ack path gets its own threads so slow tagging never queues ahead of a commit.
         self._store_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="snag-teams-store")
-        # Receipts this process owes, from start (a scheduler that only sends owes none).
+        # Receipts this process owes, and those the live turn could not send, from start (a scheduler
+        # that only sends owes none).
         self.owed: OwedReceipts[Owed] | None = None
-        self.retry_delays: tuple[float, ...] = RETRY_DELAYS  # a receipt the live turn could not send
-        self._stopping = asyncio.Event()  # set while draining: receipts waiting to be retried stop waiting
-        self._draining = 0
+        self.held: HeldReceipts[Owed] | None = None
 
     async def handle(self, request: web.Request) -> web.Response:
         """Parse, authenticate, check and process one activity; bad requests get a 4xx, never a trace."""
@@ -177,44 +176,32 @@ class TeamsEndpoint:
         self._track(asyncio.create_task(self._finish(auth, activity, owed)))
         return web.Response(status=201)
 
-    def _owe(self, activity: Activity, report: IncomingMessage, capture: Capture) -> tuple[Owed, Path] | None:
+    def _owe(self, activity: Activity, report: IncomingMessage, capture: Capture) -> Path | None:
         """Write down the receipt of a stored report; None for anything else, or when the disk fails."""
         receipt = self.bot.owed_receipt(activity, report.person, capture)
         if receipt is None or self.owed is None:
             return None
-        path = self.owed.try_owe(receipt)
-        return None if path is None else (receipt, path)
+        return self.owed.try_owe(receipt)
 
-    async def _finish(
-        self, auth: AuthenticateRequestResult, activity: Activity, owed: tuple[Owed, Path] | None
-    ) -> None:
-        """Tag and answer a report acknowledged already; a receipt the turn could not send is tried again."""
+    async def _finish(self, auth: AuthenticateRequestResult, activity: Activity, owed: Path | None) -> None:
+        """Tag and answer a report acknowledged already; a receipt the turn could not send is held,
+        and sent (the report as stored then) once Teams takes it, without waiting for a restart."""
         key = self.bot.delivery_key(activity) or ""
         try:
             async with self._finishing:  # bounded, so tagging never starves the ack path
                 await self.adapter.process_activity(auth, activity, self.bot.on_turn)
         except Exception as exc:  # not answered, not even with the apology
-            self.bot.prestored.pop(key, None)
             log.error("teams reply after ack failed: %s", where(exc))
+        self.bot.prestored.pop(key, None)  # the turn took it, unless it failed before
         answered = key in self.bot.receipted  # the receipt reached Teams, even if a note after it failed
         self.bot.receipted.discard(key)
-        if owed is None or self.owed is None:
+        if owed is None or self.owed is None or self.held is None:
             return
         if answered:
-            self.owed.paid(owed[1])
+            self.owed.paid(owed)
             return
-        self._track(asyncio.create_task(self._send_later(self.owed, *owed)))
-
-    async def _send_later(self, owed: OwedReceipts[Owed], receipt: Owed, path: Path) -> None:
-        """Send a receipt the live turn could not, after a while (the report as stored then), without
-        waiting for a restart; still failing after the last try, it stays owed for the next start."""
-
-        async def send() -> None:
-            await send_owed(self.bot.snag, self.messenger, self.references, receipt)
-
-        if await send_later(send, delays=self.retry_delays, stopping=self._stopping):
-            owed.paid(path)
-            log.info("sent a Teams receipt the live turn could not send")
+        log.info("a Teams receipt the live turn could not send is held for a later try")
+        self.held.hold(owed)
 
     async def _edit_then_ack(self, auth: AuthenticateRequestResult, activity: Activity) -> web.Response:
         """Store an edited report's new words, acknowledge; tag them again and answer in the background.
@@ -252,18 +239,26 @@ class TeamsEndpoint:
 
         self._track(asyncio.create_task(asyncio.to_thread(tidy)))
         self.owed = OwedReceipts(self.services.settings.data_dir / OWED_DIR, Owed, platform="Teams")
+        # Any failure waits: send_owed drops what Teams refuses for good itself.
+        self.held = HeldReceipts(self.owed, self._send_owed, delays=HOLD_DELAYS, wait_for=(Exception,))
         self._track(asyncio.create_task(self._settle_owed(self.owed)))
 
     async def stop(self, _app: web.Application) -> None:
-        """At shutdown: finish the replies under way; what is still owed goes at the next start."""
+        """At shutdown: finish the replies under way; what is still owed, held receipts included, goes
+        at the next start."""
         await self.drain()
+        if self.held is not None:
+            await self.held.close()
         if self.owed is not None:
             self.owed.close()
+
+    async def _send_owed(self, owed: Owed) -> None:
+        await send_owed(self.bot.snag, self.messenger, self.references, owed)
 
     async def _settle_owed(self, owed: OwedReceipts[Owed]) -> None:
         """Send the receipts of processes that stopped before sending them; a failure waits for the next start."""
         try:
-            sent = await owed.settle(lambda o: send_owed(self.bot.snag, self.messenger, self.references, o))
+            sent = await owed.settle(self._send_owed)
         except Exception as exc:  # the database or Teams unreachable
             log.warning("receipts owed by a stopped process are kept for the next start: %s", where(exc))
             return
@@ -275,17 +270,9 @@ class TeamsEndpoint:
         task.add_done_callback(self._tasks.discard)
 
     async def drain(self) -> None:
-        """Wait for replies still being sent (shutdown, tests). Receipts waiting to be tried again stop
-        waiting and stay owed for the next start; a try under way finishes first."""
-        self._draining += 1
-        self._stopping.set()
-        try:
-            while self._tasks:
-                await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        finally:
-            self._draining -= 1
-            if not self._draining:
-                self._stopping.clear()
+        """Wait for replies still being sent (shutdown, tests); not for the receipts held."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
 def _serialize(body: object) -> object:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from adapters.teams import mentions
-from bot.commands import MEANS_ME, allowed, owner_of
+from bot.commands import allowed, means_me, owner_of
 from bot.domain import ActionEvent, Person, Role
 
 __all__ = [
@@ -85,7 +85,7 @@ def named_owner(typed: str, text: str, entities: Sequence[Mapping], bot: Mapping
     named = mentions.replace_mentions(text, mentions.in_message(entities, bot, named=True)).strip()
     number, owner = owner_of(named, role) or owned
     name = " ".join(sender.split())
-    if name and {w.lower().rstrip(".,;:!?") for w in owner} <= MEANS_ME:
+    if name and means_me(" ".join(owner)):
         owner = (name,)
     elif named == typed:
         return typed  # nobody to name (no person mentioned, or a tag): the line as it was

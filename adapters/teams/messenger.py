@@ -22,6 +22,7 @@ __all__ = ["TeamsMessenger", "DeliveryFailed", "RETRY_STATUSES", "status_of", "r
 
 log = logging.getLogger("snag.teams")
 RETRY_STATUSES = {429, 412, 502, 503, 504}  # busy or briefly down: asked again
+MAX_RETRY_AFTER = 30.0  # seconds: a longer Retry-After would hold a receipt or a digest for as long
 
 
 class DeliveryFailed(Exception):
@@ -57,6 +58,7 @@ class TeamsMessenger:
         self.metrics = metrics
         self.attempts = attempts
         self.base_delay = base_delay
+        self.pause = asyncio.sleep  # between tries (a test counts the waits instead)
 
     async def send(self, *, platform: str, tenant: str, destination: str, reply: Reply) -> None:
         """Send a card to a stored conversation; raises DeliveryFailed when it cannot."""
@@ -83,7 +85,7 @@ class TeamsMessenger:
                     raise DeliveryFailed(status, reason) from exc
                 delay = retry_delay(exc, attempt, self.base_delay)
                 log.info("teams answered %s; retry %d in %.2fs", status, attempt, delay)
-                await asyncio.sleep(delay)
+                await self.pause(delay)
 
     async def _deliver(self, destination: str, reference: ConversationReference, activity: Activity) -> None:
         async def deliver(turn: TurnContext) -> None:
@@ -114,14 +116,14 @@ def personal_chat_with(reference: ConversationReference) -> ConversationParamete
 
 
 def retry_delay(exc: BaseException, attempt: int, base_delay: float) -> float:
-    """How long to wait before trying again: Teams' Retry-After in seconds when it says, else a
-    doubling delay from `base_delay` (up to 8 s), jittered so that many senders do not come back
-    together."""
+    """How long to wait before trying again: Teams' Retry-After in seconds when it says (up to
+    MAX_RETRY_AFTER), else a doubling delay from `base_delay` (up to 8 s), jittered so that many
+    senders do not come back together."""
     headers = getattr(getattr(exc, "response", None), "headers", None) or {}
     try:
         asked = float(headers.get("Retry-After", ""))
     except (TypeError, ValueError):  # absent, or an HTTP date: wait as if not told
         asked = -1.0
     if asked >= 0:
-        return asked
+        return min(asked, MAX_RETRY_AFTER)
     return min(8.0, base_delay * 2 ** (attempt - 1)) * (0.5 + random.random())

@@ -6,8 +6,8 @@ a redeploy) would leave a stored report whose reporter never gets a receipt, nor
 its pattern changes; Teams, answered, does not send it again. So before the 201 the endpoint
 writes down what the receipt needs (adapters.owed keeps the files and locks, as for Slack), and
 the next process to start sends it and keeps the references, as the live turn would have. A
-receipt the live turn could not send (Teams failing, then back) is tried again by the same process
-a few times (`send_later`) before it waits for the next start.
+receipt the live turn could not send (Teams failing, then back) is held by the same process
+(adapters.owed's `HeldReceipts`, after each of HOLD_DELAYS) until Teams takes it.
 """
 
 from __future__ import annotations
@@ -25,18 +25,18 @@ from bot import cards
 from bot.logs import where
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Sequence
+    from collections.abc import Sequence
 
     from bot.capture import Capture
     from bot.core import Snag
     from bot.domain import Person
 
-__all__ = ["Owed", "OWED_DIR", "RETRY_DELAYS", "owed_for", "send_later", "send_owed"]
+__all__ = ["Owed", "OWED_DIR", "HOLD_DELAYS", "owed_for", "send_owed"]
 
 log = logging.getLogger("snag.teams")
 OWED_DIR = "teams-owed"  # under the data directory, beside teams-waiting
-# Seconds before each new try of a receipt the live turn could not send (Teams down for a while).
-RETRY_DELAYS = (30.0, 120.0, 600.0)
+# Seconds before each new try of the receipts the live turn could not send; the last repeats.
+HOLD_DELAYS: tuple[float, ...] = (30.0, 120.0, 600.0)
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def _for_good(failed: DeliveryFailed) -> bool:
 
 async def send_owed(snag: Snag, messenger: TeamsMessenger, references: References, owed: Owed) -> None:
     """Send the receipt a process that stopped still owed (the report as stored now), then keep how
-    to reach the reporter. Raises when Teams may take it later: it stays owed for the next start."""
+    to reach the reporter. Raises when Teams may take it later: it stays owed, tried again."""
     person = snag.person("teams", owed.tenant, owed.user)
     record = await asyncio.to_thread(snag.repository.get_report, person=person, report_id=owed.report_id)
     if record is None:
@@ -96,30 +96,3 @@ async def send_owed(snag: Snag, messenger: TeamsMessenger, references: Reference
             await asyncio.to_thread(references.put, reach)
     except Exception as exc:  # sent: raising would send it again, and a receipt twice is worse
         log.error("teams conversation reference not saved after a receipt owed: %s", where(exc))
-
-
-async def send_later(send: Callable[[], Awaitable[None]], *, delays: Sequence[float], stopping: asyncio.Event) -> bool:
-    """Send a receipt owed again after each delay: True once sent (or refused for good), False when
-    every try failed or the process is stopping (it stays owed for the next start).
-
-    Only the waits end early when stopping: a try under way finishes, so what Teams took is paid."""
-    for attempt, delay in enumerate(delays, 1):
-        if await _stopped_within(stopping, delay):
-            return False
-        try:
-            await send()
-        except Exception as exc:  # Teams or the database still down: wait longer
-            log.warning("a Teams receipt owed failed again (try %d of %d): %s", attempt, len(delays), where(exc))
-            continue
-        return True
-    log.warning("a Teams receipt owed stays owed for the next start after %d more tries", len(delays))
-    return False
-
-
-async def _stopped_within(stopping: asyncio.Event, seconds: float) -> bool:
-    """Wait `seconds`, or less if the process starts stopping; True when it did."""
-    try:
-        await asyncio.wait_for(stopping.wait(), seconds)
-    except TimeoutError:
-        return False
-    return True

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from adapters.slack.dedupe import HostClaims
-from adapters.slack.owed import Owed, OwedReceipts
+from adapters.slack.owed import HeldReceipts, Owed, OwedReceipts
 
 OWED = Owed(team="T0001", user="U0001", channel="D0001", report_id=7, private=False, notices=("kept the first part",))
 
@@ -121,3 +123,73 @@ def test_a_disk_that_cannot_take_the_receipt_owed_leaves_it_to_be_sent_now(tmp_p
     assert "cannot write down a Slack receipt owed" in caplog.text and "U0001" not in caplog.text
     receipts.paid(None)  # nothing written: nothing to remove, and no error
     receipts.close()
+
+
+async def until(check: Callable[[], bool], seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.01)):
+        if check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("timed out")
+
+
+async def test_a_receipt_held_that_keeps_failing_holds_back_no_other(tmp_path: Path) -> None:
+    """A try stopped at the first receipt failing: one that always failed held every other back."""
+    owed = OwedReceipts(tmp_path)
+    second = Owed(team="T0001", user="U0002", channel="D0002", report_id=8, private=False)
+    first_path, second_path = owed.owe(OWED), owed.owe(second)
+    sent: list[Owed] = []
+
+    async def flaky(receipt: Owed) -> None:
+        if receipt.report_id == 7:
+            raise ConnectionError("this conversation answers 502")
+        sent.append(receipt)
+
+    held = HeldReceipts(owed, flaky, delays=(0.01,))
+    held.hold(first_path)
+    held.hold(second_path)
+    await until(lambda: sent == [second])
+    await held.close()
+    assert held.waiting == [first_path] and first_path.exists() and not second_path.exists()
+    owed.close()
+
+
+async def test_a_try_under_way_when_the_process_stops_finishes_and_is_paid(tmp_path: Path) -> None:
+    """Cancelled mid-send, a receipt Slack took stayed written down: the next start posted it again."""
+    owed = OwedReceipts(tmp_path)
+    path = owed.owe(OWED)
+    entered, release = asyncio.Event(), asyncio.Event()
+    sent: list[Owed] = []
+
+    async def slow(receipt: Owed) -> None:
+        entered.set()
+        await release.wait()
+        sent.append(receipt)
+
+    held = HeldReceipts(owed, slow, delays=(0.01,))
+    held.hold(path)
+    await asyncio.wait_for(entered.wait(), 5)
+    closing = asyncio.create_task(held.close())
+    await asyncio.sleep(0.05)
+    release.set()
+    await asyncio.wait_for(closing, 5)
+    assert sent == [OWED] and not path.exists()
+    owed.close()
+
+
+async def test_a_stop_waits_for_a_try_under_way_a_few_seconds_at_most(tmp_path: Path) -> None:
+    owed = OwedReceipts(tmp_path)
+    path = owed.owe(OWED)
+    entered = asyncio.Event()
+
+    async def hanging(receipt: Owed) -> None:
+        entered.set()
+        await asyncio.Event().wait()  # Slack blocked on the way out: no answer, no error
+
+    held = HeldReceipts(owed, hanging, delays=(0.01,))
+    held.grace = 0.05
+    held.hold(path)
+    await asyncio.wait_for(entered.wait(), 5)
+    await asyncio.wait_for(held.close(), 1)
+    assert path.exists() and held.waiting == [path]  # still owed, for the next start
+    owed.close()

@@ -14,9 +14,10 @@ from tests.teams.test_owed_receipts import CHAT, SAM, post_only, receipts, servi
 QUICK = (0.01, 0.01, 0.01)  # the retry delays (30 s, 2 min, 10 min in service), shortened
 
 
-def endpoint_of(client) -> TeamsEndpoint:  # type: ignore[no-untyped-def]
+def endpoint_of(client, delays: tuple[float, ...] = QUICK) -> TeamsEndpoint:  # type: ignore[no-untyped-def]
     endpoint: TeamsEndpoint = client.server.app["teams"]
-    endpoint.retry_delays = QUICK
+    assert endpoint.held is not None
+    endpoint.held.delays = delays
     return endpoint
 
 
@@ -26,7 +27,7 @@ def owed_files(endpoint: TeamsEndpoint) -> list[str]:
 
 
 async def until(check: Callable[[], bool], seconds: float = 5.0) -> None:
-    """Wait for the background work to reach a state (drain would stop the retries it waits for)."""
+    """Wait for the background work to reach a state (drain does not wait for the receipts held)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     while not check():
@@ -87,22 +88,23 @@ async def test_a_receipt_teams_took_before_the_turn_failed_is_not_sent_again(tea
 async def test_a_receipt_still_failing_stays_owed_for_the_next_start(teams) -> None:  # type: ignore[no-untyped-def]
     services, client, connector = teams
     endpoint = endpoint_of(client)
-    connector.statuses = [500] * 5  # the receipt, the apology and all three retries
+    connector.statuses = [500] * 10_000  # the receipt, the apology and every try while this process lives
     assert await post_only(client, fixture("message_personal", connector.url)) == 201
-    await until(lambda: len(connector.calls) == 5)
+    await until(lambda: len(connector.calls) >= 5)  # three tries failed, at least
     await endpoint.drain()
-    assert len(owed_files(endpoint)) == 1 and delivered(connector, 5) == []
+    assert len(owed_files(endpoint)) == 1
     await client.close()  # the process stops: its receipts owed go at the next start
+    failed = len(connector.calls)
+    connector.statuses = []
     async with serving(services) as restarted:
         await restarted.drain()
     [report] = reports(services)
-    assert delivered(connector, 5) == [f"Thanks, saved as report #{report.id}."]
+    assert delivered(connector, failed) == [f"Thanks, saved as report #{report.id}."]
 
 
 async def test_a_shutdown_does_not_wait_for_a_retry_nor_lose_it(teams) -> None:  # type: ignore[no-untyped-def]
     services, client, connector = teams
-    endpoint: TeamsEndpoint = client.server.app["teams"]
-    endpoint.retry_delays = (3600.0,)
+    endpoint_of(client, (3600.0,))
     connector.statuses = [500, 500]
     assert await post_only(client, fixture("message_personal", connector.url)) == 201
     await until(lambda: len(connector.calls) == 2)
