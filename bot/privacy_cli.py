@@ -39,6 +39,24 @@ def erase(
             raise typer.Exit(1)
     subject = services.snag.person(parts[0], parts[1], parts[2])
     typer.echo(f"Erased {services.snag.erase(subject)} report(s).")
+    _finish_grouping(services.extras.get("grouper"))
+
+
+def _finish_grouping(grouper: object) -> None:
+    """Wait for grouping to work the erased reports' bigger patterns out again: a running `snag
+    serve` would leave them until it next starts, and here it takes seconds. Their words are out
+    of every pattern already, so Ctrl-C loses nothing: Snag's next start finishes the work."""
+    if not getattr(grouper, "unsettled", 0):
+        return
+    typer.echo(
+        "Working out again the titles and weights of the patterns their reports were in"
+        " (Ctrl-C leaves this to Snag's next start)...",
+        err=True,
+    )
+    try:
+        grouper.settle()  # type: ignore[attr-defined]
+    except KeyboardInterrupt:
+        typer.echo("\nLeft to Snag's next start; their words are already out of every pattern.", err=True)
 
 
 def retention(days: int | None = typer.Option(None, help="Override SNAG_RETENTION_DAYS.")) -> None:

@@ -228,14 +228,13 @@ class OwnIdf:
         self.counts.update(keys)
         return keys
 
-    def remove(self, text: str) -> set[str]:
-        """Forget one report's counts (erasure); returns the keys it took one from."""
-        keys = self.keys(text)
-        self.counts.subtract(keys)
-        for key in keys:
+    def remove(self, amounts: Mapping[str, int]) -> None:
+        """Take counts back (an erasure), each key by its amount; one that reaches zero goes, as
+        its row in the database does (digests.counts.count_terms)."""
+        self.counts.subtract(amounts)
+        for key in amounts:
             if self.counts[key] <= 0:
                 del self.counts[key]
-        return keys
 
 
 def vectorise(terms: Iterable[str], idf: Callable[[str], float]) -> dict[str, float]:

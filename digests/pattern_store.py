@@ -57,12 +57,16 @@ class SqlPatternStore:
             ).all()
             self.own = OwnIdf(dict(counts))
 
-    def rewritten(self, words: Mapping[int, tuple[Iterable[str], Iterable[str]]]) -> None:
-        """Patterns rewritten elsewhere in this process (an erasure): (old, new) centroid words of
-        each into the index; the term counts, which it changed too, are read again at next refresh."""
+    def rewritten(
+        self, words: Mapping[int, tuple[Iterable[str], Iterable[str]]], uncounted: Mapping[str, int] | None = None
+    ) -> None:
+        """Patterns rewritten elsewhere in this process (an erasure, or working its patterns out
+        again): (old, new) centroid words of each into the index, and the term counts an erasure
+        took back off those held here, as off the database's, so none is read again for it."""
         for pid, (old, new) in words.items():
             self.index.update(pid, old, new)
-        self.own = None
+        if uncounted and self.own is not None:
+            self.own.remove(uncounted)
 
     def learn(self, text: str) -> Tables:
         """Count a new report's words (here and in the database) and return the tables to weigh it by."""

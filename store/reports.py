@@ -30,7 +30,9 @@ __all__ = [
     "has_words",
     "latest_corrections",
     "uncount_weeks",
+    "member_counts",
     "recount_patterns",
+    "IN_LIST",
 ]
 
 
@@ -273,7 +275,7 @@ def latest_corrections(*, session: Session) -> list[tuple[int, str, dict]]:
     return [(c.report_id, text, dict(c.after)) for c, text in rows]
 
 
-_IN = 500  # ids per IN list
+IN_LIST = 500  # ids or keys per IN (...) list: SQLite's bound on parameters is far above
 
 
 def uncount_weeks(*, session: Session, weeks: Mapping[tuple[int, str], int]) -> None:
@@ -291,13 +293,19 @@ def uncount_weeks(*, session: Session, weeks: Mapping[tuple[int, str], int]) -> 
     )
 
 
-def recount_patterns(*, session: Session, pattern_ids: Iterable[int]) -> None:
-    """Set these patterns' report counts from the reports they hold: a count per _IN patterns, one update."""
+def member_counts(*, session: Session, pattern_ids: Iterable[int]) -> dict[int, int]:
+    """How many reports each of these patterns holds (0 for none): a count per IN_LIST patterns."""
     counts = dict.fromkeys(sorted(set(pattern_ids)), 0)
     ids = list(counts)
-    for start in range(0, len(ids), _IN):
-        query = select(Report.pattern_id, func.count()).where(col(Report.pattern_id).in_(ids[start : start + _IN]))
+    for start in range(0, len(ids), IN_LIST):
+        query = select(Report.pattern_id, func.count()).where(col(Report.pattern_id).in_(ids[start : start + IN_LIST]))
         counts |= {pid: n for pid, n in session.exec(query.group_by(col(Report.pattern_id))).all() if pid}
+    return counts
+
+
+def recount_patterns(*, session: Session, pattern_ids: Iterable[int]) -> None:
+    """Set these patterns' report counts from the reports they hold (member_counts), in one update."""
+    counts = member_counts(session=session, pattern_ids=pattern_ids)
     if counts:
         table = Pattern.__table__  # type: ignore[attr-defined]
         session.execute(

@@ -21,11 +21,11 @@ from bot.app import Services
 from bot.domain import IncomingMessage, Person, Role
 from digests.demo import _rows, _tags
 from digests.engine import PatternState
-from digests.features import OwnIdf, char_grams, words
-from digests.grouper import PENDING, SqlGrouper, features_of_report, week_of, write_pattern
+from digests.features import DOCS, OwnIdf, char_grams, words
+from digests.grouper import PENDING, SqlGrouper, count_terms, features_of_report, week_of, write_pattern
 from store.db import session_scope
 from store.models import Pattern, PatternWeek, Report, TermCount
-from store.reports import recount_patterns, uncount_weeks
+from store.reports import IN_LIST, member_counts, recount_patterns, uncount_weeks
 from tests.digests.conftest import make_services
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
@@ -187,3 +187,35 @@ def test_weekly_and_pattern_counts_come_off_in_one_statement_each(world: Service
     assert weekly == {k: n - gone[k] for k, n in weeks.items() if n > gone[k]}  # type: ignore[index]
     held = Counter(r.pattern_id for r in left)
     assert {pid: p.report_count for pid, p in patterns.items()} == {pid: held[pid] for pid in patterns}
+
+
+def test_member_counts_count_every_pattern_asked_an_in_list_at_a_time(world: Services) -> None:
+    _fill(world, world.snag.person("console", "local", "heavy"), rows=60)
+    reports, patterns, _, _ = _stored(world)
+    never = range(10**6, 10**6 + IN_LIST)  # more than one IN list, most of it patterns that do not exist
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    with session_scope(world.engine) as s:
+        event.listen(world.engine, "before_cursor_execute", seen)
+        try:
+            counts = member_counts(session=s, pattern_ids=[*patterns, *never, *patterns])
+        finally:
+            event.remove(world.engine, "before_cursor_execute", seen)
+    held = Counter(r.pattern_id for r in reports)
+    assert counts == {pid: held[pid] for pid in patterns} | dict.fromkeys(never, 0)
+    assert len(statements) == 2
+
+
+def test_term_counts_take_an_amount_a_key_and_go_at_zero(world: Services) -> None:
+    _fill(world, world.snag.person("console", "local", "heavy"), rows=3)
+    _, _, before, _ = _stored(world)
+    with session_scope(world.engine) as s:
+        tenant_id = s.exec(select(Report.tenant_id)).first()
+        assert tenant_id is not None
+        count_terms(s, tenant_id=tenant_id, keys={"w:zorp": 3, "w:blen": 1, DOCS: 2})
+        count_terms(s, tenant_id=tenant_id, keys={"w:zorp": -2, "w:blen": -1, "w:never": -1, DOCS: -1})
+    _, _, after, _ = _stored(world)
+    assert after == before | {"w:zorp": 1, DOCS: before[DOCS] + 1}
