@@ -3,7 +3,6 @@ answer to a message that is not a report (bot.smalltalk)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -14,6 +13,7 @@ from bot.commands import Command, TheirUsage, parse_filters, usage_for
 from bot.domain import RETAINED_TEXT, Person, Reply, ReportRecord
 from bot.erasing import erase_command
 from bot.errors import InputError, NotFound, PermissionDenied, UsageError
+from bot.text import has_words
 
 if TYPE_CHECKING:
     from bot.core import Snag
@@ -158,11 +158,5 @@ def _readable(
     return [
         replace(r, text=text)
         for r, text in candidates
-        if r.pattern_id is not None and people.get(r.pattern_id, 0) >= k and _has_words(text, words)
+        if r.pattern_id is not None and people.get(r.pattern_id, 0) >= k and has_words(text, words)
     ]
-
-
-def _has_words(text: str, words: Sequence[str]) -> bool:
-    """Whether every word starts a word of the text, as the store's search matches them."""
-    folded = text.casefold()
-    return all(re.search(r"(?<!\w)" + re.escape(word.casefold()), folded) for word in words)

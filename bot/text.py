@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["CleanText", "clean_report_text", "snippet"]
+__all__ = ["CleanText", "clean_report_text", "snippet", "has_words"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Bidi overrides and isolates can make a report read differently from what was typed.
@@ -42,3 +43,10 @@ def snippet(text: str, limit: int = 140) -> str:
     """A one-line excerpt with a visible ellipsis when cut."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def has_words(text: str, words: Sequence[str]) -> bool:
+    """Whether every word starts a word of the text, in any case: a prefix finds plurals and
+    endings ("refund": "refunds"), never the inside of another word ("cat": "certificate")."""
+    folded = text.casefold()
+    return all(re.search(r"(?<!\w)" + re.escape(word.casefold()), folded) for word in words)

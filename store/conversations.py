@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from store.models import ConversationRef, ProcessedEvent, Tenant
-from store.reports import get_or_create_tenant
+from store.reports import IN_LIST, get_or_create_tenant
 
 __all__ = [
     "save_reference",
@@ -67,21 +67,18 @@ def find_reference(*, session: Session, platform: str, conversation_id: str) -> 
     ).first()
 
 
-KEYS_PER_QUERY = 500  # reporters per IN (...) list: SQLite's bound on parameters is far above
-
-
 def first_references(session: Session, people: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
     """(platform, reporter key) -> the conversation a person is reached in (their first kept, not
     blocked), or None; in a query per platform and 500 people."""
     found: dict[tuple[str, str], str | None] = dict.fromkeys(people)
     for platform in sorted({p for p, _ in people}):
         keys = [key for p, key in people if p == platform]
-        for i in range(0, len(keys), KEYS_PER_QUERY):
+        for i in range(0, len(keys), IN_LIST):
             rows = session.exec(
                 select(ConversationRef.reporter_key, ConversationRef.conversation_id)
                 .where(
                     ConversationRef.platform == platform,
-                    col(ConversationRef.reporter_key).in_(keys[i : i + KEYS_PER_QUERY]),
+                    col(ConversationRef.reporter_key).in_(keys[i : i + IN_LIST]),
                     ConversationRef.blocked == False,  # noqa: E712
                 )
                 .order_by(col(ConversationRef.id))

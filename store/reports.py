@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import islice
@@ -13,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.domain import Handoff, ReportRecord, Tags
+from bot.text import has_words
 from store.models import Correction, Pattern, PatternWeek, Report, Tenant
 
 __all__ = [
@@ -223,13 +223,6 @@ def search_and_count(
     ids = matching[:limit]
     found = {r.id: r for r in session.exec(select(Report).where(col(Report.id).in_(ids))).all()} if ids else {}
     return [found[rid] for rid in ids if rid in found], len(matching), len(candidates) > SEARCH_CANDIDATES
-
-
-def has_words(text: str, words: Sequence[str]) -> bool:
-    """Whether every word starts a word of the text, in any case: a prefix finds plurals and
-    endings ("refund": "refunds"), never the inside of another word ("cat": "certificate")."""
-    folded = text.casefold()
-    return all(re.search(r"(?<!\w)" + re.escape(word.casefold()), folded) for word in words)
 
 
 def _narrowing(
