@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 WINDOWS = {"7d": 7, "30d": 30, "90d": 90}
-_SIMPLE = {"help", "mine", "stats", "retrain", "reload"}
+_SIMPLE = {"help", "mine", "stats", "retrain", "reload", "subscriptions"}
 _ARG = re.compile(r"^(\d+d|[a-z]+:\S*)$", re.IGNORECASE)
 _FILTER_KEYS = ("team", "stage", "kind")
 _VALUE_WORDS = 3  # a filter's value may be a title or alias of up to this many words: `team:IT help desk`
@@ -74,6 +74,7 @@ _HOW = {
     "digest": "`digest` takes one audience at most, e.g. `digest` or `digest team:finance`.",
     "subscribe": '`subscribe` takes an audience and a schedule, e.g. `subscribe all cron="0 9 * * mon"`.',
     "unsubscribe": "`unsubscribe` takes an audience at most, e.g. `unsubscribe team:finance`.",
+    "subscriptions": "`subscriptions` lists this organisation's digests; it takes nothing after it.",
     "own": "own needs a pattern number and an owner, e.g. `own 12 Finance`.",
     "status": "status needs a pattern number and a status, e.g. `status 12 resolved`.",
     "erase": "erase takes one of your report numbers, e.g. `erase 12` (`mine` lists them), or `erase mine`.",
@@ -88,6 +89,7 @@ _NOT_YOURS = {
     "status": "`mine` shows your reports and what happened to each (setting a pattern's status is for managers).",
     "subscribe": "Sending digests to a channel is set up by admins; `digest` previews the last week's.",
     "unsubscribe": "Digests in a channel are set up by admins; ask one of them to stop it there.",
+    "subscriptions": "Which digests go where is set up by admins; `digest` previews the last week's.",
     "retrain": "Retraining the tagger is for admins; Fix tags on a receipt teaches it too.",
     "reload": "Re-reading the taxonomy is for admins.",
 }
@@ -101,6 +103,7 @@ ROLE_COMMANDS = {
     "search": Role.MANAGER,
     "subscribe": Role.ADMIN,
     "unsubscribe": Role.ADMIN,
+    "subscriptions": Role.ADMIN,
     "retrain": Role.ADMIN,
     "reload": Role.ADMIN,
 }
@@ -125,6 +128,7 @@ _HELP: tuple[tuple[Role, str], ...] = (
     ),
     (Role.ADMIN, 'subscribe [audience] [cron="0 9 * * mon"] [tz=Europe/London] · send the digest here'),
     (Role.ADMIN, "unsubscribe [audience] · stop sending it here"),
+    (Role.ADMIN, "subscriptions · which digests go where, when the next goes, how the last went"),
     (Role.ADMIN, "erase <user> · delete one person's reports (@mention them, or their member id)"),
     (Role.ADMIN, "retrain · retrain the tagger with every correction so far"),
     (Role.ADMIN, "reload · re-read the taxonomy file"),
@@ -176,7 +180,8 @@ class QueryFilters:
 
 @dataclass(frozen=True)
 class Command:
-    # report | help | top | search | mine | pattern | stats | digest | subscribe | unsubscribe | own | status | erase
+    # report | help | top | search | mine | pattern | stats | digest | subscribe | unsubscribe | subscriptions
+    # | own | status | erase
     # | not_report (a greeting, thanks, a question to Snag: bot.smalltalk)
     name: str
     text: str = ""

@@ -27,10 +27,11 @@ from bot.domain import Reply, Section
 from bot.ports import Messenger
 from bot.taxonomy import Taxonomy
 from digests import signals
-from digests.delivery import is_permanent, run_key, safe_error
+from digests.delivery import is_permanent, safe_error
 from digests.digest import Audience, parse_audience
 from digests.leases import Lease
 from digests.snapshot import PatternInfo, load_reporters
+from digests.subscriptions import run_key
 from digests.week import week_of
 from store.db import session_scope
 from store.models import Alert, Pattern, PatternWeek, Subscription, Tenant

@@ -15,7 +15,7 @@ from bot.errors import InputError, PermissionDenied
 from bot.redact import Redactor
 from digests.digest import parse_audience
 from digests.loop import STATUSES, notify_reporters, read_status, set_pattern
-from digests.subscriptions import list_subscriptions, schedule_note, subscribe, unsubscribe
+from digests.subscriptions import describe, list_subscriptions, schedule_note, standings, subscribe, unsubscribe
 from store.db import session_scope
 from store.models import Pattern
 from store.reports import find_tenant
@@ -189,6 +189,27 @@ def chat_commands(services: Services, notify: Callable[[Pattern], int]) -> dict[
         still = f" Digests that do come here: {', '.join(left)}." if left else ""
         return Reply(kind="text", title=f"Nothing to unsubscribe: {which} comes here.{still}")
 
+    def on_subscriptions(person: Person, command: Command) -> Reply:
+        _admin(person)
+        here = command.channel or person.user
+        with session_scope(engine) as session:
+            found = standings(
+                session=session, now=services.snag.clock(), platform=person.platform, tenant=person.tenant
+            )
+            lines = [(s.subscription.destination == here, describe(s)) for s in found]
+        if not lines:
+            return Reply(
+                kind="text",
+                title="No digest subscriptions in this organisation yet: `subscribe` sends the digest here.",
+            )
+        return Reply(
+            kind="text",
+            title=f"Digest subscriptions in this organisation: {len(lines)}.",
+            sections=tuple(
+                Section(text=f"{'(here) ' if at_here else ''}{head}\n{detail}") for at_here, (head, detail) in lines
+            ),
+        )
+
     def _change(person: Person, command: Command, *, owner: str | None = None, status: str | None = None) -> Reply:
         assert command.number is not None
         before = services.snag.repository.get_pattern(person=person, pattern_id=command.number)
@@ -223,7 +244,13 @@ def chat_commands(services: Services, notify: Callable[[Pattern], int]) -> dict[
         _manager(person)
         return _change(person, command, status=status_said(" ".join(command.args), number=command.number))
 
-    return {"subscribe": on_subscribe, "unsubscribe": on_unsubscribe, "own": on_own, "status": on_status}
+    return {
+        "subscribe": on_subscribe,
+        "unsubscribe": on_unsubscribe,
+        "subscriptions": on_subscriptions,
+        "own": on_own,
+        "status": on_status,
+    }
 
 
 def notifier(services: Services) -> Callable[[Pattern], int]:

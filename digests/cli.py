@@ -1,4 +1,4 @@
-"""Commands: group, digest, scheduler, subscribe, unsubscribe, pattern set, demo."""
+"""Commands: group, digest, scheduler, subscribe, unsubscribe, subscriptions, pattern set, demo."""
 
 from __future__ import annotations
 
@@ -293,6 +293,27 @@ def unsubscribe_cmd(
     typer.echo(f"Removed {count} subscription(s).")
 
 
+def subscriptions_cmd(
+    platform: str = typer.Option(None, help="Only this platform's: slack, teams or console."),
+    tenant: str = typer.Option(None, help="Only this Slack team id or Teams tenant id."),
+) -> None:
+    """List digest subscriptions: where each goes, when the next digest goes, how the last one went."""
+    from digests.subscriptions import describe, standings
+    from store.db import session_scope
+
+    services = _services()
+    with session_scope(services.engine) as session:
+        found = standings(session=session, now=datetime.now(UTC), platform=platform, tenant=tenant)
+        lines = [describe(standing) for standing in found]
+    if not lines:
+        which = " ".join(f"--{k} {v}" for k, v in (("platform", platform), ("tenant", tenant)) if v)
+        typer.echo(f"No digest subscriptions{' for ' + which if which else ''}: add one with `snag subscribe`.")
+        return
+    for head, detail in lines:
+        typer.echo(head)
+        typer.echo(f"    {detail}")
+
+
 def _subscribed(session: Session, *, platform: str, tenant: str) -> list[tuple[str, str]]:
     """(destination, audience) of every subscription of one tenant."""
     from digests.subscriptions import list_subscriptions
@@ -398,5 +419,6 @@ def register(app: typer.Typer) -> None:
     app.command()(scheduler)
     app.command("subscribe")(subscribe_cmd)
     app.command("unsubscribe")(unsubscribe_cmd)
+    app.command("subscriptions")(subscriptions_cmd)
     app.command()(demo)
     app.add_typer(pattern_app, name="pattern")

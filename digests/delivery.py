@@ -24,7 +24,7 @@ from digests.digest import Digest, period_of
 from digests.render import to_reply
 from digests.service import Digests
 from digests.snapshot import digest_week
-from digests.subscriptions import claim_run, finish_run, record_pages
+from digests.subscriptions import claim_run, finish_run, record_pages, run_key
 from store.db import session_scope
 from store.models import Subscription, Tenant
 
@@ -36,7 +36,6 @@ __all__ = [
     "is_permanent",
     "NotConfigured",
     "safe_error",
-    "run_key",
     "PAGE_CHARS",
     "MAX_PAGES",
 ]
@@ -56,11 +55,6 @@ def safe_error(exc: BaseException) -> str:
     if name in SAFE_ERRORS:
         return f"{name}: {str(exc)[:300]}"
     return where(exc)
-
-
-def run_key(subscription: Subscription) -> str:
-    """The DigestRun audience key: the audience, per subscription, so each destination gets one."""
-    return f"{subscription.audience}#{subscription.id}"[:120]
 
 
 class AsyncRunner:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,7 +10,7 @@ from sqlalchemy import ColumnElement, delete
 from sqlmodel import Session, col, select
 
 from digests.leases import LEASE, Lease
-from store.models import DigestRun, Subscription
+from store.models import DigestRun, Subscription, Tenant
 from store.reports import get_or_create_tenant
 
 __all__ = [
@@ -17,6 +18,10 @@ __all__ = [
     "subscribe",
     "unsubscribe",
     "list_subscriptions",
+    "run_key",
+    "standings",
+    "describe",
+    "Standing",
     "claim_run",
     "finish_run",
     "record_pages",
@@ -158,6 +163,123 @@ def unsubscribe(*, session: Session, platform: str, tenant: str, destination: st
 def list_subscriptions(*, session: Session) -> list[Subscription]:
     """Every subscription, oldest first."""
     return list(session.exec(select(Subscription).order_by(col(Subscription.id))).all())
+
+
+def run_key(subscription: Subscription) -> str:
+    """The DigestRun audience key: the audience, per subscription, so each destination gets one."""
+    return f"{subscription.audience}#{subscription.id}"[:120]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One subscription as an admin reads it: what goes where, when the next digest goes, and how
+    the last one went (None: nothing sent yet)."""
+
+    subscription: Subscription
+    tenant: str  # the platform's id of the organisation (Slack team, Teams tenant)
+    next_at: datetime | None  # in the subscription's time zone; None when its schedule never fires
+    next_period: str | None  # the week that digest covers, e.g. 2026-W48
+    last: DigestRun | None
+
+
+def standings(
+    *, session: Session, now: datetime, platform: str | None = None, tenant: str | None = None
+) -> list[Standing]:
+    """Every subscription (of one platform or tenant, if given), with its next digest and its last run.
+
+    The next digest is the first time of the schedule, after `now`, at which a week not yet sent
+    would go out: a daily schedule sends once a week (schedule_note), and a week already sent, or
+    given up, is not sent again."""
+    query = select(Subscription, Tenant).where(col(Subscription.tenant_id) == col(Tenant.id))
+    if platform:
+        query = query.where(col(Subscription.platform) == platform)
+    if tenant:
+        query = query.where(col(Tenant.external_id) == tenant)
+    found = []
+    for sub, org in session.exec(query.order_by(col(Subscription.id))).all():
+        runs = list(
+            session.exec(
+                select(DigestRun)
+                .where(col(DigestRun.tenant_id) == sub.tenant_id, col(DigestRun.audience) == run_key(sub))
+                .order_by(col(DigestRun.started_at).desc())
+            ).all()
+        )
+        done = {run.period for run in runs if run.status in ("sent", "gave_up")}
+        next_at, period = _next_send(sub, now, done)
+        found.append(Standing(sub, org.external_id, next_at, period, runs[0] if runs else None))
+    return found
+
+
+def _next_send(sub: Subscription, now: datetime, done: set[str]) -> tuple[datetime | None, str | None]:
+    """The first time of `sub`'s schedule after `now` that sends a week not in `done`, and that week."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    from digests.digest import period_of
+    from digests.week import digest_week
+
+    trigger = CronTrigger.from_crontab(sub.cron, timezone=sub.timezone)
+    zone = ZoneInfo(sub.timezone)
+    since = now.astimezone(zone)
+    for _ in range(60):  # weeks; a week's digest goes at the first time of the schedule after it ended
+        at = trigger.get_next_fire_time(None, since)
+        if at is None:
+            break
+        period = period_of(digest_week(at)[0])
+        if period not in done:
+            return at, period
+        monday = at.date() + timedelta(days=7 - at.weekday())  # the times left this week send nothing
+        since = datetime.combine(monday, datetime.min.time(), zone)
+    return None, None
+
+
+def describe(standing: Standing) -> tuple[str, str]:
+    """A subscription in two lines for an admin: what goes where and when; then the next digest and
+    how the last one went, with its error if it failed."""
+    sub, last = standing.subscription, standing.last
+    alerts = "with alerts" if sub.alerts else "no alerts"
+    head = (
+        f"#{sub.id} {sub.audience} digest to {sub.platform}:{sub.destination} ({standing.tenant}), "
+        f'"{sub.cron}" {sub.timezone}, {alerts}'
+    )
+    if standing.next_at is None:
+        parts = ["next: never (the schedule has no time left)"]
+    else:
+        parts = [f"next: {_when(standing.next_at)} ({_week(standing.next_period)})"]
+    if last is None:
+        parts.append("nothing sent yet")
+    elif last.status == "sent":
+        parts.append(f"last: {_week(last.period)} sent {_when(last.finished_at or last.started_at, sub.timezone)}")
+    elif last.status == "running":
+        parts.append(f"{_week(last.period)} is being sent now (attempt {last.attempts} of {MAX_ATTEMPTS})")
+    elif last.status == "failed":
+        why = last.error or "no detail"
+        parts.append(
+            f"last: {_week(last.period)} FAILED, attempt {last.attempts} of {MAX_ATTEMPTS}: {why}; "
+            "`snag scheduler` tries again every 10 minutes"
+        )
+    else:
+        parts.append(
+            f"last: {_week(last.period)} GIVEN UP after {last.attempts} attempt(s): {last.error or 'no detail'}"
+        )
+    return head, "; ".join(parts)
+
+
+def _when(at: datetime, timezone: str | None = None) -> str:
+    """`Mon 30 Nov 2026 09:00 GMT`, in `timezone` when given (stored times are UTC)."""
+    if timezone is not None:
+        at = (at if at.tzinfo else at.replace(tzinfo=ZoneInfo("UTC"))).astimezone(ZoneInfo(timezone))
+    return at.strftime("%a %d %b %Y %H:%M %Z").strip()
+
+
+def _week(period: str | None) -> str:
+    """`2026-W47` as a person reads it: `the week of Mon 16 Nov 2026`."""
+    if not period:
+        return "no week"
+    try:
+        monday = datetime.strptime(f"{period}-1", "%G-W%V-%u")
+    except ValueError:
+        return period
+    return f"the week of {monday.strftime('%a %d %b %Y')}"
 
 
 def _tenant_id(session: Session, platform: str, tenant: str) -> int:

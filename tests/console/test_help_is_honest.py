@@ -30,6 +30,7 @@ EXAMPLES = {  # one line that uses each line of the help (`erase` has two: your 
     "status": "status 1 resolved",
     "subscribe": "subscribe all",
     "unsubscribe": "unsubscribe",
+    "subscriptions": "subscriptions",
     "erase <user>": "erase U0SAM",
     "retrain": "retrain",
     "reload": "reload",
