@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -14,7 +13,7 @@ from bot.domain import Person, Reply, Role, Section
 from bot.errors import InputError, PermissionDenied
 from bot.redact import Redactor
 from digests.digest import parse_audience
-from digests.loop import STATUSES, notify_reporters, read_status, set_pattern
+from digests.loop import notify_reporters, read_status, set_pattern
 from digests.subscriptions import describe, list_subscriptions, schedule_note, standings, subscribe, unsubscribe
 from store.db import session_scope
 from store.models import Pattern
@@ -23,7 +22,7 @@ from store.reports import find_tenant
 if TYPE_CHECKING:
     from bot.app import Services
 
-__all__ = ["OWNER_CHARS", "chat_commands", "owner_text", "status_said", "told_line"]
+__all__ = ["OWNER_CHARS", "chat_commands", "owner_text", "told_line"]
 
 Handler = Callable[[Person, Command], Reply]
 
@@ -63,41 +62,6 @@ def owner_text(said: str, redactor: Redactor, *, number: int | None = None) -> t
         owner = (cut.rsplit(" ", 1)[0] if " " in cut and owner[OWNER_CHARS] != " " else cut).rstrip(" ,;:-")
         notices.append(f"An owner can be at most {OWNER_CHARS} characters, so I kept “{owner}”.")
     return owner, tuple(notices)
-
-
-# More ways of typing a status than digests.loop reads, each to the status it means.
-_STATUS_ALIASES = {
-    "closed": "resolved",
-    "close": "resolved",
-    "complete": "resolved",
-    "completed": "resolved",
-    "finished": "resolved",
-    "sorted": "resolved",
-    "wip": "in_progress",
-    "started": "in_progress",
-    "working": "in_progress",
-    "ongoing": "in_progress",
-    "seen": "acknowledged",
-    "rejected": "wont_fix",
-    "declined": "wont_fix",
-}
-
-
-def status_said(said: str, *, number: int | None = None) -> str:
-    """The status a manager typed, with common words for one ("closed", "wip"); a word that is
-    none gets the nearest status to try ("did you mean") along with the list."""
-    key = re.sub(r"[\s-]+", "_", said.strip().strip(".!").lower().replace("'", "").replace("\u2019", ""))
-    try:
-        return read_status(_STATUS_ALIASES.get(key, said))
-    except InputError as exc:
-        words = [*STATUSES, *_STATUS_ALIASES, *(s.replace("_", " ") for s in STATUSES)]
-        near = difflib.get_close_matches(key.replace("_", " "), words, n=1, cutoff=0.7)
-        if not near:
-            raise
-        status = read_status(_STATUS_ALIASES.get(near[0], near[0]))
-        typed = f"status {number} {status}" if number is not None else status
-        statuses = exc.message.partition("is not a status. ")[2]
-        raise InputError(f"`{said}` is not a status: did you mean `{typed}`? {statuses}".rstrip()) from exc
 
 
 def told_line(told: int, reporters: int, *, k: int) -> str:
@@ -242,7 +206,7 @@ def chat_commands(services: Services, notify: Callable[[Pattern], int]) -> dict[
 
     def on_status(person: Person, command: Command) -> Reply:
         _manager(person)
-        return _change(person, command, status=status_said(" ".join(command.args), number=command.number))
+        return _change(person, command, status=read_status(" ".join(command.args), number=command.number))
 
     return {
         "subscribe": on_subscribe,

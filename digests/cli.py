@@ -347,8 +347,8 @@ def pattern_set(
 ) -> None:
     """Change a pattern's owner or status; its reporters are told by direct message."""
     from bot.errors import InputError
-    from digests.chat import notifier, owner_text, status_said
-    from digests.loop import set_pattern
+    from digests.chat import notifier, owner_text
+    from digests.loop import read_status, set_pattern
 
     if owner is None and status is None:
         raise _usage_error(
@@ -360,7 +360,7 @@ def pattern_set(
     try:  # as `own` and `status` in chat: contact details redacted, "none" clears, "closed" is resolved
         if owner is not None:
             owner, notices = owner_text(owner, services.snag.redactor, number=pattern_id)
-        new_status = None if status is None else status_said(status, number=pattern_id)
+        new_status = None if status is None else read_status(status, number=pattern_id)
     except InputError as exc:
         raise _usage_error(exc.message) from None
     row, changed = set_pattern(

@@ -7,6 +7,7 @@ says who else reported, nor how many unless at least k people did.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import logging
 import re
 from collections.abc import Callable, Coroutine, Mapping
@@ -48,17 +49,49 @@ _STATUS_SAID = {
     "wontfix": "wont_fix",
     "will_not_fix": "wont_fix",
     "not_fixing": "wont_fix",
+    "closed": "resolved",
+    "close": "resolved",
+    "complete": "resolved",
+    "completed": "resolved",
+    "finished": "resolved",
+    "sorted": "resolved",
+    "wip": "in_progress",
+    "started": "in_progress",
+    "working": "in_progress",
+    "ongoing": "in_progress",
+    "seen": "acknowledged",
+    "rejected": "wont_fix",
+    "declined": "wont_fix",
 }
 
 
-def read_status(said: str) -> str:
-    """The status `said` names, as typed ("in progress", "being worked on", "won't fix"), or InputError."""
-    key = re.sub(r"[\s-]+", "_", said.strip().strip(".!").lower().replace("'", "").replace("\u2019", ""))
-    status = key if key in STATUSES else _STATUS_SAID.get(key)
-    if status is None:
-        words = ", ".join(f"{s} ({STATUS_WORDS[s]})" if STATUS_WORDS[s] != s.replace("_", " ") else s for s in STATUSES)
-        raise InputError(f"`{said}` is not a status. A status is one of: {words}.")
-    return status
+def read_status(said: str, *, number: int | None = None) -> str:
+    """The status `said` names, as typed ("in progress", "being worked on", "won't fix", "closed",
+    "wip"), or InputError listing the statuses; a word close to one gets it to try ("did you mean"),
+    as `status <number> <status>` when the pattern's number is given."""
+    status = _status_of(_key(said))
+    if status is not None:
+        return status
+    words = ", ".join(f"{s} ({STATUS_WORDS[s]})" if STATUS_WORDS[s] != s.replace("_", " ") else s for s in STATUSES)
+    near = difflib.get_close_matches(
+        _key(said).replace("_", " "),
+        [*STATUSES, *_STATUS_SAID, *(s.replace("_", " ") for s in STATUSES)],
+        n=1,
+        cutoff=0.7,
+    )
+    if near:
+        typed = _status_of(_key(near[0]))
+        try_it = f"status {number} {typed}" if number is not None else typed
+        raise InputError(f"`{said}` is not a status: did you mean `{try_it}`? A status is one of: {words}.")
+    raise InputError(f"`{said}` is not a status. A status is one of: {words}.")
+
+
+def _key(said: str) -> str:
+    return re.sub(r"[\s-]+", "_", said.strip().strip(".!").lower().replace("'", "").replace("\u2019", ""))
+
+
+def _status_of(key: str) -> str | None:
+    return key if key in STATUSES else _STATUS_SAID.get(key)
 
 
 def set_pattern(
