@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from bot.cards import STATUS_WORDS
 from bot.commands import Command
@@ -217,10 +217,10 @@ def chat_commands(services: Services, notify: Callable[[Pattern], int]) -> dict[
     }
 
 
-def notifier(services: Services) -> Callable[[Pattern], int]:
+def notifier(services: Services) -> Notify:
     """Tell a pattern's reporters, with the messengers this process has."""
 
-    def notify(pattern: Pattern) -> int:
+    def notify(pattern: Pattern, *, reopened: bool = False) -> int:
         from adapters.messengers import build_messengers
         from digests.delivery import AsyncRunner
 
@@ -235,6 +235,13 @@ def notifier(services: Services) -> Callable[[Pattern], int]:
             run_async=runner.run,
             k=services.settings.anonymity_k,
             taxonomy=services.taxonomy,
+            reopened=reopened,
         )
 
     return notify
+
+
+class Notify(Protocol):
+    """Tells a pattern's reporters of a change (`reopened`: a resolved pattern reported again); how many were told."""
+
+    def __call__(self, pattern: Pattern, *, reopened: bool = False) -> int: ...

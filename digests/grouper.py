@@ -41,7 +41,7 @@ from digests.regroup import regroup
 from digests.week import week_of
 from store.db import session_scope
 from store.models import Pattern, Report, Tenant
-from store.reports import member_counts
+from store.reports import aware, member_counts
 
 __all__ = [
     "SqlGrouper",
@@ -75,6 +75,23 @@ class Learnt:
     reports: tuple[tuple[str, int | None], ...]
 
 
+def _reopen(session: Session, pattern_id: int, report: ReportRecord) -> bool:
+    """Reopen a resolved pattern that `report`, filed after it was resolved, joined; whether it did.
+
+    Reported again after the fix, it is not fixed: it goes back to new (its owner stays, to pick it
+    up again), and its reporters hear of it as of any change of status. A report older than the
+    resolution (history imported later) reopens nothing. Won't fix stays: a decision, not a fix."""
+    row = session.get(Pattern, pattern_id)
+    if row is None or row.status != "resolved" or row.status_changed_at is None:
+        return False
+    if aware(report.created_at) <= aware(row.status_changed_at):
+        return False
+    row.status, row.status_changed_at = "new", aware(report.created_at)
+    session.add(row)
+    log.info("pattern %s reported again after it was resolved: reopened", pattern_id)
+    return True
+
+
 class SqlGrouper:
     """Implements bot.ports.Grouper: assign(report) -> pattern id, one transaction per report."""
 
@@ -98,6 +115,8 @@ class SqlGrouper:
         self._queued: set[int] = set()  # marked patterns a settling job is still to look at
         self._queue_lock = threading.Lock()  # for _queued; taken after self._lock, never before
         self._erasures = 0  # erasures so far: a settling job reads the term counts again after one
+        # Called with a pattern's id, after the report that reopened it is stored (see assign).
+        self.on_reopened: Callable[[int], None] | None = None
 
     def _store(self, session: Session, platform: str, tenant: str) -> SqlPatternStore | None:
         store = self._stores.get((platform, tenant))
@@ -130,7 +149,8 @@ class SqlGrouper:
         """Put a tagged report into its best pattern, or a new one; returns the pattern id.
 
         Once only: a report another tagger grouped meanwhile keeps its pattern and is not counted
-        again."""
+        again. A report filed after its pattern was marked resolved reopens it (status new, its
+        owner kept): the problem is back, and on_reopened is told once the report is stored."""
         with self._lock, session_scope(self.engine) as session:
             already = session.exec(select(Report.pattern_id).where(col(Report.id) == report.id)).first()
             if already is not None:
@@ -140,13 +160,19 @@ class SqlGrouper:
                 return None
             try:
                 idf = store.learn(report.text)
-                state, _ = Engine(store, self.params).assign(features_of_record(report, idf))
+                state, created = Engine(store, self.params).assign(features_of_record(report, idf))
                 session.execute(update(Report).where(col(Report.id) == report.id).values(pattern_id=state.id))
                 count_week(session, tenant_id=store.tenant_id, pattern_id=state.id, week=week_of(report.created_at))
+                reopened = not created and _reopen(session, state.id, report)
             except Exception:
                 self._stores.pop((report.platform, report.tenant), None)  # its memory may be ahead of the database
                 raise
-            return state.id
+        if reopened and self.on_reopened is not None:
+            try:
+                self.on_reopened(state.id)
+            except Exception as exc:  # telling its reporters is not grouping: the report is grouped
+                log.error("pattern %s was reopened, but its reporters were not told: %s", state.id, where(exc))
+        return state.id
 
     def words_of(
         self, *, platform: str, tenant: str, reporter_key: str, report_ids: Sequence[int] | None = None

@@ -151,7 +151,9 @@ class YourReport:
     text: str
 
 
-def update_reply(pattern: Pattern, report: YourReport, *, reporters: int, k: int, redactor: Redactor) -> Reply:
+def update_reply(
+    pattern: Pattern, report: YourReport, *, reporters: int, k: int, redactor: Redactor, reopened: bool = False
+) -> Reply:
     """The direct message one reporter gets: their own report, what changed, nothing about anyone else.
 
     Their own words are quoted back (redacted again: the taxonomy may hide more than when they
@@ -162,6 +164,8 @@ def update_reply(pattern: Pattern, report: YourReport, *, reporters: int, k: int
     lines = [f"You reported: “{snippet(said, 160)}”" if said.strip() else ""]
     if reporters >= max(k, 2):
         lines.append(f"{reporters - 1} other people reported the same problem, so it is being handled as one.")
+    if reopened:
+        lines.append("It was marked resolved, and it has been reported again since, so it is open again.")
     fields = (("Status", status), ("Owner", pattern.owner or "not assigned yet"))
     next_step = _next_step(pattern)
     return Reply(
@@ -186,8 +190,10 @@ def notify_reporters(
     run_async: Callable[[Coroutine[Any, Any, Any]], Any],
     k: int = 3,
     taxonomy: Taxonomy | None = None,
+    reopened: bool = False,
 ) -> int:
     """DM every distinct reporter of the pattern where they can be reached; returns messages sent.
+    `reopened`: the change is a resolved pattern reported again (digests.grouper), and they are told so.
 
     Each person hears once, about their newest report in the pattern. Read in two queries whatever
     the number of reporters (one each made a pattern of 500 reporters 1,000 queries), and sent
@@ -205,7 +211,7 @@ def notify_reporters(
     gate = asyncio.Semaphore(SENDING_AT_ONCE)
 
     async def tell(platform: str, conversation: str, report: YourReport) -> bool:
-        reply = update_reply(pattern, report, reporters=len(newest), k=k, redactor=redactor)
+        reply = update_reply(pattern, report, reporters=len(newest), k=k, redactor=redactor, reopened=reopened)
         async with gate:
             try:
                 await messengers[platform].send(

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from digests.chat import chat_commands, notifier
+from bot.logs import where
+from digests.chat import Notify, chat_commands, notifier
 from digests.grouper import SqlGrouper
 from digests.service import Digests
+from store.db import session_scope
+from store.models import Pattern
 
 if TYPE_CHECKING:
     from bot.app import Services
 
 __all__ = ["attach"]
+
+log = logging.getLogger("snag.loop")
 
 
 def attach(services: Services) -> None:
@@ -25,5 +33,28 @@ def attach(services: Services) -> None:
     services.snag.digests = digests
     services.extras["grouper"] = grouper
     services.extras["digests"] = digests
-    services.snag.extra_commands.update(chat_commands(services, notifier(services)))
+    notify = notifier(services)
+    services.snag.extra_commands.update(chat_commands(services, notify))
+    grouper.on_reopened = _tell_reopened(services, notify)
     services.extras["console_first_start"] = offer_demo(services)
+
+
+def _tell_reopened(services: Services, notify: Notify) -> Callable[[int], None]:
+    """Tell a reopened pattern's reporters in a thread of its own: the report that reopened it is
+    stored and grouped, and its reporter is not kept waiting for everyone else's messages."""
+
+    def tell(pattern_id: int) -> None:
+        def run() -> None:
+            with session_scope(services.engine) as session:
+                pattern = session.get(Pattern, pattern_id)
+                if pattern is not None:
+                    session.expunge(pattern)
+            if pattern is not None and pattern.status == "new":  # not set again meanwhile
+                try:
+                    notify(pattern, reopened=True)
+                except Exception as exc:
+                    log.error("the reporters of reopened pattern %s were not told: %s", pattern_id, where(exc))
+
+        threading.Thread(target=run, name=f"snag-reopened-{pattern_id}", daemon=True).start()
+
+    return tell
