@@ -22,7 +22,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations, and copying a database into another.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 # Modules that add their own commands with `register(app)`, in the order `snag --help` lists them.
@@ -33,7 +33,7 @@ _COMMAND_MODULES = ("bot.privacy_cli", "bot.history_cli", "classifier.cli", "dig
 _MAY_CREATE_STORE = frozenset({"chat", "serve", "scheduler", "train", "import", "demo", "db"})
 _creating_allowed: ContextVar[bool] = ContextVar("snag_creating_allowed", default=True)
 # The commands that tag no report: they get no classifier model (loading one took seconds, and warned).
-_TAG_NOTHING = frozenset({"digest", "subscribe", "unsubscribe", "pattern"})
+_TAG_NOTHING = frozenset({"digest", "subscribe", "unsubscribe", "subscriptions", "pattern"})
 _tags_nothing: ContextVar[bool] = ContextVar("snag_tags_nothing", default=False)
 
 
@@ -104,6 +104,8 @@ def db_upgrade(
     settings = load_settings()
     setup_logging(settings)
     done = upgrade(settings.resolved_database_url, revision, backup=backup)
+    if done.before is None and settings.is_embedded_db:
+        settings.secret("reporter")  # a new database's key, so the commands that only read find it
     if done.before is None:
         typer.echo(f"Created the database's tables at revision {done.after}.")
     elif done.before == done.after:
@@ -111,6 +113,30 @@ def db_upgrade(
     else:
         kept = f" The old file is kept at {done.backup.absolute()}." if done.backup else ""
         typer.echo(f"Upgraded the database from revision {done.before} to {done.after}.{kept}")
+
+
+@db_app.command("copy")
+def db_copy(
+    source: str = typer.Argument(..., metavar="SOURCE_URL", help="The database to copy, e.g. sqlite:///var/snag.db."),
+    target: str = typer.Argument(
+        ..., metavar="TARGET_URL", help="An empty database to copy into, e.g. postgresql+psycopg://snag:pw@db/snag."
+    ),
+) -> None:
+    """Copy every row of one Snag database into another, empty one (SQLite to PostgreSQL, or back)."""
+    from store.copy import copy_database
+
+    settings = load_settings()
+    setup_logging(settings)
+    done = copy_database(source_url=source, target_url=target, say=lambda line: typer.echo(f"  {line}"))
+    typer.echo(
+        f"Copied {sum(done.rows.values()):,} rows in {len(done.rows)} tables at revision {done.revision}; "
+        f"the target holds as many rows as the source in every table. The next report is number "
+        f"{done.next_ids.get('reports', 1)}."
+    )
+    typer.echo(
+        "Run Snag on the copy with the same SNAG_REPORTER_SECRET and SNAG_ENCRYPTION_KEY as before (on SQLite, "
+        "the reporter.key and encryption.key files in SNAG_DATA_DIR): reporters and Slack tokens are keyed by them."
+    )
 
 
 @app.command()

@@ -97,3 +97,16 @@ def test_a_command_that_reads_a_database_named_by_url_leaves_no_folder_behind(  
     code, _, err = bare_snag("export")
     assert code == 0 and "row(s) exported" in err
     assert not (elsewhere / "var").exists()
+
+
+def test_a_database_set_up_with_db_upgrade_can_be_subscribed_at_once(bare_snag, elsewhere: Path) -> None:  # type: ignore[no-untyped-def]
+    """`snag db upgrade` on a new SQLite database makes its reporter key too: the commands that
+    only read found a database without one and said a new key would match none of its reports."""
+    code, out, _ = bare_snag("db", "upgrade")
+    assert code == 0 and "Created the database's tables" in out
+    assert (elsewhere / "var" / "reporter.key").exists()
+    code, out, err = bare_snag("subscribe", "all", "--destination", "board")
+    assert code == 0, err
+    assert "Subscription 1: all to console:board" in out
+    code, out, _ = bare_snag("subscriptions")
+    assert code == 0 and out.startswith('#1 all digest to console:board (local), "0 9 * * mon" UTC')
