@@ -104,6 +104,8 @@ class Pattern(SQLModel, table=True):
     __table_args__ = (
         Index("ix_patterns_tenant_status_changed", "tenant_id", "status_changed_at"),
         Index("ix_patterns_tenant_first_seen", "tenant_id", "first_seen"),
+        # SQLite: a pattern a rebuild dropped never gives its number to a new one (`status <id>`, alerts)
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
