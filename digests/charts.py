@@ -75,8 +75,7 @@ def _rest(drawn: dict[tuple[str, str], int], cells: dict[tuple[str, str], int], 
 
 
 def handoff_png(d: Digest, taxonomy: Taxonomy) -> bytes | None:
-    """The from-team to-team matrix of broken handoffs: the cells with k reporters, or only those
-    its table lists when drawing more would give a folded count away (render.charted_cells)."""
+    """The from-team to-team matrix of broken handoffs: the cells its table lists (render.charted_cells)."""
     cells = charted_cells(d, "hotspots")
     if not cells:
         return None
@@ -88,8 +87,8 @@ def handoff_png(d: Digest, taxonomy: Taxonomy) -> bytes | None:
 
 
 def heat_png(d: Digest, taxonomy: Taxonomy) -> bytes | None:
-    """Stage by friction kind: every stage and kind of the taxonomy, with the cells render.charted_cells
-    allows (cells under k reporters always stay empty, like the table's "Other" when it must)."""
+    """Stage by friction kind: every stage and kind of the taxonomy, with the cells its table lists
+    (render.charted_cells); what the table counts under "Other" stays empty, and the caption says so."""
     cells = charted_cells(d, "heat")
     if not cells:
         return None

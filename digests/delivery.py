@@ -226,11 +226,13 @@ class DigestSender:
             log.warning("digest run %s: the note about its charts was not posted: %s", run_id, safe_error(exc))
 
     def _charts(self, upload: Upload, sub: Subscription, tenant: Tenant, digest: Digest) -> None:
-        from digests.charts import handoff_png, trend_png
+        """Upload the digest's charts, as the HTML page shows them; one with nothing to draw is left out."""
+        from digests.charts import handoff_png, heat_png, trend_png
 
         for name, png in (
             ("trend.png", trend_png(digest)),
             ("handoffs.png", handoff_png(digest, self.digests.taxonomy)),
+            ("heat.png", heat_png(digest, self.digests.taxonomy)),
         ):
             if png:
                 self.run_async(

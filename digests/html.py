@@ -8,7 +8,7 @@ from html import escape
 from bot.taxonomy import Taxonomy
 from digests.charts import handoff_png, heat_png, trend_png
 from digests.digest import Digest
-from digests.render import to_reply
+from digests.render import HEAT_NOTE, to_reply
 
 __all__ = ["to_html"]
 
@@ -45,7 +45,7 @@ def to_html(d: Digest, taxonomy: Taxonomy, *, charts: bool = True) -> str:
             body.append(
                 "<ul>"
                 + "".join(
-                    f'<li class="rule">{escape(x)}</li>' if x == d.spike_rule else f"<li>{escape(x)}</li>"
+                    f'<li class="rule">{escape(x)}</li>' if x in (d.spike_rule, HEAT_NOTE) else f"<li>{escape(x)}</li>"
                     for x in items
                 )
                 + "</ul>"

@@ -10,6 +10,7 @@ from bot.cards import STATUS_WORDS
 from bot.domain import Reply, Section
 from bot.taxonomy import Taxonomy
 from digests.digest import MOST, Digest, PatternLine
+from digests.signals import PERSIST_M, PERSIST_N
 
 __all__ = [
     "to_reply",
@@ -20,12 +21,13 @@ __all__ = [
     "charted_cells",
     "SECTION_TITLES",
     "MAX_CELLS",
+    "HEAT_NOTE",
 ]
 
 SECTION_TITLES = {
     "new": "New this week",
     "spiking": "Spiking",
-    "persistent": "Persistent (3 of the last 4 weeks)",
+    "persistent": f"Persistent ({PERSIST_N} of the last {PERSIST_M} weeks, not fading)",
     "fading": "Fading",
     "unowned": "Nobody owns this gap (no owner for over two weeks)",
     "resolved": "You said, we did (resolved this week)",
@@ -67,29 +69,25 @@ def _folded(n: int, countable: bool, k: int) -> str:
 
 
 MAX_CELLS = 8  # cells a table lists, and its chart draws; the rest count under "Other"
+# Said under the stage x kind table, whose cells count a report once per kind it has.
+HEAT_NOTE = (
+    "A report of several kinds counts in each of their cells, so the cells can add up to more than the week's reports."
+)
 
 
 Cell = tuple[str, str]
 
 
 def listed_cells(d: Digest, table: str) -> dict[Cell, int]:
-    """The cells a table ("hotspots" or "heat") lists (see charted_cells for its chart's)."""
+    """The cells a table ("hotspots" or "heat") lists; its chart draws the same (charted_cells)."""
     return _table(d, table)[0]
 
 
 def charted_cells(d: Digest, table: str) -> dict[Cell, int]:
-    """The cells a table's chart draws: every cell with k reporters, unless the small cells folded
-    into its "Other" are from fewer than k people; then "Other" less the cells drawn past those
-    listed would be their count, so the chart draws only the listed ones. Likewise when the cells
-    hold the week's reports once each and the total is not told: all of them would add up to it."""
-    cells, folded, countable, adds_up = (
-        (d.heat, d.heat_other, d.heat_other_countable, d.heat_add_up)
-        if table == "heat"
-        else (d.hotspots, d.hotspots_other, d.hotspots_other_countable, d.hotspots_add_up)
-    )
-    if (folded and not countable) or (adds_up and not d.total_countable):
-        return listed_cells(d, table)
-    return dict(cells)
+    """The cells a table's chart draws: exactly those the table lists, so that chart and table agree
+    and the chart's caption ("what the table counts under Other is left out") holds; a cell the
+    table counts under "Other" is not drawn, even one of k people."""
+    return listed_cells(d, table)
 
 
 def _table(d: Digest, table: str) -> tuple[dict[Cell, int], int, bool]:
@@ -164,7 +162,7 @@ def to_reply(d: Digest, taxonomy: Taxonomy) -> Reply:
         sections.append(Section(heading="Handoff hotspots (reports)", fields=tuple(fields)))
     if d.heat or d.heat_other:
         fields = _cells(d, "heat", taxonomy, " · ")
-        sections.append(Section(heading="Where it hurts: stage · kind (reports)", fields=tuple(fields)))
+        sections.append(Section(heading="Where it hurts: stage · kind (reports)", text=HEAT_NOTE, fields=tuple(fields)))
     for pid, quote in d.quotes:
         sections.append(Section(heading=f"In their words (pattern #{pid})", text=f"“{quote}”"))
     if d.other_reports:
@@ -252,7 +250,8 @@ def to_markdown(d: Digest, taxonomy: Taxonomy) -> str:
         if section.text:
             prefix = "> " if section.text.startswith("“") else "- "
             lines = section.text.split("\n")
-            rule = [x for x in lines if x == d.spike_rule]
-            out += [prefix + _md_escape(x) for x in lines if x != d.spike_rule]
+            notes = (d.spike_rule, HEAT_NOTE)  # said of a section, not items of it
+            rule = [x for x in lines if x in notes]
+            out += [prefix + _md_escape(x) for x in lines if x not in notes]
             out += [f"\n_{_md_escape(r)}_" for r in rule] + [""]
     return "\n".join(out).rstrip() + "\n"

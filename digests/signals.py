@@ -4,8 +4,8 @@ Rules (stated in every digest):
 - new: first seen inside the digest week;
 - spiking: at least SPIKE_MIN reports this week and at least SPIKE_FACTOR x the mean of the previous
   BASELINE_WEEKS weeks;
-- persistent: open, reported in at least PERSIST_N of the last PERSIST_M weeks;
-- fading: averaged at least FADE_MIN a week before and fell to half of that or less;
+- persistent: open, reported in at least PERSIST_N of the last PERSIST_M weeks, and not fading;
+- fading: open, averaged at least FADE_MIN a week before and fell to half of that or less;
 - nobody owns this gap: open, without an owner for more than UNOWNED_DAYS days, still reported;
 - you said, we did: resolved inside the digest week.
 
@@ -76,7 +76,10 @@ def is_spiking(counts: Sequence[int]) -> bool:
 
 
 def is_persistent(counts: Sequence[int]) -> bool:
-    return sum(1 for c in counts[-PERSIST_M:] if c) >= PERSIST_N
+    """Reported in PERSIST_N of the last PERSIST_M weeks and not fading: a pattern reported 3, 1, 2, 1
+    after a busy month meets both counts rules, and is listed under Fading alone, which says what
+    this week changed."""
+    return sum(1 for c in counts[-PERSIST_M:] if c) >= PERSIST_N and not is_fading(counts)
 
 
 def is_fading(counts: Sequence[int]) -> bool:
@@ -195,6 +198,7 @@ def _sql_rules() -> tuple[dict[str, str], dict[str, tuple[str, str, str | None]]
     new = "p.first_seen >= :s AND p.first_seen < :e"
     still_open = "p.status NOT IN (" + ", ".join(f"'{status}'" for status in CLOSED) + ")"
     ownerless = "p.first_seen < :u AND (p.owner_set_at IS NULL OR p.owner_set_at < :u)"
+    fading = f"base >= {_number(FADE_MIN * BASELINE_WEEKS)} AND c0 * {2 * BASELINE_WEEKS} <= base"
     rules: dict[str, tuple[str, str, str | None]] = {
         "new": ("patterns", new, None),
         "spiking": (
@@ -202,12 +206,8 @@ def _sql_rules() -> tuple[dict[str, str], dict[str, tuple[str, str, str | None]]
             f"c0 >= {SPIKE_MIN} AND c0 * {BASELINE_WEEKS} >= {_number(SPIKE_FACTOR)} * base",
             f"NOT ({new})",
         ),
-        "persistent": ("counts", f"seen >= {PERSIST_N}", still_open),
-        "fading": (
-            "counts",
-            f"base >= {_number(FADE_MIN * BASELINE_WEEKS)} AND c0 * {2 * BASELINE_WEEKS} <= base",
-            still_open,
-        ),
+        "persistent": ("counts", f"seen >= {PERSIST_N} AND NOT ({fading})", still_open),
+        "fading": ("counts", fading, still_open),
         "unowned": ("counts", "lately > 0", f"p.owner IS NULL AND {still_open} AND {ownerless}"),
         "resolved": (
             "patterns",

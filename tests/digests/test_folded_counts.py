@@ -207,32 +207,8 @@ def _alone_in_cells(engine, cells: list[tuple[str, str]]) -> None:  # type: igno
             world.reports(s, tenant, shared, [(DAY, f"odd{n}")], stage=stage, kinds=[kind])
 
 
-def test_the_heat_chart_draws_every_cell_of_k_people_when_nothing_is_folded(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Nine cells of three people, the table lists eight and counts the ninth under "Other": the
-    chart drew those eight alone, though the ninth gives nobody away."""
-    _cells_world(engine, small=0)
-    d = _digest(engine)
-    assert d.heat_other == 0 and len(d.heat) == 9 and len(_table(d, "Where it hurts")) == 9  # 8 and Other
-    drawn = sorted(n for row in _drawn(monkeypatch, charts.heat_png, d, TX) for n in row if n)
-    assert drawn == sorted(d.heat.values()) and sum(drawn) == d.total
-
-
-def test_the_heat_chart_draws_every_cell_of_k_people_when_the_folded_ones_are_from_k(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Three people alone in a cell each: folded, but counted together, so no cell need be hidden."""
-    _cells_world(engine, small=0)
-    _alone_in_cells(engine, [("support", "duplicate_entry"), ("support", "shadow_system"), ("billing", "rework")])
-    d = _digest(engine)
-    assert d.heat_other == 3 and d.heat_other_countable and len(d.heat) == 9
-    assert _table(d, "Where it hurts")["Other"] == "6"  # the ninth cell's 3 and the three people's 3
-    drawn = sorted(n for row in _drawn(monkeypatch, charts.heat_png, d, TX) for n in row if n)
-    assert drawn == sorted(d.heat.values()) and sum(drawn) + 3 == d.total
-
-
-def test_the_demo_digests_heat_chart_draws_every_cell_of_k_people(demo_services, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    d = demo_services.extras["digests"].build(platform="console", tenant="local", audience="all", now=NOW)
-    assert len(d.heat) > 8 and (not d.heat_other or d.heat_other_countable)
-    drawn = [n for row in _drawn(monkeypatch, charts.heat_png, d, TX) for n in row if n]
-    assert len(drawn) == len(d.heat)
+# The heat and handoff charts draw exactly what their tables list, however many cells have k
+# people: tests/digests/test_chart_matches_table.py.
 
 
 def test_the_heat_chart_does_not_add_up_to_a_total_not_told(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
