@@ -12,6 +12,12 @@ __all__ = ["title_for", "title_words"]
 
 MAX_TERMS = 4
 MIN_SHARED_WEIGHT = 0.6  # above what one report alone can add (its vector has unit length)
+# Words that group reports well enough but name nothing in a title ("Offboarding: cancelled, us, kit").
+_NOT_IN_TITLES = frozenset(
+    """us see saw seen seeing sees seem seems look looks looked looking put puts take takes taken took
+    give gives given gave come comes came try tries tried trying keep keeps kept let ask asked asks
+    ever never always much many will yet already sure right bit since without around across""".split()
+)
 
 
 def _same_word(term: str, stage_word: str) -> bool:
@@ -28,6 +34,8 @@ def title_words(state: PatternState, stage_title: str | None = None) -> list[str
         if stage_word and _same_word(term, stage_word):  # "Billing: invoice", not "Billing: billing, invoice"
             continue
         word = surface_forms().get(term, term).lstrip("@").replace("_", " ")
+        if word in _NOT_IN_TITLES or term in _NOT_IN_TITLES:
+            continue
         # A word only one report used may be a name; a pattern's title needs words it repeats.
         if state.n >= 3 and state.words[term] < MIN_SHARED_WEIGHT:
             continue

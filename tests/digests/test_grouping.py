@@ -454,3 +454,20 @@ def test_warming_indexes_every_tenant_s_patterns_before_the_first_report(demo_se
     assert worded > 30
     assert grouper.warm() == worded
     assert grouper.warm() == worded  # a second call reads only what is new: nothing
+
+
+def test_a_pattern_title_leaves_out_words_that_name_nothing() -> None:
+    """ "Offboarding: cancelled, us, kit, crew" and "Assessment: decision, see, approved" (a leader's audit)."""
+    from digests.engine import PatternState
+    from digests.titles import title_for
+
+    state = PatternState(id=1, words={}, chars={}, n=0)
+    for text in [
+        "leavers kit never comes back to us, see the cancelled crew list",
+        "crew leavers kit still with us, see cancelled",
+        "cancelled crew kit not returned to us see",
+    ]:
+        state.add(_features(text, "offboarding", ("waiting",), ()))
+    words = title_for(state, "Offboarding").split(": ", 1)[1].split(", ")
+    assert "kit" in words and "crew" in words
+    assert not {"us", "see"} & set(words), words
