@@ -12,7 +12,15 @@ writer are touched, and a name must look like one where it stands:
   sister"), in brackets ("(Priya, ward 4)") or before kisses ("Priya xx"): capitalised names only;
 - a self-introduction: "my name is priya", and "I'm Priya", "this is Priya", "Priya here" only
   where what follows reads as the end of an introduction ("from", "on", "here", a comma...), so
-  "I'm Waiting for IT" and "I'm Stuck in the queue" stay as typed.
+  "I'm Waiting for IT" and "I'm Stuck in the queue" stay as typed; the name after "it's me (again)"
+  or "me again" ("its me again, Priya on nights"), in brackets after "me" opening a sentence ("me
+  (dave, nights) - …"), and opening the report before "again" or "from"/"on" a shift or team
+  ("Sam again: …", "Priya (nights) again - …", "Dave from tills - …");
+- a lower-case name in an introduction only before "here" or "from"/"on" a shift, team or numbered
+  place ("this is dave on tills", "hi its priya from the late shift", "its priya here"), or a
+  comma after a greeting or "it's me" ("hi its priya, …"); a word that says how things are is
+  never a name there ("its dead again", "its quiet here", "im behind on tills", "its temps on nights");
+- after "sent from my <device>": "sent from my iphone, karen", "Sent from my iPhone Karen Jones".
 
 What may follow a closing name is a role ("(night sister)", ", Band 5, ward 2", "from stores") and
 kisses; the role goes with the name. A word is never a name when it is a common English word
@@ -110,6 +118,80 @@ _COMMON = _words(
     place square terrace walk green park meadow farm acre brook tree birch elm oak cherry flat flats
     house home homes tower cottage estate co ltd plc inc llp
     """
+)
+# Things and shifts of a workplace that open a report ("Tills again: ...", "Charger again - bay 4",
+# "its temps on nights"): never a name.
+_WORKPLACE = _words(
+    """
+    till tills checkout checkouts charger chargers label labels pallet pallets cages bins lift lifts
+    heating aircon rota rotas overtime staffing vans lorry lorries trucks doors alarm alarms fridge
+    fridges freezer freezers coffee toilet toilets parking tannoy hoist hoists trolley trolleys
+    badges rosters roster temp temps sickness training uniform uniforms locker lockers canteen cover
+    relief bleep pager pagers radio radios cctv nights lates earlies twilight twilights weekends
+    weekend mornings afternoons evenings nightshift dayshift shift shifts hca hcas rgn rmn rn tl tls
+    asm agm wrapper forklifts scanners printers picker pickers packer packers loader loaders sorter
+    sorters runner runners chef chefs cook cooks kp waiter waitress barista bartender steward stewards
+    carer carers midwife midwives paramedic pharmacist physio guard guards warden wardens excuse typo
+    typos brevity autocorrect
+    """
+)
+# How a place, a thing or the day is, and the words that say so ("its dead again", "its quiet here",
+# "im behind on tills", "this is different on nights", "its config, …"): where a name would stand
+# in an introduction these name nobody. Only the introductions that take a lower-case name, or open
+# the report with one ("Sam again:"), look them up; a sign-off is read as before.
+_STATES = _words(
+    """
+    dead broken frozen slow quiet empty offline online cold hot warm boiling freezing dark wet flooded
+    jammed locked open shut heaving rammed packed hectic manic chaotic bedlam worse worst better fine
+    alright gone over mine yours ours theirs nuts grim bleak dire dismal deserted filthy dirty messy
+    noisy loud crowded dusty icy humid stuffy sweltering roasting baking tropical arctic solo alone
+    alive awake asleep home away outside inside upstairs downstairs here there van cage keys
+    able absent active actual available awkward behind beyond big bigger biggest blank boring brand
+    brief bright brutal busier busiest calm careful casual certain cheap cheaper cheapest clean clear
+    clever close closer closest common complete complex constant correct costly crap critical crucial
+    current deep different difficult dodgy double dry due dull easier easiest easy endless enough entire
+    equal essential exact expensive extra fair fairly fake false familiar far fast faster fastest firm
+    flat foggy formal former frequent fresh friendly further general gentle genuine global grand green
+    grey guilty half handy hard harder hardest harsh healthy heavy helpful hidden high higher highest
+    idle illegal important impossible inevitable informal internal invalid irrelevant key kind large
+    larger largest later latest lazy legal less light likely limited little live local lonely long
+    longer longest loose low lower lowest lucky major manual massive mean minor minimal mixed modern
+    moderate more most much narrow nasty natural near nearly necessary negative neutral normal obvious
+    official old older oldest optional ordinary overdue overnight own painful past permanent personal
+    physical plain pleasant plenty poor popular positive possible powerful pretty previous primary
+    private proper proud provisional public pure quick quicker quickest random rare raw ready real
+    reasonable recent regular relevant remote responsible right risky rough round rude safe secure
+    separate serious shallow sharp shorter shy silent similar simple slight slower small smaller smart
+    smooth soft solid sore sound spare special split stable steady steep sticky stiff straight strict
+    strong structural subtle sudden sufficient suitable super sweet tall temporary thick thin tidy tight
+    tiny tough true ugly unclear unfair unknown unlikely unpaid unsafe unusual vague valid various vast
+    virtual visible vital weak worth worthy young automatic known import display column conduct
+    config calc consumer corrections highways membership risks billings arrangers weds thurs tues
+    tragic shambolic pandemonium gridlock payday stocktake peak rush lunchtime teatime midnight murder
+    hell hellish bananas farcical comical laughable criminal savage wild wicked woeful abysmal
+    atrocious diabolical absurd frantic nonstop unworkable lunch breakfast dinner tea supper brunch
+    black white red blue yellow orange pink purple brown sale sales promo
+    """
+)
+# Word endings of the lower-case words above that first names do not have ("arrangers", "billings",
+# "structural", "massive", "closest"), each with the shortest word it is read in.
+_LOWER_ENDINGS = (
+    ("ers", 6),
+    ("ings", 5),
+    ("ments", 6),
+    ("tions", 6),
+    ("sions", 6),
+    ("ness", 5),
+    ("ism", 5),
+    ("ists", 5),
+    ("ship", 6),
+    ("ships", 6),
+    ("ics", 5),
+    ("ive", 7),
+    ("al", 8),
+    ("ure", 6),
+    ("est", 7),
+    ("ly", 7),
 )
 # Proper nouns that are not a person: days, months, seasons, holidays, places, languages, and the
 # products, companies and organisations people name in reports ("- Android", "thanks Microsoft").
@@ -219,7 +301,7 @@ def _is_name(word: str, *, closing: bool, lower: bool, first: bool) -> bool:
     named, every = _taxonomy_words()
     if not bare or key in _BASIC or key in _PROPER or key in _TITLES or key in named:
         return False
-    if key in _COMMON or bare.endswith(("'s", "’s", "s'", "s’")):
+    if key in _COMMON or key in _WORKPLACE or bare.endswith(("'s", "’s", "s'", "s’")):
         return False  # "- Nightmare", ". Typical"; "Priya's shift": a possessive goes on to its noun
     if len(bare) == 1:  # an initial: "thx J", "J. Smith"; X is a kiss, A and I are words
         return bare.isupper() and bare not in "AIX"
@@ -375,16 +457,107 @@ def _bare(text: str) -> str:
 # "it's Priya again", "Priya here - …"; never "I'm Waiting for IT".
 _MY_NAME = re.compile(r"\bmy\s+name\s+is|\bmy\s+name['’]s", re.IGNORECASE)
 _GREETING = r"\b(?:hi|hello|hey|hiya|morning|evening|afternoon)(?:[ \t]+(?:all|everyone|team|guys|folks))?[\s,!.]+"
+_SENTENCE = r"(?:^|(?<=[.!?\n])[ \t]*)"
 _I_AM = re.compile(r"\b(?:I['’]?m|I[ \t]+am)(?=[ \t])", re.IGNORECASE)
 _THIS_IS = re.compile(
-    rf"(?:^|(?<=[.!?\n])[ \t]*|{_GREETING})(?:this[ \t]+is|it['’]?s|its|it[ \t]+is)(?=[ \t])", re.IGNORECASE
+    rf"(?:{_SENTENCE}|(?P<greeting>{_GREETING}))(?:this[ \t]+is|it['’]?s|its|it[ \t]+is)(?=[ \t])", re.IGNORECASE
 )
-_HERE = re.compile(rf"(?:^|(?<=[.!?\n])[ \t]*|{_GREETING})(?=\S)", re.IGNORECASE)
+_GREETED = re.compile(rf"{_SENTENCE}[ \t]*{_GREETING}\Z", re.IGNORECASE)
+_HERE = re.compile(rf"(?:{_SENTENCE}|{_GREETING})(?=\S)", re.IGNORECASE)
 _INTRO_END = re.compile(r"[ \t]*(?:[,.!:;\-–—(]|\b(?:from|in|on|at|here|and|again|with)\b|\Z)", re.IGNORECASE)
-_HERE_END = re.compile(r"[ \t]+here\b(?=[ \t]*(?:[,.!:;\-–—(]|\b(?:from|in|on|at|again|with)\b|\Z))", re.I)
+_HERE_END = re.compile(
+    r"(?:[ \t]*\([^()\n]{1,40}\))?[ \t]+here\b(?=[ \t]*(?:[,.!:;\-–—(]|\b(?:from|in|on|at|again|with)\b|\Z))", re.I
+)
 # The writer naming themselves in brackets, first name and surname: "I (Priya Shah) reissued it"
 # ("I (Midwife) was asked", "Phase I (Pilot)" name nobody).
 _SELF_BRACKET = re.compile(r"(?:\bI|\b[Mm][Ee]|\b[Mm]yself)[ \t]*\([ \t]*")
+# "it's me again, Priya on nights", "its me - Sam here", "me again, priya from nights": the name
+# after "it's me" or "me again" opening a sentence.
+_ITS = r"(?:it['’]?s|its|it[ \t]+is)"
+_ITS_ME = re.compile(
+    rf"(?:{_SENTENCE}|{_GREETING})(?:{_ITS}[ \t]+me(?:[ \t]+again)?|me[ \t]+again)"
+    r"(?:(?P<mark>[ \t]*[,:\-–—]+[ \t]*)|[ \t]+)",
+    re.IGNORECASE,
+)
+_ITS_ME_END = re.compile(r"[ \t]*(?:[,.!:;\-–—(]|\b(?:here|again)\b|\Z)", re.IGNORECASE)
+# "me (dave, nights) - …", "its me (Priya) again": a name in brackets after "me" opening a sentence,
+# a role after it in the brackets.
+_ME_BRACKET = re.compile(rf"(?:{_SENTENCE}|{_GREETING}|\b{_ITS}[ \t]+)me(?:[ \t]+again)?[ \t]*\([ \t]*", re.IGNORECASE)
+_BRACKET_ROLE_END = re.compile(r"[ \t]*(?:[,/;\-–—][^()\n]{0,60})?\)")
+# The start of the report (after a greeting): "Sam again: …", "Priya (nights) again - …",
+# "Priya on nights: …", "Dave from tills - …".
+_OPENING = re.compile(rf"\A[ \t]*(?:{_GREETING})?", re.IGNORECASE)
+_AGAIN_END = re.compile(r"(?:[ \t]*\([^()\n]{1,40}\))?[ \t]+again\b(?=[ \t]*(?:[,:;!\-–—(]|\.(?!\w)|\Z))", re.I)
+# Where a lower-case name may end an introduction: "its priya here, …", "this is dave on tills",
+# "im priya from the late shift"; after a greeting also a comma ("hi its priya, …").
+_LOWER_HERE_END = re.compile(r"[ \t]+here\b(?=[ \t]*(?:[,.!:;\-–—(\n]|\bagain\b|\Z))", re.IGNORECASE)
+_MARK_END = re.compile(r"[ \t]*[,:\-–—(]")
+_ITS_ME_MARK_END = re.compile(r"[ \t]*(?:[,:\-–—(]|[.!]*[ \t]*\Z)")
+_SHIFT = (
+    r"(?:nights?|days?|lates?|earlies|early|twilights?|weekends?|mornings?|afternoons?|evenings?|nightshift"
+    r"|dayshift|tills?|checkouts?|(?:[^\W\d_]+[ \t]+){0,2}(?:shifts?|team|crew|desk|rota))"
+)
+_PLACE_NUMBER = (
+    r"(?:ward|bay|store|branch|depot|site|unit|gate|dock|till|desk|zone|floor|line|aisle|room|block|team)"
+    r"[ \t]+[^\W_]{1,5}"
+)
+_AFTER_SHIFT = r"(?=[ \t]*(?:[,.!:;\-–—()\n]|\Z|\b(?:and|here|again)\b))"
+
+
+@functools.cache
+def _from_shift() -> re.Pattern[str]:
+    """After a name: from or on, then a shift, a team (the taxonomy's team aliases) or a numbered
+    place, then the end of the introduction ("from the late shift,", "on tills", "from ward 4")."""
+    try:
+        aliases = {a for team in load_taxonomy().teams for a in team.aliases}
+    except ConfigError:
+        aliases = set()
+    teams = "|".join(re.escape(a).replace(r"\ ", r"[ \t]+") for a in sorted(aliases, key=len, reverse=True))
+    body = "|".join(p for p in (_PLACE_NUMBER, _SHIFT, teams) if p)
+    return re.compile(rf"[ \t]+(?:from|on)[ \t]+(?:(?:the|our|my)[ \t]+)?(?:{body}){_AFTER_SHIFT}", re.IGNORECASE)
+
+
+# First names that end like the words of _LOWER_ENDINGS.
+_NAMES_LIKE_WORDS = _words("kimberly kimberley beverly beverley conal")
+
+
+def _how_things_are(word: str) -> bool:
+    """Whether `word` describes a place, a thing or the day rather than naming someone ("dead",
+    "quiet", "behind", "permanently", "arrangers")."""
+    key = word.rstrip(".").lower()
+    if key in _STATES:
+        return True
+    return (
+        word.islower()
+        and key not in _NAMES_LIKE_WORDS
+        and any(key.endswith(ending) and len(key) >= shortest for ending, shortest in _LOWER_ENDINGS)
+    )
+
+
+def _name_end(text: str, start: int, end: int) -> int:
+    """`end`, or `start` when the first of the names from `start` says how things are ("its dead
+    again", "im behind on tills"); a surname after it is not looked up ("Priya Young")."""
+    first = re.match(r"\S+", text[start:end])
+    return start if first is None or _how_things_are(first.group()) else end
+
+
+def _lower_intro(text: str, start: int, *, mark: re.Pattern[str] | None = None) -> int:
+    """The end of a lower-case name from `start` that ends an introduction ("priya here", "dave on
+    tills", or one that `mark` matches after it: "priya,", "priya ("), or `start`."""
+    end = _name_end(text, start, _names_at(text, start, lower=True))
+    if end == start:
+        return start
+    if _LOWER_HERE_END.match(text, end) or _from_shift().match(text, end) or (mark and mark.match(text, end)):
+        return end
+    return start
+
+
+def _name_then(text: str, start: int, *ends: re.Pattern[str]) -> int:
+    """The end of a capitalised name from `start` followed by one of `ends`, or `start`."""
+    end = _name_end(text, start, _names_at(text, start))
+    if end > start and any(e.match(text, end) for e in ends):
+        return end
+    return start
 
 
 def _intro(text: str) -> str:
@@ -402,10 +575,32 @@ def _intro(text: str) -> str:
             end = _names_at(text, start)
             if end > start and until.match(text, end):
                 found.append((start, end))
+            elif pattern is not _HERE:  # "this is dave on tills", "hi its priya, …"
+                greeted = pattern is _THIS_IS and m.group("greeting") is not None
+                greeted = greeted or bool(_GREETED.search(text, 0, m.start()))
+                end = _lower_intro(text, start, mark=_MARK_END if greeted else None)
+                if end > start:
+                    found.append((start, end))
     for m in _SELF_BRACKET.finditer(text):
         end = _names_at(text, m.end())
         if len(text[m.end() : end].split()) >= 2 and re.match(r"[ \t]*\)", text[end:]):
             found.append((m.end(), end))
+    for m in _ITS_ME.finditer(text):
+        end = _name_then(text, m.end(), _ITS_ME_END, _from_shift())
+        if end == m.end() and m.group("mark"):
+            end = _lower_intro(text, m.end(), mark=_ITS_ME_MARK_END)
+        if end > m.end():
+            found.append((m.end(), end))
+    for m in _ME_BRACKET.finditer(text):
+        end = _name_end(text, m.end(), _names_at(text, m.end(), lower=True))
+        if end > m.end() and _BRACKET_ROLE_END.match(text, end):
+            found.append((m.end(), end))
+    opening = _OPENING.match(text)
+    if opening:  # after a greeting a name is whom it greets ("Hi, Tom from sales: …") unless "again"
+        greeted = opening.group().strip() != ""
+        end = _name_then(text, opening.end(), _AGAIN_END, *(() if greeted else (_from_shift(),)))
+        if end > opening.end():
+            found.append((opening.end(), end))
     out, done = [], 0
     for start, end in sorted(set(found)):
         if start >= done:
@@ -414,9 +609,51 @@ def _intro(text: str) -> str:
     return "".join(out) + text[done:]
 
 
+# "sent from my iPhone, Karen Jones", "sent from my samsung galaxy karen": a device's own footer,
+# then the name. "Sent from my iPhone" alone names nobody and stays.
+_SENT_FROM = re.compile(r"\bsent[ \t]+from[ \t]+my[ \t]+", re.IGNORECASE)
+_DEVICE = _words(
+    """
+    iphone ipad ipod android samsung galaxy pixel huawei xiaomi oneplus motorola moto nokia oppo sony
+    xperia blackberry htc lg honor realme vivo fairphone doro apple google phone mobile smartphone
+    tablet handset cell cellphone work personal company new old pro max plus ultra mini lite note edge
+    fold flip se air watch s xr xs
+    """
+)
+_DEVICE_WORD = re.compile(r"[^\W_][\w.+-]*")
+_UNKNOWN_DEVICE = re.compile(r"[^\s,\-–—|/:]+(?:[ \t]+[^\s,\-–—|/:]+){0,2}")
+_DEVICE_MARK = re.compile(r"[ \t]*(?:[,:\-–—|/]|\n)[ \t\n]*")
+
+
+def _device_end(text: str, start: int) -> int:
+    """The end of a known device's name from `start` ("iPhone", "Samsung Galaxy S22", "work phone"),
+    or `start`."""
+    end = start
+    while True:
+        gap = _GAP.match(text, end) if end > start else None
+        word = _DEVICE_WORD.match(text, gap.end() if gap else end)
+        if word is None or not (word.group().lower() in _DEVICE or any(c.isdigit() for c in word.group())):
+            return end
+        end = word.end()
+
+
+def _sent_from(text: str) -> str:
+    for m in _SENT_FROM.finditer(text):
+        device_end = _device_end(text, m.end())
+        if device_end > m.end():  # a known device, then a comma, dash, line break or space: "iPhone Karen"
+            gap = _DEVICE_MARK.match(text, device_end) or _GAP.match(text, device_end)
+        else:  # another of one to three words, then a comma, dash or line break: "Fairphone 4, karen"
+            words = _UNKNOWN_DEVICE.match(text, m.end())
+            gap = _DEVICE_MARK.match(text, words.end()) if words else None
+        end = _closing_at(text, gap.end(), closing=True, lower=True) if gap else None
+        if gap and end is not None:
+            return _replace(text, gap.end(), end)
+    return text
+
+
 def scrub(text: str) -> str:
     """The text with the writer's own name in a sign-off or self-introduction replaced by [name]."""
-    return _bare(_dash(_closing(_intro(text))))
+    return _bare(_dash(_closing(_sent_from(_intro(text)))))
 
 
 def names_writer(text: str) -> bool:
