@@ -249,11 +249,14 @@ def _recipients(
         pattern.first_seen,
         pattern.last_seen,
         pattern.report_count,
+        tuple((key[3:], int(n)) for key, n in (pattern.terms or {}).items() if key.startswith("xt:")),
+        int((pattern.terms or {}).get("_n", 0)),
     )
     found = []
     for sub in subs:
         try:
             audience: Audience = parse_audience(sub.audience, taxonomy)
+            audience = audience.with_stakes([audience.stake_of(info)], taxonomy)
         except Exception:
             continue
         if audience.has_pattern(info) and sub.platform in messengers:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -13,7 +14,7 @@ from bot.signoffs import plain_first, scrub
 from bot.taxonomy import Taxonomy
 from digests import signals
 from digests.snapshot import Cells, PatternInfo, Snapshot, WeekFigures, WeekReport
-from digests.week import week_moves
+from digests.week import shares_team, week_moves
 from store.privacy import RETAINED_TEXT
 
 __all__ = [
@@ -35,10 +36,15 @@ MAX_QUOTES = 3
 SECTIONS = ("new", "spiking", "persistent", "fading", "unowned", "resolved", "top")
 
 
+Stake = tuple[int, str | None, int, int]  # a pattern's id, owner, reports tagged with the team, reports
+
+
 @dataclass(frozen=True)
 class Audience:
     kind: str  # all | team | stage
     value: str | None = None
+    # A team's: the patterns it has a stake in beyond its teams' (with_stakes), read per tenant.
+    stakes: frozenset[int] = field(default=frozenset(), compare=False)
 
     @property
     def key(self) -> str:
@@ -47,12 +53,29 @@ class Audience:
     def label(self, taxonomy: Taxonomy) -> str:
         return "whole organisation" if self.kind == "all" else f"{self.kind} {taxonomy.title(self.value)}"
 
+    def with_stakes(self, patterns: Iterable[Stake], taxonomy: Taxonomy) -> Audience:
+        """A team audience that also holds the patterns of these a third of whose reports are tagged with
+        the team (shares_team), or whose owner the taxonomy reads as the team (its label, title or an
+        alias, in any case: `Finance`, `accounts team`)."""
+        if self.kind != "team":
+            return self
+        found = {
+            pid
+            for pid, owner, tagged, members in patterns
+            if shares_team(tagged, members) or (owner and self.value == taxonomy.find("team", owner))
+        }
+        return replace(self, stakes=self.stakes | found) if found - self.stakes else self
+
     def has_pattern(self, p: PatternInfo) -> bool:
-        return (
-            self.kind == "all"
-            or (self.kind == "team" and self.value in p.teams)
-            or (self.kind == "stage" and p.stage == self.value)
-        )
+        """The whole organisation's every pattern; a stage's, those of that stage; a team's, those
+        whose teams hold it and those it has a stake in (with_stakes)."""
+        if self.kind == "team":
+            return self.value in p.teams or p.id in self.stakes
+        return self.kind == "all" or (self.kind == "stage" and p.stage == self.value)
+
+    def stake_of(self, p: PatternInfo) -> Stake:
+        """What with_stakes reads of a pattern."""
+        return p.id, p.owner, dict(p.team_reports).get(self.value or "", 0), p.members
 
     def has_report(self, r: WeekReport) -> bool:
         return (
@@ -237,6 +260,7 @@ def build_digest(snap: Snapshot, audience: Audience, taxonomy: Taxonomy, *, k: i
 
     Each section lists its MAX_LINES best patterns among those with at least k reporters (all
     time) and says how many more meet its rule."""
+    audience = audience.with_stakes(map(audience.stake_of, snap.patterns.values()), taxonomy)
     figures = snap.figures if snap.figures is not None else week_figures(snap, audience, k)
     if figures.audience != audience.key:
         raise ValueError(f"the snapshot was counted for {figures.audience}, not {audience.key}")

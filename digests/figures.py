@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from digests.reading import Bind, moved_rows, of_audience, reading, week_params, week_reports, weekly_rows
+from digests.reading import Bind, moved_rows, pattern_of_audience, reading, week_params, week_reports, weekly_rows
 from digests.week import AudienceLike, Cells, WeekFigures
 
 __all__ = ["load_figures"]
@@ -38,7 +38,7 @@ def _figures_sql(audience: AudienceLike, start: datetime, end: datetime, conn: C
     join, where = week_reports(audience, conn)
     kinds = "CAST(r.kinds AS TEXT)" if pg else "r.kinds"
     lists, heat, kind = _kinds_sql(pg, c)
-    mine = f"JOIN patterns p ON p.id = pw.pattern_id WHERE {of_audience('p', audience, conn)}"
+    mine = f"JOIN patterns p ON p.id = pw.pattern_id WHERE {pattern_of_audience('p', audience, conn)}"
     handoff = "COALESCE(hf, '?'), COALESCE(ht, '?')"
     return (
         f"WITH {moved_rows(start, end)}w AS ("

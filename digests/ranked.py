@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from digests.reading import Bind, moved_rows, of_audience, reading, sql_time, week_params, weekly_rows
+from digests.reading import Bind, moved_rows, pattern_of_audience, reading, sql_time, week_params, weekly_rows
 from digests.week import HISTORY_WEEKS, AudienceLike, PatternInfo, mondays_before, week_moves
 
 __all__ = ["load_ranked", "Ranked", "Rules"]
@@ -23,8 +23,19 @@ Rules = Mapping[str, tuple[str, str, str | None]]  # section -> (source, conditi
 
 _PATTERN_ROW = (
     "p.id, p.title, p.stage, CAST(p.kinds AS TEXT), CAST(p.teams AS TEXT), p.status, p.owner, p.owner_set_at, "
-    "p.status_changed_at, p.first_seen, p.last_seen, p.report_count"
+    "p.status_changed_at, p.first_seen, p.last_seen, p.report_count, {tagged}, {members}"
 )
+# Of the pattern's terms, its team tag counts (a JSON object, "xt:<team>" -> reports) and its members.
+_TAGGED = {
+    "sqlite": (
+        "(SELECT json_group_object(key, value) FROM json_each(p.terms) WHERE key LIKE 'xt:%')",
+        "json_extract(p.terms, '$._n')",
+    ),
+    "postgresql": (
+        "(SELECT CAST(json_object_agg(key, value) AS TEXT) FROM json_each(p.terms) WHERE key LIKE 'xt:%')",
+        "CAST(p.terms ->> '_n' AS FLOAT)",
+    ),
+}
 _RANK = "c0 DESC, n DESC, pid"
 _WEEKS = f"week >= :w{HISTORY_WEEKS - 1} AND week <= :w0"  # the eight weeks
 # A LIMIT that keeps every row. A subquery with a LIMIT is computed (and sorted) as written and
@@ -97,7 +108,7 @@ def _ranked_sql(
         "r AS (SELECT section, pid, ROW_NUMBER() OVER (PARTITION BY section ORDER BY c0 DESC, n DESC, pid) AS rn, "
         "COUNT(*) OVER (PARTITION BY section) AS size FROM s), "
         f"h AS (SELECT pattern_id, {weekly} FROM ({weekly_rows(start, end, only=best)}) AS wk GROUP BY pattern_id) "
-        f"SELECT r.section, r.size, {_PATTERN_ROW}, {', '.join(f'h.c{i}' for i in range(HISTORY_WEEKS))} "
+        f"SELECT r.section, r.size, {_pattern_row(conn)}, {', '.join(f'h.c{i}' for i in range(HISTORY_WEEKS))} "
         "FROM r JOIN patterns p ON p.id = r.pid LEFT JOIN h ON h.pattern_id = r.pid WHERE r.rn <= :page"
     )
 
@@ -117,7 +128,7 @@ def _counted_sql(
         return counted
     return (
         f"SELECT mine.* FROM ({counted}) AS mine JOIN patterns p ON p.id = mine.pid "
-        f"WHERE {of_audience('p', audience, conn)}"
+        f"WHERE {pattern_of_audience('p', audience, conn)}"
     )
 
 
@@ -152,6 +163,12 @@ def _section_sql(
     )
 
 
+def _pattern_row(conn: Connection) -> str:
+    """The pattern's columns _info reads, in order."""
+    tagged, members = _TAGGED[conn.dialect.name]
+    return _PATTERN_ROW.format(tagged=tagged, members=members)
+
+
 def _moved_sums(start: datetime, end: datetime, rules: Rules) -> str:
     """SQL: the common table `md AS (...), ` (what the digest's own weeks move, per pattern: c0 and n), which
     _named adds to the patterns a condition names; nothing when there is nothing to move or no such section."""
@@ -171,7 +188,7 @@ def _named(condition: str, start: datetime, end: datetime, audience: AudienceLik
     PostgreSQL reads those rows once per pattern (a lateral join); SQLite, which has none, twice.
     The moved rows come summed per pattern (md, _moved_sums), once for every such section: joined
     to the few patterns named, rather than grouped with them row by row."""
-    where = f"p.tenant_id = :t AND {condition} AND {of_audience('p', audience, conn)}"
+    where = f"p.tenant_id = :t AND {condition} AND {pattern_of_audience('p', audience, conn)}"
     if conn.dialect.name == "postgresql":
         named = (
             "SELECT p.id AS pid, COALESCE(x.c0, 0) AS c0, COALESCE(x.n, 0) AS n FROM patterns p "
@@ -228,7 +245,14 @@ def _info(r: Sequence[Any]) -> PatternInfo:
         first_seen,
         last_seen,
         r[11],
+        _team_reports(r[12]),
+        int(r[13] or 0),
     )
+
+
+def _team_reports(value: str | None) -> tuple[tuple[str, int], ...]:
+    """The team tag counts as read ({"xt:finance": 4, ...}), as (team, reports) pairs."""
+    return tuple(sorted((key[3:], int(n)) for key, n in json.loads(value or "{}").items()))
 
 
 def _aware(value: object) -> datetime | None:

@@ -3,6 +3,7 @@ small per-pattern lookups (distinct reporters, the latest quote)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,6 +22,8 @@ __all__ = [
     "week_params",
     "weekly_rows",
     "of_audience",
+    "pattern_of_audience",
+    "load_stakes",
     "week_reports",
     "load_reporters",
     "load_reporters_outside",
@@ -74,6 +77,7 @@ def week_params(
         "e": sql_time(end, conn),
         "aud": audience.value,
         "aud_text": f'%"{audience.value}"%',  # how the label shows in a JSON list (LIKE may match more)
+        "aud_stakes": json.dumps(sorted(audience.stakes)),
         **{f"w{i}": monday for i, monday in enumerate(reversed(mondays_before(start)))},
         **moved,
     }
@@ -136,6 +140,43 @@ def of_audience(alias: str, audience: AudienceLike, conn: Connection) -> str:
     return "1 = 1"
 
 
+def pattern_of_audience(alias: str, audience: AudienceLike, conn: Connection) -> str:
+    """SQL: the pattern row `alias` belongs to the audience, as Audience.has_pattern decides: for a
+    team, the team among its teams, or one of the patterns it has a stake in (load_stakes)."""
+    if audience.kind != "team" or not audience.stakes:
+        return of_audience(alias, audience, conn)
+    if conn.dialect.name == "postgresql":
+        stakes = "SELECT CAST(json_array_elements_text(CAST(:aud_stakes AS JSON)) AS INTEGER)"
+    else:
+        stakes = "SELECT value FROM json_each(:aud_stakes)"
+    return f"({of_audience(alias, audience, conn)} OR {alias}.id IN ({stakes}))"
+
+
+def load_stakes(bind: Bind, tenant_id: int, team: str) -> list[tuple[int, str | None, int, int]]:
+    """The tenant's patterns a team may have a stake in beyond its teams: those with an owner, and
+    those tagged with the team on some report but not among their teams, each with its owner, how
+    many of its reports grouping counted with the team's tag and how many in all (Pattern.terms).
+    Audience.with_stakes decides which it holds.
+
+    One pass over the tenant's patterns, so that the digest's statements need only their ids; a
+    pattern's terms are parsed only when their text names the team's tag."""
+    params = {"t": tenant_id, "team": f'%"{team}"%', "tag": f"xt:{team}", "path": f'$."xt:{team}"'}
+    with reading(bind) as conn:
+        if conn.dialect.name == "postgresql":
+            terms, teams = "CAST(terms AS TEXT)", "CAST(teams AS TEXT)"
+            tagged, members = (f"CAST(terms ->> {key} AS FLOAT)" for key in (":tag", "'_n'"))
+        else:
+            terms, teams = "terms", "teams"
+            tagged, members = (f"json_extract(terms, {path})" for path in (":path", "'$._n'"))
+        minority = f"{teams} NOT LIKE :team AND {terms} LIKE :quoted"  # a label shows quoted in a JSON list
+        query = text(
+            f"SELECT id, owner, CASE WHEN {minority} THEN {tagged} END, CASE WHEN {minority} THEN {members} END "
+            f"FROM patterns WHERE tenant_id = :t AND (owner IS NOT NULL OR ({minority}))"
+        )
+        rows = conn.execute(query, params | {"quoted": f'%"xt:{team}"%'}).all()
+    return [(pid, owner, int(n or 0), int(members or 0)) for pid, owner, n, members in rows]
+
+
 def week_reports(audience: AudienceLike, conn: Connection) -> tuple[str, str]:
     """SQL: the join and the condition that pick the audience's reports (alias r) of the digest week.
 
@@ -146,7 +187,7 @@ def week_reports(audience: AudienceLike, conn: Connection) -> tuple[str, str]:
         return "", where
     where += (
         f" AND CASE WHEN r.pattern_id IS NULL THEN {of_audience('r', audience, conn)} "
-        f"ELSE {of_audience('p', audience, conn)} END"
+        f"ELSE {pattern_of_audience('p', audience, conn)} END"
     )
     return "LEFT JOIN patterns p ON p.id = r.pattern_id", where
 

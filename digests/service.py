@@ -34,6 +34,7 @@ from digests.snapshot import (
     load_ranked,
     load_reporters,
     load_reporters_outside,
+    load_stakes,
     mondays_before,
     reading,
     tenant_id_of,
@@ -106,6 +107,8 @@ class Digests:
         if tenant_id is None:
             snap.figures = WeekFigures(audience.key, 0, 0, 0, 0)
             return snap
+        if audience.kind == "team":  # the patterns it has a stake in beyond its teams'
+            audience = audience.with_stakes(load_stakes(conn, tenant_id, audience.value or ""), self.taxonomy)
         # The week's figures and the sections' patterns are two independent reads: run side by side
         # on two connections, the digest costs the longer of them rather than their sum.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snag-digest") as pool:

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from digests.figures import load_figures
 from digests.ranked import load_ranked
-from digests.reading import Bind, load_reporters, load_reporters_outside, reading, tenant_id_of
+from digests.reading import Bind, load_reporters, load_reporters_outside, load_stakes, reading, tenant_id_of
 from digests.week import (
     HISTORY_WEEKS,
     AudienceLike,
@@ -38,6 +38,7 @@ __all__ = [
     "mondays_before",
     "load_figures",
     "load_ranked",
+    "load_stakes",
     "load_reporters",
     "load_reporters_outside",
     "tenant_id_of",

@@ -9,6 +9,8 @@ from typing import Protocol
 
 __all__ = [
     "HISTORY_WEEKS",
+    "SHARE",
+    "shares_team",
     "AudienceLike",
     "Cells",
     "PatternInfo",
@@ -22,6 +24,13 @@ __all__ = [
 ]
 
 HISTORY_WEEKS = 8
+SHARE = 3  # a team's digest holds a pattern when at least one in SHARE of its reports is tagged with the team
+
+
+def shares_team(tagged: int, members: int) -> bool:
+    """Whether `tagged` of a pattern's `members` reports (as grouping counts them) put it in a team's
+    digest: at least a third (SHARE) of them. A pattern's own teams need half (digests.engine)."""
+    return tagged > 0 and tagged * SHARE >= members
 
 
 class AudienceLike(Protocol):
@@ -35,6 +44,9 @@ class AudienceLike(Protocol):
 
     @property
     def key(self) -> str: ...
+
+    @property
+    def stakes(self) -> frozenset[int]: ...  # a team's: the patterns it holds beyond its teams'
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,10 @@ class PatternInfo:
     first_seen: datetime
     last_seen: datetime
     report_count: int
+    # Of the reports grouping counted (`members`, Pattern.terms' _n), how many each team is tagged on:
+    # a team audience holds a pattern a third of whose reports name the team (SHARE).
+    team_reports: tuple[tuple[str, int], ...] = ()
+    members: int = 0
 
 
 Cells = dict[tuple[str, str], tuple[int, int]]  # cell -> (reports, distinct reporters)
