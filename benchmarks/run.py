@@ -22,6 +22,7 @@ def _steps(full: bool) -> list[tuple[str, list[str]]]:
     steps = [
         ("classifier speed and memory", ["-m", "benchmarks.classify_bench"]),
         ("TF-IDF + logistic regression baseline", ["-m", "benchmarks.baseline_tfidf"]),
+        ("adversarial texts through the quote scrubber and redactor", ["-m", "benchmarks.scrub_bench"]),
         ("classifier quality: dev split, held-out sets, agreement between two people", ["-m", "benchmarks.quality"]),
         (
             "digest and grouping, SQLite",

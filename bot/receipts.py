@@ -17,13 +17,16 @@ __all__ = ["act"]
 
 
 def own_report(snag: Snag, person: Person, report_id: int) -> ReportRecord:
-    """The report, if this person may change it (its reporter, or a manager or admin)."""
+    """The report, if this person may change it: its reporter; or a manager or admin, on a report
+    filed where others saw it (a channel's receipt carries its buttons for everyone there). Never
+    someone else's private report by its number: a forged button (Teams card data comes from the
+    client) would show its words as stored, unscrubbed, and change its tags."""
     record = snag.repository.get_report(person=person, report_id=report_id)
     if record is None:  # erasure leaves no trace, so an erased report reads like an id never used
         raise NotFound(
             f"Report #{report_id} is no longer stored (it may have been erased), so there is nothing to change."
         )
-    if record.reporter_key != snag.key_of(person) and person.role is Role.STAFF:
+    if record.reporter_key != snag.key_of(person) and (person.role is Role.STAFF or not record.shared):
         raise PermissionDenied("Only the person who filed a report can change it.")
     return record
 

@@ -396,9 +396,12 @@ _CLOSING = re.compile(
 _SENTENCE_WORDS = re.compile(r"(?:(?:lots\s+of\s+)?love|from|signed|sent\s+by|best|ta|ty|[xX]{1,3})", re.I)
 
 
+_LOOK_BACK = 64  # characters looked back for what a word follows; a longer run of spaces breaks like a line
+
+
 def _starts_sentence(text: str, at: int) -> bool:
     """Whether `at` begins the text, a sentence, a line, or what follows a dash."""
-    before = text[:at].rstrip(" \t")
+    before = text[max(0, at - _LOOK_BACK) : at].rstrip(" \t")  # a window: each match looks back, never the whole text
     if not before or before[-1] in ".!?;:)\n":
         return True
     return before[-1] in "-–—~" and before.rstrip("-–—~")[-1:] in ("", " ", "\t", "\n")
@@ -419,8 +422,9 @@ _DASH = re.compile(r"(?<=\s)(?:--?|–|—|~|/)[ \t]*")
 
 
 def _dash(text: str) -> str:
+    first = len(text) - len(text.lstrip())  # where the words start
     for m in _DASH.finditer(text):
-        if not text[: m.start()].strip():
+        if m.start() <= first:
             continue  # a report that starts with a dash is a list, not a signature
         end = _closing_at(text, m.end(), closing=False, lower=True)
         if end is not None:
@@ -443,8 +447,9 @@ def _bare(text: str) -> str:
     kisses = _BEFORE_KISSES.search(text)
     if kisses:  # "… again Priya xx": the words before the kisses may be a name
         starts += [(kisses.start(1) + w.start(), False) for w in re.finditer(r"\S+", kisses.group(1))]
+    words = re.search(r"[^\s(]", text)  # the first character that is neither space nor bracket
     for start, bracketed in sorted(starts):
-        if not text[:start].strip(" \t(").strip():
+        if words is None or words.start() >= start:
             continue
         end = _closing_at(text, start, closing=False, lower=False, until=_IN_BRACKETS if bracketed else _END)
         if end is not None:

@@ -66,13 +66,23 @@ def sqlite_file(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def _create_private(database: Path) -> None:
+    """A new database file readable by Snag's user alone (its journal files take its mode): it holds
+    every report's words. SQLite would create it with the umask's mode, often readable by all."""
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def _make_engine(url: str, *, echo: bool) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             folder = Path(parsed.database).parent
             try:
-                folder.mkdir(parents=True, exist_ok=True)
+                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                _create_private(Path(parsed.database))
             except OSError as exc:
                 raise ConfigError(
                     f"SNAG_DATA_DIR: cannot create the database folder {folder} ({exc.strerror}); "
