@@ -5,8 +5,14 @@ A report is what the person said, so when they fix a typo or add the dock number
 report takes the new words (redacted and tagged as any report is) and they are told so. Tags the
 person set or confirmed are theirs and stay; the model's are worked out again. Deleting the
 message does not erase the report by itself (a deletion may be tidying up, and erasing cannot be
-undone): the person is told it is still stored and how to erase it. Edits of messages that filed
-nothing (a command, small talk) are no concern of Snag's.
+undone): the person is told it is still stored and how to erase it.
+
+An edit of a message that filed nothing (too short, not understood) whose new words are a report
+files it, as if sent now: the person fixed what they were told was wrong, and must not believe
+it filed when it did not. An edit into a command or small talk is left alone (they were answered
+when they sent it; Teams never says what a message said before, so neither platform answers again).
+The platform says where that may happen (`Edit.report`): Snag must have been addressed, and a
+reply under another message may have been added to a report already.
 """
 
 from __future__ import annotations
@@ -47,6 +53,10 @@ class Edit:
     old_text: str = ""
     query: IncomingMessage | None = None
     person: Person | None = None  # whose report it is (to read it again)
+    # An edit of a message that filed nothing, its words now a report: file this as if sent now
+    # (its event id keeps a platform's retry to one report). `query` answers it when finished as is;
+    # a platform that does not file it there (Snag not addressed) says nothing at all.
+    report: IncomingMessage | None = None
 
 
 def finish(snag: Snag, done: Edit) -> Reply:
@@ -84,12 +94,17 @@ def follow(snag: Snag, person: Person, changed: ReportRecord, old_text: str) -> 
 def _filed(snag: Snag, person: Person, channel: str, message_id: str | None) -> ReportRecord | None:
     """The report this person filed from that message of theirs; None for anything else (a
     command, small talk, someone else's message, a text the retention policy already removed)."""
+    record = _from_message(snag, person, channel, message_id)
+    return None if record is None or record.text == RETAINED_TEXT else record
+
+
+def _from_message(snag: Snag, person: Person, channel: str, message_id: str | None) -> ReportRecord | None:
+    """The report this person filed from that message of theirs, its text removed or not."""
     if not message_id:
         return None
-    record = snag.repository.find_by_message(
+    return snag.repository.find_by_message(
         person=person, reporter_key=snag.key_of(person), channel=channel, message_id=message_id
     )
-    return None if record is None or record.text == RETAINED_TEXT else record
 
 
 def _as_report(snag: Snag, message: IncomingMessage) -> str | None:
@@ -103,18 +118,24 @@ def _as_report(snag: Snag, message: IncomingMessage) -> str | None:
 
 def edit(snag: Snag, message: IncomingMessage, *, before: str | None = None) -> Edit | None:
     """The person edited the message (`message.message_id`) a report was filed from: its new words
-    are stored; `finish` tags them.
+    are stored; `finish` tags them. A message that filed no report, whose new words are one: an
+    Edit whose `report` the platform files as a new message (where Snag was addressed).
 
     `before` is the message's previous text when the platform says it (Slack): what a reply
-    under the report added after it stays. None when the message filed no report of theirs, or
-    its words did not change (Slack says "changed" for a link preview or a thread reply too).
+    under the report added after it stays. None when the message filed no report of theirs and
+    its words are no report (a command, small talk), when a report it filed no longer has its
+    words (retention), or when its words did not change (Slack says "changed" for a link preview
+    or a thread reply too).
     """
     said = _as_report(snag, message)
     text, notices, answer = screen(snag, said) if said is not None else ("", (), None)
-    for _ in range(_TRIES):
-        record = _filed(snag, message.person, message.channel, message.message_id)
-        if record is None:
+    for attempt in range(_TRIES):
+        found = _from_message(snag, message.person, message.channel, message.message_id)
+        if found is None:  # on a retry: taken back while the edit was saved, and not filed again
+            return _anew(message, said) if attempt == 0 else None
+        if found.text == RETAINED_TEXT:
             return None
+        record = found
         if said is None or answer is not None:
             return Edit(_kept(record, message.text, answer))
         words = text + _added_under(snag, record, before)
@@ -125,6 +146,17 @@ def edit(snag: Snag, message: IncomingMessage, *, before: str | None = None) -> 
             updated = replace(cards.thanks(record.id, f"Updated report #{record.id}."), notices=notices)
             return Edit(updated, changed, record.text, person=message.person)
     raise SnagError("That report kept changing while I saved your edit. Please edit it again.")
+
+
+def _anew(message: IncomingMessage, said: str | None) -> Edit | None:
+    """An edit of a message that filed nothing: its new words to file, as if sent now; None when
+    they are a command or small talk (answered when sent, left alone now).
+
+    Words too short, or only personal details, are a report's words still: filing them answers
+    as it did when the message was sent."""
+    if said is None or not message.message_id:
+        return None
+    return Edit(cards.prompt_for_sentence(), query=message, report=replace(message, text=said))
 
 
 def _added_under(snag: Snag, record: ReportRecord, before: str | None) -> str:

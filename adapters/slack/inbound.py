@@ -305,14 +305,18 @@ def changed(body: Payload) -> Changed | None:
     return Changed(str(user), str(event["channel"]), str(ts), text, before, str(now.get("thread_ts") or ts))
 
 
-def edited_message(person: Person, change: Changed, bot_user_id: str | None) -> IncomingMessage:
-    """An edited DM as a core message: what the person's message says now."""
+def edited_message(
+    person: Person, change: Changed, bot_user_id: str | None, event_id: str | None = None
+) -> IncomingMessage:
+    """An edited DM as a core message: what the person's message says now. `event_id` is the
+    change's own (a report an edit files is kept to one by it, however often Slack sends it)."""
     text = without_mention(change.text or "", bot_user_id)
     return IncomingMessage(
         person=person,
         text=from_slack(text).strip(),
         channel=change.channel,
         via="dm",
+        event_id=event_id,
         mentions=mentioned(text, bot_user_id),
         message_id=change.ts,
     )

@@ -230,8 +230,9 @@ class SnagTeamsBot(TeamsActivityHandler):
 
     async def on_message_activity(self, turn: TurnContext) -> None:
         person = self._person(turn)
-        if turn.activity.value:
-            await self._on_submit(turn, person, turn.activity.value)
+        value = inbound.submitted(turn.activity.value)  # a value that is no object: read as typed
+        if value is not None:
+            await self._on_submit(turn, person, dict(value))
             await self._remember(turn, person)
             return
         key = self.delivery_key(turn.activity)
@@ -283,14 +284,35 @@ class SnagTeamsBot(TeamsActivityHandler):
     # ---- edits and deletions of a message that filed a report ----
 
     async def on_teams_message_edit(self, turn: TurnContext) -> None:
-        """The person edited a message they sent Snag: the report it filed takes the new words.
+        """The person edited a message they sent Snag: the report it filed takes the new words; one
+        that filed nothing, whose new words are a report, files it (`files_when_edited`).
 
         Teams names the edited message by its own id and conversation, as when it was sent. The
         endpoint stores and tags an edit itself (before and after Teams has its answer) and calls
-        `answer_edit`; this turn does both halves for a bot driven without the endpoint."""
-        reply = await asyncio.to_thread(self.snag.edit_report, self.incoming(turn.activity))
-        if reply is not None:  # None: it filed no report (a command, small talk), or a retry
-            await self._answer(turn, self._person(turn), [reply], None)
+        `answer_edit`, and files a new report as any message; this turn does both halves for a bot
+        driven without the endpoint."""
+        person = self._person(turn)
+        done = await asyncio.to_thread(self.snag.store_edit, self.incoming(turn.activity))
+        if done is None or (done.report is not None and not self.files_when_edited(turn.activity)):
+            return  # it filed no report (a command, small talk), a retry, or Snag was not addressed
+        reply = await asyncio.to_thread(self.snag.finish_edit, done)
+        await self._answer(turn, person, [reply], "report" if done.report is not None else None)
+        if done.report is not None:
+            await self._remember(
+                turn, person, reported=reply.kind == "receipt", waiting=_waiting(reply, done.report.event_id)
+            )
+
+    @staticmethod
+    def files_when_edited(activity: Activity) -> bool:
+        """Whether an edited message that filed nothing may file its new words: one in the 1:1
+        chat, or a post of its own in a channel or group chat that @mentions Snag (as a message
+        there files only then). Never a reply in a channel thread: it may have been added to a
+        report, whose words would then count twice."""
+        if _personal(activity):
+            return True
+        if inbound.thread_root(activity.serialize()) is not None:
+            return False
+        return inbound.names_snag(activity.text or "", _entities(activity), _bot_of(activity))
 
     async def answer_edit(self, turn: TurnContext, reply: Reply) -> None:
         """Tell the person their edit is stored and tagged again (the turn the endpoint runs for it)."""

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
@@ -17,6 +18,7 @@ from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticateRequestResult
 
 from adapters.owed import HeldReceipts, OwedReceipts
+from adapters.teams import inbound
 from adapters.teams.bot import SnagTeamsBot
 from adapters.teams.connector_token import OffLoopCredentialsFactory
 from adapters.teams.messenger import TeamsMessenger
@@ -79,6 +81,31 @@ def _check_parties(activity: Activity) -> None:
         raise Refused(400, f"The activity has no {', '.join(missing)} id.")
 
 
+def _check_service_url(activity: Activity) -> None:
+    """Every answer goes to the activity's serviceUrl, which the Bot Framework always sends: without
+    one (or with one that is no web address) nothing could ever answer, so nothing is stored either
+    (a report whose receipt could never be sent would be held and retried for good)."""
+    url = str(activity.service_url or "").strip()
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        usable = False
+    if not usable:
+        log.warning("teams activity refused: %s", "no serviceUrl" if not url else "its serviceUrl is no web address")
+        raise Refused(400, "The activity has no usable serviceUrl.")
+
+
+def _tidy(activity: Activity) -> None:
+    """Fields of the wrong shape, which Teams never sends, count as absent: channelData that is no
+    object, and a message's value that is no object (a card submit's is one); the bot and the SDK
+    read both as objects."""
+    if activity.channel_data is not None and not isinstance(activity.channel_data, dict):
+        activity.channel_data = None
+    if activity.type == "message" and inbound.submitted(activity.value) is None:
+        activity.value = None
+
+
 def _check_channel(activity: Activity, *, dev: bool) -> None:
     """Only Teams itself (and, in development, the Emulator) may talk to Snag here.
 
@@ -132,9 +159,16 @@ class TeamsEndpoint:
             auth = await self._authenticate(activity, request.headers.get("Authorization", ""))
             _check_parties(activity)
             _check_channel(activity, dev=self.dev)
+            _check_service_url(activity)
         except Refused as refused:
             return web.json_response({"error": refused.error}, status=refused.status)
+        _tidy(activity)
         try:
+            under = _reply_under(activity)
+            if under is not None:
+                added = await self._add_then_ack(auth, activity, under)
+                if added is not None:
+                    return added
             report = self._as_report(activity)
             if report is not None:
                 return await self._store_then_ack(auth, activity, report)
@@ -158,7 +192,7 @@ class TeamsEndpoint:
 
     def _as_report(self, activity: Activity) -> IncomingMessage | None:
         """A typed message that files a report (not a command, not a card submit), else None."""
-        if activity.type != "message" or activity.value or not activity.id:
+        if activity.type != "message" or inbound.submitted(activity.value) or not activity.id:
             return None
         return self.bot.snag.as_report(self.bot.incoming(activity))
 
@@ -208,12 +242,36 @@ class TeamsEndpoint:
 
         As on Slack: a slow classifier or a busy database must not keep Teams waiting for its
         answer (it expects one within 15 seconds). Teams never says the previous words (Slack's
-        `before`), nor adds replies to a report, so the stored words are simply replaced."""
+        `before`), so the stored words are simply replaced, what replies in a channel thread added
+        to them included. An edit of a message that filed nothing, whose new words are a report,
+        files it as the message sent now would (`SnagTeamsBot.files_when_edited` says where)."""
         loop = asyncio.get_running_loop()
         message = self.bot.incoming(activity)
         done = await loop.run_in_executor(self._store_pool, self.bot.snag.store_edit, message)
+        if done is not None and done.report is not None:
+            if not self.bot.files_when_edited(activity):
+                return web.Response(status=201)  # Snag was not addressed: as if it never saw it
+            return await self._store_then_ack(auth, _as_sent(activity), done.report)
         if done is not None:  # None: it filed no report of theirs, or Teams sent the same words again
             self._track(asyncio.create_task(self._finish_edit(auth, activity, done)))
+        return web.Response(status=201)
+
+    async def _add_then_ack(
+        self, auth: AuthenticateRequestResult, activity: Activity, under: str
+    ) -> web.Response | None:
+        """A reply in the channel thread of a post that filed a report of theirs: its words are added
+        to that report (as a reply in a Slack report's thread is), and the answer, tagging again
+        first, comes after the acknowledgement. None for any other reply, and for a command or
+        `report <text>` in the thread: answered or filed as any message is."""
+        loop = asyncio.get_running_loop()
+        message = self.bot.incoming(activity)
+        done = await loop.run_in_executor(self._store_pool, self.bot.snag.add_to_report, message, under)
+        if done is None or done.query is not None:
+            return None
+        key = self.bot.delivery_key(activity)
+        if key and not await loop.run_in_executor(self._store_pool, self.references.first_delivery, f"added:{key}"):
+            return web.Response(status=201)  # Teams sent it again: added once (add_to sees it), answered once
+        self._track(asyncio.create_task(self._finish_edit(auth, activity, done)))
         return web.Response(status=201)
 
     async def _finish_edit(self, auth: AuthenticateRequestResult, activity: Activity, done: Edit) -> None:
@@ -273,6 +331,22 @@ class TeamsEndpoint:
         """Wait for replies still being sent (shutdown, tests); not for the receipts held."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def _reply_under(activity: Activity) -> str | None:
+    """The root post's id of a typed reply in a channel thread; None for anything else."""
+    if activity.type != "message" or inbound.submitted(activity.value) or not activity.id:
+        return None
+    return inbound.thread_root(activity.serialize())
+
+
+def _as_sent(edited: Activity) -> Activity:
+    """An edited message as a message sent now: its turn files it and answers as any message's."""
+    raw = edited.serialize()
+    raw["type"] = "message"
+    if isinstance(raw.get("channelData"), dict):
+        raw["channelData"] = {k: v for k, v in raw["channelData"].items() if k != "eventType"}
+    return Activity().deserialize(raw)
 
 
 def _serialize(body: object) -> object:

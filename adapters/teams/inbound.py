@@ -25,34 +25,55 @@ __all__ = [
     "typed_text",
     "named_owner",
     "mentioned",
+    "names_snag",
+    "submitted",
+    "thread_root",
 ]
 
 _TAG = re.compile(r"<[^>]+>")
 _BREAK = re.compile(r"<(br|/p|/div)\s*/?>", re.IGNORECASE)
 
 
+def _object(value: object) -> Mapping:
+    """A field that should be a JSON object; anything else (a string, a list) counts as absent."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def tenant_of(activity: Mapping) -> str:
     """The Teams tenant id, from channelData or the conversation."""
-    channel_data = activity.get("channelData") or {}
-    tenant = (channel_data.get("tenant") or {}).get("id")
-    return tenant or (activity.get("conversation") or {}).get("tenantId") or "unknown-tenant"
+    tenant = _object(_object(activity.get("channelData")).get("tenant")).get("id")
+    return tenant or _object(activity.get("conversation")).get("tenantId") or "unknown-tenant"
 
 
 def user_of(activity: Mapping) -> str:
-    sender = activity.get("from") or {}
+    sender = _object(activity.get("from"))
     return sender.get("aadObjectId") or sender.get("id") or "unknown-user"
 
 
 def team_of(activity: Mapping) -> str | None:
     """The team an activity happened in, if any (channels only)."""
-    team = ((activity.get("channelData") or {}).get("team") or {}).get("id")
+    team = _object(_object(activity.get("channelData")).get("team")).get("id")
     return str(team) if team else None
 
 
 def conversation_of(activity: Mapping) -> str:
     """Where an activity happened: a channel itself, never one thread of it (`;messageid=`)."""
-    conversation_id = str((activity.get("conversation") or {}).get("id") or "")
+    conversation_id = str(_object(activity.get("conversation")).get("id") or "")
     return conversation_id.split(";messageid=", 1)[0]
+
+
+def thread_root(activity: Mapping) -> str | None:
+    """The id of the channel post a message replies under (the thread, `;messageid=<root>` in the
+    conversation id); None for the post itself, and in chats, which have no threads."""
+    conversation_id = str(_object(activity.get("conversation")).get("id") or "")
+    _, marked, root = conversation_id.partition(";messageid=")
+    return root if marked and root and root != str(activity.get("id") or "") else None
+
+
+def submitted(value: object) -> Mapping | None:
+    """What a card's button sent with a message (Action.Submit); None without one, or for a value
+    that is no object (no card of Snag's sends one): the message is then read as typed."""
+    return value if isinstance(value, Mapping) and value else None
 
 
 def _short(conversation_id: str) -> str:
@@ -70,9 +91,20 @@ def item_key(conversation_id: str, message_id: str, reporter_key: str) -> str:
     return f"teams:item:{_short(conversation_id)}:{message_id[:100]}:{reporter_key[:24]}"
 
 
+def _plain(text: str) -> str:
+    """Teams message text after its mentions are replaced: HTML entities as the characters they
+    stand for (`&amp;` is "&"), a non-breaking space as a space."""
+    return html.unescape(text).replace("\u00a0", " ").strip()
+
+
 def typed_text(text: str, entities: Sequence[Mapping], bot: Mapping) -> str:
     """What a person typed to Snag: its own @mention removed, other people's as "@someone"."""
-    return mentions.replace_mentions(text, mentions.in_message(entities, bot)).strip()
+    return _plain(mentions.replace_mentions(text, mentions.in_message(entities, bot)))
+
+
+def names_snag(text: str, entities: Sequence[Mapping], bot: Mapping) -> bool:
+    """Whether a message's text @mentions Snag itself."""
+    return mentions.names_self(text, mentions.in_message(entities, bot))
 
 
 def named_owner(typed: str, text: str, entities: Sequence[Mapping], bot: Mapping, *, role: Role, sender: str) -> str:
@@ -82,7 +114,7 @@ def named_owner(typed: str, text: str, entities: Sequence[Mapping], bot: Mapping
     owned = owner_of(typed, role)
     if owned is None or not allowed(role, Role.MANAGER):
         return typed  # a report, or someone who may not set owners: nobody is named
-    named = mentions.replace_mentions(text, mentions.in_message(entities, bot, named=True)).strip()
+    named = _plain(mentions.replace_mentions(text, mentions.in_message(entities, bot, named=True)))
     number, owner = owner_of(named, role) or owned
     name = " ".join(sender.split())
     if name and means_me(" ".join(owner)):

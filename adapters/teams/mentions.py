@@ -18,7 +18,15 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-__all__ = ["SOMEONE", "Mentioned", "replace_mentions", "in_message", "in_extension", "people_in_message"]
+__all__ = [
+    "SOMEONE",
+    "Mentioned",
+    "replace_mentions",
+    "names_self",
+    "in_message",
+    "in_extension",
+    "people_in_message",
+]
 
 SOMEONE = "@someone"
 _AT = re.compile(r"<at\b([^>]*)>(.*?)</at\s*>", re.IGNORECASE | re.DOTALL)
@@ -26,6 +34,8 @@ _ID = re.compile(r"""\bid\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 # What Teams puts between the halves of one name it split into two mentions ("Sam" "Jones").
 _GAP = re.compile(r"(?:[ \t]|&nbsp;|&#160;|\u00a0)*", re.IGNORECASE)
+_LEADING_GAP = re.compile(r"^(?:[ \t]|&nbsp;|&#160;|\u00a0)+", re.IGNORECASE)
+_TRAILING_GAP = re.compile(r"(?:[ \t\n]|&nbsp;|&#160;|\u00a0)\Z", re.IGNORECASE)
 _PLACES = {"tag", "team", "channel"}
 
 
@@ -74,6 +84,11 @@ def replace_mentions(text: str, resolve: Resolve) -> str:
     return _joined(pieces)
 
 
+def names_self(text: str, resolve: Resolve) -> bool:
+    """Whether one of the text's `<at>` spans is Snag's own."""
+    return any(resolve(match).kind == "self" for match in _AT.finditer(text))
+
+
 def _joined(pieces: Sequence[str | Mentioned]) -> str:
     """The pieces as text; where Snag's own mention goes, so does one of the spaces around it."""
     out, removed = "", False
@@ -82,8 +97,8 @@ def _joined(pieces: Sequence[str | Mentioned]) -> str:
             removed = piece.kind == "self"
             out += piece.shown
             continue
-        if removed and (not out or out[-1] in " \t\n"):
-            piece = piece.lstrip(" \t")
+        if removed and (not out or _TRAILING_GAP.search(out)):
+            piece = _LEADING_GAP.sub("", piece)  # Teams writes the space after a mention as &nbsp;
         out, removed = out + piece, False
     return out
 

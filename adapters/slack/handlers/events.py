@@ -233,6 +233,8 @@ async def on_changed(
     rt: SlackRuntime, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext, change: inbound.Changed
 ) -> None:
     """The person edited or deleted a DM: if it filed a report, the report follows and they are told.
+    An edited DM that filed nothing, whose new words are a report, files it as if sent now; not a
+    reply in a thread (it may have been added to a report: filed, its words would count twice).
 
     The new words are stored before Slack gets its answer; tagging them again and the answer after."""
     person = await rt.person(inbound.Who(str(body.get("team_id") or ""), change.user), client)
@@ -243,9 +245,13 @@ async def on_changed(
                 deliver.post(client, channel=change.channel, reply=reply, thread_ts=change.thread, metrics=rt.metrics)
             )
         return
-    message = inbound.edited_message(person, change, context.bot_user_id)
+    message = inbound.edited_message(person, change, context.bot_user_id, body.get("event_id"))
     before = inbound.typed(change.before, context.bot_user_id) if change.before is not None else None
     done = await rt.call(lambda: rt.snag.store_edit(message, before=before))
+    if done is not None and done.report is not None:
+        if change.thread == change.ts:  # a message of its own, not a reply under another
+            await _file_and_answer(rt, body, client, done.report, command=False)
+        return
     if done is not None and await _claim(rt, body):
         rt.spawn(_finish_edit(rt, client, done, channel=change.channel, thread=change.thread))
 
