@@ -8,7 +8,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -119,6 +119,9 @@ async def _recovery_loop(app: web.Application, every: float, retention_every: fl
         await asyncio.sleep(every)
         try:
             await asyncio.to_thread(lambda: recover(services, settled=BACKLOG_SETTLED))
+            retry_updates = services.extras.get("retry_updates")  # reporters' updates owed (digests)
+            if retry_updates is not None:
+                await asyncio.to_thread(retry_updates, datetime.now(UTC))
             now = time.monotonic()
             if days and now - retained_at >= retention_every:
                 retained_at = now

@@ -8,8 +8,9 @@ counts and term counts as grouping keeps them), of which one person filed `--the
 `--spread` patterns holding `--affected` reports in all (the audit's case at 1,000,000 reports:
 1,010 reports, 942 patterns, 178,163 reports). Then, through `snag.handle_message` as a person
 types it, `erase mine` and the timed `erase mine confirm`; then how long until grouping has
-worked their patterns out again in the background (if it does), and checks that none of their
-words is left in any pattern or term count.
+worked their patterns out again in the background (if it does), how long a colleague's report
+filed one second into that waits for its receipt (tagged and grouped), and checks that none of
+their words is left in any pattern or term count.
 
 PostgreSQL: a schema of its own in the database at --postgres (default: the tests' one on
 127.0.0.1), dropped afterwards.
@@ -185,6 +186,12 @@ def bench(url: str, args: argparse.Namespace, data_dir: Path) -> dict[str, objec
     result["left_at_reply"] = _left(engine)
     settle = getattr(services.extras["grouper"], "settle", None)
     if settle is not None:  # grouping finishing in the background
+        time.sleep(1.0)  # well into the settling: a colleague reports meanwhile, and waits for the receipt
+        other = snag.person("console", "bench", "colleague")
+        asked_at = time.perf_counter()
+        receipt = snag.handle_message(IncomingMessage(other, "the refund queue is stuck again this morning", "D2"))
+        result["receipt_while_settling_s"] = round(time.perf_counter() - asked_at, 2)
+        result["receipt_kind"] = receipt.kind
         settle()
         result["settled_s"] = round(time.perf_counter() - started, 2)
     result["left"] = _left(engine)

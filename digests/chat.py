@@ -13,7 +13,7 @@ from bot.domain import Person, Reply, Role, Section
 from bot.errors import InputError, PermissionDenied
 from bot.redact import Redactor
 from digests.digest import parse_audience
-from digests.loop import notify_reporters, read_status, set_pattern
+from digests.loop import Told, notify_reporters, read_status, set_pattern
 from digests.subscriptions import describe, list_subscriptions, schedule_note, standings, subscribe, unsubscribe
 from store.db import session_scope
 from store.models import Pattern
@@ -64,9 +64,18 @@ def owner_text(said: str, redactor: Redactor, *, number: int | None = None) -> t
     return owner, tuple(notices)
 
 
-def told_line(told: int, reporters: int, *, k: int) -> str:
+def told_line(told: int, reporters: int, *, k: int, owed: int = 0) -> str:
     """Who heard of a change: how many only when at least k did, so a small pattern's few
-    reporters are not counted out to the manager (its `pattern <id>` stays private too)."""
+    reporters are not counted out to the manager (its `pattern <id>` stays private too). `owed`:
+    those whose platform failed, who will be told when it answers (counted likewise)."""
+    if owed:
+        many = f"{owed if owed >= k else f'fewer than {k}'}{' more' if told else ''}"
+        later = f"{many} will be told when their platform answers"
+        if told >= k:
+            return f"Told {told} reporters; {later}."
+        if told:
+            return f"Told fewer than {k} of its reporters; {later}."
+        return f"Nobody was told yet: {later}."
     if told >= k:
         return f"Told {told} reporters."
     if told and reporters < k:
@@ -186,7 +195,9 @@ def chat_commands(services: Services, notify: Callable[[Pattern], int]) -> dict[
             status=status,
         )
         reporters = before.reporter_count if before else 0
-        told = told_line(notify(row), reporters, k=settings.anonymity_k) if changed else None
+        sent = notify(row) if changed else None
+        owed = sent.owed if isinstance(sent, Told) else 0
+        told = told_line(sent, reporters, k=settings.anonymity_k, owed=owed) if sent is not None else None
         said = STATUS_WORDS.get(row.status, row.status)
         whose = f"owner {row.owner}" if row.owner else "no owner"
         return Reply(

@@ -373,7 +373,11 @@ def pattern_set(
     )
     for notice in notices:
         typer.echo(notice, err=True)
-    told = f"told {notifier(services)(row)} reporter(s)" if changed else "nothing changed; nobody was told again"
+    told = "nothing changed; nobody was told again"
+    if changed:
+        sent = notifier(services)(row)
+        owed = getattr(sent, "owed", 0)  # their platform failed: tried again (digests.owed_updates)
+        told = f"told {sent} reporter(s)" + (f"; {owed} more will be told when their platform answers" if owed else "")
     typer.echo(f"Pattern #{row.id}: status {row.status}, owner {row.owner or 'none'}; {told}.")
 
 

@@ -28,11 +28,12 @@ from bot.redact import Redactor, redactor_for, redactor_with
 from bot.taxonomy import Taxonomy
 from bot.text import snippet
 from digests.delivery import safe_error
+from digests.owed_updates import Owed, backoff, cannot_reach, owe_updates, owed_in, settle_updates
 from store.conversations import first_references
 from store.db import session_scope
 from store.models import Pattern, Report, Tenant
 
-__all__ = ["STATUSES", "read_status", "set_pattern", "notify_reporters", "update_reply", "YourReport"]
+__all__ = ["STATUSES", "read_status", "set_pattern", "notify_reporters", "update_reply", "YourReport", "Told"]
 
 log = logging.getLogger("snag.loop")
 STATUSES = ("new", "acknowledged", "in_progress", "resolved", "wont_fix")
@@ -182,6 +183,18 @@ def update_reply(
 SENDING_AT_ONCE = 8  # direct messages of one update in flight together (each platform's own limits apply)
 
 
+class Told(int):
+    """How many reporters were told of a change; `owed`: how many were not, their platform failing,
+    and will be when it answers (digests.owed_updates tries again)."""
+
+    owed: int
+
+    def __new__(cls, told: int, *, owed: int = 0) -> Told:
+        made = super().__new__(cls, told)
+        made.owed = owed
+        return made
+
+
 def notify_reporters(
     engine: Engine,
     *,
@@ -191,41 +204,104 @@ def notify_reporters(
     k: int = 3,
     taxonomy: Taxonomy | None = None,
     reopened: bool = False,
-) -> int:
+    now: datetime | None = None,
+) -> Told:
     """DM every distinct reporter of the pattern where they can be reached; returns messages sent.
     `reopened`: the change is a resolved pattern reported again (digests.grouper), and they are told so.
 
     Each person hears once, about their newest report in the pattern. Read in two queries whatever
     the number of reporters (one each made a pattern of 500 reporters 1,000 queries), and sent
-    SENDING_AT_ONCE at a time (one after another, a manager's `status` waited minutes).
+    SENDING_AT_ONCE at a time (one after another, a manager's `status` waited minutes). A send that
+    fails is owed and tried again (digests.owed_updates); one that succeeds settles an update owed.
     """
     with session_scope(engine) as session:
         tenant = session.get(Tenant, pattern.tenant_id)
         newest = _newest_of_each(session, pattern)
         reached = first_references(session, sorted(newest))
-    targets = [(platform, reached[(platform, key)], report) for (platform, key), report in sorted(newest.items())]
-    targets = [t for t in targets if t[1] is not None and messengers.get(t[0]) is not None]
-    if tenant is None or not targets:
-        return 0
+        owed = owed_in(session, pattern_id=pattern.id) if pattern.id is not None else set()
+    targets = [(person, reached[person], report) for person, report in sorted(newest.items())]
+    targets = [t for t in targets if t[1] is not None and messengers.get(t[0][0]) is not None]
+    if tenant is None or tenant.id is None or pattern.id is None or not targets:
+        return Told(0)
     redactor = redactor_for(taxonomy) if taxonomy is not None else redactor_with(())
     gate = asyncio.Semaphore(SENDING_AT_ONCE)
 
-    async def tell(platform: str, conversation: str, report: YourReport) -> bool:
+    async def tell(platform: str, conversation: str, report: YourReport) -> BaseException | None:
         reply = update_reply(pattern, report, reporters=len(newest), k=k, redactor=redactor, reopened=reopened)
         async with gate:
             try:
                 await messengers[platform].send(
                     platform=platform, tenant=tenant.external_id, destination=conversation, reply=reply
                 )
-                return True
+                return None
             except Exception as exc:
-                log.error("update for pattern %s not delivered on %s: %s", pattern.id, platform, safe_error(exc))
-                return False
+                return exc
 
-    async def tell_all() -> list[bool]:
-        return list(await asyncio.gather(*(tell(p, str(c), r) for p, c, r in targets)))
+    async def tell_all() -> list[BaseException | None]:
+        return list(await asyncio.gather(*(tell(p[0], str(c), r) for p, c, r in targets)))
 
-    return sum(run_async(tell_all()))
+    outcomes: list[BaseException | None] = run_async(tell_all())
+    told, settled, failed = 0, [], []
+    for (person, _, report), outcome in zip(targets, outcomes, strict=True):
+        if outcome is None:
+            told += 1
+            settled.append(person)
+        elif cannot_reach(outcome):
+            settled.append(person)
+            log.warning(
+                "update for pattern %s not delivered on %s, not tried again: %s",
+                pattern.id,
+                person[0],
+                safe_error(outcome),
+            )
+        else:
+            failed.append(Owed(person[0], person[1], report.id, safe_error(outcome)))
+            log.warning(
+                "update for pattern %s not delivered on %s: %s; tried again in %d minutes",
+                pattern.id,
+                person[0],
+                failed[-1].error,
+                backoff(1).total_seconds() // 60,
+            )
+    return Told(
+        told, owed=_write_down(engine, pattern, tenant.id, [p for p in settled if p in owed], failed, reopened, now)
+    )
+
+
+def _write_down(
+    engine: Engine,
+    pattern: Pattern,
+    tenant_id: int,
+    settled: list[tuple[str, str]],
+    failed: list[Owed],
+    reopened: bool,
+    now: datetime | None,
+) -> int:
+    """Settle the updates owed to those told (or lost for good) and owe the failed ones; how many are owed.
+    When the database cannot take them, the failed are logged as not to be told (never a false promise)."""
+    if not settled and not failed:
+        return 0
+    assert pattern.id is not None
+    try:
+        with session_scope(engine) as session:
+            settle_updates(session, pattern_id=pattern.id, people=settled)
+            owe_updates(
+                session,
+                tenant_id=tenant_id,
+                pattern_id=pattern.id,
+                owed=failed,
+                reopened=reopened,
+                now=now or datetime.now(UTC),
+            )
+    except Exception as exc:
+        log.error(
+            "update for pattern %s: %d reporter(s) not delivered to cannot be tried again: %s",
+            pattern.id,
+            len(failed),
+            safe_error(exc),
+        )
+        return 0
+    return len(failed)
 
 
 def _newest_of_each(session: Session, pattern: Pattern) -> dict[tuple[str, str], YourReport]:

@@ -1,4 +1,5 @@
-"""`snag scheduler`: one APScheduler 3.x cron job per subscription, plus alerts and upkeep.
+"""`snag scheduler`: one APScheduler 3.x cron job per subscription, plus alerts and upkeep (the
+outbox, retention, alerts and reporters' updates owed, every minute).
 
 Jobs have stable ids, coalesce and a misfire grace of hours; on start, a digest missed while
 the process was down goes out once (the digest-run row stops a second send, by any replica).
@@ -67,6 +68,7 @@ class DigestScheduler:
         sender: DigestSender,
         *,
         alerts: Callable[[datetime], int] | None = None,
+        updates: Callable[[datetime], int] | None = None,
         clock: Callable[[], datetime] = _utcnow,
         grace: timedelta = GRACE,
     ) -> None:
@@ -74,6 +76,7 @@ class DigestScheduler:
         self.scheduler = scheduler
         self.sender = sender
         self.alerts = alerts
+        self.updates = updates  # reporters' updates owed (digests.owed_updates), tried again
         self.clock = clock
         self.grace = grace
         self.stopping = threading.Event()  # set by stop(): no new digest starts
@@ -154,13 +157,20 @@ class DigestScheduler:
             return "failed"
 
     def upkeep(self) -> None:
-        """Replay the outbox, apply retention and check alerts; each step isolated."""
-        snag, days, alerts = self.services.snag, self.services.settings.retention_days, self.alerts
+        """Replay the outbox, apply retention, check alerts and send updates owed; each step isolated."""
+        snag, days, alerts, updates = (
+            self.services.snag,
+            self.services.settings.retention_days,
+            self.alerts,
+            self.updates,
+        )
         steps: list[tuple[str, Callable[[], Any]]] = [("outbox", snag.replay_outbox)]
         if days:
             steps.append(("retention", lambda: snag.apply_retention(days)))
         if alerts is not None:
             steps.append(("alerts", lambda: alerts(self.clock())))
+        if updates is not None:
+            steps.append(("updates", lambda: updates(self.clock())))
         for name, step in steps:
             try:
                 step()
@@ -220,6 +230,7 @@ def build_scheduler(services: Services, scheduler: BaseScheduler | None = None) 
     from adapters.messengers import build_messengers
     from digests.alerts import check_alerts
     from digests.delivery import ConsoleMessenger
+    from digests.owed_updates import send_owed_updates
 
     messengers = dict(build_messengers(services))
     # Only to the file: this process's stdout is its log (docker compose), and logs never carry report text.
@@ -246,4 +257,16 @@ def build_scheduler(services: Services, scheduler: BaseScheduler | None = None) 
             k=settings.anonymity_k,
         )
 
-    return DigestScheduler(services, scheduler or BlockingScheduler(timezone="UTC"), sender, alerts=alerts)
+    def updates(now: datetime) -> int:
+        return send_owed_updates(
+            services.engine,
+            messengers=messengers,
+            run_async=runner.run,
+            now=now,
+            k=settings.anonymity_k,
+            taxonomy=services.taxonomy,
+        )
+
+    return DigestScheduler(
+        services, scheduler or BlockingScheduler(timezone="UTC"), sender, alerts=alerts, updates=updates
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.logs import where
@@ -36,6 +37,7 @@ def attach(services: Services) -> None:
     notify = notifier(services)
     services.snag.extra_commands.update(chat_commands(services, notify))
     grouper.on_reopened = _tell_reopened(services, notify)
+    services.extras["retry_updates"] = _retry_updates(services)  # `snag serve`'s recovery loop runs it
     services.extras["console_first_start"] = offer_demo(services)
 
 
@@ -58,3 +60,28 @@ def _tell_reopened(services: Services, notify: Notify) -> Callable[[int], None]:
         threading.Thread(target=run, name=f"snag-reopened-{pattern_id}", daemon=True).start()
 
     return tell
+
+
+def _retry_updates(services: Services) -> Callable[[datetime], int]:
+    """Send the reporters' updates owed (digests.owed_updates) with this process's messengers: `snag
+    serve` tries them again as `snag scheduler` does, so a deployment without the scheduler still does."""
+
+    def retry(now: datetime) -> int:
+        from adapters.messengers import build_messengers
+        from digests.delivery import AsyncRunner
+        from digests.owed_updates import send_owed_updates
+
+        messengers = build_messengers(services)
+        if not messengers:
+            return 0
+        runner = services.extras.get("async_runner") or services.extras.setdefault("async_runner", AsyncRunner())
+        return send_owed_updates(
+            services.engine,
+            messengers=messengers,
+            run_async=runner.run,
+            now=now,
+            k=services.settings.anonymity_k,
+            taxonomy=services.taxonomy,
+        )
+
+    return retry

@@ -22,6 +22,7 @@ __all__ = [
     "OutboxReplay",
     "PatternWeek",
     "TermCount",
+    "OwedUpdate",
 ]
 
 
@@ -266,3 +267,29 @@ class TermCount(SQLModel, table=True):
     tenant_id: int = Field(foreign_key="tenants.id", primary_key=True)
     term: str = Field(primary_key=True, max_length=80)
     docs: int = 0
+
+
+class OwedUpdate(SQLModel, table=True):
+    """A reporter's update about a pattern's change that their platform did not take: tried again
+    (digests.owed_updates) until it is. One per person and pattern: a later change replaces it, so
+    they hear the pattern's newest state once. No foreign key to the pattern or the report: a
+    rebuild drops patterns and erasure deletes reports, and a row whose either is gone is dropped."""
+
+    __tablename__ = "owed_updates"
+    __table_args__ = (
+        UniqueConstraint("pattern_id", "platform", "reporter_key", name="uq_owed_update"),
+        Index("ix_owed_updates_next_try", "next_try_at"),
+        Index("ix_owed_updates_tenant_reporter", "tenant_id", "reporter_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id")
+    pattern_id: int
+    platform: str = Field(max_length=16)
+    reporter_key: str = Field(max_length=64)  # the keyed hash their reports carry
+    report_id: int  # their newest report in the pattern when it changed: the update is about it
+    reopened: bool = False  # the change was the pattern reported again after it was resolved
+    attempts: int = 1  # sends tried; the first was the one that failed when the pattern changed
+    next_try_at: datetime  # a retry claims the row by moving this on (from the value it read)
+    created_at: datetime = Field(default_factory=utcnow)  # of the change owed: given up a day after
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -29,7 +29,14 @@ from store.copy import copy_database
 from store.db import alembic_config, make_engine, session_scope, upgrade
 from store.models import OutboxReplay, Pattern
 from tests.conftest import _postgres_schema_url, run_snag
-from tests.digests.conftest import NOW, RecordingMessenger, check_alerts_now, console_scheduler, make_services
+from tests.digests.conftest import (
+    NOW,
+    RecordingMessenger,
+    check_alerts_now,
+    console_scheduler,
+    make_services,
+    run_async,
+)
 from tests.digests.conftest import subscribe_console as subscribe
 
 KEY = "3q8QXTAGaey18yL8FWTqdVlbMr6mcX3yJ3vTdQcDO9E="
@@ -69,6 +76,7 @@ def _fill(services: Any) -> int:
         report_id=ids[1], corrector_key=snag.key_of(alice), before=tags, after=replace(tags, stage=None)
     )
     assert repo.erase_reporter(person=alice, reporter_key=snag.key_of(alice), report_ids=[ids[2]]) == 1
+    _owe_an_update(services, alice, ids[0])
     subscription = subscribe(services, "leaders")
     assert console_scheduler(services, RecordingMessenger(), NOW).run_subscription(subscription) == "sent"
     assert check_alerts_now(services, RecordingMessenger(), NOW - timedelta(days=3)) >= 1
@@ -105,6 +113,34 @@ def _fill(services: Any) -> int:
         )
         conn.execute(text("UPDATE patterns SET centroid = :raw WHERE id = 1"), {"raw": bytes(range(256))})
     return ids[2]
+
+
+def _owe_an_update(services: Any, person: Any, report_id: int) -> None:
+    """Tell the reporter their pattern changed, their Slack failing: the update is owed."""
+    from digests.loop import notify_reporters
+    from store.conversations import save_reference
+    from store.models import Report
+
+    with session_scope(services.engine) as session:
+        save_reference(
+            session=session,
+            platform="slack",
+            tenant="T1",
+            conversation_id="D1",
+            reference={},
+            reporter_key=services.snag.key_of(person),
+        )
+        report = session.get(Report, report_id)
+        pattern = session.get(Pattern, report.pattern_id if report else None)
+    assert pattern is not None
+    told = notify_reporters(
+        services.engine,
+        pattern=pattern,
+        messengers={"slack": RecordingMessenger(failing=("D1",))},
+        run_async=run_async,
+        now=NOW,
+    )
+    assert told.owed == 1
 
 
 @pytest.fixture(scope="module")

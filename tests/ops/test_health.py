@@ -173,3 +173,30 @@ async def test_a_server_alone_applies_the_retention_policy(services) -> None:  #
         assert texts == sorted([RETAINED_TEXT, "the new rota lives in a spreadsheet"])
     finally:
         await client.close()
+
+
+async def test_a_server_alone_sends_the_reporters_updates_owed(services) -> None:  # type: ignore[no-untyped-def]
+    """Updates owed to reporters (their platform failed when their pattern changed) were tried again
+    only by `snag scheduler`: `snag serve`'s recovery loop tries them too."""
+    import asyncio
+    from datetime import datetime
+
+    from adapters.health import add_recovery
+    from adapters.server import make_web_app
+
+    assert callable(services.extras.get("retry_updates")), "digests' wiring gives the server its retry"
+    tried: list[datetime] = []
+    services.extras["retry_updates"] = lambda now: tried.append(now) or 0
+    app = make_web_app(services)
+    app.on_startup.clear()
+    add_recovery(app, every=0.05)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        for _ in range(100):
+            if tried:
+                break
+            await asyncio.sleep(0.05)
+        assert tried and tried[0].tzinfo is not None
+    finally:
+        await client.close()
