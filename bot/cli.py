@@ -164,7 +164,9 @@ def serve() -> None:
     settings = load_settings()
     check_platforms(settings)  # before migrations and the model: a server that serves nothing says so
     setup_logging(settings)
-    services = build(settings, migrate=True)
+    # SQLite upgrades itself (with a backup copy); PostgreSQL only by `snag db upgrade`, the `migrate`
+    # service: a rolling deploy must not change the production schema behind the operator's back.
+    services = build(settings)
     recover(services)
     run_server(services)
 

@@ -96,3 +96,29 @@ def test_a_half_configured_platform_is_refused_before_anything_is_built(serve, m
     monkeypatch.setattr(bot.app, "build", lambda *_a, **_kw: pytest.fail("migrated and loaded the model first"))
     code, err, _app = serve(env)
     assert code == 2 and "not set" in err
+
+
+@pytest.fixture
+def fresh_postgres():  # type: ignore[no-untyped-def]
+    """A schema of its own (the session's shared one is at head)."""
+    from tests.conftest import _postgres_schema_url
+
+    yield from _postgres_schema_url()
+
+
+def test_serve_does_not_upgrade_postgresql_behind_the_operator(serve, fresh_postgres: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`snag serve` upgraded a PostgreSQL database at an older revision itself (no backup, no
+    `migrate` step), though README says only `snag db upgrade` migrates PostgreSQL."""
+    from sqlalchemy import text
+
+    from store.db import make_engine, upgrade
+
+    engine = make_engine(fresh_postgres)
+    upgrade(engine, "0012_report_message")
+    monkeypatch.setenv("SNAG_DATABASE_URL", fresh_postgres)
+    code, err, app = serve({**TEAMS_EMULATOR})
+    assert code == 2 and app is None
+    assert "The database is at revision 0012_report_message" in err and "snag db upgrade" in err
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0012_report_message"
+    engine.dispose()
