@@ -110,7 +110,7 @@ async def _recovery_loop(app: web.Application, every: float, retention_every: fl
     """Replay the outbox and tag the backlog while the process runs (the database may come back),
     and apply SNAG_RETENTION_DAYS hourly: a deployment running `snag serve` without `snag scheduler`
     kept every text for ever."""
-    from bot.app import recover
+    from bot.app import recover, schema_checked
 
     services = app["services"]
     days = services.settings.retention_days
@@ -118,6 +118,8 @@ async def _recovery_loop(app: web.Application, every: float, retention_every: fl
     while True:
         await asyncio.sleep(every)
         try:
+            if not await asyncio.to_thread(schema_checked, services):
+                continue  # unreachable since the start: nothing to replay into yet
             await asyncio.to_thread(lambda: recover(services, settled=BACKLOG_SETTLED))
             retry_updates = services.extras.get("retry_updates")  # reporters' updates owed (digests)
             if retry_updates is not None:

@@ -17,7 +17,7 @@ from bot.commands import Command
 from bot.config import Settings, not_found
 from bot.core import CoreOptions, Snag
 from bot.domain import Person, Reply, Role
-from bot.errors import ConfigError, PermissionDenied
+from bot.errors import ConfigError, PermissionDenied, StoreUnavailable
 from bot.logs import where
 from bot.outbox import FileOutbox
 from bot.ports import Classifier, ReportRepository
@@ -64,12 +64,16 @@ def build(
     classifier: Classifier | None = None,
     migrate: bool | None = None,
     train_if_missing: bool = True,
+    unreachable_ok: bool = False,
 ) -> Services:
     """Wire store, classifier, grouping, digests and the core from settings.
 
     Unless settings.may_create_store, a missing SQLite database or reporter key stops it
     (ConfigError) before anything is created. Unless settings.needs_model (the commands that tag
     nothing: digests, subscriptions), the rule tagger stands in, and no model is loaded or warned about.
+    With `unreachable_ok` (`snag serve`), a database that cannot be reached does not stop it: the
+    server listens, reports wait in the outbox, and the schema is checked once the database answers
+    (schema_checked); a restart during an outage kept the port closed and lost slash commands.
     """
     from store.db import check_revision, make_engine, upgrade
     from store.repository import SqlRepository
@@ -78,9 +82,16 @@ def build(
         _require_existing_store(settings)
     taxonomy = load_taxonomy(settings.taxonomy)
     engine = make_engine(settings.resolved_database_url)
-    if migrate if migrate is not None else settings.is_embedded_db:
-        upgrade(engine)
-    check_revision(engine)
+    unchecked = False
+    try:
+        if migrate if migrate is not None else settings.is_embedded_db:
+            upgrade(engine)
+        check_revision(engine)
+    except StoreUnavailable as exc:
+        if not unreachable_ok:
+            raise
+        unchecked = True
+        log.warning("%s Serving anyway: reports wait in the outbox until it answers; its schema is checked then.", exc)
     repository = SqlRepository(engine)
     if classifier is None:
         classifier = (
@@ -104,6 +115,8 @@ def build(
     if settings.may_create_store or outbox.is_dir():  # no folder, no entries: nothing to read or erase there
         snag.outbox = FileOutbox(outbox)
     services = Services(settings, taxonomy, engine, repository, classifier, snag)
+    if unchecked:
+        services.extras[SCHEMA_UNCHECKED] = True
     _attach_admin(services)
     _attach_digests(services)
     _attach_replay_hooks(services)
@@ -226,18 +239,36 @@ def retrain_now(services: Services) -> str | None:
     return model.version
 
 
+SCHEMA_UNCHECKED = "schema_unchecked"  # in Services.extras: the database could not be reached at start
+
+
+def schema_checked(services: Services) -> bool:
+    """Whether the database's schema is known to be this code's: checked at start, or now, once a
+    database unreachable at start answers (ConfigError if it is at another revision: nothing may be
+    written to it, and the log says what to run)."""
+    from store.db import check_revision
+
+    if not services.extras.get(SCHEMA_UNCHECKED):
+        return True
+    try:
+        check_revision(services.engine)
+    except StoreUnavailable:
+        return False
+    services.extras.pop(SCHEMA_UNCHECKED, None)
+    log.info("the database answers again, at this Snag's schema revision")
+    return True
+
+
 def recover(services: Services, *, settled: timedelta = timedelta(0)) -> tuple[int, int]:
     """At start: file what waits in the outbox, then tag reports stored but never tagged.
 
     While serving, `settled` leaves alone the reports stored in the last moments, which the
     process that stored them is tagging (each report's first tags win either way)."""
-    from bot.errors import StoreUnavailable
-
     try:
         replayed = services.snag.replay_outbox()
         tagged = services.snag.tag_backlog(settled=settled)
     except StoreUnavailable:
-        log.warning("database unreachable at start; the outbox will be replayed later")
+        log.warning("database unreachable; the outbox will be replayed when it answers")
         return 0, 0
     if replayed or tagged:
         log.info("recovered %d reports from the outbox and tagged %d left untagged", replayed, tagged)

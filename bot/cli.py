@@ -159,15 +159,16 @@ def serve() -> None:
     """Serve Slack (HTTP or Socket Mode) and Teams, with health and metrics endpoints."""
     from adapters.run import run_server
     from adapters.server import check_platforms
-    from bot.app import build, recover
+    from bot.app import build, recover, schema_checked
 
     settings = load_settings()
     check_platforms(settings)  # before migrations and the model: a server that serves nothing says so
     setup_logging(settings)
     # SQLite upgrades itself (with a backup copy); PostgreSQL only by `snag db upgrade`, the `migrate`
     # service: a rolling deploy must not change the production schema behind the operator's back.
-    services = build(settings)
-    recover(services)
+    services = build(settings, unreachable_ok=True)  # a restart during an outage still listens
+    if schema_checked(services):
+        recover(services)
     run_server(services)
 
 

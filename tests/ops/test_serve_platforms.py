@@ -122,3 +122,35 @@ def test_serve_does_not_upgrade_postgresql_behind_the_operator(serve, fresh_post
     with engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0012_report_message"
     engine.dispose()
+
+
+def test_serve_listens_though_the_database_cannot_be_reached_at_start(serve, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A restart during a database outage exited (code 2) and kept the port closed: Slack's slash
+    commands were lost, though a server already running keeps reports in the outbox."""
+    monkeypatch.setenv("SNAG_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:9/test")  # nothing listens
+    code, err, app = serve({**TEAMS_EMULATOR})
+    assert code == 0 and app is not None, err
+    assert "Serving anyway: reports wait in the outbox until it answers" in err
+
+
+def test_the_schema_is_checked_once_the_database_answers(settings: Settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import store.db
+    from bot.app import SCHEMA_UNCHECKED, build, schema_checked
+    from bot.errors import StoreUnavailable
+
+    real = store.db.check_revision
+    down = [True]
+
+    def check(engine):  # type: ignore[no-untyped-def]
+        if down[0]:
+            raise StoreUnavailable("Cannot reach the database.")
+        return real(engine)
+
+    monkeypatch.setattr(store.db, "check_revision", check)
+    services = build(settings, classifier=FixedClassifier(), migrate=True, unreachable_ok=True)
+    assert services.extras.get(SCHEMA_UNCHECKED) is True
+    assert schema_checked(services) is False  # still down: nothing is replayed into it
+    down[0] = False
+    assert schema_checked(services) is True
+    assert SCHEMA_UNCHECKED not in services.extras
+    services.engine.dispose()
