@@ -23,6 +23,7 @@ __all__ = [
     "PatternWeek",
     "TermCount",
     "OwedUpdate",
+    "ReceiptMessage",
 ]
 
 
@@ -293,3 +294,19 @@ class OwedUpdate(SQLModel, table=True):
     next_try_at: datetime  # a retry claims the row by moving this on (from the value it read)
     created_at: datetime = Field(default_factory=utcnow)  # of the change owed: given up a day after
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class ReceiptMessage(SQLModel, table=True):
+    """A report's receipt as Snag sent it to a Teams 1:1 chat, by the activity id the Bot Connector
+    gave it: a quote-reply to that message (its replyToId) is added to the report, as a reply in a
+    Slack report's thread is. Erased with the report."""
+
+    __tablename__ = "receipt_messages"
+    __table_args__ = (UniqueConstraint("tenant_id", "conversation_id", "activity_id", name="uq_receipt_message"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id")
+    conversation_id: str = Field(max_length=256)  # the 1:1 chat the receipt went to
+    activity_id: str = Field(max_length=200)  # the receipt's id in that chat
+    report_id: int = Field(foreign_key="reports.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -10,7 +10,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from bot.domain import RETAINED_TEXT
-from store.models import ConversationRef, Correction, OwedUpdate, Report
+from store.models import ConversationRef, Correction, OwedUpdate, ReceiptMessage, Report
 from store.reports import recount_patterns, uncount_weeks
 
 __all__ = ["erase_reporter", "apply_retention", "RETAINED_TEXT"]
@@ -24,11 +24,13 @@ def _monday(moment: datetime) -> str:
 def erase_reporter(
     *, session: Session, tenant_id: int, reporter_key: str, report_ids: Sequence[int] | None = None
 ) -> int:
-    """Delete every report, correction, conversation reference and update owed of one person in a tenant.
+    """Delete every report, correction, conversation reference, update owed and receipt message of one
+    person in a tenant.
 
-    With `report_ids`, only those of their reports (a reporter taking one back), their corrections
-    and the updates owed about them; what reaches them, their corrections of others' reports and
-    every update still owed to them go once nothing of theirs is left."""
+    With `report_ids`, only those of their reports (a reporter taking one back), their corrections,
+    the updates owed about them and the receipts Snag sent of them; what reaches them, their
+    corrections of others' reports and every update still owed to them go once nothing of theirs
+    is left."""
     theirs = select(Report.id).where(Report.tenant_id == tenant_id, Report.reporter_key == reporter_key)
     ids = list(session.exec(theirs if report_ids is None else theirs.where(col(Report.id).in_(report_ids))).all())
     weekly = session.exec(
@@ -40,6 +42,7 @@ def erase_reporter(
     if ids:
         session.exec(delete(Correction).where(col(Correction.report_id).in_(ids)))
         session.exec(delete(OwedUpdate).where(*owed, col(OwedUpdate.report_id).in_(ids)))
+        session.exec(delete(ReceiptMessage).where(col(ReceiptMessage.report_id).in_(ids)))
         session.exec(delete(Report).where(col(Report.id).in_(ids)))
     if session.exec(theirs.limit(1)).first() is None:  # nothing of theirs left: nor anything to reach them by
         session.exec(

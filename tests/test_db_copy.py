@@ -59,6 +59,7 @@ def _fill(services: Any) -> int:
 
     load_demo(services, now=NOW)  # reports, patterns, weekly counts, term counts, owners and statuses
     snag, repo = services.snag, services.repository
+    _receipt_in_teams(services)
     alice = snag.person("slack", "T1", "U1", tenant_name="Acme")
     filed = [
         snag.handle_message(IncomingMessage(alice, text, "C9", via="mention", event_id=f"Ev{n}", message_id=f"17.{n}"))
@@ -113,6 +114,19 @@ def _fill(services: Any) -> int:
         )
         conn.execute(text("UPDATE patterns SET centroid = :raw WHERE id = 1"), {"raw": bytes(range(256))})
     return ids[2]
+
+
+def _receipt_in_teams(services: Any) -> None:
+    """A report filed in a Teams 1:1 chat, and its receipt's message id kept as the bot keeps it."""
+    from adapters.teams.receipts import ReceiptMessages
+
+    bea = services.snag.person("teams", "tenant-1", "aad-bea")
+    message = IncomingMessage(bea, "The rota lives in a spreadsheet", "a:1chat", via="dm", message_id="1700000000001")
+    receipt = services.snag.handle_message(message)
+    assert receipt.kind == "receipt"
+    ReceiptMessages(services.engine).keep(
+        tenant="tenant-1", conversation_id="a:1chat", activity_id="1:1", reply=receipt
+    )
 
 
 def _owe_an_update(services: Any, person: Any, report_id: int) -> None:

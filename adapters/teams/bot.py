@@ -27,6 +27,7 @@ from adapters.teams import extension, inbound, private
 from adapters.teams.groups import AadGroups
 from adapters.teams.messenger import RETRY_STATUSES, TeamsMessenger, retry_delay, status_of
 from adapters.teams.owed import Owed, owed_for
+from adapters.teams.receipts import Quoted, ReceiptMessages, is_receipt
 from adapters.teams.references import Reach, References, chat_of, reporter_of
 from adapters.teams.render import card_for
 from adapters.teams.waiting import WAITING_DIR, WaitingReferences
@@ -78,6 +79,7 @@ class SnagTeamsBot(TeamsActivityHandler):
         # Their delivery keys once the turn's answer reached Teams: the endpoint then owes no receipt.
         self.receipted: set[str] = set()
         self.groups = AadGroups.from_settings(services.settings, services.snag.roles)
+        self.receipts = ReceiptMessages(services.engine)  # receipts sent to 1:1 chats, for quote-replies
         self.pause = asyncio.sleep  # between tries of a reply (a test counts the waits instead)
 
     def person_of(self, activity: Activity) -> Person:
@@ -99,12 +101,17 @@ class SnagTeamsBot(TeamsActivityHandler):
 
     def incoming(self, activity: Activity) -> IncomingMessage:
         """The core message for a typed Teams message, without the bot's @mention; a manager's
-        `own` line names the people it mentions (inbound.named_owner), every other line says "@someone"."""
+        `own` line names the people it mentions (inbound.named_owner), every other line says "@someone".
+        In the 1:1 chat, a quote-reply is its new words (the quote is one of Snag's messages, or
+        their own); elsewhere a quote may be a colleague's words, the substance of what is reported."""
         # The SDK's remove_recipient_mention would also cut "Snag" out of the words, and keep other mentions.
         entities, bot, person = _entities(activity), _bot_of(activity), self.person_of(activity)
-        text = inbound.typed_text(activity.text or "", entities, bot)
+        raw = activity.text or ""
+        if _personal(activity):
+            raw = inbound.said_after_quote(raw, activity.serialize())
+        text = inbound.typed_text(raw, entities, bot)
         sender = (activity.from_property.name if activity.from_property else None) or ""
-        text = inbound.named_owner(text, activity.text or "", entities, bot, role=person.role, sender=sender)
+        text = inbound.named_owner(text, raw, entities, bot, role=person.role, sender=sender)
         return IncomingMessage(
             person=person,
             text=text,
@@ -122,8 +129,27 @@ class SnagTeamsBot(TeamsActivityHandler):
             return None
         return inbound.delivery_key(activity.conversation.id if activity.conversation else "", activity.id)
 
-    async def _send(self, turn: TurnContext, reply: Reply) -> None:
-        """Answer in this turn; a busy or failing Bot Connector is asked again, as proactive messages are.
+    def quoted_receipt(self, activity: Activity) -> Quoted | None:
+        """The report of theirs whose receipt a message in the 1:1 chat quote-replies to; None for
+        any other message, someone else's report, or a receipt Snag did not keep. Reads the
+        database: call it off the event loop."""
+        if not _personal(activity):
+            return None
+        raw = activity.serialize()
+        quoted = inbound.quoted_id(raw)
+        if quoted is None:
+            return None
+        person = self.person_of(activity)
+        return self.receipts.quoted(
+            tenant=person.tenant,
+            conversation_id=inbound.conversation_of(raw),
+            activity_id=quoted,
+            reporter_key=self.snag.key_of(person),
+        )
+
+    async def _send(self, turn: TurnContext, reply: Reply) -> str | None:
+        """Answer in this turn; a busy or failing Bot Connector is asked again, as proactive messages
+        are. Returns the id Teams gave the message (None if it gave none).
 
         The report is stored by now: one 429 or 502 must not lose the receipt that says so. At most
         SEND_ATTEMPTS tries and SEND_WAIT seconds of waiting, so the answer still comes while the person looks.
@@ -132,8 +158,8 @@ class SnagTeamsBot(TeamsActivityHandler):
         waited = 0.0
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
-                await turn.send_activity(activity)  # the turn sends a copy: the same activity can go again
-                return
+                sent = await turn.send_activity(activity)  # the turn sends a copy: the same activity can go again
+                return sent.id if sent else None
             except Exception as exc:
                 status, left = status_of(exc), SEND_WAIT - waited
                 if status not in RETRY_STATUSES or attempt == SEND_ATTEMPTS or left <= 0:
@@ -142,6 +168,7 @@ class SnagTeamsBot(TeamsActivityHandler):
                 log.info("teams answered %s to a reply; retry %d in %.2fs", status, attempt, delay)
                 waited += delay
                 await self.pause(delay)
+        return None  # not reached: the last try returns or raises
 
     async def _answer(
         self, turn: TurnContext, person: Person, replies: list[Reply], command: str | None, *, receipt: str = ""
@@ -153,8 +180,13 @@ class SnagTeamsBot(TeamsActivityHandler):
         personal = _personal(turn.activity)
         hidden = [not personal and private.goes_private(r, command, person) for r in replies]
         for reply in (r for r, hide in zip(replies, hidden, strict=True) if not hide):
-            await self._send(turn, reply)
+            sent = await self._send(turn, reply)
             self._receipted(receipt)
+            if personal and is_receipt(reply):  # a quote-reply to it adds to the report
+                chat = inbound.conversation_of(turn.activity.serialize())
+                await asyncio.to_thread(
+                    self.receipts.keep, tenant=person.tenant, conversation_id=chat, activity_id=sent, reply=reply
+                )
         kept = [r for r, hide in zip(replies, hidden, strict=True) if hide]
         if kept:
             delivered = await self._tell_privately(turn, person, kept)
@@ -174,7 +206,9 @@ class SnagTeamsBot(TeamsActivityHandler):
         reference = ConversationReference().deserialize(reach.reference)
         try:
             for reply in replies:
-                await self.messenger.send_over(reference, destination=reach.destination, reply=reply)
+                await self.messenger.send_over(
+                    reference, destination=reach.destination, reply=reply, tenant=person.tenant
+                )
         except Exception as exc:  # DeliveryFailed, or the database while marking a blocked chat
             log.warning("teams 1:1 chat not reached for a private answer: %s", where(exc))
             return False

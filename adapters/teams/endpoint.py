@@ -7,6 +7,7 @@ import json
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from adapters.teams.bot import SnagTeamsBot
 from adapters.teams.connector_token import OffLoopCredentialsFactory
 from adapters.teams.messenger import TeamsMessenger
 from adapters.teams.owed import HOLD_DELAYS, OWED_DIR, Owed, send_owed
+from adapters.teams.receipts import Quoted
 from adapters.teams.references import References
 from adapters.teams.signing_keys import use_off_loop_keys
 from bot.core import Capture, where
@@ -169,6 +171,11 @@ class TeamsEndpoint:
                 added = await self._add_then_ack(auth, activity, under)
                 if added is not None:
                     return added
+            quoted = await self._quoted(activity)
+            if quoted is not None and quoted.message_id:
+                added = await self._add_then_ack(auth, activity, quoted.message_id, channel=quoted.channel)
+                if added is not None:
+                    return added
             report = self._as_report(activity)
             if report is not None:
                 return await self._store_then_ack(auth, activity, report)
@@ -251,20 +258,33 @@ class TeamsEndpoint:
         if done is not None and done.report is not None:
             if not self.bot.files_when_edited(activity):
                 return web.Response(status=201)  # Snag was not addressed: as if it never saw it
+            if await loop.run_in_executor(self._store_pool, self.bot.quoted_receipt, activity) is not None:
+                return web.Response(status=201)  # a quote-reply added to a report: filed, its words would count twice
             return await self._store_then_ack(auth, _as_sent(activity), done.report)
         if done is not None:  # None: it filed no report of theirs, or Teams sent the same words again
             self._track(asyncio.create_task(self._finish_edit(auth, activity, done)))
         return web.Response(status=201)
 
+    async def _quoted(self, activity: Activity) -> Quoted | None:
+        """The report of theirs whose receipt a typed message in the 1:1 chat quote-replies to."""
+        if activity.type != "message" or inbound.submitted(activity.value) or not activity.id:
+            return None
+        if inbound.quoted_id(activity.serialize()) is None:  # no quote: no need to ask the database
+            return None
+        return await asyncio.get_running_loop().run_in_executor(self._store_pool, self.bot.quoted_receipt, activity)
+
     async def _add_then_ack(
-        self, auth: AuthenticateRequestResult, activity: Activity, under: str
+        self, auth: AuthenticateRequestResult, activity: Activity, under: str, *, channel: str | None = None
     ) -> web.Response | None:
-        """A reply in the channel thread of a post that filed a report of theirs: its words are added
-        to that report (as a reply in a Slack report's thread is), and the answer, tagging again
-        first, comes after the acknowledgement. None for any other reply, and for a command or
+        """A reply in the channel thread of a post that filed a report of theirs, or a quote-reply in
+        the 1:1 chat to its receipt (`channel`: where the report was filed): its words are added to
+        that report (as a reply in a Slack report's thread is), and the answer, tagging again first,
+        comes after the acknowledgement. None for any other reply, and for a command or
         `report <text>` in the thread: answered or filed as any message is."""
         loop = asyncio.get_running_loop()
         message = self.bot.incoming(activity)
+        if channel is not None:
+            message = replace(message, channel=channel)
         done = await loop.run_in_executor(self._store_pool, self.bot.snag.add_to_report, message, under)
         if done is None or done.query is not None:
             return None

@@ -28,10 +28,24 @@ __all__ = [
     "names_snag",
     "submitted",
     "thread_root",
+    "quoted_id",
+    "said_after_quote",
 ]
 
 _TAG = re.compile(r"<[^>]+>")
 _BREAK = re.compile(r"<(br|/p|/div)\s*/?>", re.IGNORECASE)
+# A quote-reply's quote, as Teams writes it in a message's HTML (and, from some clients, its text):
+# a blockquote of the Skype Reply schema whose itemid is the quoted message's id; newer clients
+# write a placeholder instead, beside a `quotedReply` entity. Tags are bounded and never span
+# another, so a long text of unclosed tags is read in linear time.
+_REPLY_OPEN = re.compile(r"<blockquote\b(?P<open>[^<>]{0,1000}schema\.skype\.com/Reply[^<>]{0,1000})>", re.IGNORECASE)
+_REPLY_CLOSE = re.compile(r"</blockquote\s*>", re.IGNORECASE)
+_QUOTED = re.compile(r"<quoted\b(?P<open>[^<>]{0,1000})>(?:\s*</quoted\s*>)?", re.IGNORECASE)
+_ITEM_ID = re.compile(r"""\b(?:itemid|messageId)\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+_NBSP = re.compile(r"&nbsp;|&#160;", re.IGNORECASE)
+_ANY_TAG = re.compile(r"<[^<>]{0,1000}>")
+_NOT_MENTION = re.compile(r"<(?!/?at\b)[^<>]{0,1000}>", re.IGNORECASE)  # any tag but a mention's
+_WORD = re.compile(r"\S+")
 
 
 def _object(value: object) -> Mapping:
@@ -68,6 +82,89 @@ def thread_root(activity: Mapping) -> str | None:
     conversation_id = str(_object(activity.get("conversation")).get("id") or "")
     _, marked, root = conversation_id.partition(";messageid=")
     return root if marked and root and root != str(activity.get("id") or "") else None
+
+
+def _html_parts(activity: Mapping) -> list[str]:
+    """The HTML copies of a message Teams attaches (`text/html`): where a quote-reply's quote is."""
+    attachments = activity.get("attachments")
+    found = []
+    for attachment in attachments if isinstance(attachments, list) else []:
+        attachment = _object(attachment)
+        content = attachment.get("content")
+        if str(attachment.get("contentType") or "").lower().startswith("text/html") and isinstance(content, str):
+            found.append(content)
+    return found
+
+
+def _reply_quote(html_text: str) -> tuple[str, int, int] | None:
+    """Teams' Reply blockquote in a message's HTML: its opening tag's attributes, where it starts
+    and where it ends; None without one."""
+    opened = _REPLY_OPEN.search(html_text)
+    closed = _REPLY_CLOSE.search(html_text, opened.end()) if opened else None
+    if opened is None or closed is None:
+        return None
+    return opened.group("open"), opened.start(), closed.end()
+
+
+def _quote_mark(activity: Mapping) -> str | None:
+    """The quoted message's id as the quote itself names it ("" when it names none); None when the
+    message quotes nothing."""
+    for html_text in [*_html_parts(activity), str(activity.get("text") or "")]:
+        quote = _reply_quote(html_text)
+        placeholder = _QUOTED.search(html_text) if quote is None else None
+        opening = quote[0] if quote is not None else placeholder.group("open") if placeholder else None
+        if opening is not None:
+            named = _ITEM_ID.search(opening)
+            return named.group(1) if named else ""
+    entities = activity.get("entities")
+    for entity in entities if isinstance(entities, list) else []:
+        entity = _object(entity)
+        if entity.get("type") == "quotedReply":
+            return str(_object(entity.get("quotedReply")).get("messageId") or "")
+    return None
+
+
+def quoted_id(activity: Mapping) -> str | None:
+    """The id of the message a quote-reply quotes: Teams' `replyToId`, else the one its quote names.
+    None for a message that quotes nothing (a `replyToId` alone is not taken for a quote)."""
+    named = _quote_mark(activity)
+    if named is None:
+        return None
+    return str(activity.get("replyToId") or "") or named or None
+
+
+def said_after_quote(text: str, activity: Mapping) -> str:
+    """What a person typed in a quote-reply, without the quote: Teams puts the quote in the
+    message's HTML copy and the new words in `text`, but a quote (as HTML, or flattened into plain
+    words before the new ones) in `text` too is taken out. Any other text as it is."""
+    bare = _QUOTED.sub("", text)
+    quote = _reply_quote(bare)
+    if quote is not None:  # the quote as HTML in `text`: the rest is HTML too (mentions aside)
+        _, start, end = quote
+        bare = _NOT_MENTION.sub("", _BREAK.sub("\n", bare[:start] + bare[end:]))
+    for html_text in _html_parts(activity):
+        quote = _reply_quote(html_text)
+        if quote is not None:
+            return _ending_with(bare, _words(html_text[quote[2] :]))
+    return bare
+
+
+def _words(html_text: str) -> list[str]:
+    """The words of a piece of Teams message HTML, as its plain text would hold them."""
+    return html.unescape(_ANY_TAG.sub("", _BREAK.sub("\n", html_text))).split()
+
+
+def _ending_with(text: str, words: list[str]) -> str:
+    """`text` from where its last words are `words` on (the person's own, after a quote flattened
+    into it); `text` itself when it holds nothing else, or does not end with them."""
+    spaced = _NBSP.sub(lambda m: " " * len(m.group()), text)  # positions kept: `text` is cut below
+    found = list(_WORD.finditer(spaced))
+    if not words or len(found) <= len(words):
+        return text
+    last = found[-len(words) :]
+    if [html.unescape(m.group()) for m in last] != words:
+        return text
+    return text[last[0].start() :]
 
 
 def submitted(value: object) -> Mapping | None:

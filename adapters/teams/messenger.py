@@ -13,6 +13,7 @@ from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, ConversationReference
 
+from adapters.teams.receipts import ReceiptMessages, is_receipt
 from adapters.teams.references import USER_PREFIX, References
 from adapters.teams.render import card_for
 from bot.domain import Reply
@@ -59,6 +60,7 @@ class TeamsMessenger:
         self.attempts = attempts
         self.base_delay = base_delay
         self.pause = asyncio.sleep  # between tries (a test counts the waits instead)
+        self.receipts = ReceiptMessages(references.engine)
 
     async def send(self, *, platform: str, tenant: str, destination: str, reply: Reply) -> None:
         """Send a card to a stored conversation; raises DeliveryFailed when it cannot."""
@@ -67,13 +69,17 @@ class TeamsMessenger:
             raise DeliveryFailed(None, "no usable conversation reference (never installed, removed or blocked)")
         await self.send_over(reference, destination=destination, reply=reply)
 
-    async def send_over(self, reference: ConversationReference, *, destination: str, reply: Reply) -> None:
-        """Send a card over a reference at hand (a `user:` destination opens that person's 1:1 chat)."""
+    async def send_over(
+        self, reference: ConversationReference, *, destination: str, reply: Reply, tenant: str | None = None
+    ) -> None:
+        """Send a card over a reference at hand (a `user:` destination opens that person's 1:1 chat).
+
+        A report's receipt (always sent to the reporter's 1:1 chat), given their `tenant`, is kept by
+        the id Teams gave it: a quote-reply to it is added to the report."""
         activity = MessageFactory.attachment(CardFactory.adaptive_card(card_for(reply)))
         for attempt in range(1, self.attempts + 1):
             try:
-                await self._deliver(destination, reference, activity)
-                return
+                conversation_id, activity_id = await self._deliver(destination, reference, activity)
             except Exception as exc:
                 status = status_of(exc)
                 self.metrics.count("snag_platform_api_errors_total", platform="teams", code=str(status))
@@ -86,21 +92,39 @@ class TeamsMessenger:
                 delay = retry_delay(exc, attempt, self.base_delay)
                 log.info("teams answered %s; retry %d in %.2fs", status, attempt, delay)
                 await self.pause(delay)
+                continue
+            if tenant and is_receipt(reply):
+                await asyncio.to_thread(
+                    self.receipts.keep,
+                    tenant=tenant,
+                    conversation_id=conversation_id,
+                    activity_id=activity_id,
+                    reply=reply,
+                )
+            return
 
-    async def _deliver(self, destination: str, reference: ConversationReference, activity: Activity) -> None:
+    async def _deliver(
+        self, destination: str, reference: ConversationReference, activity: Activity
+    ) -> tuple[str, str | None]:
+        """Send one activity; the conversation it went to, and the id Teams gave it."""
+        sent: list[tuple[str, str | None]] = []
+
         async def deliver(turn: TurnContext) -> None:
-            await turn.send_activity(activity)
+            response = await turn.send_activity(activity)
+            conversation = turn.activity.conversation
+            sent.append((str(conversation.id if conversation else ""), response.id if response else None))
 
         if not destination.startswith(USER_PREFIX):
             await self.adapter.continue_conversation(reference, deliver, self.app_id)
-            return
-        await self.adapter.create_conversation(
-            self.app_id,
-            deliver,
-            personal_chat_with(reference),
-            reference.channel_id or "msteams",
-            reference.service_url,
-        )
+        else:
+            await self.adapter.create_conversation(
+                self.app_id,
+                deliver,
+                personal_chat_with(reference),
+                reference.channel_id or "msteams",
+                reference.service_url,
+            )
+        return sent[-1] if sent else ("", None)
 
 
 def personal_chat_with(reference: ConversationReference) -> ConversationParameters:

@@ -85,7 +85,7 @@ async def send_owed(snag: Snag, messenger: TeamsMessenger, references: Reference
     reply = cards.receipt(record, snag.taxonomy, notices=owed.notices, duplicate=owed.duplicate)
     reference = ConversationReference().deserialize(to.reference)
     try:
-        await messenger.send_over(reference, destination=to.destination, reply=reply)
+        await messenger.send_over(reference, destination=to.destination, reply=reply, tenant=owed.tenant)
     except DeliveryFailed as failed:
         if not _for_good(failed):
             raise
