@@ -74,9 +74,13 @@ _PLATFORM_PATHS = {"/slack/events": "slack", "/api/messages": "teams"}
 async def request_id_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Every request gets an id, in the logs and in the X-Request-Id header."""
+    """Every request gets an id, in the logs and in the X-Request-Id header.
+
+    The id is not reset here: aiohttp handles each request in a task of its own (a copy of the
+    context), and writes the access log line in that task after this returns, so the line
+    carries the id the caller got. Resetting it wrote "-" there."""
     rid = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
-    token = request_id.set(rid)
+    request_id.set(rid)
     started = time.perf_counter()
     try:
         response = await handler(request)
@@ -87,8 +91,9 @@ async def request_id_middleware(
             )
     except web.HTTPRequestEntityTooLarge:
         response = web.json_response({"error": "Request body is larger than 1 MB."}, status=413)
-    finally:
-        request_id.reset(token)
+    except web.HTTPException as exc:  # a 404, 401... raised: the caller gets the id too
+        exc.headers["X-Request-Id"] = rid
+        raise
     response.headers["X-Request-Id"] = rid
     return response
 

@@ -68,13 +68,20 @@ def store(snag: Snag, message: IncomingMessage) -> Capture:
     if answer is not None:
         return Capture(reply=answer)
     platform = message.person.platform
-    snag.metrics.count("snag_reports_received_total", platform=platform)
+    # Received counts each report once, when it is stored or lost: a platform's retry of a delivery
+    # already stored (its event id) is a duplicate, and one kept in the outbox is received on replay.
     try:
         record, created = add_report(snag, replace(message, text=text), event_id=message.event_id)
     except StoreUnavailable:
         return Capture(reply=_keep_for_later(snag, replace(message, text=text)))
+    except Exception:
+        snag.metrics.count("snag_reports_received_total", platform=platform)
+        raise
     if created:
+        snag.metrics.count("snag_reports_received_total", platform=platform)
         snag.metrics.count("snag_reports_stored_total", platform=platform)
+    else:
+        snag.metrics.count("snag_reports_duplicate_total", platform=platform)
     notices = cut_notice(cleaned, snag.options.max_report_chars) + cards.shared_notice(message.shared)
     return Capture(record=record, created=created, notices=notices)
 
@@ -138,12 +145,13 @@ def _keep_for_later(snag: Snag, message: IncomingMessage) -> Reply:
     """The database is down: keep the report in the outbox (replayed later), else apologise."""
     platform = message.person.platform
     if snag.outbox is None:
+        snag.metrics.count("snag_reports_received_total", platform=platform)
         snag.metrics.count("snag_reports_failed_total", platform=platform, reason="error")
         error_id = uuid.uuid4().hex[:8]
         log.error("database unavailable and no outbox; error id %s", error_id)
         return cards.apology(error_id)
     snag.outbox.put(replace(message, received_at=message.received_at or snag.clock()))
-    snag.metrics.count("snag_reports_failed_total", platform=platform, reason="outbox")
+    snag.metrics.count("snag_reports_deferred_total", platform=platform)  # kept, not lost: received on replay
     snag.metrics.set("snag_outbox_depth", snag.outbox.depth())
     return cards.saved_for_later()
 

@@ -105,6 +105,13 @@ class Settings(BaseSettings):
         "when SNAG_ENV=dev serves Teams without MicrosoftAppId (unauthenticated).",
     )
     port: int = Field(3000, ge=1, le=65535, description="Port `snag serve` listens on.")
+    scheduler_port: int = Field(
+        3001,
+        ge=0,
+        le=65535,
+        description="Port `snag scheduler` serves GET /metrics and /healthz on (on SNAG_HOST, else every "
+        "address); 0 turns it off.",
+    )
     log_format: Literal["text", "json"] = Field("text", description="'json' writes one JSON object per log line.")
     log_level: str = Field("INFO", description="Python logging level.")
     outbox_max: int = Field(1000, ge=1, description="Outbox depth above which /readyz reports not ready.")

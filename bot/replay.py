@@ -37,8 +37,15 @@ def replay_outbox(snag: Snag) -> int:
         except StoreUnavailable:
             break
         filed += 1
-        if created:
+        platform = entry.message.person.platform
+        if created:  # received now, its fate known (capture counted it deferred)
+            snag.metrics.count("snag_reports_received_total", platform=platform)
+            snag.metrics.count("snag_reports_stored_total", platform=platform)
             _after_replay(snag, record, entry.message)
+        else:  # a platform's retry kept in the outbox too, or a delivery another process stored
+            snag.metrics.count("snag_reports_duplicate_total", platform=platform)
+    if filed:
+        snag.metrics.set("snag_outbox_depth", outbox.depth())
     return filed
 
 

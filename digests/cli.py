@@ -193,12 +193,15 @@ def _write_page(path: Path, page: str) -> None:
 def scheduler() -> None:
     """Run the digest scheduler (its own process; one per deployment is enough, more are safe)."""
     from digests.scheduler import build_scheduler
+    from digests.scheduler_http import serve_scheduler_endpoint
 
     services = _services()
     runner = build_scheduler(services)
+    endpoint = serve_scheduler_endpoint(runner)  # GET /metrics and /healthz on SNAG_SCHEDULER_PORT, unless 0
     typer.echo(
         f"Scheduler started with {runner.sync()} digest subscription(s); "
-        f"console digests are written under {services.settings.data_dir / 'digests'}.",
+        f"console digests are written under {services.settings.data_dir / 'digests'}"
+        + (f"; /metrics and /healthz on port {endpoint.port}." if endpoint else "."),
         err=True,
     )
 
@@ -211,6 +214,9 @@ def scheduler() -> None:
     except (KeyboardInterrupt, SystemExit):  # Ctrl-C: digests are sent in the scheduler's threads, not here
         if runner.scheduler.running:
             runner.scheduler.shutdown(wait=True)  # a digest being sent finishes first
+    finally:
+        if endpoint is not None:
+            endpoint.stop()
     typer.echo("Scheduler stopped.", err=True)
 
 

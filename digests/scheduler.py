@@ -28,12 +28,13 @@ from store.reports import aware
 if TYPE_CHECKING:
     from bot.app import Services
 
-__all__ = ["DigestScheduler", "GRACE", "RETRY_EVERY", "previous_fire_time"]
+__all__ = ["DigestScheduler", "GRACE", "RETRY_EVERY", "UPKEEP_STALE", "previous_fire_time"]
 
 log = logging.getLogger("snag.scheduler")
 GRACE = timedelta(hours=6)
 LATE = timedelta(days=8)  # a digest missed for longer than GRACE (down over a weekend) still goes out, late
 RETRY_EVERY = timedelta(minutes=10)  # failed digests are tried again this often, within GRACE of their time
+UPKEEP_STALE = timedelta(minutes=5)  # upkeep runs every minute: none finished for this long is unhealthy
 
 
 def _utcnow() -> datetime:
@@ -81,6 +82,8 @@ class DigestScheduler:
         self.grace = grace
         self.stopping = threading.Event()  # set by stop(): no new digest starts
         self._stopper: threading.Thread | None = None
+        self.started_at: datetime | None = None  # for GET /healthz (digests.scheduler_http)
+        self.last_upkeep: datetime | None = None  # when the last upkeep finished
 
     def run_subscription(self, subscription_id: int) -> str:
         """A cron job: send this subscription's digest; any failure is recorded, never raised."""
@@ -178,6 +181,26 @@ class DigestScheduler:
                 from bot.core import where
 
                 log.error("scheduled %s failed: %s", name, where(exc))
+        self.last_upkeep = self.clock()
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        """Whether the scheduler runs and its upkeep is recent (within UPKEEP_STALE), and what it found."""
+        now = self.clock()
+        running = self.started_at is not None and self.scheduler.running and not self.stopping.is_set()
+        since = self.last_upkeep or self.started_at  # the first upkeep runs a minute after the start
+        if self.stopping.is_set():
+            status = "stopping"
+        elif not running:
+            status = "starting" if self.started_at is None else "stopped"
+        else:
+            status = "ok" if since is not None and now - since <= UPKEEP_STALE else "stale"
+        body = {
+            "status": status,
+            "running": running,
+            "started": self.started_at.isoformat(timespec="seconds") if self.started_at else None,
+            "last_upkeep": self.last_upkeep.isoformat(timespec="seconds") if self.last_upkeep else None,
+        }
+        return status == "ok", body
 
     def start(self) -> None:
         """Sync jobs, then run until stopped; the retry job's first run catches up on missed digests."""
@@ -200,6 +223,7 @@ class DigestScheduler:
         )
         if self.stopping.is_set():
             return
+        self.started_at = self.clock()
         self.scheduler.start()
         if self._stopper is not None:  # a blocking scheduler returns once stop() shut it down: wait for its jobs
             self._stopper.join()
@@ -224,14 +248,22 @@ class DigestScheduler:
 
 
 def build_scheduler(services: Services, scheduler: BaseScheduler | None = None) -> DigestScheduler:
-    """The scheduler wired with this process's messengers, metrics and digests."""
+    """The scheduler wired with this process's messengers, metrics and digests.
+
+    Its metrics are Prometheus's, served on SNAG_SCHEDULER_PORT (digests.scheduler_http): the
+    messengers are built after them, so Slack and Teams API errors of digests, alerts and
+    reporters' updates count there too."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     from adapters.messengers import build_messengers
+    from adapters.metrics import PrometheusMetrics
     from digests.alerts import check_alerts
     from digests.delivery import ConsoleMessenger
     from digests.owed_updates import send_owed_updates
 
+    if "metrics" not in services.extras:  # before the messengers, which take services.snag.metrics
+        services.extras["metrics"] = PrometheusMetrics()
+        services.snag.metrics = services.extras["metrics"]
     messengers = dict(build_messengers(services))
     # Only to the file: this process's stdout is its log (docker compose), and logs never carry report text.
     messengers.setdefault("console", ConsoleMessenger(services.settings.data_dir / "digests"))

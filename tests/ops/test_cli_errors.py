@@ -164,6 +164,7 @@ def test_the_scheduler_stops_cleanly_on_sigterm(settings: Settings, tmp_path: Pa
         "SNAG_DATA_DIR": str(settings.data_dir),
         "SNAG_DATABASE_URL": settings.resolved_database_url,
         "SNAG_REPORTER_SECRET": "test-secret",
+        "SNAG_SCHEDULER_PORT": "0",  # no endpoint: a port in use elsewhere on this machine would stop it
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "scheduler"],

@@ -81,13 +81,26 @@ def test_env_example_documents_every_variable_compose_reads() -> None:
     assert used and all(name in env_example for name in used)
 
 
-def test_only_the_bot_has_an_http_healthcheck_and_it_probes_the_port_snag_listens_on() -> None:
+def test_the_bot_and_the_scheduler_have_http_healthchecks_on_the_ports_they_listen_on() -> None:
     services = COMPOSE["services"]
     assert COMPOSE["x-snag"]["environment"]["SNAG_PORT"] == "3000"  # .env's SNAG_PORT picks the host port only
     assert services["bot"]["ports"] == ["${SNAG_PORT:-3000}:3000"]
     assert "127.0.0.1:3000/" in " ".join(services["bot"]["healthcheck"]["test"])
-    for name in ("migrate", "scheduler"):  # no HTTP there: the image's check would call them unhealthy
-        assert services[name]["healthcheck"] == {"disable": True}, name
+    # no HTTP there: the image's check would call it unhealthy
+    assert services["migrate"]["healthcheck"] == {"disable": True}
+
+
+def test_the_scheduler_healthcheck_probes_its_own_healthz() -> None:
+    """`snag scheduler` served no HTTP, so its healthcheck was disabled and a stuck scheduler looked fine."""
+    scheduler = COMPOSE["services"]["scheduler"]
+    port = COMPOSE["x-snag"]["environment"]["SNAG_SCHEDULER_PORT"]  # pinned: .env cannot move it from the probe
+    assert port == "3001"
+    check = scheduler["healthcheck"]
+    assert "disable" not in check and check["test"][:2] == ["CMD", "python"]
+    assert f"http://127.0.0.1:{port}/healthz" in check["test"][-1]
+    compile(check["test"][-1], "healthcheck", "exec")  # the probe is valid Python
+    assert check["start_period"] and check["retries"] >= 1
+    assert "ports" not in scheduler and scheduler["expose"] == [port]  # /metrics for Prometheus, not the host
 
 
 def test_the_build_context_leaves_out_secrets_data_and_the_virtualenv() -> None:
