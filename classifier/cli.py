@@ -128,8 +128,14 @@ def train_command(
     if_missing: bool = typer.Option(
         False, "--if-missing", help="Only train when no usable model exists yet (make run, Docker)."
     ),
+    labelled: list[Path] = typer.Option(
+        None,
+        "--labelled",
+        help="A jsonl file of your own labelled reports (as `snag classify` writes them, corrected), kept under "
+        "the data directory and trained on from now on (repeatable).",
+    ),
 ) -> None:
-    """Train the tagger on the shipped data plus every correction in the database."""
+    """Train the tagger on the shipped data, your own labelled files and every correction in the database."""
     import time
 
     from classifier.corrections import training_reports
@@ -139,6 +145,8 @@ def train_command(
 
     settings, taxonomy = _setup()
     directory = models_dir(settings)
+    for path in labelled or ():
+        _keep_labelled(path, settings, taxonomy)
     if if_missing:
         version = fitting_version(directory, taxonomy)  # LATEST, or a kept model that fits
         if version:
@@ -161,6 +169,44 @@ def train_command(
         f"Trained model {model.version} on {len(reports):,} reports in "
         f"{time.perf_counter() - started:.1f}s: {model.path}"
     )
+
+
+def _keep_labelled(path: Path, settings: Any, taxonomy: Any) -> None:
+    """Check an organisation's labelled file line by line, then keep it under the data directory
+    (replacing one of the same name), where every later training reads it: `retrain` in chat too."""
+    import shutil
+
+    from bot.errors import InputError
+    from classifier.corrections import LABELLED
+    from classifier.dataset import parse_report, read_jsonl
+
+    good: list[int] = []
+    skipped: list[int] = []
+    with open_lines(str(path)) as stream:
+        for number, row, problem in read_jsonl(stream):
+            try:
+                if problem:
+                    raise InputError(problem)
+                parse_report(row or {}, taxonomy)
+            except InputError as exc:
+                skip_line(number, exc.message, skipped)
+                continue
+            good.append(number)
+    if not good:
+        typer.secho(
+            f"{path}: no line is a labelled report of this taxonomy (each needs id, text, stage, kinds, teams and "
+            'handoff, as `snag classify` writes them: {"id": 1, "text": "...", "stage": null, "kinds": [], '
+            '"teams": [], "handoff": null}); nothing kept.',
+            err=True,
+            fg=typer.colors.RED,
+        )
+        raise typer.Exit(2)
+    folder = settings.data_dir / LABELLED
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = folder / (path.name if path.name.endswith(".jsonl") else f"{path.name}.jsonl")
+    shutil.copyfile(path, kept)
+    left = f"; {len(skipped)} line(s) skipped, as said above" if skipped else ""
+    typer.echo(f"Kept {len(good):,} labelled report(s) from {path} at {kept}{left}.", err=True)
 
 
 def open_lines(path: str) -> AbstractContextManager[IO[Any]]:

@@ -124,14 +124,28 @@ def correction_reports(engine: Any, taxonomy: Taxonomy) -> list[LabelledReport]:
     return out
 
 
+LABELLED = "labelled"  # <data dir>/labelled/*.jsonl: an organisation's own labelled reports (snag train --labelled)
+
+
+def own_labelled(settings: Settings, taxonomy: Taxonomy) -> list[LabelledReport]:
+    """The organisation's own labelled reports kept under the data directory, those that fit the
+    taxonomy (a file added with `snag train --labelled` was checked line by line then)."""
+    from classifier import dataset  # its reader, whatever `load_reports` (the shipped data) is here
+
+    folder = settings.data_dir / LABELLED
+    files = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+    return dataset.load_reports(taxonomy, files) if files else []
+
+
 def training_reports(settings: Settings, taxonomy: Taxonomy) -> list[LabelledReport]:
-    """Shipped data plus the database's corrections (none when the database is unreachable)."""
+    """Shipped data, the organisation's own labelled files (own_labelled) and the database's
+    corrections (none when the database is unreachable)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.errors import StoreUnavailable
     from store.db import make_engine, upgrade
 
-    reports = shipped_reports(taxonomy)
+    reports = shipped_reports(taxonomy) + own_labelled(settings, taxonomy)
     engine = make_engine(settings.resolved_database_url)
     try:
         if settings.is_embedded_db:

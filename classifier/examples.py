@@ -130,7 +130,9 @@ def check_labelled(reports: Sequence[LabelledReport], taxonomy: Taxonomy) -> Non
         f"({'; '.join(short)}; the shipped examples only count where their labels are this "
         "taxonomy's). Snag tags with the taxonomy's words and aliases for now, and trains its model "
         f"once people's corrections and confirmations give at least {MIN_LABELLED} reports for each of "
-        "stage, kinds, teams and handoff, with at least 2 stages and 2 kinds."
+        "stage, kinds, teams and handoff, with at least 2 stages and 2 kinds. To start sooner, label some "
+        "of your history: `snag classify history.jsonl > labelled.jsonl`, correct its tags, then "
+        "`snag train --labelled labelled.jsonl`."
     )
 
 

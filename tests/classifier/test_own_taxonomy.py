@@ -261,3 +261,80 @@ def test_train_if_missing_uses_a_kept_model_that_fits_when_latest_does_not(
     main()
     assert f"Model {fitting} is ready; nothing to train." in capsys.readouterr().out
     assert (models / LATEST).read_text(encoding="utf-8").strip() == fitting
+
+
+@pytest.mark.usefixtures("shipped_subset")
+def test_snag_train_labelled_starts_a_model_from_an_organisations_own_labelled_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With a taxonomy of its own, nothing shipped fits and `snag train` stopped until people had
+    answered enough receipts: an organisation's labelled history (as `snag classify` writes it,
+    corrected) now starts the model, and is kept so that every later training reads it."""
+    import json
+
+    from bot.cli import main
+    from classifier.corrections import training_reports
+
+    own = _written(tmp_path, "own.yml", OWN)
+    monkeypatch.chdir(tmp_path)
+    for key, value in {
+        "SNAG_TAXONOMY": str(tmp_path / "own.yml"),
+        "SNAG_DATA_DIR": str(tmp_path / "var"),
+        "SNAG_DATABASE_URL": f"sqlite:///{tmp_path / 'snag.db'}",
+        "SNAG_REPORTER_SECRET": "test-secret",
+    }.items():
+        monkeypatch.setenv(key, value)
+    rows = [
+        {
+            "id": n,
+            "text": text,
+            "stage": tags.stage,
+            "kinds": list(tags.kinds),
+            "teams": list(tags.teams),
+            "handoff": None,
+        }
+        for n, (text, tags) in enumerate(ANSWERS * 6, start=1)
+    ]
+    rows.append({"id": 99, "text": "billing ran twice", "stage": "billing", "kinds": [], "teams": [], "handoff": None})
+    labelled = tmp_path / "history.jsonl"
+    labelled.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    monkeypatch.setattr(sys, "argv", ["snag", "train", "--labelled", str(labelled), "--epochs", str(EPOCHS)])
+    code: int | str | None = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    assert code in (0, None), err
+    assert "line 25: unknown stage 'billing'; skipped" in err
+    assert f"Kept 24 labelled report(s) from {labelled}" in err
+    assert "Trained model" in out
+    kept = tmp_path / "var" / "labelled" / "history.jsonl"
+    assert kept.exists()
+    settings = make_settings(tmp_path / "var")
+    assert {r.text for r in training_reports(settings, own)} >= {text for text, _ in ANSWERS}  # `retrain` reads it too
+
+
+def test_snag_train_labelled_with_no_usable_line_keeps_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    _written(tmp_path, "own.yml", OWN)
+    monkeypatch.chdir(tmp_path)
+    for key, value in {
+        "SNAG_TAXONOMY": str(tmp_path / "own.yml"),
+        "SNAG_DATA_DIR": str(tmp_path / "var"),
+        "SNAG_DATABASE_URL": f"sqlite:///{tmp_path / 'snag.db'}",
+        "SNAG_REPORTER_SECRET": "test-secret",
+    }.items():
+        monkeypatch.setenv(key, value)
+    labelled = tmp_path / "texts.jsonl"
+    labelled.write_text('{"id": 1, "text": "reception is slow"}\n', encoding="utf-8")
+    monkeypatch.setattr(sys, "argv", ["snag", "train", "--labelled", str(labelled)])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert "line 1: no labels" in err and "nothing kept" in err
+    assert not (tmp_path / "var" / "labelled").exists()
