@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from digests.features import char_grams, load_idf, vectorise, words
+from digests.features import char_grams, load_idf, vectorise, words, written
 from digests.index import WordIndex
 
 __all__ = ["Params", "ReportFeatures", "PatternState", "PatternStore", "MemoryStore", "Engine", "features_of"]
@@ -20,6 +20,11 @@ __all__ = ["Params", "ReportFeatures", "PatternState", "PatternStore", "MemorySt
 MAX_WORDS = 40  # terms kept per pattern centroid
 MAX_CHARS = 120
 CANDIDATES = 40  # patterns scored exactly per report
+# The words a pattern's reports wrote are kept for its heaviest stems, those a title can show (it
+# shows four at most), a few forms each: "porters" for "port", "PAS" (lower-cased) for "pas".
+TITLE_STEMS = 12
+FORMS = 4
+SURFACE = "_s:"  # in Pattern.terms: "_s:<stem>:<word>" -> how many of its reports wrote the word
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class ReportFeatures:
     handoff: str | None  # "from>to"
     created_at: datetime
     norms: tuple[float, float] = (1.0, 1.0)  # lengths of words and chars, worked out once
+    written: tuple[tuple[str, str], ...] = ()  # (stem, word as written) of each content word, once
 
 
 def features_of(
@@ -72,6 +78,7 @@ def features_of(
         teams=tuple(teams),
         handoff=f"{handoff[0] or ''}>{handoff[1] or ''}" if handoff else None,
         created_at=created_at,
+        written=tuple(sorted(written(text))),
     )
 
 
@@ -118,6 +125,9 @@ class PatternState:
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     wordless: int = 0  # members that brought no words (texts the retention policy removed)
+    # stem -> word -> how many reports wrote it, for the TITLE_STEMS heaviest stems only. Grouping
+    # never reads it: similarity, the word index and the centroid are the same with or without it.
+    surfaces: dict[str, dict[str, float]] = field(default_factory=dict)
     _norms: tuple[float, float] | None = field(default=None, repr=False, compare=False)
     _labels: tuple[int, tuple] | None = field(default=None, repr=False, compare=False)  # (n, majorities)
 
@@ -170,6 +180,13 @@ class PatternState:
         self._norms = None
         self.n += 1
         self.wordless += not report.words
+        if report.written:
+            shown = self.title_stems()
+            for st, word in report.written:
+                if st in shown:
+                    forms = self.surfaces.setdefault(st, {})
+                    forms[word] = forms.get(word, 0.0) + 1
+            self.trim_surfaces(shown)
         labels = [f"k:{k}" for k in report.kinds] + [f"t:{t}" for t in report.teams]
         labels += [f"s:{report.stage}"] if report.stage else []
         labels += [f"h:{report.handoff}"] if report.handoff else []
@@ -179,6 +196,30 @@ class PatternState:
         self.first_seen = min(self.first_seen, seen) if self.first_seen else seen
         self.last_seen = max(self.last_seen, seen) if self.last_seen else seen
 
+    def title_stems(self) -> set[str]:
+        """The heaviest stems of the centroid (not concept tokens, which show as their name): those
+        whose written words are kept."""
+        stems = [t for t in self.words if not t.startswith("@")]
+        if len(stems) > TITLE_STEMS:
+            stems = sorted(stems, key=lambda t: (-self.words[t], t))[:TITLE_STEMS]
+        return set(stems)
+
+    def trim_surfaces(self, shown: set[str] | None = None) -> None:
+        """Keep written words only for the stems a title can show, and only the FORMS most written
+        of each, so that Pattern.terms stays small however many reports a pattern has."""
+        shown = self.title_stems() if shown is None else shown
+        for st in [st for st in self.surfaces if st not in shown]:
+            del self.surfaces[st]
+        for st, forms in self.surfaces.items():
+            if len(forms) > FORMS:
+                self.surfaces[st] = dict(sorted(forms.items(), key=_most_written)[:FORMS])
+
+    def surface(self, stem: str) -> str | None:
+        """The word this pattern's reports wrote most for a stem (ties: the shorter, then the first
+        alphabetically), or None when it holds none (a pattern grouped before it kept them)."""
+        forms = self.surfaces.get(stem)
+        return min(forms.items(), key=_most_written)[0] if forms else None
+
     def to_terms(self) -> dict[str, float]:
         """The flat form kept in Pattern.terms."""
         return (
@@ -187,6 +228,7 @@ class PatternState:
             | {f"x{k}": v for k, v in self.tags.items()}
             | {"_n": float(self.n)}
             | ({"_r": float(self.wordless)} if self.wordless else {})
+            | {f"{SURFACE}{st}:{word}": n for st, forms in self.surfaces.items() for word, n in forms.items()}
         )
 
     @classmethod
@@ -198,6 +240,11 @@ class PatternState:
         last_seen: datetime | None = None,
     ) -> PatternState:
         """Read back what to_terms wrote."""
+        surfaces: dict[str, dict[str, float]] = {}
+        for key, n in terms.items():
+            if key.startswith(SURFACE):
+                st, _, word = key[len(SURFACE) :].partition(":")
+                surfaces.setdefault(st, {})[word] = n
         return cls(
             id=pattern_id,
             words={k[2:]: v for k, v in terms.items() if k.startswith("w:")},
@@ -207,7 +254,13 @@ class PatternState:
             first_seen=first_seen,
             last_seen=last_seen,
             wordless=int(terms.get("_r", 0)),
+            surfaces=surfaces,
         )
+
+
+def _most_written(form: tuple[str, float]) -> tuple[float, int, str]:
+    word, n = form
+    return (-n, len(word), word)
 
 
 def similarity(report: ReportFeatures, pattern: PatternState, params: Params) -> float:

@@ -15,7 +15,18 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["words", "char_grams", "Idf", "OwnIdf", "load_idf", "vectorise", "cosine", "normalise", "build_idf"]
+__all__ = [
+    "words",
+    "written",
+    "char_grams",
+    "Idf",
+    "OwnIdf",
+    "load_idf",
+    "vectorise",
+    "cosine",
+    "normalise",
+    "build_idf",
+]
 
 DATA = Path(__file__).resolve().parent / "data"
 _TOKEN = re.compile(r"[a-z][a-z0-9]+")
@@ -127,6 +138,12 @@ def words(text: str) -> list[str]:
     return out
 
 
+def written(text: str) -> set[tuple[str, str]]:
+    """Each content word's stem and the word as the text wrote it (lower-cased, chat spellings read
+    as words): what a pattern's title shows for a stem is a word its own reports wrote."""
+    return {(stem(t), t) for t in normalise(text) if t not in _STOP and len(t) <= MAX_KEY}
+
+
 def char_grams(text: str, size: int = 4) -> list[str]:
     """Character n-grams inside content words (catches typos and word forms the stemmer misses)."""
     out: list[str] = []
@@ -162,7 +179,8 @@ def _surfaces(texts: Iterable[str]) -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def surface_forms() -> dict[str, str]:
-    """Stem -> the word people most often wrote for it (for readable titles)."""
+    """Stem -> the word people most often wrote for it in the shipped corpus: what a title shows for
+    a stem its pattern holds no word of its own for (see PatternState.surface)."""
     return json.loads((DATA / "idf.json").read_text(encoding="utf-8")).get("surface", {})
 
 

@@ -91,14 +91,17 @@ def recentre(
 
 def scrub(row: Pattern, texts: Sequence[str], left: int, taxonomy: Taxonomy) -> None:
     """A pattern without every word and character gram these erased reports of it used (whoever
-    else used them too) and its title made again from what is left, marked PENDING: exact again
-    once worked out from its members."""
+    else used them too), nor any word they wrote that a title could show, and its title made again
+    from what is left, marked PENDING: exact again once worked out from its members."""
     state = PatternState.from_terms(row.id or 0, row.terms or {}, aware(row.first_seen), aware(row.last_seen))
     worded = [text for text in texts if text != RETAINED_TEXT]
     said = {word for text in worded for word in words(text)}
     grams = {gram for text in worded for gram in char_grams(text)}
     state.words = {w: v for w, v in state.words.items() if w not in said}
     state.chars = {g: v for g, v in state.chars.items() if g not in grams}
+    # and every word they wrote for a title: their stems are gone from the centroid, so are their forms
+    state.surfaces = {st: forms for st, forms in state.surfaces.items() if st not in said}
+    state.trim_surfaces()
     state.n, state.wordless = left, max(0, state.wordless - (len(texts) - len(worded)))
     write_pattern(row, state, taxonomy, keep_title=False)
     row.terms = {**row.terms, PENDING: 1.0}

@@ -25,6 +25,14 @@ def _same_word(term: str, stage_word: str) -> bool:
     return term.startswith(stage_word) or (len(term) >= 5 and stage_word.startswith(term))
 
 
+def _shown(state: PatternState, term: str) -> str:
+    """A centroid term as a word: the word the pattern's own reports wrote most for it; for a
+    pattern that holds none (grouped before they were kept), the word the shipped corpus wrote
+    most; a concept token as its name."""
+    word = state.surface(term) or surface_forms().get(term, term)
+    return word.lstrip("@").replace("_", " ")
+
+
 def title_words(state: PatternState, stage_title: str | None = None) -> list[str]:
     """The words a title may show: the heaviest, not the stage again, and, once a pattern has three
     reports, only words its reports share."""
@@ -33,7 +41,7 @@ def title_words(state: PatternState, stage_title: str | None = None) -> list[str
     for term, _ in sorted(state.words.items(), key=lambda kv: (-kv[1], kv[0])):
         if stage_word and _same_word(term, stage_word):  # "Billing: invoice", not "Billing: billing, invoice"
             continue
-        word = surface_forms().get(term, term).lstrip("@").replace("_", " ")
+        word = _shown(state, term)
         if word in _NOT_IN_TITLES or term in _NOT_IN_TITLES:
             continue
         # A word only one report used may be a name; a pattern's title needs words it repeats.

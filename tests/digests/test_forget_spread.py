@@ -20,8 +20,8 @@ from sqlmodel import select
 from bot.app import Services
 from bot.domain import IncomingMessage, Person, Role
 from digests.demo import _rows, _tags
-from digests.engine import PatternState
-from digests.features import DOCS, OwnIdf, char_grams, words
+from digests.engine import SURFACE, PatternState
+from digests.features import DOCS, OwnIdf, char_grams, words, written
 from digests.grouper import PENDING, SqlGrouper, count_terms, features_of_report, week_of, write_pattern
 from store.db import session_scope
 from store.models import Pattern, PatternWeek, Report, TermCount
@@ -90,11 +90,14 @@ def _shown(row: Pattern) -> tuple[Any, ...]:
 
 
 def _not_theirs(reports: list[Report], patterns: dict[int, Pattern]) -> dict[int, list[str]]:
-    """Centroid words and character grams of each pattern that none of its reports holds."""
+    """Centroid words, character grams and words kept for titles of each pattern that none of its
+    reports holds."""
     held: dict[int | None, set[str]] = defaultdict(set)
     for r in reports:
         held[r.pattern_id] |= {f"w:{w}" for w in words(r.text)} | {f"c:{g}" for g in char_grams(r.text)}
-    stray = {pid: [k for k in p.terms if k[:2] in ("w:", "c:") and k not in held[pid]] for pid, p in patterns.items()}
+        held[r.pattern_id] |= {f"{SURFACE}{st}:{w}" for st, w in written(r.text)}
+    said = ("w:", "c:", SURFACE)
+    stray = {pid: [k for k in p.terms if k.startswith(said) and k not in held[pid]] for pid, p in patterns.items()}
     return {pid: keys for pid, keys in stray.items() if keys}
 
 
@@ -108,6 +111,7 @@ def test_erasing_someone_spread_over_many_patterns_leaves_what_working_them_out_
     theirs = [r for r in reports if r.reporter_key == snag.key_of(heavy)]
     touched = {r.pattern_id for r in theirs if r.pattern_id}
     assert len(theirs) == 50 and len(touched) >= 20 and any(f"w:{WORD}" in p.terms for p in before.values())
+    assert any(f"{SURFACE}{WORD}:{WORD}" in p.terms for p in before.values())  # a word titles could show
     jobs: list[Callable[[], None]] = []
     grouper.inline, grouper.later = 8, jobs.append  # most of their patterns are too big to work out at once
 
