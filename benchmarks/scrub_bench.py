@@ -40,7 +40,7 @@ def main() -> int:
         timings = []
         for _ in range(3):
             start = time.perf_counter()
-            redactor.redact(scrub(text))
+            redactor.redact(scrub(text, None))  # the shipped taxonomy's words
             timings.append(time.perf_counter() - start)
         best = min(timings)
         worst = max(worst, best)

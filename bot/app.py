@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -65,6 +65,7 @@ def build(
     migrate: bool | None = None,
     train_if_missing: bool = True,
     unreachable_ok: bool = False,
+    check_labels: bool = True,
 ) -> Services:
     """Wire store, classifier, grouping, digests and the core from settings.
 
@@ -74,6 +75,8 @@ def build(
     With `unreachable_ok` (`snag serve`), a database that cannot be reached does not stop it: the
     server listens, reports wait in the outbox, and the schema is checked once the database answers
     (schema_checked); a restart during an outage kept the port closed and lost slash commands.
+    Unless `check_labels` is off (`snag relabel`), stored tags the taxonomy no longer has are warned
+    about in the log, each with the `snag relabel` command that moves them.
     """
     from store.db import check_revision, make_engine, upgrade
     from store.repository import SqlRepository
@@ -117,6 +120,9 @@ def build(
     services = Services(settings, taxonomy, engine, repository, classifier, snag)
     if unchecked:
         services.extras[SCHEMA_UNCHECKED] = True
+    elif check_labels:
+        for line in stale_label_warnings(services):
+            log.warning("%s", line)
     _attach_admin(services)
     _attach_digests(services)
     _attach_replay_hooks(services)
@@ -164,7 +170,8 @@ def _attach_admin(services: Services) -> None:
                 " No trained model fits its labels yet, so Snag tags by the taxonomy's words and aliases"
                 " until one is trained (`retrain`, or by itself once enough is labelled)."
             )
-        return cards.thanks(None, f"Taxonomy reloaded from {taxonomy.source}.{note}")
+        reply = cards.thanks(None, f"Taxonomy reloaded from {taxonomy.source}.{note}")
+        return replace(reply, notices=tuple(stale_label_warnings(services)))
 
     services.snag.extra_commands.update({"retrain": retrain, "reload": reload})
 
@@ -180,6 +187,16 @@ def use_taxonomy(services: Services, taxonomy: Taxonomy) -> None:
     for name in ("grouper", "digests"):
         if hasattr(services.extras.get(name), "taxonomy"):
             services.extras[name].taxonomy = taxonomy
+
+
+def stale_label_warnings(services: Services) -> list[str]:
+    """One sentence per label stored in the database that the taxonomy no longer has (reports,
+    patterns, digest subscriptions), with the `snag relabel` command that moves it."""
+    try:
+        from digests.stale_labels import stale_warnings
+    except ImportError:
+        return []
+    return stale_warnings(services.engine, services.taxonomy)
 
 
 def nothing_to_retrain(services: Services) -> str | None:

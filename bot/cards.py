@@ -140,10 +140,16 @@ def _questions(record: ReportRecord, taxonomy: Taxonomy, *, corrected: bool) -> 
 
 
 def fix_form(record: ReportRecord, taxonomy: Taxonomy) -> Reply:
-    """The form to correct a report's tags, pre-filled with the current ones."""
+    """The form to correct a report's tags, pre-filled with the current ones that the taxonomy still
+    has: a label it no longer has (renamed or removed since) is not offered, so it is not pre-selected
+    either, and the form sent back unchanged is not refused for it."""
     tags = record.tags or Tags(stage=None, kinds=(), teams=())
     teams = _options(taxonomy.team_labels, taxonomy)
     handoff = tags.handoff
+
+    def known(labels: Sequence[str | None], allowed: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(label for label in labels if label and label in allowed)
+
     form = Form(
         action="correct",
         title=f"Fix tags on #{record.id}",
@@ -152,25 +158,28 @@ def fix_form(record: ReportRecord, taxonomy: Taxonomy) -> Reply:
                 "stage",
                 "Stage",
                 _options(taxonomy.stage_labels, taxonomy),
-                selected=(tags.stage,) if tags.stage else (),
+                selected=known((tags.stage,), taxonomy.stage_labels),
             ),
             Choice(
                 "kinds",
                 "Kinds",
                 _options(taxonomy.kind_labels, taxonomy),
                 multi=True,
-                selected=tags.kinds,
+                selected=known(tags.kinds, taxonomy.kind_labels),
                 optional=False,
             ),
-            Choice("teams", "Teams", teams, multi=True, selected=tags.teams),
+            Choice("teams", "Teams", teams, multi=True, selected=known(tags.teams, taxonomy.team_labels)),
             Choice(
                 "handoff_from",
                 "Handoff from",
                 teams,
-                selected=(handoff.from_team,) if handoff and handoff.from_team else (),
+                selected=known((handoff.from_team if handoff else None,), taxonomy.team_labels),
             ),
             Choice(
-                "handoff_to", "Handoff to", teams, selected=(handoff.to_team,) if handoff and handoff.to_team else ()
+                "handoff_to",
+                "Handoff to",
+                teams,
+                selected=known((handoff.to_team if handoff else None,), taxonomy.team_labels),
             ),
         ),
     )
@@ -201,16 +210,18 @@ def usage(text: str, problem: str | None = None, *, note: str | None = None) -> 
     return Reply(kind="usage", title=problem or "Snag commands", sections=sections)
 
 
-def problem(exc: SnagError) -> Reply:
+def problem(exc: SnagError, taxonomy: Taxonomy | None = None) -> Reply:
     """A known error, said kindly; usage problems show the commands of the person who slipped
-    (the fewest, staff's, when who slipped is not known)."""
-    from bot.commands import TheirUsage, usage_for
+    (the fewest, staff's, when who slipped is not known), their examples naming a team of
+    `taxonomy`, the one Snag runs with."""
+    from bot.commands import TheirUsage, usage_for, with_examples
     from bot.domain import Role
     from bot.errors import UsageError
 
     if isinstance(exc, UsageError):
         role = exc.role if isinstance(exc, TheirUsage) else Role.STAFF
-        return usage(usage_for(role), problem=exc.message)
+        said = with_examples(exc.message, taxonomy) if taxonomy is not None else exc.message
+        return usage(usage_for(role), problem=said)
     return Reply(kind="error", title=exc.message)
 
 

@@ -26,7 +26,14 @@ db_app = typer.Typer(help="Database migrations, and copying a database into anot
 app.add_typer(db_app, name="db")
 
 # Modules that add their own commands with `register(app)`, in the order `snag --help` lists them.
-_COMMAND_MODULES = ("bot.privacy_cli", "bot.history_cli", "classifier.cli", "digests.cli", "adapters.cli")
+_COMMAND_MODULES = (
+    "bot.privacy_cli",
+    "bot.history_cli",
+    "classifier.cli",
+    "digests.cli",
+    "digests.relabel_cli",
+    "adapters.cli",
+)
 
 # The commands that set Snag up or serve it: only they may create a new SQLite database and reporter
 # key. Every other command reads or deletes, so a missing one means it runs from the wrong folder.

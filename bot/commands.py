@@ -29,6 +29,7 @@ __all__ = [
     "USAGE",
     "WINDOWS",
     "ROLE_COMMANDS",
+    "with_examples",
 ]
 
 WINDOWS = {"7d": 7, "30d": 30, "90d": 90}
@@ -63,19 +64,20 @@ _STATUS_NAME_WORDS = 3  # "being worked on": `status 3 tills are down again` is 
 _STATUS_NAMES = {"on", "not", "it", "in", "will", "being"}  # sentence words a status has ("won't fix")
 _OWNER_WORDS = 6  # `assign 5 …` with more words than this after the number is a sentence
 MEANS_ME = frozenset({"me", "myself"})  # `own 5 me`: the manager who typed it
-# What each command needs, said when a short line starts with it but does not fit.
+# What each command needs, said when a short line starts with it but does not fit. {team} and
+# {team_title} are a team of the taxonomy (with_examples): finance when reading the command.
 _HOW = {
     "help": "`help` lists what you can type; it takes nothing after it.",
-    "top": "`top` takes 7d, 30d or 90d and team:, stage: or kind:, e.g. `top 30d team:finance`.",
+    "top": "`top` takes 7d, 30d or 90d and team:, stage: or kind:, e.g. `top 30d team:{team}`.",
     "search": "search needs some words, e.g. `search refund spreadsheet`.",
     "mine": "`mine` lists your own reports; it takes nothing after it.",
     "pattern": "pattern needs one number, e.g. `pattern 12`.",
     "stats": "`stats` shows counts by stage, kind and team; it takes nothing after it.",
-    "digest": "`digest` takes one audience at most, e.g. `digest` or `digest team:finance`.",
+    "digest": "`digest` takes one audience at most, e.g. `digest` or `digest team:{team}`.",
     "subscribe": '`subscribe` takes an audience and a schedule, e.g. `subscribe all cron="0 9 * * mon"`.',
-    "unsubscribe": "`unsubscribe` takes an audience at most, e.g. `unsubscribe team:finance`.",
+    "unsubscribe": "`unsubscribe` takes an audience at most, e.g. `unsubscribe team:{team}`.",
     "subscriptions": "`subscriptions` lists this organisation's digests; it takes nothing after it.",
-    "own": "own needs a pattern number and an owner, e.g. `own 12 Finance`.",
+    "own": "own needs a pattern number and an owner, e.g. `own 12 {team_title}`.",
     "status": "status needs a pattern number and a status, e.g. `status 12 resolved`.",
     "erase": "erase takes one of your report numbers, e.g. `erase 12` (`mine` lists them), or `erase mine`.",
     "retrain": "`retrain` takes nothing after it.",
@@ -339,7 +341,42 @@ def _how(head: str, role: Role) -> str:
     if needs is not None and not allowed(role, needs):
         return _NOT_YOURS[head]
     extra = _HOW_FOR_ADMINS.get(head) if role is Role.ADMIN else None
-    return f"{_HOW[head]} {extra}" if extra else _HOW[head]
+    how = _hint(head, _FINANCE)
+    return f"{how} {extra}" if extra else how
+
+
+_FINANCE = ("finance", "Finance")  # the team the usage messages name as read: the shipped taxonomy's
+
+
+def _hint(head: str, team: tuple[str, str]) -> str:
+    """What the command needs, its example naming `team` (label, title)."""
+    label, title = team
+    return _HOW[head].replace("{team}", label).replace("{team_title}", title)
+
+
+def _example_team(taxonomy: Taxonomy) -> tuple[str, str]:
+    """The team an example names: finance where the taxonomy has it (the shipped one does), else
+    its first team; (label, title)."""
+    label = taxonomy.find("team", "finance")
+    team = next((t for t in taxonomy.teams if t.label == label), taxonomy.teams[0] if taxonomy.teams else None)
+    return (team.label, team.title) if team is not None else _FINANCE
+
+
+def with_examples(message: str, taxonomy: Taxonomy) -> str:
+    """A usage message whose example names a team of `taxonomy`, the one Snag runs with.
+
+    Reading a command does not know the taxonomy, so its usage message names finance
+    (`top 30d team:finance`, `own 12 Finance`); where the message is shown (cards.problem) an
+    organisation without finance reads one of its own teams (`top 30d team:pharmacy`). Only the
+    usage part at the start changes, never the line typed that the message repeats after it."""
+    team = _example_team(taxonomy)
+    if team == _FINANCE:
+        return message
+    for head, how in _HOW.items():
+        said = _hint(head, _FINANCE)
+        if "{team" in how and message.startswith(said):
+            return _hint(head, team) + message[len(said) :]
+    return message
 
 
 def _read(head: str, rest: list[str], text: str) -> Command | None:

@@ -167,7 +167,7 @@ class Snag:
         try:
             return work()
         except SnagError as exc:
-            return cards.problem(exc)
+            return cards.problem(exc, self.taxonomy)
         except Exception as exc:
             error_id = uuid.uuid4().hex[:8]
             log.error("unexpected error %s for a %s %s: %s", error_id, platform, what, where(exc))

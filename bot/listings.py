@@ -50,13 +50,27 @@ STATUS_WORDS = {
 }
 
 
+NOT_IN_TAXONOMY = "(not in the taxonomy)"
+
+
+def _titled(label: str, axis: str, taxonomy: Taxonomy) -> str:
+    """A label's title; a label stored before the taxonomy renamed or removed it, as stored and
+    marked ("bed_management (not in the taxonomy)"), so it reads as a tag to relabel, not a typo."""
+    labels = {"stage": taxonomy.stage_labels, "kind": taxonomy.kind_labels, "team": taxonomy.team_labels}[axis]
+    return taxonomy.title(label) if label in labels else f"{label} {NOT_IN_TAXONOMY}"
+
+
+def _shown_all(labels: Sequence[str], axis: str, taxonomy: Taxonomy) -> str:
+    return ", ".join(_titled(label, axis, taxonomy) for label in labels) or "none"
+
+
 def _pattern_line(p: PatternSummary, taxonomy: Taxonomy) -> Section:
     return Section(
         heading=f"#{p.id} {p.title}",
         fields=(
             ("Reports", f"{p.recent_count or p.report_count} from {p.reporter_count} people"),
-            ("Stage", taxonomy.title(p.stage) if p.stage else "mixed"),
-            ("Teams", taxonomy.titles(p.teams)),
+            ("Stage", _titled(p.stage, "stage", taxonomy) if p.stage else "mixed"),
+            ("Teams", _shown_all(p.teams, "team", taxonomy)),
             ("Status", STATUS_WORDS.get(p.status, p.status) + (f", owner {p.owner}" if p.owner else ", no owner")),
         ),
     )
@@ -203,21 +217,23 @@ def pattern(p: PatternSummary, taxonomy: Taxonomy, *, quotes: Sequence[str], k: 
         )
     line = _pattern_line(p, taxonomy)
     fields = line.fields + (
-        ("Kinds", taxonomy.titles(p.kinds)),
+        ("Kinds", _shown_all(p.kinds, "kind", taxonomy)),
         ("First seen", f"{p.first_seen:%d %b %Y}"),
         ("Last seen", f"{p.last_seen:%d %b %Y}"),
     )
     sections = [Section(heading=line.heading, fields=fields)]
-    said = plain_first([q for q in quotes if q.strip() and q != RETAINED_TEXT], PATTERN_QUOTES, text=str)
+    readable = [q for q in quotes if q.strip() and q != RETAINED_TEXT]
+    said = plain_first(readable, PATTERN_QUOTES, text=str, taxonomy=taxonomy)
     sections += [Section(text=f"“{snippet(quoted(q, taxonomy), 200)}”") for q in said]
     return Reply(kind="list", title=f"Pattern #{p.id}", sections=tuple(sections))
 
 
 def quoted(text: str, taxonomy: Taxonomy) -> str:
     """A report's words as leaders read them (`pattern`, `search`, the export): a sign-off or
-    "I'm <name>" becomes [name], and what the taxonomy hides now is hidden (a text stored before
-    one of its patterns was added still carries it)."""
-    return redactor_for(taxonomy).redact(scrub(text))
+    "I'm <name>" becomes [name] (read with this taxonomy's teams: "Priya from pharm here"), and
+    what the taxonomy hides now is hidden (a text stored before one of its patterns was added
+    still carries it)."""
+    return redactor_for(taxonomy).redact(scrub(text, taxonomy))
 
 
 Rows = dict[str, tuple[int, int]]  # label -> (reports, distinct reporters)
@@ -295,7 +311,8 @@ def _overlapping(
 ) -> list[tuple[str, str]]:
     """An axis where a report can have several labels: the rows do not add up to the total, so
     what is folded cannot be worked out from it, and is counted only when k people are in it."""
-    fields = [(taxonomy.title(lb), str(n)) for lb, (n, r) in sorted(counts.items(), key=lambda kv: -kv[1][0]) if r >= k]
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1][0])
+    fields = [(_titled(lb, axis, taxonomy), str(n)) for lb, (n, r) in ranked if r >= k]
     folded = sum(n for n, r in counts.values() if r < k)
     if folded:
         reports, people = other or (folded, 0)
@@ -323,34 +340,36 @@ def _partition(
 
     With a `floor` (the total is only told as "at least" that, see _floor), rows that add up would
     tell the total after all: see _at_least."""
-    shown = sorted(((lb, n) for lb, (n, r) in counts.items() if r >= k), key=lambda kv: (-kv[1], kv[0]))
+    rows = sorted(((lb, n) for lb, (n, r) in counts.items() if r >= k), key=lambda kv: (-kv[1], kv[0]))
     folded = sum(n for n, r in counts.values() if r < k)
     small = (other or (folded, 0)) if folded else (0, 0)
     empty = none or (0, 0)
     if floor is not None:
-        return _at_least(shown, small[0] + empty[0], floor, taxonomy)
+        return _at_least(rows, small[0] + empty[0], floor, axis, taxonomy)
     hidden = [part for part in (small, empty) if part[0] and part[1] < k]
     if not hidden:
-        fields = [(taxonomy.title(lb), str(n)) for lb, n in shown]
+        fields = [(_titled(lb, axis, taxonomy), str(n)) for lb, n in rows]
         fields += [("Other", str(small[0]))] if small[0] else []
         return fields + ([(_UNTAGGED[axis], str(empty[0]))] if empty[0] else [])
     reports, people = small[0] + empty[0], max(small[1], empty[1])
-    if people < k and shown:
-        reports, people = reports + shown[-1][1], k
-        shown = shown[:-1]
+    if people < k and rows:
+        reports, people = reports + rows[-1][1], k
+        rows = rows[:-1]
     elif people < k:  # nothing else to join: "Other" is every report, counted when the total is
         people = k if crowd else 0
-    fields = [(taxonomy.title(lb), str(n)) for lb, n in shown]
+    fields = [(_titled(lb, axis, taxonomy), str(n)) for lb, n in rows]
     return fields + [("Other", str(reports) if people >= k else _few(k))]
 
 
-def _at_least(shown: list[tuple[str, int]], rest: int, floor: int, taxonomy: Taxonomy) -> list[tuple[str, str]]:
+def _at_least(
+    rows: list[tuple[str, int]], rest: int, floor: int, axis: str, taxonomy: Taxonomy
+) -> list[tuple[str, str]]:
     """The rows of an axis whose total is not told: "Other" takes the folded and unlabelled `rest`
     and, smallest first, the rows it needs to be more than nothing and to be at least something
     (`floor` minus the rows still shown). It says only "at least" that, worked out from numbers
     already shown, so no row or sum of rows is the total."""
-    while shown and (not rest or floor - sum(n for _, n in shown) <= 0):
-        rest += shown[-1][1]
-        shown = shown[:-1]
-    fields = [(taxonomy.title(lb), str(n)) for lb, n in shown]
-    return fields + [("Other", f"at least {floor - sum(n for _, n in shown)}")]
+    while rows and (not rest or floor - sum(n for _, n in rows) <= 0):
+        rest += rows[-1][1]
+        rows = rows[:-1]
+    fields = [(_titled(lb, axis, taxonomy), str(n)) for lb, n in rows]
+    return fields + [("Other", f"at least {floor - sum(n for _, n in rows)}")]

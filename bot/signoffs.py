@@ -29,6 +29,11 @@ kisses; the role goes with the name. A word is never a name when it is a common 
 all-capitals words only after a closing word ("Thanks, JP", "Thanks, MARY"). "Sent from my iPhone"
 names nobody and stays. The text is stored as written, so the person's own `mine` still shows
 what they typed.
+
+The taxonomy is the one Snag runs with (SNAG_TAXONOMY, and after `reload` the new one): its team
+labels and aliases end an introduction ("Priya from pharm here"), its team and system names are
+never a name ("Thanks Pharm"). Every caller passes it; None reads the shipped taxonomy's words, for
+the tests and the benchmark, where no running taxonomy is at hand.
 """
 
 from __future__ import annotations
@@ -37,10 +42,11 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.errors import ConfigError
-from bot.taxonomy import load_taxonomy
+from bot.taxonomy import Taxonomy, load_taxonomy
 
 __all__ = ["NAME", "scrub", "names_writer", "plain_first"]
 
@@ -245,16 +251,28 @@ _VERB_ENDINGS = ("ing", "ed", "ness", "ment", "tion", "sion", "ful", "less", "ou
 _PLAIN_WORD = re.compile(r"[^\W\d_]+")
 
 
-@functools.cache
-def _taxonomy_words() -> tuple[frozenset[str], frozenset[str]]:
-    """(words in team and system names and labels, every word in the taxonomy), lower case.
+@dataclass(frozen=True)
+class _Vocabulary:
+    """What a taxonomy tells the scrubber.
 
-    The first are organisations one may thank ("thanks Finance", "- Salesforce"); the second
-    also hold the stage and kind cue words, common words of the domain."""
-    try:
-        taxonomy = load_taxonomy()
-    except ConfigError:
-        return frozenset(), frozenset()
+    `named`: words in team and system names and labels, organisations one may thank ("thanks
+    Finance", "- Salesforce"); `every`: every word in the taxonomy, those and the stage and kind
+    cue words, common words of the domain; `from_shift`: "from" or "on" a shift, one of its teams
+    (by label or alias) or a numbered place, ending an introduction."""
+
+    named: frozenset[str]
+    every: frozenset[str]
+    from_shift: re.Pattern[str]
+
+
+@functools.lru_cache(maxsize=8)
+def _vocabulary(taxonomy: Taxonomy | None) -> _Vocabulary:
+    """The scrubber's words of this taxonomy (None: the shipped one), worked out once per taxonomy."""
+    if taxonomy is None:
+        try:
+            taxonomy = load_taxonomy()
+        except ConfigError:
+            return _Vocabulary(frozenset(), frozenset(), _from_shift(()))
     named: set[str] = set()
     every: set[str] = set()
     for axis in (taxonomy.stages, taxonomy.kinds, taxonomy.teams, taxonomy.systems):
@@ -264,7 +282,8 @@ def _taxonomy_words() -> tuple[frozenset[str], frozenset[str]]:
             every |= words | {w for p in label.words for w in _PLAIN_WORD.findall(p.lower()) if len(w) > 1}
             if axis is taxonomy.teams or axis is taxonomy.systems:
                 named |= words
-    return frozenset(named), frozenset(every)
+    teams = {phrase for team in taxonomy.teams for phrase in (team.label.replace("_", " "), *team.aliases)}
+    return _Vocabulary(frozenset(named), frozenset(every), _from_shift(teams))
 
 
 _WORD = r"[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*\.?"
@@ -290,7 +309,7 @@ def _looks_like_verb(key: str) -> bool:
     return len(key) >= 5 and key.endswith(_VERB_ENDINGS) and key not in _NAMES_LIKE_VERBS
 
 
-def _is_name(word: str, *, closing: bool, lower: bool, first: bool) -> bool:
+def _is_name(word: str, vocab: _Vocabulary, *, closing: bool, lower: bool, first: bool) -> bool:
     """Whether `word` may be (part of) a name where it stands.
 
     `closing`: right after a closing word, where initials count ("Thanks, JP") and so does a
@@ -298,7 +317,7 @@ def _is_name(word: str, *, closing: bool, lower: bool, first: bool) -> bool:
     ("- Waiting") are not names. `lower`: a lower-case word may be a name ("thanks priya")."""
     bare = word.rstrip(".")
     key = bare.lower()
-    named, every = _taxonomy_words()
+    named, every = vocab.named, vocab.every
     if not bare or key in _BASIC or key in _PROPER or key in _TITLES or key in named:
         return False
     if key in _COMMON or key in _WORKPLACE or bare.endswith(("'s", "’s", "s'", "s’")):
@@ -316,7 +335,7 @@ def _is_name(word: str, *, closing: bool, lower: bool, first: bool) -> bool:
     return lower and bare.isalpha() and bare.islower() and not (key in every or _looks_like_verb(key))
 
 
-def _names_at(text: str, start: int, *, closing: bool = False, lower: bool = False) -> int:
+def _names_at(text: str, start: int, vocab: _Vocabulary, *, closing: bool = False, lower: bool = False) -> int:
     """The end of one to three names (after an optional title) from `start`, or `start`."""
     end, taken, titled = start, 0, False
     while taken < 3:
@@ -329,7 +348,7 @@ def _names_at(text: str, start: int, *, closing: bool = False, lower: bool = Fal
         if not taken and not titled and word.rstrip(".").lower() in _TITLES and word[0].isupper():
             end, titled = token.end(), True  # "Dr Evans": the title goes with the name
             continue
-        if not _is_name(word, closing=closing, lower=lower, first=not taken):
+        if not _is_name(word, vocab, closing=closing, lower=lower, first=not taken):
             break
         end, taken = token.end(), taken + 1
     if not taken:
@@ -366,10 +385,12 @@ def _role_end(text: str, start: int) -> int:
     return end
 
 
-def _closing_at(text: str, start: int, *, closing: bool, lower: bool, until: re.Pattern[str] = _END) -> int | None:
+def _closing_at(
+    text: str, start: int, vocab: _Vocabulary, *, closing: bool, lower: bool, until: re.Pattern[str] = _END
+) -> int | None:
     """Where the name from `start` begins the text's last words (name, role, then `until`), the end
     of what to replace (name and role); None when the text goes on."""
-    name_end = _names_at(text, start, closing=closing, lower=lower)
+    name_end = _names_at(text, start, vocab, closing=closing, lower=lower)
     if name_end == start:
         return None
     role_end = _role_end(text, name_end)
@@ -407,11 +428,11 @@ def _starts_sentence(text: str, at: int) -> bool:
     return before[-1] in "-–—~" and before.rstrip("-–—~")[-1:] in ("", " ", "\t", "\n")
 
 
-def _closing(text: str) -> str:
+def _closing(text: str, vocab: _Vocabulary) -> str:
     for m in _CLOSING.finditer(text):
         if _SENTENCE_WORDS.fullmatch(m.group("word")) and not _starts_sentence(text, m.start()):
             continue
-        end = _closing_at(text, m.end(), closing=True, lower=True)
+        end = _closing_at(text, m.end(), vocab, closing=True, lower=True)
         if end is not None:
             return _replace(text, m.end(), end)
     return text
@@ -421,12 +442,12 @@ def _closing(text: str) -> str:
 _DASH = re.compile(r"(?<=\s)(?:--?|–|—|~|/)[ \t]*")
 
 
-def _dash(text: str) -> str:
+def _dash(text: str, vocab: _Vocabulary) -> str:
     first = len(text) - len(text.lstrip())  # where the words start
     for m in _DASH.finditer(text):
         if m.start() <= first:
             continue  # a report that starts with a dash is a list, not a signature
-        end = _closing_at(text, m.end(), closing=False, lower=True)
+        end = _closing_at(text, m.end(), vocab, closing=False, lower=True)
         if end is not None:
             return _replace(text, m.end(), end)
     return text
@@ -441,7 +462,7 @@ _BEFORE_KISSES = re.compile(r"(?:^|\s)((?:\S+[ \t]+){0,2}\S+)[ \t]+[xX]{1,3}\W*\
 _IN_BRACKETS = re.compile(r"[ \t]*\)" + _END.pattern)
 
 
-def _bare(text: str) -> str:
+def _bare(text: str, vocab: _Vocabulary) -> str:
     starts = [(m.end(), m.group().lstrip().startswith("(")) for m in _BARE.finditer(text)]
     starts += [(m.end(), False) for m in _AFTER_EXTENSION.finditer(text)]
     kisses = _BEFORE_KISSES.search(text)
@@ -451,7 +472,7 @@ def _bare(text: str) -> str:
     for start, bracketed in sorted(starts):
         if words is None or words.start() >= start:
             continue
-        end = _closing_at(text, start, closing=False, lower=False, until=_IN_BRACKETS if bracketed else _END)
+        end = _closing_at(text, start, vocab, closing=False, lower=False, until=_IN_BRACKETS if bracketed else _END)
         if end is not None:
             return _replace(text, start, end)
     return text
@@ -509,15 +530,11 @@ _PLACE_NUMBER = (
 _AFTER_SHIFT = r"(?=[ \t]*(?:[,.!:;\-–—()\n]|\Z|\b(?:and|here|again)\b))"
 
 
-@functools.cache
-def _from_shift() -> re.Pattern[str]:
-    """After a name: from or on, then a shift, a team (the taxonomy's team aliases) or a numbered
-    place, then the end of the introduction ("from the late shift,", "on tills", "from ward 4")."""
-    try:
-        aliases = {a for team in load_taxonomy().teams for a in team.aliases}
-    except ConfigError:
-        aliases = set()
-    teams = "|".join(re.escape(a).replace(r"\ ", r"[ \t]+") for a in sorted(aliases, key=len, reverse=True))
+def _from_shift(names: Iterable[str]) -> re.Pattern[str]:
+    """After a name: from or on, then a shift, a team (one of `names`, the taxonomy's team labels
+    and aliases) or a numbered place, then the end of the introduction ("from the late shift,",
+    "on tills", "from ward 4", "from pharm")."""
+    teams = "|".join(re.escape(a).replace(r"\ ", r"[ \t]+") for a in sorted(names, key=len, reverse=True))
     body = "|".join(p for p in (_PLACE_NUMBER, _SHIFT, teams) if p)
     return re.compile(rf"[ \t]+(?:from|on)[ \t]+(?:(?:the|our|my)[ \t]+)?(?:{body}){_AFTER_SHIFT}", re.IGNORECASE)
 
@@ -546,64 +563,64 @@ def _name_end(text: str, start: int, end: int) -> int:
     return start if first is None or _how_things_are(first.group()) else end
 
 
-def _lower_intro(text: str, start: int, *, mark: re.Pattern[str] | None = None) -> int:
+def _lower_intro(text: str, start: int, vocab: _Vocabulary, *, mark: re.Pattern[str] | None = None) -> int:
     """The end of a lower-case name from `start` that ends an introduction ("priya here", "dave on
     tills", or one that `mark` matches after it: "priya,", "priya ("), or `start`."""
-    end = _name_end(text, start, _names_at(text, start, lower=True))
+    end = _name_end(text, start, _names_at(text, start, vocab, lower=True))
     if end == start:
         return start
-    if _LOWER_HERE_END.match(text, end) or _from_shift().match(text, end) or (mark and mark.match(text, end)):
+    if _LOWER_HERE_END.match(text, end) or vocab.from_shift.match(text, end) or (mark and mark.match(text, end)):
         return end
     return start
 
 
-def _name_then(text: str, start: int, *ends: re.Pattern[str]) -> int:
+def _name_then(text: str, start: int, vocab: _Vocabulary, *ends: re.Pattern[str]) -> int:
     """The end of a capitalised name from `start` followed by one of `ends`, or `start`."""
-    end = _name_end(text, start, _names_at(text, start))
+    end = _name_end(text, start, _names_at(text, start, vocab))
     if end > start and any(e.match(text, end) for e in ends):
         return end
     return start
 
 
-def _intro(text: str) -> str:
+def _intro(text: str, vocab: _Vocabulary) -> str:
     found: list[tuple[int, int]] = []
     for m in _MY_NAME.finditer(text):
         gap = _GAP.match(text, m.end())
         if gap:
-            end = _names_at(text, gap.end(), closing=False, lower=True)
+            end = _names_at(text, gap.end(), vocab, closing=False, lower=True)
             if end > gap.end():
                 found.append((gap.end(), end))
     for pattern, until in ((_I_AM, _INTRO_END), (_THIS_IS, _INTRO_END), (_HERE, _HERE_END)):
         for m in pattern.finditer(text):
             gap = _GAP.match(text, m.end())
             start = gap.end() if gap else m.end()
-            end = _names_at(text, start)
+            end = _names_at(text, start, vocab)
             if end > start and until.match(text, end):
                 found.append((start, end))
             elif pattern is not _HERE:  # "this is dave on tills", "hi its priya, …"
                 greeted = pattern is _THIS_IS and m.group("greeting") is not None
                 greeted = greeted or bool(_GREETED.search(text, 0, m.start()))
-                end = _lower_intro(text, start, mark=_MARK_END if greeted else None)
+                end = _lower_intro(text, start, vocab, mark=_MARK_END if greeted else None)
                 if end > start:
                     found.append((start, end))
     for m in _SELF_BRACKET.finditer(text):
-        end = _names_at(text, m.end())
+        end = _names_at(text, m.end(), vocab)
         if len(text[m.end() : end].split()) >= 2 and re.match(r"[ \t]*\)", text[end:]):
             found.append((m.end(), end))
     for m in _ITS_ME.finditer(text):
-        end = _name_then(text, m.end(), _ITS_ME_END, _from_shift())
+        end = _name_then(text, m.end(), vocab, _ITS_ME_END, vocab.from_shift)
         if end == m.end() and m.group("mark"):
-            end = _lower_intro(text, m.end(), mark=_ITS_ME_MARK_END)
+            end = _lower_intro(text, m.end(), vocab, mark=_ITS_ME_MARK_END)
         if end > m.end():
             found.append((m.end(), end))
     for m in _ME_BRACKET.finditer(text):
-        end = _name_end(text, m.end(), _names_at(text, m.end(), lower=True))
+        end = _name_end(text, m.end(), _names_at(text, m.end(), vocab, lower=True))
         if end > m.end() and _BRACKET_ROLE_END.match(text, end):
             found.append((m.end(), end))
     opening = _OPENING.match(text)
     if opening:  # after a greeting a name is whom it greets ("Hi, Tom from sales: …") unless "again"
         greeted = opening.group().strip() != ""
-        end = _name_then(text, opening.end(), _AGAIN_END, *(() if greeted else (_from_shift(),)))
+        end = _name_then(text, opening.end(), vocab, _AGAIN_END, *(() if greeted else (vocab.from_shift,)))
         if end > opening.end():
             found.append((opening.end(), end))
     out, done = [], 0
@@ -642,7 +659,7 @@ def _device_end(text: str, start: int) -> int:
         end = word.end()
 
 
-def _sent_from(text: str) -> str:
+def _sent_from(text: str, vocab: _Vocabulary) -> str:
     for m in _SENT_FROM.finditer(text):
         device_end = _device_end(text, m.end())
         if device_end > m.end():  # a known device, then a comma, dash, line break or space: "iPhone Karen"
@@ -650,23 +667,29 @@ def _sent_from(text: str) -> str:
         else:  # another of one to three words, then a comma, dash or line break: "Fairphone 4, karen"
             words = _UNKNOWN_DEVICE.match(text, m.end())
             gap = _DEVICE_MARK.match(text, words.end()) if words else None
-        end = _closing_at(text, gap.end(), closing=True, lower=True) if gap else None
+        end = _closing_at(text, gap.end(), vocab, closing=True, lower=True) if gap else None
         if gap and end is not None:
             return _replace(text, gap.end(), end)
     return text
 
 
-def scrub(text: str) -> str:
-    """The text with the writer's own name in a sign-off or self-introduction replaced by [name]."""
-    return _bare(_dash(_closing(_sent_from(_intro(text)))))
+def scrub(text: str, taxonomy: Taxonomy | None) -> str:
+    """The text with the writer's own name in a sign-off or self-introduction replaced by [name],
+    read with the words of `taxonomy`, the one Snag runs with (None: the shipped one)."""
+    return _scrub(text, _vocabulary(taxonomy))
 
 
-def names_writer(text: str) -> bool:
+def _scrub(text: str, vocab: _Vocabulary) -> str:
+    return _bare(_dash(_closing(_sent_from(_intro(text, vocab), vocab), vocab), vocab), vocab)
+
+
+def names_writer(text: str, taxonomy: Taxonomy | None) -> bool:
     """True when the text carries a sign-off or self-introduction that `scrub` would replace."""
-    return scrub(text) != text
+    return scrub(text, taxonomy) != text
 
 
-def plain_first(items: Iterable[T], n: int, text: Callable[[T], str]) -> list[T]:
+def plain_first(items: Iterable[T], n: int, text: Callable[[T], str], taxonomy: Taxonomy | None) -> list[T]:
     """Up to n items, those whose text names nobody first; the chosen keep the order given."""
-    ranked = sorted(enumerate(items), key=lambda pair: names_writer(text(pair[1])))[:n]
+    vocab = _vocabulary(taxonomy)
+    ranked = sorted(enumerate(items), key=lambda pair: _scrub(text(pair[1]), vocab) != text(pair[1]))[:n]
     return [item for _, item in sorted(ranked, key=lambda pair: pair[0])]

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from bot.core import where
 from bot.domain import Reply, Section
-from bot.errors import SnagError
+from bot.errors import InputError, SnagError
 from bot.metrics import Metrics, NullMetrics
 from bot.ports import Messenger
 from digests.digest import Digest, period_of
@@ -291,5 +291,10 @@ def is_permanent(exc: BaseException) -> bool:
     Slack's carries `permanent` (channel_not_found, not_in_channel, token_revoked...); Teams' carries
     the HTTP `status`: 403 when the bot was blocked or removed from the conversation, 404 when the
     conversation is gone (ConversationNotFound, BotNotInConversationRoster), 401 when the app's
-    credentials are refused (until an admin corrects them, each retry fails alike)."""
+    credentials are refused (until an admin corrects them, each retry fails alike).
+
+    An InputError is too: the digest of an audience the taxonomy no longer has (`stage:follow_up`
+    after the stage was removed) cannot be built by retrying; its run is given up with that message."""
+    if isinstance(exc, InputError):
+        return True
     return getattr(exc, "permanent", False) is True or getattr(exc, "status", None) in PERMANENT_STATUSES

@@ -362,6 +362,6 @@ def _with_quotes(digest: Digest, snap: Snapshot, taxonomy: Taxonomy) -> Digest:
 
     redactor = redactor_for(taxonomy)
     texts = [(pid, snap.quotes[pid]) for pid in quote_candidates(digest) if _quotable(snap.quotes.get(pid))]
-    quoted = plain_first(texts, MAX_QUOTES, text=lambda quote: quote[1])
-    quotes = tuple((pid, snippet(redactor.redact(scrub(text)), 220)) for pid, text in quoted)
+    quoted = plain_first(texts, MAX_QUOTES, text=lambda quote: quote[1], taxonomy=taxonomy)
+    quotes = tuple((pid, snippet(redactor.redact(scrub(text, taxonomy)), 220)) for pid, text in quoted)
     return replace(digest, quotes=quotes)

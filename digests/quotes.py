@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, text
 
 from bot.signoffs import names_writer
+from bot.taxonomy import Taxonomy
 from digests.reading import Bind, reading, sql_time
 from store.privacy import RETAINED_TEXT
 
@@ -21,12 +22,13 @@ __all__ = ["POOL", "load_quotes", "pick"]
 POOL = 5  # a pattern's latest texts of the week looked at for one quote
 
 
-def pick(texts: list[str]) -> str | None:
-    """The first text (newest first) that names nobody, else the newest."""
-    return next((t for t in texts if not names_writer(t)), texts[0] if texts else None)
+def pick(texts: list[str], taxonomy: Taxonomy) -> str | None:
+    """The first text (newest first) that names nobody, read with the running taxonomy's teams,
+    else the newest."""
+    return next((t for t in texts if not names_writer(t, taxonomy)), texts[0] if texts else None)
 
 
-def load_quotes(bind: Bind, ids: list[int], start: datetime, end: datetime) -> dict[int, str]:
+def load_quotes(bind: Bind, ids: list[int], start: datetime, end: datetime, taxonomy: Taxonomy) -> dict[int, str]:
     """Each pattern's quote from inside the week (one query), among its POOL latest texts that
     were not filed in a shared place and that the retention policy has not removed."""
     if not ids:
@@ -44,4 +46,4 @@ def load_quotes(bind: Bind, ids: list[int], start: datetime, end: datetime) -> d
     for pid, body in rows:
         if body and body.strip():
             texts.setdefault(pid, []).append(body)
-    return {pid: chosen for pid, candidates in texts.items() if (chosen := pick(candidates)) is not None}
+    return {pid: chosen for pid, candidates in texts.items() if (chosen := pick(candidates, taxonomy)) is not None}

@@ -136,7 +136,7 @@ class Digests:
             wanted = quote_candidates(digest) if quotes else []
             if not wanted:
                 return digest
-            snap.quotes = load_quotes(conn, wanted, snap.week_start, snap.week_end)
+            snap.quotes = load_quotes(conn, wanted, snap.week_start, snap.week_end, self.taxonomy)
         return _with_quotes(replace(digest, quotes=()), snap, self.taxonomy)
 
     def preview(self, *, person: Person, audience: str | None, now: datetime) -> Reply:

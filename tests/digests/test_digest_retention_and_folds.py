@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from bot.taxonomy import load_taxonomy
 from digests.digest import Audience, build_digest
 from digests.quotes import load_quotes
 from digests.render import to_markdown, to_reply
@@ -66,7 +67,9 @@ def test_the_digest_quotes_no_placeholder_after_retention(demo_services) -> None
     everything = demo_services.repository.apply_retention(older_than=NOW)
     assert everything > 0
     ids = [pid for pid, _ in before.quotes]
-    assert load_quotes(demo_services.engine, ids, before.week_start, before.week_end) == {}  # not the placeholder
+    assert (
+        load_quotes(demo_services.engine, ids, before.week_start, before.week_end, demo_services.taxonomy) == {}
+    )  # not the placeholder
     d = service.build(platform="console", tenant="local", audience="all", now=NOW)
     assert d.quotes == () and "In their words" not in to_markdown(d, demo_services.taxonomy)
 
@@ -102,4 +105,5 @@ def test_load_quotes_takes_the_latest_text_still_there(engine) -> None:  # type:
             )
         s.commit()
         ids = [mixed.id, removed.id]
-    assert load_quotes(engine, ids, start, end) == {ids[0]: "the refund sheet is emailed back and forth"}
+    quotes = load_quotes(engine, ids, start, end, load_taxonomy())
+    assert quotes == {ids[0]: "the refund sheet is emailed back and forth"}

@@ -70,7 +70,7 @@ def test_a_shared_report_is_never_the_quote_and_a_plain_one_comes_first(engine) 
         ],
     )
     start, end = digest_week(NOW)
-    assert load_quotes(engine, [channel, signed, only_signed, only_shared, removed], start, end) == {
+    assert load_quotes(engine, [channel, signed, only_signed, only_shared, removed], start, end, load_taxonomy()) == {
         channel: "the van is late every friday",
         signed: "the rota reaches us on sunday night",  # older, but it names nobody
         only_signed: "I'm Sam and the hoist has been broken for a week",  # the digest scrubs it
@@ -82,7 +82,9 @@ def test_only_the_latest_few_texts_of_a_pattern_are_read(engine) -> None:  # typ
     rows += [("p", f"the van is late again, week {n}. Thanks, Sam", 1 + n % 5, False) for n in range(POOL)]
     _, [pid] = _week_reports(engine, rows)
     start, end = digest_week(NOW)
-    assert load_quotes(engine, [pid], start, end) == {pid: f"the van is late again, week {POOL - 1}. Thanks, Sam"}
+    assert load_quotes(engine, [pid], start, end, load_taxonomy()) == {
+        pid: f"the van is late again, week {POOL - 1}. Thanks, Sam"
+    }
 
 
 def test_the_digest_scrubs_names_and_prefers_quotes_that_need_no_scrubbing(digest_services) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,287 @@
+"""Stored tags moved to another label when the taxonomy renames or removes one (`snag relabel`).
+
+Reports, patterns (their tags, their title's stage and the tag counts in Pattern.terms), corrections,
+the digest subscriptions of a team or stage and their digest runs and alerts are rewritten in one
+transaction. A report's classifier scores (Report.confidence) are left as the model gave them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, Text, bindparam, cast, delete, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+from bot.errors import StoreUnavailable
+from bot.taxonomy import Label, Taxonomy
+from digests.engine import PatternState
+from store.models import Alert, Correction, DigestRun, Pattern, Report, Subscription
+
+__all__ = ["AXES", "TABLES", "Relabel", "Relabelled", "relabel", "label_in", "like_label"]
+
+AXES = ("stage", "kind", "team")
+TABLES = ("reports", "patterns", "corrections", "subscriptions", "digest runs", "alerts")
+# A pattern's tag counts in Pattern.terms (digests.engine.PatternState.to_terms): "xs:<stage>",
+# "xk:<kind>", "xt:<team>", and "xh:<from>><to>" for its handoffs.
+_TAG = {"stage": "xs:", "kind": "xk:", "team": "xt:"}
+_HANDOFF = "xh:"
+_MANY = 500  # rows per UPDATE ... executemany
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__  # SQLModel does not declare a table class's __table__
+    return table
+
+
+def _escaped(text: str) -> str:
+    """`text` for a LIKE pattern with ESCAPE '\\': `_` and `%` taken as themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def like_label(label: str) -> str:
+    """A LIKE pattern finding `label` as a JSON string ("bed_management", quoted)."""
+    return f'%"{_escaped(label)}"%'
+
+
+def label_in(column: Any, label: str) -> ColumnElement[bool]:
+    """Whether a JSON list (or object) column holds `label` as a string: cheap, and the same SQL on
+    SQLite and PostgreSQL; a row it finds is checked again in Python."""
+    return cast(column, Text).like(like_label(label), escape="\\")
+
+
+@dataclass(frozen=True)
+class Relabel:
+    """One stored label of an axis moved to another label, or removed (`new` None)."""
+
+    axis: str  # stage | kind | team
+    old: str
+    new: str | None
+
+    def one(self, label: str | None) -> str | None:
+        return self.new if label == self.old else label
+
+    def many(self, labels: Iterable[str]) -> list[str]:
+        """The labels with `old` replaced (or left out), each once, in their order."""
+        moved = (self.one(label) for label in labels)
+        return list(dict.fromkeys(label for label in moved if label))
+
+    def tags(self, tags: Any) -> Any:
+        """A correction's before/after ({"stage", "kinds", "teams", "handoff": {"from", "to"}, ...})."""
+        if not isinstance(tags, dict):
+            return tags
+        out = dict(tags)
+        if self.axis == "stage" and "stage" in out:
+            out["stage"] = self.one(out["stage"])
+        key = {"kind": "kinds", "team": "teams"}.get(self.axis)
+        if key and isinstance(out.get(key), list):
+            out[key] = self.many(out[key])
+        handoff = out.get("handoff")
+        if self.axis == "team" and isinstance(handoff, dict):
+            sides = {side: self.one(handoff.get(side)) for side in ("from", "to")}
+            out["handoff"] = {**handoff, **sides} if any(sides.values()) else None
+        return out
+
+    def terms(self, terms: Mapping[str, float]) -> dict[str, float]:
+        """A pattern's terms with the label's tag counts under the new key, added to any already
+        there (for kinds and teams, at most the pattern's reports: one report may have had both)."""
+        out: dict[str, float] = {}
+        merged: set[str] = set()
+        for key, value in terms.items():
+            moved = self._term_key(key)
+            if moved is None:
+                continue
+            if moved != key or moved in out:
+                merged.add(moved)
+            out[moved] = out.get(moved, 0.0) + value
+        members = terms.get("_n")
+        for key in merged:
+            if key in out and members and key[:3] in ("xk:", "xt:"):
+                out[key] = min(out[key], float(members))
+        return out
+
+    def _term_key(self, key: str) -> str | None:
+        prefix = _TAG[self.axis]
+        if key == f"{prefix}{self.old}":
+            return f"{prefix}{self.new}" if self.new else None
+        if self.axis != "team" or not key.startswith(_HANDOFF):
+            return key
+        source, arrow, target = key[len(_HANDOFF) :].partition(">")
+        if not arrow or self.old not in (source, target):
+            return key
+        source, target = self.one(source or None) or "", self.one(target or None) or ""
+        return f"{_HANDOFF}{source}>{target}" if source or target else None
+
+
+@dataclass
+class Relabelled:
+    """Rows changed per table (TABLES), and the subscriptions that went rather than moved."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLES, 0))
+    merged: int = 0  # subscriptions removed: their destination already had the new label's digest
+    dropped: int = 0  # subscriptions removed: their label was removed, and no digest is built for it
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+Rows = list[dict[str, Any]]  # {"id": ..., column: new value}
+
+
+def relabel(engine: Engine, change: Relabel, taxonomy: Taxonomy, *, write: bool = True) -> Relabelled:
+    """Move every stored `change.old` of its axis to `change.new`, in one transaction (only counted
+    unless `write`). On SQLite the write lock is taken first, so nothing is written in between."""
+    done = Relabelled()
+    try:
+        with engine.connect() as conn:
+            if write and conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            planned: list[tuple[str, Table, Rows]] = [
+                ("reports", _table(Report), _reports(conn, change)),
+                ("patterns", _table(Pattern), _patterns(conn, change, taxonomy)),
+                ("corrections", _table(Correction), _corrections(conn, change)),
+            ]
+            for name, table, rows in planned:
+                done.counts[name] = len(rows)
+                if write:
+                    _update(conn, table, rows)
+            if change.axis in ("stage", "team"):
+                _audiences(conn, change, done, write=write)
+            if write:
+                conn.commit()
+            else:
+                conn.rollback()
+    except OperationalError as exc:
+        raise StoreUnavailable("The database cannot be reached right now; nothing was relabelled.") from exc
+    return done
+
+
+def _update(conn: Connection, table: Table, rows: Rows) -> None:
+    """Each row's new values, by id, in executemany batches."""
+    if not rows:
+        return
+    columns = [name for name in rows[0] if name != "id"]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values({name: bindparam(f"new_{name}", type_=table.c[name].type) for name in columns})
+    )
+    params = [{"row_id": row["id"], **{f"new_{name}": row[name] for name in columns}} for row in rows]
+    for start in range(0, len(params), _MANY):
+        conn.execute(statement, params[start : start + _MANY])
+
+
+def _changed(rows: Iterable[Any], rewrite: Callable[[Any], dict[str, Any]]) -> Rows:
+    """The rows whose rewrite differs from what is stored, as {"id", column: new value}."""
+    out: Rows = []
+    for row in rows:
+        new = rewrite(row)
+        if any(new[name] != getattr(row, name) for name in new):
+            out.append({"id": row.id, **new})
+    return out
+
+
+def _reports(conn: Connection, change: Relabel) -> Rows:
+    t = _table(Report)
+    if change.axis == "stage":
+        found = conn.execute(select(t.c.id, t.c.stage).where(t.c.stage == change.old))
+        return _changed(found, lambda r: {"stage": change.one(r.stage)})
+    if change.axis == "kind":
+        found = conn.execute(select(t.c.id, t.c.kinds).where(label_in(t.c.kinds, change.old)))
+        return _changed(found, lambda r: {"kinds": change.many(r.kinds or [])})
+    mentions = or_(label_in(t.c.teams, change.old), t.c.handoff_from == change.old, t.c.handoff_to == change.old)
+    found = conn.execute(select(t.c.id, t.c.teams, t.c.handoff_from, t.c.handoff_to).where(mentions))
+    return _changed(found, lambda r: _report_teams(change, r))
+
+
+def _report_teams(change: Relabel, row: Any) -> dict[str, Any]:
+    sides = change.one(row.handoff_from), change.one(row.handoff_to)
+    return {"teams": change.many(row.teams or []), "handoff_from": sides[0], "handoff_to": sides[1]}
+
+
+def _patterns(conn: Connection, change: Relabel, taxonomy: Taxonomy) -> Rows:
+    t = _table(Pattern)
+    tag = f"{_TAG[change.axis]}{change.old}"
+    mentions = [label_in(t.c.terms, tag)]
+    if change.axis == "stage":
+        mentions.append(t.c.stage == change.old)
+    else:
+        mentions.append(label_in(t.c.kinds if change.axis == "kind" else t.c.teams, change.old))
+    if change.axis == "team":  # a handoff key, "xh:<old>>..." or "xh:...><old>": found as text, checked below
+        text, old = cast(t.c.terms, Text), _escaped(change.old)
+        mentions += [text.like(f"%{old}>%", escape="\\"), text.like(f"%>{old}%", escape="\\")]
+    found = conn.execute(select(t.c.id, t.c.stage, t.c.kinds, t.c.teams, t.c.title, t.c.terms).where(or_(*mentions)))
+    return _changed(found, lambda r: _pattern(change, r, taxonomy))
+
+
+def _pattern(change: Relabel, row: Any, taxonomy: Taxonomy) -> dict[str, Any]:
+    terms = change.terms(row.terms or {})
+    stage, title = row.stage, row.title
+    if change.axis == "stage" and row.stage == change.old:
+        # A removed stage: the pattern takes the stage its other reports give it, as grouping would.
+        stage = change.new or PatternState.from_terms(0, terms).stage
+        title = _retitle(row.title, change.old, stage, taxonomy)
+    kinds = change.many(row.kinds or []) if change.axis == "kind" else row.kinds
+    teams = change.many(row.teams or []) if change.axis == "team" else row.teams
+    return {"stage": stage, "kinds": kinds, "teams": teams, "title": title, "terms": terms}
+
+
+def _retitle(title: str, old: str, stage: str | None, taxonomy: Taxonomy) -> str:
+    """A title made under the old stage ("Follow up: ...") under the new one, or none (digests.titles)."""
+    head = f"{Label(old).title}: "
+    if not title.startswith(head):
+        return title
+    rest = title[len(head) :]
+    return (f"{taxonomy.title(stage)}: {rest}" if stage else rest.capitalize())[:200]
+
+
+def _corrections(conn: Connection, change: Relabel) -> Rows:
+    t = _table(Correction)
+    mentions = or_(t.c.before.is_not(None) & label_in(t.c.before, change.old), label_in(t.c.after, change.old))
+    found = conn.execute(select(t.c.id, t.c.before, t.c.after).where(mentions))
+    return _changed(found, lambda r: {"before": change.tags(r.before), "after": change.tags(r.after)})
+
+
+def _audiences(conn: Connection, change: Relabel, done: Relabelled, *, write: bool) -> None:
+    """Subscriptions to `axis:old` move to `axis:new` (or go, with the label), and so do the keys of
+    their digest runs and alerts (`axis:old#<subscription>`), so no week is sent twice."""
+    old, new = f"{change.axis}:{change.old}", f"{change.axis}:{change.new}" if change.new else None
+    subs = _table(Subscription)
+    found = conn.execute(
+        select(subs.c.id, subs.c.tenant_id, subs.c.platform, subs.c.destination).where(subs.c.audience == old)
+    ).all()
+    moved: list[int] = []
+    gone: list[int] = []
+    for row in found:
+        taken = (
+            new is not None
+            and conn.execute(
+                select(subs.c.id).where(
+                    subs.c.tenant_id == row.tenant_id,
+                    subs.c.audience == new,
+                    subs.c.platform == row.platform,
+                    subs.c.destination == row.destination,
+                )
+            ).first()
+        )
+        (gone if new is None or taken else moved).append(row.id)
+    done.counts["subscriptions"] = len(found)
+    done.merged, done.dropped = (len(gone), 0) if new else (0, len(gone))
+    if write:
+        _update(conn, subs, [{"id": sid, "audience": new} for sid in moved])
+        if gone:
+            conn.execute(delete(subs).where(subs.c.id.in_(gone)))
+    if new is None:
+        return
+    for name, model in (("digest runs", DigestRun), ("alerts", Alert)):
+        table = _table(model)
+        keyed = table.c.audience.like(f"{_escaped(old)}#%", escape="\\")
+        keys = conn.execute(select(table.c.id, table.c.audience).where(keyed))
+        rows = [r for r in keys if r.audience.startswith(f"{old}#")]  # SQLite's LIKE ignores case
+        renamed = [{"id": r.id, "audience": f"{new}{r.audience[len(old) :]}"[:120]} for r in rows]
+        done.counts[name] = len(renamed)
+        if write:
+            _update(conn, table, renamed)
