@@ -35,6 +35,14 @@ __all__ = ["Snag", "CoreOptions", "Capture", "where"]
 
 T = TypeVar("T")
 
+UNFILED_KEPT = 10_000  # messages answered without a report, remembered for an edit that files them
+
+
+def unfiled_key(message: IncomingMessage) -> tuple[str, str, str, str]:
+    person = message.person
+    return (person.platform, person.tenant, message.channel, message.message_id or "")
+
+
 log = logging.getLogger("snag.core")
 
 
@@ -87,6 +95,9 @@ class Snag:
         self.on_replayed: list[Callable[[IncomingMessage], None]] = []
         # reporter key -> (when `erase mine` asked them to confirm, their newest report's id then): bot.erasing
         self.asked_to_erase: dict[str, tuple[datetime, int]] = {}
+        # Messages answered without filing a report (too short, a command): an edit of one into a
+        # sentence files it (bot.editing). Only these: a message whose report was erased files nothing.
+        self.unfiled: dict[tuple[str, str, str, str], datetime] = {}
 
     @property
     def redactor(self) -> Redactor:
@@ -120,7 +131,24 @@ class Snag:
 
     def handle_message(self, message: IncomingMessage) -> Reply:
         """A typed line: a command, or else a report. Never raises."""
-        return self._guard(lambda: self._dispatch(message), message.person.platform)
+        reply = self._guard(lambda: self._dispatch(message), message.person.platform)
+        if reply.report_id is None and reply.kind != "saved" and message.message_id:
+            self._unfiled(message)
+        return reply
+
+    def _unfiled(self, message: IncomingMessage) -> None:
+        """Remember, for a week and UNFILED_KEPT messages at most, a message that filed nothing."""
+        now = self.clock()
+        if len(self.unfiled) >= UNFILED_KEPT:
+            week_ago = now - timedelta(days=7)
+            self.unfiled = {k: at for k, at in self.unfiled.items() if at > week_ago}
+            while len(self.unfiled) >= UNFILED_KEPT:
+                self.unfiled.pop(next(iter(self.unfiled)))
+        self.unfiled[unfiled_key(message)] = now
+
+    def was_unfiled(self, message: IncomingMessage) -> bool:
+        """Whether this process answered the message (`message.message_id`) without filing it."""
+        return unfiled_key(message) in self.unfiled
 
     def file_report(self, message: IncomingMessage) -> Reply:
         """File the message's text as a report, whatever it says (shortcuts, reactions, modals)."""
@@ -194,7 +222,11 @@ class Snag:
     def store_report(self, message: IncomingMessage) -> Capture:
         """The fast half: clean, redact and commit (or keep in the outbox). Never raises."""
         stored = self._guard(lambda: capturing.store(self, message), message.person.platform)
-        return Capture(reply=stored) if isinstance(stored, Reply) else stored
+        capture = Capture(reply=stored) if isinstance(stored, Reply) else stored
+        if capture.record is None and capture.reply is not None and capture.reply.kind != "saved":
+            if message.message_id:  # too short, or only personal details: an edit may file it
+                self._unfiled(message)
+        return capture
 
     def finish_report(self, capture: Capture) -> Reply:
         """The slow half: tag and group a stored report and build the receipt. Never raises."""

@@ -132,7 +132,7 @@ def edit(snag: Snag, message: IncomingMessage, *, before: str | None = None) -> 
     for attempt in range(_TRIES):
         found = _from_message(snag, message.person, message.channel, message.message_id)
         if found is None:  # on a retry: taken back while the edit was saved, and not filed again
-            return _anew(message, said) if attempt == 0 else None
+            return _anew(snag, message, said) if attempt == 0 else None
         if found.text == RETAINED_TEXT:
             return None
         record = found
@@ -148,13 +148,15 @@ def edit(snag: Snag, message: IncomingMessage, *, before: str | None = None) -> 
     raise SnagError("That report kept changing while I saved your edit. Please edit it again.")
 
 
-def _anew(message: IncomingMessage, said: str | None) -> Edit | None:
+def _anew(snag: Snag, message: IncomingMessage, said: str | None) -> Edit | None:
     """An edit of a message that filed nothing: its new words to file, as if sent now; None when
-    they are a command or small talk (answered when sent, left alone now).
+    they are a command or small talk (answered when sent, left alone now), and when this process
+    did not answer the message without filing it (Snag.was_unfiled): the report of an erased
+    message is not filed again by an edit of it, nor is a message Snag never read.
 
     Words too short, or only personal details, are a report's words still: filing them answers
     as it did when the message was sent."""
-    if said is None or not message.message_id:
+    if said is None or not message.message_id or not snag.was_unfiled(message):
         return None
     return Edit(cards.prompt_for_sentence(), query=message, report=replace(message, text=said))
 

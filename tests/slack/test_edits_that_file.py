@@ -52,3 +52,25 @@ async def test_an_edited_reply_under_a_report_is_not_filed_again(slack: SlackDri
     await slack.event(edit)
     assert [r.text for r in slack.reports()] == ["the label printer jams; also: dock 3"]
     assert _posts(slack, before) == []
+
+
+async def test_an_edit_of_the_message_behind_an_erased_report_files_nothing(slack: SlackDriver) -> None:
+    """A person who took a report back (`erase N`) and then edited the original message, say to take
+    a name out, had it stored again: only a message answered without filing is filed by an edit."""
+    original = _dm(MEDS, 1)
+    await slack.event(original)
+    [row] = slack.reports()
+    await slack.event(_dm(f"erase {row.id}", 2))
+    assert slack.reports() == []
+    before = len(slack.fake.called("chat.postMessage"))
+    status, _ = await slack.event(_edit(original, MEDS.replace("twice", "twice, ask Priya"), 1))
+    assert status == 200
+    assert slack.reports() == [] and _posts(slack, before) == []
+
+
+async def test_an_edit_of_a_message_snag_never_answered_files_nothing(slack: SlackDriver) -> None:
+    """Only a message Snag answered without filing (too short, not understood) is filed by its edit."""
+    unseen = _dm("the", 3)  # never delivered to Snag (sent before it was installed, say)
+    before = len(slack.fake.called("chat.postMessage"))
+    await slack.event(_edit(unseen, MEDS, 3))
+    assert slack.reports() == [] and _posts(slack, before) == []
