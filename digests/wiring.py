@@ -8,12 +8,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import func
+from sqlmodel import col, select
+
 from bot.logs import where
 from digests.chat import Notify, chat_commands, notifier
 from digests.grouper import SqlGrouper
 from digests.service import Digests
 from store.db import session_scope
-from store.models import Pattern
+from store.models import Pattern, Report
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -51,6 +54,12 @@ def _tell_reopened(services: Services, notify: Notify) -> Callable[[int], None]:
                 pattern = session.get(Pattern, pattern_id)
                 if pattern is not None:
                     session.expunge(pattern)
+                reporters = session.exec(
+                    select(func.count(func.distinct(Report.reporter_key))).where(col(Report.pattern_id) == pattern_id)
+                ).one()
+            if reporters < services.settings.anonymity_k:  # "reported again" would tell of one other person
+                log.info("pattern %s reopened; its reporters (fewer than k) are not told", pattern_id)
+                return
             if pattern is not None and pattern.status == "new":  # not set again meanwhile
                 try:
                     notify(pattern, reopened=True)

@@ -138,3 +138,20 @@ def test_wont_fix_stays_a_decision(loop) -> None:  # type: ignore[no-untyped-def
     assert pattern_row(services, pid).status == "wont_fix"
     wait_for_sends(messenger, 0)  # no thread to tell anyone was started
     assert messenger.sent == []
+
+
+def test_the_reporters_of_a_small_pattern_are_not_told_it_was_reported_again(loop) -> None:  # type: ignore[no-untyped-def]
+    """With fewer than k reporters, "it has been reported again since" tells each of them that one
+    other person reported the same: the pattern reopens, and nobody is messaged about it."""
+    services, messenger = loop
+    start = datetime.now(UTC) - timedelta(minutes=3)
+    assert say(services, "ann", f"{TEXT} (0)", at=start).kind == "receipt"
+    (pid,) = set(patterns_of_reports(services))
+    assert pid is not None
+    assert say(services, MANAGER, f"status {pid} resolved").kind == "saved"
+    messenger.sent.clear()
+    assert say(services, "bea", f"{TEXT} again, still").kind == "receipt"
+    assert patterns_of_reports(services)[-1] == pid
+    assert pattern_row(services, pid).status == "new"
+    wait_for_sends(messenger, 0)
+    assert messenger.sent == []
