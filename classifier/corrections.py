@@ -130,11 +130,18 @@ LABELLED = "labelled"  # <data dir>/labelled/*.jsonl: an organisation's own labe
 def own_labelled(settings: Settings, taxonomy: Taxonomy) -> list[LabelledReport]:
     """The organisation's own labelled reports kept under the data directory, those that fit the
     taxonomy (a file added with `snag train --labelled` was checked line by line then)."""
+    from dataclasses import replace
+
     from classifier import dataset  # its reader, whatever `load_reports` (the shipped data) is here
 
     folder = settings.data_dir / LABELLED
     files = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
-    return dataset.load_reports(taxonomy, files) if files else []
+    # Each file's ids are its own (two exports both numbered from 1 are two sets of reports).
+    return [
+        replace(report, id=f"{path.name}:{report.id}")
+        for path in files
+        for report in dataset.load_reports(taxonomy, [path])
+    ]
 
 
 def training_reports(settings: Settings, taxonomy: Taxonomy) -> list[LabelledReport]:

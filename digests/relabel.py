@@ -7,8 +7,10 @@ transaction. A report's classifier scores (Report.confidence) are left as the mo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, Text, bindparam, cast, delete, or_, select, update
@@ -285,3 +287,47 @@ def _audiences(conn: Connection, change: Relabel, done: Relabelled, *, write: bo
         done.counts[name] = len(renamed)
         if write:
             _update(conn, table, renamed)
+
+
+def relabel_files(folder: Path, change: Relabel, *, write: bool) -> int:
+    """The organisation's labelled files kept for training (`snag train --labelled`, under the data
+    directory) relabelled as the database is: a line naming a label the taxonomy no longer has would
+    be skipped by every later training. Returns the lines changed; other lines are kept as they are."""
+    changed = 0
+    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        out = []
+        for line in lines:
+            try:
+                row = json.loads(line)
+            except ValueError:
+                out.append(line)
+                continue
+            moved = _moved_row(row, change) if isinstance(row, dict) else row
+            if moved == row:
+                out.append(line)
+                continue
+            changed += 1
+            out.append(json.dumps(moved, ensure_ascii=False) + "\n")
+        if write and out != lines:
+            kept = path.with_suffix(".jsonl.tmp")
+            kept.write_text("".join(out), encoding="utf-8")
+            kept.replace(path)
+    return changed
+
+
+def _moved_row(row: dict[str, Any], change: Relabel) -> dict[str, Any]:
+    """One labelled line with the label moved, as a report's tags are."""
+    row = dict(row)
+    if change.axis == "stage" and row.get("stage") == change.old:
+        row["stage"] = change.new
+    elif change.axis == "kind" and isinstance(row.get("kinds"), list):
+        row["kinds"] = change.many(row["kinds"])
+    elif change.axis == "team":
+        if isinstance(row.get("teams"), list):
+            row["teams"] = change.many(row["teams"])
+        handoff = row.get("handoff")
+        if isinstance(handoff, dict) and change.old in (handoff.get("from"), handoff.get("to")):
+            sides = {side: change.one(handoff.get(side)) for side in ("from", "to")}
+            row["handoff"] = sides if all(sides.values()) else None
+    return row

@@ -31,7 +31,8 @@ def relabel_cmd(
     reports, patterns, corrections, and the team's or stage's digest subscriptions."""
     from bot.app import build
     from bot.cli import load_settings, setup_logging
-    from digests.relabel import relabel
+    from classifier.corrections import LABELLED
+    from digests.relabel import relabel, relabel_files
 
     settings = load_settings().tagging_nothing()
     setup_logging(settings)
@@ -40,6 +41,10 @@ def relabel_cmd(
     done = relabel(services.engine, change, services.taxonomy, write=not dry_run)
     for line in _said(change, done, dry_run=dry_run):
         typer.echo(line)
+    lines = relabel_files(settings.data_dir / LABELLED, change, write=not dry_run)
+    if lines:
+        would = " would be" if dry_run else ""
+        typer.echo(f"  your labelled files (snag train --labelled): {lines:,} line(s){would} moved")
 
 
 def _change(axis: str, old: str, new: str, taxonomy: Taxonomy) -> Relabel:

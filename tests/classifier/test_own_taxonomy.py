@@ -338,3 +338,19 @@ def test_snag_train_labelled_with_no_usable_line_keeps_nothing(
     err = capsys.readouterr().err
     assert "line 1: no labels" in err and "nothing kept" in err
     assert not (tmp_path / "var" / "labelled").exists()
+
+
+def test_two_kept_labelled_files_numbered_alike_are_both_trained_on(tmp_path: Path) -> None:
+    """Two exports both numbered from 1 kept only the second file's reports (one report per id)."""
+    import json
+
+    from classifier.corrections import LABELLED, own_labelled
+
+    own = _written(tmp_path, "own.yml", OWN)
+    settings = make_settings(tmp_path / "var")
+    folder = settings.data_dir / LABELLED
+    folder.mkdir(parents=True)
+    for name, (text, tags) in (("a.jsonl", ANSWERS[0]), ("b.jsonl", ANSWERS[1])):
+        row = {"id": 1, "text": text, "stage": tags.stage, "kinds": list(tags.kinds), "teams": list(tags.teams)}
+        (folder / name).write_text(json.dumps({**row, "handoff": None}) + "\n", encoding="utf-8")
+    assert sorted(r.text for r in own_labelled(settings, own)) == sorted([ANSWERS[0][0], ANSWERS[1][0]])

@@ -408,3 +408,32 @@ def test_the_warning_names_the_label_an_old_name_now_belongs_to() -> None:
         "1 report and 1 pattern are tagged kind rework,"
     )
     assert warning(Stale("kind", "rework", patterns=1), shipped).startswith("1 pattern is tagged kind rework,")
+
+
+def test_relabel_moves_the_labelled_files_kept_for_training(tmp_path: Path) -> None:
+    """Lines naming the old label were skipped by every later training once the taxonomy renamed it."""
+    import json
+
+    from digests.relabel import Relabel, relabel_files
+
+    folder = tmp_path / "labelled"
+    folder.mkdir()
+    rows = [
+        {"id": 1, "text": "a", "stage": "billing", "kinds": ["waiting"], "teams": ["finance", "sales"],
+         "handoff": {"from": "sales", "to": "finance"}},
+        {"id": 2, "text": "b", "stage": "billing", "kinds": [], "teams": ["support"], "handoff": None},
+    ]  # fmt: skip
+    path = folder / "history.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows) + "not json\n", encoding="utf-8")
+    before = path.read_text(encoding="utf-8")
+    change = Relabel("team", "finance", "money")
+    assert relabel_files(folder, change, write=False) == 1
+    assert path.read_text(encoding="utf-8") == before  # a dry run writes nothing
+    assert relabel_files(folder, change, write=True) == 1
+    lines = path.read_text(encoding="utf-8").splitlines()
+    first, second = json.loads(lines[0]), json.loads(lines[1])
+    assert first["teams"] == ["money", "sales"] and first["handoff"] == {"from": "sales", "to": "money"}
+    assert second == rows[1] and lines[2] == "not json"
+    assert relabel_files(folder, Relabel("team", "sales", None), write=True) == 1
+    first = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
+    assert first["teams"] == ["money"] and first["handoff"] is None
