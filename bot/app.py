@@ -118,8 +118,10 @@ def build(
     if settings.may_create_store or outbox.is_dir():  # no folder, no entries: nothing to read or erase there
         snag.outbox = FileOutbox(outbox)
     services = Services(settings, taxonomy, engine, repository, classifier, snag)
-    if unchecked:
-        services.extras[SCHEMA_UNCHECKED] = True
+    if unchecked:  # until the schema is checked, a connection to a database at another revision is refused
+        from store.db import refuse_other_revisions
+
+        services.extras[SCHEMA_UNCHECKED] = refuse_other_revisions(engine)
     elif check_labels:
         for line in stale_label_warnings(services):
             log.warning("%s", line)
@@ -265,13 +267,21 @@ def schema_checked(services: Services) -> bool:
     written to it, and the log says what to run)."""
     from store.db import check_revision
 
-    if not services.extras.get(SCHEMA_UNCHECKED):
+    guard = services.extras.get(SCHEMA_UNCHECKED)
+    if not guard:
         return True
     try:
         check_revision(services.engine)
-    except StoreUnavailable:
+    except StoreUnavailable as exc:
+        if "revision" in exc.message:  # the guard's refusal: it answers, at another revision
+            log.error("%s", exc.message)
+        return False
+    except ConfigError as exc:  # at another revision: nothing is written to it meanwhile (the guard)
+        log.error("%s", exc.message)
         return False
     services.extras.pop(SCHEMA_UNCHECKED, None)
+    if callable(guard):
+        guard()
     log.info("the database answers again, at this Snag's schema revision")
     return True
 

@@ -6,8 +6,8 @@ import logging
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -275,6 +275,35 @@ def _unknown_revision(current: str | None, wanted: str) -> str:
             "upgraded it. Run that version, or restore the backup taken before the upgrade."
         )
     return f"There is no database revision {wanted!r}: `snag db upgrade` takes `head` or one of store/migrations."
+
+
+def refuse_other_revisions(engine: Engine) -> Callable[[], None]:
+    """Until the returned function is called: each new connection reads the database's schema
+    revision, and one at another revision than this code's (or without Snag's tables) is refused
+    with StoreUnavailable, so that nothing is written to a database an outage hid at start (reports
+    wait in the outbox; `snag serve` started while the database was unreachable)."""
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+    def check(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute("SELECT version_num FROM alembic_version")
+            row = cursor.fetchone()
+        except Exception:  # no such table: no Snag tables at all
+            row = None
+        finally:
+            cursor.close()
+            with suppress(Exception):
+                dbapi_conn.rollback()
+        found = row[0] if row else None
+        if found != head:
+            raise StoreUnavailable(
+                f"The database is at revision {found or 'none (no Snag tables)'}; this Snag needs {head}: run "
+                "`snag db upgrade` (with docker compose, the `migrate` service). Reports wait in the outbox meanwhile."
+            )
+
+    event.listen(engine, "connect", check)
+    return lambda: event.remove(engine, "connect", check)
 
 
 def check_revision(engine: Engine) -> None:

@@ -148,9 +148,60 @@ def test_the_schema_is_checked_once_the_database_answers(settings: Settings, mon
 
     monkeypatch.setattr(store.db, "check_revision", check)
     services = build(settings, classifier=FixedClassifier(), migrate=True, unreachable_ok=True)
-    assert services.extras.get(SCHEMA_UNCHECKED) is True
+    assert callable(services.extras.get(SCHEMA_UNCHECKED))
     assert schema_checked(services) is False  # still down: nothing is replayed into it
     down[0] = False
     assert schema_checked(services) is True
     assert SCHEMA_UNCHECKED not in services.extras
     services.engine.dispose()
+
+
+def test_nothing_is_written_to_a_database_that_comes_back_at_another_revision(
+    tmp_path: Path, monkeypatch, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    """Started while the database was unreachable, the server wrote reports into it once it answered,
+    at an older schema, and `erase mine confirm` then failed on a missing table."""
+    import logging
+    from contextlib import closing
+
+    import store.db
+    from bot.app import build, schema_checked
+    from bot.domain import IncomingMessage
+    from store.db import make_engine, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = make_engine(url)
+    upgrade(old, "0015_owed_updates")
+    old.dispose()
+    monkeypatch.setattr(store.db, "check_revision", _unreachable_once(store.db.check_revision))
+    settings = Settings(_env_file=None, data_dir=tmp_path / "var", database_url=url, reporter_secret="s")  # type: ignore[call-arg]
+    services = build(settings, classifier=FixedClassifier(), migrate=False, unreachable_ok=True)
+    person = services.snag.person("slack", "T1", "U1")
+    reply = services.snag.handle_message(IncomingMessage(person, "the rota lives in a spreadsheet again", "D1"))
+    assert reply.kind == "saved", reply.title  # kept in the outbox, not written to the old schema
+    with caplog.at_level(logging.ERROR, logger="snag.app"):
+        assert schema_checked(services) is False
+    assert "The database is at revision 0015_owed_updates" in caplog.text and "snag db upgrade" in caplog.text
+    from bot.errors import StoreUnavailable
+
+    services.engine.dispose()
+    with pytest.raises(StoreUnavailable, match="0015_owed_updates"), services.engine.connect():
+        pass  # the guard stays: a new connection is refused too
+    import sqlite3
+
+    with closing(sqlite3.connect(tmp_path / "old.db")) as db:
+        assert db.execute("SELECT count(*) FROM reports").fetchone() == (0,)
+
+
+def _unreachable_once(real):  # type: ignore[no-untyped-def]
+    from bot.errors import StoreUnavailable
+
+    calls = []
+
+    def check(engine):  # type: ignore[no-untyped-def]
+        calls.append(engine)
+        if len(calls) == 1:
+            raise StoreUnavailable("Cannot reach the database.")
+        return real(engine)
+
+    return check
