@@ -126,6 +126,8 @@ class PatternLine:
     owner: str | None
     reporters: int
     counts: tuple[int, ...]  # weekly, oldest first
+    # New again after a status was set: reported after it was resolved (digests.grouper), or set back.
+    again: bool = False
 
     @property
     def this_week(self) -> int:
@@ -178,7 +180,10 @@ class Digest:
 
 def _line(p: PatternInfo, snap: Snapshot) -> PatternLine:
     counts = signals.series(snap.history.get(p.id, {}), snap.weeks)
-    return PatternLine(p.id, p.title, p.stage, p.teams, p.status, p.owner, snap.reporters.get(p.id, 0), counts)
+    again = p.status == "new" and p.status_changed_at is not None
+    return PatternLine(
+        p.id, p.title, p.stage, p.teams, p.status, p.owner, snap.reporters.get(p.id, 0), counts, again=again
+    )
 
 
 def visible_ids(snap: Snapshot, audience: Audience) -> list[int]:

@@ -44,7 +44,7 @@ def change(now: int, before: int) -> str:
 
 
 def _status(line: PatternLine) -> str:
-    words = STATUS_WORDS.get(line.status, line.status)
+    words = STATUS_WORDS.get(line.status, line.status) + (" again" if line.again else "")
     return f"{words}, owner {line.owner}" if line.owner else f"{words}, no owner"
 
 

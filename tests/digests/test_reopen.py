@@ -155,3 +155,18 @@ def test_the_reporters_of_a_small_pattern_are_not_told_it_was_reported_again(loo
     assert pattern_row(services, pid).status == "new"
     wait_for_sends(messenger, 0)
     assert messenger.sent == []
+
+
+def test_the_digest_says_a_reopened_pattern_is_received_again(loop) -> None:  # type: ignore[no-untyped-def]
+    from digests.render import to_markdown
+
+    services, messenger = loop
+    pid = resolved_pattern(services, messenger)
+    say(services, "dev", f"{TEXT} again, still")
+    wait_for_sends(messenger, 4)
+    digests = services.extras["digests"]
+    digest = digests.build(platform="slack", tenant="T1", audience=None, now=datetime.now(UTC) + timedelta(days=7))
+    lines = [line for section in (digest.new, digest.top) for line in section if line.id == pid]
+    assert lines and all(line.again for line in lines)
+    page = to_markdown(digest, services.taxonomy)
+    assert f"#{pid} " in page and "received again, owner Pharmacy lead" in page
