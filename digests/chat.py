@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.cards import STATUS_WORDS
 from bot.commands import Command
@@ -21,6 +21,7 @@ from store.reports import find_tenant
 
 if TYPE_CHECKING:
     from bot.app import Services
+    from bot.ports import Messenger
 
 __all__ = ["OWNER_CHARS", "chat_commands", "owner_text", "told_line"]
 
@@ -228,22 +229,32 @@ def chat_commands(services: Services, notify: Callable[[Pattern], int]) -> dict[
     }
 
 
+def reach(services: Services) -> tuple[Mapping[str, Messenger], Callable[..., Any]] | None:
+    """This process's messengers (built once) and what runs their sends, for messages to reporters;
+    None when it has no platform to send on."""
+    from adapters.messengers import build_messengers
+    from digests.delivery import AsyncRunner
+
+    messengers = build_messengers(services)
+    if not messengers:
+        return None
+    runner = services.extras.get("async_runner") or services.extras.setdefault("async_runner", AsyncRunner())
+    return messengers, runner.run
+
+
 def notifier(services: Services) -> Notify:
     """Tell a pattern's reporters, with the messengers this process has."""
 
     def notify(pattern: Pattern, *, reopened: bool = False) -> int:
-        from adapters.messengers import build_messengers
-        from digests.delivery import AsyncRunner
-
-        messengers = build_messengers(services)
-        if not messengers:
+        found = reach(services)
+        if found is None:
             return 0
-        runner = services.extras.get("async_runner") or services.extras.setdefault("async_runner", AsyncRunner())
+        messengers, run_async = found
         return notify_reporters(
             services.engine,
             pattern=pattern,
             messengers=messengers,
-            run_async=runner.run,
+            run_async=run_async,
             k=services.settings.anonymity_k,
             taxonomy=services.taxonomy,
             reopened=reopened,

@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.logs import where
-from digests.chat import Notify, chat_commands, notifier
+from digests.chat import Notify, chat_commands, notifier, reach
 from digests.grouper import SqlGrouper
 from digests.service import Digests
 from store.db import session_scope
@@ -76,18 +76,16 @@ def _retry_updates(services: Services) -> Callable[[datetime], int]:
     serve` tries them again as `snag scheduler` does, so a deployment without the scheduler still does."""
 
     def retry(now: datetime) -> int:
-        from adapters.messengers import build_messengers
-        from digests.delivery import AsyncRunner
         from digests.owed_updates import send_owed_updates
 
-        messengers = build_messengers(services)
-        if not messengers:
+        found = reach(services)
+        if found is None:
             return 0
-        runner = services.extras.get("async_runner") or services.extras.setdefault("async_runner", AsyncRunner())
+        messengers, run_async = found
         return send_owed_updates(
             services.engine,
             messengers=messengers,
-            run_async=runner.run,
+            run_async=run_async,
             now=now,
             k=services.settings.anonymity_k,
             taxonomy=services.taxonomy,
