@@ -164,6 +164,15 @@ class PatternSummary:
     first_seen: datetime
     last_seen: datetime
     recent_count: int = 0
+    # new again after a status was set (reported after it was resolved, or set back): see new_again
+    again: bool = False
+
+
+def new_again(status: str, status_changed_at: datetime | None) -> bool:
+    """Whether a pattern is new again: its status was set once (resolved, say) and it is back to new,
+    reopened by a later report (digests.grouper) or set back by a manager. Digests and `pattern <id>`
+    say "received again"."""
+    return status == "new" and status_changed_at is not None
 
 
 # ---- replies: a small card model that every adapter can render ----

@@ -19,6 +19,7 @@ from bot.text import snippet
 
 __all__ = [
     "STATUS_WORDS",
+    "status_words",
     "RETAINED_TEXT",
     "folded_count",
     "folded_reports",
@@ -50,6 +51,11 @@ STATUS_WORDS = {
 }
 
 
+def status_words(status: str, *, again: bool = False) -> str:
+    """A status as people read it; "received again" for a pattern new again (bot.domain.new_again)."""
+    return STATUS_WORDS.get(status, status) + (" again" if again else "")
+
+
 NOT_IN_TAXONOMY = "(not in the taxonomy)"
 
 
@@ -71,7 +77,7 @@ def _pattern_line(p: PatternSummary, taxonomy: Taxonomy) -> Section:
             ("Reports", f"{p.recent_count or p.report_count} from {p.reporter_count} people"),
             ("Stage", _titled(p.stage, "stage", taxonomy) if p.stage else "mixed"),
             ("Teams", _shown_all(p.teams, "team", taxonomy)),
-            ("Status", STATUS_WORDS.get(p.status, p.status) + (f", owner {p.owner}" if p.owner else ", no owner")),
+            ("Status", status_words(p.status, again=p.again) + (f", owner {p.owner}" if p.owner else ", no owner")),
         ),
     )
 
@@ -138,10 +144,10 @@ def _what_happened(r: ReportRecord, p: PatternSummary | None) -> str:
     """The report's own state, then its pattern's status and owner once a manager set them; never
     anything about the pattern's other reporters."""
     parts = [STATUS_WORDS.get(r.status, r.status)]
-    if p is not None and (p.status != "new" or p.owner):
+    if p is not None and (p.status != "new" or p.again or p.owner):
         parts.append(f"pattern #{p.id}")
-        if p.status != "new":
-            parts.append(STATUS_WORDS.get(p.status, p.status))
+        if p.status != "new" or p.again:
+            parts.append(status_words(p.status, again=p.again))
         if p.owner:
             parts.append(f"owner {p.owner}")
     return " · ".join(parts)

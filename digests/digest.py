@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.commands import read_label
+from bot.domain import new_again
 from bot.errors import InputError
 from bot.redact import redactor_for
 from bot.signoffs import plain_first, scrub
@@ -180,7 +181,7 @@ class Digest:
 
 def _line(p: PatternInfo, snap: Snapshot) -> PatternLine:
     counts = signals.series(snap.history.get(p.id, {}), snap.weeks)
-    again = p.status == "new" and p.status_changed_at is not None
+    again = new_again(p.status, p.status_changed_at)
     return PatternLine(
         p.id, p.title, p.stage, p.teams, p.status, p.owner, snap.reporters.get(p.id, 0), counts, again=again
     )

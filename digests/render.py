@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from bot.cards import STATUS_WORDS
 from bot.domain import Reply, Section
+from bot.listings import status_words
 from bot.taxonomy import Taxonomy
 from digests.digest import MOST, Digest, PatternLine
 from digests.signals import PERSIST_M, PERSIST_N
@@ -44,7 +44,7 @@ def change(now: int, before: int) -> str:
 
 
 def _status(line: PatternLine) -> str:
-    words = STATUS_WORDS.get(line.status, line.status) + (" again" if line.again else "")
+    words = status_words(line.status, again=line.again)
     return f"{words}, owner {line.owner}" if line.owner else f"{words}, no owner"
 
 

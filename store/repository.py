@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from bot.domain import PatternSummary, Person, ReportRecord, Tags
+from bot.domain import PatternSummary, Person, ReportRecord, Tags, new_again
 from bot.errors import NotFound
 from bot.ports import Filters
 from store import privacy, slices
@@ -41,6 +41,7 @@ def pattern_summary(pattern: Pattern, *, reporter_count: int, recent_count: int 
         first_seen=verbs.aware(pattern.first_seen),
         last_seen=verbs.aware(pattern.last_seen),
         recent_count=recent_count,
+        again=new_again(pattern.status, pattern.status_changed_at),
     )
 
 

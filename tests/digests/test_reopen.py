@@ -170,3 +170,16 @@ def test_the_digest_says_a_reopened_pattern_is_received_again(loop) -> None:  # 
     assert lines and all(line.again for line in lines)
     page = to_markdown(digest, services.taxonomy)
     assert f"#{pid} " in page and "received again, owner Pharmacy lead" in page
+
+
+def test_pattern_and_mine_say_a_reopened_pattern_is_received_again(loop) -> None:  # type: ignore[no-untyped-def]
+    """`pattern <id>` and a reporter's `mine` read the status as the digest does: a pattern new
+    again after its resolution is "received again", not plain "received" as if never looked at."""
+    services, messenger = loop
+    pid = resolved_pattern(services, messenger)
+    say(services, "dev", f"{TEXT} again, still")
+    wait_for_sends(messenger, 4)
+    detail = say(services, MANAGER, f"pattern {pid}").plain_text()
+    assert "received again, owner Pharmacy lead" in detail, detail
+    own = say(services, "ann", "mine").plain_text()
+    assert f"pattern #{pid} · received again · owner Pharmacy lead" in own, own
