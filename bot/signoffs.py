@@ -7,7 +7,8 @@ writer are touched, and a name must look like one where it stands:
 
 - at the very end after a closing word ("thanks", "cheers", "regards"; "from", "signed", "love",
   "xx" at the start of a sentence) or a dash: one to three names, lower case too ("thanks priya",
-  "- priya", "— Dr Evans");
+  "- priya", "— Dr Evans"); after a closing word also two people ("Thanks, Priya and Sam") and
+  letters after the name ("Thanks, Dr Priya Patel MBBS");
 - at the very end after the last full stop, comma or line break (". Priya", "Priya, night
   sister"), in brackets ("(Priya, ward 4)") or before kisses ("Priya xx"): capitalised names only;
 - a self-introduction: "my name is priya", and "I'm Priya", "this is Priya", "Priya here" only
@@ -20,7 +21,18 @@ writer are touched, and a name must look like one where it stands:
   place ("this is dave on tills", "hi its priya from the late shift", "its priya here"), or a
   comma after a greeting or "it's me" ("hi its priya, …"); a word that says how things are is
   never a name there ("its dead again", "its quiet here", "im behind on tills", "its temps on nights");
-- after "sent from my <device>": "sent from my iphone, karen", "Sent from my iPhone Karen Jones".
+- after "sent from my <device>": "sent from my iphone, karen", "Sent from my iPhone Karen Jones";
+- opening the report before a colon or a dash, capitalised names only, a role in brackets or after
+  a comma allowed ("Priya Patel - …", "Priya: …", "Priya (finance) - …", "Priya P, nights: …"), and
+  after "From" or "Reported by" also before a comma ("From Priya: …", "Reported by Priya Patel, …");
+  a report opens with its topic that way too, so a word that heads one ("Toner: none left", "Water
+  Leak - ward 4") or a plural ("Gloves - none in medium") is never a name there;
+- "reported by" and capitalised names in brackets ("(reported by Priya)", "(reported by Sam,
+  nights)") or at the very end (", reported by Priya Patel").
+
+A reply under a report is stored after it, joined by "; also: " (bot.editing.ALSO): each part is
+read as a message of its own, so a sign-off before a reply, or an introduction opening one, is
+found where it stands ("… Thanks, Priya; also: it happened again").
 
 What may follow a closing name is a role ("(night sister)", ", Band 5, ward 2", "from stores") and
 kisses; the role goes with the name. A word is never a name when it is a common English word
@@ -258,11 +270,13 @@ class _Vocabulary:
     `named`: words in team and system names and labels, organisations one may thank ("thanks
     Finance", "- Salesforce"); `every`: every word in the taxonomy, those and the stage and kind
     cue words, common words of the domain; `from_shift`: "from" or "on" a shift, one of its teams
-    (by label or alias) or a numbered place, ending an introduction."""
+    (by label or alias) or a numbered place, ending an introduction; `comma_shift`: the same after
+    a comma ("Priya P, nights: …")."""
 
     named: frozenset[str]
     every: frozenset[str]
     from_shift: re.Pattern[str]
+    comma_shift: re.Pattern[str]
 
 
 @functools.lru_cache(maxsize=8)
@@ -272,7 +286,7 @@ def _vocabulary(taxonomy: Taxonomy | None) -> _Vocabulary:
         try:
             taxonomy = load_taxonomy()
         except ConfigError:
-            return _Vocabulary(frozenset(), frozenset(), _from_shift(()))
+            return _Vocabulary(frozenset(), frozenset(), _from_shift(()), _from_shift((), _COMMA))
     named: set[str] = set()
     every: set[str] = set()
     for axis in (taxonomy.stages, taxonomy.kinds, taxonomy.teams, taxonomy.systems):
@@ -283,7 +297,7 @@ def _vocabulary(taxonomy: Taxonomy | None) -> _Vocabulary:
             if axis is taxonomy.teams or axis is taxonomy.systems:
                 named |= words
     teams = {phrase for team in taxonomy.teams for phrase in (team.label.replace("_", " "), *team.aliases)}
-    return _Vocabulary(frozenset(named), frozenset(every), _from_shift(teams))
+    return _Vocabulary(frozenset(named), frozenset(every), _from_shift(teams), _from_shift(teams, _COMMA))
 
 
 _WORD = r"[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*\.?"
@@ -385,6 +399,25 @@ def _role_end(text: str, start: int) -> int:
     return end
 
 
+# After a closing word's name: another person ("Thanks, Priya and Sam") and the letters that follow
+# a name ("Dr Priya Patel MBBS", "Sam Jones RGN", "Ann Lee BSc(Hons)"): two capitals or more.
+_AND = re.compile(r"[ \t]+(?:and|&)[ \t]+", re.IGNORECASE)
+_POST_NOMINALS = re.compile(
+    r"(?:[ \t]+(?=[^\W\d_]*[A-Z][^\W\d_]*[A-Z])[A-Z][^\W\d_]{1,7}(?:\([A-Za-z]{2,8}\))?){1,4}(?![\w'’-])"
+)
+
+
+def _closing_names_end(text: str, end: int, vocab: _Vocabulary, *, lower: bool) -> int:
+    """The end of the names after a closing word that end at `end`, with a second person after
+    "and" and the letters after a name."""
+    joined = _AND.match(text, end)
+    if joined:
+        second = _names_at(text, joined.end(), vocab, closing=True, lower=lower)
+        end = second if second > joined.end() else end
+    letters = _POST_NOMINALS.match(text, end)
+    return letters.end() if letters else end
+
+
 def _closing_at(
     text: str, start: int, vocab: _Vocabulary, *, closing: bool, lower: bool, until: re.Pattern[str] = _END
 ) -> int | None:
@@ -393,6 +426,8 @@ def _closing_at(
     name_end = _names_at(text, start, vocab, closing=closing, lower=lower)
     if name_end == start:
         return None
+    if closing:
+        name_end = _closing_names_end(text, name_end, vocab, lower=lower)
     role_end = _role_end(text, name_end)
     for end in (role_end, name_end):
         if until.match(text, end):
@@ -530,13 +565,17 @@ _PLACE_NUMBER = (
 _AFTER_SHIFT = r"(?=[ \t]*(?:[,.!:;\-–—()\n]|\Z|\b(?:and|here|again)\b))"
 
 
-def _from_shift(names: Iterable[str]) -> re.Pattern[str]:
-    """After a name: from or on, then a shift, a team (one of `names`, the taxonomy's team labels
-    and aliases) or a numbered place, then the end of the introduction ("from the late shift,",
-    "on tills", "from ward 4", "from pharm")."""
+_FROM_OR_ON = r"[ \t]+(?:from|on)[ \t]+"
+_COMMA = r"[ \t]*,[ \t]*"
+
+
+def _from_shift(names: Iterable[str], lead: str = _FROM_OR_ON) -> re.Pattern[str]:
+    """After a name: from or on (or `lead`), then a shift, a team (one of `names`, the taxonomy's
+    team labels and aliases) or a numbered place, then the end of the introduction ("from the late
+    shift,", "on tills", "from ward 4", "from pharm")."""
     teams = "|".join(re.escape(a).replace(r"\ ", r"[ \t]+") for a in sorted(names, key=len, reverse=True))
     body = "|".join(p for p in (_PLACE_NUMBER, _SHIFT, teams) if p)
-    return re.compile(rf"[ \t]+(?:from|on)[ \t]+(?:(?:the|our|my)[ \t]+)?(?:{body}){_AFTER_SHIFT}", re.IGNORECASE)
+    return re.compile(rf"{lead}(?:(?:the|our|my)[ \t]+)?(?:{body}){_AFTER_SHIFT}", re.IGNORECASE)
 
 
 # First names that end like the words of _LOWER_ENDINGS.
@@ -623,12 +662,115 @@ def _intro(text: str, vocab: _Vocabulary) -> str:
         end = _name_then(text, opening.end(), vocab, _AGAIN_END, *(() if greeted else (vocab.from_shift,)))
         if end > opening.end():
             found.append((opening.end(), end))
+    found += _signed_opening(text, vocab) + _reported_by(text, vocab)
     out, done = [], 0
     for start, end in sorted(set(found)):
         if start >= done:
             out += [text[done:start], NAME]
             done = end
     return "".join(out) + text[done:]
+
+
+# Words that head a report as its topic ("Toner: none left", "Water Leak - ward 4", "Reminder: …"),
+# where a name would open it before a colon or a dash: never a name there.
+_TOPICS = _words(
+    """
+    note notes reminder reminders feedback edit summary example subject context background info
+    information fyi ps nb re query request requests complaint incident report alert warning notice
+    important heads update reason result outcome question topic point issue problem priority action
+    water power electricity gas heat fire smoke alarm leak leaks flood damp mould pest noise smell dust
+    waste rubbish recycling bin food drink drinks fuel toner paper ink laundry linen bedding bed van car
+    bus train taxi lift kiosk machine menu lunch salary pay mileage travel absence leave parking stock
+    post mail boiler battery charger meter tablet button screen monitor printer scanner template form
+    certificate passport insurance mortgage schedule deadline upgrade discount hotel venue event
+    airline airport police funeral sample slot batch lab scheme supplier vendor broker lender landlord
+    contractor provider employer solicitor interpreter child parent resident tenant visitor caller
+    donor volunteer supporter claimant storage archive backup password login access safety hygiene
+    cleaning catering kitchen bar cafe restaurant shower toilet window door roof wall floor ceiling
+    corridor stairs garage garden yard fence gate budget invoice receipt refund payment payslip tax
+    handover rota roster uniform equipment delivery collection returns ward bay dock till
+    buyer seller lady woman man guy kid person customer trade developer plot gift hospitality bag grant
+    medical offer probate premium age legacy permit ramp assistance annual joint hardship emergency bulk
+    international promoter season export lottery furniture reference sponsor sponsorship preschool
+    payout overseas asbestos insurer assessor death pensioner linguist meal remortgage paint allergen
+    recall ombudsman source outreach search guarantor stage coffin coach loyalty conference tour project
+    distributor cargo charter voucher photos reseller gym broadband proposal widow community accident
+    dietitian prison press bench wheelchair tribunal counter exam disability farmer storm builder
+    homeowner damage loan hospice teacher library market divorce hearse pool carrier tool underwriter
+    employee scam puppy magazine advertiser freelancer lounge aircraft bond excess cabin arrival belt
+    stretcher usage feature webinar release forecast energy retail prize respite nappy formula snow
+    toddler task sanitiser mop hoover checklist meat sandwich nursery judge juror defendant chair
+    implant dentist keyboard dispute item appeal wallet seat passenger pump pilot sprinkler supermarket
+    rail asset vehicle router transcript translator tanker sewer patrol footage pub handset hostel
+    bedroom bathroom plumber valuer clearance questionnaire draft bundle counsel disposal
+    """
+)
+# First names that end like a plural ("James: …" is a name, "Gloves: …" a topic).
+_NAMES_LIKE_PLURALS = _words(
+    "james charles agnes miles giles jules frances ines mercedes dolores les wes rhys gladys dilys emrys lars hans"
+)
+
+
+def _heads_a_topic(text: str, start: int, end: int) -> bool:
+    """Whether the words from `start` to `end` opening a report read as its topic: a word that heads
+    one, or a first that is plural ("Gloves", "Deliveries") or ends like a word ("Citizenship")."""
+    words = [w.rstrip(".").lower() for w in text[start:end].split()]
+    first = words[0] if words else ""
+    plural = first.endswith("s") and not first.endswith(("ss", "us", "is", "os", "as"))
+    ending = any(first.endswith(e) and len(first) >= shortest for e, shortest in _LOWER_ENDINGS)  # "Citizenship"
+    if any(w in _TOPICS for w in words) or (plural and first not in _NAMES_LIKE_PLURALS):
+        return True
+    return ending and first not in _NAMES_LIKE_WORDS
+
+
+# A name opening the report before a colon or a dash, a role in brackets or after a comma between:
+# "Priya Patel - …", "Priya: …", "Priya (finance) - …", "Priya P, nights: …"; after "From" or
+# "Reported by" (a greeting before them) also before a comma: "From Priya, …".
+_BY = re.compile(r"(?:from|reported[ \t]+by)[ \t]+", re.IGNORECASE)
+_ROLE_BRACKET = re.compile(r"[ \t]*\([^()\n]{1,40}\)")
+_OPENING_MARK = re.compile(r"[ \t]*:(?=\s)|[ \t]*(?:--?|–|—)(?=[ \t])")
+_BY_MARK = re.compile(r"[ \t]*[:,](?=\s)|[ \t]*(?:--?|–|—)(?=[ \t])")
+
+
+def _signed_opening(text: str, vocab: _Vocabulary) -> list[tuple[int, int]]:
+    """Where the name of a signed opening is: [(start, end)] or []."""
+    opening = _OPENING.match(text)
+    if opening is None:
+        return []
+    by = _BY.match(text, opening.end())
+    if by is None and opening.group().strip():
+        return []  # after a greeting a name is whom it greets ("Hi Sam - …")
+    start = by.end() if by else opening.end()
+    end = _name_end(text, start, _names_at(text, start, vocab))
+    if end == start or _heads_a_topic(text, start, end):
+        return []
+    role = _ROLE_BRACKET.match(text, end) or vocab.comma_shift.match(text, end) or vocab.from_shift.match(text, end)
+    mark = _BY_MARK if by else _OPENING_MARK
+    return [(start, end)] if mark.match(text, role.end() if role else end) else []
+
+
+# "reported by" and capitalised names in brackets, a role after them ("(reported by Priya)", "(reported
+# by Sam, nights)", "(reported by Sam on nights)"), or at the very end ("…, reported by Priya Patel").
+_REPORTED_BY = re.compile(r"(?P<bracket>\([ \t]*)?\breported[ \t]+by[ \t]+", re.IGNORECASE)
+_CLOSE_BRACKET = re.compile(r"[ \t]*\)")
+
+
+def _reported_by(text: str, vocab: _Vocabulary) -> list[tuple[int, int]]:
+    """Where the names after "reported by" in brackets or at the very end are."""
+    found = []
+    for m in _REPORTED_BY.finditer(text):
+        if m.group("bracket"):
+            end = _name_end(text, m.end(), _names_at(text, m.end(), vocab))
+            shift = vocab.from_shift.match(text, end)
+            if end > m.end() and (
+                _BRACKET_ROLE_END.match(text, end) or (shift and _CLOSE_BRACKET.match(text, shift.end()))
+            ):
+                found.append((m.end(), end))
+        else:
+            last = _closing_at(text, m.end(), vocab, closing=False, lower=False)
+            if last is not None:
+                found.append((m.end(), last))
+    return found
 
 
 # "sent from my iPhone, Karen Jones", "sent from my samsung galaxy karen": a device's own footer,
@@ -680,6 +822,14 @@ def scrub(text: str, taxonomy: Taxonomy | None) -> str:
 
 
 def _scrub(text: str, vocab: _Vocabulary) -> str:
+    """Each message of the text scrubbed on its own: the report, then each reply added under it
+    after ALSO, where a sign-off ends a message and an introduction opens one."""
+    from bot.editing import ALSO  # here, not above: bot.editing reaches this module by way of bot.cards
+
+    return ALSO.join(_scrub_message(part, vocab) for part in text.split(ALSO))
+
+
+def _scrub_message(text: str, vocab: _Vocabulary) -> str:
     return _bare(_dash(_closing(_sent_from(_intro(text, vocab), vocab), vocab), vocab), vocab)
 
 

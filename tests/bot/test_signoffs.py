@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot import signoffs
+from bot.editing import ALSO
 from bot.taxonomy import load_taxonomy
 
 SHIPPED = load_taxonomy()
@@ -142,6 +143,40 @@ SIGNED = [
     ("I (Priya Shah) reissued the invoice twice", "I ([name]) reissued the invoice twice"),
     ("the form is wrong, ask me (Priya Shah) for details", "the form is wrong, ask me ([name]) for details"),
     ("the transfer list is wrong, ring me on ext 4412 Priya", "the transfer list is wrong, ring me on ext 4412 [name]"),
+    # an anonymity audit's finds: a name opening the report before a colon or a dash, after "From" or
+    # "Reported by", "reported by" in brackets or at the end, two people or letters after a sign-off
+    ("Priya Patel - the key safe is empty again", "[name] - the key safe is empty again"),
+    ("Priya: the key safe is empty again", "[name]: the key safe is empty again"),
+    ("Priya - the key safe is empty again", "[name] - the key safe is empty again"),
+    ("Priya (finance) - the key safe is empty again", "[name] (finance) - the key safe is empty again"),
+    ("Priya P, nights: the key safe is empty again", "[name], nights: the key safe is empty again"),
+    ("James: the key safe is empty again", "[name]: the key safe is empty again"),
+    ("From Priya: the key safe is empty again", "From [name]: the key safe is empty again"),
+    ("Hi all, from Sam Jones - the key safe is empty again", "Hi all, from [name] - the key safe is empty again"),
+    ("Reported by Priya Patel: the key safe is empty again", "Reported by [name]: the key safe is empty again"),
+    ("Reported by Sam, the key safe is empty again", "Reported by [name], the key safe is empty again"),
+    ("the key safe is empty again (reported by Priya)", "the key safe is empty again (reported by [name])"),
+    ("the key safe (reported by Sam, nights) is empty", "the key safe (reported by [name], nights) is empty"),
+    ("the key safe is empty again, reported by Priya Patel", "the key safe is empty again, reported by [name]"),
+    ("the key safe is empty again. Thanks, Priya and Sam", "the key safe is empty again. Thanks, [name]"),
+    ("the key safe is empty again. Cheers, Priya & Sam x", "the key safe is empty again. Cheers, [name] x"),
+    ("the key safe is empty again. Thanks, Dr Priya Patel MBBS", "the key safe is empty again. Thanks, [name]"),
+    ("the key safe is empty. Regards, Sam Jones RGN, ward 4", "the key safe is empty. Regards, [name]"),
+    ("the key safe is empty. Regards, Ann Lee BSc(Hons) MSc", "the key safe is empty. Regards, [name]"),
+    # a reply under a report is added after ALSO: the sign-off before it, an introduction opening it
+    (
+        f"the vans go out late. Thanks, Priya{ALSO}it happened again this morning at 6",
+        f"the vans go out late. Thanks, [name]{ALSO}it happened again this morning at 6",
+    ),
+    (f"the vans go out late - Priya{ALSO}still late", f"the vans go out late - [name]{ALSO}still late"),
+    (
+        f"the vans go out late{ALSO}Priya here, it was the Leeds depot{ALSO}again today. Cheers, Priya",
+        f"the vans go out late{ALSO}[name] here, it was the Leeds depot{ALSO}again today. Cheers, [name]",
+    ),
+    (
+        f"the vans go out late{ALSO}Thanks, Priya{ALSO}again today",
+        f"the vans go out late{ALSO}Thanks, [name]{ALSO}again today",
+    ),
 ]
 
 # Texts that look a little like the above and must stay exactly as typed.
@@ -250,6 +285,48 @@ PLAIN = [
     "hi all, tills here - down again",
     "I (Midwife) was asked to chase it",
     "Phase I (Pilot) never got a login",
+    # Openings and endings shaped like the audit's finds that name nobody: a team, system, day, place,
+    # shift, topic or plural before a colon or dash, "From" a time, "reported by" no person.
+    "Tills: card machine down",
+    "Finance - invoices stuck",
+    "Monday: no vans",
+    "Reported by the night shift to IT",
+    "From Tuesday: the depot opens at 7",
+    "Thanks, will chase",
+    "Dr's letters lost again",
+    "Toner: none left on floor 2",
+    "Gloves - none in medium again",
+    "Update: the rota is still wrong",
+    "Reminder: the fire door is still propped open",
+    "Water Leak - ward 4 ceiling again",
+    "Fire: the alarm went off twice on nights",
+    "Deliveries (bay 4) - late every morning",
+    "From Finance: the refunds bounce",
+    "From now on the van leaves at 6",
+    "From Leeds: the vans arrive empty",
+    "From Monday, the rota changes",
+    "Reported by Datix: 40 incidents unread",
+    "Reported by Security: the gate is stuck",
+    "the leak (reported by phone) was never logged",
+    "the leak (reported by Estates) was never fixed",
+    "the leak (reported by Sam last week) is still there",
+    "Thanks, Finance and IT",
+    "Payroll: overtime missing again",
+    "Salesforce - logged out every hour",
+    "Kiosk (bay 7) - cash only",
+    "Night Shift: two short again",
+    "Parking - no spaces after 8",
+    "Note: the lift is out of order",
+    "PPE: no masks in stock",
+    "URGENT: no cover tonight",
+    "Card Machine - down again",
+    "Citizenship: forms sent back twice",
+    "Gift aid: donors tick the box but it never reaches finance",
+    "Buyer: wants a refund",
+    "Rota (nights): two short",
+    "Hi Sam - the van is late again",
+    "Priya, the key safe is empty again",
+    "the lift is broken. Contact FM",
 ]
 
 
@@ -308,11 +385,33 @@ def test_capitalised_words_of_the_shipped_reports_are_names_only_when_they_are_p
             f"the van is late. {word}",
             f"the van is late, thanks {word}",
             f"I'm {word} from the depot",
+            f"{word}: the van is late",
+            f"{word} - the van is late",
+            f"From {word}: the van is late",
+            f"Reported by {word}: the van is late",
+            f"the van is late (reported by {word})",
         ):
             assert scrub(typed) == typed
     for word in sorted(PEOPLE_IN_REPORTS):
         assert scrub(f"the van is late - {word}") == "the van is late - [name]"
         assert scrub(f"the van is late. Thanks, {word}") == "the van is late. Thanks, [name]"
+        assert scrub(f"the van is late (reported by {word})") == "the van is late (reported by [name])"
+    for word in ("Dave", "Priya", "Kevin", "Sam"):  # a plural ("Smiths") opening a report is its topic
+        assert scrub(f"{word}: the van is late") == "[name]: the van is late"
+        assert scrub(f"From {word}: the van is late") == "From [name]: the van is late"
+
+
+# A heading opening a report ("arrivals: …", "gift aid - …"), as typed and as a phone capitalises it.
+_HEADING = re.compile(r"\A\s*([A-Za-z][\w'’ ]{0,40}?)(?:\s*\([^)]*\))?\s*(?::|\s[-–—]\s)")
+
+
+def test_the_headings_the_shipped_reports_open_with_are_never_names() -> None:
+    headings = {m.group(1).strip() for text in _shipped() if (m := _HEADING.match(text))}
+    assert len(headings) > 200
+    for heading in sorted(headings):
+        for typed in (heading, heading[0].upper() + heading[1:]):
+            for mark in (":", " -"):
+                assert scrub(f"{typed}{mark} the van is late") == f"{typed}{mark} the van is late"
 
 
 def test_the_taxonomy_teams_and_systems_are_never_names() -> None:
