@@ -23,6 +23,7 @@ __all__ = [
     "respond",
     "answer_later",
     "ack_payload",
+    "one_message",
     "webhook_metadata",
     "update_view",
     "same_modal",
@@ -54,6 +55,12 @@ def ack_payload(reply: Reply) -> dict[str, Any]:
     return {**render.message(reply), "response_type": "ephemeral"}
 
 
+def one_message(reply: Reply) -> bool:
+    """Whether the reply fits one message: a slash command's answer can be one message only, so a
+    longer one (an organisation's many subscriptions) goes by its response_url, page by page."""
+    return len(render.pages(reply)) == 1
+
+
 async def post(
     client: AsyncWebClient,
     *,
@@ -67,9 +74,20 @@ async def post(
 
     With `thread_ts` it goes into that thread, where the person wrote, not the channel's main view.
     """
-    payload = render.message(reply)
-    if thread_ts:
-        payload["thread_ts"] = thread_ts
+    for page in render.pages(reply):  # a long reply over several messages, as digests are
+        await _post_page(client, page, channel=channel, user=user, thread_ts=thread_ts, metrics=metrics)
+
+
+async def _post_page(
+    client: AsyncWebClient,
+    page: dict[str, Any],
+    *,
+    channel: str,
+    user: str | None = None,
+    thread_ts: str | None = None,
+    metrics: Metrics | None = None,
+) -> None:
+    payload = {**page, "thread_ts": thread_ts} if thread_ts else page
     if user:
         call = client.chat_postEphemeral(channel=channel, user=user, **payload)
         await safely("chat.postEphemeral", call, metrics)
@@ -87,11 +105,16 @@ async def answer_later(
     settings: Settings, client: AsyncWebClient, url: str | None, reply: Reply, *, user: str, metrics: Metrics | None
 ) -> None:
     """A slash command's answer by its response_url, in place of "Working on it…"; in the person's
-    DM with Snag when Slack will not take it there (the url expired after 30 minutes, or failed)."""
-    if await respond(settings, url, {**ack_payload(reply), "replace_original": True}):
-        return
-    log.warning("a slash command's response_url did not take its answer: sent to the person's DM instead")
-    await post(client, channel=user, reply=reply, metrics=metrics)
+    DM with Snag when Slack will not take it there (the url expired after 30 minutes, or failed).
+
+    A long answer follows as more messages, as many as render.pages makes (Slack takes 5 by one url)."""
+    pages = render.pages(reply)
+    for n, page in enumerate(pages):
+        if not await respond(settings, url, {**page, "response_type": "ephemeral", "replace_original": n == 0}):
+            log.warning("a slash command's response_url did not take its answer: sent to the person's DM instead")
+            for rest in pages[n:]:
+                await _post_page(client, rest, channel=user, metrics=metrics)
+            return
 
 
 def webhook_metadata(settings: Settings, url: str | None, **extra: Any) -> dict[str, Any]:

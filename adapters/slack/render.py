@@ -7,7 +7,7 @@ Plain-text objects carry only Snag's own words (labels, buttons, titles).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from adapters.slack.text import escape, plain_label, split, truncate
@@ -28,6 +28,7 @@ __all__ = [
     "mrkdwn",
     "plain",
     "option",
+    "menu_options",
     "text_chars",
 ]
 
@@ -38,6 +39,7 @@ MAX_VIEW_BLOCKS = 100
 MAX_SECTION_CHARS = 3000
 MAX_FIELD_CHARS = 2000
 MAX_TOTAL_CHARS = 40_000
+MAX_OPTIONS = 100  # options in one select, option groups in one select, options in one group
 _BUTTONS_UP_TO = 3  # choices with this many options show as buttons, longer ones as a menu
 
 
@@ -52,6 +54,41 @@ def plain(text: str, limit: int = 75) -> dict[str, Any]:
 
 def option(opt: Option) -> dict[str, Any]:
     return {"text": plain(opt.label), "value": opt.value[:150]}
+
+
+def menu_options(options: Sequence[Option], selected: Sequence[str]) -> dict[str, Any]:
+    """A select's options and pre-selected ones (`initial_options`), within Slack's limits.
+
+    Slack takes 100 `options`, or 100 `option_groups` of 100: past 100 labels the menu is grouped, so
+    a taxonomy's 101st team can be picked too. Slack refuses the whole view (views.open fails) when
+    a pre-selected option is not one of the options listed, so those are the very objects listed.
+    """
+    shown = _listable(options, selected, MAX_OPTIONS * MAX_OPTIONS)
+    listed = [option(o) for o in shown]
+    chosen = [obj for o, obj in zip(shown, listed, strict=True) if o.value in selected]
+    if len(listed) <= MAX_OPTIONS:
+        return {"options": listed, "initial_options": chosen}
+    groups = [listed[i : i + MAX_OPTIONS] for i in range(0, len(listed), MAX_OPTIONS)]
+    return {"option_groups": [_group(g) for g in groups], "initial_options": chosen}
+
+
+def _listable(options: Sequence[Option], selected: Sequence[str], most: int) -> list[Option]:
+    """The options one select can list: all up to `most`; past that (a taxonomy of over 10,000
+    labels) the pre-selected ones and as many of the others as fit, in order."""
+    others = most - sum(o.value in selected for o in options)
+    out: list[Option] = []
+    for o in options:
+        if o.value in selected or others > 0:
+            out.append(o)
+            others -= o.value not in selected
+    return out[:most]
+
+
+def _group(options: list[dict[str, Any]]) -> dict[str, Any]:
+    """An option group labelled by its first and last option, e.g. "Billing – Logistics"."""
+    first, last = options[0]["text"]["text"], options[-1]["text"]["text"]
+    label = first if first == last else f"{plain_label(first, 36)} – {plain_label(last, 36)}"
+    return {"label": plain(label), "options": options}
 
 
 def _section(escaped: str, block_id: str | None = None) -> Block:
@@ -94,8 +131,7 @@ def _buttons_block(buttons: Iterable[Button], block_id: str) -> Block:
 
 def _choice_blocks(choice: Choice, block_id: str) -> list[Block]:
     label = f"*{escape(choice.label)}*"
-    options = choice.options[:100]
-    if not choice.multi and len(options) <= _BUTTONS_UP_TO:
+    if not choice.multi and len(choice.options) <= _BUTTONS_UP_TO:
         elements = [
             _button(
                 f"{ACTION_PREFIX}{choice.action}:{i}",
@@ -103,19 +139,20 @@ def _choice_blocks(choice: Choice, block_id: str) -> list[Block]:
                 o.value,
                 "primary" if o.value in choice.selected else None,
             )
-            for i, o in enumerate(options)
+            for i, o in enumerate(choice.options)
         ]
         return [
             _section(label, block_id + ":label"),
             {"type": "actions", "block_id": block_id, "elements": elements},
         ]
+    listed = menu_options(choice.options, choice.selected)
+    chosen = listed.pop("initial_options")
     menu: Block = {
         "type": "multi_static_select" if choice.multi else "static_select",
         "action_id": ACTION_PREFIX + choice.action,
         "placeholder": plain("Choose…"),
-        "options": [option(o) for o in options],
+        **listed,
     }
-    chosen = [option(o) for o in options if o.value in choice.selected]
     if chosen and choice.multi:
         menu["initial_options"] = chosen
     elif chosen:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from adapters.slack import render
-from adapters.slack.render import ACTION_PREFIX, MAX_VIEW_BLOCKS, mrkdwn, option, plain
+from adapters.slack.render import ACTION_PREFIX, MAX_VIEW_BLOCKS, mrkdwn, plain
 from adapters.slack.text import escape
 from bot.domain import FREQUENCIES, Choice, Option, Reply, Tags
 from bot.taxonomy import Taxonomy
@@ -69,14 +69,15 @@ def filing_view() -> View:
 
 
 def _input(choice: Choice, *, block_id: str) -> dict[str, Any]:
-    options = [option(o) for o in choice.options[:100]]
-    chosen = [option(o) for o in choice.options if o.value in choice.selected]
-    element: dict[str, Any] = {"action_id": "value", "options": options}
+    """A picker in a modal; every label can be picked and pre-selected, whatever the taxonomy's size."""
+    listed = render.menu_options(choice.options, choice.selected)
+    chosen = listed.pop("initial_options")
+    element: dict[str, Any] = {"action_id": "value", **listed}
     if choice.multi:
         element |= {"type": "multi_static_select", "placeholder": plain("Choose…")}
         if chosen:
             element["initial_options"] = chosen
-    elif len(options) <= 3:
+    elif len(choice.options) <= 3:
         element["type"] = "radio_buttons"
         if chosen:
             element["initial_option"] = chosen[0]

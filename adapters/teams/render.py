@@ -11,13 +11,17 @@ from typing import Any
 
 from bot.domain import Choice, Form, Reply, Section
 
-__all__ = ["card_for", "attachment_for", "card_size", "MAX_CARD_BYTES", "CARD_CONTENT_TYPE"]
+__all__ = ["card_for", "attachment_for", "card_size", "MAX_CARD_BYTES", "MAX_FORM_BYTES", "CARD_CONTENT_TYPE"]
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 # Teams counts a bot message's size in UTF-16 (twice the bytes of plain JSON text): over ~100 KB
 # it is refused with 413 MessageSizeTooBig, and Microsoft advises keeping within 80 KB. The card
 # gets that less a margin for the activity around it.
 MAX_CARD_BYTES = 80 * 1024 - 2048
+# A form is held to 40 KB: Microsoft's page on formatting bot messages gave 40 KB as the limit (its
+# translations still do; the English one now says ~100 KB, advising 80). A form refused, or cut to
+# fit, loses what a person came to change, so forms keep to the stricter figure, less the same margin.
+MAX_FORM_BYTES = 40 * 1024 - 2048
 
 
 def card_size(card: dict) -> int:
@@ -51,20 +55,38 @@ def _section(section: Section) -> list[dict]:
     return out
 
 
-def _choice_set(choice: Choice, prefix: str = "") -> list[dict]:
+TITLE_LIMITS = (200, 40, 24)  # a choice's title, cut shorter in turn while a form is too big
+
+
+def _choice_set(choice: Choice, prefix: str = "", titles: int = TITLE_LIMITS[0]) -> list[dict]:
     element: dict[str, Any] = {
         "type": "Input.ChoiceSet",
         "id": prefix + choice.action,
         "style": "compact",
         "isMultiSelect": choice.multi,
-        "choices": [{"title": _clip(o.label, 200), "value": o.value} for o in choice.options],
+        "choices": [{"title": _clip(o.label, titles), "value": o.value} for o in choice.options],
     }
+    return [_rich(_run(choice.label, weight="Bolder"), spacing="Small"), _required(element, choice)]
+
+
+def _typed(choice: Choice) -> list[dict]:
+    """A picker with too many choices for the card, as a text box holding the current labels: saved
+    unchanged it keeps them, and a label the taxonomy does not have is refused by name."""
+    how = "their labels, separated by commas" if choice.multi else "its label"
+    label = f"{choice.label} (too many to list here: type {how} as the taxonomy writes it)"
+    example = f"e.g. {choice.options[0].value}" if choice.options else ""
+    element: dict[str, Any] = {"type": "Input.Text", "id": choice.action, "placeholder": _clip(example, 200)}
+    return [_rich(_run(label, weight="Bolder"), spacing="Small"), _required(element, choice)]
+
+
+def _required(element: dict[str, Any], choice: Choice) -> dict[str, Any]:
+    """The input's current answer, and whether one is required."""
     if choice.selected:
         element["value"] = ",".join(choice.selected)
     if not choice.optional:
         element["isRequired"] = True
         element["errorMessage"] = f"Pick at least one {choice.label.lower()}."
-    return [_rich(_run(choice.label, weight="Bolder"), spacing="Small"), element]
+    return element
 
 
 def _submit(title: str, data: dict, style: str | None = None) -> dict:
@@ -74,10 +96,10 @@ def _submit(title: str, data: dict, style: str | None = None) -> dict:
     return action
 
 
-def _form_body(form: Form) -> list[dict]:
+def _form_body(form: Form, titles: int = TITLE_LIMITS[0], typed: frozenset[str] = frozenset()) -> list[dict]:
     body: list[dict] = []
     for choice in form.choices:
-        body += _choice_set(choice)
+        body += _typed(choice) if choice.action in typed else _choice_set(choice, titles=titles)
     return body
 
 
@@ -107,25 +129,51 @@ def card_for(reply: Reply) -> dict:
     }
     if actions:
         card["actions"] = actions
-    return _fit(card)
+    return _fit(card) if reply.form is None else _fit_form(card, reply.form)
 
 
 def _fit(card: dict) -> dict:
-    """Drop trailing body elements (keeping the title) until the card fits, saying so."""
+    """Drop trailing text (keeping the title, every input and its label) until the card fits, saying so."""
     if card_size(card) <= MAX_CARD_BYTES:
         return card
     body = card["body"]
-    while len(body) > 1 and card_size(card) > MAX_CARD_BYTES - 400:
-        body.pop(-1 if not any(b.get("type") == "Input.ChoiceSet" for b in body) else _last_text(body))
+    text = _droppable(body)
+    while text and card_size(card) > MAX_CARD_BYTES - 400:
+        body.pop(text.pop())
     body.append(_rich(_run("… (shortened to fit Teams' card size)", isSubtle=True)))
     return card
 
 
-def _last_text(body: list[dict]) -> int:
-    for i in range(len(body) - 1, 0, -1):
-        if body[i].get("type") == "RichTextBlock":
-            return i
-    return len(body) - 1
+def _droppable(body: list[dict]) -> list[int]:
+    """Where the body's text is, but for the title and the inputs' labels."""
+    inputs = {i for i, e in enumerate(body) if str(e.get("type", "")).startswith("Input.")}
+    return [i for i, e in enumerate(body) if i and e.get("type") == "RichTextBlock" and i + 1 not in inputs]
+
+
+def _fit_form(card: dict, form: Form) -> dict:
+    """The form within MAX_FORM_BYTES with every input on it: an input left off would be read as
+    "none" when the form is saved, and change tags the person never touched.
+
+    In turn: without the report's text, with shorter choice titles (while they stay distinct), then
+    the biggest pickers (the team ones, of a large taxonomy) as text boxes holding their labels."""
+    if card_size(card) <= MAX_FORM_BYTES:
+        return card
+    before = card["body"][: len(card["body"]) - 2 * len(form.choices)]  # title, text, other questions
+    text = set(_droppable(before))
+    kept = [e for i, e in enumerate(before) if i not in text]
+    order = sorted(enumerate(form.choices), key=lambda ic: (-len(ic[1].options), -ic[0]))
+    for n in range(len(order) + 1):
+        typed = frozenset(c.action for _, c in order[:n])
+        for titles in (t for t in TITLE_LIMITS if _distinct(form, t)):
+            card["body"] = kept + _form_body(form, titles, typed)
+            if card_size(card) <= MAX_FORM_BYTES:
+                return card
+    return card  # every picker a text box: a few labels, far within the size
+
+
+def _distinct(form: Form, titles: int) -> bool:
+    """Whether choice titles cut to `titles` characters still tell every choice apart."""
+    return all(len({_clip(o.label, titles) for o in c.options}) == len(c.options) for c in form.choices)
 
 
 def attachment_for(reply: Reply) -> dict:

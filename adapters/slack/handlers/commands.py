@@ -66,7 +66,7 @@ async def on_command(
     work = rt.finish(message, capture)
     if str(body.get("text", "")).split()[0].lower() == "subscribe":
         work = asyncio.ensure_future(_can_post_here(client, body, work))
-    if await rt.within_budget(work, started):
+    if await rt.within_budget(work, started) and deliver.one_message(work.result()):
         await ack(**deliver.ack_payload(work.result()))
         return
     url = body.get("response_url")
