@@ -215,4 +215,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m bot.cli` runs this file as __main__, a second copy of the module, while the commands'
+    # load_settings is bot.cli's: run bot.cli's own main, so its callback sets the flags they read.
+    from bot.cli import main as _main_of_the_module
+
+    _main_of_the_module()

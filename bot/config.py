@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 import secrets
@@ -449,7 +450,22 @@ def credential_problems(settings: Settings) -> list[str]:
             lines.append(
                 f"{variable} is not a URL: write it with https:// and a host, e.g. {variable}={_URLS[variable]}"
             )
+        elif value and not _is_url(value, schemes=("https",)) and not _on_this_machine(value):
+            lines.append(
+                f"{variable} starts with http://, so Snag's tokens and passwords would cross the network "
+                f"unencrypted: write it with https://, e.g. {variable}={_URLS[variable]} "
+                "(http:// is only for a server on this machine: localhost, 127.0.0.1 or ::1)."
+            )
     return lines
+
+
+def _on_this_machine(url: str) -> bool:
+    """Whether the URL's host is this machine: a test's fake server, whose http:// never leaves it."""
+    host = urlsplit(url.strip()).hostname or ""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name, not an address
+        return False
 
 
 _URLS = {

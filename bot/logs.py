@@ -16,16 +16,21 @@ request_id: contextvars.ContextVar[str] = contextvars.ContextVar("snag_request_i
 
 # Tokens and secrets that must never reach a log line, whatever a library prints.
 _SECRETS = re.compile(
-    r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|Bearer\s+[A-Za-z0-9._~+/=-]+|"
-    r"(?i:(?:secret|password|token|signature)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+|"
+    r"xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|Bearer\s+[A-Za-z0-9._~+/=-]+|"
+    # A name and its value: token=…, password: "…", secret:…, "signature": "…". After a bare ": " only
+    # a value that is not ordinary words: "SLACK_BOT_TOKEN: bot user U1" is a sentence, not a secret.
+    r"(?i:(?:secret|password|token|signature)[\"']?"
+    r"(?:\s*=\s*[\"']?|\s*:[\"']?|\s*:\s+[\"']|\s*:\s+(?![A-Za-z]+\s+[A-Za-z])))[^\s\"',}]+|"
     # OAuth's authorization code and state, as a query string carries them (a logged URL)
-    r"(?<=[?&])(?:code|state)=[^\s&\"',}]+)"
+    r"(?<=[?&])(?:code|state)=[^\s&\"',}]+|"
+    # The password in a URL (postgresql://snag:hunter2@db/snag): the user and the host stay readable.
+    r"(?P<user>//[^\s/:@\"']+:)[^\s/@\"']+(?=@)"
 )
 
 
 def scrub(text: str) -> str:
     """Mask anything that looks like a token or a secret."""
-    return _SECRETS.sub("[redacted]", text)
+    return _SECRETS.sub(lambda m: f"{m['user'] or ''}[redacted]", text)
 
 
 def where(exc: BaseException) -> str:
