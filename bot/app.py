@@ -48,14 +48,19 @@ def _rule_classifier(taxonomy: Taxonomy) -> Classifier:
     return RuleClassifier(taxonomy)
 
 
-def build_classifier(settings: Settings, taxonomy: Taxonomy, *, train_if_missing: bool = True) -> Classifier:
-    """The spaCy classifier (trained on first use if no model exists), else the rule tagger."""
+def build_classifier(
+    settings: Settings, taxonomy: Taxonomy, *, train_if_missing: bool = True, train_first: bool = False
+) -> Classifier:
+    """The spaCy classifier, else the rule tagger. With no model for the taxonomy, one is trained in
+    the background, the rule tagger answering meanwhile (or first, with `train_first`)."""
     try:
         from classifier.service import load_classifier
     except ImportError:
         log.warning("spaCy classifier not available; using the rule tagger")
         return _rule_classifier(taxonomy)
-    return load_classifier(settings=settings, taxonomy=taxonomy, train_if_missing=train_if_missing)
+    return load_classifier(
+        settings=settings, taxonomy=taxonomy, train_if_missing=train_if_missing, train_first=train_first
+    )
 
 
 def build(
@@ -64,6 +69,7 @@ def build(
     classifier: Classifier | None = None,
     migrate: bool | None = None,
     train_if_missing: bool = True,
+    train_first: bool = False,
     unreachable_ok: bool = False,
     check_labels: bool = True,
 ) -> Services:
@@ -72,6 +78,9 @@ def build(
     Unless settings.may_create_store, a missing SQLite database or reporter key stops it
     (ConfigError) before anything is created. Unless settings.needs_model (the commands that tag
     nothing: digests, subscriptions), the rule tagger stands in, and no model is loaded or warned about.
+    With no model for the taxonomy, one is trained in the background (`train_if_missing`), the rule
+    tagger answering meanwhile: `snag serve` listens and `snag chat` answers at once. A command that
+    tags a whole file now (`snag import`) asks `train_first`: the model is trained before it returns.
     With `unreachable_ok` (`snag serve`), a database that cannot be reached does not stop it: the
     server listens, reports wait in the outbox, and the schema is checked once the database answers
     (schema_checked); a restart during an outage kept the port closed and lost slash commands.
@@ -98,7 +107,7 @@ def build(
     repository = SqlRepository(engine)
     if classifier is None:
         classifier = (
-            build_classifier(settings, taxonomy, train_if_missing=train_if_missing)
+            build_classifier(settings, taxonomy, train_if_missing=train_if_missing, train_first=train_first)
             if settings.needs_model
             else _rule_classifier(taxonomy)
         )

@@ -76,7 +76,7 @@ def import_(
     if dry_run:
         typer.echo(f"Dry run: {len(rows)} row(s) would be imported, {skipped} skipped.")
     else:
-        services = build(settings)
+        services = build(settings, train_first=True)  # every row is tagged now: by a model, not the rules
         person = _scope(services, platform, tenant, "admin")
         with Progress(transient=True) as progress:
             task = progress.add_task("Tagging and grouping", total=len(rows))

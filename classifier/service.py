@@ -2,20 +2,24 @@
 
 Only a model trained for the taxonomy's labels is used; while there is none (a new taxonomy,
 or nothing labelled for its labels yet) the rule tagger answers, and the model is picked up
-as soon as one is trained, without a restart.
+as soon as one is trained, without a restart. A missing model is trained in the background:
+training takes minutes, and a server's port, or `snag chat`, must not wait for it. Of the
+processes sharing a models folder (the bot and the scheduler), one trains at a time.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 from bot.config import Settings
 from bot.domain import Handoff, Tags
+from bot.logs import where
 from bot.taxonomy import Taxonomy
 from classifier.loading import fitting_version, load_nlp
 from classifier.rules import RuleClassifier
@@ -29,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SpacyClassifier",
     "Trainer",
+    "TrainingLock",
     "load_classifier",
     "models_dir",
     "latest_version",
@@ -39,6 +44,11 @@ __all__ = [
 log = logging.getLogger("snag.classifier")
 RELOAD_CHECK_SECONDS = 5.0
 TRAIN_CHECK_SECONDS = 600.0  # while no model fits: how often to see whether enough is labelled now
+TRAINING_LOCK = ".training.lock"  # in the models folder: held by the one process training a model there
+TRAINING_MEANWHILE = (
+    "no trained model fits this taxonomy: training one in the background (a few minutes); "
+    "until it is ready, reports are tagged by the taxonomy's words and aliases"
+)
 
 
 class _InUse(NamedTuple):
@@ -105,6 +115,11 @@ class SpacyClassifier:
     def version(self) -> str:
         return self.model_version or self._in_use.rules.version
 
+    @property
+    def training(self) -> bool:
+        """Whether this process is training a model in the background right now."""
+        return self._training.locked()
+
     def reload(self) -> bool:
         """Use the newest model that fits the taxonomy if it is not in use; True when a model is in use."""
         with self._lock:
@@ -154,23 +169,27 @@ class SpacyClassifier:
         """While no model fits: train one in the background, if it is time and none is training."""
         if self._trainer is None or (clock < self._train_due and not now):
             return
-        if not self._training.acquire(blocking=False):
-            return
-        self._train_due = clock + self.train_every
         trainer, taxonomy = self._trainer, self._in_use.taxonomy
+        if self.train_in_background(lambda: trainer(taxonomy)):
+            self._train_due = clock + self.train_every
+
+    def train_in_background(self, job: Callable[[], str | None]) -> bool:
+        """Run a training in a thread, unless one runs here already (False); the rule tagger answers
+        meanwhile, and the model it writes is used as soon as it is written, without a restart."""
+        if not self._training.acquire(blocking=False):
+            return False
 
         def work() -> None:
             try:
-                if trainer(taxonomy):
+                if job():
                     self.reload()
             except Exception as exc:
-                from bot.core import where
-
                 log.error("training in the background failed: %s", where(exc))
             finally:
                 self._training.release()
 
         self._spawn(work)
+        return True
 
     def classify(self, text: str) -> Tags:
         """Tag one report's text."""
@@ -207,6 +226,33 @@ class SpacyClassifier:
         )
 
 
+class TrainingLock:
+    """The models folder's training lock, so that processes sharing a data directory (the bot and
+    the scheduler, or two replicas) never spend minutes training the same model at once. The OS
+    frees it when its process ends: a trainer killed midway leaves no stale lock behind."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / TRAINING_LOCK
+        self._handle: IO[str] | None = None
+
+    def acquire(self) -> bool:
+        """Take the lock; False, at once, while another holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return False
+        self._handle = handle
+        return True
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing the file frees the lock
+            self._handle = None
+
+
 class Trainer:
     """Trains a model for a taxonomy on the shipped data and people's answers, when enough fit."""
 
@@ -216,31 +262,68 @@ class Trainer:
         self._told: set[str] = set()
 
     def __call__(self, taxonomy: Taxonomy) -> str | None:
-        """The version trained; None when too little is labelled (said once per taxonomy)."""
+        """Train now (the classifier calls it in its background thread): the version trained; None
+        when too little is labelled or another process is training."""
+        training = self.prepare(taxonomy)
+        if training is None:
+            return None
+        log.info("%s", TRAINING_MEANWHILE)
+        return training()
+
+    def prepare(self, taxonomy: Taxonomy) -> Callable[[], str] | None:
+        """The training of a model for the taxonomy, ready to run here or in a thread, holding the
+        models folder's training lock until it has run. None while another process holds that lock
+        (its model is picked up once written), or when too little is labelled (said once per taxonomy)."""
         from classifier.corrections import training_reports
         from classifier.examples import NotEnoughLabels, check_labelled
-        from classifier.pipeline import rules_digest
         from classifier.train import train
 
-        reports = training_reports(self.settings, taxonomy)
+        lock = TrainingLock(self.directory)
+        if not lock.acquire():
+            log.info(
+                "another Snag process is training a model in %s; it is used as soon as it is written", self.directory
+            )
+            return None
         try:
+            reports = training_reports(self.settings, taxonomy)
             check_labelled(reports, taxonomy)
         except NotEnoughLabels as exc:
-            said = rules_digest(taxonomy)
-            if said not in self._told:
-                self._told.add(said)
-                log.warning("%s", exc.message)
+            lock.release()
+            self._say_once(taxonomy, exc.message)
             return None
-        log.info("no trained model fits this taxonomy: training one now (this takes a minute)")
-        return train(taxonomy, reports, self.directory).version
+        except BaseException:
+            lock.release()
+            raise
+
+        def run() -> str:
+            try:
+                return train(taxonomy, reports, self.directory).version
+            finally:
+                lock.release()
+
+        return run
+
+    def _say_once(self, taxonomy: Taxonomy, message: str) -> None:
+        """Why no model is trained, once per taxonomy: training is tried again every few minutes."""
+        from classifier.pipeline import rules_digest
+
+        said = rules_digest(taxonomy)
+        if said not in self._told:
+            self._told.add(said)
+            log.warning("%s", message)
 
 
-def load_classifier(*, settings: Settings, taxonomy: Taxonomy, train_if_missing: bool = True) -> SpacyClassifier:
-    """The newest model that fits the taxonomy, else one trained now; the rule tagger meanwhile.
+def load_classifier(
+    *, settings: Settings, taxonomy: Taxonomy, train_if_missing: bool = True, train_first: bool = False
+) -> SpacyClassifier:
+    """The newest model that fits the taxonomy; while none does, the rule tagger.
 
-    With train_if_missing, a model is trained when none fits, and while too little is
-    labelled for the taxonomy's labels the rule tagger answers and training is tried again
-    in the background every TRAIN_CHECK_SECONDS.
+    With train_if_missing, when no model fits one is trained in the background, and used as soon
+    as it is written: training takes minutes, and `snag serve` kept its port closed (and `snag
+    chat` its prompt) until it was done. With train_first too, the model is trained before this
+    returns (`snag import` tags a whole file at once). Training is tried again in the background
+    every TRAIN_CHECK_SECONDS while too little is labelled for the taxonomy's labels, or while
+    another process sharing the models folder trains (its model is picked up once written).
     """
     directory = models_dir(settings)
     trainer = Trainer(settings, directory) if train_if_missing else None
@@ -251,9 +334,32 @@ def load_classifier(*, settings: Settings, taxonomy: Taxonomy, train_if_missing:
         rules_meanwhile=True,
         trainer=trainer,
     )
-    if classifier.model_version is None:
-        if trainer is None:
-            log.warning("no trained model under %s fits this taxonomy; using the rule tagger", directory)
-        elif trainer(taxonomy):
+    if classifier.model_version is not None:
+        return classifier
+    if trainer is None:
+        log.warning(
+            "no trained model under %s fits this taxonomy; using the rule tagger until one is trained there "
+            "(`snag train`, or `snag serve` by itself), then that model, without a restart",
+            directory,
+        )
+    elif train_first:
+        training = trainer.prepare(taxonomy)
+        if training is not None:
+            log.info("no trained model fits this taxonomy: training one now (a few minutes)")
+            training()
             classifier.reload()
+    else:
+        _start_training(classifier, trainer, taxonomy)
     return classifier
+
+
+def _start_training(classifier: SpacyClassifier, trainer: Trainer, taxonomy: Taxonomy) -> None:
+    """Train in the background, the rule tagger answering meanwhile; a failure to start is logged, not
+    raised: the server serves, and training is tried again later."""
+    try:
+        training = trainer.prepare(taxonomy)
+    except Exception as exc:
+        log.error("could not start training a model for this taxonomy: %s", where(exc))
+        return
+    if training is not None and classifier.train_in_background(training):  # a new classifier trains nothing yet
+        log.info("%s", TRAINING_MEANWHILE)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,9 +72,13 @@ def latest_version(directory: Path) -> str | None:
 
 def point_latest(out_dir: Path, version: str) -> None:
     """Switch LATEST to a model on disk, atomically."""
-    pointer = out_dir / f".{LATEST}.tmp"
-    pointer.write_text(version + "\n", encoding="utf-8")
-    os.replace(pointer, out_dir / LATEST)
+    # a name of this process and thread's own: two processes swapping at once must not share it
+    pointer = out_dir / f".{LATEST}.{os.getpid()}.{threading.get_ident()}.tmp"
+    try:
+        pointer.write_text(version + "\n", encoding="utf-8")
+        os.replace(pointer, out_dir / LATEST)
+    finally:
+        pointer.unlink(missing_ok=True)
 
 
 def kept_models(out_dir: Path) -> list[Path]:

@@ -31,6 +31,10 @@ WELCOME = (
     "[bold]Snag[/bold] · tell me in a sentence what got in the way today.\n"
     "Type [cyan]help[/cyan] for commands, [cyan]quit[/cyan] to leave."
 )
+TRAINING = (
+    "Training a model for your taxonomy in the background (a few minutes); until then reports are "
+    "tagged by your taxonomy's words and aliases."
+)
 DATABASE_DOWN = (
     "The database can't be reached right now. You can still report: I'll keep what you write in "
     "the outbox and file it as soon as the database is back."
@@ -210,6 +214,8 @@ def run_console(
     ask = _leaving(ask or (lambda prompt: console.input(Text(prompt + "\n> ", style="dim"))))
     session = ConsoleSession(services, user=user, console=console, ask=ask)
     console.print(WELCOME)
+    if getattr(services.classifier, "training", False):  # no model fitted the taxonomy at start
+        console.print(TRAINING)
     try:
         offer = services.extras.get("console_first_start")
         if offer is not None:

@@ -103,14 +103,14 @@ def test_the_rule_tagger_reads_curly_apostrophes_like_straight_ones(taxonomy: Ta
     assert curly.kinds == straight.kinds and curly.teams == straight.teams
 
 
-def test_the_first_use_trains_a_model(
+def test_the_first_use_trains_a_model_first_when_asked(
     tmp_path: Path, taxonomy: Taxonomy, subset, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     from classifier import corrections
 
     monkeypatch.setattr(corrections, "load_reports", lambda taxonomy: list(subset[:80]))
     settings = make_settings(tmp_path / "var")
-    clf = load_classifier(settings=settings, taxonomy=taxonomy)
+    clf = load_classifier(settings=settings, taxonomy=taxonomy, train_first=True)  # as `snag import` does
     assert isinstance(clf, SpacyClassifier)
     assert (settings.data_dir / "models" / LATEST).read_text().strip() == clf.version
     assert clf.classify(TEXTS[0]).source == "model"
