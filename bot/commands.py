@@ -6,7 +6,7 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.domain import Role
 from bot.errors import InputError, UsageError
@@ -17,6 +17,7 @@ __all__ = [
     "QueryFilters",
     "parse_command",
     "parse_filters",
+    "window_start",
     "read_label",
     "asks_to_file",
     "usage_for",
@@ -464,7 +465,8 @@ def parse_filters(args: Sequence[str], taxonomy: Taxonomy, now: datetime) -> Que
     """Turn `30d team:finance stage:billing kind:waiting` into filters, or say in one line what is wrong.
 
     A team, stage or kind may be named by its label, its title or an alias, in any case
-    (`team:accounts`, `kind:duplicate entry`): read_label, the rule digests' audiences follow too."""
+    (`team:accounts`, `kind:duplicate entry`): read_label, the rule digests' audiences follow too.
+    The window starts at a midnight (window_start)."""
     days, found = 7, {}
     for arg in _filter_words(args) or args:
         if arg.lower() in WINDOWS:
@@ -474,7 +476,15 @@ def parse_filters(args: Sequence[str], taxonomy: Taxonomy, now: datetime) -> Que
         if not colon or key.lower() not in _FILTER_KEYS:
             raise InputError(_unknown_filter(arg))
         found[key.lower()] = read_label(taxonomy, key.lower(), value)
-    return QueryFilters(since=now - timedelta(days=days), days=days, **found)
+    return QueryFilters(since=window_start(now, days), days=days, **found)
+
+
+def window_start(now: datetime, days: int) -> datetime:
+    """Where the last `days` days start: at midnight UTC (no tenant has a time zone of its own)
+    on the day `days` days before `now`. A window starting to the minute would tell anyone who
+    asks again as the clock moves the minute each report leaves it, and so when it was filed."""
+    start = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(UTC) - timedelta(days=days)
+    return start.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def read_label(taxonomy: Taxonomy, axis: str, typed: str) -> str:

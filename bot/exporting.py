@@ -14,7 +14,9 @@ __all__ = ["pattern_rows", "report_rows"]
 
 
 def pattern_rows(repository: ReportRepository, person: Person, *, k: int) -> Iterator[dict]:
-    """Patterns with at least k reporters; the rest fold into one 'other' row.
+    """Patterns with at least k reporters; the rest fold into one 'other' row. First and last seen
+    are days, as `pattern <id>` shows them: the moment of its first or newest report could be
+    matched to the channel message it was filed from.
 
     The 'other' row is a slice of its own: its reports are counted only when the folded patterns
     together have at least k distinct reporters ("reporters" then says "k or more"); otherwise
@@ -36,8 +38,8 @@ def pattern_rows(repository: ReportRepository, person: Person, *, k: int) -> Ite
             "owner": p.owner,
             "reports": p.report_count,
             "reporters": p.reporter_count,
-            "first_seen": p.first_seen.isoformat(),
-            "last_seen": p.last_seen.isoformat(),
+            "first_seen": p.first_seen.date().isoformat(),
+            "last_seen": p.last_seen.date().isoformat(),
         }
     if folded:
         yield _other_row(folded, _has_k_reporters(repository, person, folded, k), k)

@@ -7,7 +7,7 @@ at the people behind a small slice.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.commands import SEARCH_WORDS, QueryFilters
 from bot.domain import RETAINED_TEXT, PatternSummary, Person, Reply, ReportRecord, Section
@@ -109,21 +109,22 @@ def top(
     """The most frequent patterns; ones with fewer than k reporters fold into 'other'.
 
     `other` is the (reports, distinct reporters) of every pattern with fewer than k reporters in the
-    window: a count is shown only when k distinct people are in it.
+    window: it is told only when k distinct people are in it. Fewer read as none: "nobody" set
+    beside "one or two people" would tell that someone reported in a narrow slice.
     """
     shown = [p for p in patterns if p.reporter_count >= k]
-    scope = [f"last {filters.days} days"] + [
+    since = filters.since
+    scope = [f"last {filters.days} days, since {day(since, since + timedelta(days=filters.days))} UTC"] + [
         f"{name} {taxonomy.title(v)}"
         for name, v in (("team", filters.team), ("stage", filters.stage), ("kind", filters.kind))
         if v
     ]
     sections = [_pattern_line(p, taxonomy) for p in shown]
-    if other[0]:
-        counted = folded_reports(*other, k)
-        what = f"{counted} reports" if counted else _few(k)
-        sections.append(Section(text=f"Other: {what} in patterns with fewer than {k} reporters."))
+    counted = folded_reports(*other, k) if other[0] else None
+    if counted:
+        sections.append(Section(text=f"Other: {counted} reports in patterns with fewer than {k} reporters."))
     if not sections:
-        sections.append(Section(text="Nothing reported yet in this window."))
+        sections.append(Section(text=f"Nothing here with {k} or more people reporting yet."))
     return Reply(kind="list", title=f"Top patterns ({', '.join(scope)})", sections=tuple(sections))
 
 

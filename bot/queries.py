@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot import cards, listings, smalltalk
-from bot.commands import Command, TheirUsage, parse_filters, usage_for
+from bot.commands import Command, TheirUsage, parse_filters, usage_for, window_start
 from bot.domain import RETAINED_TEXT, Person, Reply, ReportRecord
 from bot.erasing import erase_command
 from bot.errors import InputError, NotFound, PermissionDenied, UsageError
@@ -62,7 +62,7 @@ def _run(snag: Snag, person: Person, command: Command) -> Reply:
         assert command.number is not None
         return _pattern(snag, person, command.number, k)
     if command.name == "stats":
-        stats = snag.repository.stats(person=person, since=now - timedelta(days=30), k=k)
+        stats = snag.repository.stats(person=person, since=window_start(now, 30), k=k)
         return listings.stats(stats, snag.taxonomy, k=k)
     if command.name == "digest":
         if snag.digests is None:

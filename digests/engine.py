@@ -6,13 +6,14 @@ The same engine runs over an in-memory store (files, rebuilds) and over the data
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from digests.features import char_grams, load_idf, vectorise, words, written
+from digests.features import char_grams, concepts, load_idf, vectorise, words, written
 from digests.index import WordIndex
 
 __all__ = ["Params", "ReportFeatures", "PatternState", "PatternStore", "MemoryStore", "Engine", "features_of"]
@@ -25,6 +26,10 @@ CANDIDATES = 40  # patterns scored exactly per report
 TITLE_STEMS = 12
 FORMS = 4
 SURFACE = "_s:"  # in Pattern.terms: "_s:<stem>:<word>" -> how many of its reports wrote the word
+# In Pattern.terms: "_p:<term>" -> a tag of the one person who wrote a term a title could show (a
+# number made from their reporter key and the term), or SHARED once two or more people did.
+SHARERS = "_p:"
+SHARED = 0.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,10 @@ class ReportFeatures:
     created_at: datetime
     norms: tuple[float, float] = (1.0, 1.0)  # lengths of words and chars, worked out once
     written: tuple[tuple[str, str], ...] = ()  # (stem, word as written) of each content word, once
+    # Titles only, from the text as leaders may read it (a sign-off scrubbed): the stems and concept
+    # tokens it says, and who wrote it (a reporter key; "" is someone no other report is by).
+    said: tuple[str, ...] = ()
+    reporter: str = ""
 
 
 def features_of(
@@ -65,10 +74,17 @@ def features_of(
     handoff: tuple[str | None, str | None] | None,
     created_at: datetime,
     idf: tuple[Callable[[str], float], Callable[[str], float]] | None = None,
+    reporter: str = "",
+    read: str | None = None,
 ) -> ReportFeatures:
-    """Vectorise a tagged report, weighing terms by the given IDF tables (default: the shipped ones)."""
+    """Vectorise a tagged report, weighing terms by the given IDF tables (default: the shipped ones).
+
+    Grouping reads the text as stored; a title takes words only from `read`, the text as leaders
+    may read it (its sign-off scrubbed: pattern_rows.readable), and only words two people wrote
+    (`reporter`): a name someone signs with is theirs alone, however often they sign."""
     widf, cidf = idf or load_idf()
     word_vec, char_vec = vectorise(words(text), widf), vectorise(char_grams(text), cidf)
+    shown = written(text if read is None else read)
     return ReportFeatures(
         words=word_vec,
         chars=char_vec,
@@ -78,7 +94,9 @@ def features_of(
         teams=tuple(teams),
         handoff=f"{handoff[0] or ''}>{handoff[1] or ''}" if handoff else None,
         created_at=created_at,
-        written=tuple(sorted(written(text))),
+        written=tuple(sorted(shown)),
+        said=tuple(sorted({st for st, _ in shown} | concepts(text if read is None else read))),
+        reporter=reporter,
     )
 
 
@@ -128,6 +146,8 @@ class PatternState:
     # stem -> word -> how many reports wrote it, for the TITLE_STEMS heaviest stems only. Grouping
     # never reads it: similarity, the word index and the centroid are the same with or without it.
     surfaces: dict[str, dict[str, float]] = field(default_factory=dict)
+    # term -> who alone wrote it (a tag), or SHARED: for the terms a title could show only (see shared)
+    sharers: dict[str, float] = field(default_factory=dict)
     _norms: tuple[float, float] | None = field(default=None, repr=False, compare=False)
     _labels: tuple[int, tuple] | None = field(default=None, repr=False, compare=False)  # (n, majorities)
 
@@ -180,12 +200,13 @@ class PatternState:
         self._norms = None
         self.n += 1
         self.wordless += not report.words
-        if report.written:
+        if report.written or report.said:
             shown = self.title_stems()
             for st, word in report.written:
                 if st in shown:
                     forms = self.surfaces.setdefault(st, {})
                     forms[word] = forms.get(word, 0.0) + 1
+            self._count_sharers(report, shown)
             self.trim_surfaces(shown)
         labels = [f"k:{k}" for k in report.kinds] + [f"t:{t}" for t in report.teams]
         labels += [f"s:{report.stage}"] if report.stage else []
@@ -204,15 +225,41 @@ class PatternState:
             stems = sorted(stems, key=lambda t: (-self.words[t], t))[:TITLE_STEMS]
         return set(stems)
 
+    def _titled(self, term: str, shown: set[str]) -> bool:
+        """Whether a title could show this term: one of the heaviest stems, or a concept token of
+        the centroid (a title shows it by its name)."""
+        return term in shown or (term.startswith("@") and term in self.words)
+
+    def _count_sharers(self, report: ReportFeatures, shown: set[str]) -> None:
+        """Note who wrote each term a title could show: the one person so far, or two or more.
+
+        Kept only while a title could show the term, so a term coming back counts its writers
+        afresh: fewer than wrote it, never more, and a title shows it only once two people did."""
+        for term in report.said:
+            if not self._titled(term, shown):
+                continue
+            tag, before = _tag(report.reporter, term), self.sharers.get(term)
+            if before is None:
+                self.sharers[term] = tag
+            elif before != tag or not report.reporter:  # "": someone no other report is by
+                self.sharers[term] = SHARED
+
+    def shared(self, term: str) -> bool:
+        """Whether two or more people wrote this term, as leaders may read their reports."""
+        return self.sharers.get(term) == SHARED
+
     def trim_surfaces(self, shown: set[str] | None = None) -> None:
-        """Keep written words only for the stems a title can show, and only the FORMS most written
-        of each, so that Pattern.terms stays small however many reports a pattern has."""
+        """Keep written words (and who wrote them) only for the terms a title can show, and only
+        the FORMS most written of each, so that Pattern.terms stays small however many reports a
+        pattern has."""
         shown = self.title_stems() if shown is None else shown
         for st in [st for st in self.surfaces if st not in shown]:
             del self.surfaces[st]
         for st, forms in self.surfaces.items():
             if len(forms) > FORMS:
                 self.surfaces[st] = dict(sorted(forms.items(), key=_most_written)[:FORMS])
+        for term in [term for term in self.sharers if not self._titled(term, shown)]:
+            del self.sharers[term]
 
     def surface(self, stem: str) -> str | None:
         """The word this pattern's reports wrote most for a stem (ties: the shorter, then the first
@@ -229,6 +276,7 @@ class PatternState:
             | {"_n": float(self.n)}
             | ({"_r": float(self.wordless)} if self.wordless else {})
             | {f"{SURFACE}{st}:{word}": n for st, forms in self.surfaces.items() for word, n in forms.items()}
+            | {f"{SHARERS}{term}": tag for term, tag in self.sharers.items()}
         )
 
     @classmethod
@@ -241,10 +289,13 @@ class PatternState:
     ) -> PatternState:
         """Read back what to_terms wrote."""
         surfaces: dict[str, dict[str, float]] = {}
+        sharers: dict[str, float] = {}
         for key, n in terms.items():
             if key.startswith(SURFACE):
                 st, _, word = key[len(SURFACE) :].partition(":")
                 surfaces.setdefault(st, {})[word] = n
+            elif key.startswith(SHARERS):
+                sharers[key[len(SHARERS) :]] = n
         return cls(
             id=pattern_id,
             words={k[2:]: v for k, v in terms.items() if k.startswith("w:")},
@@ -255,7 +306,15 @@ class PatternState:
             last_seen=last_seen,
             wordless=int(terms.get("_r", 0)),
             surfaces=surfaces,
+            sharers=sharers,
         )
+
+
+def _tag(reporter: str, term: str) -> float:
+    """A number for one person writing one term (never SHARED): whether two reports' writers
+    differ can be told, not who either is, nor that one person wrote two terms."""
+    digest = hashlib.blake2b(f"{reporter}\n{term}".encode(), digest_size=4).digest()
+    return float(int.from_bytes(digest, "big") + 1)
 
 
 def _most_written(form: tuple[str, float]) -> tuple[float, int, str]:

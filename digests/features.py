@@ -18,6 +18,7 @@ from pathlib import Path
 __all__ = [
     "words",
     "written",
+    "concepts",
     "char_grams",
     "Idf",
     "OwnIdf",
@@ -142,6 +143,12 @@ def written(text: str) -> set[tuple[str, str]]:
     """Each content word's stem and the word as the text wrote it (lower-cased, chat spellings read
     as words): what a pattern's title shows for a stem is a word its own reports wrote."""
     return {(stem(t), t) for t in normalise(text) if t not in _STOP and len(t) <= MAX_KEY}
+
+
+def concepts(text: str) -> set[str]:
+    """The concept tokens of a text's words ("@refund" for "refunds"): a title shows one by its
+    name, so a title takes them, as its words, from the text as leaders may read it."""
+    return {c for t in normalise(text) for c in _CONCEPT_OF.get(t, ())}
 
 
 def char_grams(text: str, size: int = 4) -> list[str]:

@@ -83,7 +83,7 @@ def recentre(
         state = PatternState(id=pattern.id or 0, words={}, chars={}, n=0)
         for report in members.get(pattern.id or 0, ()):
             assert own is not None
-            state.add(features_of_report(report, own))
+            state.add(features_of_report(report, own, taxonomy))
         write_pattern(pattern, state, taxonomy, keep_title=False)  # the old title may hold their words
         if not state.n:
             pattern.title, pattern.teams = ERASED_TITLE, []
@@ -154,7 +154,7 @@ def _members(session: Session, ids: Iterable[int]) -> dict[int, list[Report]]:
     """Each pattern's members, oldest first: only what grouping reads of them, in one query per
     IN_LIST patterns (rows that read as a Report does, for features_of_report)."""
     read: list[Any] = [Report.pattern_id, Report.created_at, Report.text, Report.stage, Report.kinds, Report.teams]
-    read += [Report.handoff_from, Report.handoff_to]
+    read += [Report.handoff_from, Report.handoff_to, Report.reporter_key]
     found: dict[int, list[Report]] = defaultdict(list)
     for chunk in _in_lists(ids):
         query = sql_select(*read).where(col(Report.pattern_id).in_(chunk))

@@ -160,7 +160,7 @@ class SqlGrouper:
                 return None
             try:
                 idf = store.learn(report.text)
-                state, created = Engine(store, self.params).assign(features_of_record(report, idf))
+                state, created = Engine(store, self.params).assign(features_of_record(report, idf, self.taxonomy))
                 session.execute(update(Report).where(col(Report.id) == report.id).values(pattern_id=state.id))
                 count_week(session, tenant_id=store.tenant_id, pattern_id=state.id, week=week_of(report.created_at))
                 reopened = not created and _reopen(session, state.id, report)

@@ -6,15 +6,19 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bot.domain import ReportRecord
+from bot.listings import quoted
 from bot.taxonomy import Taxonomy
 from digests.engine import PatternState, ReportFeatures, features_of
 from digests.titles import title_for
 from store.models import Pattern, Report
 from store.privacy import RETAINED_TEXT
 
-__all__ = ["Tables", "aware", "features_of_record", "features_of_report", "write_pattern"]
+__all__ = ["Tables", "TITLED", "aware", "features_of_record", "features_of_report", "readable", "write_pattern"]
 
 Tables = tuple[Callable[[str], float], Callable[[str], float]]  # the word and character idf a report is weighed by
+# In Pattern.terms: its title was made of words two or more people wrote (titles.title_words); a
+# title made before, which may hold one person's sign-off, is never kept (see _previous_title).
+TITLED = "_t"
 
 
 def aware(dt: datetime) -> datetime:
@@ -22,7 +26,13 @@ def aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def features_of_record(record: ReportRecord, idf: Tables) -> ReportFeatures:
+def readable(text: str, taxonomy: Taxonomy) -> str:
+    """A report's words as a pattern's title may take them: as leaders read them quoted, a
+    sign-off or "I'm <name>" as [name] (read with the running taxonomy), which no title shows."""
+    return quoted(text, taxonomy) if text else text
+
+
+def features_of_record(record: ReportRecord, idf: Tables, taxonomy: Taxonomy) -> ReportFeatures:
     """Grouping features of a stored report as the core sees it."""
     tags = record.tags
     handoff = (tags.handoff.from_team, tags.handoff.to_team) if tags and tags.handoff else None
@@ -34,29 +44,34 @@ def features_of_record(record: ReportRecord, idf: Tables) -> ReportFeatures:
         handoff=handoff,
         created_at=record.created_at,
         idf=idf,
+        reporter=record.reporter_key,
+        read=readable(record.text, taxonomy),
     )
 
 
-def features_of_report(report: Report, idf: Tables) -> ReportFeatures:
+def features_of_report(report: Report, idf: Tables, taxonomy: Taxonomy) -> ReportFeatures:
     """Grouping features of a report row; one the retention policy reduced to its tags brings its
     tags and date, and no words (the placeholder left for its text is nobody's words)."""
     handoff = (report.handoff_from, report.handoff_to) if report.handoff_from or report.handoff_to else None
+    text = "" if report.text == RETAINED_TEXT else report.text
     return features_of(
-        "" if report.text == RETAINED_TEXT else report.text,
+        text,
         stage=report.stage,
         kinds=report.kinds or (),
         teams=report.teams or (),
         handoff=handoff,
         created_at=aware(report.created_at),
         idf=idf,
+        reporter=report.reporter_key,
+        read=readable(text, taxonomy),
     )
 
 
 def _previous_title(row: Pattern, state: PatternState) -> str | None:
     """The row's title, if a title with no word to show may keep it: made for the same stage, and
-    under the rule that shows only shared words once a pattern has three reports (or still under it)."""
-    made_at = int((row.terms or {}).get("_n", 0))
-    if row.title and row.stage == state.stage and (made_at >= 3 or state.n < 3):
+    under the rule that shows only words two people wrote (TITLED). One made before may show a
+    word one person alone wrote, their sign-off too: it gives way to the words shared now."""
+    if row.title and row.stage == state.stage and (row.terms or {}).get(TITLED):
         return row.title
     return None
 
@@ -72,7 +87,7 @@ def write_pattern(row: Pattern, state: PatternState, taxonomy: Taxonomy, *, keep
     row.title = title_for(state, taxonomy.title(stage) if stage else None, previous=previous, redact=taxonomy.redact)
     row.stage, row.kinds, row.teams = stage, list(state.kinds), list(state.teams)
     row.report_count = state.n
-    row.terms = state.to_terms()
+    row.terms = state.to_terms() | {TITLED: 1.0}
     if state.first_seen:
         row.first_seen = state.first_seen
     if state.last_seen:

@@ -36,7 +36,7 @@ def regroup(session: Session, tenant_id: int, taxonomy: Taxonomy, params: Params
         select(Report).where(col(Report.tenant_id) == tenant_id).order_by(col(Report.created_at), col(Report.id))
     ).all()
     worded = [r for r in reports if r.text != RETAINED_TEXT]
-    memory, members, own = _replay(worded, params)
+    memory, members, own = _replay(worded, params, taxonomy)
     existing = {
         p.id: p
         for p in session.exec(select(Pattern).where(col(Pattern.tenant_id) == tenant_id)).all()
@@ -63,7 +63,9 @@ def regroup(session: Session, tenant_id: int, taxonomy: Taxonomy, params: Params
     return len(members)
 
 
-def _replay(reports: Sequence[Report], params: Params) -> tuple[MemoryStore, dict[int, list[int]], OwnIdf]:
+def _replay(
+    reports: Sequence[Report], params: Params, taxonomy: Taxonomy
+) -> tuple[MemoryStore, dict[int, list[int]], OwnIdf]:
     """The engine over the reports in time order, counting their words as the live path did."""
     memory = MemoryStore()
     engine = Engine(memory, params)
@@ -72,7 +74,7 @@ def _replay(reports: Sequence[Report], params: Params) -> tuple[MemoryStore, dic
     for report in reports:
         assert report.id is not None  # a stored row's key
         own.add(report.text)
-        state, _ = engine.assign(features_of_report(report, own.tables))
+        state, _ = engine.assign(features_of_report(report, own.tables, taxonomy))
         members[state.id].append(report.id)
     return memory, members, own
 
@@ -102,7 +104,7 @@ def _write(
     """Write one regrouped pattern (and the retained reports it keeps, their tags and dates without
     words) onto its row, and move its reports to it; returns the row's id."""
     for report in retained:
-        state.add(features_of_report(report, own.tables))
+        state.add(features_of_report(report, own.tables, taxonomy))
     write_pattern(row, state, taxonomy, keep_title=bool(retained))
     session.add(row)
     session.flush()

@@ -184,12 +184,14 @@ def week_dates(d: Digest) -> str:
 
 def _too_few(d: Digest) -> str:
     """Why a digest shows nothing: the week it covers (the last whole week, not the one under way)
-    and when the reports made since appear, so a preview mid-week does not read as "nobody"."""
+    and when the reports made since appear, so a preview mid-week does not read as "nobody".
+    Nobody and fewer than k people read alike: told apart, they would say that one or two people
+    in the audience reported that week."""
     week = week_dates(d)
-    if d.reporters == 0 and d.total == 0:
-        said = f"Nobody reported in {week}, the week this digest covers."
-    else:
-        said = f"Fewer than {d.k} people reported in {week}, the week this digest covers, so its details stay private."
+    said = (
+        f"Nothing to show for {week}, the week this digest covers: a digest shows only what {d.k} people"
+        " or more reported, so each person's details stay private."
+    )
     since, following = _day(d.week_end), _day(d.week_end + timedelta(days=7))
     return f"{said} Reports made since Monday {since} go into the next digest, from Monday {following}."
 

@@ -11,7 +11,6 @@ from digests.features import stem, surface_forms
 __all__ = ["title_for", "title_words"]
 
 MAX_TERMS = 4
-MIN_SHARED_WEIGHT = 0.6  # above what one report alone can add (its vector has unit length)
 # Words that group reports well enough but name nothing in a title ("Offboarding: cancelled, us, kit").
 _NOT_IN_TITLES = frozenset(
     """us see saw seen seeing sees seem seems look looks looked looking put puts take takes taken took
@@ -34,8 +33,13 @@ def _shown(state: PatternState, term: str) -> str:
 
 
 def title_words(state: PatternState, stage_title: str | None = None) -> list[str]:
-    """The words a title may show: the heaviest, not the stage again, and, once a pattern has three
-    reports, only words its reports share."""
+    """The words a title may show: the heaviest, not the stage again, and only words two or more
+    people wrote, as leaders may read their reports (sign-offs scrubbed: PatternState.shared).
+
+    Two, not k: a title is shown only for a pattern with k reporters, and a word two of them wrote
+    is no one person's, while asking k of them to write it would leave most titles without words.
+    How often one person writes a word does not count: someone who signs every report with her
+    name would title the pattern with it."""
     picked: list[str] = []
     stage_word = stem(stage_title.lower()) if stage_title else None
     for term, _ in sorted(state.words.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -44,8 +48,7 @@ def title_words(state: PatternState, stage_title: str | None = None) -> list[str
         word = _shown(state, term)
         if word in _NOT_IN_TITLES or term in _NOT_IN_TITLES:
             continue
-        # A word only one report used may be a name; a pattern's title needs words it repeats.
-        if state.n >= 3 and state.words[term] < MIN_SHARED_WEIGHT:
+        if not state.shared(term):  # one person's word: it may be their name
             continue
         if any(word in p or p in word or len(os.path.commonprefix([word, p])) >= 6 for p in picked):
             continue  # nor the same word twice ("approved, approval")

@@ -76,7 +76,7 @@ def _from_scratch(
     for pid in patterns:
         state = PatternState(id=pid, words={}, chars={}, n=0)
         for report in (r for r in reports if r.pattern_id == pid):
-            state.add(features_of_report(report, tables))
+            state.add(features_of_report(report, tables, world.taxonomy))
         rows[pid] = row = Pattern(tenant_id=0, title="")
         write_pattern(row, state, world.taxonomy, keep_title=False)
         if not state.n:

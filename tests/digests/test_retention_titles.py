@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from bot.domain import IncomingMessage
 from digests.engine import PatternState, features_of
-from digests.pattern_rows import write_pattern
+from digests.pattern_rows import TITLED, write_pattern
 from store.models import Pattern, Report, TermCount
 from store.privacy import RETAINED_TEXT, apply_retention
 from tests.digests.conftest import NOW
@@ -38,7 +38,9 @@ def test_a_rebuild_keeps_the_titles_and_dates_of_patterns_whose_texts_were_remov
     with Session(engine) as s:
         kept = Counter(r.pattern_id for r in s.exec(select(Report).where(Report.text == RETAINED_TEXT)).all())
     # a title with words never turns into "Assessment: reports" (nine did)
-    assert [pid for pid, p in after.items() if _wordless(p.title) and not _wordless(before[pid].title)] == []
+    assert [
+        pid for pid, p in after.items() if pid in before and _wordless(p.title) and not _wordless(before[pid].title)
+    ] == []
     mostly_removed = [
         pid
         for pid, p in after.items()
@@ -59,11 +61,12 @@ def test_a_rebuild_keeps_the_titles_and_dates_of_patterns_whose_texts_were_remov
     assert row.title == title
 
 
-ONE_REPORT = "the zembla depot scanner drops every quixbury parcel on monday mornings"  # no word weighs 0.6
+ONE_REPORT = "the zembla depot scanner drops every quixbury parcel on monday mornings"  # one person's words
 
 
-def _row(title: str, made_at: int, stage: str = "billing") -> Pattern:
-    return Pattern(tenant_id=1, title=title, stage=stage, terms={"_n": float(made_at)})
+def _row(title: str, *, shared: bool, stage: str = "billing") -> Pattern:
+    """A pattern row whose title was made of words two people wrote (`shared`), or before that rule."""
+    return Pattern(tenant_id=1, title=title, stage=stage, terms={"_n": 5.0} | ({TITLED: 1.0} if shared else {}))
 
 
 def _state(words: list[str], wordless: int) -> PatternState:
@@ -76,21 +79,21 @@ def _state(words: list[str], wordless: int) -> PatternState:
 
 def test_a_title_is_kept_only_if_it_was_made_of_shared_words_for_the_same_stage(digest_services) -> None:  # type: ignore[no-untyped-def]
     tx = digest_services.taxonomy
-    row = _row("Billing: refund, sheet", made_at=5)
+    row = _row("Billing: refund, sheet", shared=True)
     write_pattern(row, _state([ONE_REPORT], wordless=4), tx)
     assert row.title == "Billing: refund, sheet"
-    # made while the pattern had two reports, when any word may title it: not shown at five
-    row = _row("Billing: zembla, quixbury", made_at=2)
+    # made before titles took only words two people wrote (it may show one person's): not kept
+    row = _row("Billing: zembla, priya", shared=False)
     write_pattern(row, _state([ONE_REPORT], wordless=4), tx)
     assert row.title == "Billing: reports"
-    row = _row("Delivery: van, depot", made_at=5, stage="delivery")  # another stage
+    row = _row("Delivery: van, depot", shared=True, stage="delivery")  # another stage
     write_pattern(row, _state([ONE_REPORT], wordless=4), tx)
     assert row.title == "Billing: reports"
-    row = _row("Billing: refund, sheet", made_at=5)
+    row = _row("Billing: refund, sheet", shared=True)
     write_pattern(row, _state([ONE_REPORT], wordless=4), tx, keep_title=False)
     assert row.title == "Billing: reports"
     # reports with words are the majority and share words: they title the pattern
-    row = _row("Billing: refund, sheet", made_at=5)
+    row = _row("Billing: refund, sheet", shared=True)
     write_pattern(row, _state(["invoice vat wrong", "invoice vat again", "vat invoice late"], wordless=1), tx)
     assert row.title in ("Billing: invoice, vat", "Billing: vat, invoice")
 

@@ -166,7 +166,7 @@ def test_a_renamed_team_finds_its_history_again(relabel: Snag, old_db: OldDataba
     assert len(finance) > 40
     services = _edited_services(tmp_path, old_db)
     staff = services.snag.person("console", "local", "u1")
-    assert "Nothing reported yet" in _say(services, staff, f"top 30d team:{ALIAS}").plain_text()  # the audit's finding
+    assert "Nothing here" in _say(services, staff, f"top 30d team:{ALIAS}").plain_text()  # the audit's finding
     services.engine.dispose()
 
     code, out, err = relabel("relabel", "team", OLD, NEW)
@@ -191,7 +191,7 @@ def test_a_renamed_team_finds_its_history_again(relabel: Snag, old_db: OldDataba
 
     services = _edited_services(tmp_path, old_db)
     top = _say(services, staff, f"top 30d team:{ALIAS}")
-    assert "Nothing reported yet" not in top.plain_text() and any(s.heading for s in top.sections)
+    assert "Nothing here" not in top.plain_text() and any(s.heading for s in top.sections)
     digest = services.extras["digests"].build(platform="console", tenant="local", audience=f"team:{ALIAS}", now=_now())
     assert digest.total > 0
     services.engine.dispose()
