@@ -366,7 +366,7 @@ def pattern_set(
     try:  # as `own` and `status` in chat: contact details redacted, "none" clears, "closed" is resolved
         if owner is not None:
             owner, notices = owner_text(owner, services.snag.redactor, number=pattern_id)
-        new_status = None if status is None else read_status(status, number=pattern_id)
+        new_status = None if status is None else read_status(status, try_as="--status {status}")
     except InputError as exc:
         raise _usage_error(exc.message) from None
     row, changed = set_pattern(
@@ -394,17 +394,33 @@ def _usage_error(message: str) -> Exception:
 
 
 def demo(
-    platform: str = typer.Option("console", help="Load into this platform's tenant (console, slack, teams)."),
-    tenant: str = typer.Option("local", help="Tenant id: 'local' for the console, a Slack team id, a Teams tenant id."),
+    platform: str = typer.Option(
+        "console",
+        help="Platform of the sample's tenant (console, slack, teams), to preview how its digests look there.",
+    ),
+    tenant: str = typer.Option(
+        "local", help="A tenant of the sample's own: one holding no reports ('local', the console's, by default)."
+    ),
 ) -> None:
-    """Load eight weeks of sample reports for a sample organisation (console tenant 'local' by default)."""
+    """Load eight weeks of sample reports for a sample organisation into a tenant holding no reports.
+
+    A tenant that already holds reports is refused: the sample would mix with them.
+    Run again, it changes nothing.
+    """
     from bot.errors import InputError
     from digests.demo import load_demo
     from digests.subscriptions import PLATFORMS
 
     if platform not in PLATFORMS:
-        raise InputError(f"Snag serves slack, teams or console, not {platform}: e.g. --platform slack --tenant T0123.")
+        raise InputError(f"Snag serves slack, teams or console, not {platform}: e.g. --platform slack --tenant sample.")
     found = load_demo(_services(), tenant=tenant, platform=platform)
+    if found.get("already"):
+        typer.echo(
+            f"The sample organisation is already loaded in {platform}:{tenant} ({found['already']} sample report(s)): "
+            "nothing was loaded again, and owners and statuses set since stay as they are. "
+            + _see_demo(platform, tenant)
+        )
+        return
     typer.echo(
         f"Loaded {found['reports']} sample report(s) into {found['patterns']} pattern(s). {_see_demo(platform, tenant)}"
     )

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
@@ -30,6 +30,7 @@ from digests.features import DATA
 
 DEMO_FILE = DATA / "grouping.jsonl"
 PROBLEMS_FILE = DATA / "grouping_problems.json"
+SAMPLE_KEYS = "demo:%"  # the event keys of the sample's reports (LIKE), `demo:<sample id>`
 
 
 def _tags(row: dict[str, Any]) -> Tags:
@@ -95,15 +96,53 @@ def _refuse_another_taxonomy(taxonomy: Taxonomy) -> None:
         )
 
 
+def _held(services: Services, platform: str, tenant: str) -> tuple[int, int]:
+    """(reports, of which the sample's) the tenant holds: the demo goes only where it mixes with nothing."""
+    from store.reports import find_tenant
+
+    with session_scope(services.engine) as session:
+        owner = find_tenant(session=session, platform=platform, external_id=tenant)
+        if owner is None:
+            return 0, 0
+        sample = func.count().filter(col(Report.event_key).like(SAMPLE_KEYS))
+        query = sa_select(func.count(), sample).where(col(Report.tenant_id) == owner.id)
+        reports, of_sample = session.execute(query).one()
+        return int(reports), int(of_sample)
+
+
+def _in_use(platform: str, tenant: str, reports: int) -> str:
+    """Why a tenant with reports gets no sample: they would share patterns, digests and `mine`."""
+    own = "run `snag demo` with another SNAG_DATA_DIR, for a database of its own"
+    if (platform, tenant) != ("console", "local"):
+        own = (
+            "run `snag demo` without --platform and --tenant to load it into the console's (see it with "
+            "`snag chat`), or with another SNAG_DATA_DIR, for a database of its own"
+        )
+    return (
+        f"{platform}:{tenant} already holds {reports} report(s), so the sample organisation was not loaded "
+        f"there: its {len(_sample())} made-up reports would be grouped with them, counted in that tenant's "
+        "digests and stats, and could set the owners and statuses of its real patterns. Nothing was changed. "
+        f"To look around with the sample, give it a tenant of its own: {own}."
+    )
+
+
 def load_demo(
     services: Services, *, now: datetime | None = None, tenant: str = "local", platform: str = "console"
 ) -> dict[str, int]:
-    """Store, group and annotate the sample reports in one tenant (the console's by default); safe to run twice.
+    """Store, group and annotate the sample reports in a tenant of their own (the console's by default).
 
+    A tenant holding reports is refused (InputError): the sample's would share their patterns and
+    could set their owners and statuses. Where the sample is already loaded nothing changes (no
+    regrouping; owners and statuses people set since stay) and the answer is {"already": <its reports>}.
     The sample is tagged with the shipped taxonomy: an organisation's own taxonomy that lacks
     any of its labels is refused (InputError), as stats and digests would show foreign tags.
     """
     _refuse_another_taxonomy(services.taxonomy)
+    reports, of_sample = _held(services, platform, tenant)
+    if of_sample:
+        return {"reports": 0, "patterns": 0, "already": of_sample}
+    if reports:
+        raise InputError(_in_use(platform, tenant, reports))
     now = now or datetime.now(UTC)
     snag = services.snag
     person = replace(snag.person(platform, tenant, "demo", tenant_name="Sample organisation"), role=Role.ADMIN)
@@ -129,7 +168,11 @@ def load_demo(
 def _annotate(
     services: Services, rows: list[dict[str, Any]], now: datetime, tenant: str, platform: str = "console"
 ) -> None:
-    """Owners and statuses from the sample's problem list, on the pattern most of each problem landed in."""
+    """Owners and statuses from the sample's problem list, on the pattern most of each problem landed in.
+
+    Only patterns holding the sample's reports alone: a real report that landed with them (filed
+    while the sample was loading) keeps its pattern's owner and status as people set them.
+    """
     problems = json.loads(PROBLEMS_FILE.read_text(encoding="utf-8"))
     group_of = {f"demo:{r['id']}": r["group"] for r in rows}
     start, _ = digest_week(now)
@@ -137,13 +180,15 @@ def _annotate(
         from store.reports import find_tenant
 
         owner = find_tenant(session=session, platform=platform, external_id=tenant)
+        in_tenant = col(Report.tenant_id) == (owner.id if owner else -1)
+        real = or_(col(Report.event_key).is_(None), col(Report.event_key).not_like(SAMPLE_KEYS))
+        mixed = set(session.execute(sa_select(col(Report.pattern_id)).where(in_tenant, real).distinct()).scalars())
         landed: dict[str, Counter[int]] = defaultdict(Counter)
         query = sa_select(col(Report.event_key), col(Report.pattern_id)).where(
-            col(Report.event_key).like("demo:%"),
-            col(Report.tenant_id) == (owner.id if owner else -1),
+            col(Report.event_key).like(SAMPLE_KEYS), in_tenant
         )
         for key, pid in session.execute(query).all():
-            if pid and group_of.get(key, "").startswith("p"):
+            if pid and pid not in mixed and group_of.get(key, "").startswith("p"):
                 landed[group_of[key]][pid] += 1
         used: set[int] = set()
         for group, counts in sorted(landed.items(), key=lambda kv: -max(kv[1].values())):

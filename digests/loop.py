@@ -66,10 +66,11 @@ _STATUS_SAID = {
 }
 
 
-def read_status(said: str, *, number: int | None = None) -> str:
+def read_status(said: str, *, number: int | None = None, try_as: str | None = None) -> str:
     """The status `said` names, as typed ("in progress", "being worked on", "won't fix", "closed",
     "wip"), or InputError listing the statuses; a word close to one gets it to try ("did you mean"),
-    as `status <number> <status>` when the pattern's number is given."""
+    as `status <number> <status>` when the pattern's number is given, or as `try_as` writes it with
+    {number} and {status}: where the command has another syntax ("--status {status}" on the CLI)."""
     status = _status_of(_key(said))
     if status is not None:
         return status
@@ -82,7 +83,9 @@ def read_status(said: str, *, number: int | None = None) -> str:
     )
     if near:
         typed = _status_of(_key(near[0]))
-        try_it = f"status {number} {typed}" if number is not None else typed
+        if try_as is None:
+            try_as = "status {number} {status}" if number is not None else "{status}"
+        try_it = try_as.format(number=number, status=typed)
         raise InputError(f"`{said}` is not a status: did you mean `{try_it}`? A status is one of: {words}.")
     raise InputError(f"`{said}` is not a status. A status is one of: {words}.")
 

@@ -127,3 +127,16 @@ def test_clearing_an_owner_nobody_had_changes_nothing(snag, digest_services) -> 
     pid = digest_services.repository.get_report(person=staff, report_id=receipt.report_id).pattern_id
     code, out, _ = snag("pattern", "set", str(pid), "--owner", "none")
     assert code == 0 and "nothing changed; nobody was told again" in out
+
+
+def test_a_mistyped_status_on_the_command_line_is_offered_as_an_option(snag, digest_services) -> None:  # type: ignore[no-untyped-def]
+    """`snag pattern set 2 --status resolvd` offered chat's `status 2 resolved`; it offers `--status resolved`."""
+    staff = digest_services.snag.person("console", "local", "u1")
+    receipt = digest_services.snag.handle_message(
+        IncomingMessage(person=staff, text="refund forms are scanned twice at the front desk", channel="C1")
+    )
+    pid = digest_services.repository.get_report(person=staff, report_id=receipt.report_id).pattern_id
+    code, out, err = snag("pattern", "set", str(pid), "--status", "resolvd")
+    assert code == 2 and out == ""
+    assert "`resolvd` is not a status: did you mean `--status resolved`?" in " ".join(err.split())
+    assert f"status {pid} resolved" not in err
