@@ -2,9 +2,10 @@
 
 An audience is alerted when a pattern first reaches the count in a week, or spikes, and again on a
 later day only if the week's count has grown past what it was last told (a pattern that stays
-above the count with no new report is not news). At most one alert per pattern per audience per
-day, the day where the audience is (its subscription's time zone, as its digest's week): the Alert
-row's unique key is the rate limit. The row
+above the count with no new report is not news). The week and the day are the audience's own, in
+its subscription's time zone: its weeks are counted as its digest counts them, so an alert never
+tells of reports its digest puts in another week. At most one alert per pattern per audience per
+day: the Alert row's unique key is the rate limit. The row
 is claimed before sending and marked sent after; a failed send (or one whose sender died, after
 its lease) is claimed again by a later check, backing off exponentially, so a messenger that recovers
 still gets the day's alert. After MAX_ALERT_ATTEMPTS, or at once when the messenger says retrying
@@ -19,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, and_, or_, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -30,11 +31,12 @@ from digests import signals
 from digests.delivery import is_permanent, safe_error
 from digests.digest import Audience, parse_audience
 from digests.leases import Lease
+from digests.reading import moved_rows, week_params, weekly_rows
 from digests.snapshot import PatternInfo, load_reporters
 from digests.subscriptions import run_key
-from digests.week import week_of
+from digests.week import digest_week, mondays_before
 from store.db import session_scope
-from store.models import Alert, Pattern, PatternWeek, Subscription, Tenant
+from store.models import Alert, Pattern, Subscription, Tenant
 
 __all__ = ["check_alerts", "alert_reason", "MAX_ALERT_ATTEMPTS", "BACKOFF"]
 
@@ -50,6 +52,7 @@ ALERTS = Lease(
 )
 RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
 Tried = tuple[int, Subscription, int, BaseException | None]  # pattern id, subscription, attempt, its error
+Week = tuple[datetime, datetime]  # Monday 00:00 to Monday 00:00, where the audience is
 
 
 def alert_reason(counts: list[int], threshold: int, *, told: int = 0) -> str | None:
@@ -69,48 +72,70 @@ def alert_reason(counts: list[int], threshold: int, *, told: int = 0) -> str | N
 
 
 def _told(
-    session: Session, tenant_id: int, pattern_ids: Sequence[int], now: datetime, today: Mapping[str, str]
+    session: Session,
+    tenant_id: int,
+    pattern_ids: Sequence[int],
+    today: Mapping[str, str],
+    weeks: Mapping[str, Week],
 ) -> dict[tuple[int, str], int]:
     """(pattern, audience) -> the most reports this week that audience was alerted about, on an earlier day.
 
-    `today`: each audience's day where it is. The week is the weekly counts' (UTC), so an alert
-    counts by when it was sent, whatever local day it was. Only a sent alert told anyone anything."""
-    monday = datetime.fromisoformat(week_of(now)).replace(tzinfo=UTC)
+    `today` and `weeks`: each audience's day and week where it is; an alert counts in the week it
+    was sent in. Only a sent alert told anyone anything."""
     rows = session.exec(
         select(Alert.pattern_id, Alert.audience, Alert.day, Alert.reports).where(
             Alert.tenant_id == tenant_id,
             col(Alert.pattern_id).in_(pattern_ids),
             Alert.status == "sent",
-            col(Alert.sent_at) >= monday,
+            or_(*(and_(col(Alert.audience) == key, col(Alert.sent_at) >= start) for key, (start, _) in weeks.items())),
         )
     ).all()
     told: dict[tuple[int, str], int] = {}
     for pid, audience, day, count in rows:
-        if day < today.get(audience, ""):
+        if day < today[audience]:
             told[(pid, audience)] = max(told.get((pid, audience), 0), count)
     return told
 
 
+def _zone(sub: Subscription) -> ZoneInfo:
+    """The subscription's time zone: where its audience's days and weeks are."""
+    try:
+        return ZoneInfo(sub.timezone)
+    except (ValueError, KeyError):  # checked when subscribed; a zone gone from tzdata since reads as UTC
+        return ZoneInfo("UTC")
+
+
 def local_day(sub: Subscription, now: datetime) -> str:
     """The date where the subscription's audience is: the day its one alert per pattern is counted in."""
-    try:
-        zone = ZoneInfo(sub.timezone)
-    except (ValueError, KeyError):  # checked when subscribed; a zone gone from tzdata since reads as UTC
-        zone = ZoneInfo("UTC")
-    return (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(zone).date().isoformat()
+    return (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(_zone(sub)).date().isoformat()
 
 
-def _counts(session: Session, tenant_id: int, now: datetime) -> dict[int, list[int]]:
-    mondays = [week_of(now - timedelta(weeks=i)) for i in reversed(range(signals.BASELINE_WEEKS + 1))]
-    rows = session.exec(
-        select(PatternWeek.pattern_id, PatternWeek.week, PatternWeek.reports).where(
-            PatternWeek.tenant_id == tenant_id, col(PatternWeek.week) >= mondays[0]
-        )
-    ).all()
+def local_week(zone: ZoneInfo, now: datetime) -> Week:
+    """The week `now` falls in, Monday 00:00 to Monday 00:00 in the zone: what its next digest tells of."""
+    start = digest_week((now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(zone))[1]
+    return start, start + timedelta(days=7)
+
+
+def _counts(session: Session, tenant_id: int, week: Week) -> dict[int, list[int]]:
+    """Each pattern's reports of the BASELINE_WEEKS weeks before `week` and of `week`, oldest first,
+    counted as the digest counts its weeks (digests.week.week_windows): this week and the one
+    before where the audience is, the weeks before them by the weekly counts' UTC weeks.
+
+    One statement: the weekly counts, and the few hours of reports between the audience's Mondays
+    and the UTC ones (none when it is on UTC)."""
+    start, end = week
+    weeks = signals.BASELINE_WEEKS + 1
+    conn = session.connection()
+    query = (
+        f"WITH {moved_rows(start, end)}wk AS ({weekly_rows(start, end, weeks=weeks)}) "
+        "SELECT pattern_id, week, SUM(reports) FROM wk GROUP BY pattern_id, week"
+    )
+    rows = conn.execute(text(query), week_params(conn, tenant_id, start, end, Audience("all"))).all()
     found: dict[int, dict[str, int]] = {}
-    for pid, week, n in rows:
-        found.setdefault(pid, {})[week] = n
-    return {pid: [weeks.get(m, 0) for m in mondays] for pid, weeks in found.items()}
+    for pid, monday, n in rows:
+        found.setdefault(pid, {})[monday] = int(n)
+    mondays = mondays_before(start)[-weeks:]
+    return {pid: [counted.get(m, 0) for m in mondays] for pid, counted in found.items()}
 
 
 def _claim(
@@ -207,18 +232,22 @@ def check_alerts(
             tenant = session.get(Tenant, tenant_id)
             if tenant is None:  # gone with its subscriptions since they were read
                 continue
-            due = {pid: c for pid, c in _counts(session, tenant_id, now).items() if alert_reason(c, threshold)}
-            reporters = load_reporters(engine, sorted(due))
+            zones = {run_key(sub): _zone(sub) for sub in mine}
+            weeks = {zone: local_week(zone, now) for zone in set(zones.values())}
+            counted = {zone: _counts(session, tenant_id, week) for zone, week in weeks.items()}  # once a zone
+            counts = {key: counted[zone] for key, zone in zones.items()}
+            due = sorted({pid for each in counted.values() for pid, c in each.items() if alert_reason(c, threshold)})
+            reporters = load_reporters(engine, due)
             today = {run_key(sub): local_day(sub, now) for sub in mine}
-            told = _told(session, tenant_id, sorted(due), now, today)
+            told = _told(session, tenant_id, due, today, {key: weeks[zone] for key, zone in zones.items()})
             claimed = [
                 (pid, pattern, reason, sub, attempt)
-                for pid, counts in sorted(due.items())
+                for pid in due
                 if reporters.get(pid, 0) >= k and (pattern := session.get(Pattern, pid)) is not None
                 for sub in _recipients(pid, pattern, mine, taxonomy, messengers)
-                if (reason := alert_reason(counts, threshold, told=told.get((pid, run_key(sub)), 0)))
-                and (attempt := _claim(session, tenant_id, pid, run_key(sub), today, (reason, counts[-1]), now))
-                is not None
+                if (c := counts[run_key(sub)].get(pid))
+                and (reason := alert_reason(c, threshold, told=told.get((pid, run_key(sub)), 0)))
+                and (attempt := _claim(session, tenant_id, pid, run_key(sub), today, (reason, c[-1]), now)) is not None
             ]
         tried = [
             (pid, sub, attempt, _send(pattern, reason, sub, tenant, taxonomy, messengers[sub.platform], run_async))

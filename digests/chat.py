@@ -14,7 +14,15 @@ from bot.errors import InputError, PermissionDenied
 from bot.redact import Redactor
 from digests.digest import parse_audience
 from digests.loop import Told, notify_reporters, read_status, set_pattern
-from digests.subscriptions import describe, list_subscriptions, schedule_note, standings, subscribe, unsubscribe
+from digests.subscriptions import (
+    describe,
+    list_subscriptions,
+    schedule_note,
+    standings,
+    subscribe,
+    unsubscribe,
+    zone_name,
+)
 from store.db import session_scope
 from store.models import Pattern
 from store.reports import find_tenant
@@ -86,7 +94,24 @@ def told_line(told: int, reporters: int, *, k: int, owed: int = 0) -> str:
     return "None of its reporters can be reached by direct message, so nobody was told."
 
 
-def _options(args: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
+# What `subscribe` takes after the audience (tz and timezone are one), and how it and `unsubscribe` are written.
+SUBSCRIBE_KEYS = ("cron", "tz", "timezone")
+_SUBSCRIBE_FORM = (
+    '`subscribe [audience] [cron="0 9 * * mon"] [tz=Europe/London]`, '
+    'e.g. `subscribe team:{team} cron="0 8 * * fri" tz=Europe/London`'
+)
+_UNSUBSCRIBE_FORM = "`unsubscribe [audience]`, e.g. `unsubscribe team:{team}`"
+_OTHER_WORDS = {"schedule": "cron"}  # a word for an option that is no slip of its spelling
+
+
+def _options(
+    args: tuple[str, ...], *, keys: tuple[str, ...], form: str, nothing: str
+) -> tuple[str | None, dict[str, str]]:
+    """The audience typed (None: none) and the options, tz and timezone both as tz.
+
+    InputError, and nothing done, for an option not in `keys` or a stray word: they were ignored
+    before, so `subscribe team:finance zone=Europe/London` was saved on the default schedule and
+    time zone (and replaced an existing subscription's) without a word."""
     import shlex
 
     text = " ".join(args).replace("“", '"').replace("”", '"')
@@ -95,20 +120,63 @@ def _options(args: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
     except ValueError as exc:
         raise InputError('Put the schedule in straight quotes, e.g. cron="0 9 * * mon".') from exc
     plain: list[str] = []
-    named: dict[str, str] = {}
-    last, unquoted = "", False
+    named: list[tuple[str, str]] = []
+    unquoted = False
     for arg in tokens:
         key, eq, value = arg.partition("=")
         if eq:
-            last, named[key.lower()] = key.lower(), value
-        elif last == "cron" and len(named["cron"].split()) < 5:  # cron=0 8 * * fri: the rest of the schedule
-            named["cron"], unquoted = f"{named['cron']} {arg}", True
+            named.append((key.lower(), value))
+        elif named and _meant(named[-1][0], SUBSCRIBE_KEYS) == "cron" and len(named[-1][1].split()) < 5:
+            named[-1] = (named[-1][0], f"{named[-1][1]} {arg}")  # cron=0 8 * * fri: the rest of the schedule
+            unquoted = unquoted or named[-1][0] == "cron"
         else:
-            last = ""
             plain.append(arg)
+    audience = plain.pop(0) if plain and _stray_meaning(plain[0]) is None else None
+    wrong = [_said(key, value, _meant(key, keys)) for key, value in named if key not in keys]
+    wrong += [_said(word, None, meant if (meant := _stray_meaning(word)) in keys else None) for word in plain]
+    if wrong:
+        raise InputError(f"I didn't understand {' or '.join(wrong)}, so nothing was {nothing}. Write it as {form}.")
+    found: dict[str, str] = {}
+    for key, value in named:
+        same = "tz" if key == "timezone" else key
+        if found.setdefault(same, value) != value:
+            what = "time zones" if same == "tz" else "schedules"
+            raise InputError(f"You gave two {what}, {found[same]} and {value}, so nothing was {nothing}: give one.")
     if unquoted:
-        raise InputError(f'Put the schedule in straight quotes: cron="{named["cron"]}".')
-    return plain, named
+        raise InputError(f'Put the schedule in straight quotes: cron="{found["cron"]}".')
+    return audience, found
+
+
+def _meant(key: str, keys: tuple[str, ...]) -> str | None:
+    """The option `key` was most likely meant as: itself, or the one it is another word or a slip for."""
+    import difflib
+
+    if key in keys:
+        return key
+    if _OTHER_WORDS.get(key) in keys:
+        return _OTHER_WORDS[key]
+    return next(iter(difflib.get_close_matches(key, keys, n=1, cutoff=0.6)), None)
+
+
+def _stray_meaning(word: str) -> str | None:
+    """The option a word typed on its own was most likely meant as: a schedule, a time zone, or none."""
+    if len(word.split()) == 5:
+        return "cron"
+    return "tz" if zone_name(word) else None
+
+
+def _said(typed: str, value: str | None, meant: str | None) -> str:
+    """One thing not understood, as typed (`value` None: a word on its own), and what it likely meant."""
+    was = f"`{typed}`" if value is None else f"`{_option(typed, value)}`"
+    if meant is None:
+        return was
+    value = typed if value is None else value
+    return f"{was} (did you mean `{_option(meant, (zone_name(value) if meant == 'tz' else None) or value)}`?)"
+
+
+def _option(key: str, value: str) -> str:
+    """An option as it is typed: `tz=Europe/London`, `cron="0 9 * * mon"`."""
+    return f'{key}="{value}"' if " " in value else f"{key}={value}"
 
 
 def chat_commands(services: Services, notify: Callable[[Pattern], int]) -> dict[str, Handler]:
@@ -119,12 +187,16 @@ def chat_commands(services: Services, notify: Callable[[Pattern], int]) -> dict[
         if person.role is not Role.ADMIN:
             raise PermissionDenied("Managing digest subscriptions is for admins.")
 
+    def _form(form: str) -> str:
+        """How a command is written, its example one of this organisation's teams."""
+        return form.format(team=services.taxonomy.team_labels[0])
+
     def on_subscribe(person: Person, command: Command) -> Reply:
         _admin(person)
-        plain, named = _options(command.args)
-        audience = parse_audience(plain[0] if plain else None, services.taxonomy).key
+        typed, named = _options(command.args, keys=SUBSCRIBE_KEYS, form=_form(_SUBSCRIBE_FORM), nothing="saved")
+        audience = parse_audience(typed, services.taxonomy).key
         cron = named.get("cron", settings.digest_cron)
-        tz = named.get("tz", named.get("timezone", settings.digest_timezone))
+        tz = named.get("tz", settings.digest_timezone)
         with session_scope(engine) as session:
             subscribe(
                 session=session,
@@ -144,8 +216,8 @@ def chat_commands(services: Services, notify: Callable[[Pattern], int]) -> dict[
 
     def on_unsubscribe(person: Person, command: Command) -> Reply:
         _admin(person)
-        plain, _ = _options(command.args)
-        audience = parse_audience(plain[0], services.taxonomy).key if plain else None
+        typed, _ = _options(command.args, keys=(), form=_form(_UNSUBSCRIBE_FORM), nothing="removed")
+        audience = parse_audience(typed, services.taxonomy).key if typed else None
         here = command.channel or person.user
         with session_scope(engine) as session:
             count = unsubscribe(

@@ -21,7 +21,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from digests.delivery import AsyncRunner, DigestSender
-from digests.subscriptions import list_subscriptions
+from digests.subscriptions import cron_trigger, list_subscriptions
 from store.db import session_scope
 from store.reports import aware
 
@@ -97,7 +97,7 @@ class DigestScheduler:
         for sub in subs:
             job_id = f"digest:{sub.id}"
             wanted.add(job_id)
-            trigger = CronTrigger.from_crontab(sub.cron, timezone=sub.timezone)
+            trigger = cron_trigger(sub.cron, sub.timezone)
             existing = self.scheduler.get_job(job_id)
             if existing is not None and _same(existing.trigger, trigger):
                 continue
@@ -122,8 +122,10 @@ class DigestScheduler:
 
         Within the grace period as APScheduler's misfire grace; later than that (a scheduler down
         from Friday to Tuesday), the latest run of the last LATE days goes out late, saying so in
-        the log, if it fell after the subscription was made: the digest-run row keeps it to once a
-        period. Also the retry job: a run that failed, or whose sender died, is claimed again here."""
+        the log: the digest-run row keeps it to once a period. Either only if it fell after the
+        subscription was made: a channel subscribed (or subscribed again) at 10:00 was not owed
+        the 09:00 digest, and `snag subscriptions` tells it the next one is its first. Also the
+        retry job: a run that failed, or whose sender died, is claimed again here."""
         now = self.clock()
         with session_scope(self.services.engine) as session:
             subs = [
@@ -135,19 +137,20 @@ class DigestScheduler:
         for sub_id, cron, tz, created in subs:
             if self.stopping.is_set():  # the digest being sent has finished; the rest go out after the restart
                 break
-            trigger = CronTrigger.from_crontab(cron, timezone=tz)
+            trigger = cron_trigger(cron, tz)
             fired = previous_fire_time(trigger, now, self.grace)
-            late = None if fired is not None else previous_fire_time(trigger, now, LATE)
-            if late is not None and late > aware(created):
-                fired = late
-            if fired is not None:
-                done[sub_id] = self._send(sub_id, fired)
-                if late is not None and done[sub_id] == "sent":
-                    log.warning(
-                        "digest for subscription %s was due at %s, while the scheduler was down: sent late",
-                        sub_id,
-                        fired.astimezone(UTC).isoformat(timespec="minutes"),
-                    )
+            late = fired is None
+            if late:
+                fired = previous_fire_time(trigger, now, LATE)
+            if fired is None or fired <= aware(created):  # not due, or due before the subscription was made
+                continue
+            done[sub_id] = self._send(sub_id, fired)
+            if late and done[sub_id] == "sent":
+                log.warning(
+                    "digest for subscription %s was due at %s, while the scheduler was down: sent late",
+                    sub_id,
+                    fired.astimezone(UTC).isoformat(timespec="minutes"),
+                )
         return done
 
     def _send(self, subscription_id: int, now: datetime) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, delete
@@ -13,7 +15,11 @@ from digests.leases import LEASE, Lease
 from store.models import DigestRun, Subscription, Tenant
 from store.reports import get_or_create_tenant
 
+if TYPE_CHECKING:
+    from apscheduler.triggers.cron import CronTrigger
+
 __all__ = [
+    "cron_trigger",
     "schedule_note",
     "subscribe",
     "unsubscribe",
@@ -27,6 +33,7 @@ __all__ = [
     "record_pages",
     "validate_platform",
     "validate_schedule",
+    "zone_name",
     "PLATFORMS",
     "LEASE",
     "MAX_ATTEMPTS",
@@ -50,72 +57,171 @@ def validate_platform(platform: str) -> None:
 
 
 def validate_schedule(cron: str, timezone: str) -> None:
-    """Raise InputError, in words a person can act on, when the cron line or the time zone cannot be used."""
-    from apscheduler.triggers.cron import CronTrigger
-
+    """Raise InputError, in words a person can act on, when the cron line or the time zone cannot be
+    used, or when the schedule never comes round (31 February): its digest would never be sent."""
     from bot.errors import InputError
 
     _check_timezone(timezone)
     fields = len(cron.split())
     try:
-        CronTrigger.from_crontab(cron, timezone=timezone)
+        trigger = cron_trigger(cron, timezone)
     except Exception as exc:
         detail = str(exc)[:200] if isinstance(exc, ValueError) else "one of its fields cannot be read"
         if fields != 5:
             why = f"it has {fields} field{'' if fields == 1 else 's'}, not 5"
-        else:  # APScheduler's ValueError says which field is wrong, naming no class
+        else:  # the ValueError says which field is wrong, naming no class
             why = f"{detail[:1].lower()}{detail[1:]}"
         raise InputError(
             f"`{cron}` is not a schedule I can read: {why}. A schedule is five fields, "
             'minute hour day month weekday: "0 9 * * mon" is Mondays at 09:00.'
         ) from exc
+    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+        raise InputError(
+            f"`{cron}` never comes round: no date on the calendar matches it (there is no 31 February or "
+            "31 April), so no digest would ever be sent. Choose a day that comes every week: "
+            '"0 9 * * mon" is Mondays at 09:00.'
+        )
+
+
+# Weekdays as cron numbers them, 0 (and 7) Sunday; the names are APScheduler's too.
+_CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_MONDAY_FIRST = (1, 2, 3, 4, 5, 6, 0)  # how APScheduler orders weekdays
+
+
+def cron_trigger(cron: str, timezone: str) -> CronTrigger:
+    """The trigger of a subscription's cron line, read as cron reads it; ValueError if it cannot be.
+
+    APScheduler 3's CronTrigger.from_crontab counts weekdays from 0 = Monday, so "0 9 * * 1" ran on
+    Tuesdays and "1-5" Tuesday to Saturday; cron, and Snag's messages, count 0 (or 7) = Sunday,
+    1 = Monday. The weekday field is handed over as the names both read alike; the line itself is
+    stored as the admin wrote it. Every place a subscription's schedule becomes a trigger uses this."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    fields = cron.split()
+    if len(fields) != 5:
+        raise ValueError(f"Wrong number of fields; got {len(fields)}, expected 5")
+    minute, hour, day, month, weekday = fields
+    return CronTrigger(
+        minute=minute, hour=hour, day=day, month=month, day_of_week=_weekday_names(weekday), timezone=timezone
+    )
+
+
+def _weekday_names(field: str) -> str:
+    """A cron weekday field ("1-5", "0,6", "*/2", "mon-fri", "7") as the names APScheduler reads,
+    Monday first: "mon,tue,wed,thu,fri", "sat,sun", "tue,thu,sat,sun"."""
+    days: set[int] = set()
+    for part in field.split(","):
+        days |= _weekdays_of(part)
+    if len(days) == len(_CRON_WEEKDAYS):
+        return "*"
+    return ",".join(_CRON_WEEKDAYS[day] for day in _MONDAY_FIRST if day in days)
+
+
+def _weekdays_of(part: str) -> set[int]:
+    """The days (0 = Sunday) of one comma-separated part of a cron weekday field: `*`, a day, a
+    range, each with an optional /step; a day with a step runs to the end of the week, as cronie reads it."""
+    base, slash, step_text = part.partition("/")
+    if slash and not (step_text.isdigit() and int(step_text) > 0):
+        raise ValueError(f'the step in weekday "{part}" must be a whole number above 0, e.g. "*/2"')
+    first_text, dash, last_text = base.partition("-")
+    if base == "*":
+        first, last = 0, 7
+    else:
+        first = _weekday_number(first_text, part)
+        last = _weekday_number(last_text, part, end=True) if dash else 7 if slash else first
+    if first > last:
+        raise ValueError(f'the weekday range "{part}" runs backwards: write it from the earlier day, e.g. "1-5"')
+    return {day % 7 for day in range(first, last + 1, int(step_text) if slash else 1)}
+
+
+def _weekday_number(text: str, part: str, *, end: bool = False) -> int:
+    """A weekday as cron numbers it, 0-7 (0 and 7 Sunday), or a name; "sun" ending a range is 7,
+    so "fri-sun", as APScheduler read it before, stays Friday to Sunday."""
+    if text.isdigit() and int(text) <= 7:
+        return int(text)
+    if text.lower() in _CRON_WEEKDAYS:
+        number = _CRON_WEEKDAYS.index(text.lower())
+        return 7 if end and number == 0 else number
+    where = f' in "{part}"' if part != text else ""
+    if not text:
+        said = f"a weekday is missing{where or ' next to a comma'}"
+    elif text.isdigit():
+        said = f"there is no weekday {text}{where}"
+    else:
+        said = f'invalid weekday name "{text}"{where}'
+    raise ValueError(f"{said}: weekdays are 0-7 (0 and 7 are Sunday) or mon-sun")
 
 
 def _check_timezone(timezone: str) -> None:
     """Raise InputError unless `timezone` is a time zone name the scheduler and the digests can use."""
-    from zoneinfo import ZoneInfo, available_timezones
-
     from bot.errors import InputError
 
     try:
         ZoneInfo(timezone)  # what the digests use; APScheduler alone would take "" for UTC
     except (KeyError, ValueError, OSError) as exc:  # unknown, not a name at all, or a folder of zones
-        close = [name for name in available_timezones() if name.lower() == timezone.lower()]
-        hint = f" Did you mean {close[0]}?" if close else ""
+        close = zone_name(timezone)
+        hint = f" Did you mean {close}?" if close else ""
         raise InputError(
             f"I don't know the time zone {timezone or '(empty)'}.{hint} "
             "Give a name from the tz database, e.g. Europe/London, America/New_York or UTC."
         ) from exc
 
 
+def zone_name(typed: str) -> str | None:
+    """The tz database's name for what was typed, in any case ("europe/london": Europe/London), or None."""
+    return _zone_names().get(typed.lower())
+
+
+@cache
+def _zone_names() -> dict[str, str]:
+    """Every time zone name by its lower case (read once: listing them reads the whole database)."""
+    from zoneinfo import available_timezones
+
+    return {name.lower(): name for name in available_timezones()}
+
+
 def schedule_note(cron: str, timezone: str) -> str | None:
     """What an admin should know about a schedule that is not once a week, or None.
 
     A digest covers the last full week (Monday to Sunday) and goes out once a week, at the first
-    time of its schedule after the week ended: the other times of a daily schedule send nothing."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    trigger = CronTrigger.from_crontab(cron, timezone=timezone)
-    start = datetime(2026, 1, 5, tzinfo=ZoneInfo(timezone))  # a Monday: two whole weeks of this schedule
-    fires: list[datetime] = []
-    at: datetime | None = None
-    while len(fires) < 3:
-        at = trigger.get_next_fire_time(at, at + timedelta(seconds=1) if at else start)
-        if at is None or at >= start + timedelta(days=14):
-            break
-        fires.append(at)
-    if len(fires) > 2:
+    time of its schedule after the week ended: the other times of a daily schedule send nothing,
+    and a schedule that misses weeks (monthly) never sends the weeks it missed."""
+    skips, more, first = _weekly_shape(cron_trigger(cron, timezone), ZoneInfo(timezone))
+    if skips:
+        return (
+            f'"{cron}" does not run every week, but each digest covers only the week before it (Monday to '
+            "Sunday): the weeks in between are never sent. A weekly schedule such as "
+            '"0 9 * * mon" reports every week.'
+        )
+    if more:
         return (
             f'"{cron}" runs more than once a week, but a digest covers the week that ended and goes out once, '
             "at the first of these times after Monday 00:00; the others send nothing. A weekly schedule such as "
             '"0 9 * * mon" says what will happen.'
         )
-    if fires and (late := fires[0].weekday()) != 0:
+    if first is not None and (late := first.weekday()) != 0:
         return (
             f'The digest covers the last full week, Monday to Sunday, so on "{cron}" it arrives '
             f"{late} day{'s' if late > 1 else ''} after that week ended; Monday sends it freshest."
         )
     return None
+
+
+def _weekly_shape(trigger: CronTrigger, zone: ZoneInfo, weeks: int = 105) -> tuple[bool, bool, datetime | None]:
+    """Over two years of Monday-to-Sunday weeks (every month twice): whether some week has no time
+    of the schedule, whether some week has more than one, and the schedule's first time."""
+    monday = date(2026, 1, 5)
+    first, more = None, False
+    for week in range(weeks):
+        start = datetime.combine(monday + timedelta(weeks=week), time(), zone)
+        end = datetime.combine(monday + timedelta(weeks=week + 1), time(), zone).astimezone(UTC)  # compared in UTC
+        at = trigger.get_next_fire_time(None, start)
+        if at is None or at >= end:
+            return True, more, first
+        first = first or at
+        again = trigger.get_next_fire_time(at, at.astimezone(UTC) + timedelta(seconds=1))
+        more = more or (again is not None and again < end)
+    return False, more, first
 
 
 def subscribe(
@@ -167,7 +273,8 @@ def list_subscriptions(*, session: Session) -> list[Subscription]:
 
 def run_key(subscription: Subscription) -> str:
     """The DigestRun audience key: the audience, per subscription, so each destination gets one."""
-    return f"{subscription.audience}#{subscription.id}"[:120]
+    suffix = f"#{subscription.id}"  # kept whole: a long audience is cut, never the number that sets it apart
+    return subscription.audience[: 120 - len(suffix)] + suffix
 
 
 @dataclass(frozen=True)
@@ -212,12 +319,10 @@ def standings(
 
 def _next_send(sub: Subscription, now: datetime, done: set[str]) -> tuple[datetime | None, str | None]:
     """The first time of `sub`'s schedule after `now` that sends a week not in `done`, and that week."""
-    from apscheduler.triggers.cron import CronTrigger
-
     from digests.digest import period_of
     from digests.week import digest_week
 
-    trigger = CronTrigger.from_crontab(sub.cron, timezone=sub.timezone)
+    trigger = cron_trigger(sub.cron, sub.timezone)
     zone = ZoneInfo(sub.timezone)
     since = now.astimezone(zone)
     for _ in range(60):  # weeks; a week's digest goes at the first time of the schedule after it ended

@@ -148,7 +148,12 @@ class DigestRun(SQLModel, table=True):
 
 class Subscription(SQLModel, table=True):
     __tablename__ = "subscriptions"
-    __table_args__ = (UniqueConstraint("tenant_id", "audience", "platform", "destination", name="uq_subscription"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "audience", "platform", "destination", name="uq_subscription"),
+        # SQLite: a removed subscription's id is never given to the next one, which would take over its
+        # digest runs and alerts (keyed by audience#id: digests.subscriptions.run_key)
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenants.id", index=True)

@@ -1,6 +1,6 @@
 """Building a SQLite table again, for what SQLite only takes when a table is created (AUTOINCREMENT).
 
-Used by migrations 0013 (reports) and 0014 (patterns)."""
+Used by migrations 0013 (reports), 0014 (patterns) and 0017 (subscriptions)."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.domain import Reply
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday; the digest week is 16-22 Nov
+SUBSCRIBED = datetime(2026, 10, 1, tzinfo=UTC)  # when subscribe_console's subscriptions were made
 
 
 class RecordingMessenger:
@@ -76,21 +77,33 @@ def check_alerts_now(services, messenger, now: datetime) -> int:  # type: ignore
     )
 
 
-def subscribe_console(services, destination: str = "C1", timezone: str = "UTC") -> int:  # type: ignore[no-untyped-def]
-    """Subscribe a console destination to the whole organisation's Monday 09:00 digest."""
+def subscribe_console(  # type: ignore[no-untyped-def]
+    services,
+    destination: str = "C1",
+    timezone: str = "UTC",
+    *,
+    created: datetime = SUBSCRIBED,
+    cron: str = "0 9 * * mon",
+) -> int:
+    """Subscribe a console destination to the whole organisation's digest (Monday 09:00), made at `created`.
+
+    The scheduler sends a subscription only the digests due after it was made: by default, long
+    before the test's clocks, not when the test happens to run."""
     from digests.subscriptions import subscribe
     from store.db import session_scope
 
     with session_scope(services.engine) as session:
-        return subscribe(
+        row = subscribe(
             session=session,
             platform="console",
             tenant="local",
             audience="all",
             destination=destination,
-            cron="0 9 * * mon",
+            cron=cron,
             timezone=timezone,
-        ).id  # type: ignore[return-value]
+        )
+        row.created_at = created
+        return row.id  # type: ignore[return-value]
 
 
 def console_scheduler(services, messenger, now: datetime, scheduler=None, **sender_options):  # type: ignore[no-untyped-def]
