@@ -27,6 +27,7 @@ __all__ = [
     "MEANS_ME",
     "means_me",
     "TheirUsage",
+    "Slip",
     "USAGE",
     "WINDOWS",
     "ROLE_COMMANDS",
@@ -97,6 +98,9 @@ _NOT_YOURS = {
     "reload": "Re-reading the taxonomy is for admins.",
 }
 _NOT_SLIPS = {"stop"}  # a word of its own ("stop" is not a slip of `top`): reading.py answers it
+# Managers' own words a slip may be of (`reslove 5`, `asign 5 Dana`); not the shortest, `done` and
+# `ack`, a letter away from everyday words ("gone 5", "back 5").
+_SLIP_SYNONYMS = tuple(sorted(w for w in (*_OWN_WORDS, *_STATUS_SAID) if len(w) >= 5))
 
 # Commands only some people may use: from anyone else, a sentence starting with one is a report.
 # (`erase` is everyone's for their own reports; only `erase <user>` is an admin's.)
@@ -172,6 +176,11 @@ class TheirUsage(UsageError):
         self.role = role
 
 
+class Slip(UsageError):
+    """A short line a letter away from a command whose arguments it has: "Did you mean `status`?".
+    Nothing is filed, so an edit of the message into the command runs it (bot.editing)."""
+
+
 @dataclass(frozen=True)
 class QueryFilters:
     since: datetime
@@ -229,9 +238,9 @@ def parse_command(text: str, role: Role = Role.ADMIN) -> Command:
         return Command("report", text=text)
     if head in _HOW:
         raise UsageError(f"{_how(head, role)} {_as_report(text)}")
-    guess = _slip_of(head, role)
-    if guess is not None and (_read(guess, rest, text) or _owner(guess, words[1:])) is not None:
-        raise UsageError(f"Did you mean `{guess}`? {_as_report(text)}")
+    guess = _meant(head, words[1:], rest, text, role)
+    if guess is not None:
+        raise Slip(f"Did you mean `{guess}`? {_as_report(text)}")
     return Command("report", text=text)
 
 
@@ -305,6 +314,11 @@ def _pattern_change(head: str, after: list[str], role: Role) -> Command | None:
                 f"e.g. `own {number} Dana Lee`."
             )
         return Command("own", args=owner, number=number)
+    return _status_said(head, after)
+
+
+def _status_said(head: str, after: list[str]) -> Command | None:
+    """`resolve 5`, `close #5`, `done 5 please`: the `status` a manager's word for one means, or None."""
     status = _STATUS_SAID.get(head)
     after = [w for w in after if w.lower().rstrip(_END) not in _POLITE]
     if after and after[0].lower() == "pattern":
@@ -437,13 +451,31 @@ def _without_filler(rest: list[str]) -> list[str]:
     return rest
 
 
-def _slip_of(word: str, role: Role) -> str | None:
-    """The command of theirs one letter away from `word` (added, dropped, changed or swapped), if any."""
+def _meant(head: str, after: list[str], rest: list[str], text: str, role: Role) -> str | None:
+    """The command word of theirs a letter away from `head` whose arguments the line has, closest
+    first: `stauts 3 resolved` is `status` (`stats`, as close, takes nothing), `reslove 3` is
+    `resolve`. None when none fits: "statsu are wrong" is a report."""
+    return next((word for word in _slips_of(head, role) if _fits(word, after, rest, text, role)), None)
+
+
+def _fits(word: str, after: list[str], rest: list[str], text: str, role: Role) -> bool:
+    """Whether the words after the first (`after`, and `rest` without filler) are what `word` takes."""
+    owned = _owner(word, after)
+    if owned is not None and not _a_sentence_after(word, owned[1], role):
+        return True
+    return _read(word, rest, text) is not None or _status_said(word, after) is not None
+
+
+def _slips_of(word: str, role: Role) -> list[str]:
+    """The command words of theirs one letter away from `word` (added, dropped, changed or swapped),
+    closest first."""
     if len(word) < 3 or word in _NOT_SLIPS:
-        return None
+        return []
     theirs = [name for name in _HOW if allowed(role, ROLE_COMMANDS.get(name, Role.STAFF))]
-    close = difflib.get_close_matches(word, theirs, n=3, cutoff=0.6)
-    return next((name for name in close if _one_edit(word, name)), None)
+    if allowed(role, Role.MANAGER):
+        theirs += _SLIP_SYNONYMS
+    close = difflib.get_close_matches(word, theirs, n=len(theirs), cutoff=0.6)
+    return [name for name in close if _one_edit(word, name)]
 
 
 def _one_edit(a: str, b: str) -> bool:

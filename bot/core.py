@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 from bot import capture as capturing
 from bot import cards, editing, erasing, history, privacy, reading, replay
 from bot.capture import Capture
-from bot.commands import Command
+from bot.commands import Command, Slip
 from bot.domain import ActionEvent, IncomingMessage, Person, Platform, Reply, ReportRecord, Tags
-from bot.errors import SnagError
+from bot.errors import SnagError, UsageError
 from bot.history import HistoryRow
 from bot.logs import where
 from bot.metrics import Metrics, NullMetrics
@@ -41,6 +41,20 @@ UNFILED_KEPT = 10_000  # messages answered without a report, remembered for an e
 def unfiled_key(message: IncomingMessage) -> tuple[str, str, str, str]:
     person = message.person
     return (person.platform, person.tenant, message.channel, message.message_id or "")
+
+
+@dataclass(frozen=True)
+class Unfiled:
+    """A message answered without filing a report: when, and whether the answer was a did-you-mean."""
+
+    at: datetime
+    slip: bool = False  # "Did you mean `status`?": an edit of it into the command runs that, once
+
+
+def _slipped(exc: UsageError) -> bool:
+    """Whether the usage problem is a did-you-mean (reading answers it with the asker's own help,
+    a TheirUsage raised from the Slip)."""
+    return isinstance(exc, Slip) or isinstance(exc.__cause__, Slip)
 
 
 log = logging.getLogger("snag.core")
@@ -96,8 +110,9 @@ class Snag:
         # reporter key -> (when `erase mine` asked them to confirm, their newest report's id then): bot.erasing
         self.asked_to_erase: dict[str, tuple[datetime, int]] = {}
         # Messages answered without filing a report (too short, a command): an edit of one into a
-        # sentence files it (bot.editing). Only these: a message whose report was erased files nothing.
-        self.unfiled: dict[tuple[str, str, str, str], datetime] = {}
+        # sentence files it, of a did-you-mean into the command runs it (bot.editing). Only these: a
+        # message whose report was erased files nothing.
+        self.unfiled: dict[tuple[str, str, str, str], Unfiled] = {}
 
     @property
     def redactor(self) -> Redactor:
@@ -131,24 +146,44 @@ class Snag:
 
     def handle_message(self, message: IncomingMessage) -> Reply:
         """A typed line: a command, or else a report. Never raises."""
-        reply = self._guard(lambda: self._dispatch(message), message.person.platform)
+        slipped = False
+
+        def answer() -> Reply:
+            nonlocal slipped
+            try:
+                return self._dispatch(message)
+            except UsageError as exc:
+                slipped = _slipped(exc)
+                raise
+
+        reply = self._guard(answer, message.person.platform)
         if reply.report_id is None and reply.kind != "saved" and message.message_id:
-            self._unfiled(message)
+            self._unfiled(message, slip=slipped)
         return reply
 
-    def _unfiled(self, message: IncomingMessage) -> None:
+    def _unfiled(self, message: IncomingMessage, *, slip: bool = False) -> None:
         """Remember, for a week and UNFILED_KEPT messages at most, a message that filed nothing."""
         now = self.clock()
         if len(self.unfiled) >= UNFILED_KEPT:
             week_ago = now - timedelta(days=7)
-            self.unfiled = {k: at for k, at in self.unfiled.items() if at > week_ago}
+            self.unfiled = {k: seen for k, seen in self.unfiled.items() if seen.at > week_ago}
             while len(self.unfiled) >= UNFILED_KEPT:
                 self.unfiled.pop(next(iter(self.unfiled)))
-        self.unfiled[unfiled_key(message)] = now
+        self.unfiled[unfiled_key(message)] = Unfiled(now, slip)
 
     def was_unfiled(self, message: IncomingMessage) -> bool:
         """Whether this process answered the message (`message.message_id`) without filing it."""
         return unfiled_key(message) in self.unfiled
+
+    def take_slip(self, message: IncomingMessage) -> bool:
+        """Whether this process answered the message with a did-you-mean that no edit has taken yet;
+        the first edit to ask takes it, so a platform's retry of that edit finds it taken."""
+        key = unfiled_key(message)
+        seen = self.unfiled.pop(key, None)  # one step: of two deliveries at once, only one takes it
+        if seen is None:
+            return False
+        self.unfiled[key] = replace(seen, slip=False)  # still unfiled: an edit into a sentence files it
+        return seen.slip
 
     def file_report(self, message: IncomingMessage) -> Reply:
         """File the message's text as a report, whatever it says (shortcuts, reactions, modals)."""

@@ -9,8 +9,9 @@ undone): the person is told it is still stored and how to erase it.
 
 An edit of a message that filed nothing (too short, not understood) whose new words are a report
 files it, as if sent now: the person fixed what they were told was wrong, and must not believe
-it filed when it did not. An edit into a command or small talk is left alone (they were answered
-when they sent it; Teams never says what a message said before, so neither platform answers again).
+it filed when it did not. So is one answered "Did you mean `status`?" edited into the command: it
+runs, once. Any other edit into a command or small talk is left alone (they were answered when
+they sent it; Teams never says what a message said before, so neither platform answers again).
 The platform says where that may happen (`Edit.report`): Snag must have been addressed, and a
 reply under another message may have been added to a report already.
 """
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from bot import cards
 from bot.capture import cut_notice, honest, screen
-from bot.commands import asks_to_file
+from bot.commands import Command, asks_to_file
 from bot.corrections import AXES, answered_axes, person_source
 from bot.domain import RETAINED_TEXT, IncomingMessage, Person, Reply, ReportRecord, Tags
 from bot.errors import SnagError
@@ -44,8 +45,8 @@ class Edit:
     """What an edit, or a reply under a report, did at once, and the slow rest for `finish`.
 
     The new words are stored at once (fast, like a new report's commit); tagging them again and
-    regrouping (`changed`), or answering a reply that reads as a command (`query`), can wait
-    until the platform has its answer.
+    regrouping (`changed`), or answering a reply that reads as a command or running the command a
+    did-you-mean was edited into (`query`), can wait until the platform has its answer.
     """
 
     reply: Reply
@@ -107,13 +108,17 @@ def _from_message(snag: Snag, person: Person, channel: str, message_id: str | No
     )
 
 
-def _as_report(snag: Snag, message: IncomingMessage) -> str | None:
-    """The words the message files, or None when it reads as a command or an aside."""
+def _read(snag: Snag, message: IncomingMessage) -> Command | None:
+    """What the message asks for now, or None for a slip of a command ("top blah")."""
     try:
-        command = snag.read(message)
-    except SnagError:  # a slip of a command ("top blah")
+        return snag.read(message)
+    except SnagError:
         return None
-    return command.text if command.name == "report" else None
+
+
+def _as_report(command: Command | None) -> str | None:
+    """The words the message files, or None when it reads as a command, an aside or a slip."""
+    return command.text if command is not None and command.name == "report" else None
 
 
 def edit(snag: Snag, message: IncomingMessage, *, before: str | None = None) -> Edit | None:
@@ -127,12 +132,13 @@ def edit(snag: Snag, message: IncomingMessage, *, before: str | None = None) -> 
     words (retention), or when its words did not change (Slack says "changed" for a link preview
     or a thread reply too).
     """
-    said = _as_report(snag, message)
+    command = _read(snag, message)
+    said = _as_report(command)
     text, notices, answer = screen(snag, said) if said is not None else ("", (), None)
     for attempt in range(_TRIES):
         found = _from_message(snag, message.person, message.channel, message.message_id)
         if found is None:  # on a retry: taken back while the edit was saved, and not filed again
-            return _anew(snag, message, said) if attempt == 0 else None
+            return _anew(snag, message, command) if attempt == 0 else None
         if found.text == RETAINED_TEXT:
             return None
         record = found
@@ -148,17 +154,23 @@ def edit(snag: Snag, message: IncomingMessage, *, before: str | None = None) -> 
     raise SnagError("That report kept changing while I saved your edit. Please edit it again.")
 
 
-def _anew(snag: Snag, message: IncomingMessage, said: str | None) -> Edit | None:
-    """An edit of a message that filed nothing: its new words to file, as if sent now; None when
-    they are a command or small talk (answered when sent, left alone now), and when this process
-    did not answer the message without filing it (Snag.was_unfiled): the report of an erased
-    message is not filed again by an edit of it, nor is a message Snag never read.
+def _anew(snag: Snag, message: IncomingMessage, command: Command | None) -> Edit | None:
+    """An edit of a message that filed nothing: its new words to file, as if sent now, or the
+    command they are to run when Snag answered the message with a did-you-mean (Snag.take_slip);
+    None for small talk and any other command (answered when sent, left alone now), and when this
+    process did not answer the message without filing it (Snag.was_unfiled): the report of an
+    erased message is not filed again by an edit of it, nor is a message Snag never read.
 
     Words too short, or only personal details, are a report's words still: filing them answers
     as it did when the message was sent."""
-    if said is None or not message.message_id or not snag.was_unfiled(message):
+    if command is None or command.name == "not_report" or not message.message_id:
         return None
-    return Edit(cards.prompt_for_sentence(), query=message, report=replace(message, text=said))
+    slip = snag.take_slip(message)  # its first edit into a command or a report takes the did-you-mean
+    if command.name != "report":
+        return Edit(cards.prompt_for_sentence(), query=message) if slip else None
+    if not snag.was_unfiled(message):
+        return None
+    return Edit(cards.prompt_for_sentence(), query=message, report=replace(message, text=command.text))
 
 
 def _added_under(snag: Snag, record: ReportRecord, before: str | None) -> str:
@@ -206,7 +218,7 @@ def add_to(snag: Snag, message: IncomingMessage, under: str) -> Edit | None:
     record = _filed(snag, message.person, message.channel, under)
     if record is None or asks_to_file(message.text):
         return None
-    said = _as_report(snag, message)
+    said = _as_report(_read(snag, message))
     if said is None:
         return Edit(cards.prompt_for_sentence(), query=message)
     text, notices, answer = screen(snag, said)

@@ -288,10 +288,12 @@ class Superseded(Exception):
 def is_permanent(exc: BaseException) -> bool:
     """Whether retrying a failed send cannot help: the messengers' DeliveryFailed says so.
 
-    Slack's carries `permanent` (channel_not_found, not_in_channel, token_revoked...); Teams' carries
-    the HTTP `status`: 403 when the bot was blocked or removed from the conversation, 404 when the
-    conversation is gone (ConversationNotFound, BotNotInConversationRoster), 401 when the app's
-    credentials are refused (until an admin corrects them, each retry fails alike).
+    Slack's carries `permanent` (channel_not_found, not_in_channel, is_archived, token_revoked...);
+    Teams' carries the HTTP `status`: 403 when the bot was blocked or removed from the conversation,
+    404 when the conversation is gone (ConversationNotFound, BotNotInConversationRoster), 401 when
+    the app's credentials are refused (until an admin corrects them, each retry fails alike); and
+    `permanent` when Snag has no reference to the conversation at all (removed from its team, or
+    never added), so nothing was asked of Teams and its error says how to bring it back.
 
     An InputError is too: the digest of an audience the taxonomy no longer has (`stage:follow_up`
     after the stage was removed) cannot be built by retrying; its run is given up with that message."""

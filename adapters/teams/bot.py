@@ -34,6 +34,7 @@ from adapters.teams.waiting import WAITING_DIR, WaitingReferences
 from bot import cards
 from bot.core import Capture, where
 from bot.domain import IncomingMessage, Person, Reply
+from bot.editing import Edit
 from bot.errors import SnagError
 from bot.files import nothing_to_file
 
@@ -56,6 +57,20 @@ KEPT = "snag.kept"  # turn_state: this turn stored a report (or the outbox keeps
 SEND_ATTEMPTS = 3
 SEND_WAIT = 10.0  # seconds of waiting in all between the tries of one reply
 SEND_DELAY = 0.5  # the first wait when Teams does not say how long (Retry-After); doubled after
+# The channel's note when the 1:1 chat could not be opened for an answer to something Snag did:
+# asked again, a pattern's status or owner set would read "Nothing changed".
+DONE_NOT_SENT = (
+    "Done, so there's no need to ask again. I couldn't open our 1:1 chat to send you the details, and they "
+    "aren't for everyone here: message me directly (find Snag under Apps) so I can reach you there."
+)
+# For `erase`, whatever came of it ("Done" would tell the channel whose report it was): asked
+# again, an erased report "isn't one of yours".
+ERASE_NOT_SENT = (
+    "I couldn't open our 1:1 chat to tell you how that went, and it isn't for everyone here. A report "
+    "erased is gone for good, so asking again would not find it: message me directly (find Snag under "
+    "Apps) and type mine to see the reports you still have."
+)
+DONE_KINDS = frozenset({"saved", "receipt"})  # something was stored: a change, an erasure, tags or answers
 
 
 class SnagTeamsBot(TeamsActivityHandler):
@@ -192,7 +207,7 @@ class SnagTeamsBot(TeamsActivityHandler):
             delivered = await self._tell_privately(turn, person, kept)
             if delivered:
                 self._receipted(receipt)
-            await self._send(turn, private.note(kept, command, delivered=delivered))
+            await self._send(turn, _note(kept, command, delivered=delivered))
 
     def _receipted(self, key: str) -> None:
         if key:
@@ -330,7 +345,7 @@ class SnagTeamsBot(TeamsActivityHandler):
         if done is None or (done.report is not None and not self.files_when_edited(turn.activity)):
             return  # it filed no report (a command, small talk), a retry, or Snag was not addressed
         reply = await asyncio.to_thread(self.snag.finish_edit, done)
-        await self._answer(turn, person, [reply], "report" if done.report is not None else None)
+        await self._answer(turn, person, [reply], self.edit_command(done))
         if done.report is not None:
             await self._remember(
                 turn, person, reported=reply.kind == "receipt", waiting=_waiting(reply, done.report.event_id)
@@ -348,11 +363,20 @@ class SnagTeamsBot(TeamsActivityHandler):
             return False
         return inbound.names_snag(activity.text or "", _entities(activity), _bot_of(activity))
 
-    async def answer_edit(self, turn: TurnContext, reply: Reply) -> None:
-        """Tell the person their edit is stored and tagged again (the turn the endpoint runs for it)."""
+    def edit_command(self, done: Edit) -> str | None:
+        """The command an edit's answer is to ("report" for one it files): a command it runs (a reply
+        under a report that reads as one, or a did-you-mean edited into one) is answered as that
+        command, so `search` or `mine` asked in a channel goes to the 1:1 chat as when sent."""
+        if done.report is not None:
+            return "report"
+        return self._command_of(done.query) if done.query is not None else None
+
+    async def answer_edit(self, turn: TurnContext, reply: Reply, command: str | None = None) -> None:
+        """Tell the person their edit is stored and tagged again, or answer the command it runs
+        (`command`: edit_command's), as the endpoint's turn for it."""
 
         async def answer(turn: TurnContext) -> None:
-            await self._answer(turn, self._person(turn), [reply], None)
+            await self._answer(turn, self._person(turn), [reply], command)
 
         await self._guarded(turn, answer)
 
@@ -467,6 +491,22 @@ class SnagTeamsBot(TeamsActivityHandler):
         if turn.turn_state.get(KEPT) or (capture is not None and capture.stored):
             return SAVED
         return TRY_AGAIN
+
+
+def _note(replies: list[Reply], command: str | None, *, delivered: bool) -> Reply:
+    """What the channel reads instead of answers sent (or not) to the asker's 1:1 chat.
+
+    When the chat could not be opened, an answer to something done (a pattern's status or owner
+    saved, tags confirmed or corrected on a card) says it was done, and nothing of what it said;
+    an answer that only shows something is to be asked for again there. `erase` reads the same
+    whatever came of it, and a report's receipt keeps private.note's own words."""
+    if delivered or command == "report":
+        return private.note(replies, command, delivered=delivered)
+    if command == "erase":
+        return Reply(kind="text", title=ERASE_NOT_SENT)
+    if any(r.kind in DONE_KINDS for r in replies):  # a receipt here: a card's answers or corrected tags
+        return Reply(kind="text", title=DONE_NOT_SENT)
+    return private.note(replies, command, delivered=False)
 
 
 def _personal(activity: Activity) -> bool:

@@ -299,8 +299,10 @@ class TeamsEndpoint:
         async with self._finishing:
             reply: Reply = await asyncio.to_thread(self.bot.snag.finish_edit, done)  # never raises
 
+        command = await asyncio.to_thread(self.bot.edit_command, done)
+
         async def answer(turn: TurnContext) -> None:
-            await self.bot.answer_edit(turn, reply)
+            await self.bot.answer_edit(turn, reply, command)
 
         try:
             await self.adapter.process_activity(auth, activity, answer)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import shlex
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -27,9 +28,13 @@ MAX_RETRY_AFTER = 30.0  # seconds: a longer Retry-After would hold a receipt or 
 
 
 class DeliveryFailed(Exception):
-    def __init__(self, status: int | None, reason: str) -> None:
+    """A message Teams did not take: `status` is its HTTP answer (None: none was asked), `permanent`
+    that no retry can deliver it (digests.delivery.is_permanent also reads 401, 403 and 404 so)."""
+
+    def __init__(self, status: int | None, reason: str, *, permanent: bool = False) -> None:
         super().__init__(reason)
         self.status = status
+        self.permanent = permanent
 
 
 def status_of(exc: BaseException) -> int | None:
@@ -66,7 +71,7 @@ class TeamsMessenger:
         """Send a card to a stored conversation; raises DeliveryFailed when it cannot."""
         reference = await asyncio.to_thread(self.references.load, destination)
         if reference is None:
-            raise DeliveryFailed(None, "no usable conversation reference (never installed, removed or blocked)")
+            raise DeliveryFailed(None, _unreachable(tenant, destination), permanent=True)
         await self.send_over(reference, destination=destination, reply=reply)
 
     async def send_over(
@@ -125,6 +130,19 @@ class TeamsMessenger:
                 reference.service_url,
             )
         return sent[-1] if sent else ("", None)
+
+
+def _unreachable(tenant: str, destination: str) -> str:
+    """Why a conversation with no usable reference cannot be sent to, and what brings it back.
+
+    Its reference goes when Snag is removed from the team or chat, is never kept where Snag was
+    never added, and is unusable once Teams refused Snag there (blocked): no retry changes that.
+    A person's id is left out: this is logged and kept with the failed digest or alert."""
+    if destination.startswith(USER_PREFIX):
+        return "Snag cannot reach this person (it was removed from their team, or they blocked it)"
+    stop = f"snag unsubscribe --platform teams --tenant {shlex.quote(tenant)} --destination {shlex.quote(destination)}"
+    gone = "Snag is not in this Teams channel or chat (removed, blocked or never added)"
+    return f"{gone}: add Snag to it again, or run `{stop}`"
 
 
 def personal_chat_with(reference: ConversationReference) -> ConversationParameters:

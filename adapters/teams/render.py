@@ -1,12 +1,14 @@
 """Core replies as Adaptive Cards 1.5 (pure functions).
 
 Every string from a reply goes into a TextRun of a RichTextBlock: TextRuns are not
-markdown, so what a reporter typed (including `<at>`) is shown literally.
+markdown, so what a reporter typed (including `<at>`) is shown literally. Snag's own words
+mark what to type as Slack shows it, `erase <number>`: those spans become monospace runs.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from bot.domain import Choice, Form, Reply, Section
@@ -44,12 +46,38 @@ def _rich(*runs: dict, **extra: Any) -> dict:
     return {"type": "RichTextBlock", "inlines": list(runs), **extra}
 
 
-def _section(section: Section) -> list[dict]:
+# A `code span`, or a quote of what someone wrote (Snag quotes people in “…”), taken whole so that
+# a backtick inside it is never read as one.
+_CODE_OR_QUOTE = re.compile(r"“[^”]*”|`([^`\n]+)`")
+# Replies whose sections are Snag's own sentences; the others' show reports as their people wrote
+# them (a receipt's "You said", the fix-tags form, mine and search) or words taken from them (digests).
+OWN_SECTIONS = frozenset({"text", "usage", "error", "saved"})
+
+
+def _said(text: str, **style: Any) -> list[dict]:
+    """Snag's own words as runs: each `code span` monospace, without the backticks that TextRuns
+    would show as typed; a quote “…” stays as written, backticks and all."""
+    runs: list[dict] = []
+    at = 0
+    for match in _CODE_OR_QUOTE.finditer(text):
+        if match.group(1) is None:
+            continue  # a quote: plain text with what is around it
+        if match.start() > at:
+            runs.append(_run(text[at : match.start()], **style))
+        runs.append(_run(match.group(1), **style, fontType="Monospace"))
+        at = match.end()
+    if at < len(text) or not runs:
+        runs.append(_run(text[at:], **style))
+    return runs
+
+
+def _section(section: Section, own: bool = False) -> list[dict]:
+    """A section's heading, text and fields; `own`: its text is Snag's words, code spans and all."""
     out: list[dict] = []
     if section.heading:
         out.append(_rich(_run(section.heading, weight="Bolder"), spacing="Medium"))
     if section.text:
-        out.append(_rich(_run(section.text)))
+        out.append(_rich(*(_said(section.text) if own else [_run(section.text)])))
     for name, value in section.fields:
         out.append(_rich(_run(f"{name}: ", weight="Bolder", isSubtle=True), _run(value), spacing="None"))
     return out
@@ -105,10 +133,10 @@ def _form_body(form: Form, titles: int = TITLE_LIMITS[0], typed: frozenset[str] 
 
 def card_for(reply: Reply) -> dict:
     """The Adaptive Card for a reply, under Teams' size limit."""
-    body: list[dict] = [_rich(_run(reply.title, weight="Bolder", size="Medium"))]
-    body += [_rich(_run(n, color="Warning")) for n in reply.notices]
+    body: list[dict] = [_rich(*_said(reply.title, weight="Bolder", size="Medium"))]
+    body += [_rich(*_said(n, color="Warning")) for n in reply.notices]
     for section in reply.sections:
-        body += _section(section)
+        body += _section(section, own=reply.kind in OWN_SECTIONS)
     actions: list[dict] = []
     rid = reply.report_id
     for button in reply.buttons:

@@ -105,5 +105,5 @@ def refs(services) -> list[ConversationRef]:  # type: ignore[no-untyped-def]
 
 
 def titles(connector: FakeConnector) -> list[str]:
-    """The first line of every card the bot sent."""
-    return [card["body"][0]["inlines"][0]["text"] for card in connector.cards()]
+    """The first line of every card the bot sent (all its runs: what to type is a run of its own)."""
+    return ["".join(run["text"] for run in card["body"][0]["inlines"]) for card in connector.cards()]

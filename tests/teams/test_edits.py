@@ -73,7 +73,7 @@ async def test_a_deleted_message_says_the_report_is_still_stored(teams) -> None:
     assert path.startswith("/v3/conversations/a:1personal-chat-1/activities")
     assert titles(connector)[-1] == (
         f"You deleted the message I filed as report #{row.id}. It is still stored: "
-        f"type `erase {row.id}` to remove it too."
+        f"type erase {row.id} to remove it too."
     )
 
 
@@ -100,3 +100,24 @@ async def test_an_edited_channel_mention_is_answered_in_the_1to1_chat(teams) -> 
     in_channel = [body for path, body in new_calls if OPS in path]
     assert "Updated report" not in json.dumps(in_channel)  # the channel never reads the report's number
     assert f"Updated report #{row.id}." in json.dumps([body for path, body in new_calls if OPS not in path])
+
+
+async def test_a_did_you_mean_edited_into_mine_in_a_channel_is_answered_in_the_1to1_chat(teams) -> None:  # type: ignore[no-untyped-def]
+    """`mine` lists the asker's reports: sent in a channel it goes to the 1:1 chat, and so it does
+    when it is the command a did-you-mean was edited into (it ran, answered in the channel)."""
+    services, client, connector = teams
+    said = in_thread(connector.url, "1700000000011", "the ops rota lives in a spreadsheet nobody updates", SAM)
+    await client.post("/api/messages", json=said)
+    slip = in_thread(connector.url, "1700000000012", "mnie", SAM)
+    await client.post("/api/messages", json=slip)
+    assert "Did you mean" in json.dumps(connector.calls[-1][1]), connector.calls[-1]
+    edit = dict(slip, type="messageUpdate", text="<at>Snag</at> mine")
+    edit["channelData"] = dict(slip.get("channelData") or {}, eventType="editMessage")
+    sent = len(connector.calls)
+    await client.post("/api/messages", json=edit)
+    [row] = reports(services)
+    new_calls = connector.calls[sent:]
+    private = json.dumps([body for path, body in new_calls if OPS not in path])
+    assert f"#{row.id}" in private and "spreadsheet" in private  # the list went to the 1:1 chat
+    in_channel = json.dumps([body for path, body in new_calls if OPS in path])
+    assert "spreadsheet" not in in_channel and f"#{row.id}" not in in_channel

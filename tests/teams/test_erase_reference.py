@@ -61,7 +61,7 @@ async def test_yes_please_after_erase_mine_erases_and_keeps_nothing_that_reaches
     async for services, client, app in serving(tmp_path, connector):
         key = await _two_reports(services, client, app, connector)
         await post(client, app, fixture("message_personal", connector.url, id="1700000000098", text="erase mine"))
-        assert "`erase mine confirm`" in titles(connector)[-1]
+        assert "type erase mine confirm." in titles(connector)[-1]
         await post(client, app, fixture("message_personal", connector.url, id="1700000000099", text="yes please"))
         assert titles(connector)[-1] == "Erased all 2 of your report(s) and everything linked to them."
         with Session(services.engine) as session:
