@@ -29,35 +29,39 @@ def answered_axes(source: str | None) -> tuple[str, ...]:
 
 
 def corrected_tags(tx: Taxonomy, base: Tags, values: dict[str, object], *, partial: bool) -> Tags:
-    """The tags a person chose; with `partial`, fields they did not touch stay as they were."""
+    """The tags a person chose; with `partial`, fields they did not touch stay as they were.
 
-    def one(key: str, allowed: tuple[str, ...], current: str | None) -> str | None:
+    Where a form asks for labels typed in a text box (a Teams card holds only so many choices),
+    people write "Finance, it": each value is trimmed, empty ones are ignored, and a label, its
+    title or an alias in any case names its label (Taxonomy.find); an unknown one is refused by name."""
+
+    def label(key: str, axis: str, typed: str) -> str:
+        found = tx.find(axis, typed)
+        if found is None:
+            raise InputError(f"'{typed}' is not a {key} in this taxonomy.")
+        return found
+
+    def one(key: str, axis: str, current: str | None) -> str | None:
         if key not in values:
             return current if partial else None
         raw = values[key]
-        value = str(raw) if raw not in (None, "", "none") else None
-        if value is not None and value not in allowed:
-            raise InputError(f"'{value}' is not a {key.replace('_', ' ')} in this taxonomy.")
-        return value
+        typed = str(raw).strip() if raw is not None else ""
+        return None if typed in ("", "none") else label(key.replace("_", " "), axis, typed)
 
-    def many(key: str, allowed: tuple[str, ...], current: tuple[str, ...]) -> tuple[str, ...]:
+    def many(key: str, current: tuple[str, ...]) -> tuple[str, ...]:
         if key not in values:
             return current
-        raw = values[key]
-        items = [i for s in _answers(raw) for i in str(s).split(",") if i]
-        bad = [i for i in items if i not in allowed]
-        if bad:
-            raise InputError(f"'{bad[0]}' is not a {key[:-1]} in this taxonomy.")
-        return tuple(dict.fromkeys(items))
+        typed = [i.strip() for s in _answers(values[key]) for i in str(s).split(",")]
+        return tuple(dict.fromkeys(label(key[:-1], key[:-1], i) for i in typed if i))
 
     current_from = base.handoff.from_team if base.handoff else None
     current_to = base.handoff.to_team if base.handoff else None
-    h_from = one("handoff_from", tx.team_labels, current_from)
-    h_to = one("handoff_to", tx.team_labels, current_to)
+    h_from = one("handoff_from", "team", current_from)
+    h_to = one("handoff_to", "team", current_to)
     return Tags(
-        stage=one("stage", tx.stage_labels, base.stage),
-        kinds=many("kinds", tx.kind_labels, base.kinds),
-        teams=many("teams", tx.team_labels, base.teams),
+        stage=one("stage", "stage", base.stage),
+        kinds=many("kinds", base.kinds),
+        teams=many("teams", base.teams),
         handoff=Handoff(h_from, h_to) if (h_from or h_to) else None,
         confidence={},
         source="person",

@@ -256,6 +256,7 @@ def stats(data: dict[str, object], taxonomy: Taxonomy, *, k: int) -> Reply:
     add up to the total, what it hides would be the total minus the rows shown: see _partition.
     With `data["in_patterns"]` and `data["outside"]` (store.slices.pattern_split), the total is
     told exactly only when `top`'s counts cannot be taken from it to leave a few people's: _floor.
+    When no slice has k people, nobody reported included, every such tenant gets one reply.
     """
     reported = data.get("reports", 0)
     assert isinstance(reported, int)
@@ -271,6 +272,8 @@ def stats(data: dict[str, object], taxonomy: Taxonomy, *, k: int) -> Reply:
     crowd = any(r >= k for rows in axes.values() for _, r in rows.values()) or any(
         r >= k for _, r in (*slices.values(), *untagged.values())
     )
+    if not crowd:
+        return _too_few_reply(k)
     floor = _floor(data, k)
     sections: list[Section] = []
     for axis, counts in axes.items():
@@ -282,9 +285,7 @@ def stats(data: dict[str, object], taxonomy: Taxonomy, *, k: int) -> Reply:
             fields = _overlapping(counts, slices.get(axis), none, axis, taxonomy, k)
         if fields:
             sections.append(Section(heading=f"By {axis}", fields=tuple(fields)))
-    if total and not crowd:
-        head = _too_few(k)
-    elif floor is not None:
+    if floor is not None:
         head = (
             f"At least {floor} reports from the last 30 days; the rest come from fewer than {k} people, "
             "so they are not counted."
@@ -309,8 +310,13 @@ def _floor(data: dict[str, object], k: int) -> int | None:
     return None if not reports or people >= k else counted
 
 
-def _too_few(k: int) -> str:
-    return f"Fewer than {k} people may be behind the reports of the last 30 days, so they are not counted."
+def _too_few_reply(k: int) -> Reply:
+    """Stats when no slice has k people, nobody reported included: one reply whatever the reports
+    and their tags, since "0 reports" (or a "No team named" row) beside "fewer than k people" would
+    tell whether anyone at all reported in a narrow slice."""
+    head = f"Fewer than {k} people may be behind the reports of the last 30 days, so they are not counted."
+    axes = (Section(heading=f"By {axis}", fields=(("Other", _few(k)),)) for axis in ("stage", "kind", "team"))
+    return Reply(kind="list", title="Snag stats", sections=(Section(text=head), *axes))
 
 
 def _overlapping(
