@@ -49,6 +49,7 @@ TRAINING_MEANWHILE = (
     "no trained model fits this taxonomy: training one in the background (a few minutes); "
     "until it is ready, reports are tagged by the taxonomy's words and aliases"
 )
+TRAINING_ELSEWHERE = "another Snag process is training a model; waiting for it (a few minutes)"
 
 
 class _InUse(NamedTuple):
@@ -235,15 +236,18 @@ class TrainingLock:
         self.path = directory / TRAINING_LOCK
         self._handle: IO[str] | None = None
 
-    def acquire(self) -> bool:
-        """Take the lock; False, at once, while another holds it."""
+    def acquire(self, *, wait: bool = False) -> bool:
+        """Take the lock; False, at once, while another holds it (with `wait`: once it lets go)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = self.path.open("a")
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
             return False
+        except BaseException:  # Ctrl-C while waiting
+            handle.close()
+            raise
         self._handle = handle
         return True
 
@@ -270,20 +274,31 @@ class Trainer:
         log.info("%s", TRAINING_MEANWHILE)
         return training()
 
-    def prepare(self, taxonomy: Taxonomy) -> Callable[[], str] | None:
+    def prepare(self, taxonomy: Taxonomy, *, wait: bool = False) -> Callable[[], str] | None:
         """The training of a model for the taxonomy, ready to run here or in a thread, holding the
         models folder's training lock until it has run. None while another process holds that lock
-        (its model is picked up once written), or when too little is labelled (said once per taxonomy)."""
+        (its model is picked up once written), or when too little is labelled (said once per taxonomy).
+
+        With `wait` (`snag import`, which tags everything at once), a lock held by another process is
+        waited for, not skipped: the rules would tag the whole file. None then when that process left a
+        model that fits: the caller loads it instead of training another."""
         from classifier.corrections import training_reports
         from classifier.examples import NotEnoughLabels, check_labelled
         from classifier.train import train
 
         lock = TrainingLock(self.directory)
         if not lock.acquire():
-            log.info(
-                "another Snag process is training a model in %s; it is used as soon as it is written", self.directory
-            )
-            return None
+            if not wait:
+                log.info(
+                    "another Snag process is training a model in %s; it is used as soon as it is written",
+                    self.directory,
+                )
+                return None
+            log.warning("%s", TRAINING_ELSEWHERE)
+            lock.acquire(wait=True)
+            if fitting_version(self.directory, taxonomy) is not None:
+                lock.release()
+                return None
         try:
             reports = training_reports(self.settings, taxonomy)
             check_labelled(reports, taxonomy)
@@ -321,7 +336,8 @@ def load_classifier(
     With train_if_missing, when no model fits one is trained in the background, and used as soon
     as it is written: training takes minutes, and `snag serve` kept its port closed (and `snag
     chat` its prompt) until it was done. With train_first too, the model is trained before this
-    returns (`snag import` tags a whole file at once). Training is tried again in the background
+    returns (`snag import` tags a whole file at once), or, while another process sharing the models
+    folder trains, that training is waited for and its model loaded. Training is tried again in the background
     every TRAIN_CHECK_SECONDS while too little is labelled for the taxonomy's labels, or while
     another process sharing the models folder trains (its model is picked up once written).
     """
@@ -343,11 +359,11 @@ def load_classifier(
             directory,
         )
     elif train_first:
-        training = trainer.prepare(taxonomy)
+        training = trainer.prepare(taxonomy, wait=True)
         if training is not None:
             log.info("no trained model fits this taxonomy: training one now (a few minutes)")
             training()
-            classifier.reload()
+        classifier.reload()  # the model trained here, or the one another process wrote while this waited
     else:
         _start_training(classifier, trainer, taxonomy)
     return classifier

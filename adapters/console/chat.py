@@ -7,7 +7,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from rich.console import Console
 from rich.text import Text
@@ -225,7 +225,7 @@ def run_console(
             _safely(session, session.handle_line, line)
     except _Leave:
         console.print()
-        wait_for_retraining(console)
+        wait_for_training(console)
         console.print(BYE)
 
 
@@ -236,22 +236,56 @@ RETRAIN_WAIT = (
 )
 RETRAIN_ABANDONED = "Retraining abandoned: no new model was saved; the tagger keeps the model it had."
 RETRAIN_DONE = "Retraining finished."
+TRAIN_THREAD = "snag-train"  # the name classifier.service gives the thread training a model missing at start
+TRAIN_WAIT = (
+    "The model for your taxonomy is still training: waiting for it to finish so it is saved and the next "
+    "start loads it at once (this can take a few minutes). Press Ctrl-C to abandon it."
+)
+TRAIN_ABANDONED = (
+    "Training abandoned: no model was saved; the next start trains one again, tagging by your "
+    "taxonomy's words and aliases meanwhile."
+)
+TRAIN_DONE = "Training finished: the model is saved."
 
 
-def wait_for_retraining(console: Console, poll: float = 0.2) -> None:
-    """Quitting while `retrain` runs: its thread dies with the process, so wait for it (Ctrl-C abandons)."""
-    running = [t for t in threading.enumerate() if t.name == RETRAIN_THREAD and t.is_alive()]
+class _Training(NamedTuple):
+    """A training thread quitting waits for, and what to say about it."""
+
+    thread: str
+    waiting: str
+    abandoned: str
+    done: str
+
+
+_TRAININGS = (
+    _Training(RETRAIN_THREAD, RETRAIN_WAIT, RETRAIN_ABANDONED, RETRAIN_DONE),
+    _Training(TRAIN_THREAD, TRAIN_WAIT, TRAIN_ABANDONED, TRAIN_DONE),
+)
+
+
+def wait_for_training(console: Console, poll: float = 0.2) -> None:
+    """Quitting while `retrain` runs, or while the model missing at start trains: their threads die with
+    the process and the minutes spent are lost, so wait for them (Ctrl-C abandons)."""
+    for training in _TRAININGS:
+        if not _wait_for(console, training, poll):
+            return
+
+
+def _wait_for(console: Console, training: _Training, poll: float) -> bool:
+    """Wait for one kind of training, if it runs; False when Ctrl-C abandoned it."""
+    running = [t for t in threading.enumerate() if t.name == training.thread and t.is_alive()]
     if not running:
-        return
+        return True
     try:
-        console.print(RETRAIN_WAIT)
+        console.print(training.waiting)
         for thread in running:
             while thread.is_alive():
                 thread.join(poll)  # in slices: a Ctrl-C reaches the main thread between them
     except KeyboardInterrupt:
-        console.print(Text(RETRAIN_ABANDONED, style="yellow"))
-        return
-    console.print(RETRAIN_DONE)
+        console.print(Text(training.abandoned, style="yellow"))
+        return False
+    console.print(training.done)
+    return True
 
 
 def _safely(session: ConsoleSession, work: Callable[..., object], *args: object) -> None:
