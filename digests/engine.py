@@ -16,7 +16,17 @@ from typing import Protocol
 from digests.features import char_grams, concepts, load_idf, vectorise, words, written
 from digests.index import WordIndex
 
-__all__ = ["Params", "ReportFeatures", "PatternState", "PatternStore", "MemoryStore", "Engine", "features_of"]
+__all__ = [
+    "TITLED",
+    "said_in",
+    "Params",
+    "ReportFeatures",
+    "PatternState",
+    "PatternStore",
+    "MemoryStore",
+    "Engine",
+    "features_of",
+]
 
 MAX_WORDS = 40  # terms kept per pattern centroid
 MAX_CHARS = 120
@@ -30,6 +40,9 @@ SURFACE = "_s:"  # in Pattern.terms: "_s:<stem>:<word>" -> how many of its repor
 # number made from their reporter key and the term), or SHARED once two or more people did.
 SHARERS = "_p:"
 SHARED = 0.0
+# In Pattern.terms: written since titles took only words two people wrote, so SHARERS is complete.
+# Terms stored before hold no writers: PatternState.legacy, until its members' are read (pattern_rows).
+TITLED = "_t"
 
 
 @dataclass(frozen=True)
@@ -95,9 +108,15 @@ def features_of(
         handoff=f"{handoff[0] or ''}>{handoff[1] or ''}" if handoff else None,
         created_at=created_at,
         written=tuple(sorted(shown)),
-        said=tuple(sorted({st for st, _ in shown} | concepts(text if read is None else read))),
+        said=tuple(sorted(said_in(text if read is None else read, shown))),
         reporter=reporter,
     )
+
+
+def said_in(read: str, shown: set[tuple[str, str]] | None = None) -> set[str]:
+    """The terms a title could take from a text as leaders may read it: the stems of its content
+    words (`shown`, when already worked out) and its concept tokens."""
+    return {st for st, _ in (written(read) if shown is None else shown)} | concepts(read)
 
 
 def _top(vec: Mapping[str, float], limit: int) -> dict[str, float]:
@@ -148,6 +167,9 @@ class PatternState:
     surfaces: dict[str, dict[str, float]] = field(default_factory=dict)
     # term -> who alone wrote it (a tag), or SHARED: for the terms a title could show only (see shared)
     sharers: dict[str, float] = field(default_factory=dict)
+    # Read from terms stored before writers were noted (no TITLED): sharers hold only the reports
+    # added since, until its stored members' writers are added (add_writers) when it is next written.
+    legacy: bool = field(default=False, compare=False)
     _norms: tuple[float, float] | None = field(default=None, repr=False, compare=False)
     _labels: tuple[int, tuple] | None = field(default=None, repr=False, compare=False)  # (n, majorities)
 
@@ -235,14 +257,28 @@ class PatternState:
 
         Kept only while a title could show the term, so a term coming back counts its writers
         afresh: fewer than wrote it, never more, and a title shows it only once two people did."""
-        for term in report.said:
+        self._note_writer(report.reporter, report.said, shown)
+
+    def _note_writer(self, reporter: str, said: Iterable[str], shown: set[str]) -> None:
+        """One report's writer for the terms it said that a title could show. The order reports
+        come in does not matter: a pattern grouped before writers were noted may add its stored
+        members' afterwards (add_writers)."""
+        for term in said:
             if not self._titled(term, shown):
                 continue
-            tag, before = _tag(report.reporter, term), self.sharers.get(term)
+            tag, before = _tag(reporter, term), self.sharers.get(term)
             if before is None:
                 self.sharers[term] = tag
-            elif before != tag or not report.reporter:  # "": someone no other report is by
+            elif before != tag or not reporter:  # "": someone no other report is by
                 self.sharers[term] = SHARED
+
+    def add_writers(self, members: Iterable[tuple[str, Iterable[str]]]) -> None:
+        """Note who wrote what in reports already in this pattern, (reporter key, said_in of the
+        text as leaders may read it) each: the writers a legacy pattern's terms never held."""
+        shown = self.title_stems()
+        for reporter, said in members:
+            self._note_writer(reporter, said, shown)
+        self.legacy = False
 
     def shared(self, term: str) -> bool:
         """Whether two or more people wrote this term, as leaders may read their reports."""
@@ -307,6 +343,7 @@ class PatternState:
             wordless=int(terms.get("_r", 0)),
             surfaces=surfaces,
             sharers=sharers,
+            legacy=bool(terms) and TITLED not in terms,
         )
 
 

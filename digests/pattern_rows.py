@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from sqlmodel import Session, col, select
+
 from bot.domain import ReportRecord
 from bot.listings import quoted
 from bot.taxonomy import Taxonomy
-from digests.engine import PatternState, ReportFeatures, features_of
+from digests.engine import TITLED, PatternState, ReportFeatures, features_of, said_in
 from digests.titles import title_for
 from store.models import Pattern, Report
 from store.privacy import RETAINED_TEXT
@@ -16,9 +18,9 @@ from store.privacy import RETAINED_TEXT
 __all__ = ["Tables", "TITLED", "aware", "features_of_record", "features_of_report", "readable", "write_pattern"]
 
 Tables = tuple[Callable[[str], float], Callable[[str], float]]  # the word and character idf a report is weighed by
-# In Pattern.terms: its title was made of words two or more people wrote (titles.title_words); a
-# title made before, which may hold one person's sign-off, is never kept (see _previous_title).
-TITLED = "_t"
+# TITLED, in Pattern.terms: its title was made of words two or more people wrote (titles.title_words);
+# a title made before may hold one person's sign-off, and is kept only where the texts that could
+# tell are gone (see _previous_title).
 
 
 def aware(dt: datetime) -> datetime:
@@ -70,10 +72,30 @@ def features_of_report(report: Report, idf: Tables, taxonomy: Taxonomy) -> Repor
 def _previous_title(row: Pattern, state: PatternState) -> str | None:
     """The row's title, if a title with no word to show may keep it: made for the same stage, and
     under the rule that shows only words two people wrote (TITLED). One made before may show a
-    word one person alone wrote, their sign-off too: it gives way to the words shared now."""
-    if row.title and row.stage == state.stage and (row.terms or {}).get(TITLED):
-        return row.title
-    return None
+    word one person alone wrote, their sign-off too: it gives way to the words shared now, unless
+    retention removed texts of the pattern (wordless), whose writers can no longer be told. Then
+    it stays as before the upgrade (leaders saw it then), not "reports" for good."""
+    if not row.title or row.stage != state.stage:
+        return None
+    terms = row.terms or {}
+    return row.title if terms.get(TITLED) or (terms and state.wordless) else None
+
+
+def _add_stored_writers(row: Pattern, state: PatternState, taxonomy: Taxonomy) -> None:
+    """A pattern grouped before writers were noted learns them from its stored members once, the
+    first time it is written since: their texts read as leaders may read them, and who wrote each.
+    A report whose text retention removed tells nobody's words (its pattern's title: _previous_title).
+    Read in the row's own session; a row apart from one (an erasure's, worked out again from its
+    members later) waits for that."""
+    session = Session.object_session(row)
+    if row.id is None or not isinstance(session, Session):
+        return
+    members = session.exec(
+        select(Report.text, Report.reporter_key).where(
+            col(Report.pattern_id) == row.id, col(Report.text) != RETAINED_TEXT
+        )
+    ).all()
+    state.add_writers((reporter, said_in(readable(text, taxonomy))) for text, reporter in members)
 
 
 def write_pattern(row: Pattern, state: PatternState, taxonomy: Taxonomy, *, keep_title: bool = True) -> None:
@@ -82,6 +104,8 @@ def write_pattern(row: Pattern, state: PatternState, taxonomy: Taxonomy, *, keep
     A pattern most of whose reports lost their texts to retention, or whose words left have none
     to show, keeps the row's title (see titles.title_for), unless keep_title is False: after an
     erasure, whose words the old title holds cannot be told."""
+    if state.legacy:
+        _add_stored_writers(row, state, taxonomy)
     stage = state.stage
     previous = _previous_title(row, state) if keep_title else None
     row.title = title_for(state, taxonomy.title(stage) if stage else None, previous=previous, redact=taxonomy.redact)
