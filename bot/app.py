@@ -249,14 +249,15 @@ def retrain_now(services: Services) -> str | None:
     """Train a new model from the shipped data and every stored correction; None if impossible."""
     try:
         from classifier.corrections import training_reports
-        from classifier.service import models_dir
+        from classifier.service import models_dir, training_alone
         from classifier.train import NotEnoughLabels, train
     except ImportError:
         log.warning("retrain asked for, but the spaCy classifier is not installed")
         return None
     try:
         reports = training_reports(services.settings, services.taxonomy)
-        model = train(services.taxonomy, reports, models_dir(services.settings))
+        with training_alone(models_dir(services.settings), log.info):
+            model = train(services.taxonomy, reports, models_dir(services.settings))
     except NotEnoughLabels as exc:
         log.warning("no retraining: %s", exc.message)
         return None

@@ -72,6 +72,8 @@ def _train_missing_model(settings: Any, taxonomy: Any, directory: Path) -> None:
     """
     from classifier.corrections import shipped_reports
     from classifier.examples import NotEnoughLabels
+    from classifier.loading import fitting_version
+    from classifier.service import training_alone
     from classifier.train import train
 
     has_store = _store_exists(settings)
@@ -83,7 +85,9 @@ def _train_missing_model(settings: Any, taxonomy: Any, directory: Path) -> None:
     )
     reports = shipped_reports(taxonomy) + (_corrections(settings, taxonomy) if has_store else [])
     try:
-        train(taxonomy, reports, directory)
+        with training_alone(directory, lambda said: typer.echo(said, err=True)):
+            if fitting_version(directory, taxonomy) is None:  # none written while this waited
+                train(taxonomy, reports, directory)
     except NotEnoughLabels as exc:
         typer.echo(exc.message, err=True)  # it says the rules tag meanwhile
 
@@ -140,6 +144,7 @@ def train_command(
 
     from classifier.corrections import training_reports
     from classifier.loading import fitting_version
+    from classifier.service import training_alone
     from classifier.train import DEFAULT_EPOCHS, already_trained, train
     from classifier.versions import models_dir, point_latest
 
@@ -155,16 +160,17 @@ def train_command(
             return
     reports = training_reports(settings, taxonomy)
     epochs = DEFAULT_EPOCHS if epochs is None else epochs
-    kept = already_trained(taxonomy, reports, directory, seed=seed, epochs=epochs)
-    if kept is not None:
-        point_latest(directory, kept.name)
-        typer.echo(
-            f"Model {kept.name} is up to date: it was trained on these same {len(reports):,} reports, with this "
-            "taxonomy and these settings, so it is used as it is. Nothing to train."
-        )
-        return
-    started = time.perf_counter()
-    model = train(taxonomy, reports, directory, seed=seed, epochs=epochs, progress=True)
+    with training_alone(directory, lambda said: typer.echo(said, err=True)):
+        kept = already_trained(taxonomy, reports, directory, seed=seed, epochs=epochs)
+        if kept is not None:
+            point_latest(directory, kept.name)
+            typer.echo(
+                f"Model {kept.name} is up to date: it was trained on these same {len(reports):,} reports, with "
+                "this taxonomy and these settings, so it is used as it is. Nothing to train."
+            )
+            return
+        started = time.perf_counter()
+        model = train(taxonomy, reports, directory, seed=seed, epochs=epochs, progress=True)
     typer.echo(
         f"Trained model {model.version} on {len(reports):,} reports in "
         f"{time.perf_counter() - started:.1f}s: {model.path}"

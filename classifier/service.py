@@ -13,7 +13,8 @@ import fcntl
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, NamedTuple
 
@@ -34,6 +35,7 @@ __all__ = [
     "SpacyClassifier",
     "Trainer",
     "TrainingLock",
+    "training_alone",
     "load_classifier",
     "models_dir",
     "latest_version",
@@ -255,6 +257,27 @@ class TrainingLock:
         if self._handle is not None:
             self._handle.close()  # closing the file frees the lock
             self._handle = None
+
+
+WAITING_FOR_TRAINING = (
+    "Another Snag process is training a model in {directory}; waiting for it to finish (a few minutes)."
+)
+
+
+@contextmanager
+def training_alone(directory: Path, say: Callable[[str], None]) -> Iterator[None]:
+    """Hold the models folder's training lock while training (`snag train`, `retrain`, a file
+    command's first model): while another process (or the bot's own background training) holds
+    it, `say` why the wait, then wait; a model it wrote with the same data is then reused, not
+    trained again (the callers look for one after the wait)."""
+    lock = TrainingLock(directory)
+    if not lock.acquire():
+        say(WAITING_FOR_TRAINING.format(directory=directory))
+        lock.acquire(wait=True)
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 class Trainer:

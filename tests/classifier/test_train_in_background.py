@@ -301,3 +301,28 @@ def test_snag_import_trains_itself_when_the_other_process_left_no_model(
     assert code == 0 and "Imported 2 report(s)" in out
     assert _import_tags(settings) == {"model"} and quick.calls == 1
     _said_once_on_stderr(caplog)
+
+
+def test_snag_train_and_retrain_wait_while_another_process_trains(tmp_path: Path) -> None:
+    """`snag train`, `retrain` and a file command's first model train inside training_alone: while
+    another process holds the lock it says why the wait once, and goes on as soon as it lets go."""
+    from classifier.service import WAITING_FOR_TRAINING, training_alone
+
+    models = tmp_path / "models"
+    said: list[str] = []
+    inside = threading.Event()
+    with _other_process_training(models) as holder:
+
+        def train() -> None:
+            with training_alone(models, said.append):
+                inside.set()
+
+        worker = threading.Thread(target=train)
+        worker.start()
+        assert not inside.wait(0.5), "trained while another process was training"
+        assert said == [WAITING_FOR_TRAINING.format(directory=models)]
+        holder.kill()
+        holder.wait()
+        assert inside.wait(10)
+        worker.join(10)
+    assert TrainingLock(models).acquire(), "the lock is let go after training"
