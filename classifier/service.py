@@ -253,15 +253,19 @@ class TrainingLock:
         self._handle = handle
         return True
 
+    def take(self, say: Callable[[str], None]) -> bool:
+        """Take the lock, waiting while another holds it after saying so once (TRAINING_ELSEWHERE);
+        whether it had to wait (a model may have been written meanwhile)."""
+        if self.acquire():
+            return False
+        say(TRAINING_ELSEWHERE)
+        self.acquire(wait=True)
+        return True
+
     def release(self) -> None:
         if self._handle is not None:
             self._handle.close()  # closing the file frees the lock
             self._handle = None
-
-
-WAITING_FOR_TRAINING = (
-    "Another Snag process is training a model in {directory}; waiting for it to finish (a few minutes)."
-)
 
 
 @contextmanager
@@ -271,9 +275,7 @@ def training_alone(directory: Path, say: Callable[[str], None]) -> Iterator[None
     it, `say` why the wait, then wait; a model it wrote with the same data is then reused, not
     trained again (the callers look for one after the wait)."""
     lock = TrainingLock(directory)
-    if not lock.acquire():
-        say(WAITING_FOR_TRAINING.format(directory=directory))
-        lock.acquire(wait=True)
+    lock.take(say)
     try:
         yield
     finally:
@@ -317,8 +319,7 @@ class Trainer:
                     self.directory,
                 )
                 return None
-            log.warning("%s", TRAINING_ELSEWHERE)
-            lock.acquire(wait=True)
+            lock.take(log.warning)
             if fitting_version(self.directory, taxonomy) is not None:
                 lock.release()
                 return None

@@ -306,7 +306,7 @@ def test_snag_import_trains_itself_when_the_other_process_left_no_model(
 def test_snag_train_and_retrain_wait_while_another_process_trains(tmp_path: Path) -> None:
     """`snag train`, `retrain` and a file command's first model train inside training_alone: while
     another process holds the lock it says why the wait once, and goes on as soon as it lets go."""
-    from classifier.service import WAITING_FOR_TRAINING, training_alone
+    from classifier.service import training_alone
 
     models = tmp_path / "models"
     said: list[str] = []
@@ -320,7 +320,7 @@ def test_snag_train_and_retrain_wait_while_another_process_trains(tmp_path: Path
         worker = threading.Thread(target=train)
         worker.start()
         assert not inside.wait(0.5), "trained while another process was training"
-        assert said == [WAITING_FOR_TRAINING.format(directory=models)]
+        assert said == [TRAINING_ELSEWHERE]
         holder.kill()
         holder.wait()
         assert inside.wait(10)
