@@ -57,20 +57,6 @@ KEPT = "snag.kept"  # turn_state: this turn stored a report (or the outbox keeps
 SEND_ATTEMPTS = 3
 SEND_WAIT = 10.0  # seconds of waiting in all between the tries of one reply
 SEND_DELAY = 0.5  # the first wait when Teams does not say how long (Retry-After); doubled after
-# The channel's note when the 1:1 chat could not be opened for an answer to something Snag did:
-# asked again, a pattern's status or owner set would read "Nothing changed".
-DONE_NOT_SENT = (
-    "Done, so there's no need to ask again. I couldn't open our 1:1 chat to send you the details, and they "
-    "aren't for everyone here: message me directly (find Snag under Apps) so I can reach you there."
-)
-# For `erase`, whatever came of it ("Done" would tell the channel whose report it was): asked
-# again, an erased report "isn't one of yours".
-ERASE_NOT_SENT = (
-    "I couldn't open our 1:1 chat to tell you how that went, and it isn't for everyone here. A report "
-    "erased is gone for good, so asking again would not find it: message me directly (find Snag under "
-    "Apps) and type mine to see the reports you still have."
-)
-DONE_KINDS = frozenset({"saved", "receipt"})  # something was stored: a change, an erasure, tags or answers
 
 
 class SnagTeamsBot(TeamsActivityHandler):
@@ -207,7 +193,7 @@ class SnagTeamsBot(TeamsActivityHandler):
             delivered = await self._tell_privately(turn, person, kept)
             if delivered:
                 self._receipted(receipt)
-            await self._send(turn, _note(kept, command, delivered=delivered))
+            await self._send(turn, private.note(kept, command, delivered=delivered))
 
     def _receipted(self, key: str) -> None:
         if key:
@@ -491,22 +477,6 @@ class SnagTeamsBot(TeamsActivityHandler):
         if turn.turn_state.get(KEPT) or (capture is not None and capture.stored):
             return SAVED
         return TRY_AGAIN
-
-
-def _note(replies: list[Reply], command: str | None, *, delivered: bool) -> Reply:
-    """What the channel reads instead of answers sent (or not) to the asker's 1:1 chat.
-
-    When the chat could not be opened, an answer to something done (a pattern's status or owner
-    saved, tags confirmed or corrected on a card) says it was done, and nothing of what it said;
-    an answer that only shows something is to be asked for again there. `erase` reads the same
-    whatever came of it, and a report's receipt keeps private.note's own words."""
-    if delivered or command == "report":
-        return private.note(replies, command, delivered=delivered)
-    if command == "erase":
-        return Reply(kind="text", title=ERASE_NOT_SENT)
-    if any(r.kind in DONE_KINDS for r in replies):  # a receipt here: a card's answers or corrected tags
-        return Reply(kind="text", title=DONE_NOT_SENT)
-    return private.note(replies, command, delivered=False)
 
 
 def _personal(activity: Activity) -> bool:

@@ -28,6 +28,20 @@ SAVED_NOT_SENT = (
     "Thanks, your report is saved, but I couldn't open our 1:1 chat to show you the details. "
     "Message me directly (find Snag under Apps) and type mine to see it."
 )
+# The channel's note when the 1:1 chat could not be opened for an answer to something Snag did:
+# asked again, a pattern's status or owner set would read "Nothing changed".
+DONE_NOT_SENT = (
+    "Done, so there's no need to ask again. I couldn't open our 1:1 chat to send you the details, and they "
+    "aren't for everyone here: message me directly (find Snag under Apps) so I can reach you there."
+)
+# For `erase`, whatever came of it ("Done" would tell the channel whose report it was): asked
+# again, an erased report "isn't one of yours".
+ERASE_NOT_SENT = (
+    "I couldn't open our 1:1 chat to tell you how that went, and it isn't for everyone here. A report "
+    "erased is gone for good, so asking again would not find it: message me directly (find Snag under "
+    "Apps) and type mine to see the reports you still have."
+)
+DONE_KINDS = frozenset({"saved", "receipt"})  # something was stored: a change, an erasure, tags or answers
 
 
 def goes_private(reply: Reply, command: str | None, person: Person) -> bool:
@@ -44,8 +58,18 @@ def goes_private(reply: Reply, command: str | None, person: Person) -> bool:
 
 
 def note(replies: Sequence[Reply], command: str | None, *, delivered: bool) -> Reply:
-    """What the channel is told instead: where the answer went, or that it could not go there."""
-    report = command == "report" and any(r.kind == "receipt" for r in replies)
-    if report:
+    """What the channel reads instead of answers sent (or not) to the asker's 1:1 chat.
+
+    Where it went, or that it could not go there. When the chat could not be opened, an answer to
+    something done (a pattern's status or owner saved, tags confirmed or corrected on a card) says it
+    was done, and nothing of what it said; an answer that only shows something is to be asked for
+    again there. `erase` reads the same whatever came of it."""
+    if command == "report" and any(r.kind == "receipt" for r in replies):
         return Reply(kind="text", title=SAVED_SENT if delivered else SAVED_NOT_SENT)
-    return Reply(kind="text", title=SENT if delivered else NOT_SENT)
+    if delivered:
+        return Reply(kind="text", title=SENT)
+    if command == "erase":
+        return Reply(kind="text", title=ERASE_NOT_SENT)
+    if command != "report" and any(r.kind in DONE_KINDS for r in replies):  # a card's answers or corrected tags
+        return Reply(kind="text", title=DONE_NOT_SENT)
+    return Reply(kind="text", title=NOT_SENT)
