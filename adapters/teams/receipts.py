@@ -3,7 +3,8 @@
 A bot's 1:1 chat has no threads; to say more about a report, people quote-reply to its receipt
 (Teams sends the quoted message's id as `replyToId`). Knowing which message was which report's
 receipt, Snag adds the reply to that report, as a reply in a Slack report's thread is added. Only
-receipts are kept (not every message Snag sends), and they go with the report when it is erased.
+receipts and later answers about one report are kept (not every message Snag sends), and they go
+with the report when it is erased.
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ class Quoted:
 
 
 def is_receipt(reply: Reply) -> bool:
-    """A report's receipt, whose message is kept (a duplicate's says which report it joined)."""
-    return reply.kind == "receipt" and reply.report_id is not None
+    """A report's receipt, whose message is kept (a duplicate's says which report it joined), or a
+    later answer about that report ("Added to report #N.", tags confirmed, a stage picked): people
+    quote the newest message about their report, not always the first."""
+    return reply.kind in ("receipt", "saved") and reply.report_id is not None
 
 
 class ReceiptMessages:

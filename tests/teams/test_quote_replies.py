@@ -99,6 +99,19 @@ async def test_the_same_quote_reply_again_is_added_and_answered_once(teams) -> N
     assert [r.text for r in reports(services)] == [f"{REFUNDS}; also: {NIGHTS}"]
 
 
+async def test_a_quote_reply_to_an_added_to_answer_adds_to_the_same_report(teams) -> None:  # type: ignore[no-untyped-def]
+    """People quote the newest message about their report, which after one addition is "Added to report #N."."""
+    services, client, connector = teams
+    await client.post("/api/messages", json=_quote_reply(connector.url, await _file(client, connector), NIGHTS))
+    assert titles(connector)[-1].startswith("Added to report #")
+    added = f"act-{len(connector.calls)}"
+    later = _quote_reply(connector.url, added, "and the night manager can't see the inbox")
+    await client.post("/api/messages", json=dict(later, id="1700000000009"))
+    [row] = reports(services)
+    assert row.text == f"{REFUNDS}; also: {NIGHTS}; also: and the night manager can't see the inbox"
+    assert titles(connector)[-1] == f"Added to report #{row.id}."
+
+
 async def test_a_quote_of_someone_elses_receipt_is_a_report_of_its_own(teams) -> None:  # type: ignore[no-untyped-def]
     services, client, connector = teams
     lees = await _file(client, connector, **{"from": LEE})  # Lee's report, its receipt in the same chat
