@@ -6,7 +6,6 @@ says who else reported, nor how many unless at least k people did.
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import logging
 import re
@@ -28,7 +27,7 @@ from bot.redact import Redactor, redactor_for, redactor_with
 from bot.taxonomy import Taxonomy
 from bot.text import snippet
 from digests.delivery import safe_error
-from digests.owed_updates import Owed, backoff, cannot_reach, owe_updates, owed_in, settle_updates
+from digests.owed_updates import Owed, backoff, cannot_reach, owe_updates, owed_in, send_each, settle_updates
 from store.conversations import first_references
 from store.db import session_scope
 from store.models import Pattern, Report, Tenant
@@ -183,9 +182,6 @@ def update_reply(
     )
 
 
-SENDING_AT_ONCE = 8  # direct messages of one update in flight together (each platform's own limits apply)
-
-
 class Told(int):
     """How many reporters were told of a change; `owed`: how many were not, their platform failing,
     and will be when it answers (digests.owed_updates tries again)."""
@@ -213,9 +209,9 @@ def notify_reporters(
     `reopened`: the change is a resolved pattern reported again (digests.grouper), and they are told so.
 
     Each person hears once, about their newest report in the pattern. Read in two queries whatever
-    the number of reporters (one each made a pattern of 500 reporters 1,000 queries), and sent
-    SENDING_AT_ONCE at a time (one after another, a manager's `status` waited minutes). A send that
-    fails is owed and tried again (digests.owed_updates); one that succeeds settles an update owed.
+    the number of reporters (one each made a pattern of 500 reporters 1,000 queries), and sent a few
+    at a time (owed_updates.send_each). A send that fails is owed and tried again
+    (digests.owed_updates); one that succeeds settles an update owed.
     """
     with session_scope(engine) as session:
         tenant = session.get(Tenant, pattern.tenant_id)
@@ -227,23 +223,19 @@ def notify_reporters(
     if tenant is None or tenant.id is None or pattern.id is None or not targets:
         return Told(0)
     redactor = redactor_for(taxonomy) if taxonomy is not None else redactor_with(())
-    gate = asyncio.Semaphore(SENDING_AT_ONCE)
-
-    async def tell(platform: str, conversation: str, report: YourReport) -> BaseException | None:
-        reply = update_reply(pattern, report, reporters=len(newest), k=k, redactor=redactor, reopened=reopened)
-        async with gate:
-            try:
-                await messengers[platform].send(
-                    platform=platform, tenant=tenant.external_id, destination=conversation, reply=reply
-                )
-                return None
-            except Exception as exc:
-                return exc
-
-    async def tell_all() -> list[BaseException | None]:
-        return list(await asyncio.gather(*(tell(p[0], str(c), r) for p, c, r in targets)))
-
-    outcomes: list[BaseException | None] = run_async(tell_all())
+    outcomes = send_each(
+        messengers,
+        run_async,
+        [
+            (
+                platform,
+                tenant.external_id,
+                str(conversation),
+                update_reply(pattern, report, reporters=len(newest), k=k, redactor=redactor, reopened=reopened),
+            )
+            for (platform, _), conversation, report in targets
+        ],
+    )
     told, settled, failed = 0, [], []
     for (person, _, report), outcome in zip(targets, outcomes, strict=True):
         if outcome is None:

@@ -188,8 +188,24 @@ def send_owed_updates(
     sends = _updates_for(engine, claimed, k=k, taxonomy=taxonomy)
     if not sends:
         return 0
-    from digests.loop import SENDING_AT_ONCE  # not at the top: digests.loop imports this module
+    outcomes = send_each(messengers, run_async, [s[1:] for s in sends])
+    with session_scope(engine) as session:
+        for (row, *_), outcome in zip(sends, outcomes, strict=True):
+            _record(session, row, outcome, now)
+    return sum(outcome is None for outcome in outcomes)
 
+
+SENDING_AT_ONCE = 8  # direct messages in flight together (each platform's own limits apply)
+
+
+def send_each(
+    messengers: Mapping[str, Messenger],
+    run_async: Callable[[Coroutine[Any, Any, Any]], Any],
+    sends: Sequence[tuple[str, str, str, Reply]],
+) -> list[BaseException | None]:
+    """Send each (platform, tenant, conversation, reply), SENDING_AT_ONCE at a time (one after
+    another, a manager's `status` waited minutes for a pattern of many reporters); what came of
+    each, in order: None when sent, else the error (one failure stops no other send)."""
     gate = asyncio.Semaphore(SENDING_AT_ONCE)
 
     async def send(platform: str, tenant: str, conversation: str, reply: Reply) -> BaseException | None:
@@ -201,13 +217,10 @@ def send_owed_updates(
                 return exc
 
     async def send_all() -> list[BaseException | None]:
-        return list(await asyncio.gather(*(send(*s[1:]) for s in sends)))
+        return list(await asyncio.gather(*(send(*each) for each in sends)))
 
-    outcomes = run_async(send_all())
-    with session_scope(engine) as session:
-        for (row, *_), outcome in zip(sends, outcomes, strict=True):
-            _record(session, row, outcome, now)
-    return sum(outcome is None for outcome in outcomes)
+    outcomes: list[BaseException | None] = run_async(send_all())
+    return outcomes
 
 
 def _give_up_stale(engine: Engine, now: datetime) -> None:
