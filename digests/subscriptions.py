@@ -302,18 +302,20 @@ def standings(
         query = query.where(col(Subscription.platform) == platform)
     if tenant:
         query = query.where(col(Tenant.external_id) == tenant)
+    subs = session.exec(query.order_by(col(Subscription.id))).all()
+    runs: dict[tuple[int, str], list[DigestRun]] = {}
+    if subs:  # every run of these tenants in one query, however many subscriptions
+        tenants = sorted({sub.tenant_id for sub, _ in subs})
+        for run in session.exec(
+            select(DigestRun).where(col(DigestRun.tenant_id).in_(tenants)).order_by(col(DigestRun.started_at).desc())
+        ).all():
+            runs.setdefault((run.tenant_id, run.audience), []).append(run)
     found = []
-    for sub, org in session.exec(query.order_by(col(Subscription.id))).all():
-        runs = list(
-            session.exec(
-                select(DigestRun)
-                .where(col(DigestRun.tenant_id) == sub.tenant_id, col(DigestRun.audience) == run_key(sub))
-                .order_by(col(DigestRun.started_at).desc())
-            ).all()
-        )
-        done = {run.period for run in runs if run.status in ("sent", "gave_up")}
+    for sub, org in subs:
+        mine = runs.get((sub.tenant_id, run_key(sub)), [])
+        done = {run.period for run in mine if run.status in ("sent", "gave_up")}
         next_at, period = _next_send(sub, now, done)
-        found.append(Standing(sub, org.external_id, next_at, period, runs[0] if runs else None))
+        found.append(Standing(sub, org.external_id, next_at, period, mine[0] if mine else None))
     return found
 
 

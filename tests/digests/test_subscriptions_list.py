@@ -111,6 +111,29 @@ def test_a_given_up_week_is_not_promised_again(demo_services) -> None:  # type: 
     assert "next: Mon 30 Nov 2026 08:00 GMT (the week of Mon 23 Nov 2026)" in line[1]
 
 
+def test_listing_reads_the_runs_in_one_query_however_many_subscriptions(demo_services) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+
+    def statements(count: int) -> int:
+        for n in range(count):
+            _subscribe(demo_services, f"C-{count}-{n}")
+        seen: list[str] = []
+
+        def keep(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+            seen.append(statement)
+
+        event.listen(demo_services.engine, "before_cursor_execute", keep)
+        try:
+            lines = _lines(demo_services)
+        finally:
+            event.remove(demo_services.engine, "before_cursor_execute", keep)
+        assert len(lines) >= count
+        return len(seen)
+
+    few = statements(2)
+    assert statements(30) == few  # one query per subscription before: 33 against 3
+
+
 @pytest.fixture
 def slack_org(tmp_path: Path):  # type: ignore[no-untyped-def]
     services = make_services(tmp_path)
