@@ -49,6 +49,14 @@ def group(
         services = _services()
         count = services.extras["grouper"].rebuild(platform=platform, tenant=tenant)
         typer.echo(f"Regrouped the history of {platform}:{tenant} into {count} pattern(s).", err=True)
+        if count.left:
+            each = ", ".join(f"#{pid} ({n})" for pid, n in sorted(count.left.items()))
+            typer.echo(
+                f"{sum(count.left.values())} report(s) moved out of patterns with an owner or a status, whose "
+                f"reporters were told it: {each}. Their reporters were not told again; `pattern <id>` shows "
+                "where those patterns stand now.",
+                err=True,
+            )
         return
     if file is None:
         raise typer.BadParameter("give a JSONL file (or --rebuild)")

@@ -37,7 +37,7 @@ from digests.forgetting import (
 )
 from digests.pattern_rows import Tables, features_of_record, features_of_report, write_pattern
 from digests.pattern_store import PENDING, RESYNC, SqlPatternStore
-from digests.regroup import regroup
+from digests.regroup import Regrouped, regroup
 from digests.week import week_of
 from store.db import session_scope
 from store.models import Pattern, Report, Tenant
@@ -325,12 +325,12 @@ class SqlGrouper:
         self._settling = [t for t in self._settling if t.is_alive()] + [thread]
         thread.start()
 
-    def rebuild(self, *, platform: str, tenant: str) -> int:
+    def rebuild(self, *, platform: str, tenant: str) -> Regrouped:
         """Regroup a tenant's whole history; patterns keep their id, owner and status where they survive."""
         with self._lock, session_scope(self.engine) as session:
             row = session.exec(select(Tenant).where(Tenant.platform == platform, Tenant.external_id == tenant)).first()
             if row is None or row.id is None:
-                return 0
+                return Regrouped(0)
             count = regroup(session, row.id, self.taxonomy, self.params)
             self._stores.pop((platform, tenant), None)
             return count

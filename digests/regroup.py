@@ -17,12 +17,25 @@ from digests.week import week_of
 from store.models import Alert, Pattern, PatternWeek, Report, TermCount
 from store.privacy import RETAINED_TEXT
 
-__all__ = ["regroup"]
+__all__ = ["Regrouped", "regroup"]
 
 log = logging.getLogger("snag.grouping")
 
 
-def regroup(session: Session, tenant_id: int, taxonomy: Taxonomy, params: Params) -> int:
+class Regrouped(int):
+    """How many patterns a regrouping made; `left`: pattern id -> how many of its reports moved
+    to another pattern, for patterns someone owns or has moved on from "new" (their reporters were
+    told its owner and status, which their reports no longer have)."""
+
+    left: dict[int, int]
+
+    def __new__(cls, patterns: int, *, left: dict[int, int] | None = None) -> Regrouped:
+        made = super().__new__(cls, patterns)
+        made.left = dict(left or {})
+        return made
+
+
+def regroup(session: Session, tenant_id: int, taxonomy: Taxonomy, params: Params) -> Regrouped:
     """Run the engine over every report in order and write the result, reusing pattern rows.
 
     Reports the retention policy reduced to their tags have no words left to group by: they
@@ -42,7 +55,8 @@ def regroup(session: Session, tenant_id: int, taxonomy: Taxonomy, params: Params
         for p in session.exec(select(Pattern).where(col(Pattern.tenant_id) == tenant_id)).all()
         if p.id is not None
     }
-    reused = _reuse(members, {r.id: r.pattern_id for r in reports if r.id is not None}, set(existing))
+    old_of = {r.id: r.pattern_id for r in reports if r.id is not None}
+    reused = _reuse(members, old_of, set(existing))
     kept: dict[int, list[Report]] = defaultdict(list)  # pattern id -> its retained reports
     for r in reports:
         if r.text == RETAINED_TEXT and r.id is not None and r.pattern_id is not None and r.pattern_id in existing:
@@ -58,9 +72,11 @@ def regroup(session: Session, tenant_id: int, taxonomy: Taxonomy, params: Params
         row_id = _write(session, row, memory.patterns[mid], retained, own, taxonomy, members[mid])
         pattern_of.update(dict.fromkeys(members[mid], row_id))
     _recount(session, tenant_id, own, reports, pattern_of)
+    tended = {pid for pid, p in existing.items() if p.owner or p.status != "new"}
+    left = Counter(old for rid, old in old_of.items() if old in tended and pattern_of.get(rid) != old)
     _drop(session, [pid for pid in existing if pid not in survivors])
     log.info("regrouped %d reports into %d patterns", len(reports), len(members))
-    return len(members)
+    return Regrouped(len(members), left={pid: n for pid, n in left.items() if pid is not None})
 
 
 def _replay(
