@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from bot import smalltalk
 from bot.domain import Role
 from bot.errors import InputError, UsageError
 from bot.taxonomy import Taxonomy
@@ -20,6 +21,7 @@ __all__ = [
     "window_start",
     "read_label",
     "asks_to_file",
+    "declines",
     "usage_for",
     "allowed",
     "numbered",
@@ -213,8 +215,26 @@ def parse_command(text: str, role: Role = Role.ADMIN) -> Command:
     is the `role`'s: a command they may not use is answered with what they can do instead.
     Managers' own words for `own` and `status` (`assign 5 Dana`, `close 5`) are those commands when
     a pattern number follows the word; "close of day handover was missed" stays a report.
+    A command as Snag's replies show it, copied with its markup (`` `erase mine confirm` ``, *mine*),
+    or followed by an emoji (`mine :pray:`), is that command; any other line keeps its markup.
+    "my reports" is `mine`. A whole line saying no ("no, keep them", "cancel") is never a report: it
+    answers `erase mine`'s question when that was just asked (bot.erasing), else it is an aside.
     """
     text = _PREFIX.sub("", text, count=1)
+    if declines(text) and smalltalk.aside(text) is None:  # "no, keep them": never a report (bot.erasing)
+        return Command("not_report", args=("ack",), text=text)
+    bare = _PREFIX.sub("", _unwrapped(text), count=1)
+    if bare != text.strip():  # "`erase mine confirm`", copied from a reply: the command, if it is one
+        try:
+            command = _parse(bare, role)
+        except UsageError:
+            command = None
+        if command is not None and command.name != "report":
+            return command
+    return _parse(text, role)
+
+
+def _parse(text: str, role: Role) -> Command:
     if not text.strip():
         return Command("report", text="")  # nothing to file: the core asks for a sentence
     words = text.rstrip(_END).split()
@@ -227,6 +247,8 @@ def parse_command(text: str, role: Role = Role.ADMIN) -> Command:
     if change is not None:
         return change
     rest = _without_filler(words[1:])
+    if " ".join([head, *(w.lower().rstrip(_END) for w in rest)]) in _MY_REPORTS:
+        return Command("mine")
     command = _read(head, rest, text)
     if command is not None:
         return command
@@ -343,6 +365,65 @@ def first_word(text: str) -> str:
     """The line's first word as a command is read: after `/snag`, lower case, trailing punctuation gone."""
     words = _PREFIX.sub("", text, count=1).split(None, 1)
     return words[0].lower().rstrip(_END) if words else ""
+
+
+# Markup around a whole line, as Snag's replies show commands and Slack or Teams keep them when
+# pasted: a code block, inline code, bold, italics.
+_WRAPS = (
+    re.compile(r"```\s*(?P<inner>[^`]+?)\s*```"),
+    re.compile(r"`(?P<inner>[^`]+)`"),
+    re.compile(r"\*{1,2}(?P<inner>[^*]+)\*{1,2}"),
+    re.compile(r"_{1,2}(?P<inner>[^_]+)_{1,2}"),
+)
+# Emoji at the end of a line: Slack's :shortcode: (after a space or another one) or a Unicode one.
+_EMOJI_CHARS = "\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d\u20e3\U0001f000-\U0001faff"
+_TRAILING_EMOJI = re.compile(
+    rf"(?:(?:\s+|(?<=:)):[a-z0-9_+'-]+:(?::skin-tone-\d:)?|\s*[{_EMOJI_CHARS}])+\s*$", re.IGNORECASE
+)
+_MY_REPORTS = {"my reports", "my report", "my own reports", "my own report"}  # `mine`, as people say it
+
+
+def _unwrapped(text: str) -> str:
+    """The line without markup around the whole of it or emoji after it: "`mine`", "*mine* :pray:"."""
+    before = None
+    text = text.strip()
+    while text != before:
+        before = text
+        text = _TRAILING_EMOJI.sub("", text).rstrip(" \t\r\n.,;!?")
+        wrap = next((m for m in (w.fullmatch(text) for w in _WRAPS) if m), None)
+        text = wrap.group("inner").strip() if wrap else text
+    return text
+
+
+# A whole line saying no to what Snag just asked ("no, keep them", "wait no!", "sorry wrong button"):
+# the answer to `erase mine`'s question when it was just asked (bot.erasing), else an aside.
+_DECLINE_ASIDE = (
+    "actually", "wait", "hmm+", "hm", "oh", "ah", "uh", "um", "erm", "whoops", "sorry", "ok", "okay",
+    "hold on", "hang on", "please", "pls", "my bad", "my mistake",
+)  # fmt: skip
+_DECLINE_SAID = (
+    "no+", "nope", "nah", "stop", "cancel", "cancel that", "cancel it", "abort", "never ?mind", "nvm",
+    "no thanks", "no thank you", "not now", "not yet", "no way", "oops", "forget it", "forget that",
+    "scratch that", "(?:please )?(?:don'?t|do not)(?: (?:delete|erase|remove|wipe|do)(?: (?:them|it|that|anything"
+    "|my reports|them all|all of them|it all))?)?",
+    "keep (?:them|it|my reports|them all|all of them|it all|everything)", "leave (?:them|it)(?: alone)?",
+    "(?:i )?(?:didn'?t|did not) (?:mean (?:that|it|to)|want (?:that|to|this))", "not what i meant",
+    "(?:i )?changed my mind", "wrong (?:button|command|one|thing)",
+    "i (?:pressed|clicked|hit|typed|tapped) the wrong (?:button|thing|one|command)",
+)  # fmt: skip
+_DECLINE_WORDS = 8  # a no is short; a longer line is something else
+_DECLINE = re.compile(
+    "(?:(?:{aside}) )*(?:{said})(?: (?:{aside}|{said}))*".format(
+        aside="|".join(_DECLINE_ASIDE), said="|".join(_DECLINE_SAID)
+    )
+)
+
+
+def declines(text: str) -> bool:
+    """Whether the whole line says no to what was asked: "no", "cancel", "actually don't"."""
+    plain = smalltalk.EMOJI_CODE.sub(" ", text.lower().replace("\u2019", "'"))
+    words = "".join(ch if ch.isalnum() or ch == "'" else " " for ch in plain).split()
+    return 0 < len(words) <= _DECLINE_WORDS and _DECLINE.fullmatch(" ".join(w.strip("'") for w in words)) is not None
 
 
 def asks_to_file(text: str) -> bool:

@@ -6,7 +6,8 @@ Erasing is irreversible, so erasing all of one's reports asks for a typed confir
 sentence like "delete my last report" only shows which report that is and what to type. People
 answer that question in their own words ("yes please", "go ahead"), so this Snag remembers for a
 few minutes whom it asked (in memory: another replica does not know, and "yes" is then only an
-aside that is never filed), and their agreement is the confirmation.
+aside that is never filed), and their agreement is the confirmation. A no ("no, keep them",
+"cancel") is answered too: nothing is erased and the question is forgotten.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot import cards, privacy, smalltalk
-from bot.commands import Command
+from bot.commands import Command, declines
 from bot.domain import IncomingMessage, Person, Platform, Reply, Role
 from bot.errors import InputError, NotFound, PermissionDenied
 from bot.text import snippet
@@ -49,13 +50,21 @@ _HOW_TO_NAME = {
 _YOURS = "`mine` lists your reports with their numbers."
 
 
+_KEEP = ("mine", "keep")  # the arguments of a no to the question: typed, `erase mine keep` is a slip
+
+
 def confirmation(snag: Snag, message: IncomingMessage, command: Command) -> Command:
-    """The command, or `erase mine confirm` when it agrees ("yes please", "erase confirm") to the
-    question `erase mine` asked this person here in the last ASKED_FOR."""
+    """The command, or the answer to the question `erase mine` asked this person here in the last
+    ASKED_FOR: `erase mine confirm` when the message agrees ("yes please", "erase confirm"), the
+    question dropped when it says no ("no, keep them", "cancel", "never mind")."""
+    asked = snag.asked_to_erase.get(snag.key_of(message.person))
+    if asked is None or snag.clock() - asked[0] > ASKED_FOR:
+        return command
+    if declines(message.text):
+        return Command("erase", args=_KEEP, text=message.text)
     if command.name != "not_report" and (command.name, command.args) != ("erase", ("mine",)):
         return command
-    asked = snag.asked_to_erase.get(snag.key_of(message.person))
-    if asked is None or snag.clock() - asked[0] > ASKED_FOR or not smalltalk.agrees(message.text):
+    if not smalltalk.agrees(message.text):
         return command
     return replace(command, name="erase", args=("mine", "confirm"), text=message.text)
 
@@ -76,6 +85,8 @@ def erase_command(snag: Snag, person: Person, command: Command) -> Reply:
     what = command.args[0] if command.args else ""
     if what == "last":
         return _last(snag, person, said=command.text)
+    if command.args == _KEEP:
+        return _kept(snag, person, said=command.text)
     if what == "mine":
         return _all(snag, person, confirmed=command.args[1:] == ("confirm",), said=command.text)
     return _someone(snag, person, what, command.mentions)
@@ -126,6 +137,12 @@ def _all(snag: Snag, person: Person, *, confirmed: bool, said: str) -> Reply:
         "To go ahead, type `erase mine confirm`. To erase just one, type `erase <report number>`.",
         notices=_not_filed(said),
     )
+
+
+def _kept(snag: Snag, person: Person, *, said: str) -> Reply:
+    """A no to `erase mine`'s question: nothing erased, and a later "yes" is no longer an answer to it."""
+    snag.asked_to_erase.pop(snag.key_of(person), None)
+    return Reply(kind="text", title="OK, nothing was erased: your reports stay as they are.", notices=_not_filed(said))
 
 
 def _not_filed(said: str) -> tuple[str, ...]:
