@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.taxonomy import Taxonomy
     from digests.files import FileReport
+    from store.models import Pattern
 
 __all__ = ["register"]
 
@@ -361,7 +362,7 @@ def pattern_set(
 ) -> None:
     """Change a pattern's owner or status; its reporters are told by direct message."""
     from bot.errors import InputError
-    from digests.chat import notifier, owner_text
+    from digests.chat import owner_text
     from digests.loop import read_status, set_pattern
 
     if owner is None and status is None:
@@ -389,10 +390,38 @@ def pattern_set(
         typer.echo(notice, err=True)
     told = "nothing changed; nobody was told again"
     if changed:
-        sent = notifier(services)(row)
-        owed = getattr(sent, "owed", 0)  # their platform failed: tried again (digests.owed_updates)
-        told = f"told {sent} reporter(s)" + (f"; {owed} more will be told when their platform answers" if owed else "")
+        told = _told(services, row, platform)
     typer.echo(f"Pattern #{row.id}: status {row.status}, owner {row.owner or 'none'}; {told}.")
+
+
+def _told(services: Services, pattern: Pattern, platform: str) -> str:
+    """Tell the pattern's reporters with this process's messengers; those on a platform it has none
+    for (Teams not configured here) are owed to the `snag serve` or `snag scheduler` that has one."""
+    import asyncio
+
+    from digests.chat import reach
+    from digests.loop import notify_reporters
+
+    messengers, run_async = reach(services) or ({}, asyncio.run)  # asyncio.run: nothing to send here
+    sent = notify_reporters(
+        services.engine,
+        pattern=pattern,
+        messengers=messengers,
+        run_async=run_async,
+        k=services.settings.anonymity_k,
+        taxonomy=services.taxonomy,
+    )
+    failing = sent.owed - sent.elsewhere  # tried again (digests.owed_updates)
+    told = f"told {sent} reporter(s)" + (
+        f"; {failing} more will be told when their platform answers" if failing else ""
+    )
+    if sent.elsewhere:
+        named = {"slack": "Slack", "teams": "Teams"}.get(platform, platform)
+        told += (
+            f"; {sent.elsewhere} will be told within a minute by the `snag serve` or `snag scheduler` "
+            f"running with {named} settings (this command has none)"
+        )
+    return told
 
 
 def _usage_error(message: str) -> Exception:

@@ -183,14 +183,16 @@ def update_reply(
 
 
 class Told(int):
-    """How many reporters were told of a change; `owed`: how many were not, their platform failing,
-    and will be when it answers (digests.owed_updates tries again)."""
+    """How many reporters were told of a change; `owed`: how many were not and will be (written down
+    for digests.owed_updates), their platform failing or this process having no messenger for it;
+    `elsewhere`: how many of those are the latter, left to the `snag serve` or `snag scheduler` that has."""
 
     owed: int
+    elsewhere: int
 
-    def __new__(cls, told: int, *, owed: int = 0) -> Told:
+    def __new__(cls, told: int, *, owed: int = 0, elsewhere: int = 0) -> Told:
         made = super().__new__(cls, told)
-        made.owed = owed
+        made.owed, made.elsewhere = owed, elsewhere
         return made
 
 
@@ -211,31 +213,58 @@ def notify_reporters(
     Each person hears once, about their newest report in the pattern. Read in two queries whatever
     the number of reporters (one each made a pattern of 500 reporters 1,000 queries), and sent a few
     at a time (owed_updates.send_each). A send that fails is owed and tried again
-    (digests.owed_updates); one that succeeds settles an update owed.
+    (digests.owed_updates); one that succeeds settles an update owed. A person on a platform this
+    process has no messenger for (`snag pattern set` where Teams is not configured) is owed at once,
+    for the process that has one to tell.
     """
     with session_scope(engine) as session:
         tenant = session.get(Tenant, pattern.tenant_id)
         newest = _newest_of_each(session, pattern)
         reached = first_references(session, sorted(newest))
         owed = owed_in(session, pattern_id=pattern.id) if pattern.id is not None else set()
-    targets = [(person, reached[person], report) for person, report in sorted(newest.items())]
-    targets = [t for t in targets if t[1] is not None and messengers.get(t[0][0]) is not None]
-    if tenant is None or tenant.id is None or pattern.id is None or not targets:
+    reachable = [
+        (person, str(reached[person]), report)
+        for person, report in sorted(newest.items())
+        if reached[person] is not None
+    ]
+    targets = [t for t in reachable if t[0][0] in messengers]
+    elsewhere = [
+        Owed(platform, key, report.id, None) for (platform, key), _, report in reachable if platform not in messengers
+    ]
+    if tenant is None or tenant.id is None or pattern.id is None or not reachable:
         return Told(0)
     redactor = redactor_for(taxonomy) if taxonomy is not None else redactor_with(())
-    outcomes = send_each(
-        messengers,
-        run_async,
-        [
-            (
-                platform,
-                tenant.external_id,
-                str(conversation),
-                update_reply(pattern, report, reporters=len(newest), k=k, redactor=redactor, reopened=reopened),
-            )
-            for (platform, _), conversation, report in targets
-        ],
+    sends = [
+        (
+            platform,
+            tenant.external_id,
+            conversation,
+            update_reply(pattern, report, reporters=len(newest), k=k, redactor=redactor, reopened=reopened),
+        )
+        for (platform, _), conversation, report in targets
+    ]
+    outcomes = send_each(messengers, run_async, sends) if sends else []
+    told, settled, failed = _sorted_out(pattern, targets, outcomes)
+    if elsewhere:
+        log.info(
+            "update for pattern %s: %d reporter(s) on %s owed to the process with its messenger",
+            pattern.id,
+            len(elsewhere),
+            ", ".join(sorted({o.platform for o in elsewhere})),
+        )
+    written = _write_down(
+        engine, pattern, tenant.id, [p for p in settled if p in owed], failed + elsewhere, reopened, now
     )
+    return Told(told, owed=written, elsewhere=len(elsewhere) if written else 0)
+
+
+def _sorted_out(
+    pattern: Pattern,
+    targets: list[tuple[tuple[str, str], str, YourReport]],
+    outcomes: list[BaseException | None],
+) -> tuple[int, list[tuple[str, str]], list[Owed]]:
+    """What came of each send: how many were told, who is settled (told, or lost for good), and
+    the updates owed (their platform failed: tried again)."""
     told, settled, failed = 0, [], []
     for (person, _, report), outcome in zip(targets, outcomes, strict=True):
         if outcome is None:
@@ -258,9 +287,7 @@ def notify_reporters(
                 failed[-1].error,
                 backoff(1).total_seconds() // 60,
             )
-    return Told(
-        told, owed=_write_down(engine, pattern, tenant.id, [p for p in settled if p in owed], failed, reopened, now)
-    )
+    return told, settled, failed
 
 
 def _write_down(

@@ -4,8 +4,11 @@ When a pattern's owner or status changes, each of its reporters gets a direct me
 (digests.loop.notify_reporters). A send that fails (the platform answered 500, went on answering
 429 past the client's retries, or could not be reached) is written down here, one row per person
 and pattern, and the scheduler's upkeep tries it again 2, 10 and 30 minutes later, then every 2
-hours, giving up after MAX_ATTEMPTS attempts or a day. A later change replaces a row still owed,
-and a retry sends the pattern's state as it is then, so the person hears the newest state once.
+hours, giving up after MAX_ATTEMPTS attempts or a day. So is an update the process that made the
+change has no messenger for (`snag pattern set` where that platform is not configured): it is due at
+once, for the `snag serve` or `snag scheduler` that has one. A later change replaces a row still
+owed, and a retry sends the pattern's state as it is then, about the person's newest report in it
+then, so the person hears the newest state once.
 A refusal that retrying cannot change (the person left, blocked Snag, the conversation is gone)
 is not written down: it is logged once.
 
@@ -77,19 +80,21 @@ def backoff(attempts: int) -> timedelta:
 
 @dataclass(frozen=True)
 class Owed:
-    """One person's update their platform did not take: who, the report it is about, and why not."""
+    """One person's update not sent: who, the report it is about, and why not (`error`: what their
+    platform answered; None when this process has no messenger for it and did not try, leaving it
+    to the process that has: it is due at once)."""
 
     platform: str
     reporter_key: str
     report_id: int
-    error: str
+    error: str | None
 
 
 def owe_updates(
     session: Session, *, tenant_id: int, pattern_id: int, owed: Sequence[Owed], reopened: bool, now: datetime
 ) -> None:
     """Write down these people's updates about the pattern, each replacing one still owed (attempt 1
-    failed now: the next is in 2 minutes)."""
+    failed now: the next is in 2 minutes; one not tried here is due now, with no attempt made)."""
     if not owed:
         return
     table = OwedUpdate.__table__  # type: ignore[attr-defined]  # SQLModel does not declare a table class's __table__
@@ -101,8 +106,8 @@ def owe_updates(
             "reporter_key": o.reporter_key,
             "report_id": o.report_id,
             "reopened": reopened,
-            "attempts": 1,
-            "next_try_at": now + backoff(1),
+            "attempts": 0 if o.error is None else 1,
+            "next_try_at": now if o.error is None else now + backoff(1),
             "created_at": now,
             "last_error": o.error,
         }
@@ -274,8 +279,9 @@ def _claim_due(engine: Engine, now: datetime, platforms: set[str]) -> list[_Clai
 
 
 def _updates_for(engine: Engine, claimed: list[_Claimed], *, k: int, taxonomy: Taxonomy | None) -> list[Send]:
-    """The update each claimed row sends, from the pattern as it is now; a row whose pattern,
-    report or conversation is gone is dropped."""
+    """The update each claimed row sends, from the pattern as it is now, about the person's newest
+    report in it now (the one it was owed about may have been taken back since); a row whose
+    pattern or conversation is gone, or whose person has no report left in the pattern, is dropped."""
     from digests.loop import YourReport, update_reply  # not at the top: digests.loop imports this module
 
     redactor = redactor_for(taxonomy) if taxonomy is not None else redactor_with(())
@@ -286,12 +292,13 @@ def _updates_for(engine: Engine, claimed: list[_Claimed], *, k: int, taxonomy: T
         }
         reached = first_references(session, sorted({(r.platform, r.reporter_key) for r in rows.values()}))
         reporters = _reporters(session, {c.pattern_id for c in claimed})
+        newest = _newest_reports(session, rows.values())
         for claim in claimed:
             row = rows.get(claim.id)
             if row is None or row.attempts != claim.attempt:
                 continue  # given up, or replaced by a later change (whose own try tells the newest state)
             pattern = session.get(Pattern, row.pattern_id)
-            report = session.get(Report, row.report_id)
+            report = newest.get((row.pattern_id, row.platform, row.reporter_key))
             tenant = session.get(Tenant, row.tenant_id)
             conversation = reached.get((row.platform, row.reporter_key))
             gone = _gone(row, pattern, report, tenant, conversation)
@@ -301,7 +308,7 @@ def _updates_for(engine: Engine, claimed: list[_Claimed], *, k: int, taxonomy: T
                 continue
             reply = update_reply(
                 pattern,
-                YourReport(id=row.report_id, text=report.text),
+                YourReport(id=report[0], text=report[1]),
                 reporters=reporters.get(row.pattern_id, 0),
                 k=k,
                 redactor=redactor,
@@ -312,20 +319,53 @@ def _updates_for(engine: Engine, claimed: list[_Claimed], *, k: int, taxonomy: T
 
 
 def _gone(
-    row: OwedUpdate, pattern: Pattern | None, report: Report | None, tenant: Tenant | None, conversation: str | None
+    row: OwedUpdate,
+    pattern: Pattern | None,
+    report: tuple[int, str] | None,
+    tenant: Tenant | None,
+    conversation: str | None,
 ) -> str:
     """Why the update can no longer be sent ("" when it can)."""
     if pattern is None or tenant is None or pattern.tenant_id != row.tenant_id:
         return "the pattern is gone"
-    if report is None or (report.pattern_id, report.platform, report.reporter_key) != (
-        row.pattern_id,
-        row.platform,
-        row.reporter_key,
-    ):
-        return "the report is gone"
+    if report is None:
+        return "they have no report left in the pattern"
     if conversation is None:
         return "they can no longer be reached by direct message"
     return ""
+
+
+def _newest_reports(session: Session, rows: Iterable[OwedUpdate]) -> dict[tuple[int, str, str], tuple[int, str]]:
+    """(pattern, platform, reporter key) of each row -> the id and text of that person's newest report
+    in the pattern now, as notify_reporters picks it; in one query (at most DUE_AT_ONCE rows)."""
+    wanted = {(r.pattern_id, r.platform, r.reporter_key) for r in rows}
+    if not wanted:
+        return {}
+    table = Report.__table__.c  # type: ignore[attr-defined]  # SQLModel does not declare a table class's __table__
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(table.pattern_id, table.platform, table.reporter_key),
+            order_by=(table.created_at.desc(), table.id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = (
+        sa_select(table.pattern_id, table.platform, table.reporter_key, table.id, table.text, rank)
+        .where(
+            table.pattern_id.in_(sorted({p for p, _, _ in wanted})),
+            table.reporter_key.in_(sorted({key for _, _, key in wanted})),
+        )
+        .subquery()
+    )
+    found = session.execute(
+        sa_select(ranked.c.pattern_id, ranked.c.platform, ranked.c.reporter_key, ranked.c.id, ranked.c.text).where(
+            ranked.c.rank == 1
+        )
+    ).all()
+    return {
+        (pid, platform, key): (rid, text) for pid, platform, key, rid, text in found if (pid, platform, key) in wanted
+    }
 
 
 def _reporters(session: Session, pattern_ids: Iterable[int]) -> dict[int, int]:
