@@ -34,7 +34,7 @@ from bot.text import clean_report_text, snippet
 if TYPE_CHECKING:
     from bot.core import Snag
 
-__all__ = ["Edit", "edit", "deleted", "add_to", "finish", "follow", "ALSO"]
+__all__ = ["Edit", "edit", "deleted", "add_to", "edit_added", "added_deleted", "finish", "follow", "ALSO"]
 
 log = logging.getLogger("snag.core")
 ALSO = "; also: "  # joins a reply under a report to its words
@@ -238,6 +238,75 @@ def add_to(snag: Snag, message: IncomingMessage, under: str) -> Edit | None:
             return None
         record = again
     raise SnagError("That report kept changing while I added your reply. Please send it again.")
+
+
+def edit_added(snag: Snag, message: IncomingMessage, under: str, *, before: str) -> Edit | None:
+    """The person edited a reply (`message`, its words `before` the edit) that `add_to` added to
+    the report filed from `under`: its part of the report's words takes the new ones, and `finish`
+    tags them, as for an edit of the report's own message. New words that are no report keep the
+    old ones. None when the reply added nothing to that report (a command, a report of its own)."""
+    record = _filed(snag, message.person, message.channel, under)
+    old = _added_words(snag, replace(message, text=before))
+    if record is None or old is None or _added_at(record.text, old) is None:
+        return None
+    said = _as_report(_read(snag, message))
+    new, notices, answer = screen(snag, said) if said is not None else ("", (), None)
+    if said is None or answer is not None:
+        return Edit(_kept(record, message.text, answer))
+    for _ in range(_TRIES):
+        at = _added_at(record.text, old)
+        if at is None:  # another edit of it came meanwhile
+            return None
+        joined = clean_report_text(
+            record.text[:at] + ALSO + new + record.text[at + len(ALSO + old) :], limit=snag.options.max_report_chars
+        )
+        if joined.text == record.text:
+            return None
+        changed = snag.repository.set_text(report_id=record.id, text=joined.text, was=record.text)
+        if changed is not None:
+            updated = cards.thanks(record.id, f"Updated report #{record.id}.")
+            cut = cut_notice(joined, snag.options.max_report_chars)
+            return Edit(replace(updated, notices=notices + cut), changed, record.text, person=message.person)
+        again = _filed(snag, message.person, message.channel, under)  # another reply came meanwhile
+        if again is None:
+            return None
+        record = again
+    raise SnagError("That report kept changing while I saved your edit. Please edit it again.")
+
+
+def added_deleted(snag: Snag, message: IncomingMessage, under: str) -> Reply | None:
+    """The person deleted a reply (`message`, as it was) that `add_to` added to the report filed
+    from `under`: as for the report's own message (`deleted`), its words stay, and the person is
+    told so and how to erase the report. None when the reply added nothing to that report."""
+    record = _filed(snag, message.person, message.channel, under)
+    old = _added_words(snag, message)
+    if record is None or old is None or _added_at(record.text, old) is None:
+        return None
+    return Reply(
+        kind="text",
+        title=f"You deleted a reply I added to report #{record.id}. Its words are still in the report: "
+        f"type `erase {record.id}` to remove the whole report.",
+        report_id=record.id,
+    )
+
+
+def _added_words(snag: Snag, message: IncomingMessage) -> str | None:
+    """The words `add_to` adds for a reply saying `message.text`; None when it adds none."""
+    said = _as_report(_read(snag, message))
+    if said is None or asks_to_file(message.text):
+        return None
+    text, _, answer = screen(snag, said)
+    return None if answer is not None else text
+
+
+def _added_at(text: str, added: str) -> int | None:
+    """Where a reply's words were joined to a report's (`ALSO` + them, ending the text or followed
+    by the next reply's); the last place, where one reply said the same as another."""
+    part = ALSO + added
+    at = text.rfind(part)
+    while at >= 0 and not (at + len(part) == len(text) or text.startswith(ALSO, at + len(part))):
+        at = text.rfind(part, 0, at)
+    return at if at >= 0 else None
 
 
 _TRIES = 3  # edits and replies racing for one report's words: read again and retry

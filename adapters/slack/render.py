@@ -7,6 +7,7 @@ Plain-text objects carry only Snag's own words (labels, buttons, titles).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -242,8 +243,15 @@ def pages(reply: Reply, *, max_pages: int = 5) -> list[dict[str, Any]]:
         body = body[kept:]
 
 
-def answered(current: list[Block], block_id: str, notice: str, mark: str = "✓") -> list[Block]:
-    """The same blocks with the answered question (or buttons) replaced by a short notice."""
+DONE = "✓"
+_GIVEN = re.compile(r"(?P<name>[^:\n]{1,40}): (?P<value>[^\n]+?)\.?")  # "Stage: Enquiry."
+
+
+def answered(current: list[Block], block_id: str, notice: str, mark: str = DONE) -> list[Block]:
+    """The same blocks with the answered question (or buttons) replaced by a short notice.
+
+    A notice that gives a value the blocks show ("Stage: Enquiry." beside "Stage: not sure, pick one
+    below") shows it there too, so the message never says two things."""
     out: list[Block] = []
     placed = False
     for block in current:
@@ -255,4 +263,15 @@ def answered(current: list[Block], block_id: str, notice: str, mark: str = "✓"
         out.append(block)
     if not placed:
         out.append(_context(f"{mark} {escape(notice)}"))
-    return out
+    given = _GIVEN.fullmatch(notice) if mark == DONE else None
+    return [_with_field(b, given["name"], given["value"]) for b in out] if given else out
+
+
+def _with_field(block: Block, name: str, value: str) -> Block:
+    """The block with the field headed `name` showing `value`; as it was when it has no such field."""
+    heading = f"*{escape(name)}*\n"
+    fields = block.get("fields")
+    if not isinstance(fields, list) or not any(str(f.get("text", "")).startswith(heading) for f in fields):
+        return block
+    shown = mrkdwn(truncate(heading + escape(value), MAX_FIELD_CHARS))
+    return {**block, "fields": [shown if str(f.get("text", "")).startswith(heading) else f for f in fields]}

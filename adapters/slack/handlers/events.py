@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,16 +20,16 @@ from adapters.slack.handlers import outsiders
 from adapters.slack.installations import forget_workspace
 from adapters.slack.owed import Owed
 from adapters.slack.reporters import private_channel
-from bot import cards
+from bot import cards, editing
 from bot.domain import IncomingMessage, Reply
 from bot.editing import Edit
-from bot.errors import StoreUnavailable
+from bot.errors import SnagError, StoreUnavailable
 
 if TYPE_CHECKING:
     from adapters.slack.runtime import SlackRuntime
     from bot.core import Capture
 
-__all__ = ["register", "fetch_text", "send_owed", "owe"]
+__all__ = ["register", "fetch_text", "visible_text", "send_owed", "owe"]
 
 log = logging.getLogger("snag.slack")
 CANNOT_READ = (
@@ -232,28 +234,48 @@ async def _added_to_report(
 async def on_changed(
     rt: SlackRuntime, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext, change: inbound.Changed
 ) -> None:
-    """The person edited or deleted a DM: if it filed a report, the report follows and they are told.
-    An edited DM that filed nothing, whose new words are a report, files it as if sent now; not a
-    reply in a thread (it may have been added to a report: filed, its words would count twice).
+    """The person edited or deleted a DM: if it filed a report, or was a reply added to one, the
+    report follows and they are told. An edited DM that filed nothing, whose new words are a
+    report, files it as if sent now; not a reply in a thread (it may have been added to a report:
+    filed, its words would count twice).
 
     The new words are stored before Slack gets its answer; tagging them again and the answer after."""
     person = await rt.person(inbound.Who(str(body.get("team_id") or ""), change.user), client)
-    if change.text is None:
-        reply = await rt.call(rt.snag.report_deleted, person, change.channel, change.ts)
-        if reply is not None and await _claim(rt, body):
-            rt.spawn(
-                deliver.post(client, channel=change.channel, reply=reply, thread_ts=change.thread, metrics=rt.metrics)
-            )
-        return
     message = inbound.edited_message(person, change, context.bot_user_id, body.get("event_id"))
     before = inbound.typed(change.before, context.bot_user_id) if change.before is not None else None
+    if change.text is None:
+        await _on_deleted(rt, body, client, change, replace(message, text=before or ""))
+        return
     done = await rt.call(lambda: rt.snag.store_edit(message, before=before))
     if done is not None and done.report is not None:
         if change.thread == change.ts:  # a message of its own, not a reply under another
             await _file_and_answer(rt, body, client, done.report, command=False)
         return
+    if done is None and change.thread not in (None, change.ts) and before is not None:
+        done = await rt.call(_edit_added, rt, message, str(change.thread), before)
     if done is not None and await _claim(rt, body):
         rt.spawn(_finish_edit(rt, client, done, channel=change.channel, thread=change.thread))
+
+
+async def _on_deleted(
+    rt: SlackRuntime, body: dict[str, Any], client: AsyncWebClient, change: inbound.Changed, gone: IncomingMessage
+) -> None:
+    """A deleted DM, or a deleted reply added to a report: the report stays, the person is told how
+    to erase it (bot.editing: a deletion may be tidying up, and erasing cannot be undone)."""
+    reply = await rt.call(rt.snag.report_deleted, gone.person, change.channel, change.ts)
+    if reply is None and change.thread is not None and change.before is not None:
+        reply = await rt.call(editing.added_deleted, rt.snag, gone, change.thread)
+    if reply is not None and await _claim(rt, body):
+        rt.spawn(deliver.post(client, channel=change.channel, reply=reply, thread_ts=change.thread, metrics=rt.metrics))
+
+
+def _edit_added(rt: SlackRuntime, message: IncomingMessage, under: str, before: str) -> Edit | None:
+    """An edited reply added to the report filed from `under`: its words stored; a known error as
+    the answer, as `Snag.store_edit` gives it."""
+    try:
+        return editing.edit_added(rt.snag, message, under, before=before)
+    except SnagError as exc:
+        return Edit(cards.problem(exc, rt.snag.taxonomy))
 
 
 async def _finish_edit(
@@ -311,8 +333,103 @@ async def fetch_text(client: AsyncWebClient, channel: str, ts: str) -> str | Rep
 def _text_at(response: AsyncSlackResponse, ts: str) -> str | None:
     for m in response.get("messages") or []:
         if m.get("ts") == ts:
-            return str(m.get("text") or "")
+            return visible_text(m)
     return None
+
+
+def visible_text(message: Mapping[str, Any]) -> str:
+    """A message's words as Slack formats a message's `text` (read as one by `inbound.from_slack`).
+
+    A forwarded message, or an app's or a bot's, may show its words only in blocks or attachments,
+    its `text` empty: those are the words then, as the message shows them."""
+    text = str(message.get("text") or "")
+    if text.strip():
+        return text
+    parts = [*_block_words(message.get("blocks")), *_attachment_words(message.get("attachments"))]
+    return "\n".join(p for p in parts if p.strip())
+
+
+def _block_words(blocks: object) -> list[str]:
+    """The words of rich text, section, header and context blocks; images and buttons have none."""
+    out: list[str] = []
+    for block in blocks if isinstance(blocks, list) else []:
+        kind = block.get("type") if isinstance(block, Mapping) else None
+        if kind == "rich_text":
+            out.append("\n".join(_rich(e) for e in block.get("elements") or []))
+        elif kind in ("section", "header"):
+            out += [_shown(block.get("text")), *(_shown(f) for f in block.get("fields") or [])]
+        elif kind == "context":
+            out += [_shown(e) for e in block.get("elements") or []]
+    return out
+
+
+def _shown(obj: object) -> str:
+    """A text object's words: mrkdwn is formatted as a message's text is; plain text is not."""
+    if not isinstance(obj, Mapping) or obj.get("type") not in ("mrkdwn", "plain_text"):
+        return ""
+    text = str(obj.get("text") or "")
+    return text if obj["type"] == "mrkdwn" else _formatted(text)
+
+
+def _formatted(raw: str) -> str:
+    """Raw words escaped as Slack escapes a message's text, so `<`, `>` and `&` read as typed."""
+    return raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _rich(element: object) -> str:
+    """A rich text element as Slack's formatted text: a mention stays `<@U…>`, a link `<url|label>`."""
+    if not isinstance(element, Mapping):
+        return ""
+    kind, inner = element.get("type"), element.get("elements") or []
+    if kind == "rich_text_list":
+        return "\n".join("• " + _rich(item) for item in inner)
+    if kind in ("rich_text_section", "rich_text_quote", "rich_text_preformatted"):
+        return "".join(_rich(item) for item in inner)
+    if kind == "link":
+        url, label = element.get("url") or "", str(element.get("text") or "")
+        return f"<{url}|{_formatted(label)}>" if label else f"<{url}>"
+    if kind in _TOKENS:
+        form, key = _TOKENS[kind]
+        return form.format(element.get(key) or "")
+    return _formatted(str(element.get("text") or element.get("fallback") or ""))
+
+
+# Rich text elements that a message's `text` shows as a token: the mention, not the name.
+_TOKENS = {
+    "user": ("<@{}>", "user_id"),
+    "channel": ("<#{}>", "channel_id"),
+    "usergroup": ("<!subteam^{}>", "usergroup_id"),
+    "broadcast": ("<!{}>", "range"),
+    "emoji": (":{}:", "name"),
+}
+
+
+def _attachment_words(attachments: object) -> list[str]:
+    """What each attachment shows: pretext, title, text, fields and blocks; else a forwarded
+    message's blocks; else its fallback (the words Slack shows where it cannot draw one)."""
+    out: list[str] = []
+    for item in attachments if isinstance(attachments, list) else []:
+        if not isinstance(item, Mapping):
+            continue
+        shown = [str(item.get(k) or "") for k in ("pretext", "title", "text")]
+        shown += [_field(f) for f in item.get("fields") or [] if isinstance(f, Mapping)]
+        words = [w for w in shown + _block_words(item.get("blocks")) if w.strip()]
+        out += words or _forwarded_words(item) or [str(item.get("fallback") or "")]
+    return out
+
+
+def _forwarded_words(attachment: Mapping[str, Any]) -> list[str]:
+    """The blocks of a forwarded message, when its attachment shows no text of its own."""
+    found: list[str] = []
+    for forwarded in attachment.get("message_blocks") or []:
+        message = forwarded.get("message") if isinstance(forwarded, Mapping) else None
+        found += _block_words(message.get("blocks") if isinstance(message, Mapping) else None)
+    return [w for w in found if w.strip()]
+
+
+def _field(field: Mapping[str, Any]) -> str:
+    title, value = str(field.get("title") or ""), str(field.get("value") or "")
+    return f"{title}: {value}" if title and value else title or value
 
 
 async def on_reaction_added(
