@@ -34,13 +34,14 @@ A reply under a report is stored after it, joined by "; also: " (bot.editing.ALS
 read as a message of its own, so a sign-off before a reply, or an introduction opening one, is
 found where it stands ("… Thanks, Priya; also: it happened again").
 
-What may follow a closing name is a role ("(night sister)", ", Band 5, ward 2", "from stores") and
-kisses; the role goes with the name. A word is never a name when it is a common English word
-("- Nightmare", ". Typical"), a day, month, place, language, product, company or organisation
-("- Android", "thanks Microsoft"), or a word of the taxonomy's team and system names; initials and
-all-capitals words only after a closing word ("Thanks, JP", "Thanks, MARY"). "Sent from my iPhone"
-names nobody and stays. The text is stored as written, so the person's own `mine` still shows
-what they typed.
+What may follow a closing name is a role ("(night sister)", ", Band 5, ward 2", "from stores"),
+kisses and emoji, Unicode ("🙏") or as Slack sends them (":pray:", ":+1::skin-tone-3:"), which also
+stand where a comma would ("cheers :beers: Sam"); the role goes with the name. A word is never a
+name when it is a common English word ("- Nightmare", ". Typical"), a day, month, place, language,
+product, company or organisation ("- Android", "thanks Microsoft"), or a word of the taxonomy's
+team and system names; initials and all-capitals words only after a closing word ("Thanks, JP",
+"Thanks, MARY"). "Sent from my iPhone" names nobody and stays. The text is stored as written, so
+the person's own `mine` still shows what they typed.
 
 The taxonomy is the one Snag runs with (SNAG_TAXONOMY, and after `reload` the new one): its team
 labels and aliases end an introduction ("Priya from pharm here"), its team and system names are
@@ -374,7 +375,11 @@ def _names_at(text: str, start: int, vocab: _Vocabulary, *, closing: bool = Fals
 
 # What may follow a closing name: a role, kisses, an emoji, a full stop. Nothing that reads as
 # another sentence: "Priya (night sister, ward 4)", "Sam, Band 5, ward 4", "Priya from nights".
-_EMOJI = "[\u2600-\u27bf\U0001f300-\U0001faff\ufe0f]"
+# An emoji is Unicode (Teams, phones: "🙏") or as Slack sends it, a shortcode: ":pray:", ":100:",
+# a skin tone as another after it (":+1::skin-tone-3:"). Never the colon of "Note:" or "10:30:45".
+_EMOJI_CHAR = "[\u2600-\u27bf\U0001f300-\U0001faff\ufe0f]"
+_SHORTCODE = r"(?<!\d):[a-z0-9_+'-]{1,100}:"
+_EMOJI = rf"(?:{_EMOJI_CHAR}|{_SHORTCODE})"
 _END = re.compile(rf"(?:[\s.!)]|\b[xX]{{1,3}}\b|[:;]-?[)DpP(]|{_EMOJI})*\Z")
 _BRACKET = re.compile(r"[ \t]*\([^()\n]{1,80}\)")
 _ROLE_SEP = re.compile(r"[ \t]*(?:[,/|\-–—\n]+[ \t]*|[ \t](?:from|at|on|in|of)[ \t]+)", re.IGNORECASE)
@@ -444,7 +449,7 @@ _CLOSING = re.compile(
     r"(?:^|(?<=[\s.,!?;:()\-–—]))(?P<word>(?:many|kind|best|warm|warmest|with)\s+(?:thanks|regards|wishes)"
     r"|thanks|thank\s+you|thankyou|thank\s+u|thanx|cheers|regards|rgds|thx|thnx|ty|ta|best|all\s+the\s+best"
     r"|take\s+care|speak\s+soon|talk\s+soon|(?:lots\s+of\s+)?love|from|signed|sent\s+by|[xX]{1,3})"
-    r"(?:\s+(?:again|so\s+much|a\s+lot|in\s+advance))?(?P<sep>[\s,.!:;\-–—]+)",
+    rf"(?:\s+(?:again|so\s+much|a\s+lot|in\s+advance))?(?P<sep>(?:{_EMOJI}|[\s,.!:;\-–—])+)",
     re.IGNORECASE,
 )
 # Closing words that are also ordinary words ("an email from Priya", "I'd love Sam to"): only at
@@ -488,13 +493,16 @@ def _dash(text: str, vocab: _Vocabulary) -> str:
     return text
 
 
-# The last words on their own after a full stop, comma, line break, smiley or kisses' owner:
-# ". Priya", ". Priya Sharma, Band 5", ", Priya", "again :) Priya", "Priya xx", "(Priya, ward 4)".
-_BARE = re.compile(rf"(?:(?<=[.!?,…])|(?<=[:;][)D])|(?<=[:;]-[)D])|(?<={_EMOJI}))[ \t]+|\n[ \t]*|(?<=\s)\([ \t]*")
+# The last words on their own after a full stop, comma, line break, smiley, emoji or kisses' owner:
+# ". Priya", ". Priya Sharma, Band 5", ", Priya", "again :) Priya", "again :pray: Priya", "Priya xx",
+# "(Priya, ward 4)".
+_BARE = re.compile(
+    rf"(?:(?<=[.!?,…])|(?<=[:;][)D])|(?<=[:;]-[)D])|(?<={_EMOJI_CHAR})|{_SHORTCODE})[ \t]+|\n[ \t]*|(?<=\s)\([ \t]*"
+)
 # After an extension to ring at the end: "ring me on ext 4412 Priya" ("ward 4 Cardiology" is no name).
 _AFTER_EXTENSION = re.compile(r"\b(?:ext|extn|extension|x)\.?[ \t]*\d{2,6}[ \t]+", re.IGNORECASE)
-_BEFORE_KISSES = re.compile(r"(?:^|\s)((?:\S+[ \t]+){0,2}\S+)[ \t]+[xX]{1,3}\W*\Z")
-_IN_BRACKETS = re.compile(r"[ \t]*\)" + _END.pattern)
+_BEFORE_KISSES = re.compile(rf"(?:^|\s)((?:\S+[ \t]+){{0,2}}\S+)[ \t]+[xX]{{1,3}}(?:{_SHORTCODE}|\W)*\Z")
+_IN_BRACKETS = re.compile(rf"(?:[ \t]|{_EMOJI})*\)" + _END.pattern)  # "(Priya, ward 4 :pray:)"
 
 
 def _bare(text: str, vocab: _Vocabulary) -> str:

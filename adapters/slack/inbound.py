@@ -47,6 +47,15 @@ __all__ = [
 
 Payload = Mapping[str, Any]
 _TOKEN = re.compile(r"<([^<>\n]*)>")
+# A link to a colleague's Slack profile names them as an @mention does: their profile
+# (https://acme.slack.com/team/U0DANA, …/client/T1/C1/user_profile/U0DANA) or a link that opens
+# them (https://slack.com/app_redirect?team=T1&user=U0DANA, slack://user?team=T1&id=U0DANA).
+_SLACK_SITE = r"(?i:https?://(?:[\w-]+\.)*slack\.com)"
+_MEMBER_LINK = re.compile(
+    rf"(?:{_SLACK_SITE}/team/|{_SLACK_SITE}/client/[^?#|<>\s]*/user_profile/"
+    rf"|(?:{_SLACK_SITE}/app_redirect|(?i:slack://user))\?(?:[^#|<>\s]*?&(?:amp;)?)?(?:user|id|channel)=)"
+    r"(?P<user>[UW][A-Z0-9]{2,})(?![A-Za-z0-9])"
+)
 # Message subtypes that are still a person writing to Snag: a photo or file with its caption,
 # and a thread reply also sent to the channel. Joins and bots are not; edits and deletions of a
 # DM are read apart (`changed`), as they may change a report.
@@ -179,6 +188,9 @@ def _token(match: re.Match[str], names: Mapping[str, str]) -> str:
     target, _, label = match.group(1).partition("|")
     if target.startswith("@"):  # a colleague: never their name (label or not), but a pattern owner's
         return names.get(target[1:], "@someone")
+    member = _MEMBER_LINK.match(target)
+    if member:  # a link to a colleague's profile: their @mention, never the name it shows or their id
+        return names.get(member.group("user"), "@someone")
     if target.startswith("#"):
         return "#" + label if label else "#channel"
     if target.startswith("!subteam^"):
@@ -193,8 +205,8 @@ def _token(match: re.Match[str], names: Mapping[str, str]) -> str:
 def from_slack(text: str, names: Mapping[str, str] | None = None) -> str:
     """What the person typed, from Slack's formatted text: mentions, links and entities undone.
 
-    A colleague's @mention reads "@someone", unless `names` has their name by user id: the
-    pattern owner a manager names with `own 5 @dana` (adapters.slack.owners)."""
+    A colleague's @mention, or a link to their Slack profile, reads "@someone", unless `names` has
+    their name by user id: the pattern owner a manager names with `own 5 @dana` (adapters.slack.owners)."""
     found = names or {}
     text = _TOKEN.sub(lambda m: _token(m, found), text or "")
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
@@ -210,8 +222,10 @@ def formatted(body: Payload, bot_user_id: str | None = None) -> str:
 def mentioned(text: str, bot_user_id: str | None = None) -> tuple[str, ...]:
     """The user ids of the people Slack's formatted text @mentions, Snag aside, each once.
 
-    from_slack shows each of them as "@someone"; these ids are what an admin's `erase @sam` means."""
-    return tuple(user for user in mentioned_users(text) if user != bot_user_id)
+    from_slack shows each of them, and each linked profile, as "@someone"; these ids are what an
+    admin's `erase @sam` means."""
+    linked = (m.group("user") for m in map(_MEMBER_LINK.match, _TOKEN.findall(text or "")) if m)
+    return tuple(user for user in dict.fromkeys((*mentioned_users(text), *linked)) if user != bot_user_id)
 
 
 def _at(epoch: object) -> datetime | None:
