@@ -10,6 +10,10 @@ is claimed before sending and marked sent after; a failed send (or one whose sen
 its lease) is claimed again by a later check, backing off exponentially, so a messenger that recovers
 still gets the day's alert. After MAX_ALERT_ATTEMPTS, or at once when the messenger says retrying
 cannot help (a channel gone, the bot removed), the alert is given up.
+
+A week's count is told only when at least k people made it, and a spike is the digest's own rule
+(signals.spikes): a pattern first seen this week is new, not spiking, and one quiet for weeks
+that is reported again spikes.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from digests.subscriptions import run_key
 from digests.week import digest_week, mondays_before
 from store.db import session_scope
 from store.models import Alert, Pattern, Subscription, Tenant
+from store.reports import aware
 
 __all__ = ["check_alerts", "alert_reason", "MAX_ALERT_ATTEMPTS", "BACKOFF"]
 
@@ -53,22 +58,43 @@ ALERTS = Lease(
 RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
 Tried = tuple[int, Subscription, int, BaseException | None]  # pattern id, subscription, attempt, its error
 Week = tuple[datetime, datetime]  # Monday 00:00 to Monday 00:00, where the audience is
+Seen = tuple[dict[int, list[int]], dict[int, int], Week]  # weekly counts, distinct reporters this week, the week
 
 
-def alert_reason(counts: list[int], threshold: int, *, told: int = 0) -> str | None:
+def alert_reason(counts: list[int], threshold: int, *, people: int, k: int, new: bool, told: int = 0) -> str | None:
     """Why a pattern's weekly counts (oldest first, this week last) call for an alert, if they do.
 
-    `told`: the most reports this week the audience was already alerted about; the alert is then
-    due only if the week has more, and says how many more."""
+    `people`: its distinct reporters this week; fewer than k, and the week's count is not told at
+    all. `new`: first seen this week (then it is new, not spiking: signals.spikes). `told`: the most
+    reports this week the audience was already alerted about; the alert is then due only if the
+    week has more, and says how many more."""
     this_week = counts[-1]
-    if this_week <= told:
+    if this_week <= told or people < k:
         return None
     more = f", {this_week - told} more since the last alert" if told else ""
     if this_week >= threshold:
         return f"{this_week} reports this week (alert threshold {threshold}){more}"
-    if signals.is_spiking(counts) and sum(counts[:-1]) != 0:
-        return f"spiking: {this_week} reports this week{more}. {signals.SPIKE_RULE}"
+    if signals.spikes(counts, people=people, k=k, new=new):
+        return f"spiking: {this_week} reports this week{more}. {signals.spike_rule(k)}"
     return None
+
+
+def _may_alert(counts: list[int], threshold: int) -> bool:
+    """Whether the counts alone could call for an alert (alert_reason decides, with the week's people)."""
+    return counts[-1] >= threshold or signals.is_spiking(counts)
+
+
+def _due(pattern_id: int, pattern: Pattern, seen: Seen, threshold: int, k: int, told: int) -> tuple[str, int] | None:
+    """The alert an audience is due about a pattern, and the reports this week it tells of, if one is.
+
+    `seen`: the audience's weekly counts, its distinct reporters this week, and its week."""
+    counts, people, week = seen
+    c = counts.get(pattern_id)
+    if not c:
+        return None
+    new = signals.is_new(_info(pattern_id, pattern), *week)
+    reason = alert_reason(c, threshold, people=people.get(pattern_id, 0), k=k, new=new, told=told)
+    return (reason, c[-1]) if reason else None
 
 
 def _told(
@@ -235,19 +261,18 @@ def check_alerts(
             zones = {run_key(sub): _zone(sub) for sub in mine}
             weeks = {zone: local_week(zone, now) for zone in set(zones.values())}
             counted = {zone: _counts(session, tenant_id, week) for zone, week in weeks.items()}  # once a zone
-            counts = {key: counted[zone] for key, zone in zones.items()}
-            due = sorted({pid for each in counted.values() for pid, c in each.items() if alert_reason(c, threshold)})
-            reporters = load_reporters(engine, due)
+            due = sorted({pid for each in counted.values() for pid, c in each.items() if _may_alert(c, threshold)})
+            people = {zone: load_reporters(engine, due, within=week) for zone, week in weeks.items()}  # one a zone
+            seen = {key: (counted[zone], people[zone], weeks[zone]) for key, zone in zones.items()}
             today = {run_key(sub): local_day(sub, now) for sub in mine}
             told = _told(session, tenant_id, due, today, {key: weeks[zone] for key, zone in zones.items()})
             claimed = [
-                (pid, pattern, reason, sub, attempt)
+                (pid, pattern, said[0], sub, attempt)
                 for pid in due
-                if reporters.get(pid, 0) >= k and (pattern := session.get(Pattern, pid)) is not None
+                if (pattern := session.get(Pattern, pid)) is not None
                 for sub in _recipients(pid, pattern, mine, taxonomy, messengers)
-                if (c := counts[run_key(sub)].get(pid))
-                and (reason := alert_reason(c, threshold, told=told.get((pid, run_key(sub)), 0)))
-                and (attempt := _claim(session, tenant_id, pid, run_key(sub), today, (reason, c[-1]), now)) is not None
+                if (said := _due(pid, pattern, seen[run_key(sub)], threshold, k, told.get((pid, run_key(sub)), 0)))
+                and (attempt := _claim(session, tenant_id, pid, run_key(sub), today, said, now)) is not None
             ]
         tried = [
             (pid, sub, attempt, _send(pattern, reason, sub, tenant, taxonomy, messengers[sub.platform], run_async))
@@ -265,22 +290,7 @@ def _recipients(
     messengers: Mapping[str, Messenger],
 ) -> list[Subscription]:
     """The subscriptions whose audience holds the pattern and whose platform we can send on."""
-    info = PatternInfo(
-        pattern_id,
-        pattern.title,
-        pattern.stage,
-        tuple(pattern.kinds),
-        tuple(pattern.teams),
-        pattern.status,
-        pattern.owner,
-        None,
-        None,
-        pattern.first_seen,
-        pattern.last_seen,
-        pattern.report_count,
-        tuple((key[3:], int(n)) for key, n in (pattern.terms or {}).items() if key.startswith("xt:")),
-        int((pattern.terms or {}).get("_n", 0)),
-    )
+    info = _info(pattern_id, pattern)
     found = []
     for sub in subs:
         try:
@@ -291,6 +301,26 @@ def _recipients(
         if audience.has_pattern(info) and sub.platform in messengers:
             found.append(sub)
     return found
+
+
+def _info(pattern_id: int, pattern: Pattern) -> PatternInfo:
+    """What an audience and the signals read of a pattern row."""
+    return PatternInfo(
+        pattern_id,
+        pattern.title,
+        pattern.stage,
+        tuple(pattern.kinds),
+        tuple(pattern.teams),
+        pattern.status,
+        pattern.owner,
+        None,
+        None,
+        aware(pattern.first_seen),
+        aware(pattern.last_seen),
+        pattern.report_count,
+        tuple((key[3:], int(n)) for key, n in (pattern.terms or {}).items() if key.startswith("xt:")),
+        int((pattern.terms or {}).get("_n", 0)),
+    )
 
 
 def _send(

@@ -129,6 +129,7 @@ class PatternLine:
     counts: tuple[int, ...]  # weekly, oldest first
     # New again after a status was set: reported after it was resolved (digests.grouper), or set back.
     again: bool = False
+    people: tuple[int, int] = (0, 0)  # distinct reporters this week and the week before
 
     @property
     def this_week(self) -> int:
@@ -137,6 +138,13 @@ class PatternLine:
     @property
     def last_week(self) -> int:
         return self.counts[-2] if len(self.counts) > 1 else 0
+
+    def shown(self, k: int) -> tuple[int | None, int | None]:
+        """This week's and the week before's reports as the digest may show them: None for a week
+        whose reports come from fewer than k people, nobody included, so that none and one or two
+        people read alike."""
+        now, before = self.people
+        return (self.this_week if now >= k else None, self.last_week if before >= k else None)
 
 
 @dataclass(frozen=True)
@@ -182,8 +190,9 @@ class Digest:
 def _line(p: PatternInfo, snap: Snapshot) -> PatternLine:
     counts = signals.series(snap.history.get(p.id, {}), snap.weeks)
     again = new_again(p.status, p.status_changed_at)
+    reporters = snap.reporters.get(p.id, 0)
     return PatternLine(
-        p.id, p.title, p.stage, p.teams, p.status, p.owner, snap.reporters.get(p.id, 0), counts, again=again
+        p.id, p.title, p.stage, p.teams, p.status, p.owner, reporters, counts, again=again, people=snap.people_of(p)
     )
 
 
@@ -192,13 +201,15 @@ def visible_ids(snap: Snapshot, audience: Audience) -> list[int]:
     return sorted(pid for pid, p in snap.patterns.items() if audience.has_pattern(p))
 
 
-def in_section(name: str, p: PatternInfo, counts: tuple[int, ...], snap: Snapshot) -> bool:
-    """Whether a pattern with these weekly counts (oldest first) meets the section's rule."""
+def in_section(name: str, p: PatternInfo, counts: tuple[int, ...], snap: Snapshot, *, k: int) -> bool:
+    """Whether a pattern with these weekly counts (oldest first) meets the section's rule; Spiking and
+    Most reported need at least k people reporting it this week (snap.people_of)."""
     start, end = snap.week_start, snap.week_end
     if name == "new":
         return signals.is_new(p, start, end)
     if name == "spiking":
-        return not signals.is_new(p, start, end) and signals.is_spiking(counts)
+        people = snap.people_of(p)[0]
+        return signals.spikes(counts, people=people, k=k, new=signals.is_new(p, start, end))
     if name == "persistent":
         return p.status not in signals.CLOSED and signals.is_persistent(counts)
     if name == "fading":
@@ -208,23 +219,25 @@ def in_section(name: str, p: PatternInfo, counts: tuple[int, ...], snap: Snapsho
     if name == "resolved":
         return signals.resolved(p, start, end)
     if name == "top":
-        return bool(counts[-1])
+        return bool(counts[-1]) and snap.people_of(p)[0] >= k
     raise ValueError(f"no section {name!r}")
 
 
-def _found(lines: list[PatternLine], snap: Snapshot) -> dict[str, list[PatternLine]]:
+def _found(lines: list[PatternLine], snap: Snapshot, k: int) -> dict[str, list[PatternLine]]:
     """Each section's patterns among `lines`, by its rule."""
     found: dict[str, list[PatternLine]] = {name: [] for name in SECTIONS}
     for x in lines:
         p = snap.patterns[x.id]
         for name in SECTIONS:
-            if in_section(name, p, x.counts, snap):
+            if in_section(name, p, x.counts, snap, k=k):
                 found[name].append(x)
     return found
 
 
-def _rank(x: PatternLine) -> tuple[int, int, int]:
-    return (-x.this_week, -sum(x.counts), x.id)
+def _rank(x: PatternLine, k: int) -> tuple[int, int, int]:
+    """The digest's order: most reports this week as shown (a count from fewer than k people, which
+    the line does not show, must not place it either), then in the eight weeks, then the id."""
+    return (-(x.shown(k)[0] or 0), -sum(x.counts), x.id)
 
 
 def _reports_of(snap: Snapshot, audience: Audience) -> list[WeekReport]:
@@ -265,7 +278,9 @@ def build_digest(snap: Snapshot, audience: Audience, taxonomy: Taxonomy, *, k: i
     """Compute every section; patterns and slices with fewer than k reporters fold into 'other'.
 
     Each section lists its MAX_LINES best patterns among those with at least k reporters (all
-    time) and says how many more meet its rule."""
+    time) and says how many more meet its rule. A line's count of a week is shown only when at
+    least k people reported the pattern that week (PatternLine.shown); the reports of a count not
+    shown are counted with the rest of the week's, in "Not listed"."""
     audience = audience.with_stakes(map(audience.stake_of, snap.patterns.values()), taxonomy)
     figures = snap.figures if snap.figures is not None else week_figures(snap, audience, k)
     if figures.audience != audience.key:
@@ -275,15 +290,17 @@ def build_digest(snap: Snapshot, audience: Audience, taxonomy: Taxonomy, *, k: i
     if figures.reporters < k:
         return base
     lines = [_line(snap.patterns[pid], snap) for pid in sorted(ids) if pid in snap.reporters]
-    found = _found([x for x in lines if x.reporters >= k], snap)
-    sections = {name: tuple(heapq.nsmallest(MAX_LINES, found[name], key=_rank)) for name in SECTIONS}
+    found = _found([x for x in lines if x.reporters >= k], snap, k)
+    sections = {name: tuple(heapq.nsmallest(MAX_LINES, found[name], key=lambda x: _rank(x, k))) for name in SECTIONS}
     sizes = snap.sizes if snap.sizes is not None else {name: min(len(found[name]), MOST) for name in SECTIONS}
-    listed = {x.id: x.this_week for lines in sections.values() for x in lines}
+    shown = {x.id: x.shown(k) for lines in sections.values() for x in lines}
+    listed = {pid: now for pid, (now, _) in shown.items() if now is not None}  # counts shown in their lines
     hot, hot_other = signals.fold(figures.handoffs, k)
     heat, heat_other = signals.fold(figures.heat, k)
     other = max(0, base.total - sum(listed.values()))
     countable = bool(other) and _reporters_outside(snap, audience, set(listed), k) >= k
-    before = sum({x.id: x.last_week for lines in sections.values() for x in lines}.values())  # shown in their lines
+    told_before = {pid: before for pid, (_, before) in shown.items() if before is not None}
+    before = sum(told_before.values())
     digest = replace(
         base,
         suppressed=False,
@@ -292,7 +309,7 @@ def build_digest(snap: Snapshot, audience: Audience, taxonomy: Taxonomy, *, k: i
         other_countable=countable,
         total_countable=countable or not other,
         prev_countable=(countable or not other)
-        and _prev_countable(snap, audience, base.total_prev, before, set(listed), k),
+        and _prev_countable(snap, audience, base.total_prev, before, set(told_before), k),
         hotspots_add_up=_adds_up(figures.handoffs, base.total),
         heat_add_up=_adds_up(figures.heat, base.total),
         hotspots=hot,
@@ -331,6 +348,7 @@ def _adds_up(cells: Cells, total: int) -> bool:
 
 def _suppressed(snap: Snapshot, audience: Audience, figures: WeekFigures, taxonomy: Taxonomy, k: int) -> Digest:
     """The digest's week and totals alone, as sent when too few people reported to show more."""
+    moves = week_moves(snap.week_start, snap.week_end)
     return Digest(
         audience=audience,
         audience_label=audience.label(taxonomy),
@@ -343,14 +361,15 @@ def _suppressed(snap: Snapshot, audience: Audience, figures: WeekFigures, taxono
         total_prev=figures.prev,
         reporters=figures.reporters,
         suppressed=True,
-        spike_rule=signals.SPIKE_RULE + (f" {signals.UTC_WEEKS}" if week_moves(snap.week_start, snap.week_end) else ""),
+        spike_rule=signals.spike_rule(k) + (f" {signals.UTC_WEEKS}" if moves else ""),
     )
 
 
 def quote_candidates(digest: Digest) -> list[int]:
     """Patterns worth quoting, best first: spiking, then new, then the most reported. All of them,
-    so a pattern with no text to quote this week (removed by retention) leaves room for the next."""
-    ordered = [x.id for x in (*digest.spiking, *digest.new, *digest.top)]
+    so a pattern with no text to quote this week (removed by retention) leaves room for the next;
+    but none that fewer than k people reported this week, the week the quote is taken from."""
+    ordered = [x.id for x in (*digest.spiking, *digest.new, *digest.top) if x.people[0] >= digest.k]
     return list(dict.fromkeys(ordered))
 
 

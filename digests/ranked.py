@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import fields
-from datetime import UTC, datetime
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -16,9 +16,18 @@ from sqlalchemy.engine import Connection
 from digests.reading import Bind, moved_rows, pattern_of_audience, reading, sql_time, week_params, weekly_rows
 from digests.week import HISTORY_WEEKS, AudienceLike, PatternInfo, mondays_before, week_moves
 
-__all__ = ["load_ranked", "Ranked", "Rules"]
+__all__ = ["load_ranked", "Ranked", "RankedPattern", "Rules"]
 
-Ranked = list[tuple[PatternInfo, dict[str, int]]]  # patterns, best first, each with Monday -> reports
+
+@dataclass(frozen=True)
+class RankedPattern(PatternInfo):
+    """A pattern as a section's statement reads it, with its distinct reporters in the digest week
+    and in the week before: a week's count is shown only when at least k people made it."""
+
+    people: tuple[int, int] = (0, 0)
+
+
+Ranked = list[tuple[RankedPattern, dict[str, int]]]  # patterns, best first, each with Monday -> reports
 Rules = Mapping[str, tuple[str, str, str | None]]  # section -> (source, condition, the part left to the pattern row)
 
 _PATTERN_ROW = (
@@ -36,7 +45,9 @@ _TAGGED = {
         "CAST(p.terms ->> '_n' AS FLOAT)",
     ),
 }
-_RANK = "c0 DESC, n DESC, pid"
+# The digest's rank: this week's reports as shown (none when from fewer than k people: a line whose
+# count is not shown must not be placed by it), then the eight weeks', then the id.
+_RANK = "shown DESC, n DESC, pid"
 _WEEKS = f"week >= :w{HISTORY_WEEKS - 1} AND week <= :w0"  # the eight weeks
 # A LIMIT that keeps every row. A subquery with a LIMIT is computed (and sorted) as written and
 # then read row by row, in its order: the database may not move the outer query's checks (the
@@ -65,12 +76,15 @@ def load_ranked(
     `counts` are the per-pattern expressions over the weekly counts c0 (the digest week's reports),
     c1 (the week before) ... the rules use (signals.SQL_COUNTS), `rules` each section's source,
     condition and the part left to the pattern row (signals.SQL_RULES), `moments` the named moments
-    the rules compare with (signals.sql_moments). Ranked as the digest ranks (most reports this
-    week, then most in the eight weeks, then id), each with its weekly counts (Monday -> reports,
-    zeros left out). One statement: the eight weeks are aggregated once for every pattern of the
-    audience; each section's rows are sorted, and the pattern row and the reporters (all time, at
-    least k distinct) are checked from the best down until `most` patterns pass; only the `page`
-    best of those read their pattern row and weekly counts."""
+    the rules compare with (signals.sql_moments); p0 is a pattern's distinct reporters in the digest
+    week. Ranked as the digest ranks (most reports this week, counted as none when from fewer than
+    k people, then most in the eight weeks, then id), each with its weekly counts (Monday ->
+    reports, zeros left out) and its distinct reporters this week and the week before. One
+    statement: the eight weeks are aggregated once for every pattern of the audience (p0 read by
+    index for those with at least k reports this week); each section's rows are sorted, and the
+    pattern row and the reporters (all time, at least k distinct) are checked from the best down
+    until `most` patterns pass; only the `page` best of those read their pattern row, weekly
+    counts and the week before's reporters."""
     if "c0" not in counts:
         raise ValueError("the rank needs c0, the digest week's reports")
     if not rules:
@@ -78,9 +92,10 @@ def load_ranked(
     with reading(bind) as conn:
         sql = _ranked_sql(start, end, audience, counts, rules, most, conn)
         params = week_params(conn, tenant_id, start, end, audience) | {"k": k, "page": page}
+        params |= {"sb": sql_time(start - timedelta(days=7), conn)}  # the week before, as week_windows has it
         params |= {name: sql_time(moment, conn) for name, moment in (moments or {}).items()}
         rows = conn.execute(text(sql), params).all()
-    return _by_section(rows, rules, start)
+    return _by_section(rows, rules, start, k)
 
 
 def _ranked_sql(
@@ -94,8 +109,8 @@ def _ranked_sql(
 ) -> str:
     """The statement: c, the counts of the patterns some counts rule keeps, sorted once by rank for
     every section that reads them; s, each section's patterns that pass (at most `most`); r, them
-    ranked and counted per section; h, the weekly counts of the :page best of each; then those
-    rows with their pattern row and counts."""
+    ranked and counted per section; h and pp, the weekly counts and the reporters this week and the
+    week before of the :page best of each; then those rows with their pattern row, counts and reporters."""
     kept = " OR ".join(f"({condition})" for source, condition, _ in rules.values() if source == "counts") or "1 = 0"
     parts = [_section_sql(name, rule, most, start, end, audience, conn) for name, rule in rules.items()]
     weekly = ", ".join(f"SUM(reports) FILTER (WHERE week = :w{i}) AS c{i}" for i in range(HISTORY_WEEKS))
@@ -105,24 +120,30 @@ def _ranked_sql(
         f"c AS (SELECT * FROM ({_counted_sql(start, end, audience, counts, conn)}) "
         f"AS counted WHERE {kept} ORDER BY {_RANK} LIMIT {_EVERY}), "
         f"s AS ({' UNION ALL '.join(parts)}), "
-        "r AS (SELECT section, pid, ROW_NUMBER() OVER (PARTITION BY section ORDER BY c0 DESC, n DESC, pid) AS rn, "
+        f"r AS (SELECT section, pid, ROW_NUMBER() OVER (PARTITION BY section ORDER BY {_RANK}) AS rn, "
         "COUNT(*) OVER (PARTITION BY section) AS size FROM s), "
-        f"h AS (SELECT pattern_id, {weekly} FROM ({weekly_rows(start, end, only=best)}) AS wk GROUP BY pattern_id) "
-        f"SELECT r.section, r.size, {_pattern_row(conn)}, {', '.join(f'h.c{i}' for i in range(HISTORY_WEEKS))} "
-        "FROM r JOIN patterns p ON p.id = r.pid LEFT JOIN h ON h.pattern_id = r.pid WHERE r.rn <= :page"
+        f"h AS (SELECT pattern_id, {weekly} FROM ({weekly_rows(start, end, only=best)}) AS wk GROUP BY pattern_id), "
+        "pp AS (SELECT pattern_id, COUNT(DISTINCT CASE WHEN created_at >= :s THEN reporter_key END) AS p0, "
+        f"COUNT(DISTINCT CASE WHEN created_at < :s THEN reporter_key END) AS p1 FROM reports WHERE {best} "
+        "AND created_at >= :sb AND created_at < :e GROUP BY pattern_id) "
+        f"SELECT r.section, r.size, {_pattern_row(conn)}, {', '.join(f'h.c{i}' for i in range(HISTORY_WEEKS))}, "
+        "COALESCE(pp.p0, 0), COALESCE(pp.p1, 0) FROM r JOIN patterns p ON p.id = r.pid "
+        "LEFT JOIN h ON h.pattern_id = r.pid LEFT JOIN pp ON pp.pattern_id = r.pid WHERE r.rn <= :page"
     )
 
 
 def _counted_sql(
     start: datetime, end: datetime, audience: AudienceLike, counts: Mapping[str, str], conn: Connection
 ) -> str:
-    """The audience's patterns with each expression of `counts` over their weekly counts, and n (the eight weeks)."""
+    """The audience's patterns with each expression of `counts` over their weekly counts and p0
+    (_people), n (the eight weeks) and shown (this week's reports, none when from fewer than k people)."""
     used = sorted({int(i) for sql in counts.values() for i in re.findall(r"\bc(\d+)\b", sql)})
     weekly = ", ".join(f"COALESCE(SUM(reports) FILTER (WHERE week = :w{i}), 0) AS c{i}" for i in used)
     names = ", ".join(f"{sql} AS {name}" for name, sql in counts.items())
     counted = (
-        f"SELECT pid, {names}, n FROM (SELECT pattern_id AS pid, {weekly}, SUM(reports) AS n "
-        f"FROM ({weekly_rows(start, end)}) AS wk GROUP BY pattern_id) AS once"
+        f"SELECT pid, {names}, n, CASE WHEN p0 >= :k THEN c0 ELSE 0 END AS shown FROM ("
+        f"SELECT once.*, {_people('once')} AS p0 FROM (SELECT pattern_id AS pid, {weekly}, SUM(reports) AS n "
+        f"FROM ({weekly_rows(start, end)}) AS wk GROUP BY pattern_id) AS once LIMIT {_EVERY}) AS week_once"
     )
     if audience.kind == "all":
         return counted
@@ -145,9 +166,9 @@ def _section_sql(
     then each checked in turn (the pattern row's part of the rule, at least :k reporters)."""
     source, condition, rest = rule
     if source == "counts":  # c is in rank order already
-        found = f"SELECT pid, c0, n FROM c WHERE {condition} LIMIT {_EVERY}"
+        found = f"SELECT pid, c0, n, shown FROM c WHERE {condition} LIMIT {_EVERY}"
     elif source == "patterns":
-        found = f"SELECT pid, c0, n FROM ({_named(condition, start, end, audience, conn)}) AS found_{name} "
+        found = f"SELECT pid, c0, n, shown FROM ({_named(condition, start, end, audience, conn)}) AS found_{name} "
         found += f"ORDER BY {_RANK} LIMIT {_EVERY}"
     else:
         raise ValueError(f"section {name!r} reads from {source!r}: neither counts nor patterns")
@@ -158,8 +179,18 @@ def _section_sql(
         f"WHERE pattern_id = {ranked}.pid LIMIT :k) AS who) >= :k"
     )
     return (
-        f"SELECT '{name}' AS section, pid, c0, n FROM (SELECT pid, c0, n FROM ({found}) AS {ranked} "
+        f"SELECT '{name}' AS section, pid, c0, n, shown FROM (SELECT pid, c0, n, shown FROM ({found}) AS {ranked} "
         f"WHERE {' AND '.join(checks)} LIMIT {int(most)}) AS kept_{name}"
+    )
+
+
+def _people(alias: str) -> str:
+    """SQL: p0, the distinct reporters in the digest week of the pattern row `alias` (pid, c0), read by
+    index only when its reports that week (c0) are at least :k: fewer cannot be from k people. A
+    subquery with a LIMIT computes it once a row (see _EVERY)."""
+    return (
+        f"CASE WHEN {alias}.c0 >= :k THEN (SELECT COUNT(DISTINCT reporter_key) FROM reports "
+        f"WHERE pattern_id = {alias}.pid AND created_at >= :s AND created_at < :e) ELSE 0 END"
     )
 
 
@@ -183,7 +214,8 @@ def _moved_sums(start: datetime, end: datetime, rules: Rules) -> str:
 def _named(condition: str, start: datetime, end: datetime, audience: AudienceLike, conn: Connection) -> str:
     """SQL: the audience's patterns a condition on the pattern row names, with their c0 and n (the
     digest week's and the eight weeks' reports) read from their own weekly rows, by index, plus
-    what the digest's own weeks move (moved_rows).
+    what the digest's own weeks move (moved_rows), and shown (c0, or none when from fewer than k
+    people: _people).
 
     PostgreSQL reads those rows once per pattern (a lateral join); SQLite, which has none, twice.
     The moved rows come summed per pattern (md, _moved_sums), once for every such section: joined
@@ -199,40 +231,48 @@ def _named(condition: str, start: datetime, end: datetime, audience: AudienceLik
         own = "SELECT COALESCE(SUM(reports), 0) FROM pattern_weeks WHERE pattern_id = p.id"
         named = f"SELECT p.id AS pid, ({own} AND week = :w0) AS c0, ({own} AND {_WEEKS}) AS n "
         named += f"FROM patterns p WHERE {where}"
-    if not week_moves(start, end):
-        return named
+    if week_moves(start, end):
+        named = (
+            "SELECT named.pid, named.c0 + COALESCE(md.c0, 0) AS c0, named.n + COALESCE(md.n, 0) AS n "
+            f"FROM ({named}) AS named LEFT JOIN md ON md.pattern_id = named.pid"
+        )
     return (
-        "SELECT named.pid, named.c0 + COALESCE(md.c0, 0) AS c0, named.n + COALESCE(md.n, 0) AS n "
-        f"FROM ({named}) AS named LEFT JOIN md ON md.pattern_id = named.pid"
+        "SELECT pid, c0, n, CASE WHEN p0 >= :k THEN c0 ELSE 0 END AS shown FROM "
+        f"(SELECT named.*, {_people('named')} AS p0 FROM ({named}) AS named LIMIT {_EVERY}) AS seen"
     )
 
 
 def _by_section(
-    rows: Iterable[Sequence[Any]], rules: Rules, start: datetime
+    rows: Iterable[Sequence[Any]], rules: Rules, start: datetime, k: int
 ) -> tuple[dict[str, Ranked], dict[str, int]]:
     """The statement's rows, each pattern read once, per section in rank order; and each section's size."""
     out: dict[str, Ranked] = {name: [] for name in rules}
     sizes = dict.fromkeys(rules, 0)
     newest_first = tuple(reversed(mondays_before(start)))
     width = len(fields(PatternInfo))
-    by_id: dict[int, tuple[PatternInfo, dict[str, int]]] = {}
+    by_id: dict[int, tuple[RankedPattern, dict[str, int]]] = {}
     for row in rows:
         pid = row[2]
         if pid not in by_id:
-            weeks = {monday: int(n) for monday, n in zip(newest_first, row[2 + width :], strict=True) if n}
-            by_id[pid] = (_info(row[2 : 2 + width]), weeks)
+            counts = row[2 + width : 2 + width + HISTORY_WEEKS]
+            weeks = {monday: int(n) for monday, n in zip(newest_first, counts, strict=True) if n}
+            by_id[pid] = (_info(row[2 : 2 + width], (int(row[-2]), int(row[-1]))), weeks)
         out[row[0]].append(by_id[pid])
         sizes[row[0]] = int(row[1])
+
+    def shown(x: tuple[RankedPattern, dict[str, int]]) -> int:
+        return x[1].get(newest_first[0], 0) if x[0].people[0] >= k else 0
+
     for ranked in out.values():  # the statement picks by rank but returns rows in no order
-        ranked.sort(key=lambda x: (-x[1].get(newest_first[0], 0), -sum(x[1].values()), x[0].id))
+        ranked.sort(key=lambda x: (-shown(x), -sum(x[1].values()), x[0].id))
     return out, sizes
 
 
-def _info(r: Sequence[Any]) -> PatternInfo:
-    """A pattern row as read by _PATTERN_ROW."""
+def _info(r: Sequence[Any], people: tuple[int, int]) -> RankedPattern:
+    """A pattern row as read by _PATTERN_ROW, with its reporters this week and the week before."""
     first_seen, last_seen = _aware(r[9]), _aware(r[10])
     assert first_seen is not None and last_seen is not None  # the columns are NOT NULL
-    return PatternInfo(
+    return RankedPattern(
         r[0],
         r[1],
         r[2],
@@ -247,6 +287,7 @@ def _info(r: Sequence[Any]) -> PatternInfo:
         r[11],
         _team_reports(r[12]),
         int(r[13] or 0),
+        people,
     )
 
 

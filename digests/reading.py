@@ -192,15 +192,21 @@ def week_reports(audience: AudienceLike, conn: Connection) -> tuple[str, str]:
     return "LEFT JOIN patterns p ON p.id = r.pattern_id", where
 
 
-def load_reporters(bind: Bind, ids: list[int]) -> dict[int, int]:
-    """Distinct reporters of each pattern, all time (for the anonymity threshold)."""
+def load_reporters(bind: Bind, ids: list[int], *, within: tuple[datetime, datetime] | None = None) -> dict[int, int]:
+    """Distinct reporters of each pattern (for the anonymity threshold), all time or `within` a week
+    (from, to); one statement for all of them."""
     if not ids:
         return {}
+    when = " AND created_at >= :s AND created_at < :e" if within else ""
     query = text(
-        "SELECT pattern_id, COUNT(DISTINCT reporter_key) FROM reports WHERE pattern_id IN :ids GROUP BY pattern_id"
+        f"SELECT pattern_id, COUNT(DISTINCT reporter_key) FROM reports WHERE pattern_id IN :ids{when} "
+        "GROUP BY pattern_id"
     ).bindparams(bindparam("ids", expanding=True))
     with reading(bind) as conn:
-        rows = conn.execute(query, {"ids": ids}).all()
+        params: dict[str, object] = {"ids": ids}
+        if within:
+            params |= {"s": sql_time(within[0], conn), "e": sql_time(within[1], conn)}
+        rows = conn.execute(query, params).all()
     return {pid: int(n) for pid, n in rows}
 
 

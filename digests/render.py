@@ -48,8 +48,24 @@ def _status(line: PatternLine) -> str:
     return f"{words}, owner {line.owner}" if line.owner else f"{words}, no owner"
 
 
-def _line_text(line: PatternLine) -> str:
-    return f"#{line.id} {line.title} · {change(line.this_week, line.last_week)} · {_status(line)}"
+def _few(k: int) -> str:
+    """What a week's count from fewer than k people reads as, none included: told apart, "0" and
+    "from fewer than k people" would say that one or two people reported it."""
+    return f"from fewer than {k} people"
+
+
+def _line_change(line: PatternLine, k: int) -> str:
+    """A line's reports this week against the week before, each week's only when from k people."""
+    now, before = line.shown(k)
+    if now is None:
+        return f"{_few(k)} this week" + (f" ({before} the week before)" if before is not None else "")
+    if before is None:
+        return f"{now} ({_few(k)} the week before)"
+    return change(now, before)
+
+
+def _line_text(line: PatternLine, k: int) -> str:
+    return f"#{line.id} {line.title} · {_line_change(line, k)} · {_status(line)}"
 
 
 def _lines(d: Digest, key: str) -> list[str]:
@@ -58,14 +74,14 @@ def _lines(d: Digest, key: str) -> list[str]:
     lines: tuple[PatternLine, ...] = getattr(d, key)
     more = d.sizes.get(key, 0) - len(lines)
     if more <= 0:
-        return [_line_text(x) for x in lines]
-    return [_line_text(x) for x in lines] + [f"…and {'at least ' if d.sizes[key] >= MOST else ''}{more} more"]
+        return [_line_text(x, d.k) for x in lines]
+    return [_line_text(x, d.k) for x in lines] + [f"…and {'at least ' if d.sizes[key] >= MOST else ''}{more} more"]
 
 
 def _folded(n: int, countable: bool, k: int) -> str:
     """Reports folded into one "other": their number only when they come from at least k people,
     since a handful of people's reports could point at them."""
-    return str(n) if countable else f"from fewer than {k} people"
+    return str(n) if countable else _few(k)
 
 
 MAX_CELLS = 8  # cells a table lists, and its chart draws; the rest count under "Other"
@@ -125,9 +141,9 @@ def _cells(d: Digest, table: str, taxonomy: Taxonomy, arrow: str) -> list[tuple[
 
 
 def _week_on_week(d: Digest) -> str:
-    """The audience's reports against the week before. Less the listed patterns' counts, either
-    total gives the reports no line lists: when those are from fewer than k people (or, the week
-    before, may be: who wrote them is not known), it is not shown; the listed ones are a floor."""
+    """The audience's reports against the week before. Less the counts the lines show, either
+    total gives the reports no line counts: when those are from fewer than k people (or, the week
+    before, may be: who wrote them is not known), it is not shown; the counts shown are a floor."""
     if not d.total_countable:
         return f"at least {d.total - d.other_reports}"
     if not d.prev_countable:
@@ -201,11 +217,16 @@ def _day(when: datetime) -> str:
 
 
 def _not_listed(d: Digest) -> str:
-    """The week's reports in patterns no section lists; counted only when from at least k people."""
+    """The week's reports in patterns no section lists, and in the lines whose count this week is
+    not shown (from fewer than k people); counted only when from at least k people."""
     every = f"among them every pattern with fewer than {d.k} reporters."
+    lines = (x for key in (*SECTION_TITLES, "top") for x in getattr(d, key))
+    where = "in other patterns"
+    if any(x.shown(d.k)[0] is None for x in lines):
+        where += " and in the lines above that give no count"
     if d.other_countable:
-        return f"Not listed: {d.other_reports} more report(s) this week in other patterns, {every}"
-    return f"Not listed: more report(s) this week from fewer than {d.k} people, in other patterns, {every}"
+        return f"Not listed: {d.other_reports} more report(s) this week {where}, {every}"
+    return f"Not listed: more report(s) this week {_few(d.k)}, {where}, {every}"
 
 
 # What makes markup anywhere in a line: emphasis, code, links and images ("[", then "](" after

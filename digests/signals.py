@@ -2,8 +2,9 @@
 
 Rules (stated in every digest):
 - new: first seen inside the digest week;
-- spiking: at least SPIKE_MIN reports this week and at least SPIKE_FACTOR x the mean of the previous
-  BASELINE_WEEKS weeks;
+- spiking: not new, at least SPIKE_MIN reports this week from at least k people, and at least
+  SPIKE_FACTOR x the mean of the previous BASELINE_WEEKS weeks (one rule for the digest and the
+  alert: spikes);
 - persistent: open, reported in at least PERSIST_N of the last PERSIST_M weeks, and not fading;
 - fading: open, averaged at least FADE_MIN a week before and fell to half of that or less;
 - nobody owns this gap: open, without an owner for more than UNOWNED_DAYS days, still reported;
@@ -25,11 +26,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SPIKE_RULE",
+    "spike_rule",
     "SQL_COUNTS",
     "SQL_RULES",
     "series",
     "is_new",
     "is_spiking",
+    "spikes",
     "is_persistent",
     "is_fading",
     "unowned",
@@ -56,6 +59,11 @@ SPIKE_RULE = (
 UTC_WEEKS = "This week and last week are counted in your time zone; the weeks before them are UTC weeks."
 
 
+def spike_rule(k: int) -> str:
+    """SPIKE_RULE with the people a spike needs, as the digest and the alert state it."""
+    return f"{SPIKE_RULE} Its reports this week must come from at least {k} people."
+
+
 def series(history: Mapping[str, int], weeks: Sequence[str]) -> tuple[int, ...]:
     """Weekly counts in week order (zeros where nothing was reported)."""
     return tuple([history.get(w, 0) for w in weeks])
@@ -73,6 +81,15 @@ def is_new(pattern: PatternInfo, week_start: datetime, week_end: datetime) -> bo
 def is_spiking(counts: Sequence[int]) -> bool:
     """This week clearly above its own recent baseline (see SPIKE_RULE)."""
     return counts[-1] >= SPIKE_MIN and counts[-1] >= SPIKE_FACTOR * _baseline(counts)
+
+
+def spikes(counts: Sequence[int], *, people: int, k: int, new: bool) -> bool:
+    """Whether a pattern spiked this week, as the digest lists it and the alert tells it.
+
+    `people`: its distinct reporters this week, at least k (a count from fewer is never shown);
+    `new`: first seen this week, when it is New rather than Spiking. A pattern reported again after
+    weeks without a report spikes: its baseline is zero."""
+    return not new and people >= k and is_spiking(counts)
 
 
 def is_persistent(counts: Sequence[int]) -> bool:
@@ -180,7 +197,8 @@ def _sql_rules() -> tuple[dict[str, str], dict[str, tuple[str, str, str | None]]
     """The rules in SQL: a pattern's weekly counts, and each section's conditions.
 
     The counts are expressions over a pattern's reports in each of the eight weeks: c0 the digest
-    week's, c1 the week before, and so on (digests.week.week_windows). Each section has a condition
+    week's, c1 the week before, and so on (digests.week.week_windows), and over p0, its distinct
+    reporters in the digest week (:k is the anonymity threshold). Each section has a condition
     either on those counts ("counts"; `pid` is the pattern's id) or on the pattern row p
     ("patterns": read through an indexed column); :t is the tenant, :s and :e bound the week, :u is
     a microsecond after UNOWNED_DAYS before `now` (what "for more than UNOWNED_DAYS days" means).
@@ -191,6 +209,7 @@ def _sql_rules() -> tuple[dict[str, str], dict[str, tuple[str, str, str | None]]
     needs. The SQL keeps exactly the patterns the Python rules above keep."""
     counts = {
         "c0": "c0",
+        "p0": "p0",
         "base": " + ".join(f"c{i}" for i in range(1, BASELINE_WEEKS + 1)),
         "seen": _nonzero(PERSIST_M),
         "lately": _nonzero(RECENT_WEEKS),
@@ -203,7 +222,7 @@ def _sql_rules() -> tuple[dict[str, str], dict[str, tuple[str, str, str | None]]
         "new": ("patterns", new, None),
         "spiking": (
             "counts",
-            f"c0 >= {SPIKE_MIN} AND c0 * {BASELINE_WEEKS} >= {_number(SPIKE_FACTOR)} * base",
+            f"c0 >= {SPIKE_MIN} AND p0 >= :k AND c0 * {BASELINE_WEEKS} >= {_number(SPIKE_FACTOR)} * base",
             f"NOT ({new})",
         ),
         "persistent": ("counts", f"seen >= {PERSIST_N} AND NOT ({fading})", still_open),
@@ -214,7 +233,7 @@ def _sql_rules() -> tuple[dict[str, str], dict[str, tuple[str, str, str | None]]
             "p.status = 'resolved' AND p.status_changed_at >= :s AND p.status_changed_at < :e",
             None,
         ),
-        "top": ("counts", "c0 <> 0", None),
+        "top": ("counts", "c0 <> 0 AND p0 >= :k", None),
     }
     return counts, rules
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from digests.figures import load_figures
-from digests.ranked import load_ranked
+from digests.ranked import RankedPattern, load_ranked
 from digests.reading import Bind, load_reporters, load_reporters_outside, load_stakes, reading, tenant_id_of
 from digests.week import (
     HISTORY_WEEKS,
@@ -32,6 +32,7 @@ from digests.week import (
 __all__ = [
     "WeekReport",
     "PatternInfo",
+    "RankedPattern",
     "WeekFigures",
     "Snapshot",
     "digest_week",
@@ -74,3 +75,19 @@ class Snapshot:
     outside: Callable[[Collection[int]], int] | None = None  # the week's reporters outside these patterns, up to k
     outside_prev: Callable[[Collection[int]], int] | None = None  # the same for the week before, reports in patterns
     prev_reports: list[WeekReport] = field(default_factory=list)  # built by hand: the week before's reports
+    _people: dict[int, tuple[int, int]] | None = field(default=None, repr=False, compare=False)
+
+    def people_of(self, p: PatternInfo) -> tuple[int, int]:
+        """A pattern's distinct reporters in the digest week and in the week before: as the service
+        read them with the pattern (RankedPattern), else counted from the reports of a snapshot
+        built by hand (`reports` and `prev_reports`)."""
+        if isinstance(p, RankedPattern):
+            return p.people
+        if self._people is None:
+            weeks: dict[int, tuple[set[str], set[str]]] = {}
+            for i, reports in enumerate((self.reports, self.prev_reports)):
+                for r in reports:
+                    if r.pattern_id is not None:
+                        weeks.setdefault(r.pattern_id, (set(), set()))[i].add(r.reporter)
+            self._people = {pid: (len(now), len(before)) for pid, (now, before) in weeks.items()}
+        return self._people.get(p.id, (0, 0))

@@ -27,17 +27,27 @@ def digest_services(db_url: str, tmp_path: Path) -> Iterator[object]:
 
 
 def _pattern(services) -> int:  # type: ignore[no-untyped-def]
-    """A pattern of the console tenant with three reporters, so the anonymity threshold lets it be alerted."""
+    """A pattern of the console tenant with three reporters in each week the tests alert in (those of
+    16 and 23 Nov), so the anonymity threshold lets its weeks' counts be told."""
     with session_scope(services.engine) as session:
         tenant = session.exec(select(Tenant).where(Tenant.platform == "console", Tenant.external_id == "local")).one()
-        pattern = Pattern(tenant_id=tenant.id, title="refunds wait in the finance inbox")  # type: ignore[arg-type]
+        seen = datetime(2026, 10, 1, tzinfo=UTC)  # long before the weeks alerted: not new in them
+        pattern = Pattern(tenant_id=tenant.id, title="refunds wait in the finance inbox", first_seen=seen)  # type: ignore[arg-type]
         session.add(pattern)
         session.flush()
         for who in ("a", "b", "c"):
-            text = "refunds wait in the finance inbox"
-            session.add(
-                Report(tenant_id=tenant.id, pattern_id=pattern.id, platform="console", reporter_key=who, text=text)  # type: ignore[arg-type]
-            )
+            for when in (WEDNESDAY - timedelta(hours=1), datetime(2026, 11, 23, 9, 0, tzinfo=UTC)):
+                text = "refunds wait in the finance inbox"
+                session.add(
+                    Report(
+                        tenant_id=tenant.id,  # type: ignore[arg-type]
+                        pattern_id=pattern.id,
+                        platform="console",
+                        reporter_key=who,
+                        text=text,
+                        created_at=when,
+                    )
+                )
         return pattern.id  # type: ignore[return-value]
 
 
@@ -137,10 +147,11 @@ def test_each_audience_is_told_once_and_an_alert_never_sent_tells_no_one(digest_
 
 
 def test_alert_reason_without_news_is_none() -> None:
-    assert alert_reason([0, 0, 0, 0, 6], 5) == "6 reports this week (alert threshold 5)"
-    assert alert_reason([0, 0, 0, 0, 6], 5, told=6) is None
+    week = {"people": 3, "k": 3, "new": False}
+    assert alert_reason([0, 0, 0, 0, 6], 5, **week) == "6 reports this week (alert threshold 5)"  # type: ignore[arg-type]
+    assert alert_reason([0, 0, 0, 0, 6], 5, told=6, **week) is None  # type: ignore[arg-type]
     assert (
-        alert_reason([0, 0, 0, 0, 7], 5, told=6)
+        alert_reason([0, 0, 0, 0, 7], 5, told=6, **week)  # type: ignore[arg-type]
         == "7 reports this week (alert threshold 5), 1 more since the last alert"
     )
 

@@ -74,7 +74,9 @@ def test_digest_sections_with_a_fixed_now(digest_services) -> None:  # type: ign
     assert 3 in [x.id for x in d.persistent] and 3 in [x.id for x in d.unowned]
     assert [x.id for x in d.fading] == []  # resolved patterns are not 'fading'
     assert [x.id for x in d.resolved] == [4]
-    assert d.other_reports == 1  # pattern 5 has one reporter: folded into "other"
+    # pattern 5 has one reporter: folded into "other"; so are the reports this week of patterns 3
+    # and 4 (two and one), listed but from fewer than 3 people that week
+    assert d.other_reports == 1 + 2 + 1
     assert all(x.id != 5 for x in d.top)
     assert d.hotspots == {("support", "finance"): 6} and d.hotspots_other == 1
     assert d.quotes and "07700" not in d.quotes[0][1]
@@ -157,11 +159,12 @@ def test_small_slices_show_no_counts(digest_services) -> None:  # type: ignore[n
     assert "stay private" in said and not any(ch.isdigit() for ch in undated.replace("3 people", ""))
     d = replace(build_digest(_snapshot(), Audience("all"), tx, k=3), total_prev=2)
     fields = dict(to_reply(d, tx).sections[0].fields)
-    # one person's report is in no listed pattern: an exact 13 beside the listed 12 would give it
-    # away, and so would last week's figure beside the lines' own week-on-week changes
-    assert fields["Reports"] == "at least 12"
+    # one person's report is in no listed pattern, and patterns 3 and 4 show no count (their three
+    # reports are from fewer than 3 people): an exact 13 beside the 9 shown would give them away,
+    # and so would last week's figure beside the lines' own week-on-week changes
+    assert fields["Reports"] == "at least 9"
     d = replace(d, total_prev=10)
-    assert dict(to_reply(d, tx).sections[0].fields)["Reports"] == "at least 12"
+    assert dict(to_reply(d, tx).sections[0].fields)["Reports"] == "at least 9"
 
 
 def test_other_counts_every_report_of_the_week_no_section_lists(demo_services) -> None:  # type: ignore[no-untyped-def]
@@ -171,8 +174,8 @@ def test_other_counts_every_report_of_the_week_no_section_lists(demo_services) -
     from store.models import Report
 
     d = demo_services.extras["digests"].build(platform="console", tenant="local", audience="all", now=NOW)
-    listed = {
-        x.id: x.this_week
+    listed = {  # the counts shown in their lines (none from fewer than k people)
+        x.id: x.shown(d.k)[0] or 0
         for name in ("new", "spiking", "persistent", "fading", "unowned", "resolved", "top")
         for x in getattr(d, name)
     }

@@ -314,10 +314,14 @@ def test_sql_rules_select_and_rank_as_the_python_rules(engine, k: int) -> None: 
             kept = [
                 pid
                 for pid, p in plain.patterns.items()
-                if plain.reporters.get(pid, 0) >= k and in_section(name, p, counts[pid], plain)
+                if plain.reporters.get(pid, 0) >= k and in_section(name, p, counts[pid], plain, k=k)
             ]
-            want = sorted(kept, key=lambda i: (-counts[i][-1], -sum(counts[i]), i))  # noqa: B023 (used at once)
+            shown = {  # this week's reports as a line shows them: none when from fewer than k people
+                pid: counts[pid][-1] if plain.people_of(p)[0] >= k else 0 for pid, p in plain.patterns.items()
+            }
+            want = sorted(kept, key=lambda i: (-shown[i], -sum(counts[i]), i))  # noqa: B023 (used at once)
             assert [info.id for info, _ in got[name]] == want, (now, name)
+            assert all(info.people == plain.people_of(plain.patterns[info.id]) for info, _ in got[name])
             assert all(signals.series(w, plain.weeks) == counts[info.id] for info, w in got[name])
             assert sizes[name] == len(want) and capped[name] == min(len(want), 4)
             assert top3[name] == got[name][:3]

@@ -15,7 +15,7 @@ from bot.taxonomy import load_taxonomy
 from digests.digest import MAX_QUOTES, Audience, build_digest
 from digests.quotes import POOL, load_quotes
 from digests.render import _md_escape, to_markdown
-from digests.snapshot import digest_week
+from digests.snapshot import WeekReport, digest_week
 from store.models import Pattern, Report, Tenant
 from store.privacy import RETAINED_TEXT
 from store.repository import SqlRepository
@@ -90,6 +90,9 @@ def test_only_the_latest_few_texts_of_a_pattern_are_read(engine) -> None:  # typ
 def test_the_digest_scrubs_names_and_prefers_quotes_that_need_no_scrubbing(digest_services) -> None:  # type: ignore[no-untyped-def]
     tx = digest_services.taxonomy
     snap = _snapshot()
+    for pid in (3, 4):  # three people's reports this week, so that they are listed as most reported, and quoted
+        snap.history[pid] = dict(zip(snap.weeks, (0, 0, 0, 0, 2, 2, 3, 3), strict=True))
+        snap.reports += [WeekReport(pid, f"q{i}", "billing", ("waiting",), ("finance",), None, None) for i in range(3)]
     signed = "refunds wait a week. Thanks, Priya (night sister, ward 4)"
     snap.quotes = {1: signed, 2: "the refund sheet goes back and forth", 3: "the refund form asks twice"}
     d = build_digest(snap, Audience("all"), tx, k=3)
