@@ -27,12 +27,33 @@ _REDACTION_KEYS = ("name", "pattern")
 _VERSIONS = ("1",)
 _INT_TAG = "tag:yaml.org,2002:int"
 _STR_TAG = "tag:yaml.org,2002:str"
+_NULL_TAG = "tag:yaml.org,2002:null"
 _YAML_KINDS = {
     _INT_TAG: "a number",
     "tag:yaml.org,2002:float": "a number",
-    "tag:yaml.org,2002:null": "nothing (null)",
+    _NULL_TAG: "nothing (null)",
     "tag:yaml.org,2002:bool": "true or false",
 }
+# Words Snag gives a meaning of its own where labels are typed or shown: a stage, kind or team of
+# that name would read as that meaning (a team `other` beside the "Other" of counts folded away).
+_AUDIENCE_ALL = "a digest for `all` (or `org`, `everyone`) is the whole organisation's"
+_NO_OWNER = "`own <pattern> nobody` (or `none`, `unassigned`) clears a pattern's owner"
+_RESERVED = {
+    "other": 'stats, `top` and digests count what too few people reported, all together, as "Other"',
+    "none": "`none` means no value in `snag relabel` and in the fix-tags form",
+    "null": "`null` means no value in `snag relabel`",
+    "unknown": 'a report with no stage is shown as "unknown"',
+    "all": _AUDIENCE_ALL,
+    "org": _AUDIENCE_ALL,
+    "everyone": _AUDIENCE_ALL,
+    "nobody": _NO_OWNER,
+    "no one": _NO_OWNER,
+    "noone": _NO_OWNER,
+    "no owner": _NO_OWNER,
+    "unassigned": _NO_OWNER,
+    "unowned": _NO_OWNER,
+}
+_AXIS_OF = {"stages": "stage", "kinds": "kind", "teams": "team"}
 
 
 @dataclass(frozen=True)
@@ -137,11 +158,66 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"Taxonomy {path}{line}: {problem}.") from exc
+        line, problem = _yaml_problem(exc)
+        raise ConfigError(f"Taxonomy {path}{f' line {line}' if line else ''}: {problem}") from exc
     return _parse(root, str(path))
+
+
+_INDENTED = (
+    "this line is not indented like the lines above it. In YAML the keys of one entry stand in one "
+    "column (`label:`, `description:`, `aliases:` under each other) and the entries of a list start "
+    "with `- ` in one column; indent it with spaces to match its neighbours."
+)
+# PyYAML's words for the usual slips, and plain ones for them ("{start}": the line where the list,
+# quote or key the problem is in began; "{found}": the character it names).
+_YAML_SLIPS = (
+    ("'\\t'", "a tab; YAML indents with spaces only: replace the tab with spaces."),
+    ("tab character", "a tab; YAML indents with spaces only: replace the tab with spaces."),
+    (
+        "unknown escape character",
+        "a backslash inside double quotes starts an escape such as \\n, and YAML knows no escape here: put the "
+        "text in single quotes instead ('OAK-\\d{6}'), where a backslash is kept as it is.",
+    ),
+    (
+        "mapping values are not allowed",
+        "YAML read a colon and a space (': ') here as the start of a key. Inside a text, put the whole text "
+        "in quotes (description: 'Fitters: the assembly crew'); otherwise indent this line as the keys above it.",
+    ),
+    (
+        "could not find expected ':'",
+        "line {start} has a key without a colon after it (write `key: value`), or a text carried on to the "
+        "next line: keep the text on one line or put it in quotes.",
+    ),
+    (
+        "but found '<scalar>'",
+        "more text follows a value that had ended (after a closing quote or `]`?): put the whole value in "
+        f"quotes; or {_INDENTED}",
+    ),
+    ("expected <block end>", _INDENTED),
+    ("did not find expected", _INDENTED),
+    ("found unexpected end of stream", "the quote opened on line {start} is never closed; close it."),
+    (
+        "expected ',' or ",
+        "the list in [brackets] (or {braces}) that starts on line {start} is not closed, or lacks a comma "
+        "between two entries (an entry holding ': ' needs quotes).",
+    ),
+    (
+        "that cannot start any token",
+        "YAML cannot read a value starting with {found} (it means something else there): put the value in quotes.",
+    ),
+    ("found undefined alias", "YAML reads a value starting with * as a reference: put the value in quotes."),
+)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> tuple[int | None, str]:
+    """The line and, in plain words, what is wrong there: PyYAML speaks of tokens and block ends."""
+    problem = str(getattr(exc, "problem", None) or exc)
+    found, began = getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None)
+    line = found.line + 1 if found else None
+    start = str(began.line + 1 if began else line)
+    said = next((said for needle, said in _YAML_SLIPS if needle in problem), f"{problem}.")
+    named = re.search(r"character ('.+?')", problem)
+    return line, said.replace("{start}", start).replace("{found}", named.group(1) if named else "it")
 
 
 def _decode(data: bytes, path: Path) -> str:
@@ -167,7 +243,13 @@ def _fail(source: str, node: yaml.Node | None, problem: str) -> ConfigError:
 def _mapping(node: yaml.Node, source: str, what: str, keys: tuple[str, ...]) -> dict[str, yaml.Node]:
     """The mapping's values by key; a key that is unknown or given twice fails naming its line."""
     if not isinstance(node, yaml.MappingNode):
-        raise _fail(source, node, f"{what} must be a mapping of keys to values.")
+        hint = ""
+        if "label" in keys and isinstance(node, yaml.ScalarNode) and node.value.strip():  # `- finance`
+            hint = (
+                f" (found only '{node.value}': write `- label: {node.value}` if it is a label, or indent it "
+                "like the lines above if it belongs to the entry above)"
+            )
+        raise _fail(source, node, f"{what} must be a mapping of keys to values{hint}.")
     out: dict[str, yaml.Node] = {}
     lines: dict[str, int] = {}
     for key, value in node.value:
@@ -191,6 +273,9 @@ def _strings(node: yaml.Node | None, source: str, what: str) -> tuple[str, ...]:
     """A list of words: each one text, not empty (YAML reads `123`, `null` or `yes` as no text)."""
     if node is None:
         return ()
+    if isinstance(node, yaml.ScalarNode):  # `aliases: fitters, assembly team`, or nothing after the key
+        written = node.value if node.tag != _NULL_TAG and node.value.strip() else "first, second"
+        raise _fail(source, node, f"{what} must be a list of words in brackets: [{written}] (or leave the key out).")
     if not isinstance(node, yaml.SequenceNode) or not all(isinstance(n, yaml.ScalarNode) for n in node.value):
         raise _fail(source, node, f"{what} must be a list of words.")
     for item in node.value:
@@ -218,26 +303,55 @@ def _labels(root: dict[str, yaml.Node], key: str, source: str, required: bool) -
     owners: dict[str, str] = {}
     for item in node.value:
         fields = _mapping(item, source, f"each entry of '{key}'", _LABEL_KEYS)
-        label_node = fields.get("label")
-        if not isinstance(label_node, yaml.ScalarNode) or not _LABEL_RE.match(label_node.value):
-            raise _fail(
-                source,
-                label_node or item,
-                f"each entry of '{key}' needs a 'label' in lower_snake_case (got "
-                f"{getattr(label_node, 'value', None)!r}).",
-            )
+        label_node = _label_node(fields.get("label"), item, key, source)
         if any(o.label == label_node.value for o in out):
             raise _fail(source, label_node, f"label '{label_node.value}' appears twice in '{key}'.")
-        desc = fields.get("description")
         label = Label(
             label=label_node.value,
-            description=str(desc.value) if isinstance(desc, yaml.ScalarNode) else "",
+            description=_text(fields.get("description"), source, f"the description of {label_node.value}"),
             aliases=_strings(fields.get("aliases"), source, f"aliases of {label_node.value}"),
             words=_strings(fields.get("words"), source, f"words of {label_node.value}"),
         )
         _claim_aliases(owners, label, fields.get("aliases"), source)
         out.append(label)
     return tuple(out)
+
+
+def _label_node(node: yaml.Node | None, item: yaml.Node, key: str, source: str) -> yaml.ScalarNode:
+    """An entry's label: lower_snake_case, and not a word Snag already gives a meaning (_RESERVED)."""
+    if not isinstance(node, yaml.ScalarNode) or not _LABEL_RE.match(node.value):
+        got = repr(node.value) if isinstance(node, yaml.ScalarNode) else _kind_of(node)
+        raise _fail(source, node or item, f"each entry of '{key}' needs a 'label' in lower_snake_case (got {got}).")
+    meaning = _RESERVED.get(_plain(node.value)) if key != "systems" else None
+    if meaning:
+        axis = _AXIS_OF[key]
+        raise _fail(
+            source,
+            node,
+            f"label '{node.value}' is a word Snag already uses: {meaning}, so a {axis} called {node.value} "
+            f"would be read or shown as that; give the {axis} another label.",
+        )
+    return node
+
+
+def _kind_of(node: yaml.Node | None) -> str:
+    """What a node that is not one text is, as a person reads it."""
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return "a mapping of keys to values" if isinstance(node, yaml.MappingNode) else "nothing"
+
+
+def _text(node: yaml.Node | None, source: str, what: str) -> str:
+    """One text (a number is read as its digits, an empty value as no text); a list or mapping fails."""
+    if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG):
+        return ""
+    if not isinstance(node, yaml.ScalarNode):
+        raise _fail(
+            source,
+            node,
+            f"{what} must be one text, not {_kind_of(node)}; write it on one line (in quotes if it holds ': ').",
+        )
+    return str(node.value)
 
 
 def _claim_aliases(owners: dict[str, str], label: Label, node: yaml.Node | None, source: str) -> None:

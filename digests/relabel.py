@@ -2,7 +2,9 @@
 
 Reports, patterns (their tags, their title's stage and the tag counts in Pattern.terms), corrections,
 the digest subscriptions of a team or stage and their digest runs and alerts are rewritten in one
-transaction. A report's classifier scores (Report.confidence) are left as the model gave them.
+transaction. A report's classifier scores (Report.confidence) are left as the model gave them. A
+subscription's latest week, given up because its label was missing, is opened again for the
+scheduler to send.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Table, Text, bindparam, cast, delete, or_, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -124,6 +128,10 @@ class Relabelled:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLES, 0))
     merged: int = 0  # subscriptions removed: their destination already had the new label's digest
     dropped: int = 0  # subscriptions removed: their label was removed, and no digest is built for it
+    # Weeks given up while the label was missing: (subscription, period) opened again for the
+    # scheduler to send, and how many earlier ones stay given up.
+    reopened: list[tuple[int, str]] = field(default_factory=list)
+    still_given_up: int = 0
 
     @property
     def total(self) -> int:
@@ -133,9 +141,12 @@ class Relabelled:
 Rows = list[dict[str, Any]]  # {"id": ..., column: new value}
 
 
-def relabel(engine: Engine, change: Relabel, taxonomy: Taxonomy, *, write: bool = True) -> Relabelled:
+def relabel(
+    engine: Engine, change: Relabel, taxonomy: Taxonomy, *, write: bool = True, now: datetime | None = None
+) -> Relabelled:
     """Move every stored `change.old` of its axis to `change.new`, in one transaction (only counted
-    unless `write`). On SQLite the write lock is taken first, so nothing is written in between."""
+    unless `write`). On SQLite the write lock is taken first, so nothing is written in between.
+    `now` says which week the scheduler sends next (_reopen)."""
     done = Relabelled()
     try:
         with engine.connect() as conn:
@@ -151,7 +162,7 @@ def relabel(engine: Engine, change: Relabel, taxonomy: Taxonomy, *, write: bool 
                 if write:
                     _update(conn, table, rows)
             if change.axis in ("stage", "team"):
-                _audiences(conn, change, done, write=write)
+                _audiences(conn, change, done, write=write, now=now or datetime.now(UTC))
             if write:
                 conn.commit()
             else:
@@ -247,9 +258,10 @@ def _corrections(conn: Connection, change: Relabel) -> Rows:
     return _changed(found, lambda r: {"before": change.tags(r.before), "after": change.tags(r.after)})
 
 
-def _audiences(conn: Connection, change: Relabel, done: Relabelled, *, write: bool) -> None:
+def _audiences(conn: Connection, change: Relabel, done: Relabelled, *, write: bool, now: datetime) -> None:
     """Subscriptions to `axis:old` move to `axis:new` (or go, with the label), and so do the keys of
-    their digest runs and alerts (`axis:old#<subscription>`), so no week is sent twice."""
+    their digest runs and alerts (`axis:old#<subscription>`), so no week is sent twice; the week
+    given up while the label was missing is opened again (_reopen)."""
     old, new = f"{change.axis}:{change.old}", f"{change.axis}:{change.new}" if change.new else None
     subs = _table(Subscription)
     found = conn.execute(
@@ -287,6 +299,64 @@ def _audiences(conn: Connection, change: Relabel, done: Relabelled, *, write: bo
         done.counts[name] = len(renamed)
         if write:
             _update(conn, table, renamed)
+    _reopen(conn, change, moved, done, write=write, now=now)
+
+
+def _reopen(
+    conn: Connection, change: Relabel, moved: list[int], done: Relabelled, *, write: bool, now: datetime
+) -> None:
+    """Digest runs of the moved subscriptions given up because `old` was not in the taxonomy: the
+    one of the week the scheduler's retry sends now (_due_weeks) becomes a failed run with an
+    attempt left, which that retry claims and sends; an earlier week stays given up, as the
+    scheduler sends no other week."""
+    from digests.subscriptions import MAX_ATTEMPTS
+
+    if not moved or change.new is None:
+        return
+    runs = _table(DigestRun)
+    keys = {
+        f"{change.axis}:{label}#{sid}": sid for sid in moved for label in (change.old, change.new)
+    }  # a dry run reads the old keys, a relabelling the keys just renamed
+    missing = f"`{change.old}` is not a {change.axis}"  # read_label's InputError, as the run recorded it
+    lost = conn.execute(
+        select(runs.c.id, runs.c.audience, runs.c.period, runs.c.attempts).where(
+            runs.c.audience.in_(keys), runs.c.status == "gave_up", runs.c.error.contains(missing, autoescape=True)
+        )
+    ).all()
+    due = _due_weeks(conn, moved, now)
+    again = [r for r in lost if due.get(keys[r.audience]) == r.period]
+    done.reopened = sorted((keys[r.audience], r.period) for r in again)
+    done.still_given_up = len(lost) - len(again)
+    error = f"given up while {change.axis} {change.old} was not in the taxonomy; sent again after `snag relabel`"
+    if write:
+        attempts = {r.id: min(r.attempts, MAX_ATTEMPTS - 1) for r in again}
+        _update(
+            conn, runs, [{"id": rid, "status": "failed", "attempts": n, "error": error} for rid, n in attempts.items()]
+        )
+
+
+def _due_weeks(conn: Connection, subscription_ids: list[int], now: datetime) -> dict[int, str]:
+    """The week each subscription's digest is sent for by the scheduler's catch-up and retry now
+    (digests.scheduler.DigestScheduler.catch_up): that of the latest time its schedule fired within
+    LATE, if after it was made."""
+    from digests.digest import period_of
+    from digests.scheduler import LATE, previous_fire_time
+    from digests.subscriptions import cron_trigger
+    from digests.week import digest_week
+    from store.reports import aware
+
+    subs = _table(Subscription)
+    due: dict[int, str] = {}
+    for sid, cron, zone, created in conn.execute(
+        select(subs.c.id, subs.c.cron, subs.c.timezone, subs.c.created_at).where(subs.c.id.in_(subscription_ids))
+    ):
+        try:
+            fired = previous_fire_time(cron_trigger(cron, zone), now, LATE)
+        except (ValueError, LookupError):  # a schedule the scheduler cannot read sends nothing either
+            continue
+        if fired is not None and fired > aware(created):
+            due[sid] = period_of(digest_week(fired.astimezone(ZoneInfo(zone)))[0])
+    return due
 
 
 def relabel_files(folder: Path, change: Relabel, *, write: bool) -> int:

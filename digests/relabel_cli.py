@@ -94,9 +94,28 @@ def _said(change: Relabel, done: Relabelled, *, dry_run: bool) -> list[str]:
             f"{done.dropped:,} subscription(s) to {change.axis}:{change.old} {will} removed: with no "
             f"{change.axis} in its place, that digest cannot be built."
         )
+    lines += _given_up(change, done, dry_run=dry_run)
     if not dry_run and change.new:
         digest = " and its digest" if change.axis in ("stage", "team") else ""
         lines.append(f"`top {change.axis}:{change.new}`{digest} now count them.")
+    return lines
+
+
+def _given_up(change: Relabel, done: Relabelled, *, dry_run: bool) -> list[str]:
+    """What becomes of the digests given up while the old label was missing: each subscription's
+    latest week is sent again, earlier weeks are not."""
+    lines = []
+    why = f"given up while {change.axis} {change.old} was not in the taxonomy"
+    if done.reopened:
+        n = len(done.reopened)
+        weeks = ", ".join(f"subscription #{sub}, {period}" for sub, period in done.reopened)
+        will = "would be" if dry_run else ("is" if n == 1 else "are")
+        lines.append(
+            f"{'1 digest' if n == 1 else f'{n:,} digests'} {why} {will} sent again ({weeks}): "
+            f"`snag scheduler` sends {'it' if n == 1 else 'them'} at its next retry, within 10 minutes."
+        )
+    if done.still_given_up:
+        lines.append(f"{done.still_given_up:,} earlier week(s) {why} are not sent again.")
     return lines
 
 

@@ -1,7 +1,9 @@
 """Labels stored in the database that the taxonomy no longer has, said at start and on `reload`.
 
-Patterns are read, not reports (a few queries over the patterns' tag columns, far fewer rows): a label
-no pattern is tagged with is not looked for. Only for a label found are its reports counted.
+Reports, patterns and subscriptions are each read once, grouped by their tag columns (few distinct
+values): a label only a few reports carry, outvoted in their pattern's tags, is found too, and so is
+an old label the taxonomy now keeps as an alias of another (its reports are in no digest or `top`
+of that other label until they are relabelled).
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Text, case, cast, func, or_, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.logs import where
 from bot.taxonomy import Taxonomy
-from digests.relabel import AXES, label_in
+from digests.relabel import AXES
 from store.models import Pattern, Report, Subscription
 
 __all__ = ["Stale", "stale_labels", "stale_warnings", "warning"]
@@ -47,19 +49,17 @@ def stale_warnings(engine: Engine, taxonomy: Taxonomy) -> list[str]:
 
 
 def stale_labels(engine: Engine, taxonomy: Taxonomy) -> list[Stale]:
-    """The labels patterns are tagged with, or subscriptions are to, that `taxonomy` lacks."""
+    """The labels reports or patterns are tagged with, or subscriptions are to, that `taxonomy` lacks
+    as labels (an old label it keeps as an alias of another is one)."""
     known = {"stage": taxonomy.stage_labels, "kind": taxonomy.kind_labels, "team": taxonomy.team_labels}
     with engine.connect() as conn:
-        patterns = _pattern_labels(conn)
-        subscribed = _subscribed_labels(conn)
-        found: list[Stale] = []
-        for axis in AXES:
-            labels = sorted((set(patterns[axis]) | set(subscribed[axis])) - set(known[axis]))
-            reports = _report_counts(conn, axis, labels) if labels else {}
-            found += [
-                Stale(axis, label, patterns[axis][label], reports.get(label, 0), subscribed[axis][label])
-                for label in labels
-            ]
+        patterns, reports, subscribed = _pattern_labels(conn), _report_labels(conn), _subscribed_labels(conn)
+    found: list[Stale] = []
+    for axis in AXES:
+        labels = sorted((set(patterns[axis]) | set(reports[axis]) | set(subscribed[axis])) - set(known[axis]))
+        found += [
+            Stale(axis, label, patterns[axis][label], reports[axis][label], subscribed[axis][label]) for label in labels
+        ]
     return found
 
 
@@ -77,8 +77,7 @@ def _pattern_labels(conn: Connection) -> dict[str, Counter[str]]:
             counts["stage"][stage] += n
         for axis, text in (("kind", listed_kinds), ("team", listed_teams)):
             if text not in read:
-                labels = json.loads(text) if text else []
-                read[text] = {str(label) for label in labels} if isinstance(labels, list) else set()
+                read[text] = _listed(text)
             for label in read[text]:
                 counts[axis][label] += n
     return counts
@@ -95,21 +94,28 @@ def _subscribed_labels(conn: Connection) -> dict[str, Counter[str]]:
     return counts
 
 
-def _report_counts(conn: Connection, axis: str, labels: list[str]) -> dict[str, int]:
-    """Reports tagged with each of these labels (a team also as either side of a handoff): one query."""
+def _report_labels(conn: Connection) -> dict[str, Counter[str]]:
+    """Reports per stage, kind and team (a team also as either side of a handoff, a report counted
+    once): one pass over the reports, grouped by their tag columns."""
     t = Report.__table__  # type: ignore[attr-defined]
-    if axis == "stage":
-        query = select(t.c.stage, func.count()).where(t.c.stage.in_(labels)).group_by(t.c.stage)
-        return {str(stage): int(n) for stage, n in conn.execute(query)}
-    column = t.c.kinds if axis == "kind" else t.c.teams
+    kinds, teams = cast(t.c.kinds, Text), cast(t.c.teams, Text)  # PostgreSQL's json cannot be grouped by
+    columns = (t.c.stage, kinds, teams, t.c.handoff_from, t.c.handoff_to)
+    counts: dict[str, Counter[str]] = {axis: Counter() for axis in AXES}
+    for stage, listed_kinds, listed_teams, handoff_from, handoff_to, n in conn.execute(
+        select(*columns, func.count()).group_by(*columns)
+    ):
+        if stage is not None:
+            counts["stage"][stage] += n
+        counts["kind"].update(dict.fromkeys(_listed(listed_kinds), n))
+        handoff = {side for side in (handoff_from, handoff_to) if side is not None}
+        counts["team"].update(dict.fromkeys(_listed(listed_teams) | handoff, n))
+    return counts
 
-    def tagged(label: str) -> ColumnElement[bool]:
-        if axis == "kind":
-            return label_in(column, label)
-        return or_(label_in(column, label), t.c.handoff_from == label, t.c.handoff_to == label)
 
-    row = conn.execute(select(*(func.sum(case((tagged(label), 1), else_=0)) for label in labels))).one()
-    return {label: int(n or 0) for label, n in zip(labels, row, strict=True)}
+def _listed(text: str | None) -> set[str]:
+    """The labels of a JSON list column as stored text ('["finance", "sales"]')."""
+    labels = json.loads(text) if text else []
+    return {str(label) for label in labels} if isinstance(labels, list) else set()
 
 
 def _some(n: int, one: str) -> str:
@@ -118,7 +124,8 @@ def _some(n: int, one: str) -> str:
 
 def warning(stale: Stale, taxonomy: Taxonomy) -> str:
     """E.g. "12 reports and 3 patterns are tagged team bed_management, which the taxonomy no longer
-    has: `snag relabel team bed_management <new label>`"."""
+    has: `snag relabel team bed_management <new label>`"; an old label the taxonomy keeps as an alias
+    names the label it now belongs to, and says its digests leave those reports out until then."""
     alias_of = taxonomy.find(stale.axis, stale.label)  # the old label kept as a name of another
     command = f"`snag relabel {stale.axis} {stale.label} {alias_of or '<new label>'}`"
     if stale.axis == "stage" and alias_of is None:
@@ -130,8 +137,17 @@ def warning(stale: Stale, taxonomy: Taxonomy) -> str:
         return f"{subs} {are} to {audience}, a name the taxonomy keeps only for {stale.axis} {alias_of}: {command}"
     if not held:
         return f"{subs} {are} to {audience}, which the taxonomy no longer has, so no digest can be built: {command}"
+    now = f" (only a name of {stale.axis} {alias_of} now)" if alias_of else ""
     are = "is" if len(held) == 1 and max(stale.reports, stale.patterns) == 1 else "are"
-    said = f"{' and '.join(held)} {are} tagged {stale.axis} {stale.label}, which the taxonomy no longer has: {command}"
-    if stale.subscriptions and alias_of is None:
-        said += f"; {subs} to {audience} cannot be sent until then"
+    said = f"{' and '.join(held)} {are} tagged {stale.axis} {stale.label}, which the taxonomy no longer has{now}: "
+    said += command
+    if stale.subscriptions and alias_of:
+        get = "gets" if stale.subscriptions == 1 else "get"
+        said += f"; until then {subs} to {audience} {get} the digest of {stale.axis} {alias_of}, which leaves them out"
+    elif stale.subscriptions:
+        said += (
+            f"; {subs} to {audience} cannot be sent until then (the latest week given up is sent again once relabelled)"
+        )
+    elif alias_of:
+        said += f"; until then `top {stale.axis}:{stale.label}` counts {stale.axis} {alias_of} without them"
     return said

@@ -255,7 +255,8 @@ def test_start_and_reload_say_which_labels_the_taxonomy_no_longer_has(
     team = next(line for line in logged if f"tagged team {OLD}," in line)
     assert team.endswith(
         f"which the taxonomy no longer has: `snag relabel team {OLD} <new label>`; "
-        f"1 digest subscription to team:{OLD} cannot be sent until then"
+        f"1 digest subscription to team:{OLD} cannot be sent until then (the latest week given up is sent "
+        "again once relabelled)"
     )
     assert " reports and " in team and " patterns are tagged" in team
     stage = next(line for line in logged if f"tagged stage {GONE}," in line)
@@ -397,8 +398,9 @@ def test_the_warning_names_the_label_an_old_name_now_belongs_to() -> None:
 
     shipped = load_taxonomy()
     assert warning(Stale("team", "accounts", patterns=1, reports=1, subscriptions=1), shipped) == (
-        "1 report and 1 pattern are tagged team accounts, which the taxonomy no longer has: "
-        "`snag relabel team accounts finance`"  # its digest is still sent: `accounts` names finance
+        "1 report and 1 pattern are tagged team accounts, which the taxonomy no longer has (only a name of team "
+        "finance now): `snag relabel team accounts finance`; until then 1 digest subscription to team:accounts "
+        "gets the digest of team finance, which leaves them out"  # `accounts` names finance: its reports are not
     )
     assert warning(Stale("stage", "follow_up", subscriptions=2), shipped) == (
         "2 digest subscriptions are to stage:follow_up, which the taxonomy no longer has, so no digest can be "
