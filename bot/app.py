@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from bot import cards
 from bot.commands import Command
@@ -22,11 +24,13 @@ from bot.logs import where
 from bot.outbox import FileOutbox
 from bot.ports import Classifier, ReportRepository
 from bot.roles import RolePolicy
-from bot.taxonomy import Taxonomy, load_taxonomy
+from bot.taxonomy import DEFAULT_TAXONOMY_PATH, Taxonomy, load_taxonomy
+from bot.taxonomy_watch import TaxonomyWatch, file_seen
 
-__all__ = ["Services", "build", "recover", "use_taxonomy"]
+__all__ = ["Services", "build", "follow_taxonomy", "recover", "reload_taxonomy", "use_taxonomy"]
 
 log = logging.getLogger("snag.app")
+T = TypeVar("T")
 
 
 @dataclass
@@ -85,13 +89,16 @@ def build(
     server listens, reports wait in the outbox, and the schema is checked once the database answers
     (schema_checked); a restart during an outage kept the port closed and lost slash commands.
     Unless `check_labels` is off (`snag relabel`), stored tags the taxonomy no longer has are warned
-    about in the log, each with the `snag relabel` command that moves them.
+    about in the log, each with the `snag relabel` command that moves them. Stored pattern titles are
+    redacted again with the taxonomy's patterns, and its file is watched: a long-running process reads
+    it again when it changes (follow_taxonomy; the core before a message, at most every few seconds).
     """
     from store.db import check_revision, make_engine, upgrade
     from store.repository import SqlRepository
 
     if not settings.may_create_store:
         _require_existing_store(settings)
+    seen = file_seen(_taxonomy_path(settings))  # before reading it: an edit meanwhile is read again
     taxonomy = load_taxonomy(settings.taxonomy)
     engine = make_engine(settings.resolved_database_url)
     unchecked = False
@@ -111,7 +118,7 @@ def build(
             if settings.needs_model
             else _rule_classifier(taxonomy)
         )
-    snag = Snag(
+    snag = _FollowingSnag(
         taxonomy=taxonomy,
         repository=repository,
         classifier=classifier,
@@ -127,6 +134,9 @@ def build(
     if settings.may_create_store or outbox.is_dir():  # no folder, no entries: nothing to read or erase there
         snag.outbox = FileOutbox(outbox)
     services = Services(settings, taxonomy, engine, repository, classifier, snag)
+    snag.watch = services.extras[TAXONOMY_WATCH] = TaxonomyWatch(
+        lambda: _taxonomy_path(services.settings), lambda: _reread_taxonomy(services), seen=seen
+    )
     if unchecked:  # until the schema is checked, a connection to a database at another revision is refused
         from store.db import refuse_other_revisions
 
@@ -137,6 +147,8 @@ def build(
     _attach_admin(services)
     _attach_digests(services)
     _attach_replay_hooks(services)
+    if not unchecked:
+        redact_titles(services)
     return services
 
 
@@ -173,8 +185,7 @@ def _attach_admin(services: Services) -> None:
 
     def reload(person: Person, _command: Command) -> Reply:
         _admin_only(person)
-        taxonomy = load_taxonomy(services.settings.taxonomy)
-        use_taxonomy(services, taxonomy)
+        taxonomy = reload_taxonomy(services)
         note = ""
         if getattr(services.classifier, "model_version", "") is None:
             note = (
@@ -185,6 +196,52 @@ def _attach_admin(services: Services) -> None:
         return replace(reply, notices=tuple(stale_label_warnings(services)))
 
     services.snag.extra_commands.update({"retrain": retrain, "reload": reload})
+
+
+TAXONOMY_WATCH = "taxonomy_watch"  # in Services.extras: the taxonomy file's watch (bot.taxonomy_watch)
+
+
+def _taxonomy_path(settings: Settings) -> Path:
+    return Path(settings.taxonomy) if settings.taxonomy else DEFAULT_TAXONOMY_PATH
+
+
+class _FollowingSnag(Snag):
+    """The core, reading the taxonomy again first when its file changed (at most every few
+    seconds): every entry point of a message, an action, an edit or a form passes through _guard."""
+
+    watch: TaxonomyWatch | None = None
+
+    def _guard(self, work: Callable[[], T], platform: str, what: str = "request") -> T | Reply:
+        if self.watch is not None:
+            self.watch.check()
+        return super()._guard(work, platform, what)
+
+
+def reload_taxonomy(services: Services) -> Taxonomy:
+    """Read the taxonomy file again, checked as at start (ConfigError, changing nothing, when it
+    fails), use it everywhere, and hide in stored pattern titles what it hides now."""
+    seen = file_seen(_taxonomy_path(services.settings))
+    taxonomy = load_taxonomy(services.settings.taxonomy)
+    use_taxonomy(services, taxonomy)
+    watch = services.extras.get(TAXONOMY_WATCH)
+    if isinstance(watch, TaxonomyWatch):
+        watch.seen = seen
+    redact_titles(services)
+    return taxonomy
+
+
+def _reread_taxonomy(services: Services) -> None:
+    """The watch's `reload`: what the admin's reply would list, the log lists, as at start."""
+    reload_taxonomy(services)
+    for line in stale_label_warnings(services):
+        log.warning("%s", line)
+
+
+def follow_taxonomy(services: Services, *, now: bool = False) -> bool:
+    """Read the taxonomy again if its file changed since it was read (True if it was); unless
+    `now`, at most every few seconds. A file that fails its checks is logged; never raises."""
+    watch = services.extras.get(TAXONOMY_WATCH)
+    return isinstance(watch, TaxonomyWatch) and watch.check(now=now)
 
 
 def use_taxonomy(services: Services, taxonomy: Taxonomy) -> None:
@@ -198,6 +255,29 @@ def use_taxonomy(services: Services, taxonomy: Taxonomy) -> None:
     for name in ("grouper", "digests"):
         if hasattr(services.extras.get(name), "taxonomy"):
             services.extras[name].taxonomy = taxonomy
+    # Each tenant's pattern store, kept by the grouper, titles new patterns with the taxonomy it was made with.
+    for store in getattr(services.extras.get("grouper"), "_stores", {}).values():
+        store.taxonomy = taxonomy
+
+
+def redact_titles(services: Services) -> int:
+    """Hide in stored pattern titles what the taxonomy's redaction patterns hide now (a title is
+    redacted when written, and is shown by `pattern`, `top`, digests, alerts and the export);
+    how many changed. Never raises: a title left is redacted at the next start or reload."""
+    try:
+        from digests.pattern_rows import redact_titles as redact_stored
+        from store.db import session_scope
+    except ImportError:
+        return 0
+    try:
+        with session_scope(services.engine) as session:
+            changed = redact_stored(session=session, taxonomy=services.taxonomy)
+    except Exception as exc:
+        log.error("pattern titles were not redacted again (the next start or reload tries again): %s", where(exc))
+        return 0
+    if changed:
+        log.info("%d pattern title(s) redacted again with the taxonomy's patterns", changed)
+    return changed
 
 
 def stale_label_warnings(services: Services) -> list[str]:
@@ -300,7 +380,9 @@ def recover(services: Services, *, settled: timedelta = timedelta(0)) -> tuple[i
     """At start: file what waits in the outbox, then tag reports stored but never tagged.
 
     While serving, `settled` leaves alone the reports stored in the last moments, which the
-    process that stored them is tagging (each report's first tags win either way)."""
+    process that stored them is tagging (each report's first tags win either way). First, the
+    taxonomy is read again if its file changed: the outbox's reports are redacted by it."""
+    follow_taxonomy(services)
     try:
         replayed = services.snag.replay_outbox()
         tagged = services.snag.tag_backlog(settled=settled)

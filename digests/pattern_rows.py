@@ -5,17 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.domain import ReportRecord
 from bot.listings import quoted
 from bot.taxonomy import Taxonomy
 from digests.engine import TITLED, PatternState, ReportFeatures, features_of, said_in
-from digests.titles import title_for
+from digests.titles import redacted_again, title_for
 from store.models import Pattern, Report
 from store.privacy import RETAINED_TEXT
 
-__all__ = ["Tables", "TITLED", "aware", "features_of_record", "features_of_report", "readable", "write_pattern"]
+__all__ = [
+    "Tables",
+    "TITLED",
+    "aware",
+    "features_of_record",
+    "features_of_report",
+    "readable",
+    "redact_titles",
+    "write_pattern",
+]
 
 Tables = tuple[Callable[[str], float], Callable[[str], float]]  # the word and character idf a report is weighed by
 # TITLED, in Pattern.terms: its title was made of words two or more people wrote (titles.title_words);
@@ -116,3 +126,21 @@ def write_pattern(row: Pattern, state: PatternState, taxonomy: Taxonomy, *, keep
         row.first_seen = state.first_seen
     if state.last_seen:
         row.last_seen = state.last_seen
+
+
+def redact_titles(*, session: Session, taxonomy: Taxonomy) -> int:
+    """Redact every stored pattern title again with the taxonomy's patterns; how many changed.
+
+    A title is redacted when it is written: one written before a pattern was added to the
+    taxonomy still showed what it names, wherever titles are read (`pattern`, `top`, digests,
+    alerts, the export). A title changed meanwhile by another process is left to it."""
+    if not taxonomy.redact:  # what Snag hides of itself, it hid when the title was written
+        return 0
+    changed = 0
+    for pid, title in session.exec(select(Pattern.id, Pattern.title)).all():
+        hidden = redacted_again(title, taxonomy.redact)
+        if hidden != title:
+            same = (col(Pattern.id) == pid, col(Pattern.title) == title)
+            session.execute(update(Pattern).where(*same).values(title=hidden))
+            changed += 1
+    return changed

@@ -5,6 +5,8 @@ Jobs have stable ids, coalesce and a misfire grace of hours; on start, a digest 
 the process was down goes out once (the digest-run row stops a second send, by any replica).
 A retry job does the same every RETRY_EVERY, so a digest whose send failed goes out later; its
 first run is that start-up catch-up, in the scheduler's threads, so stopping waits for it.
+Before each digest and each upkeep, a taxonomy file changed since it was read is read again
+(bot.app.follow_taxonomy), as an admin's `reload` in chat reads it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.app import follow_taxonomy
 from digests.delivery import AsyncRunner, DigestSender
 from digests.subscriptions import cron_trigger, list_subscriptions
 from store.db import session_scope
@@ -154,6 +157,7 @@ class DigestScheduler:
         return done
 
     def _send(self, subscription_id: int, now: datetime) -> str:
+        follow_taxonomy(self.services, now=True)  # an edited taxonomy file is read before each digest
         try:
             return self.sender.send(subscription_id, now)
         except Exception as exc:  # one subscription's failure never stops the others
@@ -163,7 +167,9 @@ class DigestScheduler:
             return "failed"
 
     def upkeep(self) -> None:
-        """Replay the outbox, apply retention, check alerts and send updates owed; each step isolated."""
+        """Read the taxonomy again if its file changed, then replay the outbox, apply retention,
+        check alerts and send updates owed; each step isolated."""
+        follow_taxonomy(self.services, now=True)
         snag, days, alerts, updates = (
             self.services.snag,
             self.services.settings.retention_days,

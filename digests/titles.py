@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import re
+from collections.abc import Callable
 
 from bot.redact import redactor_with
 from digests.engine import PatternState
 from digests.features import stem, surface_forms
 
-__all__ = ["title_for", "title_words"]
+__all__ = ["redacted_again", "title_for", "title_words"]
 
 MAX_TERMS = 4
 # Words that group reports well enough but name nothing in a title ("Offboarding: cancelled, us, kit").
@@ -17,6 +20,7 @@ _NOT_IN_TITLES = frozenset(
     give gives given gave come comes came try tries tried trying keep keeps kept let ask asked asks
     ever never always much many will yet already sure right bit since without around across""".split()
 )
+_PLACEHOLDER = re.compile(r"(\[[a-z0-9_]+\])")  # split() keeps them: what a redaction already hid
 
 
 def _same_word(term: str, stage_word: str) -> bool:
@@ -78,3 +82,27 @@ def title_for(
     text = ", ".join(picked) or "reports"
     title = f"{stage_title}: {text}" if stage_title else text.capitalize()
     return redactor_with(redact).redact(title)[:200]
+
+
+def redacted_again(title: str, redact: tuple[tuple[str, str], ...]) -> str:
+    """A stored title with what the taxonomy's own redaction patterns hide now hidden, as capture
+    hides it (what Snag hides of itself was hidden when it was written). Its [placeholders] stay
+    as they are: a pattern matching one would wrap it again at every start ("[[sku]]")."""
+    rules = _compiled(redact)
+    if not any(pattern.search(title) for pattern, _ in rules):
+        return title
+    parts = _PLACEHOLDER.split(title)
+    for i in range(0, len(parts), 2):
+        for pattern, placeholder in rules:
+            parts[i] = pattern.sub(placeholder, parts[i])
+    return "".join(parts)
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(
+    redact: tuple[tuple[str, str], ...],
+) -> tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...]:
+    def placeholder(name: str) -> Callable[[re.Match[str]], str]:
+        return lambda m: f"[{name}]" if m.end() > m.start() else ""  # an empty match replaces nothing
+
+    return tuple((re.compile(pattern), placeholder(name)) for name, pattern in redact)
