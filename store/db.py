@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import sqlite3
 import stat
+import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -17,9 +20,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, InvalidatePoolError, OperationalError
+from sqlalchemy.exc import TimeoutError as NoFreeConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
 
@@ -42,6 +46,23 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000  # SQLite: how long a statement waits for another writer, unless told otherwise
 LOCK_WAIT_SECONDS = 2  # a new report waits this long for a lock, then goes to the outbox
 _SHORT_WAIT = "snag_short_busy_timeout"  # a pooled SQLite connection whose busy timeout is shortened
+# PostgreSQL, unless the URL sets them (libpq's names): a server that hangs, or a network cut, must
+# fail a connection in seconds, not hold a request for as long as it lasts (without them libpq waits
+# for ever to connect, and a dead peer is noticed after the system's two hours). Keepalives: a peer
+# gone is found in about idle + interval * count seconds; tcp_user_timeout (ms): data sent and never
+# acknowledged. A server stuck with its host up still acknowledges both: PING_SECONDS covers that,
+# and the adapters' deadline on storing a report.
+POSTGRES_CONNECT = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,
+}
+PING_SECONDS = 2.0  # a pooled PostgreSQL connection answers a ping this fast when taken, or it is dropped
+POOL_WAIT_SECONDS = 5  # how long a session waits for a free pooled connection (SQLAlchemy's default: 30)
+_FRESH = "snag_fresh"  # a pooled connection just opened: it has answered already, no ping needed
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -50,12 +71,36 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     Errors never carry SQL parameters: they would quote reports into logs.
     """
     try:
-        return _make_engine(url, echo=echo)
+        parsed = make_url(url)
+    except ValueError:  # a port that is no number; the message would quote the URL
+        raise ConfigError(_NO_PORT) from None
+    except ArgumentError as exc:
+        raise ConfigError(_not_usable(exc)) from exc
+    if parsed.host and "@" in parsed.host:  # the first @ ended the password: the rest became the host
+        raise ConfigError(_AT_IN_PASSWORD) from None
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise ConfigError(_NO_PORT) from None
+    try:
+        return _make_engine(url, parsed, echo=echo)
     except (ArgumentError, ImportError) as exc:  # ImportError: a driver that is not installed
-        raise ConfigError(
-            f"SNAG_DATABASE_URL: not a database URL Snag can use ({exc.__class__.__name__}); only SQLite and "
-            "PostgreSQL with psycopg are, e.g. SNAG_DATABASE_URL=postgresql+psycopg://snag:password@db:5432/snag."
-        ) from exc
+        raise ConfigError(_not_usable(exc)) from exc
+
+
+_NO_PORT = (
+    "SNAG_DATABASE_URL: the port after the host is not a port number (1 to 65535): write it as host:5432 "
+    "(or leave it out), e.g. SNAG_DATABASE_URL=postgresql+psycopg://snag:password@db:5432/snag."
+)
+_AT_IN_PASSWORD = (
+    "SNAG_DATABASE_URL: the password holds an @, which ends it early, so the rest was read as the host. "
+    "Percent-encode the password in the URL: @ as %40 (and : as %3A, / as %2F, % as %25)."
+)
+
+
+def _not_usable(exc: BaseException) -> str:
+    return (
+        f"SNAG_DATABASE_URL: not a database URL Snag can use ({exc.__class__.__name__}); only SQLite and "
+        "PostgreSQL with psycopg are, e.g. SNAG_DATABASE_URL=postgresql+psycopg://snag:password@db:5432/snag."
+    )
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -75,8 +120,7 @@ def _create_private(database: Path) -> None:
         pass
 
 
-def _make_engine(url: str, *, echo: bool) -> Engine:
-    parsed = make_url(url)
+def _make_engine(url: str, parsed: URL, *, echo: bool) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             folder = Path(parsed.database).parent
@@ -110,7 +154,80 @@ def _make_engine(url: str, *, echo: bool) -> Engine:
                 cur.close()
 
         return engine
-    return create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return _postgres_engine(url, parsed, echo=echo)
+
+
+def _postgres_engine(url: str, parsed: URL, *, echo: bool) -> Engine:
+    """PostgreSQL with POSTGRES_CONNECT where the URL is silent, and a ping with a deadline on
+    taking a pooled connection (psycopg; SQLAlchemy's own pre-ping waits without end)."""
+    bounded_ping = parsed.get_driver_name() == "psycopg"
+    engine = create_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        pool_pre_ping=not bounded_ping,
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=POOL_WAIT_SECONDS,
+        connect_args={name: value for name, value in POSTGRES_CONNECT.items() if name not in parsed.query},
+    )
+    if bounded_ping:
+        _ping_on_checkout(engine)
+    return engine
+
+
+def _ping_on_checkout(engine: Engine) -> None:
+    """Ping a pooled connection when it is taken, as pool_pre_ping does, for PING_SECONDS at most.
+
+    A server that hung (its host up) held a pooled connection's ping for as long as it hung: every
+    report waited in it, and /readyz never answered. One that does not answer in time is dropped
+    with those as old (as a failed pre-ping does), and a new one is opened, within connect_timeout."""
+
+    @event.listens_for(engine, "connect")
+    def _opened(_dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+        record.info[_FRESH] = True
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn: Any, record: ConnectionPoolEntry, _proxy: object) -> None:
+        if record.info.pop(_FRESH, False):
+            return
+        if not _answers_within(dbapi_conn.pgconn, PING_SECONDS):
+            raise InvalidatePoolError("the database did not answer a ping in time")
+
+
+def _answers_within(pgconn: Any, seconds: float) -> bool:
+    """Whether the server answers SELECT 1 within `seconds`, with libpq's own calls (psycopg's
+    connection is non-blocking underneath): psycopg itself waits for an answer without end."""
+    from psycopg import Error
+    from psycopg.pq import ExecStatus
+
+    deadline = time.monotonic() + seconds
+    try:
+        pgconn.send_query(b"SELECT 1")
+        while pgconn.flush():  # 1 while some of the query is still to be sent
+            if not _socket_ready(pgconn.socket, select.POLLOUT, deadline):
+                return False
+        answered = True
+        while True:
+            pgconn.consume_input()
+            while not pgconn.is_busy():
+                result = pgconn.get_result()
+                if result is None:
+                    return answered
+                answered = answered and result.status == ExecStatus.TUPLES_OK
+            if not _socket_ready(pgconn.socket, select.POLLIN, deadline):
+                return False
+    except Error:  # the connection broke
+        return False
+
+
+def _socket_ready(fd: int, events: int, deadline: float) -> bool:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        return False
+    poller = select.poll()
+    poller.register(fd, events)
+    return bool(poller.poll(left * 1000))
 
 
 def alembic_config(url: str) -> Config:
@@ -428,6 +545,9 @@ def session_scope(engine: Engine, *, brief_lock_wait: bool = False) -> Iterator[
     except OperationalError as exc:
         session.rollback()
         raise StoreUnavailable(_no_such_database(exc, engine) or "The database cannot be reached right now.") from exc
+    except NoFreeConnection as exc:  # every pooled connection busy for POOL_WAIT_SECONDS (or hung)
+        session.rollback()
+        raise StoreUnavailable("The database cannot be reached right now.") from exc
     except Exception:
         session.rollback()
         raise

@@ -9,9 +9,11 @@ import time
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -29,6 +31,9 @@ from adapters.slack.installations import SignedStateStore, SqlInstallationStore
 from adapters.slack.owed import HeldReceipts, OwedReceipts
 from adapters.slack.owners import DisplayNames
 from adapters.slack.reporters import remember as remember_reporter
+from bot import capture as capturing
+from bot import cards
+from bot.capture import Capture
 from bot.domain import IncomingMessage, Person, Reply
 from bot.errors import ConfigError
 
@@ -36,7 +41,7 @@ if TYPE_CHECKING:
     from adapters.slack.owed import Owed
     from bot.app import Services
     from bot.config import Settings
-    from bot.core import Capture
+    from bot.core import Snag
     from bot.taxonomy import Taxonomy
 
 __all__ = [
@@ -53,6 +58,9 @@ log = logging.getLogger("snag.slack")
 T = TypeVar("T")
 STARTED = "snag_started"  # bolt context key: when the request arrived (time.monotonic)
 ACK_BUDGET = 0.5  # seconds to wait for the receipt before acking; then it goes by response_url
+# Seconds a report's commit may take before Slack's answer: past it the report is kept in the
+# outbox, as when the database refuses (a database that hangs instead held the answer for good).
+STORE_WITHIN = 2.0
 # Tagging and queries wait while requests that arrived are not yet committed (a burst), at most
 # this long: the acknowledgements Slack wants within 3 s get the CPU first. A request counts as
 # arriving for ARRIVING_FOR at most: one held up by a slow call to Slack (views.open, user
@@ -92,6 +100,17 @@ def check_settings(settings: Settings, *, socket_mode: bool) -> None:
         raise ConfigError("SLACK_BOT_TOKEN is not set (or set SLACK_CLIENT_ID for multi-workspace installs).")
 
 
+def _keep_in_outbox(snag: Snag, message: IncomingMessage) -> Capture:
+    """The report kept in the outbox as when the database refuses: read, redacted and answered alike."""
+    try:
+        text, _, answer = capturing.screen(snag, message.text)
+        return Capture(reply=answer or capturing._keep_for_later(snag, replace(message, text=text, mentions=())))
+    except Exception as exc:  # the outbox's disk failed too: an apology with an id, as the core gives
+        error_id = uuid.uuid4().hex[:8]
+        log.error("a report could not be kept in the outbox (error id %s): %s", error_id, _where(exc))
+        return Capture(reply=cards.apology(error_id))
+
+
 def _where(error: BaseException) -> str:
     """Code locations of an error, without its message (which might quote a payload)."""
     frames = traceback.extract_tb(error.__traceback__)[-4:]
@@ -122,6 +141,7 @@ class SlackRuntime:
         self.metrics = services.snag.metrics
         self.socket_mode = socket_mode
         self.budget = ACK_BUDGET
+        self.store_within = STORE_WITHIN
         # Commits get their own threads so that tagging under load never delays an ack;
         # tagging is CPU-bound, so a small pool serves it best on a small machine.
         self._commit_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="snag-slack-commit")
@@ -216,12 +236,41 @@ class SlackRuntime:
             if report is None:
                 return None
             message = report
-        loop = asyncio.get_running_loop()
-        capture = await loop.run_in_executor(self._commit_pool, snag.store_report, message)
+        if message.event_id is None:  # a key, so that a commit outliving its deadline files it once
+            message = replace(message, event_id=f"slack:{uuid.uuid4().hex}")
+        capture = await self._store(message)
         self._arrived(_ARRIVING.get())
         if capture.stored:  # after the commit, never before: no reference without a report
             self.spawn(self.call(remember_reporter, self.engine, snag, message))
         return capture
+
+    async def _store(self, message: IncomingMessage) -> Capture:
+        """The report committed within `store_within` seconds, else kept in the outbox.
+
+        The commit past its deadline may still succeed: the report's event key keeps the outbox's
+        replay to that one report, and `_stored_late` does what the answer's path would have."""
+        storing = self._commit_pool.submit(self.snag.store_report, message)
+        waiting = asyncio.wrap_future(storing)
+        done, _ = await asyncio.wait({waiting}, timeout=self.store_within)
+        if done:
+            return storing.result()
+        if not storing.cancel():  # under way (not queued): it may yet store the report
+            storing.add_done_callback(partial(self._stored_late, message))
+        waiting.cancel()  # nothing waits for it on the loop any more
+        log.warning("the database did not answer within %.0f s: the report waits in the outbox", self.store_within)
+        return await self.call(_keep_in_outbox, self.snag, message)
+
+    def _stored_late(self, message: IncomingMessage, storing: Future[Capture]) -> None:
+        """A commit that outlived its deadline has ended: once it stored the report, its reporter is
+        remembered and it is tagged, in a worker (the outbox's replay then finds it filed, a duplicate)."""
+        capture = storing.result()  # store_report never raises
+        if capture.stored:
+            with suppress(RuntimeError):  # shutting down: the recovery loop's sweep tags it
+                self._work_pool.submit(self._after_late_commit, message, capture)
+
+    def _after_late_commit(self, message: IncomingMessage, capture: Capture) -> None:
+        remember_reporter(self.engine, self.snag, message)  # never raises
+        self.snag.finish_report(capture)  # never raises; the answer given was the outbox's
 
     def finish(self, message: IncomingMessage, capture: Capture | None) -> asyncio.Future[Reply]:
         """Start the slow half in a thread: tag a committed report and build its receipt, or answer a query."""

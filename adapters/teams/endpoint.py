@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import re
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -27,6 +28,8 @@ from adapters.teams.owed import HOLD_DELAYS, OWED_DIR, Owed, send_owed
 from adapters.teams.receipts import Quoted
 from adapters.teams.references import References
 from adapters.teams.signing_keys import use_off_loop_keys
+from bot import capture as capturing
+from bot import cards
 from bot.core import Capture, where
 from bot.domain import IncomingMessage
 
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
 
     from bot.app import Services
     from bot.config import Settings
+    from bot.core import Snag
     from bot.domain import Reply
     from bot.editing import Edit
 
@@ -42,6 +46,9 @@ __all__ = ["TeamsEndpoint"]
 
 log = logging.getLogger("snag.teams")
 TEAMS_CHANNELS = frozenset({"msteams"})
+# Seconds a report's commit may take before Teams gets its 201 (it waits 15): past it the report is
+# kept in the outbox, as when the database refuses (a database that hangs instead held it for good).
+STORE_WITHIN = 5.0
 
 
 def _auth_config(settings: Settings) -> SimpleNamespace:
@@ -81,6 +88,17 @@ def _check_parties(activity: Activity) -> None:
     if missing:
         log.warning("teams activity refused: no %s id", ", ".join(missing))
         raise Refused(400, f"The activity has no {', '.join(missing)} id.")
+
+
+def _keep_in_outbox(snag: Snag, message: IncomingMessage) -> Capture:
+    """The report kept in the outbox as when the database refuses: read, redacted and answered alike."""
+    try:
+        text, _, answer = capturing.screen(snag, message.text)
+        return Capture(reply=answer or capturing._keep_for_later(snag, replace(message, text=text, mentions=())))
+    except Exception as exc:  # the outbox's disk failed too: an apology with an id, as the core gives
+        error_id = uuid.uuid4().hex[:8]
+        log.error("a Teams report could not be kept in the outbox (error id %s): %s", error_id, where(exc))
+        return Capture(reply=cards.apology(error_id))
 
 
 def _check_service_url(activity: Activity) -> None:
@@ -149,6 +167,7 @@ class TeamsEndpoint:
         self._finishing = asyncio.Semaphore(2)
         # The ack path gets its own threads so slow tagging never queues ahead of a commit.
         self._store_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="snag-teams-store")
+        self.store_within = STORE_WITHIN
         # Receipts this process owes, and those the live turn could not send, from start (a scheduler
         # that only sends owes none).
         self.owed: OwedReceipts[Owed] | None = None
@@ -210,12 +229,26 @@ class TeamsEndpoint:
 
         The receipt is written down as owed before Teams gets its 201: if the process dies before
         sending it, the next one to start sends it (and keeps how to reach the reporter)."""
-        loop = asyncio.get_running_loop()
-        capture = await loop.run_in_executor(self._store_pool, self.bot.snag.store_report, report)
+        capture = await self._store(report)
         self.bot.prestored[self.bot.delivery_key(activity) or ""] = capture
         owed = self._owe(activity, report, capture)
         self._track(asyncio.create_task(self._finish(auth, activity, owed)))
         return web.Response(status=201)
+
+    async def _store(self, report: IncomingMessage) -> Capture:
+        """The report committed within `store_within` seconds, else kept in the outbox.
+
+        The commit past its deadline may still succeed: the report's event key (its delivery key)
+        keeps the outbox's replay to that one report, and the recovery loop's sweep tags it."""
+        storing = self._store_pool.submit(self.bot.snag.store_report, report)
+        waiting = asyncio.wrap_future(storing)
+        done, _ = await asyncio.wait({waiting}, timeout=self.store_within)
+        if done:
+            return storing.result()
+        storing.cancel()  # still queued behind commits that hang: it never runs
+        waiting.cancel()  # nothing waits for it on the loop any more
+        log.warning("the database did not answer within %.0f s: the report waits in the outbox", self.store_within)
+        return await asyncio.to_thread(_keep_in_outbox, self.bot.snag, report)
 
     def _owe(self, activity: Activity, report: IncomingMessage, capture: Capture) -> Path | None:
         """Write down the receipt of a stored report; None for anything else, or when the disk fails."""
