@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+import math
 from typing import TYPE_CHECKING
 
 from bot.taxonomy import Taxonomy
-from digests.digest import Digest
+from digests.digest import Digest, trend_counts, trend_lines
 from digests.render import charted_cells
 
 if TYPE_CHECKING:
@@ -31,18 +32,26 @@ def _png(fig: Figure) -> bytes:
 
 
 def trend_png(d: Digest) -> bytes | None:
-    """Weekly reports of the most reported patterns over the last eight weeks."""
-    lines = list(dict.fromkeys((*d.spiking, *d.top, *d.persistent)))[:5]
+    """Weekly reports of the most reported patterns over the last eight weeks: a week's point only
+    when at least k people reported the pattern that week (trend_counts), a gap in its line otherwise,
+    as the digest's text shows a week's count."""
+    lines = trend_lines(d)
     if not lines:
         return None
     fig = _figure(7, 3.2)
     ax = fig.add_subplot()
     weeks = range(len(d.weeks))  # positions, labelled below: as strings the weeks would be parsed as dates
+    gaps = False
     for line in lines:
-        ax.plot(weeks, line.counts, marker="o", label=f"#{line.id} {line.title[:40]}")
+        counts = trend_counts(d, line)
+        gaps = gaps or None in counts
+        points = [math.nan if n is None else n for n in counts]  # matplotlib leaves a gap at NaN
+        ax.plot(weeks, points, marker="o", label=f"#{line.id} {line.title[:40]}")
     ax.set_xticks(weeks, [w[5:] for w in d.weeks])
     ax.set_ylabel("reports per week")
     ax.set_title("Trend of the most reported patterns")
+    if gaps:
+        ax.set_xlabel(f"A gap: a week whose reports came from fewer than {d.k} people.", fontsize=8)
     ax.legend(fontsize=7, loc="upper left")
     ax.tick_params(axis="x", labelsize=7)
     return _png(fig)

@@ -27,6 +27,8 @@ __all__ = [
     "period_of",
     "week_figures",
     "in_section",
+    "trend_lines",
+    "trend_counts",
     "MAX_LINES",
     "MOST",
 ]
@@ -34,6 +36,7 @@ __all__ = [
 MAX_LINES = 5
 MOST = 20  # patterns per section counted for its "…and N more"; past it, "…and at least N more"
 MAX_QUOTES = 3
+TREND_LINES = 5  # patterns the trend chart draws
 SECTIONS = ("new", "spiking", "persistent", "fading", "unowned", "resolved", "top")
 
 
@@ -185,6 +188,21 @@ class Digest:
     heat_add_up: bool = False
     quotes: tuple[tuple[int, str], ...] = ()
     spike_rule: str = signals.SPIKE_RULE
+    # The trend chart's patterns (trend_lines): distinct reporters in each of `weeks`, oldest first.
+    week_people: dict[int, tuple[int, ...]] = field(default_factory=dict)
+
+
+def trend_lines(d: Digest) -> list[PatternLine]:
+    """The patterns the trend chart draws: the spiking, then most reported, then persistent ones."""
+    return list(dict.fromkeys((*d.spiking, *d.top, *d.persistent)))[:TREND_LINES]
+
+
+def trend_counts(d: Digest, line: PatternLine) -> tuple[int | None, ...]:
+    """A charted line's weekly counts as the chart may draw them, oldest first: None for a week whose
+    reports come from fewer than k people, nobody included (as PatternLine.shown), or whose people
+    were not counted."""
+    people = d.week_people.get(line.id, ())
+    return tuple(n if i < len(people) and people[i] >= d.k else None for i, n in enumerate(line.counts))
 
 
 def _line(p: PatternInfo, snap: Snapshot) -> PatternLine:
@@ -326,7 +344,21 @@ def build_digest(snap: Snapshot, audience: Audience, taxonomy: Taxonomy, *, k: i
         resolved=sections["resolved"],
         top=sections["top"],
     )
+    digest = replace(digest, week_people=_week_people(snap, trend_lines(digest)))
     return _with_quotes(digest, snap, taxonomy)
+
+
+def _week_people(snap: Snapshot, lines: list[PatternLine]) -> dict[int, tuple[int, ...]]:
+    """The charted patterns' distinct reporters in each week, read in one statement where the service
+    can (Snapshot.week_people); else those of the digest week and the week before (people_of), the
+    weeks before them not counted."""
+    if not lines:
+        return {}
+    if snap.week_people is not None:
+        return snap.week_people([x.id for x in lines])
+    weeks = len(snap.weeks)
+    before = (0,) * max(0, weeks - 2)
+    return {x.id: (*before, x.people[1], x.people[0])[-weeks:] if weeks else () for x in lines}
 
 
 def _prev_countable(snap: Snapshot, audience: Audience, total_prev: int, before: int, listed: set[int], k: int) -> bool:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection, Engine
 
-from digests.week import HISTORY_WEEKS, AudienceLike, mondays_before, week_moves
+from digests.week import HISTORY_WEEKS, AudienceLike, mondays_before, week_moves, week_windows
 from store.db import no_jit
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "week_reports",
     "load_reporters",
     "load_reporters_outside",
+    "load_week_people",
 ]
 
 Bind = Engine | Connection
@@ -208,6 +209,27 @@ def load_reporters(bind: Bind, ids: list[int], *, within: tuple[datetime, dateti
             params |= {"s": sql_time(within[0], conn), "e": sql_time(within[1], conn)}
         rows = conn.execute(query, params).all()
     return {pid: int(n) for pid, n in rows}
+
+
+def load_week_people(bind: Bind, start: datetime, end: datetime, ids: Collection[int]) -> dict[int, tuple[int, ...]]:
+    """Distinct reporters of each pattern in each of the digest's weeks, oldest first: the weeks its
+    weekly counts are counted in (week_windows), so a week's people and its count are of the same
+    reports. One statement for all the patterns and weeks, read by the index on (pattern, created)."""
+    if not ids:
+        return {}
+    windows = week_windows(start, end)
+    week = " ".join(f"WHEN created_at >= :b{i} THEN {i}" for i in reversed(range(1, len(windows))))
+    query = text(
+        f"SELECT pattern_id, CASE {week} ELSE 0 END AS week, COUNT(DISTINCT reporter_key) FROM reports "
+        "WHERE pattern_id IN :ids AND created_at >= :b0 AND created_at < :e GROUP BY pattern_id, week"
+    ).bindparams(bindparam("ids", expanding=True))
+    with reading(bind) as conn:
+        params: dict[str, object] = {f"b{i}": sql_time(lo, conn) for i, (_, lo, _) in enumerate(windows)}
+        rows = conn.execute(query, params | {"ids": sorted(ids), "e": sql_time(end, conn)}).all()
+    people = {pid: [0] * len(windows) for pid in ids}
+    for pid, i, n in rows:
+        people[pid][int(i)] = int(n)
+    return {pid: tuple(weeks) for pid, weeks in people.items()}
 
 
 def load_reporters_outside(

@@ -35,6 +35,7 @@ from digests.snapshot import (
     load_reporters,
     load_reporters_outside,
     load_stakes,
+    load_week_people,
     mondays_before,
     reading,
     tenant_id_of,
@@ -124,6 +125,7 @@ class Digests:
         snap.outside_prev = partial(
             load_reporters_outside, conn, tenant_id, start - week, start, audience, k=self.k, patterned=True
         )
+        snap.week_people = partial(load_week_people, conn, start, end)
         return snap
 
     def build(self, *, platform: str, tenant: str, audience: str | None, now: datetime, quotes: bool = True) -> Digest:

@@ -17,7 +17,15 @@ from datetime import datetime
 
 from digests.figures import load_figures
 from digests.ranked import RankedPattern, load_ranked
-from digests.reading import Bind, load_reporters, load_reporters_outside, load_stakes, reading, tenant_id_of
+from digests.reading import (
+    Bind,
+    load_reporters,
+    load_reporters_outside,
+    load_stakes,
+    load_week_people,
+    reading,
+    tenant_id_of,
+)
 from digests.week import (
     HISTORY_WEEKS,
     AudienceLike,
@@ -42,6 +50,7 @@ __all__ = [
     "load_stakes",
     "load_reporters",
     "load_reporters_outside",
+    "load_week_people",
     "tenant_id_of",
     "reading",
     "AudienceLike",
@@ -58,8 +67,9 @@ class Snapshot:
     Either everything (the week's `reports` and every pattern with its weekly counts in the
     digest's own weeks, as tests build it by hand), or, as the service reads it, one audience's
     `figures` counted in SQL, only the patterns a section shows (with their counts in `history`),
-    how many patterns meet each section's rule (`sizes`), and a way to count the reporters of
-    the week's reports outside some patterns (`outside`)."""
+    how many patterns meet each section's rule (`sizes`), a way to count the reporters of the
+    week's reports outside some patterns (`outside`), and one to count some patterns' reporters
+    in each of the eight weeks (`week_people`)."""
 
     now: datetime
     week_start: datetime
@@ -74,6 +84,9 @@ class Snapshot:
     sizes: dict[str, int] | None = None  # section -> patterns with at least k reporters meeting its rule (up to MOST)
     outside: Callable[[Collection[int]], int] | None = None  # the week's reporters outside these patterns, up to k
     outside_prev: Callable[[Collection[int]], int] | None = None  # the same for the week before, reports in patterns
+    # Some patterns' distinct reporters in each of `weeks` (oldest first), read in one statement
+    # (load_week_people): the trend chart draws a week's count only when k people made it.
+    week_people: Callable[[Collection[int]], dict[int, tuple[int, ...]]] | None = None
     prev_reports: list[WeekReport] = field(default_factory=list)  # built by hand: the week before's reports
     _people: dict[int, tuple[int, int]] | None = field(default=None, repr=False, compare=False)
 
