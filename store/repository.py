@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
@@ -24,6 +25,19 @@ __all__ = ["SqlRepository", "pattern_summary"]
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+_KEYS_AT_ONCE = 500  # event keys looked up in one statement (SQLite allows 32,766 parameters)
+
+
+def _imported(session: Session, tenant_id: int, event_keys: Sequence[str]) -> dict[str, Report]:
+    """The tenant's reports stored under any of these event keys, by key (import_reports)."""
+    found: dict[str, Report] = {}
+    for start in range(0, len(event_keys), _KEYS_AT_ONCE):
+        chunk = event_keys[start : start + _KEYS_AT_ONCE]
+        query = select(Report).where(Report.tenant_id == tenant_id, col(Report.event_key).in_(chunk))
+        found.update((report.event_key, report) for report in session.exec(query) if report.event_key)
+    return found
 
 
 def pattern_summary(pattern: Pattern, *, reporter_count: int, recent_count: int = 0) -> PatternSummary:
@@ -351,17 +365,37 @@ class SqlRepository:
     # ---- history ----
 
     def import_reports(
-        self, *, person: Person, items: Sequence[tuple[str, datetime, str, str, Tags]]
+        self, *, person: Person, items: Sequence[tuple[str, datetime, str, str, Tags]], store: bool = True
     ) -> list[ReportRecord]:
-        """Store (text, created_at, reporter_key, event_key, tags) rows in ONE transaction.
+        """Store (text, created_at, reporter_key, event_key, tags) rows in ONE transaction; the reports stored.
 
-        Rows already imported (same event key) are skipped; a failure imports nothing.
+        Rows already imported (same event key) are skipped; a failure imports nothing. Rows another
+        import of the same file stores at the same moment count as already imported.
+
+        With store=False nothing is written, not even the tenant, and the reports returned are
+        those of `items` stored before (only their event keys are read): what an import would
+        skip, among them any an import stopped before grouping them (no pattern yet).
         """
+        if not store:
+            with self.session() as session:
+                tenant_id = self._tenant_id(session, person)
+                tenant = session.get(Tenant, tenant_id) if tenant_id is not None else None
+                if tenant is None:
+                    return []
+                found = _imported(session, tenant.id, [item[3] for item in items])  # type: ignore[arg-type]
+                return [verbs.to_record(report, tenant) for report in found.values()]
+        try:
+            return self._import_once(person, items)
+        except IntegrityError:  # rows of ours stored meanwhile by a second import: skipped this time
+            return self._import_once(person, items)
+
+    def _import_once(self, person: Person, items: Sequence[tuple[str, datetime, str, str, Tags]]) -> list[ReportRecord]:
         with self.session() as session:
             tenant = self._tenant(session, person)
+            there = _imported(session, tenant.id, [item[3] for item in items])  # type: ignore[arg-type]
             out: list[ReportRecord] = []
             for text, created_at, key, event_key, tags in items:
-                if verbs.find_by_event(session=session, tenant_id=tenant.id, event_key=event_key):  # type: ignore[arg-type]
+                if event_key in there:
                     continue
                 report = Report(
                     tenant_id=tenant.id,  # type: ignore[arg-type]
@@ -375,6 +409,7 @@ class SqlRepository:
                 verbs.apply_tags(report=report, tags=tags, now=_now())
                 session.add(report)
                 session.flush()
+                there[event_key] = report
                 out.append(verbs.to_record(report, tenant))
             return out
 

@@ -67,7 +67,7 @@ def test_an_unexpected_error_logs_its_type_and_place_never_its_message(snag, mon
     def fail(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise ValueError(f"INSERT ... parameters: [{{'text': '{SENTINEL}'}}]")
 
-    monkeypatch.setattr("bot.history.read_history", fail)
+    monkeypatch.setattr("bot.history.read_file", fail)
     Path("h.csv").write_text("id,text\n1,x\n")
     code, out, err = snag("import", "--dry-run", "h.csv")
     assert code == 1

@@ -77,11 +77,12 @@ def test_a_jsonl_file_with_the_date_in_no_row_is_refused(snag_cli) -> None:  # t
     assert code == 2 and "no date column 'created_at'" in err and "its columns: text, when" in err
 
 
-def test_a_jsonl_file_with_the_date_in_some_rows_is_read(tmp_path: Path) -> None:
+def test_a_jsonl_file_with_the_date_in_some_rows_is_read_and_a_row_without_it_skipped(tmp_path: Path) -> None:
     path = tmp_path / "h.jsonl"
     path.write_text(json.dumps({"text": "a"}) + "\n" + json.dumps({"text": "b", "created_at": "2024-01-02"}) + "\n")
     rows, problems = read_history(path, ColumnMap())
-    assert problems == [] and [r.created_at is None for r in rows] == [True, False]
+    assert [(p.line, p.problem) for p in problems] == [(1, "no date in column 'created_at'")]  # never dated today
+    assert [(r.text, r.created_at is None) for r in rows] == [("b", False)]
 
 
 @pytest.mark.parametrize(
