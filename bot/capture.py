@@ -31,6 +31,7 @@ __all__ = [
     "screen",
     "cut_notice",
     "add_report",
+    "keep_in_outbox",
     "receipt_for",
     "tag",
     "honest",
@@ -154,6 +155,24 @@ def _keep_for_later(snag: Snag, message: IncomingMessage) -> Reply:
     snag.metrics.count("snag_reports_deferred_total", platform=platform)  # kept, not lost: received on replay
     snag.metrics.set("snag_outbox_depth", snag.outbox.depth())
     return cards.saved_for_later()
+
+
+def keep_in_outbox(snag: Snag, message: IncomingMessage) -> Capture:
+    """The report kept in the outbox as when the database refuses (an adapter's write that did not
+    answer in time): read, redacted and answered alike; an apology with an id when the outbox's disk
+    fails too."""
+    try:
+        text, _, answer = screen(snag, message.text)
+        return Capture(reply=answer or _keep_for_later(snag, replace(message, text=text, mentions=())))
+    except Exception as exc:
+        error_id = uuid.uuid4().hex[:8]
+        log.error(
+            "a %s report could not be kept in the outbox (error id %s): %s",
+            message.person.platform,
+            error_id,
+            where(exc),
+        )
+        return Capture(reply=cards.apology(error_id))
 
 
 def receipt_for(snag: Snag, capture: Capture, record: ReportRecord) -> Reply:

@@ -32,7 +32,6 @@ from adapters.slack.owed import HeldReceipts, OwedReceipts
 from adapters.slack.owners import DisplayNames
 from adapters.slack.reporters import remember as remember_reporter
 from bot import capture as capturing
-from bot import cards
 from bot.capture import Capture
 from bot.domain import IncomingMessage, Person, Reply
 from bot.errors import ConfigError
@@ -41,7 +40,6 @@ if TYPE_CHECKING:
     from adapters.slack.owed import Owed
     from bot.app import Services
     from bot.config import Settings
-    from bot.core import Snag
     from bot.taxonomy import Taxonomy
 
 __all__ = [
@@ -98,17 +96,6 @@ def check_settings(settings: Settings, *, socket_mode: bool) -> None:
         raise ConfigError("SLACK_CLIENT_SECRET is not set; multi-workspace installs need it with SLACK_CLIENT_ID.")
     if not settings.slack_client_id and not settings.slack_bot_token:
         raise ConfigError("SLACK_BOT_TOKEN is not set (or set SLACK_CLIENT_ID for multi-workspace installs).")
-
-
-def _keep_in_outbox(snag: Snag, message: IncomingMessage) -> Capture:
-    """The report kept in the outbox as when the database refuses: read, redacted and answered alike."""
-    try:
-        text, _, answer = capturing.screen(snag, message.text)
-        return Capture(reply=answer or capturing._keep_for_later(snag, replace(message, text=text, mentions=())))
-    except Exception as exc:  # the outbox's disk failed too: an apology with an id, as the core gives
-        error_id = uuid.uuid4().hex[:8]
-        log.error("a report could not be kept in the outbox (error id %s): %s", error_id, _where(exc))
-        return Capture(reply=cards.apology(error_id))
 
 
 def _where(error: BaseException) -> str:
@@ -258,7 +245,7 @@ class SlackRuntime:
             storing.add_done_callback(partial(self._stored_late, message))
         waiting.cancel()  # nothing waits for it on the loop any more
         log.warning("the database did not answer within %.0f s: the report waits in the outbox", self.store_within)
-        return await self.call(_keep_in_outbox, self.snag, message)
+        return await self.call(capturing.keep_in_outbox, self.snag, message)
 
     def _stored_late(self, message: IncomingMessage, storing: Future[Capture]) -> None:
         """A commit that outlived its deadline has ended: once it stored the report, its reporter is

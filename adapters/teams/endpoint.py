@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import re
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -29,7 +28,6 @@ from adapters.teams.receipts import Quoted
 from adapters.teams.references import References
 from adapters.teams.signing_keys import use_off_loop_keys
 from bot import capture as capturing
-from bot import cards
 from bot.core import Capture, where
 from bot.domain import IncomingMessage
 
@@ -38,7 +36,6 @@ if TYPE_CHECKING:
 
     from bot.app import Services
     from bot.config import Settings
-    from bot.core import Snag
     from bot.domain import Reply
     from bot.editing import Edit
 
@@ -88,17 +85,6 @@ def _check_parties(activity: Activity) -> None:
     if missing:
         log.warning("teams activity refused: no %s id", ", ".join(missing))
         raise Refused(400, f"The activity has no {', '.join(missing)} id.")
-
-
-def _keep_in_outbox(snag: Snag, message: IncomingMessage) -> Capture:
-    """The report kept in the outbox as when the database refuses: read, redacted and answered alike."""
-    try:
-        text, _, answer = capturing.screen(snag, message.text)
-        return Capture(reply=answer or capturing._keep_for_later(snag, replace(message, text=text, mentions=())))
-    except Exception as exc:  # the outbox's disk failed too: an apology with an id, as the core gives
-        error_id = uuid.uuid4().hex[:8]
-        log.error("a Teams report could not be kept in the outbox (error id %s): %s", error_id, where(exc))
-        return Capture(reply=cards.apology(error_id))
 
 
 def _check_service_url(activity: Activity) -> None:
@@ -248,7 +234,7 @@ class TeamsEndpoint:
         storing.cancel()  # still queued behind commits that hang: it never runs
         waiting.cancel()  # nothing waits for it on the loop any more
         log.warning("the database did not answer within %.0f s: the report waits in the outbox", self.store_within)
-        return await asyncio.to_thread(_keep_in_outbox, self.bot.snag, report)
+        return await asyncio.to_thread(capturing.keep_in_outbox, self.bot.snag, report)
 
     def _owe(self, activity: Activity, report: IncomingMessage, capture: Capture) -> Path | None:
         """Write down the receipt of a stored report; None for anything else, or when the disk fails."""
