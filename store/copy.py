@@ -66,6 +66,8 @@ def _engine(url: str, argument: str, *, must_exist: bool) -> Engine:
         parsed = make_url(url)
     except ArgumentError:
         raise ConfigError(_not_a_url(argument)) from None
+    except ValueError:  # a port that is no number (the message would quote the URL, password and all)
+        raise ConfigError(f"{argument}: the port after the host is not a port number (1 to 65535).") from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise ConfigError(_not_a_url(argument))
     if parsed.get_backend_name() == "sqlite":
@@ -78,8 +80,11 @@ def _engine(url: str, argument: str, *, must_exist: bool) -> Engine:
             raise ConfigError(f"{argument}: there is no SQLite database at {path.absolute()}.")
     try:
         return make_engine(url)
-    except ConfigError:
-        raise ConfigError(_not_a_url(argument)) from None
+    except ConfigError as exc:  # make_engine names the setting: here the command's argument is meant
+        said = str(exc)
+        raise ConfigError(
+            said.replace("SNAG_DATABASE_URL", argument) if "SNAG_DATABASE_URL:" in said else _not_a_url(argument)
+        ) from None
 
 
 def _not_a_url(argument: str) -> str:

@@ -401,3 +401,9 @@ def test_what_cannot_be_copied_is_refused_before_anything_changes(source: Source
         copy_database(source_url=f"sqlite:///{tmp_path / 'blank.db'}", target_url=f"sqlite:///{tmp_path / 'b.db'}")
     with pytest.raises(ConfigError, match="TARGET_URL is not a database URL Snag can use"):
         copy_database(source_url=url, target_url="mysql://snag:secret@db/snag")
+    with pytest.raises(ConfigError, match="TARGET_URL: the port after the host is not a port number") as bad:
+        copy_database(source_url=url, target_url="postgresql+psycopg://snag:secret@db:5432x/snag")
+    assert "secret" not in str(bad.value)
+    with pytest.raises(ConfigError, match="TARGET_URL: the password holds an @") as at:
+        copy_database(source_url=url, target_url="postgresql+psycopg://snag:se@cret@db:5432/snag")
+    assert "cret" not in str(at.value)
