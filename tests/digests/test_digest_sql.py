@@ -143,12 +143,15 @@ def _plain_snapshot(engine, now: datetime) -> Snapshot:  # type: ignore[no-untyp
     patterns, reports = _tenant_rows(engine)
     history: dict[int, dict[str, int]] = defaultdict(dict)
     everyone: dict[int, set[str]] = defaultdict(set)
+    windows = week_windows(start, end)
+    weekly_people: dict[int, list[set[str]]] = defaultdict(lambda: [set() for _ in windows])
     for r in reports:
         if r.pattern_id:
             everyone[r.pattern_id].add(r.reporter_key)
-            for monday, lo, hi in week_windows(start, end):
+            for i, (monday, lo, hi) in enumerate(windows):
                 if lo <= _utc(r.created_at) < hi:
                     history[r.pattern_id][monday] = history[r.pattern_id].get(monday, 0) + 1
+                    weekly_people[r.pattern_id][i].add(r.reporter_key)
     info = {
         p.id: PatternInfo(
             p.id,
@@ -182,6 +185,7 @@ def _plain_snapshot(engine, now: datetime) -> Snapshot:  # type: ignore[no-untyp
         info,  # type: ignore[arg-type]
     )
     snap.reporters = {pid: len(people) for pid, people in everyone.items()}
+    snap.week_people = lambda ids: {pid: tuple(len(p) for p in weekly_people[pid]) for pid in ids}
     snap.prev_reports = [
         WeekReport(r.pattern_id, r.reporter_key, r.stage, tuple(r.kinds), tuple(r.teams), r.handoff_from, r.handoff_to)
         for r in reports
