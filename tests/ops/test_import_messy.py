@@ -201,16 +201,31 @@ def test_rows_another_import_stores_meanwhile_count_as_already_there(engine) -> 
 
 
 @pytest.fixture
-def held_import_lock(tmp_path: Path) -> Iterator[None]:
-    """The data folder's import lock, held for a second as an import running elsewhere would."""
+def held_import_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The data folder's import lock, held as an import running elsewhere would, until the import
+    says it waits (a fixed second was too short on a loaded machine); let go after 30 s whatever
+    happens, so a test that never waits fails rather than hangs."""
     import fcntl
+
+    import typer
 
     folder = tmp_path / "var"
     folder.mkdir(exist_ok=True)
     lock = open(folder / "import.lock", "w")  # noqa: SIM115
     fcntl.flock(lock, fcntl.LOCK_EX)
-    threading.Timer(1, lock.close).start()
+    echo = typer.echo
+
+    def said(message: object = None, *args: object, **kwargs: object) -> None:
+        echo(message, *args, **kwargs)  # type: ignore[arg-type]
+        if "Another snag import is running" in str(message):
+            threading.Timer(0.2, lock.close).start()
+
+    monkeypatch.setattr(typer, "echo", said)
+    fallback = threading.Timer(30, lock.close)
+    fallback.start()
     yield
+    fallback.cancel()
+    lock.close()
 
 
 def test_an_import_waits_for_one_running_in_the_same_data_folder(snag_db, engine, held_import_lock) -> None:  # type: ignore[no-untyped-def]
