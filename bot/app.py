@@ -91,7 +91,8 @@ def build(
     Unless `check_labels` is off (`snag relabel`), stored tags the taxonomy no longer has are warned
     about in the log, each with the `snag relabel` command that moves them. Stored pattern titles are
     redacted again with the taxonomy's patterns, and its file is watched: a long-running process reads
-    it again when it changes (follow_taxonomy; the core before a message, at most every few seconds).
+    it again when it changes (follow_taxonomy; the core notices it before a message, at most every few
+    seconds, and reads it in the background).
     """
     from store.db import check_revision, make_engine, upgrade
     from store.repository import SqlRepository
@@ -206,14 +207,15 @@ def _taxonomy_path(settings: Settings) -> Path:
 
 
 class _FollowingSnag(Snag):
-    """The core, reading the taxonomy again first when its file changed (at most every few
-    seconds): every entry point of a message, an action, an edit or a form passes through _guard."""
+    """The core, noticing a changed taxonomy file (at most every few seconds) and reading it again
+    in the background: every entry point of a message, an action, an edit or a form passes through
+    _guard, and an ack must not wait for the reading."""
 
     watch: TaxonomyWatch | None = None
 
     def _guard(self, work: Callable[[], T], platform: str, what: str = "request") -> T | Reply:
         if self.watch is not None:
-            self.watch.check()
+            self.watch.notice()
         return super()._guard(work, platform, what)
 
 
@@ -255,9 +257,6 @@ def use_taxonomy(services: Services, taxonomy: Taxonomy) -> None:
     for name in ("grouper", "digests"):
         if hasattr(services.extras.get(name), "taxonomy"):
             services.extras[name].taxonomy = taxonomy
-    # Each tenant's pattern store, kept by the grouper, titles new patterns with the taxonomy it was made with.
-    for store in getattr(services.extras.get("grouper"), "_stores", {}).values():
-        store.taxonomy = taxonomy
 
 
 def redact_titles(services: Services) -> int:

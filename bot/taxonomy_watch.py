@@ -3,7 +3,8 @@
 Every long-running process (`snag serve`, `snag chat`, `snag scheduler`) holds the taxonomy it read
 at start; an edit of the file reached only the process an admin's `reload` ran in. Each process now
 looks at the file (its size, time and, when those changed, its bytes) before the work that uses the
-taxonomy, at most every CHECK_EVERY seconds on the message path.
+taxonomy; on the message path at most every CHECK_EVERY seconds, reading a changed file in the
+background (`notice`).
 """
 
 from __future__ import annotations
@@ -87,6 +88,17 @@ class TaxonomyWatch:
             return self._follow()
         finally:
             self._lock.release()
+
+    def notice(self) -> None:
+        """On the request path: a look at the file at most every `every` seconds (a stat), and a
+        changed file read again in a background thread. Reading it, redacting stored titles and
+        checking stored labels again take longer than an ack to Slack may (3 s)."""
+        clock = self.clock()
+        if clock - self._checked < self.every:
+            return
+        self._checked = clock
+        if _stat(self.path()) != self.seen.stat:
+            threading.Thread(target=self.check, kwargs={"now": True}, name="snag-taxonomy", daemon=True).start()
 
     def _follow(self) -> bool:
         path = self.path()

@@ -105,11 +105,11 @@ class SqlGrouper:
         later: Callable[[Callable[[], None]], object] | None = None,
     ) -> None:
         self.engine = engine
+        self._stores: dict[tuple[str, str], SqlPatternStore] = {}
         self.taxonomy = taxonomy
         self.params = params or Params()
         self.inline = inline
         self.later = later or self._in_thread  # runs what an erasure leaves to finish in the background
-        self._stores: dict[tuple[str, str], SqlPatternStore] = {}
         self._lock = threading.Lock()
         self._settling: list[threading.Thread] = []
         self._queued: set[int] = set()  # marked patterns a settling job is still to look at
@@ -117,6 +117,18 @@ class SqlGrouper:
         self._erasures = 0  # erasures so far: a settling job reads the term counts again after one
         # Called with a pattern's id, after the report that reopened it is stored (see assign).
         self.on_reopened: Callable[[int], None] | None = None
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        return self._taxonomy
+
+    @taxonomy.setter
+    def taxonomy(self, taxonomy: Taxonomy) -> None:
+        """A taxonomy read again (bot.app.use_taxonomy) reaches each tenant's pattern store too,
+        which titles new patterns with it."""
+        self._taxonomy = taxonomy
+        for store in self._stores.values():
+            store.taxonomy = taxonomy
 
     def _store(self, session: Session, platform: str, tenant: str) -> SqlPatternStore | None:
         store = self._stores.get((platform, tenant))

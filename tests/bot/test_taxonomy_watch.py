@@ -4,6 +4,7 @@ taxonomy file again, as the admin's `reload` reads it: `reload` changed only the
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -46,6 +47,13 @@ class Later:
         self.ahead += 61.0
 
 
+def _read_in_background() -> None:
+    """Wait for the reading a message started: the message itself does not wait for it."""
+    for thread in threading.enumerate():
+        if thread.name == "snag-taxonomy":
+            thread.join(10)
+
+
 def _stored(services: Services, text: str, user: str = "ann") -> str:
     person = services.snag.person("console", "local", user)
     reply = services.snag.handle_message(IncomingMessage(person, text, "console"))
@@ -68,7 +76,9 @@ def test_a_replica_that_was_not_told_to_reload_follows_the_file(tmp_path: Path) 
 
     assert "INV/2026/4108" in _stored(second, REPORT)  # looked at the file less than `every` ago: not yet
     later.move()
-    assert _stored(second, REPORT.replace("4108", "4109")) == REPORT.replace("INV/2026/4108", "[invoice]")
+    _stored(second, REPORT.replace("4108", "4109"))  # notices the file; reads it in the background
+    _read_in_background()
+    assert _stored(second, REPORT.replace("4108", "4110")) == REPORT.replace("INV/2026/4108", "[invoice]")
     assert second.snag.taxonomy is second.taxonomy and second.taxonomy.redact == (("invoice", "INV/\\d{4}/\\d{4}"),)
 
 
@@ -83,6 +93,7 @@ def test_a_file_that_fails_its_checks_is_logged_once_and_the_taxonomy_stays(tmp_
         for number in (4108, 4109):  # the person's report is filed as ever, and the file is told of once
             later.move()
             assert _stored(services, REPORT.replace("4108", str(number))).startswith("accounts chase invoice [invoice]")
+            _read_in_background()
     errors = [r.getMessage() for r in caplog.records if r.name == "snag.taxonomy" and r.levelno == logging.ERROR]
     line = BROKEN.splitlines().index("    pattern: 'INV/(\\d{4}'") + 1
     assert len(errors) == 1 and f"taxonomy.yml line {line}: redaction pattern is not a valid regex" in errors[0]
@@ -90,4 +101,6 @@ def test_a_file_that_fails_its_checks_is_logged_once_and_the_taxonomy_stays(tmp_
 
     path.write_text(SHIPPED, encoding="utf-8")  # mended (the rule taken out again): read at the next look
     later.move()
-    assert "INV/2026/4110" in _stored(services, REPORT.replace("4108", "4110"))
+    _stored(services, REPORT.replace("4108", "4110"))
+    _read_in_background()
+    assert "INV/2026/4111" in _stored(services, REPORT.replace("4108", "4111"))
