@@ -210,6 +210,19 @@ class Snag:
         theirs: file it as usual. Never raises."""
         return _as_edit(self._guard(lambda: editing.add_to(self, message, under), message.person.platform))
 
+    def edit_added_reply(self, message: IncomingMessage, under: str, *, before: str) -> editing.Edit | None:
+        """An edited reply that `add_to_report` added to the report filed from `under` (its words
+        `before`): its part of the report takes the new words; `finish_edit` tags them. None when
+        it added nothing there. Never raises."""
+        return _as_edit(
+            self._guard(lambda: editing.edit_added(self, message, under, before=before), message.person.platform)
+        )
+
+    def added_reply_deleted(self, message: IncomingMessage, under: str) -> Reply | None:
+        """A deleted reply (`message` as it was) that `add_to_report` added to the report filed from
+        `under`: what to tell them (its words stay). None when it added nothing. Never raises."""
+        return self._guard(lambda: editing.added_deleted(self, message, under), message.person.platform)
+
     def finish_edit(self, done: editing.Edit) -> Reply:
         """The slow half of an edit or an addition: tag and regroup, or answer. Never raises; a
         failure after the words were stored still tells the person they were."""

@@ -20,10 +20,10 @@ from adapters.slack.handlers import outsiders
 from adapters.slack.installations import forget_workspace
 from adapters.slack.owed import Owed
 from adapters.slack.reporters import private_channel
-from bot import cards, editing
+from bot import cards
 from bot.domain import IncomingMessage, Reply
 from bot.editing import Edit
-from bot.errors import SnagError, StoreUnavailable
+from bot.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from adapters.slack.runtime import SlackRuntime
@@ -252,7 +252,7 @@ async def on_changed(
             await _file_and_answer(rt, body, client, done.report, command=False)
         return
     if done is None and change.thread not in (None, change.ts) and before is not None:
-        done = await rt.call(_edit_added, rt, message, str(change.thread), before)
+        done = await rt.call(lambda: rt.snag.edit_added_reply(message, str(change.thread), before=before))
     if done is not None and await _claim(rt, body):
         rt.spawn(_finish_edit(rt, client, done, channel=change.channel, thread=change.thread))
 
@@ -264,18 +264,9 @@ async def _on_deleted(
     to erase it (bot.editing: a deletion may be tidying up, and erasing cannot be undone)."""
     reply = await rt.call(rt.snag.report_deleted, gone.person, change.channel, change.ts)
     if reply is None and change.thread is not None and change.before is not None:
-        reply = await rt.call(editing.added_deleted, rt.snag, gone, change.thread)
+        reply = await rt.call(rt.snag.added_reply_deleted, gone, change.thread)
     if reply is not None and await _claim(rt, body):
         rt.spawn(deliver.post(client, channel=change.channel, reply=reply, thread_ts=change.thread, metrics=rt.metrics))
-
-
-def _edit_added(rt: SlackRuntime, message: IncomingMessage, under: str, before: str) -> Edit | None:
-    """An edited reply added to the report filed from `under`: its words stored; a known error as
-    the answer, as `Snag.store_edit` gives it."""
-    try:
-        return editing.edit_added(rt.snag, message, under, before=before)
-    except SnagError as exc:
-        return Edit(cards.problem(exc, rt.snag.taxonomy))
 
 
 async def _finish_edit(
