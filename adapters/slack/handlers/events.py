@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +28,7 @@ if TYPE_CHECKING:
     from adapters.slack.runtime import SlackRuntime
     from bot.core import Capture
 
-__all__ = ["register", "fetch_text", "visible_text", "send_owed", "owe"]
+__all__ = ["register", "fetch_text", "send_owed", "owe"]
 
 log = logging.getLogger("snag.slack")
 CANNOT_READ = (
@@ -324,103 +323,8 @@ async def fetch_text(client: AsyncWebClient, channel: str, ts: str) -> str | Rep
 def _text_at(response: AsyncSlackResponse, ts: str) -> str | None:
     for m in response.get("messages") or []:
         if m.get("ts") == ts:
-            return visible_text(m)
+            return inbound.visible_text(m)
     return None
-
-
-def visible_text(message: Mapping[str, Any]) -> str:
-    """A message's words as Slack formats a message's `text` (read as one by `inbound.from_slack`).
-
-    A forwarded message, or an app's or a bot's, may show its words only in blocks or attachments,
-    its `text` empty: those are the words then, as the message shows them."""
-    text = str(message.get("text") or "")
-    if text.strip():
-        return text
-    parts = [*_block_words(message.get("blocks")), *_attachment_words(message.get("attachments"))]
-    return "\n".join(p for p in parts if p.strip())
-
-
-def _block_words(blocks: object) -> list[str]:
-    """The words of rich text, section, header and context blocks; images and buttons have none."""
-    out: list[str] = []
-    for block in blocks if isinstance(blocks, list) else []:
-        kind = block.get("type") if isinstance(block, Mapping) else None
-        if kind == "rich_text":
-            out.append("\n".join(_rich(e) for e in block.get("elements") or []))
-        elif kind in ("section", "header"):
-            out += [_shown(block.get("text")), *(_shown(f) for f in block.get("fields") or [])]
-        elif kind == "context":
-            out += [_shown(e) for e in block.get("elements") or []]
-    return out
-
-
-def _shown(obj: object) -> str:
-    """A text object's words: mrkdwn is formatted as a message's text is; plain text is not."""
-    if not isinstance(obj, Mapping) or obj.get("type") not in ("mrkdwn", "plain_text"):
-        return ""
-    text = str(obj.get("text") or "")
-    return text if obj["type"] == "mrkdwn" else _formatted(text)
-
-
-def _formatted(raw: str) -> str:
-    """Raw words escaped as Slack escapes a message's text, so `<`, `>` and `&` read as typed."""
-    return raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _rich(element: object) -> str:
-    """A rich text element as Slack's formatted text: a mention stays `<@U…>`, a link `<url|label>`."""
-    if not isinstance(element, Mapping):
-        return ""
-    kind, inner = element.get("type"), element.get("elements") or []
-    if kind == "rich_text_list":
-        return "\n".join("• " + _rich(item) for item in inner)
-    if kind in ("rich_text_section", "rich_text_quote", "rich_text_preformatted"):
-        return "".join(_rich(item) for item in inner)
-    if kind == "link":
-        url, label = element.get("url") or "", str(element.get("text") or "")
-        return f"<{url}|{_formatted(label)}>" if label else f"<{url}>"
-    if kind in _TOKENS:
-        form, key = _TOKENS[kind]
-        return form.format(element.get(key) or "")
-    return _formatted(str(element.get("text") or element.get("fallback") or ""))
-
-
-# Rich text elements that a message's `text` shows as a token: the mention, not the name.
-_TOKENS = {
-    "user": ("<@{}>", "user_id"),
-    "channel": ("<#{}>", "channel_id"),
-    "usergroup": ("<!subteam^{}>", "usergroup_id"),
-    "broadcast": ("<!{}>", "range"),
-    "emoji": (":{}:", "name"),
-}
-
-
-def _attachment_words(attachments: object) -> list[str]:
-    """What each attachment shows: pretext, title, text, fields and blocks; else a forwarded
-    message's blocks; else its fallback (the words Slack shows where it cannot draw one)."""
-    out: list[str] = []
-    for item in attachments if isinstance(attachments, list) else []:
-        if not isinstance(item, Mapping):
-            continue
-        shown = [str(item.get(k) or "") for k in ("pretext", "title", "text")]
-        shown += [_field(f) for f in item.get("fields") or [] if isinstance(f, Mapping)]
-        words = [w for w in shown + _block_words(item.get("blocks")) if w.strip()]
-        out += words or _forwarded_words(item) or [str(item.get("fallback") or "")]
-    return out
-
-
-def _forwarded_words(attachment: Mapping[str, Any]) -> list[str]:
-    """The blocks of a forwarded message, when its attachment shows no text of its own."""
-    found: list[str] = []
-    for forwarded in attachment.get("message_blocks") or []:
-        message = forwarded.get("message") if isinstance(forwarded, Mapping) else None
-        found += _block_words(message.get("blocks") if isinstance(message, Mapping) else None)
-    return [w for w in found if w.strip()]
-
-
-def _field(field: Mapping[str, Any]) -> str:
-    title, value = str(field.get("title") or ""), str(field.get("value") or "")
-    return f"{title}: {value}" if title and value else title or value
 
 
 async def on_reaction_added(

@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import deliver, inbound, render, views
 from adapters.slack.client import UNREACHABLE
 from adapters.slack.handlers import outsiders
-from adapters.slack.handlers.events import owe, visible_text
+from adapters.slack.handlers.events import owe
 from bot.domain import ActionEvent, IncomingMessage, Person, Reply
 
 if TYPE_CHECKING:
@@ -190,7 +190,7 @@ async def on_message_shortcut(
     person = await rt.person(who, client)
     source, channel = body.get("message") or {}, str((body.get("channel") or {}).get("id", ""))
     key = inbound.item_key("shortcut", channel, str(source.get("ts", "")), rt.snag.key_of(person))
-    message = inbound.item_message(person, text=visible_text(source), channel=channel, via="shortcut", key=key)
+    message = inbound.item_message(person, text=inbound.visible_text(source), channel=channel, via="shortcut", key=key)
     capture = await rt.commit(message, command=False)
     owed = await owe(rt, message, capture, direct=True)
     work = rt.finish(message, capture)
