@@ -21,7 +21,6 @@ __all__ = [
     "window_start",
     "read_label",
     "asks_to_file",
-    "declines",
     "usage_for",
     "allowed",
     "numbered",
@@ -221,7 +220,7 @@ def parse_command(text: str, role: Role = Role.ADMIN) -> Command:
     answers `erase mine`'s question when that was just asked (bot.erasing), else it is an aside.
     """
     text = _PREFIX.sub("", text, count=1)
-    if declines(text) and smalltalk.aside(text) is None:  # "no, keep them": never a report (bot.erasing)
+    if smalltalk.declines(text) and smalltalk.aside(text) is None:  # "no, keep them": never a report (bot.erasing)
         return Command("not_report", args=("ack",), text=text)
     bare = _PREFIX.sub("", _unwrapped(text), count=1)
     if bare != text.strip():  # "`erase mine confirm`", copied from a reply: the command, if it is one
@@ -393,37 +392,6 @@ def _unwrapped(text: str) -> str:
         wrap = next((m for m in (w.fullmatch(text) for w in _WRAPS) if m), None)
         text = wrap.group("inner").strip() if wrap else text
     return text
-
-
-# A whole line saying no to what Snag just asked ("no, keep them", "wait no!", "sorry wrong button"):
-# the answer to `erase mine`'s question when it was just asked (bot.erasing), else an aside.
-_DECLINE_ASIDE = (
-    "actually", "wait", "hmm+", "hm", "oh", "ah", "uh", "um", "erm", "whoops", "sorry", "ok", "okay",
-    "hold on", "hang on", "please", "pls", "my bad", "my mistake",
-)  # fmt: skip
-_DECLINE_SAID = (
-    "no+", "nope", "nah", "stop", "cancel", "cancel that", "cancel it", "abort", "never ?mind", "nvm",
-    "no thanks", "no thank you", "not now", "not yet", "no way", "oops", "forget it", "forget that",
-    "scratch that", "(?:please )?(?:don'?t|do not)(?: (?:delete|erase|remove|wipe|do)(?: (?:them|it|that|anything"
-    "|my reports|them all|all of them|it all))?)?",
-    "keep (?:them|it|my reports|them all|all of them|it all|everything)", "leave (?:them|it)(?: alone)?",
-    "(?:i )?(?:didn'?t|did not) (?:mean (?:that|it|to)|want (?:that|to|this))", "not what i meant",
-    "(?:i )?changed my mind", "wrong (?:button|command|one|thing)",
-    "i (?:pressed|clicked|hit|typed|tapped) the wrong (?:button|thing|one|command)",
-)  # fmt: skip
-_DECLINE_WORDS = 8  # a no is short; a longer line is something else
-_DECLINE = re.compile(
-    "(?:(?:{aside}) )*(?:{said})(?: (?:{aside}|{said}))*".format(
-        aside="|".join(_DECLINE_ASIDE), said="|".join(_DECLINE_SAID)
-    )
-)
-
-
-def declines(text: str) -> bool:
-    """Whether the whole line says no to what was asked: "no", "cancel", "actually don't"."""
-    plain = smalltalk.EMOJI_CODE.sub(" ", text.lower().replace("\u2019", "'"))
-    words = "".join(ch if ch.isalnum() or ch == "'" else " " for ch in plain).split()
-    return 0 < len(words) <= _DECLINE_WORDS and _DECLINE.fullmatch(" ".join(w.strip("'") for w in words)) is not None
 
 
 def asks_to_file(text: str) -> bool:

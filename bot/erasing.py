@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot import cards, privacy, smalltalk
-from bot.commands import Command, declines
+from bot.commands import Command
 from bot.domain import IncomingMessage, Person, Platform, Reply, Role
 from bot.errors import InputError, NotFound, PermissionDenied
 from bot.text import snippet
@@ -60,7 +60,7 @@ def confirmation(snag: Snag, message: IncomingMessage, command: Command) -> Comm
     asked = snag.asked_to_erase.get(snag.key_of(message.person))
     if asked is None or snag.clock() - asked[0] > ASKED_FOR:
         return command
-    if declines(message.text):
+    if smalltalk.declines(message.text):
         return Command("erase", args=_KEEP, text=message.text)
     if command.name != "not_report" and (command.name, command.args) != ("erase", ("mine",)):
         return command

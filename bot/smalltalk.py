@@ -15,7 +15,7 @@ import re
 
 from bot.domain import Reply
 
-__all__ = ["EMOJI_CODE", "aside", "take_back", "taken_back", "asked_after", "agrees", "answer", "ASIDES"]
+__all__ = ["EMOJI_CODE", "aside", "take_back", "taken_back", "asked_after", "agrees", "declines", "answer", "ASIDES"]
 
 # How Slack spells an emoji (:sob:, :+1::skin-tone-3:, two together as :sob::sob:).
 EMOJI_CODE = re.compile(r"(?<![^\s:]):[a-z0-9_+'-]+:(?::skin-tone-\d:)?", re.IGNORECASE)
@@ -214,6 +214,36 @@ def agrees(text: str) -> bool:
     """Whether the whole message agrees to what was asked: "yes", "go ahead", "confirm erase"."""
     plain = _plain(text)
     return bool(_AGREE.fullmatch(plain) or _CONFIRM.fullmatch(plain))
+
+
+# A whole line saying no to what Snag just asked ("no, keep them", "wait no!", "sorry wrong button"):
+# the answer to `erase mine`'s question when it was just asked (bot.erasing), else an aside.
+_DECLINE_ASIDE = (
+    "actually", "wait", "hmm+", "hm", "oh", "ah", "uh", "um", "erm", "whoops", "sorry", "ok", "okay",
+    "hold on", "hang on", "please", "pls", "my bad", "my mistake",
+)  # fmt: skip
+_DECLINE_SAID = (
+    "no+", "nope", "nah", "stop", "cancel", "cancel that", "cancel it", "abort", "never ?mind", "nvm",
+    "no thanks", "no thank you", "not now", "not yet", "no way", "oops", "forget it", "forget that",
+    "scratch that", "(?:please )?(?:don'?t|do not)(?: (?:delete|erase|remove|wipe|do)(?: (?:them|it|that|anything"
+    "|my reports|them all|all of them|it all))?)?",
+    "keep (?:them|it|my reports|them all|all of them|it all|everything)", "leave (?:them|it)(?: alone)?",
+    "(?:i )?(?:didn'?t|did not) (?:mean (?:that|it|to)|want (?:that|to|this))", "not what i meant",
+    "(?:i )?changed my mind", "wrong (?:button|command|one|thing)",
+    "i (?:pressed|clicked|hit|typed|tapped) the wrong (?:button|thing|one|command)",
+)  # fmt: skip
+_DECLINE_WORDS = 8  # a no is short; a longer line is something else
+_DECLINE = re.compile(
+    "(?:(?:{aside}) )*(?:{said})(?: (?:{aside}|{said}))*".format(
+        aside="|".join(_DECLINE_ASIDE), said="|".join(_DECLINE_SAID)
+    )
+)
+
+
+def declines(text: str) -> bool:
+    """Whether the whole message says no to what was asked: "no", "cancel", "actually don't"."""
+    plain = _plain(text)
+    return 0 < len(plain.split()) <= _DECLINE_WORDS and _DECLINE.fullmatch(plain) is not None
 
 
 def _plain(text: str) -> str:
