@@ -24,8 +24,6 @@ _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _ROLE_FORMS = "slack:U123, teams:<aad id>, slack:group:S01 or teams:group:<id>"
 _ROLE_ENTRY = re.compile(r"(?:slack|teams):(?!group:?$)\S+")
 _DATABASE_URL = re.compile(r"(?P<dialect>[A-Za-z][\w.-]*)(?:\+(?P<driver>[\w.-]+))?://")
-# The host and port after it, as SQLAlchemy reads them: a password ends at its first @, a user name at a colon.
-_URL_HOST = re.compile(r"(?:[^:/]*(?::[^@]*)?@)?(?P<host>\[[^/?]+\]|[^/:?]*)(?::(?P<port>[^/?]*))?")
 # The databases Snag is built and tested on, each with the one driver it installs (None: the default).
 _DRIVERS = {"sqlite": (None, "pysqlite"), "postgresql": (None, "psycopg")}
 _URL_FORMS = "sqlite:///var/snag.db, or postgresql+psycopg://user:password@host:5432/snag"
@@ -248,7 +246,11 @@ class Settings(BaseSettings):
         if driver not in _DRIVERS[dialect]:
             raise ValueError(_OTHER_DRIVER[dialect].format(driver=driver))
         if dialect == "postgresql":
-            _check_host_and_port(value[url.end() :])
+            from store.db import url_mistake  # read as the engine reads it (lazily: bot/ is storage-neutral)
+
+            mistake = url_mistake(value)
+            if mistake is not None:
+                raise ValueError(mistake.removeprefix("SNAG_DATABASE_URL: ").rstrip("."))
         return value
 
     @field_validator("teams_website_url", "teams_privacy_url", "teams_terms_url")
@@ -359,19 +361,6 @@ def env_name(name: str, field: FieldInfo) -> str:
     if isinstance(alias, AliasChoices):
         return str(alias.choices[0])
     return f"SNAG_{name.upper()}"
-
-
-def _check_host_and_port(rest: str) -> None:
-    """Refuse what a database URL's user, password, host and port would be misread as; never quotes them."""
-    found = _URL_HOST.match(rest)
-    host, port = (found["host"], found["port"]) if found else ("", None)
-    if "@" in host:  # an @ in the password ended it early: the rest was taken for the host
-        raise ValueError(
-            "the password holds an @, which ends it early, so the rest was read as the host: percent-encode "
-            "the password in the URL, @ as %40 (and : as %3A, / as %2F, % as %25)"
-        )
-    if port is not None and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
-        raise ValueError("the port after the host is not a port number (1 to 65535): write it as host:5432")
 
 
 def settings_problems(error: ValidationError) -> str:

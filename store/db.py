@@ -70,16 +70,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
     Errors never carry SQL parameters: they would quote reports into logs.
     """
+    mistake = url_mistake(url)
+    if mistake is not None:
+        raise ConfigError(mistake) from None
     try:
         parsed = make_url(url)
-    except ValueError:  # a port that is no number; the message would quote the URL
-        raise ConfigError(_NO_PORT) from None
     except ArgumentError as exc:
         raise ConfigError(_not_usable(exc)) from exc
-    if parsed.host and "@" in parsed.host:  # the first @ ended the password: the rest became the host
-        raise ConfigError(_AT_IN_PASSWORD) from None
-    if parsed.port is not None and not 0 < parsed.port < 65536:
-        raise ConfigError(_NO_PORT) from None
     try:
         return _make_engine(url, parsed, echo=echo)
     except (ArgumentError, ImportError) as exc:  # ImportError: a driver that is not installed
@@ -94,6 +91,22 @@ _AT_IN_PASSWORD = (
     "SNAG_DATABASE_URL: the password holds an @, which ends it early, so the rest was read as the host. "
     "Percent-encode the password in the URL: @ as %40 (and : as %3A, / as %2F, % as %25)."
 )
+
+
+def url_mistake(url: str) -> str | None:
+    """What a database URL's password or port would be misread as (SNAG_DATABASE_URL named, the URL
+    never quoted), read as SQLAlchemy reads it; None when neither is wrong (or it is no URL at all)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:  # no URL at all: make_engine says so
+        return None
+    except ValueError:  # a port that is no number
+        return _NO_PORT
+    if parsed.host and "@" in parsed.host:  # the first @ ended the password: the rest became the host
+        return _AT_IN_PASSWORD
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        return _NO_PORT
+    return None
 
 
 def _not_usable(exc: BaseException) -> str:
