@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.domain import Person, ReportRecord, Tags
 from bot.errors import InputError
@@ -425,14 +425,6 @@ def _identified(rows: list[HistoryRow]) -> tuple[list[HistoryRow], list[RowProbl
 ImportItem = tuple[str, datetime, str, str, Tags]  # text, created_at, reporter key, event key, tags
 
 
-class _Importing(Protocol):
-    """SqlRepository.import_reports, whose `store` keyword bot.ports.ReportRepository does not name yet."""
-
-    def import_reports(
-        self, *, person: Person, items: Sequence[ImportItem], store: bool = True
-    ) -> list[ReportRecord]: ...
-
-
 @dataclass
 class Imported:
     """What an import did: the reports it stored, and how far grouping them got."""
@@ -474,9 +466,9 @@ def run_import(
     classify_many = getattr(snag.classifier, "classify_many", None)
     tags = list(classify_many(texts)) if classify_many else [snag.classifier.classify(t) for t in texts]
     items = _items(snag, person, rows, texts, tags)
-    repository = cast(_Importing, snag.repository)
-    earlier = repository.import_reports(person=person, items=items, store=False) if snag.grouper else []
-    stored = repository.import_reports(person=person, items=items)
+    keys = [item[3] for item in items]
+    earlier = snag.repository.imported_already(person=person, event_keys=keys) if snag.grouper else []
+    stored = snag.repository.import_reports(person=person, items=items)
     left = [record for record in earlier if record.pattern_id is None]
     imported = Imported(stored, len(left), to_group=sorted(stored + left, key=lambda r: (r.created_at, r.id)))
     if snag.grouper is not None:
@@ -518,16 +510,12 @@ def _group(grouper: Grouper[Any], imported: Imported, progress: Callable[[int, i
         raise ImportStopped(imported) from None
 
 
-_UNTAGGED = Tags(stage=None, kinds=(), teams=())  # stored_already looks up rows, it never stores them
-
-
 def stored_already(snag: Snag, person: Person, rows: Sequence[HistoryRow]) -> tuple[int, int]:
     """How many of the rows an earlier import stored, and how many of those it did not group (it
     was stopped): what a dry run tells. It only reads."""
     secret = snag.options.reporter_secret
-    now = snag.clock()
-    items = [(row.text, row.created_at or now, "", row.event_key(secret), _UNTAGGED) for row in rows]
-    there = cast(_Importing, snag.repository).import_reports(person=person, items=items, store=False)
+    keys = [row.event_key(secret) for row in rows]
+    there = snag.repository.imported_already(person=person, event_keys=keys)
     return len(there), sum(1 for record in there if record.pattern_id is None)
 
 

@@ -365,29 +365,27 @@ class SqlRepository:
     # ---- history ----
 
     def import_reports(
-        self, *, person: Person, items: Sequence[tuple[str, datetime, str, str, Tags]], store: bool = True
+        self, *, person: Person, items: Sequence[tuple[str, datetime, str, str, Tags]]
     ) -> list[ReportRecord]:
         """Store (text, created_at, reporter_key, event_key, tags) rows in ONE transaction; the reports stored.
 
         Rows already imported (same event key) are skipped; a failure imports nothing. Rows another
         import of the same file stores at the same moment count as already imported.
-
-        With store=False nothing is written, not even the tenant, and the reports returned are
-        those of `items` stored before (only their event keys are read): what an import would
-        skip, among them any an import stopped before grouping them (no pattern yet).
         """
-        if not store:
-            with self.session() as session:
-                tenant_id = self._tenant_id(session, person)
-                tenant = session.get(Tenant, tenant_id) if tenant_id is not None else None
-                if tenant is None:
-                    return []
-                found = _imported(session, tenant.id, [item[3] for item in items])  # type: ignore[arg-type]
-                return [verbs.to_record(report, tenant) for report in found.values()]
         try:
             return self._import_once(person, items)
         except IntegrityError:  # rows of ours stored meanwhile by a second import: skipped this time
             return self._import_once(person, items)
+
+    def imported_already(self, *, person: Person, event_keys: Sequence[str]) -> list[ReportRecord]:
+        """The reports stored before under these event keys (what an import of them would skip, among
+        them any an import stopped before grouping: no pattern yet). Writes nothing, not even the tenant."""
+        with self.session() as session:
+            tenant_id = self._tenant_id(session, person)
+            tenant = session.get(Tenant, tenant_id) if tenant_id is not None else None
+            if tenant is None or tenant.id is None:
+                return []
+            return [verbs.to_record(report, tenant) for report in _imported(session, tenant.id, event_keys).values()]
 
     def _import_once(self, person: Person, items: Sequence[tuple[str, datetime, str, str, Tags]]) -> list[ReportRecord]:
         with self.session() as session:
