@@ -151,8 +151,10 @@ def _keep_for_later(snag: Snag, message: IncomingMessage) -> Reply:
         error_id = uuid.uuid4().hex[:8]
         log.error("database unavailable and no outbox; error id %s", error_id)
         return cards.apology(error_id)
-    snag.outbox.put(replace(message, received_at=message.received_at or snag.clock()))
-    snag.metrics.count("snag_reports_deferred_total", platform=platform)  # kept, not lost: received on replay
+    if snag.outbox.put(replace(message, received_at=message.received_at or snag.clock())):
+        snag.metrics.count("snag_reports_deferred_total", platform=platform)  # kept, not lost: received on replay
+    else:  # that delivery waits there already: a platform's retry, or a write that ended past its deadline
+        snag.metrics.count("snag_reports_duplicate_total", platform=platform)
     snag.metrics.set("snag_outbox_depth", snag.outbox.depth())
     return cards.saved_for_later()
 

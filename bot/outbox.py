@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import threading
@@ -64,6 +65,7 @@ class FileOutbox:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self._threads = threading.Lock()
+        self._putting = threading.Lock()
 
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -83,11 +85,22 @@ class FileOutbox:
     def still_pending(self, entry: OutboxItem) -> bool:
         return self._path_of(entry).exists()
 
-    def put(self, message: IncomingMessage) -> None:
-        """Write the report durably: temp file, fsync, rename, fsync the directory."""
-        name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}"
+    def put(self, message: IncomingMessage) -> bool:
+        """Write the report durably: temp file, fsync, rename, fsync the directory. False when a
+        report of the same delivery waits here already (a platform's retry, or a write that went on
+        past its deadline and failed after the adapter had kept the report): kept once, counted once."""
         payload = json.dumps(_encode(message), ensure_ascii=False).encode("utf-8", "surrogatepass")
-        write_durably(self.directory / f"{name}.json", payload)
+        if message.event_id is None:
+            write_durably(self.directory / f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}.json", payload)
+            return True
+        person = message.person
+        delivery = f"{person.platform}\0{person.tenant}\0{message.event_id}".encode("utf-8", "surrogatepass")
+        key = hashlib.sha256(delivery).hexdigest()[:24]
+        with self._putting:  # not exclusive(): a filing or an erasure may wait on a hanging database
+            if any(self.directory.glob(f"*-{key}.json")):
+                return False
+            write_durably(self.directory / f"{time.time_ns():020d}-{key}.json", payload)
+        return True
 
     def pending(self) -> Iterator[OutboxEntry]:
         """Entries in arrival order; unreadable files are set aside, never deleted."""

@@ -194,8 +194,9 @@ class OutboxItem(Protocol):
 
 
 class Outbox(Protocol):
-    def put(self, message: IncomingMessage) -> None:
-        """Keep a report durably until the database takes it."""
+    def put(self, message: IncomingMessage) -> bool:
+        """Keep a report durably until the database takes it; False when the same delivery (its
+        event id) waits already, and nothing was written."""
 
     def pending(self) -> Iterator[OutboxItem]:
         """Kept reports, oldest first."""
