@@ -42,17 +42,20 @@ def replay_outbox(snag: Snag) -> int:
             snag.metrics.count("snag_reports_received_total", platform=platform)
             snag.metrics.count("snag_reports_stored_total", platform=platform)
             _after_replay(snag, record, entry.message)
-        else:  # a platform's retry kept in the outbox too, or a delivery another process stored
+        else:  # a delivery stored already: by a commit that ended past its deadline, or another process
             snag.metrics.count("snag_reports_duplicate_total", platform=platform)
+            _after_replay(snag, record, entry.message, tag=False)  # how to reach its reporter, all the same
     if filed:
         snag.metrics.set("snag_outbox_depth", outbox.depth())
     return filed
 
 
-def _after_replay(snag: Snag, record: ReportRecord, message: IncomingMessage) -> None:
-    """Tag a report filed from the outbox and run the hooks; a failure (an erasure meanwhile,
-    say) is logged and never stops the rest of the outbox (the next sweep tags what is untagged)."""
-    steps: list[Callable[[], object]] = [lambda: snag.tag(record)]
+def _after_replay(snag: Snag, record: ReportRecord, message: IncomingMessage, *, tag: bool = True) -> None:
+    """Tag a report filed from the outbox and run the hooks (which keep how to reach its reporter:
+    for a report found filed too, since Teams keeps that beside the outbox entry); a failure (an
+    erasure meanwhile, say) is logged and never stops the rest of the outbox (the next sweep tags
+    what is untagged)."""
+    steps: list[Callable[[], object]] = [lambda: snag.tag(record)] if tag else []
     steps += [partial(hook, message) for hook in snag.on_replayed]
     for step in steps:
         try:

@@ -9,8 +9,9 @@ import asyncio
 import time
 from typing import Any
 
+from adapters.teams.waiting import WAITING_DIR
 from tests.store.hanging import Slow, until
-from tests.teams.connector import fixture, reports, titles
+from tests.teams.connector import fixture, refs, reports, titles
 
 SAVED = "Your report is saved."
 
@@ -35,3 +36,6 @@ async def test_a_report_is_acknowledged_in_seconds_and_filed_once_when_the_commi
     assert await asyncio.to_thread(snag.replay_outbox) == 1  # the same event key: found filed, not filed again
     assert [r.text for r in reports(services)] == [activity["text"]]
     assert snag.outbox.depth() == 0
+    # How to reach its reporter, kept beside the outbox entry, is in the database now, not at the next start.
+    assert not list((services.settings.data_dir / WAITING_DIR).glob("*.json"))
+    assert reports(services)[0].reporter_key in {ref.reporter_key for ref in refs(services)}
