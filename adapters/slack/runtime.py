@@ -9,11 +9,10 @@ import time
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,6 +21,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.deadline import store_within
 from adapters.slack.authorize import BotIdentity, StoredInstalls, TokenCheck, note_payload_bot, single_workspace
 from adapters.slack.client import UNREACHABLE, quiet_logger, web_client
 from adapters.slack.dedupe import HostClaims
@@ -31,7 +31,6 @@ from adapters.slack.installations import SignedStateStore, SqlInstallationStore
 from adapters.slack.owed import HeldReceipts, OwedReceipts
 from adapters.slack.owners import DisplayNames
 from adapters.slack.reporters import remember as remember_reporter
-from bot import capture as capturing
 from bot.capture import Capture
 from bot.domain import IncomingMessage, Person, Reply
 from bot.errors import ConfigError
@@ -232,28 +231,15 @@ class SlackRuntime:
         return capture
 
     async def _store(self, message: IncomingMessage) -> Capture:
-        """The report committed within `store_within` seconds, else kept in the outbox.
+        """The report committed within `store_within` seconds, else kept in the outbox; a commit
+        that stores it past the deadline remembers its reporter and tags it, in a worker."""
+        return await store_within(
+            self._commit_pool, self.snag, message, self.store_within, on_late=self._stored_late, log=log
+        )
 
-        The commit past its deadline may still succeed: the report's event key keeps the outbox's
-        replay to that one report, and `_stored_late` does what the answer's path would have."""
-        storing = self._commit_pool.submit(self.snag.store_report, message)
-        waiting = asyncio.wrap_future(storing)
-        done, _ = await asyncio.wait({waiting}, timeout=self.store_within)
-        if done:
-            return storing.result()
-        if not storing.cancel():  # under way (not queued): it may yet store the report
-            storing.add_done_callback(partial(self._stored_late, message))
-        waiting.cancel()  # nothing waits for it on the loop any more
-        log.warning("the database did not answer within %.0f s: the report waits in the outbox", self.store_within)
-        return await self.call(capturing.keep_in_outbox, self.snag, message)
-
-    def _stored_late(self, message: IncomingMessage, storing: Future[Capture]) -> None:
-        """A commit that outlived its deadline has ended: once it stored the report, its reporter is
-        remembered and it is tagged, in a worker (the outbox's replay then finds it filed, a duplicate)."""
-        capture = storing.result()  # store_report never raises
-        if capture.stored:
-            with suppress(RuntimeError):  # shutting down: the recovery loop's sweep tags it
-                self._work_pool.submit(self._after_late_commit, message, capture)
+    def _stored_late(self, message: IncomingMessage, capture: Capture) -> None:
+        with suppress(RuntimeError):  # shutting down: the recovery loop's sweep tags it
+            self._work_pool.submit(self._after_late_commit, message, capture)
 
     def _after_late_commit(self, message: IncomingMessage, capture: Capture) -> None:
         remember_reporter(self.engine, self.snag, message)  # never raises

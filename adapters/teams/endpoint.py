@@ -18,6 +18,7 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticateRequestResult
 
+from adapters.deadline import store_within
 from adapters.owed import HeldReceipts, OwedReceipts
 from adapters.teams import inbound
 from adapters.teams.bot import SnagTeamsBot
@@ -27,7 +28,6 @@ from adapters.teams.owed import HOLD_DELAYS, OWED_DIR, Owed, send_owed
 from adapters.teams.receipts import Quoted
 from adapters.teams.references import References
 from adapters.teams.signing_keys import use_off_loop_keys
-from bot import capture as capturing
 from bot.core import Capture, where
 from bot.domain import IncomingMessage
 
@@ -222,19 +222,10 @@ class TeamsEndpoint:
         return web.Response(status=201)
 
     async def _store(self, report: IncomingMessage) -> Capture:
-        """The report committed within `store_within` seconds, else kept in the outbox.
-
-        The commit past its deadline may still succeed: the report's event key (its delivery key)
-        keeps the outbox's replay to that one report, and the recovery loop's sweep tags it."""
-        storing = self._store_pool.submit(self.bot.snag.store_report, report)
-        waiting = asyncio.wrap_future(storing)
-        done, _ = await asyncio.wait({waiting}, timeout=self.store_within)
-        if done:
-            return storing.result()
-        storing.cancel()  # still queued behind commits that hang: it never runs
-        waiting.cancel()  # nothing waits for it on the loop any more
-        log.warning("the database did not answer within %.0f s: the report waits in the outbox", self.store_within)
-        return await asyncio.to_thread(capturing.keep_in_outbox, self.bot.snag, report)
+        """The report committed within `store_within` seconds, else kept in the outbox (a commit
+        that stores it past the deadline: the outbox's replay finds it filed and keeps how to reach
+        its reporter; the recovery loop's sweep tags it)."""
+        return await store_within(self._store_pool, self.bot.snag, report, self.store_within, log=log)
 
     def _owe(self, activity: Activity, report: IncomingMessage, capture: Capture) -> Path | None:
         """Write down the receipt of a stored report; None for anything else, or when the disk fails."""
