@@ -377,6 +377,12 @@ def _row(
     line: int, record: dict, columns: ColumnMap, *, limit: int, now: datetime, day_first: bool
 ) -> HistoryRow | str:
     """One record as a row, or what is wrong with it."""
+    extra = [cell for cell in record.get(None) or () if cell.strip()]  # csv.DictReader's cells past the header's
+    if extra:  # a separator in an unquoted text cut it short: the rest of it would be lost
+        return (
+            f"has {len(extra)} more cell(s) than the header line, starting '{extra[0][:40]}'; "
+            "put a text that holds the separator in double quotes"
+        )
     cleaned = clean_report_text(str(record.get(columns.text) or ""), limit=limit)
     if not cleaned.text:
         return f"no text in column '{columns.text}'"

@@ -247,6 +247,24 @@ def test_a_row_without_a_date_is_skipped_by_its_line_not_dated_today(tmp_path: P
     ]
 
 
+def test_a_row_with_more_cells_than_the_header_is_a_problem_not_a_text_cut_short(tmp_path: Path) -> None:
+    rows, problems = _read(
+        tmp_path,
+        "id,created_at,text\n"
+        "1,2026-05-01,the portal, again, logs everyone out\n"
+        '2,2026-05-02,"quoted, so whole"\n'
+        "3,2026-05-03,trailing empty cells from a spreadsheet,,\n",
+    )
+    assert [r.text for r in rows] == ["quoted, so whole", "trailing empty cells from a spreadsheet"]
+    assert [(p.line, p.problem) for p in problems] == [
+        (
+            2,
+            "has 2 more cell(s) than the header line, starting ' again'; "
+            "put a text that holds the separator in double quotes",
+        )
+    ]
+
+
 def test_no_dates_still_dates_every_row_today(snag_cli) -> None:  # type: ignore[no-untyped-def]
     Path("h.csv").write_text("id,text\n1,refunds wait\n2,couriers late\n")
     code, out, _ = snag_cli("import", "h.csv", "--no-dates", "--dry-run")
