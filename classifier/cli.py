@@ -374,15 +374,18 @@ def eval_command(
     reports: list[Any] = []
     numbers: list[int] = []
     skipped: list[int] = []
+    read_as: dict[str, str] = {}  # labels given by a title or alias (a label renamed since), read as theirs
     with open_lines(source) as stream:
         for number, row, problem in read_jsonl(stream):
             try:
                 if problem:
                     raise InputError(problem)
-                reports.append(parse_report(row or {}, taxonomy))
+                reports.append(parse_report(row or {}, taxonomy, read_as=read_as))
                 numbers.append(number)
             except InputError as exc:
                 skip_line(number, exc.message, skipped)
+    for given, label in sorted(read_as.items()):
+        typer.echo(f"{given!r} read as {label!r}, the label the taxonomy gives that name", err=True)
     if not reports:
         typer.secho(
             f"No labelled reports to evaluate: each line needs {', '.join(map(repr, LABEL_FIELDS))} "

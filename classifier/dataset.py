@@ -61,25 +61,47 @@ def split(reports: Iterable[LabelledReport]) -> tuple[list[LabelledReport], list
     return train, dev
 
 
-def _labels(value: object, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
+class _Reading:
+    """How a line's labels are read: exactly (shipped data, corrections), or `by_name` (an evaluation
+    file written by people): a title or alias names its label, and an unknown one gets a guess."""
+
+    def __init__(self, taxonomy: Taxonomy, by_name: bool) -> None:
+        self.taxonomy, self.by_name = taxonomy, by_name
+        self.read_as: dict[str, str] = {}  # an alias or title read, by_name, as its label
+
+    def label(self, axis: str, value: str, what: str) -> str:
+        allowed = {"stage": self.taxonomy.stage_labels, "kind": self.taxonomy.kind_labels}.get(
+            axis, self.taxonomy.team_labels
+        )
+        if value in allowed:
+            return value
+        found = self.taxonomy.find(axis, value) if self.by_name else None
+        if found is not None:
+            self.read_as[value] = found
+            return found
+        guesses = self.taxonomy.closest(axis, value) if self.by_name else ()
+        hint = f" (did you mean {' or '.join(map(repr, guesses))}?)" if guesses else ""
+        raise InputError(f"unknown {what} {value!r}{hint}.")
+
+
+def _labels(value: object, reading: _Reading, axis: str, what: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InputError(f"'{what}' must be a list of labels.")
-    unknown = [v for v in value if v not in allowed]
-    if unknown:
-        raise InputError(f"unknown {what} {', '.join(unknown)}.")
-    return tuple(dict.fromkeys(value))
+    return tuple(dict.fromkeys(reading.label(axis, v, what) for v in value))
 
 
-def _handoff(value: object, teams: tuple[str, ...]) -> tuple[str | None, str | None] | None:
+def _handoff(value: object, reading: _Reading) -> tuple[str | None, str | None] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
         raise InputError('\'handoff\' must be null or {"from": team, "to": team}.')
-    sides = (value.get("from"), value.get("to"))
-    for side in sides:
-        if side is not None and side not in teams:
-            raise InputError(f"unknown handoff team {side!r}.")
-    return None if sides == (None, None) else sides
+    sides = tuple(
+        None if side is None else reading.label("team", side, "handoff team") if isinstance(side, str) else side
+        for side in (value.get("from"), value.get("to"))
+    )
+    if any(side is not None and not isinstance(side, str) for side in sides):
+        raise InputError('\'handoff\' must be null or {"from": team, "to": team}.')
+    return None if sides == (None, None) else (sides[0], sides[1])
 
 
 def report_id_and_text(row: dict) -> tuple[str | int, str]:
@@ -117,26 +139,32 @@ def _shown(value: object) -> str:
     return "nothing" if value is None else json.dumps(value)[:40]
 
 
-def parse_report(row: dict, taxonomy: Taxonomy) -> LabelledReport:
-    """A LabelledReport from one decoded jsonl object; InputError names what is wrong."""
+def parse_report(row: dict, taxonomy: Taxonomy, *, read_as: dict[str, str] | None = None) -> LabelledReport:
+    """A LabelledReport from one decoded jsonl object; InputError names what is wrong.
+
+    Labels must be the taxonomy's own, unless `read_as` is given (an evaluation file written by
+    people): then a label's title or alias names it too (a label renamed and kept as an alias), is
+    added to `read_as` with the label it was read as, and an unknown one gets a did-you-mean."""
+    reading = _Reading(taxonomy, by_name=read_as is not None)
     report_id, text = report_id_and_text(row)
     missing = [name for name in LABEL_FIELDS if name not in row]
     if missing:
         raise InputError(f"no labels: {', '.join(repr(m) for m in missing)} missing ('stage' may be null).")
     stage = row.get("stage")
-    if stage is not None and stage not in taxonomy.stage_labels:
+    if stage is not None and not isinstance(stage, str):
         raise InputError(f"unknown stage {stage!r}.")
-    kinds = _labels(row.get("kinds", []), taxonomy.kind_labels, "kinds")
-    teams = _labels(row.get("teams", []), taxonomy.team_labels, "teams")
-    return LabelledReport(
+    report = LabelledReport(
         id=str(report_id),
         text=text,
-        stage=stage,
-        kinds=kinds,
-        teams=teams,
-        handoff=_handoff(row.get("handoff"), taxonomy.team_labels),
+        stage=None if stage is None else reading.label("stage", stage, "stage"),
+        kinds=_labels(row.get("kinds", []), reading, "kind", "kinds"),
+        teams=_labels(row.get("teams", []), reading, "team", "teams"),
+        handoff=_handoff(row.get("handoff"), reading),
         industry=str(row.get("industry") or ""),
     )
+    if read_as is not None:
+        read_as.update(reading.read_as)
+    return report
 
 
 def read_jsonl(lines: Iterable[str | bytes]) -> Iterator[tuple[int, dict | None, str | None]]:

@@ -76,6 +76,23 @@ def test_eval_reads_lines_with_lone_surrogates(app, fixed) -> None:  # type: ign
     assert "line 5: unknown kinds" in result.stderr
 
 
+def test_eval_reads_a_label_given_by_its_title_or_alias_and_guesses_a_misspelt_one(app, fixed) -> None:  # type: ignore[no-untyped-def]
+    # An evaluation file written by people, or with a label renamed since and kept as an alias:
+    # it was skipped line by line as "unknown", every report of the renamed label left out.
+    rows = [
+        {"id": 1, "text": "a", "stage": "Billing", "kinds": ["waiting"], "teams": ["ops"], "handoff": None},
+        {"id": 2, "text": "b", "stage": "billing", "kinds": ["waiting"], "teams": [], "handoff": {"from": "ops"}},
+        {"id": 3, "text": "c", "stage": "billing", "kinds": ["shadw_system"], "teams": [], "handoff": None},
+    ]
+    data = "".join(json.dumps(row) + "\n" for row in rows)
+    result = CliRunner().invoke(app, ["eval", "-"], input=data, env={"COLUMNS": "200"})
+    assert result.exit_code == 1, result.output
+    assert len(fixed.seen) == 2  # lines 1 and 2
+    assert "'ops' read as 'operations', the label the taxonomy gives that name" in result.stderr
+    assert "'Billing' read as 'billing'" in result.stderr
+    assert "line 3: unknown kinds 'shadw_system' (did you mean 'shadow_system'?); skipped" in result.stderr
+
+
 def _snag() -> Path:
     snag = Path(sys.executable).parent / "snag"
     if not snag.exists():
