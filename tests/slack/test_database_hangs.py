@@ -97,3 +97,19 @@ async def test_a_commit_that_ends_after_the_answer_files_the_report_once(slack: 
         assert [ref.reporter_key for ref in session.exec(select(ConversationRef)).all()] == [
             slack.reports()[0].reporter_key
         ]
+
+
+async def test_a_direct_message_is_acknowledged_within_slacks_three_seconds_while_the_database_hangs(
+    slack: SlackDriver, hanging: Callable[[], None]
+) -> None:
+    # The retry check (the database's claim on the event) waited for the hanging database too:
+    # about 7 s, so Slack retried a delivery it had given up on.
+    started = time.monotonic()
+    status, _ = await slack.event(fixture("event_message_im"), drain=False)
+    assert status == 200 and time.monotonic() - started < 3
+    await slack.runtime.drain()
+    assert slack.services.snag.outbox.depth() == 1
+    assert any(str(call.params.get("text", "")).startswith(SAVED) for call in slack.fake.called("chat.postMessage"))
+    assert (await slack.event(fixture("event_message_im"), retry=1, drain=False))[0] == 200  # answered once
+    await slack.runtime.drain()
+    assert len(slack.fake.called("chat.postMessage")) == 1

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["register", "fetch_text", "send_owed", "owe"]
 
 log = logging.getLogger("snag.slack")
+# Seconds the database's retry check on an event may take: the report's commit before it may have
+# taken its 2 s (adapters.deadline), and Slack retries a delivery not answered within 3 s.
+CLAIM_WITHIN = 0.5
 CANNOT_READ = (
     "I couldn't read that message. Invite me to the channel (`/invite @Snag`) and react again, "
     "or use the message's ⋯ menu → Report as friction."
@@ -88,12 +91,24 @@ async def _claim(rt: SlackRuntime, body: dict[str, Any]) -> bool:
     event_id = body.get("event_id")
     if not event_id:
         return True
-    try:
-        if not await rt.call(dedupe.claim, rt.engine, event_id):
-            return False
-    except StoreUnavailable:
-        log.warning("cannot check a Slack event for retries, the database is down: claiming it on this host")
+    claiming = asyncio.ensure_future(rt.call(dedupe.claim, rt.engine, event_id))
+    done, _ = await asyncio.wait({claiming}, timeout=CLAIM_WITHIN)
+    if not done:  # a database that hangs: Slack wants its answer within 3 s of the delivery
+        claiming.add_done_callback(_ended_quietly)
+        log.warning("the database did not answer a Slack event's retry check in time: claiming it on this host")
+    else:
+        try:
+            if not claiming.result():
+                return False
+        except StoreUnavailable:
+            log.warning("cannot check a Slack event for retries, the database is down: claiming it on this host")
     return rt.answered.take(event_id)  # one file created: quicker than a hop to a thread
+
+
+def _ended_quietly(claiming: asyncio.Future[bool]) -> None:
+    """A claim given up on has ended: its outcome (a late row, or the outage's error) changes nothing."""
+    if not claiming.cancelled():
+        claiming.exception()  # read, so asyncio does not log it as never retrieved
 
 
 async def _file_and_answer(
