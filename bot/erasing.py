@@ -163,13 +163,15 @@ def _someone(snag: Snag, admin: Person, who: str, mentions: tuple[str, ...]) -> 
             "`erase <report number>` (`mine` lists the numbers), or `erase mine` for all of them."
         )
     user = _named(admin.platform, who, mentions)
-    count = snag.erase(replace(admin, user=user))
-    if not count:
-        found = f"I found no reports from that person ({user}) here, so nothing was erased."
-        if user.startswith("29:"):  # Teams named the person by their chat id alone; reports are kept by AAD id
-            found += f" If they did report, use their Azure AD object ID instead, e.g. `erase {_EXAMPLE_GUID}`."
-        return cards.thanks(None, found)
-    return cards.thanks(None, f"Erased {count} report(s) from that person and everything linked to them.")
+    snag.erase(replace(admin, user=user))
+    # The same answer whether they reported or not, and no count: erasing is no way to learn who reported.
+    done = (
+        f"Done: anything that person ({user}) reported here is erased, with everything linked to it. "
+        "I don't say whether there was anything, so that erasing never tells who reported."
+    )
+    if user.startswith("29:"):  # Teams named the person by their chat id alone; reports are kept by AAD id
+        done += f" Teams gave me only their chat id: use their Azure AD object ID too, e.g. `erase {_EXAMPLE_GUID}`."
+    return cards.thanks(None, done)
 
 
 def _named(platform: Platform, who: str, mentions: tuple[str, ...]) -> str:

@@ -56,7 +56,7 @@ async def test_an_admin_erases_the_person_they_mention(slack: SlackDriver, route
     await dm(slack, "U0VICTIM", "refunds sit in the finance inbox for a week", "Ev0V1")
     await dm(slack, "U0OTHER", "the rota lives in a whatsapp group", "Ev0O1")
     answer = await (dm(slack, ADMIN, typed, "Ev0A1") if route == "dm" else slash(slack, ADMIN, typed, 1))
-    assert "Erased 1 report(s) from that person" in answer
+    assert "anything that person (U0VICTIM) reported here is erased" in answer
     assert [r.text for r in slack.reports()] == ["the rota lives in a whatsapp group"]
 
 
@@ -66,7 +66,7 @@ async def test_a_typed_name_slack_did_not_turn_into_a_mention_is_refused_not_cal
     assert "I can't tell who" in answer and "member ID" in answer and "Erased" not in answer
     assert len(slack.reports()) == 1
     nobody = await slash(slack, ADMIN, "erase <@U0NOBODY|nobody>", 2)
-    assert "I found no reports from that person" in nobody and len(slack.reports()) == 1
+    assert "anything that person (U0NOBODY) reported here is erased" in nobody and len(slack.reports()) == 1
 
 
 @pytest.mark.parametrize(
