@@ -7,6 +7,10 @@ STAMP  := $(VENV)/.snag-installed
 .PHONY: run test install model postgres bench lint clean
 
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	  echo "Snag needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) -V 2>&1). Run: make $(MAKECMDGOALS) PYTHON=python3.11" >&2; exit 1; }
+	@if [ -x $(BIN)/python ] && ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then \
+	  echo "$(VENV) was made with an older Python: making it again with $(PYTHON)" >&2; rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
@@ -41,5 +45,6 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy bot adapters classifier store digests
 
+## Remove the virtualenv and caches; ./var (the database, the reporter key, models) is kept.
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
