@@ -169,7 +169,7 @@ def digest(
     platform: str = typer.Option("console", help="Tenant platform."),
     tenant: str = typer.Option("local", help="Tenant id."),
 ) -> None:
-    """Preview this week's digest as Markdown (and optionally HTML with charts)."""
+    """Preview the digest of the last full week (Monday to Sunday) as Markdown, and optionally HTML with charts."""
     from digests.html import to_html
     from digests.render import to_markdown
 
