@@ -34,6 +34,7 @@ __all__ = [
     "ConsoleMessenger",
     "digest_pages",
     "is_permanent",
+    "APP_WIDE",
     "NotConfigured",
     "safe_error",
     "PAGE_CHARS",
@@ -272,7 +273,10 @@ def digest_pages(reply: Reply, *, max_chars: int = PAGE_CHARS, max_pages: int = 
     ]
 
 
-PERMANENT_STATUSES = frozenset({401, 403, 404})  # HTTP answers a retry cannot change
+PERMANENT_STATUSES = frozenset({403, 404})  # HTTP answers a retry cannot change
+# Refusals of the app as a whole, not of a conversation: an admin regenerating a token or fixing the
+# app's credentials puts them right, so a digest, alert or update is retried, not given up at once.
+APP_WIDE = frozenset({"invalid_auth", "token_revoked", "not_authed", "missing_scope", "no_token"})
 
 
 class NotConfigured(SnagError):
@@ -288,15 +292,20 @@ class Superseded(Exception):
 def is_permanent(exc: BaseException) -> bool:
     """Whether retrying a failed send cannot help: the messengers' DeliveryFailed says so.
 
-    Slack's carries `permanent` (channel_not_found, not_in_channel, is_archived, token_revoked...);
-    Teams' carries the HTTP `status`: 403 when the bot was blocked or removed from the conversation,
-    404 when the conversation is gone (ConversationNotFound, BotNotInConversationRoster), 401 when
-    the app's credentials are refused (until an admin corrects them, each retry fails alike); and
-    `permanent` when Snag has no reference to the conversation at all (removed from its team, or
-    never added), so nothing was asked of Teams and its error says how to bring it back.
+    Slack's carries `permanent` (channel_not_found, not_in_channel, is_archived...); Teams' carries
+    the HTTP `status`: 403 when the bot was blocked or removed from the conversation, 404 when the
+    conversation is gone (ConversationNotFound, BotNotInConversationRoster); and `permanent` when
+    Snag has no reference to the conversation at all (removed from its team, or never added), so
+    nothing was asked of Teams and its error says how to bring it back.
+
+    The app's own credentials refused (Teams' 401, Slack's invalid_auth or revoked token: APP_WIDE)
+    are not permanent, whatever the messenger says: an admin fixing them within the retries gets
+    the week's digest out (a token regenerated near Monday 09:00 gave up every digest of the week).
 
     An InputError is too: the digest of an audience the taxonomy no longer has (`stage:follow_up`
     after the stage was removed) cannot be built by retrying; its run is given up with that message."""
     if isinstance(exc, InputError):
         return True
+    if getattr(exc, "status", None) == 401 or getattr(exc, "reason", None) in APP_WIDE:
+        return False
     return getattr(exc, "permanent", False) is True or getattr(exc, "status", None) in PERMANENT_STATUSES

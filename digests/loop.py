@@ -26,8 +26,8 @@ from bot.ports import Messenger
 from bot.redact import Redactor, redactor_for, redactor_with
 from bot.taxonomy import Taxonomy
 from bot.text import snippet
-from digests.delivery import safe_error
-from digests.owed_updates import Owed, backoff, cannot_reach, owe_updates, owed_in, send_each, settle_updates
+from digests.delivery import is_permanent, safe_error
+from digests.owed_updates import Owed, backoff, owe_updates, owed_in, send_each, settle_updates
 from store.conversations import first_references
 from store.db import session_scope
 from store.models import Pattern, Report, Tenant
@@ -270,7 +270,7 @@ def _sorted_out(
         if outcome is None:
             told += 1
             settled.append(person)
-        elif cannot_reach(outcome):
+        elif is_permanent(outcome):
             settled.append(person)
             log.warning(
                 "update for pattern %s not delivered on %s, not tried again: %s",

@@ -49,7 +49,6 @@ __all__ = [
     "settle_updates",
     "owed_in",
     "send_owed_updates",
-    "cannot_reach",
     "backoff",
     "MAX_ATTEMPTS",
     "GIVE_UP_AFTER",
@@ -60,17 +59,6 @@ BACKOFF = (timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30), t
 MAX_ATTEMPTS = 12  # sends of one update, the first included
 GIVE_UP_AFTER = timedelta(hours=24)  # an update not taken within a day of its change is dropped
 DUE_AT_ONCE = 200  # rows one step claims; the rest are claimed by the next minute's
-# Refusals of the app as a whole, not of the person: an admin may put them right within the day.
-APP_WIDE = frozenset({"invalid_auth", "token_revoked", "not_authed", "missing_scope", "no_token"})
-
-
-def cannot_reach(exc: BaseException) -> bool:
-    """Whether retrying cannot reach this person: the platform refused for good (digests.delivery's
-    is_permanent: they left, blocked Snag, the conversation is gone), and not because of the app's
-    own credentials (Teams' 401, Slack's revoked token), which retrying after a fix does reach."""
-    if getattr(exc, "status", None) == 401 or getattr(exc, "reason", None) in APP_WIDE:
-        return False
-    return is_permanent(exc)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -387,7 +375,7 @@ def _record(session: Session, row: _Claimed, outcome: BaseException | None, now:
         _changed(session, delete(OwedUpdate).where(row.mine()))
         return
     error = safe_error(outcome)
-    if cannot_reach(outcome):
+    if is_permanent(outcome):
         if _changed(session, delete(OwedUpdate).where(row.mine())):
             log.warning(
                 "update for pattern %s not delivered on %s, not tried again: %s", row.pattern_id, row.platform, error

@@ -183,9 +183,8 @@ def test_a_failed_alert_is_not_retried_before_its_back_off(demo_services) -> Non
         DeliveryFailed(permanent=True),
         DeliveryFailed(status=403),
         DeliveryFailed(status=404),
-        DeliveryFailed(status=401),
     ],
-    ids=["slack-channel-not-found", "teams-blocked", "teams-conversation-gone", "teams-credentials-refused"],
+    ids=["slack-channel-not-found", "teams-blocked", "teams-conversation-gone"],
 )
 def test_a_permanent_failure_is_tried_once(demo_services, error: Exception) -> None:  # type: ignore[no-untyped-def]
     subscribe_console(demo_services, "C-gone")
@@ -243,6 +242,35 @@ def test_a_digest_that_fails_for_good_is_given_up_at_once(demo_services) -> None
         console_scheduler(demo_services, messenger, MONDAY_9 + tick * RETRY_EVERY).catch_up()
     assert messenger.calls == 1
     assert [(r.status, r.attempts) for r in _runs(demo_services)] == [("gave_up", 1)]
+
+
+class SlackRefused(Exception):
+    """Shaped like Slack's DeliveryFailed, which marks the app's own refusals permanent too."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Slack delivery failed: {reason}")
+        self.reason, self.permanent = reason, True
+
+
+@pytest.mark.parametrize(
+    "error", [SlackRefused("invalid_auth"), SlackRefused("token_revoked"), DeliveryFailed(status=401)]
+)
+def test_a_digest_refused_for_the_apps_credentials_goes_out_once_they_are_fixed(demo_services, error) -> None:  # type: ignore[no-untyped-def]
+    # A token regenerated near Monday 09:00: every digest of the week was given up on its first try.
+    subscribe_console(demo_services)
+    console_scheduler(demo_services, Dead(error), MONDAY_9).catch_up()
+    assert [(r.status, r.attempts) for r in _runs(demo_services)] == [("failed", 1)]
+    fixed = RecordingMessenger()
+    console_scheduler(demo_services, fixed, MONDAY_9 + RETRY_EVERY).catch_up()
+    assert [r.status for r in _runs(demo_services)] == ["sent"] and fixed.sent
+
+
+def test_an_alert_refused_for_the_apps_credentials_is_retried(demo_services) -> None:  # type: ignore[no-untyped-def]
+    subscribe_console(demo_services, "C1")
+    messenger = Dead(SlackRefused("invalid_auth"))
+    check_alerts_now(demo_services, messenger, SUNDAY)
+    check_alerts_now(demo_services, messenger, SUNDAY + BACKOFF * 2)
+    assert {(a.status, a.attempts) for a in _alerts(demo_services)} == {("failed", 2)}
 
 
 def test_a_sender_taken_over_mid_digest_stops_posting(demo_services) -> None:  # type: ignore[no-untyped-def]
