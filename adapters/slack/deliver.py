@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_sdk.errors import SlackApiError
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from bot.metrics import Metrics
 
 __all__ = [
+    "Posted",
     "safely",
     "post",
     "respond",
@@ -31,6 +33,14 @@ __all__ = [
 
 log = logging.getLogger("snag.slack")
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A message Snag posted (not an ephemeral one): its channel, as Slack names it, and its ts."""
+
+    channel: str
+    ts: str
 
 
 async def safely(what: str, call: Awaitable[T], metrics: Metrics | None = None) -> T | None:
@@ -69,13 +79,17 @@ async def post(
     user: str | None = None,
     thread_ts: str | None = None,
     metrics: Metrics | None = None,
-) -> None:
+) -> list[Posted]:
     """Post a reply: ephemeral to `user` in `channel`, or a message when no user is given.
 
     With `thread_ts` it goes into that thread, where the person wrote, not the channel's main view.
+    Returns the messages Slack took (none for an ephemeral reply: nobody can reply in its thread).
     """
+    posted: list[Posted] = []
     for page in render.pages(reply):  # a long reply over several messages, as digests are
-        await _post_page(client, page, channel=channel, user=user, thread_ts=thread_ts, metrics=metrics)
+        sent = await _post_page(client, page, channel=channel, user=user, thread_ts=thread_ts, metrics=metrics)
+        posted += [sent] if sent is not None else []
+    return posted
 
 
 async def _post_page(
@@ -86,14 +100,18 @@ async def _post_page(
     user: str | None = None,
     thread_ts: str | None = None,
     metrics: Metrics | None = None,
-) -> None:
+) -> Posted | None:
     payload = {**page, "thread_ts": thread_ts} if thread_ts else page
     if user:
         call = client.chat_postEphemeral(channel=channel, user=user, **payload)
         await safely("chat.postEphemeral", call, metrics)
-    else:
-        call = client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False, **payload)
-        await safely("chat.postMessage", call, metrics)
+        return None
+    call = client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False, **payload)
+    response = await safely("chat.postMessage", call, metrics)
+    if response is None or not response.get("ts"):
+        return None
+    # posted to a user id, the message is in their DM with Snag: Slack answers with the DM's id
+    return Posted(str(response.get("channel") or channel), str(response["ts"]))
 
 
 async def respond(settings: Settings, url: str | None, payload: dict[str, Any]) -> bool:

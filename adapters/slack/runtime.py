@@ -30,6 +30,7 @@ from adapters.slack.inbound import Who
 from adapters.slack.installations import SignedStateStore, SqlInstallationStore
 from adapters.slack.owed import HeldReceipts, OwedReceipts
 from adapters.slack.owners import DisplayNames
+from adapters.slack.receipts import ReceiptMessages
 from adapters.slack.reporters import remember as remember_reporter
 from bot.capture import Capture
 from bot.domain import IncomingMessage, Person, Reply
@@ -140,6 +141,7 @@ class SlackRuntime:
         self.groups = UserGroups(services.snag.roles)
         self.names = DisplayNames()
         self.held = HeldReceipts(self.owed, self._send_owed)
+        self.receipts = ReceiptMessages(services.engine)  # receipts posted to DMs, for replies in their threads
         self.installations: SqlInstallationStore | None = None
         if settings.slack_client_id:
             self.installations = SqlInstallationStore(services.engine, settings.secret("encryption"))
@@ -314,22 +316,24 @@ class SlackRuntime:
         while self.tasks:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
-    async def pay(self, owed: Path | None, sending: Awaitable[Any]) -> None:
+    async def pay(self, owed: Path | None, sending: Awaitable[T]) -> T | None:
         """Send a receipt owed: paid once Slack took it, or refused it (a later start would fare no
-        better); held and posted again by this process while Slack cannot be reached at all."""
+        better); held and posted again by this process while Slack cannot be reached at all.
+        Returns what the sending returned; None when it waits."""
         try:
-            await sending
+            sent = await sending
         except UNREACHABLE as exc:
             if owed is None:  # a query's answer, or a receipt the disk could not keep
                 log.warning("an answer was not posted, Slack cannot be reached: %s", type(exc).__name__)
-                return
+                return None
             log.warning("Slack cannot be reached (%s): the receipt waits until it answers", type(exc).__name__)
             self.held.hold(owed)
-            return
+            return None
         except Exception:  # refused in a way Slack's error handling did not expect: logged by the caller
             self.owed.paid(owed)
             raise
         self.owed.paid(owed)
+        return sent
 
     async def _send_owed(self, owed: Owed) -> None:
         from adapters.slack.handlers.events import send_owed

@@ -20,7 +20,7 @@ from adapters.slack.installations import forget_workspace
 from adapters.slack.owed import Owed
 from adapters.slack.reporters import private_channel
 from bot import cards
-from bot.domain import IncomingMessage, Reply
+from bot.domain import IncomingMessage, Person, Reply
 from bot.editing import Edit
 from bot.errors import StoreUnavailable
 
@@ -175,7 +175,8 @@ async def _answer(
     owed: Path | None,
 ) -> None:
     reply = await work
-    await rt.pay(owed, _say(rt, client, message, reply, thread))
+    posted = await rt.pay(owed, _say(rt, client, message, reply, thread))
+    await _keep(rt, message.person.tenant, reply, posted, thread)
 
 
 async def send_owed(rt: SlackRuntime, owed: Owed) -> None:
@@ -190,15 +191,30 @@ async def send_owed(rt: SlackRuntime, owed: Owed) -> None:
         await deliver.answer_later(rt.settings, client, owed.response_url, reply, user=owed.user, metrics=rt.metrics)
         return
     user = owed.user if owed.private else None
-    await deliver.post(client, channel=owed.channel, reply=reply, user=user, thread_ts=owed.thread, metrics=rt.metrics)
+    posted = await deliver.post(
+        client, channel=owed.channel, reply=reply, user=user, thread_ts=owed.thread, metrics=rt.metrics
+    )
+    await _keep(rt, owed.team, reply, posted, owed.thread)
+
+
+async def _keep(
+    rt: SlackRuntime, team: str, reply: Reply, posted: list[deliver.Posted] | None, thread: str | None
+) -> None:
+    """Keep the ts of a receipt posted as a message of its own, so that a reply in its thread is
+    added to its report; one posted in a thread starts none (a reply there is under the thread's
+    first message)."""
+    if posted and thread is None:
+        await rt.call(lambda: rt.receipts.keep(tenant=team, posted=posted, reply=reply))
 
 
 async def _say(
     rt: SlackRuntime, client: AsyncWebClient, message: IncomingMessage, reply: Reply, thread: str | None
-) -> None:
+) -> list[deliver.Posted]:
     """Answer in place: in the DM, or privately to the person in the channel (and thread)."""
     private = None if message.via == "dm" else message.person.user
-    await deliver.post(client, channel=message.channel, reply=reply, user=private, thread_ts=thread, metrics=rt.metrics)
+    return await deliver.post(
+        client, channel=message.channel, reply=reply, user=private, thread_ts=thread, metrics=rt.metrics
+    )
 
 
 async def on_chat(rt: SlackRuntime, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
@@ -231,18 +247,28 @@ async def on_chat(rt: SlackRuntime, body: dict[str, Any], client: AsyncWebClient
 async def _added_to_report(
     rt: SlackRuntime, body: dict[str, Any], client: AsyncWebClient, message: IncomingMessage, under: str
 ) -> bool:
-    """A reply in the thread of a message that filed a report: added to that report (or answered,
-    as a command), and the answer goes in the thread. False when the thread is no report's.
+    """A reply in the thread of a message that filed a report, or of that report's receipt: added
+    to that report (or answered, as a command), and the answer goes in the thread. False when the
+    thread is no report's.
 
     The words are stored before the claim, as a new report is; a retry finds them added already.
     Tagging again, or answering a command, goes on after Slack has its answer.
     """
-    done = await rt.call(rt.snag.add_to_report, message, under)
+    channel, filed_from = await _filed_from(rt, message.person, message.channel, under)
+    done = await rt.call(rt.snag.add_to_report, replace(message, channel=channel), filed_from)
     if done is None:
         return False
     if await _claim(rt, body):
         rt.spawn(_finish_edit(rt, client, done, channel=message.channel, thread=under, message=message))
     return True
+
+
+async def _filed_from(rt: SlackRuntime, person: Person, channel: str, thread: str) -> tuple[str, str]:
+    """The channel and ts of the message a reply in `thread` may be about: the thread's own first
+    message, or, for the thread of one of Snag's receipts, the message that filed its report."""
+    key = rt.snag.key_of(person)
+    origin = await rt.call(lambda: rt.receipts.origin(person=person, reporter_key=key, channel=channel, ts=thread))
+    return (origin.channel, origin.message_id) if origin is not None else (channel, thread)
 
 
 async def on_changed(
@@ -266,7 +292,9 @@ async def on_changed(
             await _file_and_answer(rt, body, client, done.report, command=False)
         return
     if done is None and change.thread not in (None, change.ts) and before is not None:
-        done = await rt.call(lambda: rt.snag.edit_added_reply(message, str(change.thread), before=before))
+        channel, filed_from = await _filed_from(rt, person, change.channel, str(change.thread))
+        reply = replace(message, channel=channel)
+        done = await rt.call(lambda: rt.snag.edit_added_reply(reply, filed_from, before=before))
     if done is not None and await _claim(rt, body):
         rt.spawn(_finish_edit(rt, client, done, channel=change.channel, thread=change.thread))
 
@@ -278,7 +306,8 @@ async def _on_deleted(
     to erase it (bot.editing: a deletion may be tidying up, and erasing cannot be undone)."""
     reply = await rt.call(rt.snag.report_deleted, gone.person, change.channel, change.ts)
     if reply is None and change.thread is not None and change.before is not None:
-        reply = await rt.call(rt.snag.added_reply_deleted, gone, change.thread)
+        channel, filed_from = await _filed_from(rt, gone.person, change.channel, change.thread)
+        reply = await rt.call(rt.snag.added_reply_deleted, replace(gone, channel=channel), filed_from)
     if reply is not None and await _claim(rt, body):
         rt.spawn(deliver.post(client, channel=change.channel, reply=reply, thread_ts=change.thread, metrics=rt.metrics))
 
