@@ -21,6 +21,7 @@ from digests.subscriptions import (
     standings,
     subscribe,
     unsubscribe,
+    unsubscribe_number,
     zone_name,
 )
 from store.db import session_scope
@@ -100,7 +101,19 @@ _SUBSCRIBE_FORM = (
     '`subscribe [audience] [cron="0 9 * * mon"] [tz=Europe/London]`, '
     'e.g. `subscribe team:{team} cron="0 8 * * fri" tz=Europe/London`'
 )
-_UNSUBSCRIBE_FORM = "`unsubscribe [audience]`, e.g. `unsubscribe team:{team}`"
+_UNSUBSCRIBE_FORM = (
+    "`unsubscribe [audience]`, e.g. `unsubscribe team:{team}`, or `unsubscribe #N` (`subscriptions` lists them)"
+)
+
+
+def _subscription_number(args: tuple[str, ...]) -> int | None:
+    """N of `unsubscribe #N` (or `unsubscribe N`): one subscription, named by its number in `subscriptions`."""
+    if len(args) != 1:
+        return None
+    digits = args[0].removeprefix("#")
+    return int(digits) if digits.isdigit() else None
+
+
 _OTHER_WORDS = {"schedule": "cron"}  # a word for an option that is no slip of its spelling
 
 
@@ -216,6 +229,9 @@ def chat_commands(services: Services, notify: Callable[[Pattern], int]) -> dict[
 
     def on_unsubscribe(person: Person, command: Command) -> Reply:
         _admin(person)
+        numbered = _subscription_number(command.args)
+        if numbered is not None:  # from anywhere: a deleted channel's can never be typed in it
+            return _unsubscribe_number(person, numbered)
         typed, _ = _options(command.args, keys=(), form=_form(_UNSUBSCRIBE_FORM), nothing="removed")
         audience = parse_audience(typed, services.taxonomy).key if typed else None
         here = command.channel or person.user
@@ -234,6 +250,15 @@ def chat_commands(services: Services, notify: Callable[[Pattern], int]) -> dict[
         which = f"no {audience} digest" if audience else "no digest"
         still = f" Digests that do come here: {', '.join(left)}." if left else ""
         return Reply(kind="text", title=f"Nothing to unsubscribe: {which} comes here.{still}")
+
+    def _unsubscribe_number(person: Person, number: int) -> Reply:
+        with session_scope(engine) as session:
+            count = unsubscribe_number(session=session, platform=person.platform, tenant=person.tenant, number=number)
+        if count:
+            return Reply(kind="saved", title=f"Unsubscribed #{number}: its digests and alerts stop.")
+        return Reply(
+            kind="text", title=f"No subscription #{number} in this organisation: `subscriptions` lists them by number."
+        )
 
     def on_subscriptions(person: Person, command: Command) -> Reply:
         _admin(person)

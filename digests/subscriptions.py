@@ -23,6 +23,7 @@ __all__ = [
     "schedule_note",
     "subscribe",
     "unsubscribe",
+    "unsubscribe_number",
     "list_subscriptions",
     "run_key",
     "standings",
@@ -263,6 +264,16 @@ def unsubscribe(*, session: Session, platform: str, tenant: str, destination: st
     )
     if audience:
         query = query.where(col(Subscription.audience) == audience)
+    return int(session.exec(query).rowcount or 0)
+
+
+def unsubscribe_number(*, session: Session, platform: str, tenant: str, number: int) -> int:
+    """Remove this organisation's subscription #number, wherever it sends; returns how many (0 or 1)."""
+    query = delete(Subscription).where(
+        col(Subscription.tenant_id) == _tenant_id(session, platform, tenant),
+        col(Subscription.platform) == platform,
+        col(Subscription.id) == number,
+    )
     return int(session.exec(query).rowcount or 0)
 
 

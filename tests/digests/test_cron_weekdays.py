@@ -5,11 +5,14 @@ instead of saving the default schedule over them."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.domain import IncomingMessage, Role
 from digests.scheduler import build_scheduler
 from digests.subscriptions import describe, list_subscriptions, standings
 from store.db import session_scope
@@ -140,3 +143,28 @@ def test_chat_unsubscribe_refuses_words_it_does_not_know(digest_services) -> Non
     assert "Write it as `unsubscribe [audience]`" in said
     assert _schedules(digest_services) == [("team:finance", "0 9 * * mon", "UTC")]
     assert _admin_says(digest_services, "unsubscribe team:finance").startswith("Unsubscribed 1")
+
+
+def test_an_admin_unsubscribes_another_channels_subscription_by_its_number(digest_services) -> None:  # type: ignore[no-untyped-def]
+    # A deleted channel can never be typed in: its subscription failed every week until someone
+    # with a shell ran `snag unsubscribe`, since chat removed only the subscriptions of where it was typed.
+    admin = replace(digest_services.snag.person("slack", "T1", "U1"), role=Role.ADMIN)
+
+    def says(text: str, channel: str) -> str:
+        message = IncomingMessage(person=admin, text=text, channel=channel)
+        return digest_services.snag.handle_message(message).plain_text()
+
+    says("subscribe team:finance", "C-GONE")
+    says("subscribe all", "C-LEADS")
+    listed = says("subscriptions", "C-LEADS")
+    number = int(re.search(r"#(\d+) team:finance digest to slack:C-GONE", listed)[1])  # type: ignore[index]
+    assert says(f"unsubscribe #{number}", "C-LEADS").startswith(f"Unsubscribed #{number}")
+    assert _schedules(digest_services) == [("all", "0 9 * * mon", "UTC")]
+    assert "No subscription #999 in this organisation" in says("unsubscribe 999", "C-LEADS")
+    leads = int(re.search(r"#(\d+) all digest to slack:C-LEADS", listed)[1])  # type: ignore[index]
+    other = replace(admin, tenant="T2")  # another organisation's subscription is not theirs to remove
+    refused = digest_services.snag.handle_message(
+        IncomingMessage(person=other, text=f"unsubscribe #{leads}", channel="C9")
+    )
+    assert f"No subscription #{leads} in this organisation" in refused.plain_text()
+    assert _schedules(digest_services) == [("all", "0 9 * * mon", "UTC")]
