@@ -24,6 +24,7 @@ from botbuilder.schema.teams import (
 )
 
 from adapters.teams import extension, inbound, private
+from adapters.teams.edits import said_before
 from adapters.teams.groups import AadGroups
 from adapters.teams.messenger import RETRY_STATUSES, TeamsMessenger, retry_delay, status_of
 from adapters.teams.owed import Owed, owed_for
@@ -35,7 +36,7 @@ from bot import cards
 from bot.core import Capture, where
 from bot.domain import IncomingMessage, Person, Reply
 from bot.editing import Edit
-from bot.errors import SnagError
+from bot.errors import SnagError, StoreUnavailable
 from bot.files import nothing_to_file
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ TRY_AGAIN = Reply(kind="error", title=f"{SORRY}. Please try again in a minute.")
 # A report stored, its receipt owed: typed again, it would be filed twice.
 RECEIPT_FOLLOWS = Reply(kind="error", title=f"{SORRY}, but your report is saved: its receipt will follow.")
 SAVED = Reply(kind="error", title=f"{SORRY}, but your report is saved: no need to send it again.")
+# A quote-reply whose receipt could not be read (the database down): its words are kept as a report.
+UNQUOTED = "I could not look up the report you replied to just now, so I kept these words as a report of their own."
 KEPT = "snag.kept"  # turn_state: this turn stored a report (or the outbox keeps it)
 SEND_ATTEMPTS = 3
 SEND_WAIT = 10.0  # seconds of waiting in all between the tries of one reply
@@ -79,6 +82,8 @@ class SnagTeamsBot(TeamsActivityHandler):
         self.prestored: dict[str, Capture] = {}
         # Their delivery keys once the turn's answer reached Teams: the endpoint then owes no receipt.
         self.receipted: set[str] = set()
+        # Delivery keys of quote-replies filed as reports of their own: their receipt could not be read.
+        self.unquoted: set[str] = set()
         self.groups = AadGroups.from_settings(services.settings, services.snag.roles)
         self.receipts = ReceiptMessages(services.engine)  # receipts sent to 1:1 chats, for quote-replies
         self.pause = asyncio.sleep  # between tries of a reply (a test counts the waits instead)
@@ -287,11 +292,19 @@ class SnagTeamsBot(TeamsActivityHandler):
             reply = await asyncio.to_thread(self.snag.handle_message, message)
             reported = reply.kind == "receipt"
             turn.turn_state[KEPT] = reported or _waiting(reply, key) is not None
-        await self._answer(turn, person, [reply], command, receipt=(key or "") if capture is not None else "")
+        shown = self._said_unquoted(reply, key)
+        await self._answer(turn, person, [shown], command, receipt=(key or "") if capture is not None else "")
         if command == "erase":
             return  # nothing to keep: what reaches them went with their reports (answered in this turn)
         # after the report is stored (or kept in the outbox), never before
         await self._remember(turn, person, reported=reported, waiting=_waiting(reply, key))
+
+    def _said_unquoted(self, reply: Reply, key: str | None) -> Reply:
+        """A report kept from a quote-reply whose receipt could not be read says so: its words were
+        meant for the report quoted, and are a report of their own now."""
+        if key not in self.unquoted or reply.kind not in ("receipt", "saved"):
+            return reply
+        return replace(reply, notices=(*reply.notices, UNQUOTED))
 
     async def _aad_ids(self, turn: TurnContext, mentioned: tuple[str, ...]) -> tuple[str, ...]:
         """The AAD object ids of people a mention names by their Teams id alone (Teams often sends no
@@ -327,7 +340,7 @@ class SnagTeamsBot(TeamsActivityHandler):
         `answer_edit`, and files a new report as any message; this turn does both halves for a bot
         driven without the endpoint."""
         person = self._person(turn)
-        done = await asyncio.to_thread(self.snag.store_edit, self.incoming(turn.activity))
+        done = await asyncio.to_thread(self.store_edit, turn.activity)
         if done is None or (done.report is not None and not self.files_when_edited(turn.activity)):
             return  # it filed no report (a command, small talk), a retry, or Snag was not addressed
         reply = await asyncio.to_thread(self.snag.finish_edit, done)
@@ -336,6 +349,17 @@ class SnagTeamsBot(TeamsActivityHandler):
             await self._remember(
                 turn, person, reported=reply.kind == "receipt", waiting=_waiting(reply, done.report.event_id)
             )
+
+    def store_edit(self, activity: Activity) -> Edit | None:
+        """The core's `store_edit` for an edited message, told what the message said before as its
+        report shows it (`said_before`): an edit replaces the message's own words, and what replies
+        added to the report stays, as on Slack. Reads the database: call it off the event loop."""
+        message = self.incoming(activity)
+        try:
+            before = said_before(self.snag, message)
+        except StoreUnavailable as exc:  # as the core would answer: the edit is not stored
+            return Edit(cards.problem(exc))
+        return self.snag.store_edit(message, before=before)
 
     @staticmethod
     def files_when_edited(activity: Activity) -> bool:

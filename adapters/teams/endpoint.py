@@ -30,6 +30,7 @@ from adapters.teams.references import References
 from adapters.teams.signing_keys import use_off_loop_keys
 from bot.core import Capture, where
 from bot.domain import IncomingMessage
+from bot.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from botbuilder.core import TurnContext
@@ -176,14 +177,14 @@ class TeamsEndpoint:
                 added = await self._add_then_ack(auth, activity, under)
                 if added is not None:
                     return added
-            quoted = await self._quoted(activity)
+            quoted, unquoted = await self._quoted_or_down(activity)
             if quoted is not None and quoted.message_id:
                 added = await self._add_then_ack(auth, activity, quoted.message_id, channel=quoted.channel)
                 if added is not None:
                     return added
             report = self._as_report(activity)
             if report is not None:
-                return await self._store_then_ack(auth, activity, report)
+                return await self._store_then_ack(auth, activity, report, unquoted=unquoted)
             if _is_edit(activity):
                 return await self._edit_then_ack(auth, activity)
             invoke = await self.adapter.process_activity(auth, activity, self.bot.on_turn)
@@ -209,14 +210,18 @@ class TeamsEndpoint:
         return self.bot.snag.as_report(self.bot.incoming(activity))
 
     async def _store_then_ack(
-        self, auth: AuthenticateRequestResult, activity: Activity, report: IncomingMessage
+        self, auth: AuthenticateRequestResult, activity: Activity, report: IncomingMessage, *, unquoted: bool = False
     ) -> web.Response:
         """Commit the report of an authenticated request, acknowledge; tag and reply in the background.
 
         The receipt is written down as owed before Teams gets its 201: if the process dies before
-        sending it, the next one to start sends it (and keeps how to reach the reporter)."""
+        sending it, the next one to start sends it (and keeps how to reach the reporter).
+        `unquoted`: a quote-reply whose receipt could not be read, its answer says it is a report of its own."""
         capture = await self._store(report)
-        self.bot.prestored[self.bot.delivery_key(activity) or ""] = capture
+        key = self.bot.delivery_key(activity) or ""
+        self.bot.prestored[key] = capture
+        if unquoted:
+            self.bot.unquoted.add(key)
         owed = self._owe(activity, report, capture)
         self._track(asyncio.create_task(self._finish(auth, activity, owed)))
         return web.Response(status=201)
@@ -244,6 +249,7 @@ class TeamsEndpoint:
         except Exception as exc:  # not answered, not even with the apology
             log.error("teams reply after ack failed: %s", where(exc))
         self.bot.prestored.pop(key, None)  # the turn took it, unless it failed before
+        self.bot.unquoted.discard(key)
         answered = key in self.bot.receipted  # the receipt reached Teams, even if a note after it failed
         self.bot.receipted.discard(key)
         if owed is None or self.owed is None or self.held is None:
@@ -258,22 +264,44 @@ class TeamsEndpoint:
         """Store an edited report's new words, acknowledge; tag them again and answer in the background.
 
         As on Slack: a slow classifier or a busy database must not keep Teams waiting for its
-        answer (it expects one within 15 seconds). Teams never says the previous words (Slack's
-        `before`), so the stored words are simply replaced, what replies in a channel thread added
-        to them included. An edit of a message that filed nothing, whose new words are a report,
-        files it as the message sent now would (`SnagTeamsBot.files_when_edited` says where)."""
+        answer (it expects one within 15 seconds), and the new words replace only the message's own
+        part of the report: what replies added to it stays (`SnagTeamsBot.store_edit`). An edit of
+        a message that filed nothing, whose new words are a report, files it as the message sent
+        now would (`SnagTeamsBot.files_when_edited` says where)."""
         loop = asyncio.get_running_loop()
-        message = self.bot.incoming(activity)
-        done = await loop.run_in_executor(self._store_pool, self.bot.snag.store_edit, message)
+        done = await loop.run_in_executor(self._store_pool, self.bot.store_edit, activity)
         if done is not None and done.report is not None:
             if not self.bot.files_when_edited(activity):
                 return web.Response(status=201)  # Snag was not addressed: as if it never saw it
-            if await loop.run_in_executor(self._store_pool, self.bot.quoted_receipt, activity) is not None:
+            if await self._quoted_edit(activity):
                 return web.Response(status=201)  # a quote-reply added to a report: filed, its words would count twice
             return await self._store_then_ack(auth, _as_sent(activity), done.report)
         if done is not None:  # None: it filed no report of theirs, or Teams sent the same words again
             self._track(asyncio.create_task(self._finish_edit(auth, activity, done)))
         return web.Response(status=201)
+
+    async def _quoted_edit(self, activity: Activity) -> bool:
+        """Whether an edited message is a quote-reply to a receipt of theirs (its words were added to
+        that report). The database down: not known, so it is filed (kept in the outbox), as a
+        quote-reply then is: a report twice can be erased, words lost cannot be found again."""
+        try:
+            found = await asyncio.get_running_loop().run_in_executor(
+                self._store_pool, self.bot.quoted_receipt, activity
+            )
+        except StoreUnavailable as exc:
+            log.warning("the receipt an edited Teams quote-reply is to cannot be read, it is filed: %s", where(exc))
+            return False
+        return found is not None
+
+    async def _quoted_or_down(self, activity: Activity) -> tuple[Quoted | None, bool]:
+        """`_quoted`, and whether the database was down while reading it: the quote-reply's words
+        cannot be added to the report then (which one is not known), so they are filed as a report
+        of their own (kept in the outbox), and the answer says so; nothing they wrote is lost."""
+        try:
+            return await self._quoted(activity), False
+        except StoreUnavailable as exc:
+            log.warning("the receipt a Teams quote-reply is to cannot be read, it is filed as a report: %s", where(exc))
+            return None, True
 
     async def _quoted(self, activity: Activity) -> Quoted | None:
         """The report of theirs whose receipt a typed message in the 1:1 chat quote-replies to."""
@@ -298,11 +326,24 @@ class TeamsEndpoint:
         done = await loop.run_in_executor(self._store_pool, self.bot.snag.add_to_report, message, under)
         if done is None or done.query is not None:
             return None
-        key = self.bot.delivery_key(activity)
-        if key and not await loop.run_in_executor(self._store_pool, self.references.first_delivery, f"added:{key}"):
+        if not await self._first_addition(activity):
             return web.Response(status=201)  # Teams sent it again: added once (add_to sees it), answered once
         self._track(asyncio.create_task(self._finish_edit(auth, activity, done)))
         return web.Response(status=201)
+
+    async def _first_addition(self, activity: Activity) -> bool:
+        """Whether this reply's answer is the first: Teams may send it again. The database down,
+        it is answered (the core's answer says what became of the words): twice beats never."""
+        key = self.bot.delivery_key(activity)
+        if not key:
+            return True
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._store_pool, self.references.first_delivery, f"added:{key}"
+            )
+        except StoreUnavailable as exc:
+            log.warning("cannot check a Teams reply for repeats, the database is down: answering it: %s", where(exc))
+            return True
 
     async def _finish_edit(self, auth: AuthenticateRequestResult, activity: Activity, done: Edit) -> None:
         """Tag and regroup the edited report, then tell the person; the tags follow even if Teams cannot be reached."""
