@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
+import socket
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -166,7 +169,35 @@ def serve(services: Services) -> None:
     platforms: list[str] = app[PLATFORMS]
     host = listen_host(settings)
 
+    stage: list[str] = []
+
+    async def started(_app: web.Application) -> None:  # the last startup hook: the port is opened next
+        stage.append("binding")
+
     def listening(*_printed: object) -> None:  # called once the port is open
+        stage.append("listening")
         log.info("listening on %s:%s for %s", host, settings.port, " and ".join(platforms))
 
-    web.run_app(app, host=host, port=settings.port, print=listening, access_log_class=PathOnlyAccessLogger)
+    app.on_startup.append(started)
+    try:
+        web.run_app(app, host=host, port=settings.port, print=listening, access_log_class=PathOnlyAccessLogger)
+    except OSError as exc:
+        if stage != ["binding"]:  # a startup hook's, or the running server's: not about where to listen
+            raise
+        raise ConfigError(_cannot_listen(host, settings.port, exc)) from exc
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> str:
+    """Why `snag serve` could not open its port, and the setting that would let it."""
+    # asyncio's own message repeats the address: the system's words for the errno say it shorter.
+    why = exc.strerror if isinstance(exc, socket.gaierror) else os.strerror(exc.errno) if exc.errno else None
+    if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+        fix = (
+            "set SNAG_HOST to an address of this machine (0.0.0.0 for every address, 127.0.0.1 for this "
+            "machine alone), or leave it unset"
+        )
+    elif exc.errno == errno.EACCES:
+        fix = "set SNAG_PORT to 1024 or above (lower ports need root)"
+    else:
+        fix = "set SNAG_PORT to a free port, or stop what listens on this one"
+    return f"snag serve cannot listen on {host}:{port} ({(why or type(exc).__name__).lower()}): {fix}."

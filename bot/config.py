@@ -8,6 +8,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -17,12 +18,11 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.roles import entry_problem
 
 __all__ = ["Settings", "not_found", "settings_problems", "unknown_names", "credential_problems"]
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_ROLE_FORMS = "slack:U123, teams:<aad id>, slack:group:S01 or teams:group:<id>"
-_ROLE_ENTRY = re.compile(r"(?:slack|teams):(?!group:?$)\S+")
 _DATABASE_URL = re.compile(r"(?P<dialect>[A-Za-z][\w.-]*)(?:\+(?P<driver>[\w.-]+))?://")
 # The databases Snag is built and tested on, each with the one driver it installs (None: the default).
 _DRIVERS = {"sqlite": (None, "pysqlite"), "postgresql": (None, "psycopg")}
@@ -41,6 +41,7 @@ _EXAMPLES = {
     "teams_website_url": "https://intranet.example.com/snag",
     "teams_privacy_url": "https://intranet.example.com/snag/privacy",
     "teams_terms_url": "https://intranet.example.com/snag/terms",
+    "host": "127.0.0.1",
 }
 # Names Snag's own files read that are no setting: the test suite's PostgreSQL (tests/conftest.py) and the
 # password docker-compose.yml builds SNAG_DATABASE_URL from (.env only).
@@ -48,6 +49,16 @@ _NOT_SETTINGS = {"SNAG_TEST_POSTGRES_URL": "SNAG_TEST_POSTGRES_URL", "POSTGRES_P
 # A key in .env that starts like one of these is meant for Snag; any other (COMPOSE_PROJECT_NAME, TZ,
 # HTTPS_PROXY) is left alone unless it is a near miss of a name Snag reads: compose passes .env to the containers.
 _SNAG_SHAPED = ("SNAG_", "SLACK_", "MICROSOFT")
+# An environment variable starting like one of Snag's own non-SNAG_ names, and close to one with the same
+# start, is taken for a misspelling of it (compose hands .env to the containers as environment variables);
+# a host's own SLACK_WEBHOOK_URL or SLACK_USER_TOKEN is far from all of them.
+_OWN_STARTS = ("SLACK_", "MICROSOFT_APP_", "MICROSOFTAPP")
+# Names other tools read that are close to ours: a developer's shell often holds them (`make run` there).
+_OTHER_TOOLS = frozenset(
+    {"SLACK_TOKEN", "SLACK_API_TOKEN", "SLACK_USER_TOKEN", "SLACK_WEBHOOK", "SLACK_WEBHOOK_URL", "SLACK_CHANNEL"}
+)
+_NEAR = 0.8
+_HOST_NAME = re.compile(r"[A-Za-z0-9](?:[\w.-]*[A-Za-z0-9])?")  # a name resolvers take (compose: my_db)
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
@@ -197,12 +208,41 @@ class Settings(BaseSettings):
 
     @field_validator("admins", "managers")
     @classmethod
-    def _role_entries(cls, value: list[str]) -> list[str]:
-        # An entry without its platform would match nobody, so nobody would get the role.
+    def _role_entries(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        # An entry in another form than the ids the platforms send would match nobody: nobody would get the role.
         for entry in value:
-            if not _ROLE_ENTRY.fullmatch(entry):
-                raise ValueError(f"{entry!r} is not a platform id; use {_ROLE_FORMS}")
+            problem = entry_problem(entry, any_teams_id=info.data.get("env") == "dev")
+            if problem is not None:
+                raise ValueError(problem)
         return value
+
+    @field_validator("slack_reaction")
+    @classmethod
+    def _an_emoji_name(cls, value: str) -> str:
+        # Slack writes emoji as :snag:, but a reaction arrives named snag: with the colons nothing matched.
+        name = value.strip().strip(":").lower()
+        if not name or any(c.isspace() or c == ":" for c in name):
+            raise ValueError(f"{value!r} is not one emoji's name: write the name alone, without colons or spaces")
+        return name
+
+    @field_validator("host")
+    @classmethod
+    def _an_address_alone(cls, value: str | None) -> str | None:
+        # `localhost:3000` passed here and failed to resolve when serving, with an unexpected error.
+        if value is None or not value.strip():
+            return None
+        host = value.strip()
+        bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+        with suppress(ValueError):
+            ipaddress.ip_address(bare)  # ::1 holds colons, and no port
+            return bare
+        if "://" in host or "/" in host:
+            raise ValueError(f"{value!r} is a URL: SNAG_HOST is the address alone, without http:// or a path")
+        if ":" in host:
+            raise ValueError(f"{value!r} holds a port: SNAG_HOST is the address alone, and the port goes in SNAG_PORT")
+        if not _HOST_NAME.fullmatch(host):
+            raise ValueError(f"{value!r} is not an address or a host name")
+        return host
 
     @field_validator("log_level")
     @classmethod
@@ -235,6 +275,9 @@ class Settings(BaseSettings):
         # Checked here, not when the engine is made: another database fails there on a missing driver.
         if not value:
             return value
+        from store.db import url_mistake, with_driver  # read as the engine reads it (lazily: bot/ is storage-neutral)
+
+        value = with_driver(value)
         url = _DATABASE_URL.match(value)
         if url is None:
             raise ValueError(
@@ -246,8 +289,6 @@ class Settings(BaseSettings):
         if driver not in _DRIVERS[dialect]:
             raise ValueError(_OTHER_DRIVER[dialect].format(driver=driver))
         if dialect == "postgresql":
-            from store.db import url_mistake  # read as the engine reads it (lazily: bot/ is storage-neutral)
-
             mistake = url_mistake(value)
             if mistake is not None:
                 raise ValueError(mistake.removeprefix("SNAG_DATABASE_URL: ").rstrip("."))
@@ -393,24 +434,34 @@ def known_names() -> dict[str, str]:
 
 
 def unknown_names(environ: Mapping[str, str], env_file: Path | None = None) -> list[str]:
-    """One line for each SNAG_ variable, and each key of .env meant for Snag, that no setting reads.
+    """One line for each SNAG_ variable, each variable close to another name Snag reads, and each key of
+    .env meant for Snag, that no setting reads.
 
     Ignored, a misspelt `SNAG_RETENTION_DAY` meant reports were kept for ever, without a word."""
     known = known_names()
     allowed = {**known, **_NOT_SETTINGS}
-    lines = [
-        _unknown(name, "is set in the environment", allowed)
-        for name in sorted(environ)
-        if name.upper().startswith("SNAG_") and name.upper() not in allowed
-    ]
+    misspelt = sorted(name for name in environ if _misspelt_in_environment(name.upper(), allowed))
+    lines = [_unknown(name, "is set in the environment", allowed) for name in misspelt]
     for name in _env_file_keys(env_file):
         key = name.upper()
-        if key in allowed:
+        if key in allowed or name in misspelt:
             continue
-        near = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.8)
+        near = difflib.get_close_matches(key, list(allowed), n=1, cutoff=_NEAR)
         if key.startswith(_SNAG_SHAPED) or near or f"SNAG_{key}" in known:
             lines.append(_unknown(name, f"is in {env_file}", allowed))
     return lines
+
+
+def _misspelt_in_environment(key: str, allowed: Mapping[str, str]) -> bool:
+    """Whether an environment variable is a SNAG_ name no setting reads, or close to one of Snag's other
+    names with the same start (`SLACK_APP_TOKN` left Socket Mode off, and serve listened over HTTP)."""
+    if key in allowed or key in _OTHER_TOOLS:
+        return False
+    if key.startswith("SNAG_"):
+        return True
+    start = next((s for s in _OWN_STARTS if key.startswith(s)), None)
+    ours = [name for name in allowed if start and name.startswith(start)]
+    return bool(difflib.get_close_matches(key, ours, n=1, cutoff=_NEAR))
 
 
 def _env_file_keys(env_file: Path | None) -> list[str]:

@@ -19,7 +19,7 @@ from sqlmodel import SQLModel
 
 import store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from bot.errors import ConfigError, StoreUnavailable
-from store.db import check_revision, make_engine, sqlite_file, upgrade
+from store.db import check_revision, make_engine, sqlite_file, upgrade, with_driver
 
 __all__ = ["copy_database", "copy_table", "Copied", "BATCH_ROWS"]
 
@@ -62,6 +62,7 @@ def copy_database(*, source_url: str, target_url: str, batch_size: int = BATCH_R
 
 def _engine(url: str, argument: str, *, must_exist: bool) -> Engine:
     """An engine for one of the command's URLs; a wrong one is named by its argument, never quoted."""
+    url = with_driver(url)  # postgres:// as hosts hand it out
     try:
         parsed = make_url(url)
     except ArgumentError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import select
 import sqlite3
 import stat
@@ -31,6 +32,7 @@ from bot.errors import ConfigError, StoreUnavailable
 
 __all__ = [
     "make_engine",
+    "with_driver",
     "upgrade",
     "Upgrade",
     "check_revision",
@@ -63,6 +65,16 @@ POSTGRES_CONNECT = {
 PING_SECONDS = 2.0  # a pooled PostgreSQL connection answers a ping this fast when taken, or it is dropped
 POOL_WAIT_SECONDS = 5  # how long a session waits for a free pooled connection (SQLAlchemy's default: 30)
 _FRESH = "snag_fresh"  # a pooled connection just opened: it has answered already, no ping needed
+_POSTGRES_SCHEME = re.compile(r"(?i)postgres(?:ql)?(?P<driver>\+[\w.-]+)?://")
+
+
+def with_driver(url: str) -> str:
+    """The URL as Snag opens it: postgres:// and postgresql://, the forms many hosts hand out, read as
+    postgresql+psycopg:// (SQLAlchemy knows no postgres://, and before 2.1 took psycopg2 for postgresql://)."""
+    scheme = _POSTGRES_SCHEME.match(url)
+    if scheme is None:
+        return url
+    return f"postgresql{scheme['driver'] or '+psycopg'}://{url[scheme.end() :]}"
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -70,6 +82,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
     Errors never carry SQL parameters: they would quote reports into logs.
     """
+    url = with_driver(url)
     mistake = url_mistake(url)
     if mistake is not None:
         raise ConfigError(mistake) from None

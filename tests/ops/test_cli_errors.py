@@ -14,6 +14,8 @@ from bot.domain import IncomingMessage
 from store.models import Report
 from tests.conftest import SENTINEL, FixedClassifier, leaked, run_snag
 
+GROUP = "0a1b2c3d-4e5f-6789-abcd-ef0123456789"  # an AAD group object id
+
 
 @pytest.fixture
 def snag(settings: Settings, tmp_path: Path, monkeypatch, capsys, caplog):  # type: ignore[no-untyped-def]
@@ -111,8 +113,8 @@ def test_import_says_which_rows_were_cut_in_the_dry_run_and_the_import(snag, ser
         ("SNAG_DATABASE_URL", "nosuchdialect://x", "SNAG_DATABASE_URL: only SQLite and PostgreSQL databases are"),
         ("SNAG_LOG_LEVEL", "LOUD", "SNAG_LOG_LEVEL: 'LOUD' is not a level; use one of DEBUG, INFO"),
         ("SNAG_PORT", "99999", "SNAG_PORT: input should be less than or equal to 65535"),
-        ("SNAG_ADMINS", "U0123", "SNAG_ADMINS: 'U0123' is not a platform id; use slack:U123, teams:<aad id>"),
-        ("SNAG_MANAGERS", "slack:U1,slack:group:", "SNAG_MANAGERS: 'slack:group:' is not a platform id"),
+        ("SNAG_ADMINS", "U0123", "SNAG_ADMINS: 'U0123' is not a platform id; use slack:U0123ABCD, slack:group:"),
+        ("SNAG_MANAGERS", "slack:U1,slack:group:", "SNAG_MANAGERS: 'slack:group:' is not a Slack user group id"),
         ("SNAG_DIGEST_CRON", "0 9 * *", "SNAG_DIGEST_CRON: `0 9 * *` is not a schedule I can read: it has 4 fields"),
         ("SNAG_DIGEST_TIMEZONE", "Europe/Londn", "SNAG_DIGEST_TIMEZONE: 'Europe/Londn' is not a time zone name"),
         ("SNAG_OUTBOX_MAX", "0", "SNAG_OUTBOX_MAX: input should be greater than or equal to 1"),
@@ -146,10 +148,10 @@ def test_serve_refuses_a_port_out_of_range_before_starting(snag, monkeypatch) ->
 def test_good_role_entries_and_a_lower_case_level_are_accepted() -> None:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
-        admins="slack:U1, teams:29:abc,slack:group:S01,teams:group:g-1",  # type: ignore[arg-type]
+        admins=f"slack:U1, teams:29:abc,slack:group:S01,teams:group:{GROUP}",  # type: ignore[arg-type]
         log_level="debug",
     )
-    assert settings.admins == ["slack:U1", "teams:29:abc", "slack:group:S01", "teams:group:g-1"]
+    assert settings.admins == ["slack:U1", "teams:29:abc", "slack:group:S01", f"teams:group:{GROUP}"]
     assert settings.log_level == "DEBUG"
 
 

@@ -37,7 +37,7 @@ def test_a_wrong_role_or_platform_is_named_with_its_choices(snag_cli, caplog, ar
     [
         ("mysql://x@localhost/db", "only SQLite and PostgreSQL databases are supported, not mysql (sqlite:///"),
         ("oracle+oracledb://x@h/db", "only SQLite and PostgreSQL databases are supported, not oracle"),
-        ("postgres://x@h/db", "only SQLite and PostgreSQL databases are supported, not postgres"),
+        ("postgres+psycopg2://x@h/db", "the PostgreSQL driver Snag installs is psycopg, not psycopg2"),
         ("postgresql+psycopg2://x@h/db", "the PostgreSQL driver Snag installs is psycopg, not psycopg2"),
         (
             "sqlite+aiosqlite:///x.db",
@@ -56,10 +56,17 @@ def test_a_database_snag_cannot_use_is_refused_when_settings_are_read(snag_cli, 
 
 
 @pytest.mark.parametrize(
-    "url", ["sqlite:///var/snag.db", "sqlite://", "postgresql://snag@db/snag", "postgresql+psycopg://snag@db:5432/snag"]
+    ("url", "read"),
+    [
+        ("sqlite:///var/snag.db", None),
+        ("sqlite://", None),
+        ("postgresql://snag@db/snag", "postgresql+psycopg://snag@db/snag"),
+        ("postgres://snag@db/snag", "postgresql+psycopg://snag@db/snag"),
+        ("postgresql+psycopg://snag@db:5432/snag", None),
+    ],
 )
-def test_sqlite_and_postgresql_urls_are_accepted(url: str) -> None:
-    assert Settings(_env_file=None, database_url=url).database_url == url  # type: ignore[call-arg]
+def test_sqlite_and_postgresql_urls_are_accepted(url: str, read: str | None) -> None:
+    assert Settings(_env_file=None, database_url=url).database_url == (read or url)  # type: ignore[call-arg]
 
 
 @pytest.fixture
