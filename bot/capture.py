@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot import cards
-from bot.domain import IncomingMessage, Reply, ReportRecord, Tags
+from bot.domain import Change, IncomingMessage, Person, Reply, ReportRecord, Tags
 from bot.errors import StoreUnavailable
 from bot.logs import where
 from bot.reading import too_short
@@ -32,6 +32,8 @@ __all__ = [
     "cut_notice",
     "add_report",
     "keep_in_outbox",
+    "keep_change",
+    "waits_in_outbox",
     "receipt_for",
     "tag",
     "honest",
@@ -78,6 +80,7 @@ def store(snag: Snag, message: IncomingMessage) -> Capture:
     except Exception:
         snag.metrics.count("snag_reports_received_total", platform=platform)
         raise
+    snag.filed(message)
     if created:
         snag.metrics.count("snag_reports_received_total", platform=platform)
         snag.metrics.count("snag_reports_stored_total", platform=platform)
@@ -156,7 +159,40 @@ def _keep_for_later(snag: Snag, message: IncomingMessage) -> Reply:
     else:  # that delivery waits there already: a platform's retry, or a write that ended past its deadline
         snag.metrics.count("snag_reports_duplicate_total", platform=platform)
     snag.metrics.set("snag_outbox_depth", snag.outbox.depth())
+    snag.filed(message)
     return cards.saved_for_later()
+
+
+def keep_change(snag: Snag, message: IncomingMessage, change: Change) -> bool:
+    """Keep a change to a report (its words in `message.text`, redacted) in the outbox, applied
+    when it is replayed; False when there is no outbox to keep it in."""
+    if snag.outbox is None:
+        return False
+    snag.outbox.put(replace(message, mentions=(), received_at=message.received_at or snag.clock()), change)
+    snag.metrics.set("snag_outbox_depth", snag.outbox.depth())
+    return True
+
+
+def touched(message: IncomingMessage, change: Change | None) -> set[str]:
+    """The person's messages (in `message.channel`) whose report an outbox entry files or changes."""
+    ids = {message.message_id} if change is None or change.kind == "edit" else set()
+    if change is not None:
+        ids.add(change.under)
+    return {i for i in ids if i}
+
+
+def waits_in_outbox(snag: Snag, person: Person, channel: str, message_ids: set[str]) -> bool:
+    """Whether the outbox holds, still to be filed or applied, this person's report from one of
+    these messages of theirs, or a change to it: a change that comes after must wait behind it."""
+    outbox = snag.outbox
+    if outbox is None or not message_ids or outbox.depth() == 0:
+        return False
+    key = snag.key_of(person)
+    for entry in outbox.pending():
+        kept = entry.message
+        if kept.channel == channel and touched(kept, entry.change) & message_ids and snag.key_of(kept.person) == key:
+            return True
+    return False
 
 
 def keep_in_outbox(snag: Snag, message: IncomingMessage) -> Capture:
@@ -178,9 +214,16 @@ def keep_in_outbox(snag: Snag, message: IncomingMessage) -> Capture:
 
 
 def receipt_for(snag: Snag, capture: Capture, record: ReportRecord) -> Reply:
-    """Tag a newly stored (or still untagged) report and show what was understood."""
-    tagged = snag.tag(record) if capture.created or record.tags is None else record
-    return cards.receipt(tagged, snag.taxonomy, notices=capture.notices, duplicate=not capture.created)
+    """Tag a newly stored (or still untagged) report and show what was understood. The report is
+    stored whatever tagging meets: a failure (the database gone since the commit) still says its
+    number, with the tags to follow (the recovery sweep tags it), so nobody sends it again."""
+    notices = capture.notices
+    try:
+        tagged = snag.tag(record) if capture.created or record.tags is None else record
+    except Exception as exc:
+        log.warning("report %s is stored, tagging it failed (the sweep tags it later): %s", record.id, where(exc))
+        tagged, notices = record, (*notices, cards.TAGS_TO_FOLLOW)
+    return cards.receipt(tagged, snag.taxonomy, notices=notices, duplicate=not capture.created)
 
 
 def tag(snag: Snag, record: ReportRecord) -> ReportRecord:

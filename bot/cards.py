@@ -36,6 +36,9 @@ __all__ = [
     "only_files",
     "shared_notice",
     "saved_for_later",
+    "reply_saved_for_later",
+    "edit_saved_for_later",
+    "TAGS_TO_FOLLOW",
     "top",
     "mine",
     "search",
@@ -264,3 +267,32 @@ def saved_for_later() -> Reply:
             "soon as it is back. Nothing you wrote is lost."
         ),
     )
+
+
+def reply_saved_for_later() -> Reply:
+    """A reply under a report, kept in the outbox until the database takes it (bot.editing)."""
+    return Reply(
+        kind="saved",
+        title=(
+            "Your reply is saved. The database is busy right now, so I'll add it to your report as "
+            "soon as it is back. Nothing you wrote is lost."
+        ),
+    )
+
+
+def edit_saved_for_later() -> Reply:
+    """An edit of a report's message, kept in the outbox until the database takes it (bot.editing)."""
+    return Reply(
+        kind="saved",
+        title=(
+            "Your edit is saved. The database is busy right now, so I'll update your report as "
+            "soon as it is back. Nothing you wrote is lost."
+        ),
+    )
+
+
+# On the receipt of a report stored whose tagging met a database outage (bot.capture.receipt_for).
+TAGS_TO_FOLLOW = (
+    "The database stopped answering before I could tag it, so the tags will follow shortly. "
+    "Your report is stored: no need to send it again."
+)

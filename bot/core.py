@@ -175,6 +175,11 @@ class Snag:
         """Whether this process answered the message (`message.message_id`) without filing it."""
         return unfiled_key(message) in self.unfiled
 
+    def filed(self, message: IncomingMessage) -> None:
+        """The message filed a report now, or it waits in the outbox (an edit into a sentence filed
+        it): an edit of it changes that report from now on, and never files another."""
+        self.unfiled.pop(unfiled_key(message), None)
+
     def take_slip(self, message: IncomingMessage) -> bool:
         """Whether this process answered the message with a did-you-mean that no edit has taken yet;
         the first edit to ask takes it, so a platform's retry of that edit finds it taken."""
@@ -200,20 +205,29 @@ class Snag:
         done = self.store_edit(message, before=before)
         return None if done is None else self.finish_edit(done)
 
-    def store_edit(self, message: IncomingMessage, *, before: str | None = None) -> editing.Edit | None:
-        """edit_report's fast half: store the new words; `finish_edit` tags them. Never raises."""
-        return _as_edit(self._guard(lambda: editing.edit(self, message, before=before), message.person.platform))
+    def store_edit(
+        self, message: IncomingMessage, *, before: str | None = None, under: str | None = None
+    ) -> editing.Edit | None:
+        """edit_report's fast half: store the new words; `finish_edit` tags them. With the database
+        down, new words that are a report are kept in the outbox and applied when it is replayed
+        (`under`: the message the edited one replies to, whose report it may have been added to).
+        Never raises."""
+        return _as_edit(
+            self._guard(lambda: editing.edit(self, message, before=before, under=under), message.person.platform)
+        )
 
     def add_to_report(self, message: IncomingMessage, under: str) -> editing.Edit | None:
         """A reply under the message a report was filed from: its words added to that report at
         once, or a command for `finish_edit` to answer. None when `under` filed no report of
-        theirs: file it as usual. Never raises."""
+        theirs: file it as usual. With the database down, words that are a report's are kept in
+        the outbox and added when it is replayed (filed as a report of their own if `under` filed
+        none). Never raises."""
         return _as_edit(self._guard(lambda: editing.add_to(self, message, under), message.person.platform))
 
     def edit_added_reply(self, message: IncomingMessage, under: str, *, before: str) -> editing.Edit | None:
         """An edited reply that `add_to_report` added to the report filed from `under` (its words
         `before`): its part of the report takes the new words; `finish_edit` tags them. None when
-        it added nothing there. Never raises."""
+        it added nothing there. With the database down, kept in the outbox as an edit is. Never raises."""
         return _as_edit(
             self._guard(lambda: editing.edit_added(self, message, under, before=before), message.person.platform)
         )

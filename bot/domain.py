@@ -17,6 +17,7 @@ __all__ = [
     "Tags",
     "Person",
     "IncomingMessage",
+    "Change",
     "ActionEvent",
     "ReportRecord",
     "PatternSummary",
@@ -28,11 +29,16 @@ __all__ = [
     "Reply",
     "FREQUENCIES",
     "SHARED_VIAS",
+    "CHANGE_KINDS",
 ]
 
 FREQUENCIES: tuple[str, ...] = ("daily", "weekly", "monthly", "rarely")
 # The ways of filing a message that others in the conversation can see (IncomingMessage.via).
 SHARED_VIAS = frozenset({"mention", "reaction", "shortcut"})
+
+
+# What a change kept in the outbox does (Change.kind).
+CHANGE_KINDS = frozenset({"add", "edit", "edit_added"})
 
 
 # What the retention policy leaves of a report's text. It is never a quote: nobody said it.
@@ -120,6 +126,19 @@ class IncomingMessage:
         shortcut on someone's message. Its words are never quoted to leaders, since a search of
         the channel would find the person."""
         return self.via in SHARED_VIAS
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a message kept in the outbox does to a stored report, instead of filing one of its own
+    (the database was down): its words added to the report filed from the person's message `under`
+    ("add": a reply under it), or made the report's new words ("edit": the message filed it; `under`,
+    when the edited message is a reply, the message whose report it may have been added to; "edit_added":
+    a reply added to the report filed from `under`). `before` is what it said before, redacted."""
+
+    kind: str  # one of CHANGE_KINDS
+    under: str | None = None
+    before: str | None = None
 
 
 @dataclass(frozen=True)

@@ -23,18 +23,29 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bot import cards
-from bot.capture import cut_notice, honest, screen
+from bot.capture import cut_notice, honest, keep_change, screen, touched, waits_in_outbox
 from bot.commands import Command, asks_to_file
 from bot.corrections import AXES, answered_axes, person_source
-from bot.domain import RETAINED_TEXT, IncomingMessage, Person, Reply, ReportRecord, Tags
-from bot.errors import SnagError
+from bot.domain import RETAINED_TEXT, Change, IncomingMessage, Person, Reply, ReportRecord, Tags
+from bot.errors import SnagError, StoreUnavailable
 from bot.logs import where
 from bot.text import clean_report_text, snippet
 
 if TYPE_CHECKING:
     from bot.core import Snag
 
-__all__ = ["Edit", "edit", "deleted", "add_to", "edit_added", "added_deleted", "finish", "follow", "ALSO"]
+__all__ = [
+    "Edit",
+    "edit",
+    "deleted",
+    "add_to",
+    "edit_added",
+    "added_deleted",
+    "apply_kept",
+    "finish",
+    "follow",
+    "ALSO",
+]
 
 log = logging.getLogger("snag.core")
 ALSO = "; also: "  # joins a reply under a report to its words
@@ -121,7 +132,28 @@ def _as_report(command: Command | None) -> str | None:
     return command.text if command is not None and command.name == "report" else None
 
 
-def edit(snag: Snag, message: IncomingMessage, *, before: str | None = None) -> Edit | None:
+@dataclass(frozen=True)
+class _Words:
+    """A message's words read as new words for a stored report: `text` redacted when they are a
+    report's, else the `answer` they get (too short, only personal details), or neither (a command,
+    an aside)."""
+
+    said: str
+    text: str | None = None
+    notices: tuple[str, ...] = ()
+    answer: Reply | None = None
+
+
+def _words(snag: Snag, said: str, command: Command | None) -> _Words:
+    """What a message (`said`, read as `command`) gives a stored report. Reads no database."""
+    report = _as_report(command)
+    if report is None:
+        return _Words(said)
+    text, notices, answer = screen(snag, report)
+    return _Words(said, None if answer is not None else text, notices, answer)
+
+
+def edit(snag: Snag, message: IncomingMessage, *, before: str | None = None, under: str | None = None) -> Edit | None:
     """The person edited the message (`message.message_id`) a report was filed from: its new words
     are stored; `finish` tags them. A message that filed no report, whose new words are one: an
     Edit whose `report` the platform files as a new message (where Snag was addressed).
@@ -131,25 +163,49 @@ def edit(snag: Snag, message: IncomingMessage, *, before: str | None = None) -> 
     its words are no report (a command, small talk), when a report it filed no longer has its
     words (retention), or when its words did not change (Slack says "changed" for a link preview
     or a thread reply too).
+
+    New words that are a report's, with the database down or the report (or a change to it) still
+    waiting in the outbox, are kept there, after it, and applied when it is replayed (`apply_kept`).
     """
     command = _read(snag, message)
-    said = _as_report(command)
-    text, notices, answer = screen(snag, said) if said is not None else ("", (), None)
+    words = _words(snag, message.text, command)
+    was = screen(snag, before)[0] if before is not None else None
+    change = Change("edit", under=under, before=was)
+    differs = words.text is not None and words.text != was  # Slack says "changed" for a link preview too
+    if differs and _behind(snag, message, change):
+        return _keep(snag, message, words.text or "", change)
+    try:
+        return _edit_stored(snag, message, words, was, command=command)
+    except StoreUnavailable:
+        if snag.was_unfiled(message):  # it filed nothing: read as when the database answers
+            return _anew(snag, message, command)
+        if words.text is not None and not differs:
+            return None
+        if words.text is None or (kept := _keep(snag, message, words.text, change)) is None:
+            raise
+        return kept
+
+
+def _edit_stored(
+    snag: Snag, message: IncomingMessage, words: _Words, was: str | None, *, command: Command | None, anew: bool = True
+) -> Edit | None:
+    """`edit` in the database: the report the message filed takes its new words; without one, a
+    message that filed nothing files them (`_anew`, unless `anew` is False)."""
     for attempt in range(_TRIES):
         found = _from_message(snag, message.person, message.channel, message.message_id)
         if found is None:  # on a retry: taken back while the edit was saved, and not filed again
-            return _anew(snag, message, command) if attempt == 0 else None
+            return _anew(snag, message, command) if anew and attempt == 0 else None
         if found.text == RETAINED_TEXT:
             return None
         record = found
-        if said is None or answer is not None:
-            return Edit(_kept(record, message.text, answer))
-        words = text + _added_under(snag, record, before)
-        if words == record.text:
+        if words.text is None:
+            return Edit(_kept(record, words.said, words.answer))
+        new = words.text + _added_under(record, was)
+        if new == record.text:
             return None
-        changed = snag.repository.set_text(report_id=record.id, text=words, was=record.text)
+        changed = snag.repository.set_text(report_id=record.id, text=new, was=record.text)
         if changed is not None:  # else a reply under it came meanwhile: read it again
-            updated = replace(cards.thanks(record.id, f"Updated report #{record.id}."), notices=notices)
+            updated = replace(cards.thanks(record.id, f"Updated report #{record.id}."), notices=words.notices)
             return Edit(updated, changed, record.text, person=message.person)
     raise SnagError("That report kept changing while I saved your edit. Please edit it again.")
 
@@ -173,13 +229,47 @@ def _anew(snag: Snag, message: IncomingMessage, command: Command | None) -> Edit
     return Edit(cards.prompt_for_sentence(), query=message, report=replace(message, text=command.text))
 
 
-def _added_under(snag: Snag, record: ReportRecord, before: str | None) -> str:
-    """What replies under the report added to its words, kept through an edit of the message."""
-    if before is None:
+def _added_under(record: ReportRecord, was: str | None) -> str:
+    """What replies under the report added to its words after the message's own (`was`, as
+    stored), kept through an edit of the message."""
+    if was is None:
         return ""
-    old, _, _ = screen(snag, before)
-    rest = record.text[len(old) :] if old and record.text.startswith(old) else ""
+    rest = record.text[len(was) :] if was and record.text.startswith(was) else ""
     return rest if rest.startswith(ALSO) else ""
+
+
+def _behind(snag: Snag, message: IncomingMessage, change: Change) -> bool:
+    """Whether the report this change is to, or an earlier change to it, waits in the outbox: the
+    change waits behind it, so that they are applied in order."""
+    return waits_in_outbox(snag, message.person, message.channel, touched(message, change))
+
+
+def _keep(snag: Snag, message: IncomingMessage, words: str, change: Change) -> Edit | None:
+    """Keep the change (its redacted `words`) in the outbox and say so; None without an outbox."""
+    if not keep_change(snag, replace(message, text=words), change):
+        return None
+    return Edit(cards.reply_saved_for_later() if change.kind == "add" else cards.edit_saved_for_later())
+
+
+def apply_kept(snag: Snag, message: IncomingMessage, change: Change) -> Edit | None:
+    """A change kept in the outbox (`message.text`: its words, redacted), applied now that the
+    database answers, as it would have been then: an Edit whose `changed` report `finish` tags; for
+    an addition whose message filed no report (erased, or never one), an Edit whose `report` to
+    file as a report of its own, as the reply would have been; None when there is nothing left
+    to change (a report erased or reduced by retention, an edit applied already)."""
+    words = _Words(message.text, message.text)
+    if change.kind == "add" and change.under:
+        record = _filed(snag, message.person, message.channel, change.under)
+        done = _add(snag, message, change.under, record, words) if record is not None else None
+        return done or Edit(cards.saved_for_later(), report=message)
+    if change.kind == "edit":
+        done = _edit_stored(snag, message, words, change.before, command=None, anew=False)
+        if done is not None or not change.under or change.before is None:
+            return done
+        change = Change("edit_added", under=change.under, before=change.before)  # a reply's: its part
+    if change.kind == "edit_added" and change.under and change.before is not None:
+        return _edit_added_stored(snag, message, change.under, change.before, words)
+    return None
 
 
 def _kept(record: ReportRecord, said: str, answer: Reply | None) -> Reply:
@@ -214,25 +304,44 @@ def add_to(snag: Snag, message: IncomingMessage, under: str) -> Edit | None:
     """A reply under the message a report was filed from (`under`): its words are added to that
     report (stored at once; `finish` tags them), unless it reads as a command or an aside, which
     `finish` answers as one. None when `under` filed no report of theirs, or the reply asks to file
-    a report of its own (`report <text>`)."""
-    record = _filed(snag, message.person, message.channel, under)
-    if record is None or asks_to_file(message.text):
+    a report of its own (`report <text>`).
+
+    Words that are a report's, with the database down or the report (or a change to it) still
+    waiting in the outbox, are kept there and added when it is replayed (`apply_kept`)."""
+    if asks_to_file(message.text):
         return None
-    said = _as_report(_read(snag, message))
-    if said is None:
-        return Edit(cards.prompt_for_sentence(), query=message)
-    text, notices, answer = screen(snag, said)
-    if answer is not None:
-        return Edit(answer)
+    words = _words(snag, message.text, _read(snag, message))
+    change = Change("add", under=under)
+    if words.text is not None and _behind(snag, message, change):
+        return _keep(snag, message, words.text, change)
+    try:
+        record = _filed(snag, message.person, message.channel, under)
+        if record is None:
+            return None
+        if words.text is None:
+            return Edit(words.answer) if words.answer is not None else Edit(cards.prompt_for_sentence(), query=message)
+        return _add(snag, message, under, record, words)
+    except StoreUnavailable:
+        if words.answer is not None:  # too short to add, whichever report it is under
+            return Edit(words.answer)
+        if words.text is None or (kept := _keep(snag, message, words.text, change)) is None:
+            raise
+        return kept
+
+
+def _add(snag: Snag, message: IncomingMessage, under: str, record: ReportRecord, words: _Words) -> Edit | None:
+    """`add_to` in the database: the report filed from `under` (`record`) takes the reply's words
+    after its own; None when it is gone meanwhile."""
+    text = words.text or ""
     added = cards.thanks(record.id, f"Added to report #{record.id}.")
     for _ in range(_TRIES):
         if record.text.endswith(ALSO + text):  # Slack delivered the reply again: added already
             return Edit(added)
         joined = clean_report_text(record.text + ALSO + text, limit=snag.options.max_report_chars)
-        words, cut = joined.text, cut_notice(joined, snag.options.max_report_chars)  # both parts redacted already
-        changed = snag.repository.set_text(report_id=record.id, text=words, was=record.text)
+        new, cut = joined.text, cut_notice(joined, snag.options.max_report_chars)  # both parts redacted already
+        changed = snag.repository.set_text(report_id=record.id, text=new, was=record.text)
         if changed is not None:
-            return Edit(replace(added, notices=notices + cut), changed, record.text, person=message.person)
+            return Edit(replace(added, notices=words.notices + cut), changed, record.text, person=message.person)
         again = _filed(snag, message.person, message.channel, under)  # another reply came meanwhile
         if again is None:
             return None
@@ -244,21 +353,41 @@ def edit_added(snag: Snag, message: IncomingMessage, under: str, *, before: str)
     """The person edited a reply (`message`, its words `before` the edit) that `add_to` added to
     the report filed from `under`: its part of the report's words takes the new ones, and `finish`
     tags them, as for an edit of the report's own message. New words that are no report keep the
-    old ones. None when the reply added nothing to that report (a command, a report of its own)."""
-    record = _filed(snag, message.person, message.channel, under)
+    old ones. None when the reply added nothing to that report (a command, a report of its own).
+    With the database down, or the report waiting in the outbox, new words that are a report's
+    are kept there and applied when it is replayed."""
     old = _added_words(snag, replace(message, text=before))
-    if record is None or old is None or _added_at(record.text, old) is None:
+    if old is None:
         return None
-    said = _as_report(_read(snag, message))
-    new, notices, answer = screen(snag, said) if said is not None else ("", (), None)
-    if said is None or answer is not None:
-        return Edit(_kept(record, message.text, answer))
+    words = _words(snag, message.text, _read(snag, message))
+    change = Change("edit_added", under=under, before=old)
+    if words.text == old:  # the same words: nothing to change
+        return None
+    if words.text is not None and _behind(snag, message, change):
+        return _keep(snag, message, words.text, change)
+    try:
+        return _edit_added_stored(snag, message, under, old, words)
+    except StoreUnavailable:
+        if words.text is None or (kept := _keep(snag, message, words.text, change)) is None:
+            raise
+        return kept
+
+
+def _edit_added_stored(snag: Snag, message: IncomingMessage, under: str, old: str, words: _Words) -> Edit | None:
+    """`edit_added` in the database: the reply's part (`old`) of the report filed from `under`
+    takes its new words."""
+    record = _filed(snag, message.person, message.channel, under)
+    if record is None or _added_at(record.text, old) is None:
+        return None
+    if words.text is None:
+        return Edit(_kept(record, words.said, words.answer))
     for _ in range(_TRIES):
         at = _added_at(record.text, old)
         if at is None:  # another edit of it came meanwhile
             return None
         joined = clean_report_text(
-            record.text[:at] + ALSO + new + record.text[at + len(ALSO + old) :], limit=snag.options.max_report_chars
+            record.text[:at] + ALSO + words.text + record.text[at + len(ALSO + old) :],
+            limit=snag.options.max_report_chars,
         )
         if joined.text == record.text:
             return None
@@ -266,7 +395,7 @@ def edit_added(snag: Snag, message: IncomingMessage, under: str, *, before: str)
         if changed is not None:
             updated = cards.thanks(record.id, f"Updated report #{record.id}.")
             cut = cut_notice(joined, snag.options.max_report_chars)
-            return Edit(replace(updated, notices=notices + cut), changed, record.text, person=message.person)
+            return Edit(replace(updated, notices=words.notices + cut), changed, record.text, person=message.person)
         again = _filed(snag, message.person, message.channel, under)  # another reply came meanwhile
         if again is None:
             return None

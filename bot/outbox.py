@@ -1,4 +1,8 @@
-"""A durable local outbox: reports wait here, fsynced, while the database is unreachable."""
+"""A durable local outbox: reports wait here, fsynced, while the database is unreachable, and so do
+changes to stored reports (a reply added to one, an edit of the message that filed one).
+
+An entry is the message as JSON; a change's entry holds it under "change" too. An entry without
+one is a report, as every entry written before changes were kept is."""
 
 from __future__ import annotations
 
@@ -15,26 +19,39 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-from bot.domain import IncomingMessage, Person, Platform, Role
+from bot.domain import CHANGE_KINDS, Change, IncomingMessage, Person, Platform, Role
 from bot.ports import OutboxItem
 
 __all__ = ["FileOutbox", "OutboxEntry"]
 
 
 class OutboxEntry:
-    def __init__(self, path: Path, message: IncomingMessage) -> None:
+    def __init__(self, path: Path, message: IncomingMessage, change: Change | None = None) -> None:
         self.path = path
         self.message = message
+        self.change = change
 
     @property
     def entry_id(self) -> str:
         return self.path.stem
 
 
-def _encode(message: IncomingMessage) -> dict:
+def _encode(message: IncomingMessage, change: Change | None = None) -> dict:
     data = asdict(message)
     data["received_at"] = message.received_at.isoformat() if message.received_at else None
+    if change is not None:
+        data["change"] = asdict(change)
     return data
+
+
+def _decode_change(data: dict) -> Change | None:
+    """The change an entry holds; None for a report. An unknown kind is unreadable (ValueError)."""
+    change = data.get("change")
+    if change is None:
+        return None
+    if change.get("kind") not in CHANGE_KINDS:
+        raise ValueError(f"unknown change {change.get('kind')!r}")
+    return Change(kind=change["kind"], under=change.get("under"), before=change.get("before"))
 
 
 def _decode(data: dict) -> IncomingMessage:
@@ -85,17 +102,21 @@ class FileOutbox:
     def still_pending(self, entry: OutboxItem) -> bool:
         return self._path_of(entry).exists()
 
-    def put(self, message: IncomingMessage) -> bool:
-        """Write the report durably: temp file, fsync, rename, fsync the directory. False when a
-        report of the same delivery waits here already (a platform's retry, or a write that went on
-        past its deadline and failed after the adapter had kept the report): kept once, counted once."""
-        payload = json.dumps(_encode(message), ensure_ascii=False).encode("utf-8", "surrogatepass")
+    def put(self, message: IncomingMessage, change: Change | None = None) -> bool:
+        """Write the report (or the change to one) durably: temp file, fsync, rename, fsync the
+        directory. False when an entry of the same delivery waits here already (a platform's retry,
+        or a write that went on past its deadline and failed after the adapter had kept the report):
+        kept once, counted once. A change's delivery counts its words too: Teams names each edit of
+        a message by the message's own id."""
+        payload = json.dumps(_encode(message, change), ensure_ascii=False).encode("utf-8", "surrogatepass")
         if message.event_id is None:
             write_durably(self.directory / f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}.json", payload)
             return True
         person = message.person
-        delivery = f"{person.platform}\0{person.tenant}\0{message.event_id}".encode("utf-8", "surrogatepass")
-        key = hashlib.sha256(delivery).hexdigest()[:24]
+        delivery = f"{person.platform}\0{person.tenant}\0{message.event_id}"
+        if change is not None:
+            delivery += f"\0{change.kind}\0{change.under}\0{message.text}"
+        key = hashlib.sha256(delivery.encode("utf-8", "surrogatepass")).hexdigest()[:24]
         with self._putting:  # not exclusive(): a filing or an erasure may wait on a hanging database
             if any(self.directory.glob(f"*-{key}.json")):
                 return False
@@ -106,14 +127,15 @@ class FileOutbox:
         """Entries in arrival order; unreadable files are set aside, never deleted."""
         for path in sorted(self.directory.glob("*.json")):
             try:
-                message = _decode(json.loads(path.read_bytes().decode("utf-8", "surrogatepass")))
+                data = json.loads(path.read_bytes().decode("utf-8", "surrogatepass"))
+                message, change = _decode(data), _decode_change(data)
             except FileNotFoundError:  # filed or erased by another thread or process meanwhile
                 continue
-            except (ValueError, KeyError):
+            except (ValueError, KeyError, AttributeError):
                 with contextlib.suppress(FileNotFoundError):
                     path.rename(path.with_suffix(".bad"))
                 continue
-            yield OutboxEntry(path, message)
+            yield OutboxEntry(path, message, change)
 
     def done(self, entry: OutboxItem) -> None:
         self._path_of(entry).unlink(missing_ok=True)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 from bot.domain import (
+    Change,
     IncomingMessage,
     PatternSummary,
     Person,
@@ -184,7 +185,8 @@ class DigestService(Protocol):
 
 
 class OutboxItem(Protocol):
-    """One report waiting in the outbox, named by an id that sorts in arrival order."""
+    """One report waiting in the outbox, or a change to a report (an addition, an edit), named by
+    an id that sorts in arrival order."""
 
     @property
     def entry_id(self) -> str: ...
@@ -192,17 +194,22 @@ class OutboxItem(Protocol):
     @property
     def message(self) -> IncomingMessage: ...
 
+    @property
+    def change(self) -> Change | None:
+        """None for a report; else what the message's words do to a stored report."""
+
 
 class Outbox(Protocol):
-    def put(self, message: IncomingMessage) -> bool:
-        """Keep a report durably until the database takes it; False when the same delivery (its
-        event id) waits already, and nothing was written."""
+    def put(self, message: IncomingMessage, change: Change | None = None) -> bool:
+        """Keep a report (or, with `change`, a change to one) durably until the database takes it;
+        False when the same delivery (its event id; for a change, with the same words) waits
+        already, and nothing was written."""
 
     def pending(self) -> Iterator[OutboxItem]:
-        """Kept reports, oldest first."""
+        """Kept reports and changes, oldest first."""
 
     def done(self, entry: OutboxItem) -> None:
-        """Forget a report the database has taken."""
+        """Forget an entry the database has taken."""
 
     def depth(self) -> int: ...
 
