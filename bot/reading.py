@@ -3,6 +3,7 @@ answer with a usage message."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from bot import smalltalk
@@ -22,16 +23,30 @@ from bot.errors import SnagError, UsageError
 __all__ = ["SHORTEST_REPORT", "too_short", "not_theirs", "read", "as_report"]
 
 SHORTEST_REPORT = 12  # characters of a one-word message; the shortest shipped report has two words
+# Chinese and Japanese write a sentence without spaces, a word in one or two characters: "网络慢"
+# (the network is slow) is a report, "好的" (OK) is not. Counted in characters, as a word elsewhere.
+SHORTEST_CJK = 3
+_CJK = re.compile(
+    "[\u2e80-\u2fdf\u3005-\u3007\u3040-\u30ff\u3100-\u312f\u31f0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]"
+)
+# Thai, Lao, Khmer and Burmese also go without spaces, letter by letter: never judged by length.
+_UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
 
 
 def too_short(text: str) -> bool:
-    """One word of a few Latin letters or symbols ("ok", "n", "!!!"), or no letter or digit at all
-    outside emoji and punctuation (":sob: :sob:", "🙏 🙏", "!!! ???"). Other scripts are left alone:
-    Chinese or Japanese write a whole sentence without spaces in a few characters."""
-    if not any(ch.isalnum() for ch in smalltalk.EMOJI_CODE.sub(" ", text)):
+    """Nothing anyone could act on: one short word in any script ("ok", "n", "Спасибо"), one or two
+    Chinese or Japanese characters ("好的"), no letter or digit outside emoji and punctuation
+    (":sob: :sob:", "🙏 🙏", "!!! ???"), or a caption that only points at a picture or file
+    ("see pic", "look at this", "as above"; smalltalk.points_elsewhere)."""
+    words = smalltalk.EMOJI_CODE.sub(" ", text)
+    if not any(ch.isalnum() for ch in words) or smalltalk.points_elsewhere(text):
         return True
-    if any(ch.isalpha() and ord(ch) > 0x24F for ch in text):
+    if _UNSPACED.search(words):
         return False
+    cjk = len(_CJK.findall(words))
+    if cjk:  # each character counts as a word, as each run of other letters or digits does ("VPN坏了": 3)
+        return cjk + len(re.findall(r"[^\W_]+", _CJK.sub(" ", words))) < SHORTEST_CJK
     return len(text.split()) < 2 and len(text) < SHORTEST_REPORT
 
 

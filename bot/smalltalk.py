@@ -7,15 +7,22 @@ set aside only when the WHOLE of it is one of these phrases, so a real one-liner
 like one ("thanks to the new rota nobody covers lunch", "hello? is anyone reading the shared
 inbox") is still filed. A test holds it against every shipped training report. Nothing set aside
 is stored, and the answer says how to file it anyway (`report <text>`), so nothing is lost.
+Greetings and thanks are read in the languages of UK, European and US workplaces too ("hola buenos
+días", "Спасибо большое", "谢谢"), with case and accents folded.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from bot.domain import Reply
+from bot.text import visible
 
-__all__ = ["EMOJI_CODE", "aside", "take_back", "taken_back", "asked_after", "agrees", "declines", "answer", "ASIDES"]
+__all__ = [
+    "EMOJI_CODE", "aside", "points_elsewhere", "take_back", "taken_back", "asked_after", "agrees", "declines",
+    "answer", "ASIDES",
+]  # fmt: skip
 
 # How Slack spells an emoji (:sob:, :+1::skin-tone-3:, two together as :sob::sob:).
 EMOJI_CODE = re.compile(r"(?<![^\s:]):[a-z0-9_+'-]+:(?::skin-tone-\d:)?", re.IGNORECASE)
@@ -24,6 +31,18 @@ _LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 
 def _phrases(*alternatives: str) -> str:
     return "(?:" + "|".join(alternatives) + ")"
+
+
+def _fold(text: str) -> str:
+    """Case and accents folded, so "Dziękuję", "dziekuje" and "DZIĘKUJĘ" read alike (and
+    "مرحباً" as "مرحبا"): people often type without accents, or with their phone's."""
+    bare = (ch for ch in unicodedata.normalize("NFD", text.casefold()) if not unicodedata.category(ch).startswith("M"))
+    return unicodedata.normalize("NFC", "".join(bare))
+
+
+def _abroad(*alternatives: str) -> str:
+    """Phrases in other languages, written as people write them, folded as `_plain` folds the message."""
+    return _phrases(*(re.escape(_fold(phrase)) for phrase in alternatives))
 
 
 _SNAG = _phrases("snag", "bot", "you", "there", "all", "everyone", "again", "team", "friend", "mate", "world")
@@ -95,6 +114,66 @@ _GREETING = _phrases(
     "hi", "hello", "hey", "hiya", "heya", "howdy", "yo", "greetings", "good morning", "good afternoon",
     "good evening", "good day", "morning", "afternoon", "evening", "hi hi", "hello hello",
 )  # fmt: skip
+# Greetings and thanks in the languages of UK, European and US workplaces: "hola buenos días",
+# "Спасибо большое" and "谢谢" are no more a report than "hi" and "thanks".
+_GREETING_ABROAD = _abroad(
+    "helo", "shwmae", "shw mae", "sut mae", "bore da", "prynhawn da", "noswaith dda",  # Welsh
+    "cześć", "dzień dobry", "witam", "witajcie", "siema", "dobry wieczór",  # Polish
+    "hola", "buenos días", "buen día", "buenas tardes", "buenas noches", "buenas", "qué tal",  # Spanish
+    "olá", "oi", "bom dia", "boa tarde", "boa noite", "tudo bem",  # Portuguese
+    "bonjour", "salut", "bonsoir", "coucou", "ça va",  # French
+    "hallo", "guten morgen", "guten tag", "guten abend", "servus", "moin", "grüß gott", "grüezi",  # German
+    "ciao", "buongiorno", "buon giorno", "buonasera", "salve",  # Italian
+    "bună", "bună ziua", "bună dimineața", "bună seara",  # Romanian
+    "hoi", "goedemorgen", "goedemiddag", "hej", "hei", "hejsan", "god morgen", "god morgon", "moi",  # Dutch, Nordic
+    "γεια", "γεια σου", "γεια σας", "καλημέρα", "ahoj", "dobrý den", "dobrý deň", "szia", "jó napot",  # Greek, ...
+    "labas", "sveiki", "labdien", "merhaba", "selam", "günaydın", "gunaydin",  # Baltic, Turkish
+    "привет", "здравствуйте", "здравствуй", "добрый день", "доброе утро", "добрый вечер",  # Russian
+    "привіт", "вітаю", "добрий день", "доброго дня", "добрий ранок", "здравей", "здравейте",  # Ukrainian, Bulgarian
+    "مرحبا", "أهلا", "أهلا وسهلا", "السلام عليكم", "سلام", "صباح الخير", "مساء الخير",  # Arabic
+    "السلام علیکم", "آداب", "salam", "salaam", "marhaba", "ahlan", "salam alaikum", "salaam alaikum",  # Urdu
+    "assalamu alaikum", "assalamualaikum", "as salamu alaikum", "asalam o alaikum", "assalam o alaikum",
+    "नमस्ते", "नमस्कार", "namaste", "namaskar", "sat sri akal", "ਸਤ ਸ੍ਰੀ ਅਕਾਲ", "নমস্কার", "வணக்கம்",  # South Asian
+    "你好", "您好", "大家好", "你们好", "早上好", "早安", "下午好", "晚上好", "嗨", "哈喽", "你好啊",  # Chinese
+    "こんにちは", "おはよう", "おはようございます", "こんばんは", "안녕", "안녕하세요",  # Japanese, Korean
+    "xin chào", "chào", "kumusta", "kamusta", "שלום", "היי", "בוקר טוב", "ערב טוב", "درود",  # ..., Hebrew, Persian
+)  # fmt: skip
+_THANKS_ABROAD = _abroad(
+    "diolch", "diolch yn fawr", "diolch o galon",  # Welsh
+    "dziękuję", "dziękuje", "dzięki", "dzięki wielkie", "bardzo dziękuję",  # Polish
+    "gracias", "muchas gracias", "mil gracias", "muchísimas gracias",  # Spanish
+    "obrigado", "obrigada", "muito obrigado", "muito obrigada", "valeu",  # Portuguese
+    "merci", "merci beaucoup", "merci bien", "mille mercis",  # French
+    "danke", "danke schön", "dankeschön", "danke sehr", "vielen dank", "herzlichen dank", "besten dank",  # German
+    "grazie", "grazie mille", "mille grazie", "grazie tante",  # Italian
+    "mulțumesc", "mersi", "mulțumesc frumos", "mersi mult",  # Romanian
+    "dank je", "dank je wel", "dank u", "dank u wel", "bedankt", "hartelijk dank",  # Dutch
+    "tack", "tack så mycket", "tak", "tusind tak", "takk", "tusen takk", "kiitos", "kiitos paljon",  # Nordic
+    "ευχαριστώ", "ευχαριστώ πολύ", "děkuji", "díky", "ďakujem", "köszönöm", "köszi", "ačiū", "paldies",  # Greek, ...
+    "teşekkürler", "teşekkür ederim", "sağ ol", "sağol", "tesekkurler",  # Turkish
+    "спасибо", "большое спасибо", "спасибки", "благодарю", "благодаря", "мерси",  # Russian, Bulgarian
+    "дякую", "дуже дякую", "щиро дякую",  # Ukrainian
+    "شكرا", "شكرا جزيلا", "مشكور", "shukran", "shukran jazilan",  # Arabic
+    "شکریہ", "بہت شکریہ", "shukriya", "bohat shukriya", "bahut shukriya",  # Urdu
+    "धन्यवाद", "शुक्रिया", "बहुत धन्यवाद", "dhanyavad", "dhanyavaad", "dhanyawad",  # Hindi
+    "ਧੰਨਵਾਦ", "ধন্যবাদ", "நன்றி", "આભાર",  # Punjabi, Bengali, Tamil, Gujarati
+    "谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "非常感谢", "太感谢了", "谢啦", "谢了", "謝謝",  # Chinese
+    "ありがとう", "ありがとうございます", "감사합니다", "고맙습니다",  # Japanese, Korean
+    "cảm ơn", "cám ơn", "salamat", "maraming salamat", "תודה", "תודה רבה", "ممنون", "مرسی",
+)  # fmt: skip
+_MORE_ABROAD = _abroad(
+    "yn fawr", "bardzo", "serdecznie", "wielkie", "por todo", "por la ayuda", "pela ajuda", "beaucoup",
+    "pour tout", "schön", "sehr", "vielmals", "mille", "tante", "mult", "frumos", "wel", "paljon", "πολύ",
+    "большое", "огромное", "дуже", "جزيلا", "بہت", "你", "您", "了", "רבה", "לך",
+)  # fmt: skip
+_SNAG_ABROAD = _abroad(
+    "amigo", "amiga", "amigos", "a todos", "todos", "à tous", "tout le monde", "zusammen", "a tutti", "tutti",
+    "wszystkim", "всем", "друг", "mon ami",
+)  # fmt: skip
+_HOW_ABROAD = _abroad(
+    "cómo estás", "qué tal", "ça va", "comment ça va", "wie geht's", "wie gehts", "come stai", "como vai",
+    "jak się masz", "как дела", "як справи", "ce faci",
+)  # fmt: skip
 _TEST = _phrases(
     "test", "testing", "just testing", "just a test", "this is a test", "this is just a test", "test message",
     "a test", "testing testing", "test test",
@@ -148,9 +227,16 @@ _MINE = _phrases(
 
 # Kind of aside -> the phrases that are wholly that (after lower-casing; punctuation and emoji gone).
 ASIDES: dict[str, re.Pattern[str]] = {
-    "greeting": re.compile(f"{_GREETING}(?: {_SNAG})?(?: {_HOW_ARE_YOU})?"),
+    "greeting": re.compile(
+        f"{_phrases(_GREETING, _GREETING_ABROAD)}(?: {_phrases(_GREETING, _GREETING_ABROAD)})*"
+        f"(?: {_phrases(_SNAG, _SNAG_ABROAD)})?(?: {_phrases(_HOW_ARE_YOU, _HOW_ABROAD)})?"
+    ),
     "confirm": _CONFIRM,
-    "thanks": re.compile(f"(?:(?:{_NICE}|{_ACK}) )*{_THANKS}(?: (?:{_MORE}|{_THANKS}))*(?: {_SNAG})?(?: {_ACK})*"),
+    "thanks": re.compile(
+        f"(?:(?:{_NICE}|{_ACK}) )*{_phrases(_THANKS, _THANKS_ABROAD)}"
+        f"(?: {_phrases(_MORE, _MORE_ABROAD, _THANKS, _THANKS_ABROAD)})*"
+        f"(?: {_phrases(_SNAG, _SNAG_ABROAD)})?(?: {_ACK})*"
+    ),
     "ack": re.compile(f"{_ACK}(?: {_ACK})*(?: {_THANKS})?"),
     "test": re.compile(f"{_TEST}(?: \\d+)*(?: message| please| snag| ignore)?"),
     "stop": re.compile(f"{_STOP}{_POLITE}"),
@@ -247,10 +333,48 @@ def declines(text: str) -> bool:
 
 
 def _plain(text: str) -> str:
-    """Lower case, curly quotes straightened, emoji, :shortcodes: and punctuation gone, spaces single."""
-    text = EMOJI_CODE.sub(" ", text.lower().replace("\u2019", "'").replace("\u2018", "'"))
+    """Case and accents folded, curly quotes straightened, invisible characters, emoji, :shortcodes:
+    and punctuation gone, spaces single."""
+    text = EMOJI_CODE.sub(" ", _fold(visible(text)).replace("\u2019", "'").replace("\u2018", "'"))
     kept = "".join(ch if ch.isalnum() or ch in " '" else " " for ch in text)
     return " ".join(word.strip("'") for word in kept.split() if word.strip("'"))
+
+
+# A caption that only points at what came with it or before it ("see pic", "screenshot attached",
+# "as above"): nobody could act on it without the picture, and Snag keeps words, never files.
+_PICTURE = _phrases(
+    "pics?", "pictures?", "photos?", "images?", "screen ?shots?", "screen ?grabs?", "snips?", "snaps?", "files?",
+    "attachments?", "videos?", "clips?", "docs?", "documents?", "pdfs?", "recordings?", "error(?: message)?s?",
+)  # fmt: skip
+_THE = _phrases("the ", "this ", "that ", "these ", "those ", "my ", "attached ", "the attached ", "")
+_OF_IT = _phrases(" of (?:the |this |my )?(?:error|issue|problem|screen|message|it|this|that)", "")
+_WHERE = _phrases("attached", "below", "above", "here", "enclosed", "included", "too", "as well")
+_LOOK = _phrases(
+    "see", "look", "look at", "look here", "have a look", "have a look at", "take a look", "take a look at",
+    "check", "check out", "refer to", "view", "open", "please see", "pls see",
+)  # fmt: skip
+_THIS = _phrases("this", "that", "these", "it", "here", "this one", "that one", "below", "above", "attached")
+_POINTS = re.compile(
+    _phrases("fyi ", "please ", "pls ", "hi ", "hey ", "hello ", "ok ", "so ", "just ", "")
+    + _phrases(
+        f"{_LOOK}(?: {_THIS}| {_THE}{_PICTURE}{_OF_IT})?(?: {_WHERE})?",
+        f"{_THE}{_PICTURE}{_OF_IT}(?: {_WHERE})?",
+        "(?:same |see )?as (?:per )?(?:above|below|attached|before|the (?:pic|photo|screenshot|picture|image))",
+        "check (?:this|it) out",
+        "here it is",
+        "here you go",
+        "here you are",
+        "here's (?:the|a|my) pic",
+        "this (?:again|happened|happened again|keeps happening|is happening again|is what i (?:see|get))",
+    )
+    + _phrases(" please", " pls", " thanks", " thank you", " fyi", "")
+)
+
+
+def points_elsewhere(text: str) -> bool:
+    """Whether the whole message only points at a picture or file, or at something said before
+    ("look at this", "see pic", "pic attached", "as above"): it says nothing of its own to file."""
+    return _POINTS.fullmatch(_plain(text)) is not None
 
 
 def aside(text: str) -> str | None:

@@ -7,12 +7,19 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["CleanText", "clean_report_text", "snippet", "has_words"]
+__all__ = ["CleanText", "clean_report_text", "visible", "snippet", "has_words"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Bidi overrides and isolates can make a report read differently from what was typed.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Characters that show nothing yet split a word for the tagger ("finance\u200b" is no longer
+# "finance"): soft hyphen, zero-width space, word joiner, invisible operators, byte order mark.
+# Dropping them loses nothing the person can see.
+_INVISIBLE = re.compile("[\u00ad\u200b\u2060-\u2064\ufeff]")
+# Zero-width (non-)joiners shape Persian, Arabic and Indic words and join emoji ("👩\u200d💻"): kept
+# there, dropped only between Latin letters, digits, punctuation or spaces, where they show nothing.
+_LATIN_JOINER = re.compile("(?<![^\x00-\u024f])[\u200c\u200d]+(?![^\x00-\u024f])")
 
 
 @dataclass(frozen=True)
@@ -26,13 +33,20 @@ class CleanText:
         return not self.text
 
 
+def visible(text: str) -> str:
+    """The text without the characters that show nothing and only split words (zero-width
+    space, soft hyphen, word joiner, byte order mark; a joiner between Latin letters)."""
+    return _LATIN_JOINER.sub("", _INVISIBLE.sub("", text))
+
+
 def clean_report_text(raw: str, *, limit: int = 40_000) -> CleanText:
-    """Remove what databases reject (NUL, lone surrogates), keep everything else."""
+    """Remove what databases reject (NUL, lone surrogates) and what shows nothing (`visible`), in
+    one normal form (NFC), so the tagger reads what the person sees; keep everything else."""
     text = _SURROGATE.sub("\ufffd", raw)
     text = _CONTROL.sub("", text)
     text = _BIDI_CONTROLS.sub("", text)
-    text = unicodedata.normalize("NFC", text).strip()
-    if not text.strip("\u200b\u200c\u200d\u2060\ufeff \t\r\n"):
+    text = unicodedata.normalize("NFC", visible(text)).strip()
+    if not text:
         return CleanText("")
     if len(text) > limit:
         return CleanText(text[:limit], truncated_from=len(text), rest=text[limit:])

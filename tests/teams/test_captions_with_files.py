@@ -1,0 +1,30 @@
+"""A photo sent to Snag in Teams with a caption that only points at it is answered as a photo
+without words, as on Slack; a greeting in another language is answered, never filed."""
+
+from __future__ import annotations
+
+from tests.teams.connector import fixture, reports, titles
+
+ONLY_FILES = "I got your file, but I can only read words"
+IMAGE = {"contentType": "image/*", "contentUrl": "https://teams.example/img.png"}
+
+
+async def test_a_photo_with_a_caption_that_only_points_at_it_files_nothing(teams) -> None:  # type: ignore[no-untyped-def]
+    services, client, connector = teams
+    for n, text in enumerate(("look at this", "see pic", "as above")):
+        activity = fixture("message_personal", connector.url, id=f"17000000300{n}", text=text, attachments=[IMAGE])
+        await client.post("/api/messages", json=activity)
+    said = titles(connector)
+    assert len(said) == 3 and all(t.startswith(ONLY_FILES) for t in said)
+    assert reports(services) == []
+
+
+async def test_a_greeting_in_another_language_is_answered_and_not_filed(teams) -> None:  # type: ignore[no-untyped-def]
+    services, client, connector = teams
+    for n, text in enumerate(("مرحبا", "你好", "Спасибо большое")):
+        await client.post(
+            "/api/messages", json=fixture("message_personal", connector.url, id=f"17000000400{n}", text=text)
+        )
+    said = titles(connector)
+    assert [t.split("!")[0] for t in said] == ["Hi", "Hi", "You're welcome"]
+    assert reports(services) == []
