@@ -128,7 +128,22 @@ _PHONE = re.compile(
     r"|00[1-9]\d{0,2}[\s.-](?:\(0\)[\s.-]?)?\d{1,4}(?:[\s.-]?\d{2,4}){2,4}"  # 0044 7700 900123
     r"|\(?0[1-9]\d{1,3}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,4}"
     r"|\(\d{3}\)\s?\d{3}-\d{4}"
-    r"|[2-9]\d{2}(?P<us>[-.])\d{3}(?P=us)\d{4})(?![\w-]|[.,]?\d)"
+    r"|[2-9]\d{2}(?P<us>[-.])\d{3}(?P=us)\d{4}"
+    r"|44[1237]\d{9}"  # 447700900123: +44 written without its plus
+    r"|(?P<local>[2-9]\d{2}-\d{4}))(?![\w-]|[.,]?\d)"  # 555-2671: a US number without its area code
+)
+# A local number (555-2671) shaped like a range or a quantity is not a phone number: a sign or
+# word of amount before it ("£250-1000", "between 300-1500"), a unit after it ("930-1130 am",
+# "200-2500 calls"), or round at both ends ("300-1500").
+_RANGE_BEFORE = re.compile(
+    r"(?:[£$€~]|\b(?:between|approx|about|around|circa|roughly|nearly|over|under|pages?|rows?|lines?|items?)\b\.?)"
+    r"\s*$",
+    re.IGNORECASE,
+)
+_UNIT_AFTER = re.compile(
+    r"\s*(?:%|(?:am|pm|hrs?|hours?|mins?|minutes?|days?|weeks?|months?|years?|calls?|orders?|items?|units?"
+    r"|pages?|rows?|people|staff|patients|customers|pcs|kg|g|mg|ml|l|m|km|miles)\b)",
+    re.IGNORECASE,
 )
 # A number written with a country code before it is a phone number (+1 415 555 2671), never an NHS number.
 _COUNTRY_CODE_BEFORE = re.compile(r"(?:\(?\+|(?<!\d)00)[1-9]\d{0,2}\)?[\s.-]?$")
@@ -198,6 +213,15 @@ def _bears_token(url: str) -> bool:
 def _before(m: re.Match[str], width: int) -> str:
     """The few characters before a match, where the words that name it are."""
     return m.string[max(0, m.start() - width) : m.start()]
+
+
+def _range_or_reference(m: re.Match[str]) -> bool:
+    """Whether a local number (555-2671) is a range, a quantity or a reference rather than a phone."""
+    low, high = (int(part) for part in m.group(0).split("-"))
+    if low % 10 == 0 and high % 100 == 0:
+        return True
+    before = _before(m, 40)
+    return bool(_ID_CONTEXT.search(before) or _RANGE_BEFORE.search(before) or _UNIT_AFTER.match(m.string, m.end()))
 
 
 def _non_empty(placeholder: str) -> Callable[[re.Match[str]], str]:
@@ -298,6 +322,8 @@ class Redactor:
     @staticmethod
     def _phone(m: re.Match[str]) -> str:
         number = m.group(0)
+        if m.group("local"):
+            return number if _range_or_reference(m) else "[phone]"
         digits = re.sub(r"\D", "", number)
         if number.isdigit() and _ID_CONTEXT.search(_before(m, 40)):
             return number

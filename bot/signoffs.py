@@ -23,7 +23,8 @@ writer are touched, and a name must look like one where it stands:
   never a name there ("its dead again", "its quiet here", "im behind on tills", "its temps on nights");
 - after "sent from my <device>": "sent from my iphone, karen", "Sent from my iPhone Karen Jones";
 - opening the report before a colon or a dash, capitalised names only, a role in brackets or after
-  a comma allowed ("Priya Patel - …", "Priya: …", "Priya (finance) - …", "Priya P, nights: …"), and
+  a comma allowed ("Priya Patel - …", "Priya: …", "Priya (finance) - …", "Priya P, nights: …",
+  "Priya Patel, Finance Assistant: …", a title that names a job), and
   after "From" or "Reported by" also before a comma ("From Priya: …", "Reported by Priya Patel, …");
   a report opens with its topic that way too, so a word that heads one ("Toner: none left", "Water
   Leak - ward 4") or a plural ("Gloves - none in medium") is never a name there;
@@ -40,8 +41,11 @@ stand where a comma would ("cheers :beers: Sam"); the role goes with the name. A
 name when it is a common English word ("- Nightmare", ". Typical"), a day, month, place, language,
 product, company or organisation ("- Android", "thanks Microsoft"), or a word of the taxonomy's
 team and system names; initials and all-capitals words only after a closing word ("Thanks, JP",
-"Thanks, MARY"). "Sent from my iPhone" names nobody and stays. The text is stored as written, so
-the person's own `mine` still shows what they typed.
+"Thanks, MARY"). Names in other scripts count too ("Thanks, Сергей", "Спасибо, Сергей", "谢谢，王伟",
+"— محمد"); one without capitals (Chinese, Arabic, Hebrew) is read by where it stands, as a lower-case
+name is: after a closing word or a dash, never after a full stop or opening a report, and a Chinese
+one as two to four characters. "Sent from my iPhone" names nobody and stays. The text is stored
+as written, so the person's own `mine` still shows what they typed.
 
 The taxonomy is the one Snag runs with (SNAG_TAXONOMY, and after `reload` the new one): its team
 labels and aliases end an introduction ("Priya from pharm here"), its team and system names are
@@ -89,6 +93,7 @@ _BASIC = _words(
     anyway anyways lol lmao haha x xx xxx xxxx advance much lot lots loads heaps million bunch god goodness heavens
     im ive id youre theyre dont cant wont isnt doesnt didnt thats whats theres hes shes
     lord mum dad nan gran brother sis management company trust council board universe world sender sent
+    спасибо благодарю все всем вам ευχαριστώ ευχαριστω όλους όλοι 谢谢 多谢 感谢 谢了 大家 各位 شكرا للجميع תודה לכולם
     """
 )
 # Common English words that start a sentence, close a complaint ("… again. Typical"), follow
@@ -314,9 +319,27 @@ def _capitalised(word: str) -> bool:
     parts = re.split(r"['’-]", word)
     if len(parts) > 1 and len(parts[0]) == 1 and parts[0].isupper():  # O'Brien, D'Souza
         parts = parts[1:]
-    head_ok = bool(_NAME_PART.fullmatch(parts[0])) and any(c.islower() for c in parts[0])
+    head_ok = parts[0][:1].isupper() and bool(_NAME_PART.fullmatch(parts[0])) and any(c.islower() for c in parts[0])
     rest_ok = all(_NAME_PART.fullmatch(p) or p.islower() for p in parts[1:])
     return head_ok and rest_ok
+
+
+def _latin(key: str) -> bool:
+    """Whether the letters of `key` are Latin ones (with accents), the only ones the vowel rule reads."""
+    return all(c < "\u0250" for c in key if c.isalpha())
+
+
+# Chinese characters, and the particles that end a phrase but never a name ("修好了", "好吗").
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_HAN_PARTICLES = frozenset("了吗呢吧啊的过着么嘛呀哦啦")
+
+
+def _caseless_name(word: str) -> bool:
+    """Whether a word of a script without capitals (Chinese, Arabic, Hebrew) may be a name: Chinese,
+    written without spaces, only as two to four characters not ending in a particle."""
+    if _HAN.search(word):
+        return 2 <= len(word) <= 4 and word[-1] not in _HAN_PARTICLES
+    return len(word) >= 2
 
 
 def _looks_like_verb(key: str) -> bool:
@@ -337,12 +360,14 @@ def _is_name(word: str, vocab: _Vocabulary, *, closing: bool, lower: bool, first
         return False
     if key in _COMMON or key in _WORKPLACE or bare.endswith(("'s", "’s", "s'", "s’")):
         return False  # "- Nightmare", ". Typical"; "Priya's shift": a possessive goes on to its noun
+    if bare.lower() == bare.upper():  # 王伟, محمد, דוד: no capitals to go by, so only where it stands
+        return lower and _caseless_name(bare)
     if len(bare) == 1:  # an initial: "thx J", "J. Smith"; X is a kiss, A and I are words
         return bare.isupper() and bare not in "AIX"
     if len(bare) == 2 and bare.isalpha() and (bare.isupper() or (lower and bare.islower())):
         return closing  # initials after a closing word ("Thanks, JP", "thanks jp"); elsewhere IT, HR
-    if not _VOWEL.search(unicodedata.normalize("NFD", key)):
-        return False  # "Rd", "Ks", "NHS": abbreviations, not names
+    if _latin(key) and not _VOWEL.search(unicodedata.normalize("NFD", key)):
+        return False  # "Rd", "Ks", "NHS": abbreviations, not names (Сергей has no Latin vowel)
     if bare.isupper():  # "Thanks, MARY"; elsewhere an all-capitals word is an acronym
         return closing and bare.isalpha() and len(bare) > 3
     if _capitalised(bare):
@@ -380,10 +405,10 @@ def _names_at(text: str, start: int, vocab: _Vocabulary, *, closing: bool = Fals
 _EMOJI_CHAR = "[\u2600-\u27bf\U0001f300-\U0001faff\ufe0f]"
 _SHORTCODE = r"(?<!\d):[a-z0-9_+'-]{1,100}:"
 _EMOJI = rf"(?:{_EMOJI_CHAR}|{_SHORTCODE})"
-_END = re.compile(rf"(?:[\s.!)]|\b[xX]{{1,3}}\b|[:;]-?[)DpP(]|{_EMOJI})*\Z")
+_END = re.compile(rf"(?:[\s.!)。！）]|\b[xX]{{1,3}}\b|[:;]-?[)DpP(]|{_EMOJI})*\Z")
 _BRACKET = re.compile(r"[ \t]*\([^()\n]{1,80}\)")
-_ROLE_SEP = re.compile(r"[ \t]*(?:[,/|\-–—\n]+[ \t]*|[ \t](?:from|at|on|in|of)[ \t]+)", re.IGNORECASE)
-_ROLE_WORDS = re.compile(r"[^\s,/|\-–—.!?():;]+(?:[ \t&+]+[^\s,/|\-–—.!?():;]+){0,5}")
+_ROLE_SEP = re.compile(r"[ \t]*(?:[,，、/|\-–—\n]+[ \t]*|[ \t](?:from|at|on|in|of)[ \t]+)", re.IGNORECASE)
+_ROLE_WORDS = re.compile(r"[^\s,，、。/|\-–—.!?():;]+(?:[ \t&+]+[^\s,，、。/|\-–—.!?():;]+){0,5}")
 
 
 def _role_end(text: str, start: int) -> int:
@@ -446,10 +471,11 @@ def _replace(text: str, start: int, end: int) -> str:
 
 # A closing word: "Thanks, Priya", "Kind regards - Sam", "cheers priya", ". From Priya", "xx Priya".
 _CLOSING = re.compile(
-    r"(?:^|(?<=[\s.,!?;:()\-–—]))(?P<word>(?:many|kind|best|warm|warmest|with)\s+(?:thanks|regards|wishes)"
+    r"(?:^|(?<=[\s.,!?;:()\-–—。，！？；：、،]))(?P<word>(?:many|kind|best|warm|warmest|with)\s+(?:thanks|regards|wishes)"
     r"|thanks|thank\s+you|thankyou|thank\s+u|thanx|cheers|regards|rgds|thx|thnx|ty|ta|best|all\s+the\s+best"
-    r"|take\s+care|speak\s+soon|talk\s+soon|(?:lots\s+of\s+)?love|from|signed|sent\s+by|[xX]{1,3})"
-    rf"(?:\s+(?:again|so\s+much|a\s+lot|in\s+advance))?(?P<sep>(?:{_EMOJI}|[\s,.!:;\-–—])+)",
+    r"|take\s+care|speak\s+soon|talk\s+soon|(?:lots\s+of\s+)?love|from|signed|sent\s+by|[xX]{1,3}"
+    r"|спасибо|благодарю|с\s+уважением|谢谢|多谢|感谢|谢了|شكرا\u064b?|תודה(?:\s+רבה)?|ευχαριστώ|ευχαριστω)"
+    rf"(?:\s+(?:again|so\s+much|a\s+lot|in\s+advance))?(?P<sep>(?:{_EMOJI}|[\s,.!:;\-–—。，！：；、،])+)",
     re.IGNORECASE,
 )
 # Closing words that are also ordinary words ("an email from Priya", "I'd love Sam to"): only at
@@ -738,6 +764,34 @@ _BY = re.compile(r"(?:from|reported[ \t]+by)[ \t]+", re.IGNORECASE)
 _ROLE_BRACKET = re.compile(r"[ \t]*\([^()\n]{1,40}\)")
 _OPENING_MARK = re.compile(r"[ \t]*:(?=\s)|[ \t]*(?:--?|–|—)(?=[ \t])")
 _BY_MARK = re.compile(r"[ \t]*[:,](?=\s)|[ \t]*(?:--?|–|—)(?=[ \t])")
+# A job title after a comma ("Priya Patel, Finance Assistant: …", "Sam, senior porter - …"): one to
+# five words, one of them naming a job, each a job word, a team's or capitalised ("Sarah, quick
+# one: …" and "Sam, ask the manager: …" are no job title).
+_COMMA_ROLE = re.compile(r"[ \t]*,[ \t]*[^\W\d_]+(?:[ \t]+(?:&[ \t]+)?[^\W\d_]+){0,4}")
+_JOBS = _words(
+    """
+    assistant manager lead leader officer administrator admin coordinator supervisor
+    director executive analyst accountant bookkeeper clerk controller advisor adviser consultant
+    specialist engineer technician nurse sister matron doctor porter cleaner driver receptionist
+    agent operator apprentice trainee intern rep representative secretary buyer planner chef cook
+    hca rgn pa head partner associate auditor cashier caretaker caseworker handler paralegal
+    solicitor teacher midwife pharmacist carer worker
+    """
+)
+_JOB_WORDS = _JOBS | _words("senior junior deputy acting principal chief trainee team of and for the")
+
+
+def _job_title_end(text: str, end: int, vocab: _Vocabulary) -> int | None:
+    """The end of a job title after a comma from `end` ("Priya Patel, Finance Assistant"), or None."""
+    role = _COMMA_ROLE.match(text, end)
+    if role is None:
+        return None
+    words = re.findall(r"[^\W\d_]+", role.group())
+    keys = [w.lower() for w in words]
+    if not any(k in _JOBS or k.rstrip("s") in _JOBS for k in keys):
+        return None
+    ok = all(w[0].isupper() or k in _JOB_WORDS or k in vocab.named for w, k in zip(words, keys, strict=True))
+    return role.end() if ok else None
 
 
 def _signed_opening(text: str, vocab: _Vocabulary) -> list[tuple[int, int]]:
@@ -754,7 +808,10 @@ def _signed_opening(text: str, vocab: _Vocabulary) -> list[tuple[int, int]]:
         return []
     role = _ROLE_BRACKET.match(text, end) or vocab.comma_shift.match(text, end) or vocab.from_shift.match(text, end)
     mark = _BY_MARK if by else _OPENING_MARK
-    return [(start, end)] if mark.match(text, role.end() if role else end) else []
+    if mark.match(text, role.end() if role else end):
+        return [(start, end)]
+    job = _job_title_end(text, end, vocab)  # "Priya Patel, Finance Assistant: …"
+    return [(start, end)] if job is not None and _OPENING_MARK.match(text, job) else []
 
 
 # "reported by" and capitalised names in brackets, a role after them ("(reported by Priya)", "(reported

@@ -177,6 +177,39 @@ SIGNED = [
         f"the vans go out late{ALSO}Thanks, Priya{ALSO}again today",
         f"the vans go out late{ALSO}Thanks, [name]{ALSO}again today",
     ),
+    # A third audit's finds: names in other scripts, where case says nothing (Chinese, Arabic,
+    # Hebrew) read by where they stand, and a name with a job title opening the report.
+    ("the supplier invoice is late again. Thanks, Сергей", "the supplier invoice is late again. Thanks, [name]"),
+    ("the supplier invoice is late again 谢谢, 王伟", "the supplier invoice is late again 谢谢, [name]"),
+    ("the supplier invoice is late again. 谢谢，王伟", "the supplier invoice is late again. 谢谢，[name]"),
+    ("发票又晚了。谢谢！王伟。", "发票又晚了。谢谢！[name]。"),
+    ("the supplier invoice is late again. Спасибо, Сергей", "the supplier invoice is late again. Спасибо, [name]"),
+    ("the invoice is late. С уважением, Сергей Иванов", "the invoice is late. С уважением, [name]"),
+    ("the invoice is late. спасибо, сергей", "the invoice is late. спасибо, [name]"),
+    ("the invoice is late. Cheers, محمد علي", "the invoice is late. Cheers, [name]"),
+    ("the invoice is late. شكرا، محمد", "the invoice is late. شكرا، [name]"),
+    ("the invoice is late. Thanks, דוד כהן", "the invoice is late. Thanks, [name]"),
+    ("the invoice is late. תודה רבה, דוד", "the invoice is late. תודה רבה, [name]"),
+    ("the invoice is late. Thanks, Γιώργος", "the invoice is late. Thanks, [name]"),
+    ("the invoice is late. Ευχαριστώ, Γιώργος", "the invoice is late. Ευχαριστώ, [name]"),
+    ("the invoice is late — 王伟", "the invoice is late — [name]"),
+    ("the invoice is late - Сергей Иванов", "the invoice is late - [name]"),
+    ("the invoice is late. Сергей", "the invoice is late. [name]"),
+    ("Сергей: the invoice is late", "[name]: the invoice is late"),
+    (
+        "Priya Patel, Finance Assistant: the supplier invoice was paid twice",
+        "[name], Finance Assistant: the supplier invoice was paid twice",
+    ),
+    (
+        "Priya Patel (Finance Assistant): the supplier invoice was paid twice",
+        "[name] (Finance Assistant): the supplier invoice was paid twice",
+    ),
+    (
+        "Priya Patel, finance assistant: the invoice was paid twice",
+        "[name], finance assistant: the invoice was paid twice",
+    ),
+    ("Sam Jones, Senior Porter - the lift is stuck", "[name], Senior Porter - the lift is stuck"),
+    ("Priya, Head of Finance: the invoice was paid twice", "[name], Head of Finance: the invoice was paid twice"),
 ]
 
 # Texts that look a little like the above and must stay exactly as typed.
@@ -327,6 +360,21 @@ PLAIN = [
     "Hi Sam - the van is late again",
     "Priya, the key safe is empty again",
     "the lift is broken. Contact FM",
+    # Ordinary words after a closing word, other scripts' "thanks" and "all", a Chinese phrase, and
+    # openings with a comma before a colon that are no job title.
+    "Thanks, finance sorted it",
+    "cheers, the portal is back",
+    "the portal is back, thanks, finance",
+    "the invoice is late again. Thanks, 谢谢",
+    "the invoice is late again. Спасибо, все",
+    "发票又晚了，谢谢，修好了",
+    "发票又晚了，谢谢大家",
+    "the invoice is late again, Спасибо",
+    "Sarah, quick one: the portal is down",
+    "Sam, ask the manager: why is the rota late",
+    "Tills, Floor 3 Manager: card machine down",
+    "Monday, Finance Assistant: the rota is wrong",
+    "принтер опять сломался. опять",  # a lower-case word in Cyrillic is not capitalised
 ]
 
 

@@ -122,6 +122,31 @@ def test_the_second_audits_identifiers(text: str, expected: str) -> None:
     assert Redactor().redact(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("447700900123", "[phone]"),  # +44 written without its plus
+        ("ring 443069990000 now", "ring [phone] now"),
+        ("555-2671", "[phone]"),  # a US number without its area code
+        ("call 555-2671, ext 12", "call [phone], ext 12"),
+        ("INV-555-2671", "INV-555-2671"),  # part of a reference
+        ("SKU 555-2671", "SKU 555-2671"),
+        ("ref no. 555-2671", "ref no. 555-2671"),
+        ("order 447700900123", "order 447700900123"),
+        ("4477009001234", "4477009001234"),  # 13 digits: no UK number
+        ("447700900123456", "447700900123456"),
+        ("between 300-1500", "between 300-1500"),  # a range
+        ("300-1500", "300-1500"),  # round at both ends
+        ("£250-1000", "£250-1000"),
+        ("265-1440 calls", "265-1440 calls"),  # a unit after it
+        ("555.2671", "555.2671"),  # a decimal
+        ("555-2671-99", "555-2671-99"),
+    ],
+)
+def test_the_third_audits_phone_numbers(text: str, expected: str) -> None:
+    assert Redactor().redact(text) == expected
+
+
 def test_a_luhn_valid_number_is_a_card_only_with_a_card_schemes_prefix_and_length() -> None:
     """About one random 16-digit number in ten passes Luhn: order numbers outside the issuers' ranges stay."""
     rng = random.Random(14)
