@@ -85,3 +85,23 @@ async def test_a_report_whose_tagging_meets_an_outage_is_answered_with_its_numbe
     assert f"saved as report #{stored[0].id}" in said and "the tags will follow" in said and OUTAGE not in said
     assert recover(slack.services) == (0, 1)  # the recovery sweep tags it
     assert slack.reports()[0].stage == "billing"
+
+
+async def test_an_edited_thread_reply_in_an_outage_is_kept_then_applied(slack: SlackDriver, outage: Outage) -> None:
+    original = _dm("the label printer jams every morning", 5)
+    await slack.event(original)
+    reply = _reply("and the spare one has no toner", 6, original)
+    await slack.event(reply)
+    outage.down = True
+    edited = _edit(reply, "and the spare one at dock 4 has no toner", 7)
+    for part in ("message", "previous_message"):
+        edited["event"][part]["thread_ts"] = original["event"]["ts"]
+    before = len(_posts(slack, 0))
+    await slack.event(edited)
+    said = _read(slack, before)
+    assert "Your edit is saved" in said and OUTAGE not in said
+    outage.down = False
+    recover(slack.services)
+    assert [r.text for r in slack.reports()] == [
+        "the label printer jams every morning; also: and the spare one at dock 4 has no toner"
+    ]

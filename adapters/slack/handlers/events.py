@@ -286,7 +286,8 @@ async def on_changed(
     if change.text is None:
         await _on_deleted(rt, body, client, change, replace(message, text=before or ""))
         return
-    done = await rt.call(lambda: rt.snag.store_edit(message, before=before))
+    under = str(change.thread) if change.thread not in (None, change.ts) else None  # a reply's edit, in an outage
+    done = await rt.call(lambda: rt.snag.store_edit(message, before=before, under=under))
     if done is not None and done.report is not None:
         if change.thread == change.ts:  # a message of its own, not a reply under another
             await _file_and_answer(rt, body, client, done.report, command=False)
