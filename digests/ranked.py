@@ -176,7 +176,7 @@ def _section_sql(
     checks = [f"EXISTS (SELECT 1 FROM patterns p WHERE p.id = {ranked}.pid AND {rest})"] if rest else []
     checks.append(
         "(SELECT COUNT(*) FROM (SELECT DISTINCT reporter_key FROM reports "
-        f"WHERE pattern_id = {ranked}.pid LIMIT :k) AS who) >= :k"
+        f"WHERE pattern_id = {ranked}.pid AND created_at < :e LIMIT :k) AS who) >= :k"  # people by the week's end
     )
     return (
         f"SELECT '{name}' AS section, pid, c0, n, shown FROM (SELECT pid, c0, n, shown FROM ({found}) AS {ranked} "

@@ -193,11 +193,16 @@ def week_reports(audience: AudienceLike, conn: Connection) -> tuple[str, str]:
     return "LEFT JOIN patterns p ON p.id = r.pattern_id", where
 
 
-def load_reporters(bind: Bind, ids: list[int], *, within: tuple[datetime, datetime] | None = None) -> dict[int, int]:
-    """Distinct reporters of each pattern (for the anonymity threshold), all time or `within` a week
-    (from, to); one statement for all of them."""
+def load_reporters(
+    bind: Bind, ids: list[int], *, within: tuple[datetime, datetime] | None = None, until: datetime | None = None
+) -> dict[int, int]:
+    """Distinct reporters of each pattern (for the anonymity threshold), all time, `within` a week
+    (from, to), or `until` a moment (a digest's week's end: a report filed since tells nothing of
+    its week); one statement for all of them."""
     if not ids:
         return {}
+    if until is not None and within is None:
+        within = (datetime(1970, 1, 1, tzinfo=until.tzinfo), until)
     when = " AND created_at >= :s AND created_at < :e" if within else ""
     query = text(
         f"SELECT pattern_id, COUNT(DISTINCT reporter_key) FROM reports WHERE pattern_id IN :ids{when} "

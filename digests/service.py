@@ -119,7 +119,7 @@ class Digests:
         if snap.figures.reporters < self.k:  # the digest is suppressed and shows no pattern
             snap.patterns.clear()
             snap.history.clear()
-        snap.reporters = load_reporters(conn, sorted(snap.patterns))
+        snap.reporters = load_reporters(conn, sorted(snap.patterns), until=end)
         snap.outside = partial(load_reporters_outside, conn, tenant_id, start, end, audience, k=self.k)
         week = end - start
         snap.outside_prev = partial(

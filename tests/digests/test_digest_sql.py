@@ -138,7 +138,7 @@ def _tenant_rows(engine) -> tuple[list[Pattern], list[Report]]:  # type: ignore[
 
 def _plain_snapshot(engine, now: datetime) -> Snapshot:  # type: ignore[no-untyped-def]
     """Everything read the plain way: each pattern's reports counted in the digest's own weeks, the
-    week's reports, every pattern's distinct reporters (all time) and latest words of the week."""
+    week's reports, every pattern's distinct reporters (by the week's end) and latest words of the week."""
     start, end = digest_week(now)
     patterns, reports = _tenant_rows(engine)
     history: dict[int, dict[str, int]] = defaultdict(dict)
@@ -146,7 +146,7 @@ def _plain_snapshot(engine, now: datetime) -> Snapshot:  # type: ignore[no-untyp
     windows = week_windows(start, end)
     weekly_people: dict[int, list[set[str]]] = defaultdict(lambda: [set() for _ in windows])
     for r in reports:
-        if r.pattern_id:
+        if r.pattern_id and _utc(r.created_at) < end:
             everyone[r.pattern_id].add(r.reporter_key)
             for i, (monday, lo, hi) in enumerate(windows):
                 if lo <= _utc(r.created_at) < hi:

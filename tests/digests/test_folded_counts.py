@@ -223,3 +223,20 @@ def test_the_heat_chart_does_not_add_up_to_a_total_not_told(engine, monkeypatch)
     assert d.heat_other == 0 and d.heat_add_up and not d.total_countable and _summary(d) == "at least 33"
     drawn = [n for row in _drawn(monkeypatch, charts.heat_png, d, TX) for n in row if n]
     assert len(drawn) == 8 and sum(drawn) != d.total
+
+
+def test_a_pattern_is_shown_for_its_week_only_with_k_people_by_the_weeks_end(engine) -> None:  # type: ignore[no-untyped-def]
+    """Two people's new pattern last week, a third person's report today: the week's digest (built
+    today) listed it under New this week, so anyone comparing it with yesterday's preview learnt that
+    today's one report was in it. People count as of the week's end."""
+    with Session(engine) as s:
+        tenant = world.tenant(s)
+        shared = world.pattern(s, tenant, "refunds wait", SEEN)
+        world.reports(s, tenant, shared, [(DAY, f"k{i}") for i in range(5)], **BUSY)
+        new = world.pattern(s, tenant, "badge printer offline", DAY)
+        tags = {"stage": "delivery", "kinds": ["system_failure"]}
+        world.reports(s, tenant, new, [(DAY, "ana"), (DAY + timedelta(hours=1), "ben")], **tags)
+        world.reports(s, tenant, new, [(NOW - timedelta(hours=1), "cat")], **tags)  # after the week's end
+    md = to_markdown(_digest(engine), TX)
+    assert "refunds wait" in md
+    assert "badge printer" not in md.lower()
