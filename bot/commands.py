@@ -19,6 +19,7 @@ __all__ = [
     "parse_command",
     "parse_filters",
     "window_start",
+    "cut_of",
     "read_label",
     "asks_to_file",
     "usage_for",
@@ -186,6 +187,7 @@ class Slip(UsageError):
 class QueryFilters:
     since: datetime
     days: int = 7
+    before: datetime | None = None  # the cut (cut_of): reports filed before it only; None, up to now
     team: str | None = None
     stage: str | None = None
     kind: str | None = None
@@ -547,7 +549,7 @@ def parse_filters(args: Sequence[str], taxonomy: Taxonomy, now: datetime) -> Que
 
     A team, stage or kind may be named by its label, its title or an alias, in any case
     (`team:accounts`, `kind:duplicate entry`): read_label, the rule digests' audiences follow too.
-    The window starts at a midnight (window_start)."""
+    The window runs from a midnight (window_start) to the cut, today's midnight (cut_of)."""
     days, found = 7, {}
     for arg in _filter_words(args) or args:
         if arg.lower() in WINDOWS:
@@ -557,15 +559,23 @@ def parse_filters(args: Sequence[str], taxonomy: Taxonomy, now: datetime) -> Que
         if not colon or key.lower() not in _FILTER_KEYS:
             raise InputError(_unknown_filter(arg))
         found[key.lower()] = read_label(taxonomy, key.lower(), value)
-    return QueryFilters(since=window_start(now, days), days=days, **found)
+    return QueryFilters(since=window_start(now, days), days=days, before=cut_of(now), **found)
+
+
+def cut_of(now: datetime) -> datetime:
+    """The cut: midnight UTC at the start of `now`'s day (no tenant has a time zone of its own).
+    What others' reports show (top, stats, pattern <id>, search) counts only those filed before
+    it: asked before and after a colleague files, an answer would otherwise tell their report's
+    tags and pattern. Today's reports all come in together at the next midnight."""
+    today = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(UTC)
+    return today.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def window_start(now: datetime, days: int) -> datetime:
-    """Where the last `days` days start: at midnight UTC (no tenant has a time zone of its own)
-    on the day `days` days before `now`. A window starting to the minute would tell anyone who
-    asks again as the clock moves the minute each report leaves it, and so when it was filed."""
-    start = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(UTC) - timedelta(days=days)
-    return start.replace(hour=0, minute=0, second=0, microsecond=0)
+    """Where the last `days` days before the cut start: at midnight UTC on the day `days` days
+    before `now`. A window starting to the minute would tell anyone who asks again as the clock
+    moves the minute each report leaves it, and so when it was filed."""
+    return cut_of(now) - timedelta(days=days)
 
 
 def read_label(taxonomy: Taxonomy, axis: str, typed: str) -> str:

@@ -1,7 +1,8 @@
 """The answers to query commands: top patterns, your reports, a search, one pattern, stats.
 
 Anything counted over fewer than k distinct reporters folds into "other", so no answer points
-at the people behind a small slice.
+at the people behind a small slice. What others reported is counted to the cut, midnight UTC
+today (bot.commands.cut_of), and the answers say so: TO_CUT.
 """
 
 from __future__ import annotations
@@ -33,9 +34,13 @@ __all__ = [
     "stats",
     "PATTERN_QUOTES",
     "QUOTE_POOL",
+    "TO_CUT",
+    "AS_OF_CUT",
 ]
 
 
+TO_CUT = "to midnight UTC"  # where a window ends: today's reports count from tomorrow (bot.commands.cut_of)
+AS_OF_CUT = "As of midnight UTC: today's reports count from tomorrow."
 PATTERN_QUOTES = 3  # report texts `pattern <id>` shows
 QUOTE_POOL = 20  # of the pattern's latest reports, those looked at for them (shared ones are left out)
 
@@ -114,7 +119,7 @@ def top(
     """
     shown = [p for p in patterns if p.reporter_count >= k]
     since = filters.since
-    scope = [f"last {filters.days} days, since {day(since, since + timedelta(days=filters.days))} UTC"] + [
+    scope = [f"last {filters.days} days {TO_CUT}, since {day(since, since + timedelta(days=filters.days))}"] + [
         f"{name} {taxonomy.title(v)}"
         for name, v in (("team", filters.team), ("stage", filters.stage), ("kind", filters.kind))
         if v
@@ -232,7 +237,7 @@ def pattern(p: PatternSummary, taxonomy: Taxonomy, *, quotes: Sequence[str], k: 
     readable = [q for q in quotes if q.strip() and q != RETAINED_TEXT]
     said = plain_first(readable, PATTERN_QUOTES, text=str, taxonomy=taxonomy)
     sections += [Section(text=f"“{snippet(quoted(q, taxonomy), 200)}”") for q in said]
-    return Reply(kind="list", title=f"Pattern #{p.id}", sections=tuple(sections))
+    return Reply(kind="list", title=f"Pattern #{p.id}", sections=tuple(sections), notices=(AS_OF_CUT,))
 
 
 def quoted(text: str, taxonomy: Taxonomy) -> str:
@@ -287,11 +292,11 @@ def stats(data: dict[str, object], taxonomy: Taxonomy, *, k: int) -> Reply:
             sections.append(Section(heading=f"By {axis}", fields=tuple(fields)))
     if floor is not None:
         head = (
-            f"At least {floor} reports from the last 30 days; the rest come from fewer than {k} people, "
+            f"At least {floor} reports from the last 30 days {TO_CUT}; the rest come from fewer than {k} people, "
             "so they are not counted."
         )
     else:
-        head = f"{total} reports from the last 30 days."
+        head = f"{total} reports from the last 30 days {TO_CUT}."
     return Reply(kind="list", title="Snag stats", sections=(Section(text=head), *sections))
 
 
@@ -314,7 +319,7 @@ def _too_few_reply(k: int) -> Reply:
     """Stats when no slice has k people, nobody reported included: one reply whatever the reports
     and their tags, since "0 reports" (or a "No team named" row) beside "fewer than k people" would
     tell whether anyone at all reported in a narrow slice."""
-    head = f"Fewer than {k} people may be behind the reports of the last 30 days, so they are not counted."
+    head = f"Fewer than {k} people may be behind the reports of the last 30 days {TO_CUT}, so they are not counted."
     axes = (Section(heading=f"By {axis}", fields=(("Other", _few(k)),)) for axis in ("stage", "kind", "team"))
     return Reply(kind="list", title="Snag stats", sections=(Section(text=head), *axes))
 

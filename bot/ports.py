@@ -67,6 +67,10 @@ class Filters(Protocol):
     def since(self) -> datetime: ...
 
     @property
+    def before(self) -> datetime | None:
+        """The window's end, the cut (reports filed before it); None: up to now."""
+
+    @property
     def team(self) -> str | None: ...
 
     @property
@@ -133,8 +137,10 @@ class ReportRepository(Protocol):
         since: datetime | None = None,
         pattern_id: int | None = None,
         limit: int = 10,
+        before: datetime | None = None,
     ) -> list[ReportRecord]:
-        """Newest first; each of `words` must start a word of the text ("refund" finds "refunds")."""
+        """Newest first; each of `words` must start a word of the text ("refund" finds "refunds");
+        with `before`, only reports filed before then."""
 
     def count_reports(
         self, *, person: Person, words: Sequence[str], since: datetime | None = None, pattern_id: int | None = None
@@ -143,9 +149,10 @@ class ReportRepository(Protocol):
         too many to check them all (the count is then a floor)."""
 
     def search_counted(
-        self, *, person: Person, words: Sequence[str], limit: int = 10
+        self, *, person: Person, words: Sequence[str], limit: int = 10, before: datetime | None = None
     ) -> tuple[list[ReportRecord], int, bool]:
-        """list_reports(words=...) and count_reports(words=...) at once, reading the reports once."""
+        """list_reports(words=...) and count_reports(words=...) at once, reading the reports once;
+        with `before`, of the reports filed before then."""
 
     def untagged_reports(self, *, limit: int = 500, before: datetime | None = None) -> list[ReportRecord]:
         """Reports never tagged, oldest first; with `before`, only those stored before then."""
@@ -156,16 +163,22 @@ class ReportRepository(Protocol):
         """The `limit` most reported patterns in the window among those with at least k distinct
         reporters there; then the (reports, distinct reporters) of all the others, the "other" slice."""
 
-    def get_pattern(self, *, person: Person, pattern_id: int) -> PatternSummary | None: ...
+    def get_pattern(self, *, person: Person, pattern_id: int, before: datetime | None = None) -> PatternSummary | None:
+        """A pattern as it is; with `before` (the cut), as of then: its reports, reporters and last
+        seen counted from the reports filed before it, None when none was."""
 
-    def reporter_counts(self, *, person: Person, pattern_ids: Sequence[int]) -> dict[int, int]:
-        """Distinct reporters of each of the caller's tenant's patterns among `pattern_ids`, all time."""
+    def reporter_counts(
+        self, *, person: Person, pattern_ids: Sequence[int], before: datetime | None = None
+    ) -> dict[int, int]:
+        """Distinct reporters of each of the caller's tenant's patterns among `pattern_ids`, all
+        time; with `before`, among the reports filed before then."""
 
     def list_patterns(self, *, person: Person) -> list[PatternSummary]: ...
 
-    def stats(self, *, person: Person, since: datetime, k: int) -> dict[str, object]:
-        """Reports since `since` per stage, kind and team as {label: (reports, distinct reporters)},
-        and under "other" each axis's labels with fewer than k reporters, counted together."""
+    def stats(self, *, person: Person, since: datetime, k: int, before: datetime | None = None) -> dict[str, object]:
+        """Reports since `since` (and before `before`) per stage, kind and team as {label:
+        (reports, distinct reporters)}, and under "other" each axis's labels with fewer than k
+        reporters, counted together."""
 
     def erase_reporter(self, *, person: Person, reporter_key: str, report_ids: Sequence[int] | None = None) -> int:
         """Delete one person's reports (only `report_ids` of them, when given); returns how many."""

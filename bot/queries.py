@@ -1,5 +1,9 @@
 """The query and admin commands: help, top, mine, search, pattern, stats, digest, erase; and the
-answer to a message that is not a report (bot.smalltalk)."""
+answer to a message that is not a report (bot.smalltalk).
+
+What others reported (top, stats, pattern <id>, search) is read as of the cut, midnight UTC today
+(bot.commands.cut_of): asked before and after a colleague files, the answers are the same, so
+neither tells their report. A person's own reports (`mine`) show at once."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot import cards, listings, smalltalk
-from bot.commands import Command, TheirUsage, parse_filters, usage_for, window_start
+from bot.commands import Command, TheirUsage, cut_of, parse_filters, usage_for, window_start
 from bot.domain import RETAINED_TEXT, Person, Reply, ReportRecord
 from bot.erasing import erase_command
 from bot.errors import InputError, NotFound, PermissionDenied, UsageError
@@ -57,12 +61,12 @@ def _run(snag: Snag, person: Person, command: Command) -> Reply:
     if command.name == "mine":
         return _mine(snag, person, command.number, now)
     if command.name == "search":
-        return _search(snag, person, command.args)
+        return _search(snag, person, command.args, now)
     if command.name == "pattern":
         assert command.number is not None
-        return _pattern(snag, person, command.number, k)
+        return _pattern(snag, person, command.number, k, now)
     if command.name == "stats":
-        stats = snag.repository.stats(person=person, since=window_start(now, 30), k=k)
+        stats = snag.repository.stats(person=person, since=window_start(now, 30), k=k, before=cut_of(now))
         return listings.stats(stats, snag.taxonomy, k=k)
     if command.name == "digest":
         if snag.digests is None:
@@ -77,14 +81,18 @@ def _run(snag: Snag, person: Person, command: Command) -> Reply:
     raise InputError(f"`{command.name}` is not available here yet.")
 
 
-def _pattern(snag: Snag, person: Person, number: int, k: int) -> Reply:
-    """One pattern; a few of its reports' texts for those who may read them."""
-    pattern = snag.repository.get_pattern(person=person, pattern_id=number)
+def _pattern(snag: Snag, person: Person, number: int, k: int, now: datetime) -> Reply:
+    """One pattern as of the cut; a few of its reports' texts for those who may read them. A
+    pattern whose reports all came today is no pattern yet."""
+    cut = cut_of(now)
+    pattern = snag.repository.get_pattern(person=person, pattern_id=number, before=cut)
     if pattern is None:
         raise NotFound(f"There is no pattern #{number}.")
     quotes: tuple[str, ...] = ()
     if person.role.sees_texts and pattern.reporter_count >= k:
-        latest = snag.repository.list_reports(person=person, pattern_id=pattern.id, limit=listings.QUOTE_POOL)
+        latest = snag.repository.list_reports(
+            person=person, pattern_id=pattern.id, limit=listings.QUOTE_POOL, before=cut
+        )
         quotes = tuple(r.text for r in latest if not r.shared)  # a search of the channel would find who wrote it
     return listings.pattern(pattern, snag.taxonomy, quotes=quotes, k=k)
 
@@ -108,9 +116,9 @@ _SHOWN = 10  # reports a search lists
 _POOL = 100  # the newest matching reports read for them (some may not be shown)
 
 
-def _search(snag: Snag, person: Person, words: tuple[str, ...]) -> Reply:
-    """The newest reports with those words a leader may read, and how many there are in all (a
-    list cut short says so).
+def _search(snag: Snag, person: Person, words: tuple[str, ...], now: datetime) -> Reply:
+    """The newest reports with those words a leader may read, filed before the cut, and how many
+    there are in all (a list cut short says so).
 
     No more than `pattern <id>` and the digest's quotes would show: reports filed where others saw
     who wrote them, and reports in no pattern or in one with fewer than k reporters, are left out;
@@ -120,15 +128,15 @@ def _search(snag: Snag, person: Person, words: tuple[str, ...]) -> Reply:
         raise PermissionDenied(
             "Searching individual reports is for managers. Try `top` or `pattern <id>` for the shared picture."
         )
-    k = snag.options.anonymity_k
-    found, matched, capped = snag.repository.search_counted(person=person, words=words, limit=_POOL)
-    readable = _readable(snag, person, found, words, k)
+    k, cut = snag.options.anonymity_k, cut_of(now)
+    found, matched, capped = snag.repository.search_counted(person=person, words=words, limit=_POOL, before=cut)
+    readable = _readable(snag, person, found, words, k, cut)
     unread = capped or matched > len(found)  # matching reports past the pool: the count is a floor
     reply = listings.search(
         readable[:_SHOWN],
         words,
         snag.taxonomy,
-        now=snag.clock(),
+        now=now,
         matched=len(readable),
         capped=unread and len(readable) > _SHOWN,
     )
@@ -138,14 +146,14 @@ def _search(snag: Snag, person: Person, words: tuple[str, ...]) -> Reply:
             f"Only the newest {_POOL} reports with these words were looked at: add a word to find older ones."
         )
     notices.append(
-        f"Left out, as `pattern <id>` leaves them out: reports filed in a channel and reports in patterns with "
-        f"fewer than {k} reporters. A name someone signed with reads [name]."
+        f"Left out, as `pattern <id>` leaves them out: reports filed today (until midnight UTC), reports filed "
+        f"in a channel and reports in patterns with fewer than {k} reporters. A name someone signed with reads [name]."
     )
     return replace(reply, notices=tuple(notices))
 
 
 def _readable(
-    snag: Snag, person: Person, reports: Sequence[ReportRecord], words: Sequence[str], k: int
+    snag: Snag, person: Person, reports: Sequence[ReportRecord], words: Sequence[str], k: int, cut: datetime
 ) -> list[ReportRecord]:
     """Of `reports`, those `pattern <id>` could quote, with their text as it would: and only
     where the words are still in it once scrubbed."""
@@ -153,8 +161,8 @@ def _readable(
         (r, listings.quoted(r.text, snag.taxonomy)) for r in reports if not r.shared and r.text != RETAINED_TEXT
     ]
     people = snag.repository.reporter_counts(
-        person=person, pattern_ids=[r.pattern_id for r, _ in candidates if r.pattern_id is not None]
-    )  # as `pattern <id>` counts them: all time
+        person=person, pattern_ids=[r.pattern_id for r, _ in candidates if r.pattern_id is not None], before=cut
+    )  # as `pattern <id>` counts them: as of the cut
     return [
         replace(r, text=text)
         for r, text in candidates

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, case, func, update
+from sqlalchemy import Integer, bindparam, case, distinct, exists, func, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.domain import Handoff, ReportRecord, Tags
@@ -27,6 +28,8 @@ __all__ = [
     "record_correction",
     "search_reports",
     "count_reports",
+    "filed_since",
+    "last_before",
     "has_words",
     "latest_corrections",
     "uncount_weeks",
@@ -179,13 +182,16 @@ def search_reports(
     since: datetime | None = None,
     pattern_id: int | None = None,
     limit: int = 10,
+    before: datetime | None = None,
 ) -> list[Report]:
-    """Newest reports first, narrowed by reporter, time or pattern, and by words: each must start a
-    word of the text ("refund" finds "refunds", "cat" does not find "certificate").
+    """Newest reports first, narrowed by reporter, time (since, before) or pattern, and by words:
+    each must start a word of the text ("refund" finds "refunds", "cat" does not find "certificate").
 
     Words are looked for among the SEARCH_CANDIDATES newest reports that contain them anywhere, so
     a common word stays fast however many reports there are."""
-    where = _narrowing(tenant_id=tenant_id, reporter_key=reporter_key, words=words, since=since, pattern_id=pattern_id)
+    where = _narrowing(
+        tenant_id=tenant_id, reporter_key=reporter_key, words=words, since=since, pattern_id=pattern_id, before=before
+    )
     newest = (col(Report.created_at).desc(), col(Report.id).desc())
     if not words:
         return list(session.exec(select(Report).where(*where).order_by(*newest).limit(limit)).all())
@@ -212,12 +218,13 @@ def count_reports(
 
 
 def search_and_count(
-    *, session: Session, tenant_id: int, words: Sequence[str], limit: int
+    *, session: Session, tenant_id: int, words: Sequence[str], limit: int, before: datetime | None = None
 ) -> tuple[list[Report], int, bool]:
-    """search_reports and count_reports with one scan of the reports: the newest `limit` with the
-    words, how many the candidates hold, and whether there were more candidates than were checked
-    (the scan is the costly part: at 1M reports a full list of a common word ran it twice)."""
-    where = _narrowing(tenant_id=tenant_id, reporter_key=None, words=words, since=None, pattern_id=None)
+    """search_reports and count_reports with one scan of the reports (filed before `before`, when
+    given): the newest `limit` with the words, how many the candidates hold, and whether there were
+    more candidates than were checked (the scan is the costly part: at 1M reports a full list of a
+    common word ran it twice)."""
+    where = _narrowing(tenant_id=tenant_id, reporter_key=None, words=words, since=None, pattern_id=None, before=before)
     candidates = _candidates(session, where)
     matching = [rid for rid, text in candidates[:SEARCH_CANDIDATES] if has_words(text, words)]
     ids = matching[:limit]
@@ -232,6 +239,7 @@ def _narrowing(
     words: Sequence[str],
     since: datetime | None,
     pattern_id: int | None,
+    before: datetime | None = None,
 ) -> list[Any]:
     """The SQL conditions of a search; words as a substring prefilter (LIKE), which has_words then checks."""
     where: list[Any] = [Report.tenant_id == tenant_id]
@@ -239,12 +247,48 @@ def _narrowing(
         where.append(Report.reporter_key == reporter_key)
     if since:
         where.append(Report.created_at >= since)
+    if before:
+        where.append(Report.created_at < before)
     if pattern_id is not None:
         where.append(Report.pattern_id == pattern_id)
     for word in words:
         escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append(func.lower(col(Report.text)).like(f"%{escaped}%", escape="\\"))
     return where
+
+
+def filed_since(
+    *, session: Session, tenant_id: int, pattern_ids: Iterable[int], cut: datetime
+) -> dict[int, tuple[int, int]]:
+    """Of each of these patterns with reports filed at or after `cut`: how many, and how many
+    people filed all their reports in it then (none before). A pattern's counts as of the cut are
+    its counts minus these: only the day's reports are read (by the index on (pattern, created)),
+    never the pattern's whole history. One statement."""
+    ids = sorted(set(pattern_ids))
+    if not ids:
+        return {}
+    earlier = aliased(Report)
+    known = exists().where(
+        col(earlier.pattern_id) == col(Report.pattern_id),
+        col(earlier.reporter_key) == col(Report.reporter_key),
+        col(earlier.created_at) < cut,
+    )
+    newcomers = func.count(distinct(case((~known, col(Report.reporter_key)))))
+    rows = session.exec(
+        select(Report.pattern_id, func.count(), newcomers)
+        .where(Report.tenant_id == tenant_id, col(Report.pattern_id).in_(ids), col(Report.created_at) >= cut)
+        .group_by(col(Report.pattern_id))
+    ).all()
+    return {int(pid): (int(n), int(new)) for pid, n, new in rows if pid is not None}
+
+
+def last_before(*, session: Session, pattern_id: int, cut: datetime) -> datetime | None:
+    """When the pattern's newest report filed before `cut` was filed; None when none was. One
+    look-up of the index on (pattern, created)."""
+    found = session.exec(
+        select(func.max(Report.created_at)).where(Report.pattern_id == pattern_id, col(Report.created_at) < cut)
+    ).one()
+    return aware(found) if found is not None else None
 
 
 def _candidates(session: Session, where: list[Any]) -> list[tuple[int, str]]:

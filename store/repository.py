@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import func, update
@@ -239,6 +240,7 @@ class SqlRepository:
         since: datetime | None = None,
         pattern_id: int | None = None,
         limit: int = 10,
+        before: datetime | None = None,
     ) -> list[ReportRecord]:
         with self.session() as session:
             tenant_id = self._tenant_id(session, person)
@@ -254,6 +256,7 @@ class SqlRepository:
                 since=since,
                 pattern_id=pattern_id,
                 limit=limit,
+                before=before,
             )
             return [verbs.to_record(r, tenant) for r in rows]
 
@@ -271,9 +274,10 @@ class SqlRepository:
             )
 
     def search_counted(
-        self, *, person: Person, words: Sequence[str], limit: int = 10
+        self, *, person: Person, words: Sequence[str], limit: int = 10, before: datetime | None = None
     ) -> tuple[list[ReportRecord], int, bool]:
-        """list_reports and count_reports for words, in one scan (verbs.search_and_count)."""
+        """list_reports and count_reports for words (of reports filed before `before`, when given),
+        in one scan (verbs.search_and_count)."""
         with self.session() as session:
             tenant_id = self._tenant_id(session, person)
             if tenant_id is None:
@@ -281,24 +285,46 @@ class SqlRepository:
             tenant = session.get(Tenant, tenant_id)
             assert tenant is not None
             rows, matched, capped = verbs.search_and_count(
-                session=session, tenant_id=tenant_id, words=words, limit=limit
+                session=session, tenant_id=tenant_id, words=words, limit=limit, before=before
             )
             return [verbs.to_record(r, tenant) for r in rows], matched, capped
 
-    def get_pattern(self, *, person: Person, pattern_id: int) -> PatternSummary | None:
+    def get_pattern(self, *, person: Person, pattern_id: int, before: datetime | None = None) -> PatternSummary | None:
+        """A pattern of the caller's tenant with its distinct reporters, all time; with `before`
+        (the cut), as of then: None when no report of it was filed before, else its reports and
+        reporters less those filed since (verbs.filed_since: the day's reports, not its history),
+        last seen on its newest report before."""
         with self.session() as session:
             tenant_id = self._tenant_id(session, person)
             pattern = session.get(Pattern, pattern_id)
             if pattern is None or tenant_id is None or pattern.tenant_id != tenant_id:
                 return None
+            last = verbs.last_before(session=session, pattern_id=pattern_id, cut=before) if before else None
+            if before is not None and last is None:
+                return None  # all its reports came since the cut: no pattern yet
             reporter_count = session.exec(
                 select(func.count(func.distinct(Report.reporter_key))).where(Report.pattern_id == pattern_id)
             ).one()
-            return pattern_summary(pattern, reporter_count=int(reporter_count))
+            summary = pattern_summary(pattern, reporter_count=int(reporter_count))
+            if before is None or last is None:
+                return summary
+            since, newcomers = verbs.filed_since(
+                session=session, tenant_id=tenant_id, pattern_ids=[pattern_id], cut=before
+            ).get(pattern_id, (0, 0))
+            return replace(
+                summary,
+                report_count=max(summary.report_count - since, 0),
+                reporter_count=summary.reporter_count - newcomers,
+                first_seen=min(summary.first_seen, last),
+                last_seen=last if summary.last_seen >= before else summary.last_seen,
+            )
 
-    def reporter_counts(self, *, person: Person, pattern_ids: Sequence[int]) -> dict[int, int]:
-        """Distinct reporters of each of the caller's tenant's patterns among `pattern_ids`, all
-        time, as `get_pattern` counts them; one statement (patterns of other tenants are left out)."""
+    def reporter_counts(
+        self, *, person: Person, pattern_ids: Sequence[int], before: datetime | None = None
+    ) -> dict[int, int]:
+        """Distinct reporters of each of the caller's tenant's patterns among `pattern_ids`, as
+        `get_pattern` counts them: all time, or as of the cut `before` (less the people whose
+        reports in it all came since, verbs.filed_since); patterns of other tenants are left out."""
         if not pattern_ids:
             return {}
         with self.session() as session:
@@ -310,7 +336,11 @@ class SqlRepository:
                 .where(Report.tenant_id == tenant_id, col(Report.pattern_id).in_(sorted(set(pattern_ids))))
                 .group_by(col(Report.pattern_id))
             ).all()
-            return {int(pid): int(n) for pid, n in rows if pid is not None}
+            counts = {int(pid): int(n) for pid, n in rows if pid is not None}
+            if before is None:
+                return counts
+            since = verbs.filed_since(session=session, tenant_id=tenant_id, pattern_ids=counts, cut=before)
+            return {pid: n - since.get(pid, (0, 0))[1] for pid, n in counts.items()}
 
     def ranked_patterns(
         self, *, person: Person, filters: Filters, k: int, limit: int = 10
@@ -333,8 +363,9 @@ class SqlRepository:
             ]
             return shown, other
 
-    def stats(self, *, person: Person, since: datetime, k: int) -> dict[str, object]:
-        """Reports since `since` per stage, kind and team as {label: (reports, distinct reporters)},
+    def stats(self, *, person: Person, since: datetime, k: int, before: datetime | None = None) -> dict[str, object]:
+        """Reports since `since` (before the cut `before`, when given) per stage, kind and team as
+        {label: (reports, distinct reporters)},
         and under "other" each axis's labels with fewer than k reporters, counted together; under
         "in_patterns" and "outside", the reports in patterns `top` may show and (reports, people) of
         the rest (slices.pattern_split), which decide whether the total may be told exactly."""
@@ -343,7 +374,7 @@ class SqlRepository:
             if tenant_id is None:
                 return {"reports": 0}
             no_jit(session.connection())  # short JSON aggregates, as the digest's
-            return slices.label_counts(session=session, tenant_id=tenant_id, since=since, k=k)
+            return slices.label_counts(session=session, tenant_id=tenant_id, since=since, k=k, before=before)
 
     # ---- privacy ----
 

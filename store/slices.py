@@ -34,13 +34,16 @@ def _lists(column: Any, labels: list[str], dialect: str) -> ColumnElement[bool]:
     return exists(select(literal(1)).select_from(each).where(each.c.value.in_(labels)))
 
 
+def _scope(tenant_id: int, since: datetime, before: datetime | None) -> list[ColumnElement[bool]]:
+    """The tenant's reports filed from `since` to the cut `before` (None: up to now)."""
+    scope = [col(Report.tenant_id) == tenant_id, col(Report.created_at) >= since]
+    return scope + ([col(Report.created_at) < before] if before is not None else [])
+
+
 def _window(tenant_id: int, filters: Filters, dialect: str) -> Any:
-    """The grouped reports `top` counts: since the start of the window, matching its filters."""
-    where = [
-        col(Report.tenant_id) == tenant_id,
-        col(Report.created_at) >= filters.since,
-        col(Report.pattern_id).is_not(None),
-    ]
+    """The grouped reports `top` counts: in the window (since its start, before its cut), matching
+    its filters."""
+    where = [*_scope(tenant_id, filters.since, filters.before), col(Report.pattern_id).is_not(None)]
     if filters.stage is not None:
         where.append(col(Report.stage) == filters.stage)
     if filters.team is not None:
@@ -70,12 +73,15 @@ def rank_patterns(
     return [(int(p), int(n), int(r)) for p, n, r in ranked], (int(other[0]), int(other[1]))
 
 
-def pattern_split(*, session: Session, tenant_id: int, since: datetime, k: int) -> tuple[int, tuple[int, int]]:
-    """The reports since `since` in patterns `top` may show (at least k distinct reporters in the
-    window, counted as rank_patterns counts them), then the (reports, distinct reporters) of all the
-    others: top's "other" slice and the reports in no pattern. `stats` tells its total exactly only
-    when that rest is empty or from k people; otherwise the total minus top's counts would be it."""
-    scope = (col(Report.tenant_id) == tenant_id, col(Report.created_at) >= since)
+def pattern_split(
+    *, session: Session, tenant_id: int, since: datetime, k: int, before: datetime | None = None
+) -> tuple[int, tuple[int, int]]:
+    """The reports since `since` (before `before`) in patterns `top` may show (at least k distinct
+    reporters in the window, counted as rank_patterns counts them), then the (reports, distinct
+    reporters) of all the others: top's "other" slice and the reports in no pattern. `stats` tells
+    its total exactly only when that rest is empty or from k people; otherwise the total minus
+    top's counts would be it."""
+    scope = _scope(tenant_id, since, before)
     people = func.count(distinct(col(Report.reporter_key)))
     crowded = (
         select(col(Report.pattern_id))
@@ -96,14 +102,17 @@ def _list_column(axis: str) -> Any:
     return {"kind": Report.kinds, "team": Report.teams}.get(axis)
 
 
-def label_counts(*, session: Session, tenant_id: int, since: datetime, k: int) -> dict[str, object]:
-    """Reports since `since`, per stage, kind and team as {label: (reports, distinct reporters)},
+def label_counts(
+    *, session: Session, tenant_id: int, since: datetime, k: int, before: datetime | None = None
+) -> dict[str, object]:
+    """Reports since `since` and before the cut `before` (None: up to now), per stage, kind and
+    team as {label: (reports, distinct reporters)},
     under "other" each axis's (reports, distinct reporters) of the labels with fewer than k, and
     under "untagged" each axis's (reports, distinct reporters) with no label there (no stage yet,
     no team named), so the rows add up to the total; under "in_patterns" and "outside", what
     pattern_split says."""
     dialect = session.get_bind().dialect.name
-    scope = (col(Report.tenant_id) == tenant_id, col(Report.created_at) >= since)
+    scope = _scope(tenant_id, since, before)
     reports, people = func.count(distinct(col(Report.id))), func.count(distinct(col(Report.reporter_key)))
     result: dict[str, object] = {"reports": session.exec(select(func.count()).select_from(Report).where(*scope)).one()}
     other: dict[str, tuple[int, int]] = {}
@@ -131,5 +140,7 @@ def label_counts(*, session: Session, tenant_id: int, since: datetime, k: int) -
             untagged[axis] = (int(n), int(r))
     result["other"] = other
     result["untagged"] = untagged
-    result["in_patterns"], result["outside"] = pattern_split(session=session, tenant_id=tenant_id, since=since, k=k)
+    result["in_patterns"], result["outside"] = pattern_split(
+        session=session, tenant_id=tenant_id, since=since, k=k, before=before
+    )
     return result

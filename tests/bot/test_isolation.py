@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -23,11 +24,13 @@ def test_two_tenants_interleaved_and_concurrent(db_url: str, tmp_path) -> None: 
     snag = services.snag
     snag.roles = RolePolicy.from_lists([], ["slack:M"])
     tenants = ("TA", "TB")
+    yesterday = datetime.now(UTC) - timedelta(days=1)
 
     def traffic(i: int) -> tuple[str, list[int], list[str]]:
         tenant = tenants[i % 2]
         staff = snag.person("slack", tenant, f"U{i % 3}")
-        receipt = snag.handle_message(IncomingMessage(staff, f"{tenant} report {i} about invoices", "C"))
+        said = IncomingMessage(staff, f"{tenant} report {i} about invoices", "C", received_at=yesterday)
+        receipt = snag.handle_message(said)  # filed yesterday: a search finds it today (bot.commands.cut_of)
         snag.handle_action(ActionEvent(staff, receipt.report_id, "frequency", "weekly"))  # type: ignore[arg-type]
         manager = snag.person("slack", tenant, "M")
         found = snag.handle_message(IncomingMessage(manager, "search invoices", "C"))

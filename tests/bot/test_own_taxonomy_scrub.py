@@ -125,7 +125,8 @@ def _one_pattern(services) -> int:  # type: ignore[no-untyped-def]
             s.add(report)
         s.commit()
         assert pattern.id is not None
-        return pattern.id
+    snag.clock = lambda: NOW + timedelta(days=1)  # asked the next day: a day's reports count from its midnight
+    return pattern.id
 
 
 def _quotes(reply: Reply) -> list[str]:

@@ -47,7 +47,8 @@ def _seed(services) -> int:  # type: ignore[no-untyped-def]
             s.add(report)
         s.commit()
         assert pattern.id is not None
-        return pattern.id
+    snag.clock = lambda: NOW + timedelta(days=1)  # asked the next day: a day's reports count from its midnight
+    return pattern.id
 
 
 def test_pattern_search_and_export_show_none_of_the_third_audits_names_or_numbers(services) -> None:  # type: ignore[no-untyped-def]

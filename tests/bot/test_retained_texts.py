@@ -39,6 +39,7 @@ def test_pattern_in_chat_after_retention_quotes_only_texts_still_there(services)
         pattern_id = rows[0].pattern_id
     assert services.repository.apply_retention(older_than=NOW - timedelta(days=365)) == 2
     manager = snag.person("slack", "T1", "M1")
+    snag.clock = lambda: datetime.now(UTC) + timedelta(days=1)  # the two filed today are quoted from tomorrow
     reply = snag.handle_message(IncomingMessage(manager, f"pattern {pattern_id}", "C1"))
     quotes = [s.text for s in reply.sections if s.text.startswith("“")]
     assert quotes == ["“refund forms scanned twice”"] * 2

@@ -24,7 +24,9 @@ def _nothing_derivable(services: Services, head: str, fields: dict[str, str], hi
     shown = sum(int(s.fields[0][1].split()[0]) for s in ask(services, "top 30d").sections if s.fields)
     counted = sum(int(v) for v in fields.values() if v.isdigit())
     assert str(shown + hidden) not in head.split() and counted != shown + hidden
-    assert head.startswith(f"At least {shown} reports from the last 30 days; the rest come from fewer than 3 people")
+    assert head.startswith(
+        f"At least {shown} reports from the last 30 days to midnight UTC; the rest come from fewer than 3 people"
+    )
 
 
 def test_one_persons_stage_is_not_the_total_minus_the_stages_shown(chat: Services) -> None:  # noqa: F811
@@ -48,7 +50,7 @@ def test_one_persons_reports_in_a_stage_shown_do_not_make_the_rows_add_up(chat: 
 def test_a_rest_from_k_people_in_patterns_of_their_own_is_counted_exactly(chat: Services) -> None:  # noqa: F811
     file(chat.engine, BUSY + [Filed(f"s{i}", f"solo {i}", stage="support") for i in range(3)])
     head, fields = _stats(chat)
-    assert head == "18 reports from the last 30 days."
+    assert head == "18 reports from the last 30 days to midnight UTC."
     assert fields["By stage"] == {"Delivery": "9", "Billing": "6", "Support": "3"}
 
 
@@ -72,7 +74,7 @@ def test_a_folded_part_of_k_people_is_counted_and_the_rows_add_up(chat: Services
     small = [Filed(f"s{i}", "tickets", stage=stage) for i, stage in enumerate(("support", "support", "onboarding"))]
     file(chat.engine, BUSY + small)
     head, fields = _stats(chat)
-    assert head == "18 reports from the last 30 days."
+    assert head == "18 reports from the last 30 days to midnight UTC."
     assert fields["By stage"] == {"Delivery": "9", "Billing": "6", "Other": "3"}
 
 

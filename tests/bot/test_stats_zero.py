@@ -9,7 +9,7 @@ from bot.app import Services
 from tests.bot.test_top_and_stats_in_chat import ask, chat  # noqa: F401  (the fixture)
 from tests.store.test_folded_slices import Filed, file
 
-TOO_FEW = "Fewer than 3 people may be behind the reports of the last 30 days, so they are not counted."
+TOO_FEW = "Fewer than 3 people may be behind the reports of the last 30 days to midnight UTC, so they are not counted."
 
 
 @pytest.mark.parametrize(
@@ -33,5 +33,5 @@ def test_stats_on_an_empty_tenant_read_as_stats_from_fewer_than_k_people(
 def test_stats_with_k_people_still_count_their_reports(chat: Services) -> None:  # noqa: F811
     file(chat.engine, [Filed(f"u{i}", "refunds") for i in range(3)])
     reply = ask(chat, "stats")
-    assert reply.sections[0].text == "3 reports from the last 30 days."
+    assert reply.sections[0].text == "3 reports from the last 30 days to midnight UTC."
     assert dict(reply.sections[1].fields) == {"Billing": "3"}

@@ -40,7 +40,7 @@ def test_top_answers_alike_all_day_and_changes_only_at_midnight(chat: Services) 
     }
     assert len(set(map(repr, answers.values()))) == 1, answers
     title, sections = answers[(9, 6)]
-    assert title.startswith("Top patterns (last 7 days, since 16 Nov UTC"), title
+    assert title.startswith("Top patterns (last 7 days to midnight UTC, since 16 Nov)"), title
     assert [dict(fields)["Reports"] for _, _, fields in sections if fields] == ["4 from 4 people"]
     gone = _say(chat, "top", FILED + timedelta(days=8))  # midnight: the whole day leaves at once
     assert [s.text for s in gone.sections] == ["Nothing here with 3 or more people reporting yet."]
@@ -52,7 +52,7 @@ def test_stats_answer_alike_all_day(chat: Services) -> None:  # noqa: F811
     answers = [_seen(_say(chat, "stats", month_on.replace(hour=h, minute=m))) for h, m in [(9, 4), (9, 6), (14, 14)]]
     assert answers[0] == answers[1] == answers[2], answers
     assert _say(chat, "top 30d", month_on.replace(hour=14, minute=14)).title.startswith(
-        "Top patterns (last 30 days, since 16 Nov UTC"
+        "Top patterns (last 30 days to midnight UTC, since 16 Nov)"
     )
 
 

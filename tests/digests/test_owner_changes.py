@@ -77,6 +77,7 @@ def stored_owner(services, pid: int) -> str | None:  # type: ignore[no-untyped-d
 def test_a_small_patterns_reporters_are_not_counted_and_a_repeat_tells_nobody(loop) -> None:  # type: ignore[no-untyped-def]
     services, messenger = loop
     pid = pattern_of(services, "ann", "bea")
+    services.snag.clock = lambda: NOW + timedelta(days=1)  # `pattern` counts the day's reports from its midnight
     assert "private" in say(services, MANAGER, f"pattern {pid}").title
     reply = say(services, MANAGER, f"status {pid} acknowledged")
     assert reply.kind == "saved" and "Told its reporters (fewer than 3)." in reply.title, reply.title

@@ -156,7 +156,7 @@ def test_the_pattern_command_never_quotes_a_report_filed_in_a_channel(engine) ->
         repository = repo
         taxonomy = load_taxonomy()
 
-    reply = _pattern(Snag(), manager, pid, 3)  # type: ignore[arg-type]
+    reply = _pattern(Snag(), manager, pid, 3, NOW + timedelta(days=1))  # type: ignore[arg-type]  # asked the next day
     quotes = [s.text for s in reply.sections if s.text and s.text.startswith("“")]
     assert quotes == ["“van late again”", "“the van is late every friday”"]
 

@@ -179,6 +179,7 @@ def test_pattern_and_mine_say_a_reopened_pattern_is_received_again(loop) -> None
     pid = resolved_pattern(services, messenger)
     say(services, "dev", f"{TEXT} again, still")
     wait_for_sends(messenger, 4)
+    services.snag.clock = lambda: datetime.now(UTC) + timedelta(days=1)  # `pattern` counts the day's reports then
     detail = say(services, MANAGER, f"pattern {pid}").plain_text()
     assert "received again, owner Pharmacy lead" in detail, detail
     own = say(services, "ann", "mine").plain_text()

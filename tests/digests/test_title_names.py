@@ -5,6 +5,8 @@ digests and the export, while the quotes read [name]: one person had signed two 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import Session, select
 
 from bot.domain import IncomingMessage, Reply
@@ -23,8 +25,14 @@ def _file(services, user: str, text: str) -> None:  # type: ignore[no-untyped-de
 
 
 def _top(services) -> Reply:  # type: ignore[no-untyped-def]
+    """`top` the next day: the day's reports count from its midnight."""
     snag = services.snag
-    return snag.handle_message(IncomingMessage(snag.person("slack", "T1", "staff"), "top", "D-staff", via="dm"))
+    today = snag.clock
+    snag.clock = lambda: today() + timedelta(days=1)
+    try:
+        return snag.handle_message(IncomingMessage(snag.person("slack", "T1", "staff"), "top", "D-staff", via="dm"))
+    finally:
+        snag.clock = today
 
 
 def _titles(services) -> list[str]:  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -36,14 +37,15 @@ def org(tmp_path: Path):  # type: ignore[no-untyped-def]
     services.engine.dispose()
 
 
-def _say(services, text: str, user: str = "t1", platform: str = "console") -> Reply:  # type: ignore[no-untyped-def]
+def _say(services, text: str, user: str = "t1", platform: str = "console", at: datetime | None = None) -> Reply:  # type: ignore[no-untyped-def]
     person = services.snag.person(platform, "local", user)
-    return services.snag.handle_message(IncomingMessage(person, text, platform))
+    return services.snag.handle_message(IncomingMessage(person, text, platform, received_at=at))
 
 
 def _reported_by_four(services, text: str) -> None:  # type: ignore[no-untyped-def]
+    yesterday = datetime.now(UTC) - timedelta(days=1)  # `pattern` and `top` count a day's reports from its midnight
     for user in PEOPLE:
-        assert _say(services, text, user).report_id is not None
+        assert _say(services, text, user, at=yesterday).report_id is not None
 
 
 def _shown(reply: Reply) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -55,6 +56,7 @@ async def test_search_is_for_managers_and_shows_report_text_escaped(slack: Slack
     staff = json.loads((await slack.command(fixture("slash_command") | {"text": "search refund"}))[1])
     assert "for managers" in staff["text"]
     manager = fixture("slash_command") | {"text": "search refund", "user_id": MANAGER}
+    slack.services.snag.clock = lambda: datetime.now(UTC) + timedelta(days=1)  # found from tomorrow
     answer = json.loads((await slack.command(manager))[1])
     assert_valid_message(answer)
     shown = json.dumps(answer["blocks"])

@@ -105,7 +105,7 @@ def _one_pattern(slack: SlackDriver) -> None:
 
 
 async def test_search_matches_words_counts_them_all_and_dates_last_year(slack: SlackDriver) -> None:
-    slack.services.snag.clock = lambda: NOW
+    slack.services.snag.clock = lambda: NOW + timedelta(days=1)  # the next day: the day's reports are in
     for n in range(12):
         _add(slack, f"refunds queue number {n} waits for finance", NOW - timedelta(hours=n + 1), n)
     old = _add(slack, "a refund from last winter was never paid", datetime(2025, 12, 30, 10, tzinfo=UTC), 12)

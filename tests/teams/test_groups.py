@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -222,6 +223,7 @@ async def test_over_http_a_manager_group_member_can_search_and_others_cannot(
     try:
         await client.post("/api/messages", json=fixture("message_personal", connector.url))
         await app["teams"].drain()
+        services.snag.clock = lambda: datetime.now(UTC) + timedelta(days=1)  # the day's reports are in
         # one reporter: the manager's search answers, and lists nothing of a pattern under k
         member = await say("aad-user-1", "search refund", "s-1")
         assert "Reports matching" in member and "for managers" not in member

@@ -4,6 +4,7 @@ channel, goes to the asker's 1:1 chat with Snag; the channel reads only where it
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -59,6 +60,7 @@ async def test_a_managers_answers_quoting_reports_never_reach_the_channel(teams,
         await file_privately(client, connector.url, {"id": f"29:1r{n}", "aadObjectId": f"aad-r{n}"}, n)
     await file_privately(client, connector.url, LEE, 9)
     assert {r.pattern_id for r in reports(services)} == {1}
+    services.snag.clock = lambda: datetime.now(UTC) + timedelta(days=1)  # the day's reports are in from midnight
     connector.calls.clear()
     await client.post("/api/messages", json=in_thread(connector.url, "1700000000050", command, LEE))
     [note] = in_channel(connector)
@@ -72,6 +74,7 @@ async def test_counts_and_help_stay_in_the_channel(teams, command: str) -> None:
     services, client, connector = teams
     for n in range(3):
         await file_privately(client, connector.url, {"id": f"29:1r{n}", "aadObjectId": f"aad-r{n}"}, n)
+    services.snag.clock = lambda: datetime.now(UTC) + timedelta(days=1)  # the day's reports are in from midnight
     connector.calls.clear()
     await client.post("/api/messages", json=in_thread(connector.url, "1700000000060", command, SAM))  # staff
     [answer] = in_channel(connector)

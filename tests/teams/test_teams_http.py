@@ -102,7 +102,7 @@ async def test_channel_mention_runs_a_command(teams) -> None:  # type: ignore[no
     await client.post("/api/messages", json=fixture("message_channel_mention", connector.url))
     card = connector.cards()[-1]
     assert_valid_card(card)
-    assert "Top patterns (last 30 days, since " in json.dumps(card)
+    assert "Top patterns (last 30 days to midnight UTC, since " in json.dumps(card)
     assert reports(services) == []
 
 
@@ -119,7 +119,7 @@ async def test_a_filter_slip_gets_one_line_with_the_closest_name(teams) -> None:
     _services, client, connector = teams
     for typed, said in (
         ("top team:financ", "financ is not a team I know: did you mean team:finance?"),
-        ("top team:accounts", " UTC, team Finance)"),  # an alias of finance
+        ("top team:accounts", ", team Finance)"),  # an alias of finance
     ):
         activity = fixture("message_channel_mention", connector.url, text=f"<at>Snag</at> {typed}")
         await client.post("/api/messages", json=activity)
