@@ -201,17 +201,16 @@ def load_reporters(
     its week); one statement for all of them."""
     if not ids:
         return {}
-    if until is not None and within is None:
-        within = (datetime(1970, 1, 1, tzinfo=until.tzinfo), until)
-    when = " AND created_at >= :s AND created_at < :e" if within else ""
+    start, end = within if within else (None, until)
+    when = (" AND created_at >= :s" if start else "") + (" AND created_at < :e" if end else "")
     query = text(
         f"SELECT pattern_id, COUNT(DISTINCT reporter_key) FROM reports WHERE pattern_id IN :ids{when} "
         "GROUP BY pattern_id"
     ).bindparams(bindparam("ids", expanding=True))
     with reading(bind) as conn:
         params: dict[str, object] = {"ids": ids}
-        if within:
-            params |= {"s": sql_time(within[0], conn), "e": sql_time(within[1], conn)}
+        params |= {"s": sql_time(start, conn)} if start else {}
+        params |= {"e": sql_time(end, conn)} if end else {}
         rows = conn.execute(query, params).all()
     return {pid: int(n) for pid, n in rows}
 
