@@ -87,6 +87,7 @@ def store(snag: Snag, message: IncomingMessage) -> Capture:
     else:
         snag.metrics.count("snag_reports_duplicate_total", platform=platform)
     notices = cut_notice(cleaned, snag.options.max_report_chars) + cards.shared_notice(message.shared)
+    notices += cards.files_notice(message.files)
     return Capture(record=record, created=created, notices=notices)
 
 
@@ -160,7 +161,7 @@ def _keep_for_later(snag: Snag, message: IncomingMessage) -> Reply:
         snag.metrics.count("snag_reports_duplicate_total", platform=platform)
     snag.metrics.set("snag_outbox_depth", snag.outbox.depth())
     snag.filed(message)
-    return cards.saved_for_later()
+    return replace(cards.saved_for_later(), notices=cards.files_notice(message.files))
 
 
 def keep_change(snag: Snag, message: IncomingMessage, change: Change) -> bool:

@@ -7,6 +7,7 @@ commands (top, mine, search, pattern, stats) live in bot.listings and are re-exp
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.domain import (
     FREQUENCIES,
@@ -34,6 +35,8 @@ __all__ = [
     "apology",
     "prompt_for_sentence",
     "only_files",
+    "files_notice",
+    "kept_for_later",
     "shared_notice",
     "saved_for_later",
     "reply_saved_for_later",
@@ -257,6 +260,20 @@ ONLY_FILES = (
 def only_files() -> Reply:
     """The answer to a photo or file sent with no words to file: said alike on every platform."""
     return Reply(kind="usage", title=ONLY_FILES)
+
+
+def files_notice(files: int) -> tuple[str, ...]:
+    """The receipt's word on photos or files sent with a report: only its words are kept, so
+    nobody who reads reports sees them (nor a face or a name in them)."""
+    if not files:
+        return ()
+    what = "the file" if files == 1 else "the files"
+    return (f"I saved your words, not {what} you attached: I can only read words.",)
+
+
+def kept_for_later(reply: Reply) -> bool:
+    """Whether a reply is `saved_for_later`'s, whatever notices it carries."""
+    return replace(reply, notices=()) == saved_for_later()
 
 
 def saved_for_later() -> Reply:

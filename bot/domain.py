@@ -119,6 +119,8 @@ class IncomingMessage:
     # The platform's id of the person's own message (Slack ts, Teams activity id) within `channel`:
     # an edit, a deletion or a thread reply of that message finds its report by it.
     message_id: str | None = None
+    # How many photos or files came with the words: Snag keeps only words, and the receipt says so.
+    files: int = 0
 
     @property
     def shared(self) -> bool:

@@ -280,6 +280,7 @@ def event_message(person: Person, body: Payload, bot_user_id: str | None) -> Inc
         mentions=mentioned(text, bot_user_id),
         received_at=_at(body.get("event_time")),
         message_id=str(event["ts"]) if event.get("ts") else None,
+        files=len(event.get("files") or []),
     )
 
 

@@ -126,6 +126,7 @@ class SnagTeamsBot(TeamsActivityHandler):
             event_id=self.delivery_key(activity),
             mentions=inbound.mentioned(entities, bot),
             message_id=activity.id or None,
+            files=_files(activity),
         )
 
     @staticmethod
@@ -281,7 +282,9 @@ class SnagTeamsBot(TeamsActivityHandler):
             return
         command: str | None = "report"
         if capture is not None:
-            turn.turn_state[KEPT] = capture.stored or capture.reply == cards.saved_for_later()
+            turn.turn_state[KEPT] = capture.stored or (
+                capture.reply is not None and cards.kept_for_later(capture.reply)
+            )
             reply = await asyncio.to_thread(self.snag.finish_report, capture)
             reported = capture.stored
         else:
@@ -323,7 +326,7 @@ class SnagTeamsBot(TeamsActivityHandler):
 
     async def _only_files(self, turn: TurnContext, person: Person) -> bool:
         """A photo or file with no words to file beside it: say the file came, as Slack does."""
-        if not _with_files(turn.activity) or not nothing_to_file(self.incoming(turn.activity)):
+        if not _files(turn.activity) or not nothing_to_file(self.incoming(turn.activity)):
             return False
         await self._answer(turn, person, [cards.only_files()], "report")
         await self._remember(turn, person)
@@ -509,10 +512,11 @@ def _personal(activity: Activity) -> bool:
     return ((conversation.conversation_type if conversation else None) or "personal") == "personal"
 
 
-def _with_files(activity: Activity) -> bool:
-    """A photo or file came with the message (not the HTML copy Teams adds of formatted text, nor a card)."""
+def _files(activity: Activity) -> int:
+    """How many photos or files came with the message (not the HTML copy Teams adds of formatted
+    text, nor a card)."""
     kinds = [a.content_type or "" for a in activity.attachments or []]
-    return any(k != "text/html" and not k.startswith("application/vnd.microsoft.card.") for k in kinds)
+    return sum(k != "text/html" and not k.startswith("application/vnd.microsoft.card.") for k in kinds)
 
 
 def _entities(activity: Activity) -> list[dict]:
@@ -527,4 +531,4 @@ def _bot_of(activity: Activity) -> dict:
 
 def _waiting(reply: Reply, event_key: str | None) -> str | None:
     """The delivery key of a report that went to the outbox (the database is down), else None."""
-    return event_key if reply == cards.saved_for_later() else None
+    return event_key if cards.kept_for_later(reply) else None

@@ -136,3 +136,16 @@ async def test_an_erased_reporter_leaves_nothing_behind(teams: Any, outage: Any)
     assert services.snag.erase(services.snag.person("teams", "tenant-a", "aad-user-1")) == 1
     await restart(services)
     assert reports(services) == [] and refs(services) == [] and waiting_files(services) == []
+
+
+async def test_a_photo_with_a_sentence_kept_in_the_outbox_is_said_not_kept_and_its_reporter_is_reached(
+    teams: Any, outage: Any
+) -> None:
+    services, client, connector = teams
+    image = {"contentType": "image/*", "contentUrl": "https://teams.example/img.png"}
+    activity = fixture("message_personal", connector.url, id="1700000000040", text=REFUNDS, attachments=[image])
+    await client.post("/api/messages", json=activity)
+    [saved] = connector.cards()
+    assert titles(connector)[0].startswith(SAVED)
+    assert "I saved your words, not the file you attached: I can only read words." in json.dumps(saved)
+    assert waiting_files(services), "how to reach its reporter waits beside it, as for any report kept"
