@@ -30,6 +30,8 @@ __all__ = [
     "FREQUENCIES",
     "SHARED_VIAS",
     "CHANGE_KINDS",
+    "under_report",
+    "report_under",
 ]
 
 FREQUENCIES: tuple[str, ...] = ("daily", "weekly", "monthly", "rarely")
@@ -141,6 +143,21 @@ class Change:
     kind: str  # one of CHANGE_KINDS
     under: str | None = None
     before: str | None = None
+
+
+_REPORT = "report:"
+
+
+def under_report(report_id: int) -> str:
+    """What a reply is under when it replied to the receipt of a report filed from no message of the
+    person's (a form, a slash command, a shortcut): the report itself (`Change.under`, `Snag.add_to_report`)."""
+    return f"{_REPORT}{report_id}"
+
+
+def report_under(under: str) -> int | None:
+    """The report `under_report` named; None for a message's id."""
+    number = under.removeprefix(_REPORT)
+    return int(number) if under.startswith(_REPORT) and number.isdigit() else None
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from bot import cards
 from bot.capture import cut_notice, honest, keep_change, screen, touched, waits_in_outbox
 from bot.commands import Command, asks_to_file
 from bot.corrections import AXES, answered_axes, person_source
-from bot.domain import RETAINED_TEXT, Change, IncomingMessage, Person, Reply, ReportRecord, Tags
+from bot.domain import RETAINED_TEXT, Change, IncomingMessage, Person, Reply, ReportRecord, Tags, report_under
 from bot.errors import SnagError, StoreUnavailable
 from bot.logs import where
 from bot.text import clean_report_text, snippet
@@ -111,9 +111,14 @@ def _filed(snag: Snag, person: Person, channel: str, message_id: str | None) -> 
 
 
 def _from_message(snag: Snag, person: Person, channel: str, message_id: str | None) -> ReportRecord | None:
-    """The report this person filed from that message of theirs, its text removed or not."""
+    """The report this person filed from that message of theirs, its text removed or not; or the
+    report itself, named by `under_report` (filed from no message of theirs), when it is theirs."""
     if not message_id:
         return None
+    if (report_id := report_under(message_id)) is not None:
+        record = snag.repository.get_report(person=person, report_id=report_id)
+        ours = record is not None and record.reporter_key == snag.key_of(person) and record.channel == channel
+        return record if ours else None
     return snag.repository.find_by_message(
         person=person, reporter_key=snag.key_of(person), channel=channel, message_id=message_id
     )

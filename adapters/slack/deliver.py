@@ -121,18 +121,19 @@ async def respond(settings: Settings, url: str | None, payload: dict[str, Any]) 
 
 async def answer_later(
     settings: Settings, client: AsyncWebClient, url: str | None, reply: Reply, *, user: str, metrics: Metrics | None
-) -> None:
+) -> list[Posted]:
     """A slash command's answer by its response_url, in place of "Working on it…"; in the person's
     DM with Snag when Slack will not take it there (the url expired after 30 minutes, or failed).
+    Returns the messages posted to the DM (none when the response_url took it all).
 
     A long answer follows as more messages, as many as render.pages makes (Slack takes 5 by one url)."""
     pages = render.pages(reply)
     for n, page in enumerate(pages):
         if not await respond(settings, url, {**page, "response_type": "ephemeral", "replace_original": n == 0}):
             log.warning("a slash command's response_url did not take its answer: sent to the person's DM instead")
-            for rest in pages[n:]:
-                await _post_page(client, rest, channel=user, metrics=metrics)
-            return
+            posted = [await _post_page(client, rest, channel=user, metrics=metrics) for rest in pages[n:]]
+            return [p for p in posted if p is not None]
+    return []
 
 
 def webhook_metadata(settings: Settings, url: str | None, **extra: Any) -> dict[str, Any]:

@@ -1,11 +1,13 @@
-"""Receipts Snag posted as messages in Slack (a DM's), kept by their ts.
+"""Receipts Snag posted as messages in Slack (to a DM), kept by their ts.
 
 A person may reply in the thread of Snag's receipt rather than under their own message; Slack then
 sends the receipt's ts as the reply's `thread_ts`. Knowing which message was which report's receipt,
 Snag adds the reply to that report, as a reply under the message that filed it is added. Only
 receipts and later answers about one report posted as messages of their own are kept (an ephemeral
 one takes no replies, and a reply in a thread starts none), in the table Teams' quote-replies use
-(`store.receipts`); they go with the report when it is erased.
+(`store.receipts`); they go with the report when it is erased. Besides a DM's, those are the
+receipts of `/snag`, the form and the shortcut that went to the person's DM (a response_url Slack
+would not take, a receipt the next process sent); a reaction's and an @mention's are ephemeral.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from adapters.slack.deliver import Posted
-from bot.domain import Person, Reply
+from bot.domain import Person, Reply, under_report
 from bot.logs import where
 from store import receipts
 from store.db import session_scope
@@ -67,9 +69,10 @@ class ReceiptMessages:
             log.warning("a Slack receipt's ts was not kept: %s", where(exc))
 
     def origin(self, *, person: Person, reporter_key: str, channel: str, ts: str) -> Origin | None:
-        """The message that filed the report of theirs whose receipt is message `ts` in `channel`;
-        None for any other message, someone else's report, or one filed from no message of theirs
-        (a form, the shortcut, a reaction). A failure only logs: the reply is then filed as usual."""
+        """The message that filed the report of theirs whose receipt is message `ts` in `channel`,
+        or, for a report filed from no message of theirs (`/snag`, the form, the shortcut), the
+        report itself (`under_report`); None for any other message, or someone else's report. A
+        failure only logs: the reply is then filed as usual."""
         try:
             with session_scope(self.engine) as session:
                 report = receipts.quoted_report(
@@ -80,9 +83,9 @@ class ReceiptMessages:
                     activity_id=ts,
                     reporter_key=reporter_key,
                 )
-                if report is None or not report.message_id:
+                if report is None or report.id is None:
                     return None
-                return Origin(report.channel, report.message_id)
+                return Origin(report.channel, report.message_id or under_report(report.id))
         except Exception as exc:
             log.warning("cannot tell whether a Slack thread is a receipt's: %s", where(exc))
             return None

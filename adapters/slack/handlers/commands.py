@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import deliver, inbound, owners, views
-from adapters.slack.handlers.events import owe
+from adapters.slack.handlers.events import keep_receipt, owe
 from bot.domain import Reply
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ async def on_command(
     url = body.get("response_url")
     owed = await owe(rt, message, capture, response_url=url) if url else None  # if this process dies now
     await ack(text=WORKING, response_type="ephemeral")
-    rt.spawn(_answer_later(rt, client, work, url, owed, person.user))
+    rt.spawn(_answer_later(rt, client, work, url, owed, person.tenant, person.user))
 
 
 async def _open_report_modal(rt: SlackRuntime, client: AsyncWebClient, body: dict[str, Any]) -> None:
@@ -83,10 +83,11 @@ async def _open_report_modal(rt: SlackRuntime, client: AsyncWebClient, body: dic
 
 
 async def _answer_later(
-    rt: SlackRuntime, client: AsyncWebClient, work: Any, url: str | None, owed: Path | None, user: str
+    rt: SlackRuntime, client: AsyncWebClient, work: Any, url: str | None, owed: Path | None, team: str, user: str
 ) -> None:
     reply: Reply = await work
-    await rt.pay(owed, deliver.answer_later(rt.settings, client, url, reply, user=user, metrics=rt.metrics))
+    dmed = await rt.pay(owed, deliver.answer_later(rt.settings, client, url, reply, user=user, metrics=rt.metrics))
+    await keep_receipt(rt, team, reply, dmed, None)  # one sent to their DM takes replies in its thread
 
 
 async def _can_post_here(client: AsyncWebClient, body: dict[str, Any], work: Any) -> Reply:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from adapters.slack.runtime import SlackRuntime
     from bot.core import Capture
 
-__all__ = ["register", "fetch_text", "send_owed", "owe"]
+__all__ = ["register", "fetch_text", "send_owed", "owe", "keep_receipt"]
 
 log = logging.getLogger("snag.slack")
 # Seconds the database's retry check on an event may take: the report's commit before it may have
@@ -176,7 +176,7 @@ async def _answer(
 ) -> None:
     reply = await work
     posted = await rt.pay(owed, _say(rt, client, message, reply, thread))
-    await _keep(rt, message.person.tenant, reply, posted, thread)
+    await keep_receipt(rt, message.person.tenant, reply, posted, thread)
 
 
 async def send_owed(rt: SlackRuntime, owed: Owed) -> None:
@@ -187,17 +187,20 @@ async def send_owed(rt: SlackRuntime, owed: Owed) -> None:
     if record is None or client is None:
         return  # erased meanwhile, or Snag was removed from the workspace
     reply = cards.receipt(record, rt.taxonomy, notices=owed.notices)
-    if owed.response_url:  # a slash command's: replaces its "Working on it…"
-        await deliver.answer_later(rt.settings, client, owed.response_url, reply, user=owed.user, metrics=rt.metrics)
+    if owed.response_url:  # a slash command's: replaces its "Working on it…", or goes to their DM
+        dmed = await deliver.answer_later(
+            rt.settings, client, owed.response_url, reply, user=owed.user, metrics=rt.metrics
+        )
+        await keep_receipt(rt, owed.team, reply, dmed, None)
         return
     user = owed.user if owed.private else None
     posted = await deliver.post(
         client, channel=owed.channel, reply=reply, user=user, thread_ts=owed.thread, metrics=rt.metrics
     )
-    await _keep(rt, owed.team, reply, posted, owed.thread)
+    await keep_receipt(rt, owed.team, reply, posted, owed.thread)
 
 
-async def _keep(
+async def keep_receipt(
     rt: SlackRuntime, team: str, reply: Reply, posted: list[deliver.Posted] | None, thread: str | None
 ) -> None:
     """Keep the ts of a receipt posted as a message of its own, so that a reply in its thread is
