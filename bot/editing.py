@@ -29,6 +29,7 @@ from bot.corrections import AXES, answered_axes, person_source
 from bot.domain import RETAINED_TEXT, Change, IncomingMessage, Person, Reply, ReportRecord, Tags, report_under
 from bot.errors import SnagError, StoreUnavailable
 from bot.logs import where
+from bot.own_words import ALSO, own_before
 from bot.text import clean_report_text, snippet
 
 if TYPE_CHECKING:
@@ -48,7 +49,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("snag.core")
-ALSO = "; also: "  # joins a reply under a report to its words
 
 
 @dataclass(frozen=True)
@@ -267,8 +267,9 @@ def apply_kept(snag: Snag, message: IncomingMessage, change: Change) -> Edit | N
         record = _filed(snag, message.person, message.channel, change.under)
         done = _add(snag, message, change.under, record, words) if record is not None else None
         return done or Edit(cards.saved_for_later(), report=message)
-    if change.kind == "edit":
-        done = _edit_stored(snag, message, words, change.before, command=None, anew=False)
+    if change.kind == "edit":  # Teams never says what a message said: its part of the report as it is now
+        was = change.before if change.before is not None else own_before(snag, message)
+        done = _edit_stored(snag, message, words, was, command=None, anew=False)
         if done is not None or not change.under or change.before is None:
             return done
         change = Change("edit_added", under=change.under, before=change.before)  # a reply's: its part

@@ -24,7 +24,6 @@ from botbuilder.schema.teams import (
 )
 
 from adapters.teams import extension, inbound, private
-from adapters.teams.edits import said_before
 from adapters.teams.groups import AadGroups
 from adapters.teams.messenger import RETRY_STATUSES, TeamsMessenger, retry_delay, status_of
 from adapters.teams.owed import Owed, owed_for
@@ -38,6 +37,7 @@ from bot.domain import IncomingMessage, Person, Reply
 from bot.editing import Edit
 from bot.errors import SnagError, StoreUnavailable
 from bot.files import nothing_to_file
+from bot.own_words import said_before
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -356,12 +356,21 @@ class SnagTeamsBot(TeamsActivityHandler):
     def store_edit(self, activity: Activity) -> Edit | None:
         """The core's `store_edit` for an edited message, told what the message said before as its
         report shows it (`said_before`): an edit replaces the message's own words, and what replies
-        added to the report stays, as on Slack. Reads the database: call it off the event loop."""
+        added to the report stays, as on Slack. Reads the database: call it off the event loop.
+
+        With the database down the report cannot be read: the edit is kept in the outbox, after its
+        report, and its part of the report read when it is applied (as Slack's edits are kept). Not
+        a reply in a channel thread or a quote-reply in the 1:1 chat: its words may have gone into
+        another report, which no edit of theirs changes (they are asked to try again)."""
         message = self.incoming(activity)
         try:
             before = said_before(self.snag, message)
-        except StoreUnavailable as exc:  # as the core would answer: the edit is not stored
-            return Edit(cards.problem(exc))
+        except StoreUnavailable as exc:
+            raw = activity.serialize()
+            quoted = _personal(activity) and inbound.quoted_id(raw) is not None
+            if quoted or inbound.thread_root(raw) is not None:
+                return Edit(cards.problem(exc))
+            return self.snag.store_edit(message)
         return self.snag.store_edit(message, before=before)
 
     @staticmethod

@@ -9,8 +9,8 @@ import json
 from botbuilder.core.adapters import TestAdapter
 
 from adapters.teams.bot import SnagTeamsBot
-from adapters.teams.edits import own_part
 from adapters.teams.references import References
+from bot.own_words import own_part
 from tests.teams.connector import OPS, in_thread, reports, titles
 from tests.teams.test_dialogue import _assert_card_title, message
 from tests.teams.test_dialogue_edits import _edited

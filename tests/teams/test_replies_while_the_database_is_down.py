@@ -13,7 +13,7 @@ import pytest
 from adapters.teams.bot import UNQUOTED
 from store.db import make_engine
 from store.repository import SqlRepository
-from tests.teams.connector import OPS, in_thread, reports, titles
+from tests.teams.connector import OPS, fixture, in_thread, reports, titles
 from tests.teams.test_edits import SAM, _edit
 from tests.teams.test_outbox_replay import DOWN_URL, SAVED
 from tests.teams.test_quote_replies import CHAT, NIGHTS, REFUNDS, _file, _quote_reply
@@ -101,11 +101,44 @@ async def test_an_edited_quote_reply_whose_receipt_cannot_be_read_is_filed(teams
     assert titles(connector)[-1].startswith("Thanks, saved as report #2.")
 
 
-async def test_an_edit_is_answered_kindly_and_changes_nothing(teams, down: Down) -> None:  # type: ignore[no-untyped-def]
+EDIT_SAVED = "Your edit is saved."
+
+
+async def test_an_edit_is_kept_and_applied_when_the_database_is_back_keeping_what_was_added(teams, down: Down) -> None:  # type: ignore[no-untyped-def]
     services, client, connector = teams
     await client.post("/api/messages", json=_quote_reply(connector.url, await _file(client, connector), NIGHTS))
     restore = down()
     assert (await client.post("/api/messages", json=_edit(connector.url, REFUNDS + " or two"))).status == 201
-    assert titles(connector)[-1] == "The database cannot be reached right now."
+    assert titles(connector)[-1].startswith(EDIT_SAVED)
     restore()
-    assert [r.text for r in reports(services)] == [f"{REFUNDS}; also: {NIGHTS}"]
+    assert [r.text for r in reports(services)] == [f"{REFUNDS}; also: {NIGHTS}"], "not applied until replayed"
+    assert services.snag.replay_outbox() == 1
+    [row] = reports(services)
+    assert row.text == f"{REFUNDS} or two; also: {NIGHTS}", "the message's own words change, the addition stays"
+
+
+async def test_an_edit_of_a_report_still_in_the_outbox_is_applied_after_it(teams, down: Down) -> None:  # type: ignore[no-untyped-def]
+    services, client, connector = teams
+    restore = down()
+    await client.post("/api/messages", json=fixture("message_personal", connector.url))
+    assert titles(connector)[-1].startswith(SAVED)
+    assert (await client.post("/api/messages", json=_edit(connector.url, REFUNDS + " or two"))).status == 201
+    assert titles(connector)[-1].startswith(EDIT_SAVED)
+    restore()
+    assert services.snag.replay_outbox() == 2
+    assert [r.text for r in reports(services)] == [REFUNDS + " or two"]
+
+
+async def test_an_edited_thread_reply_is_not_promised_to_change_a_report(teams, down: Down) -> None:  # type: ignore[no-untyped-def]
+    """Its words may have been added to a report, which a Teams edit of a reply never changes."""
+    services, client, connector = teams
+    await client.post("/api/messages", json=in_thread(connector.url, ROOT, ROTA, SAM))
+    reply = _reply(connector.url, "1700000000009", "wrong, it's nights", SAM)
+    await client.post("/api/messages", json=reply)
+    restore = down()
+    edited = dict(reply, type="messageUpdate", text="<at>Snag</at> wrong, it's nights and weekends")
+    edited["channelData"] = {**reply.get("channelData", {}), "eventType": "editMessage"}
+    assert (await client.post("/api/messages", json=edited)).status == 201
+    assert not any(EDIT_SAVED in json.dumps(b) for _, b in connector.calls)
+    restore()
+    assert services.snag.outbox.depth() == 0
