@@ -130,6 +130,8 @@ _PHONE = re.compile(
     r"|\(\d{3}\)\s?\d{3}-\d{4}"
     r"|[2-9]\d{2}(?P<us>[-.])\d{3}(?P=us)\d{4}"
     r"|44[1237]\d{9}"  # 447700900123: +44 written without its plus
+    r"|(?P<uk>\(?44\)?[\s.-](?:\(0\)[\s.-]?)?[1237]\d(?:[\s.-]?\d){8})"  # 44 7700 900123: the same, spaced
+    r"|(?P<spaced>[2-9]\d{2} \d{3} \d{4})"  # 415 555 2671: a US number spaced, only after a phone word
     r"|(?P<local>[2-9]\d{2}-\d{4}))(?![\w-]|[.,]?\d)"  # 555-2671: a US number without its area code
 )
 # A local number (555-2671) shaped like a range or a quantity is not a phone number: a sign or
@@ -154,11 +156,31 @@ _ID_CONTEXT = re.compile(
     r"\s*[:#]?\s*$",
     re.IGNORECASE,
 )
-# An unspaced ten-digit number is an NHS number only when the words before say so.
-# "no." may end in a full stop; any other full stop ends the sentence that named it.
+# Ten digits that pass the NHS number's mod-11 check (one random number in eleven does) are read by
+# the words just before them in their sentence ("no." may end in a full stop, any other full stop
+# ends the sentence that named them), first rule that holds:
+# 1. named a number by an NHS word ("NHS no.", "patient number", "hospital num"): an NHS number;
+# 2. after a country code, or written 3-3-4 after a phone word (call, ring, mobile, tel...): a phone
+#    number, left to the phone patterns ("+1 415 555 2671", "call 415 555 2671", "phone the patient
+#    on 415-555-2671"); run together ("call the patient, 9434765919") rule 3 reads it;
+# 3. after an NHS word alone (nhs, patient, hospital, chi): an NHS number, however written ("NHS:
+#    401-023-2137", "patient 943 476 5919");
+# 4. no such word: 3-3-4 with hyphens is how US numbers are written, a phone ("415-555-2671"; no US
+#    area code starts with 0 or 1, so "010-203-0006" stays an NHS number); with spaces, as NHS
+#    numbers are printed ("943 476 5919"), an NHS number; ten digits run together are neither (order
+#    and account numbers).
+# The last NHS word before the number is the one read ("ring the patient, nhs no 9434765919").
 _NHS_CONTEXT = re.compile(
-    r"\b(?:nhs|patient|hospital|chi)\b(?:\s*(?:no|num|nbr|number)\b\.?)?[^.\n]{0,30}$", re.IGNORECASE
+    r"\A(?s:.*)\b(?:nhs|patient|hospital|chi)\b(?:\s*(?P<no>no|num|nbr|number)\b\.?)?[^.\n]{0,30}$", re.IGNORECASE
 )
+_PHONE_CONTEXT = re.compile(
+    r"\b(?:call|ring|rang|phone|phoned|tel|telephone|mobile|mob|cell|landline|fax|text|texted|whatsapp|sms)\b"
+    r"(?:\s*(?:no|num|nbr|number)\b\.?)?[^.\n]{0,30}$",
+    re.IGNORECASE,
+)
+# "44 " before a number is a country code only when the number after it is a UK one (the phone
+# pattern's `uk`), not an NHS number's ("bed 44 943 476 5919" keeps its NHS number).
+_UK_AFTER_44 = re.compile(r"(?<![\d£$€.,])\(?44\)?[\s.-](?:\(0\)[\s.-]?)?$")
 # The naming words end at most 30 characters before the number and are at most 8 + 7 long: 80 holds
 # them and the character before (\b), unless 35 or more spaces sit inside them ("nhs    no").
 # Searching only these, not all the text before, keeps a pasted list of numbers linear (a
@@ -222,6 +244,18 @@ def _range_or_reference(m: re.Match[str]) -> bool:
         return True
     before = _before(m, 40)
     return bool(_ID_CONTEXT.search(before) or _RANGE_BEFORE.search(before) or _UNIT_AFTER.match(m.string, m.end()))
+
+
+def _uk_without_plus(m: re.Match[str]) -> bool:
+    """Whether "44 7700 900123" is a UK number written without its plus: ten digits after the 44 in
+    at most three groups, and not a reference, an amount, a quantity or one of a row of numbers."""
+    groups = re.findall(r"\d+", m.group(0).replace("(0)", ""))[1:]  # after the 44
+    if sum(map(len, groups)) != 10 or len(groups) > 3 or min(map(len, groups)) < 2 or len(groups[-1]) < 3:
+        return False  # UK numbers are split 4-6, 4-3-3, 2-4-4, 3-3-4 or 5-5, never "44 1000 2000 30"
+    before = _before(m, 40)
+    if re.search(r"\d[\s.,]?$", before) or re.match(r"[ \t]*[.,]?\d", m.string[m.end() :]):
+        return False  # "12 44 7700 900123 300": one of a row of numbers
+    return not (_ID_CONTEXT.search(before) or _RANGE_BEFORE.search(before) or _UNIT_AFTER.match(m.string, m.end()))
 
 
 def _non_empty(placeholder: str) -> Callable[[re.Match[str]], str]:
@@ -310,9 +344,20 @@ class Redactor:
         digits = re.sub(r"\D", "", m.group(0))
         if not _nhs_ok(digits) or _COUNTRY_CODE_BEFORE.search(_before(m, 16)):
             return m.group(0)
-        # written 3-3-4, or a bare ten digits that the words before call an NHS number
-        named = bool(m.group(1)) or _NHS_CONTEXT.search(_before(m, _NHS_WINDOW))
-        return "[nhs_number]" if named else m.group(0)
+        before, sep = _before(m, _NHS_WINDOW), m.group(1)  # the rules are above _NHS_CONTEXT
+        nhs = _NHS_CONTEXT.search(before)
+        us_shaped = bool(sep) and digits[0] not in "01"  # as the phone patterns take a US number
+        if nhs is not None and nhs.group("no"):
+            return "[nhs_number]"
+        if (us_shaped and _PHONE_CONTEXT.search(before)) or (
+            _UK_AFTER_44.search(_before(m, 8)) and digits[0] in "1237"
+        ):
+            return m.group(0)  # a phone number: the phone patterns redact it
+        if nhs is not None:
+            return "[nhs_number]"
+        if sep == "-" and us_shaped:
+            return m.group(0)  # 415-555-2671: the phone patterns redact it
+        return "[nhs_number]" if sep else m.group(0)
 
     @staticmethod
     def _ipv4(m: re.Match[str]) -> str:
@@ -324,6 +369,10 @@ class Redactor:
         number = m.group(0)
         if m.group("local"):
             return number if _range_or_reference(m) else "[phone]"
+        if m.group("spaced"):  # three numbers in a row are a phone only when called one
+            return "[phone]" if _PHONE_CONTEXT.search(_before(m, _NHS_WINDOW)) else number
+        if m.group("uk"):
+            return "[phone]" if _uk_without_plus(m) else number
         digits = re.sub(r"\D", "", number)
         if number.isdigit() and _ID_CONTEXT.search(_before(m, 40)):
             return number

@@ -147,6 +147,43 @@ def test_the_third_audits_phone_numbers(text: str, expected: str) -> None:
     assert Redactor().redact(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("44 7700 900123", "[phone]"),  # +44 written spaced without its plus
+        ("(44) 7700 900123", "[phone]"),
+        ("44 (0)7700 900123", "[phone]"),
+        ("44-7700-900123.", "[phone]."),
+        ("44 161 496 0000", "[phone]"),
+        ("0044 7700 900123", "[phone]"),
+        ("+44 (0)7700 900123", "[phone]"),
+        ("07700 900 123", "[phone]"),
+        ("44 7700 units", "44 7700 units"),
+        ("SKU 44 7700 900123", "SKU 44 7700 900123"),
+        ("44 1000 2000 30", "44 1000 2000 30"),  # split as no UK number is
+        ("12 44 7700 900123", "12 44 7700 900123"),  # one of a row of numbers
+        ("44 7700 900123 12", "44 7700 900123 12"),
+        ("bed 44 943 476 5919", "bed 44 [nhs_number]"),  # 44 before an NHS number is no country code
+        # ten digits passing the NHS check: the nearer naming word decides, then how they are written
+        ("415-555-2671", "[phone]"),  # hyphens: a US number
+        ("401-023-2137", "[phone]"),
+        ("NHS: 401-023-2137", "NHS: [nhs_number]"),
+        ("943 476 5919", "[nhs_number]"),  # spaces: how NHS numbers are printed
+        ("call 415 555 2671", "call [phone]"),
+        ("nhs number 943 476 5919, call 212 555 0147", "nhs number [nhs_number], call [phone]"),
+        ("ring the patient, nhs no 9434765919", "ring the patient, nhs no [nhs_number]"),
+        ("call the nhs helpline on 415-555-2671", "call the nhs helpline on [phone]"),
+        ("phone the patient on 415-555-2671", "phone the patient on [phone]"),
+        ("4155552671", "4155552671"),  # run together with no word: an order or account number
+        ("call the patient, 9434765919", "call the patient, [nhs_number]"),  # no phone is written so
+        ("010-203-0006", "[nhs_number]"),  # passes, and no US area code starts with 0
+        ("212 555 0147", "212 555 0147"),  # three numbers spaced are a phone only after a phone word
+    ],
+)
+def test_the_fourth_audits_phone_and_nhs_numbers(text: str, expected: str) -> None:
+    assert Redactor().redact(text) == expected
+
+
 def test_a_luhn_valid_number_is_a_card_only_with_a_card_schemes_prefix_and_length() -> None:
     """About one random 16-digit number in ten passes Luhn: order numbers outside the issuers' ranges stay."""
     rng = random.Random(14)
