@@ -342,6 +342,43 @@ def _caseless_name(word: str) -> bool:
     return len(word) >= 2
 
 
+# Cyrillic has capitals, but phones and people often leave names in lower case ("спасибо. сергей"):
+# a lower-case Cyrillic word is read as a capitalised one where it is one of these common first
+# names (Russian, Ukrainian, with their everyday short forms). Names that are also everyday words
+# (вера, надежда, любовь, роман, лев, слава, роза, лилия, лада) are left out: they count only
+# capitalised or where any lower-case name does. After such a name, a lower-case word ending as
+# surnames and patronymics do ("сергей иванов", "ольга петровна") is part of it.
+_CYRILLIC_NAMES = _words(
+    """
+    александр саша шура алексей алёша алеша андрей андрюша антон артём артем артур борис вадим
+    валентин валерий василий вася виктор витя виталий владимир володя вова владислав влад вячеслав
+    геннадий гена георгий глеб григорий гриша даниил данил данила денис дмитрий дима евгений женя
+    егор иван ваня игорь илья кирилл константин костя максим матвей михаил миша никита николай
+    коля олег павел паша пётр петр петя родион руслан семён семен сергей серёжа сережа серега
+    станислав стас степан тимофей тимур фёдор федор федя юрий юра ярослав богдан тарас остап назар
+    олександр олексій дмитро андрій сергій юрій василь микола петро іван ігор віталій
+    александра алла алёна алена алина алиса анастасия настя анна аня ангелина валентина валя
+    валерия варвара галина галя дарья даша диана евгения екатерина катя елена лена елизавета лиза
+    жанна зоя ирина ира карина кристина ксения ксюша лариса людмила люда маргарита рита мария маша
+    наталья наталия наташа нина оксана ольга оля полина светлана света софия софья соня таисия
+    тамара татьяна таня ульяна юлия юля яна олена наталія марія ганна ірина тетяна катерина
+    світлана
+    """
+)
+_CYRILLIC_SURNAME = re.compile(
+    r"[а-яёіїєґ]{2,}(?:ов|ова|ев|ева|ёв|ёва|ин|ина|ын|ына|ский|ская|цкий|цкая|енко|ук|юк|чук|ич|ович|евич"
+    r"|овна|евна|ична|инична|ян|дзе|швили|ых|их)"
+)
+
+
+def _lower_cyrillic_name(word: str, *, first: bool) -> bool:
+    """Whether a lower-case Cyrillic word reads as a capitalised name: a common first name, or after
+    one a surname or patronymic ("сергей иванов")."""
+    if not word.islower() or not re.fullmatch(r"[а-яёіїєґ'’-]+", word):
+        return False
+    return word in _CYRILLIC_NAMES or (not first and _CYRILLIC_SURNAME.fullmatch(word) is not None)
+
+
 def _looks_like_verb(key: str) -> bool:
     """Waiting, Frustrated, Hopeless, Embarrassment: word endings a first name rarely has."""
     return len(key) >= 5 and key.endswith(_VERB_ENDINGS) and key not in _NAMES_LIKE_VERBS
@@ -370,7 +407,7 @@ def _is_name(word: str, vocab: _Vocabulary, *, closing: bool, lower: bool, first
         return False  # "Rd", "Ks", "NHS": abbreviations, not names (Сергей has no Latin vowel)
     if bare.isupper():  # "Thanks, MARY"; elsewhere an all-capitals word is an acronym
         return closing and bare.isalpha() and len(bare) > 3
-    if _capitalised(bare):
+    if _capitalised(bare) or _lower_cyrillic_name(bare, first=first):
         return (closing and first) or not (key in every or (first and _looks_like_verb(key)))
     return lower and bare.isalpha() and bare.islower() and not (key in every or _looks_like_verb(key))
 
@@ -781,6 +818,11 @@ _JOBS = _words(
 _JOB_WORDS = _JOBS | _words("senior junior deputy acting principal chief trainee team of and for the")
 
 
+def _names_a_job(words: list[str]) -> bool:
+    """Whether one of the words names a job ("Assistant", "porters")."""
+    return any(w.lower() in _JOBS or w.lower().rstrip("s") in _JOBS for w in words)
+
+
 def _job_title_end(text: str, end: int, vocab: _Vocabulary) -> int | None:
     """The end of a job title after a comma from `end` ("Priya Patel, Finance Assistant"), or None."""
     role = _COMMA_ROLE.match(text, end)
@@ -788,7 +830,7 @@ def _job_title_end(text: str, end: int, vocab: _Vocabulary) -> int | None:
         return None
     words = re.findall(r"[^\W\d_]+", role.group())
     keys = [w.lower() for w in words]
-    if not any(k in _JOBS or k.rstrip("s") in _JOBS for k in keys):
+    if not _names_a_job(words):
         return None
     ok = all(w[0].isupper() or k in _JOB_WORDS or k in vocab.named for w, k in zip(words, keys, strict=True))
     return role.end() if ok else None
@@ -806,12 +848,18 @@ def _signed_opening(text: str, vocab: _Vocabulary) -> list[tuple[int, int]]:
     end = _name_end(text, start, _names_at(text, start, vocab))
     if end == start or _heads_a_topic(text, start, end):
         return []
-    role = _ROLE_BRACKET.match(text, end) or vocab.comma_shift.match(text, end) or vocab.from_shift.match(text, end)
+    # A job title next to a name picks out one person in a small team: it goes with the name
+    # ("Priya Patel, Finance Assistant: …" and "Priya (night sister) - …" become "[name]: …",
+    # "[name] - …"); a team or shift stays ("[name] (finance) - …", "[name], nights: …").
     mark = _BY_MARK if by else _OPENING_MARK
-    if mark.match(text, role.end() if role else end):
-        return [(start, end)]
-    job = _job_title_end(text, end, vocab)  # "Priya Patel, Finance Assistant: …"
-    return [(start, end)] if job is not None and _OPENING_MARK.match(text, job) else []
+    job = _job_title_end(text, end, vocab)
+    if job is not None and mark.match(text, job):
+        return [(start, job)]
+    bracket = _ROLE_BRACKET.match(text, end)
+    if bracket and _names_a_job(re.findall(r"[^\W\d_]+", bracket.group())) and mark.match(text, bracket.end()):
+        return [(start, bracket.end())]
+    role = bracket or vocab.comma_shift.match(text, end) or vocab.from_shift.match(text, end)
+    return [(start, end)] if mark.match(text, role.end() if role else end) else []
 
 
 # "reported by" and capitalised names in brackets, a role after them ("(reported by Priya)", "(reported

@@ -62,6 +62,6 @@ def test_pattern_search_and_export_show_none_of_the_third_audits_names_or_number
         assert "supplier invoice" in said
         assert not [word for word in NEVER if word in said], said
     assert "Thanks, [name]" in shown and "谢谢，[name]" in shown
-    assert "[name], Finance Assistant: the supplier invoice was paid twice" in shown
+    assert "[name]: the supplier invoice was paid twice" in shown and "Finance Assistant" not in shown
     assert "call me on [phone] or [phone]" in shown
     assert "INV-555-2671 was paid twice, SKU 555-2671 never came" in shown, "references stay as written"

@@ -198,18 +198,27 @@ SIGNED = [
     ("Сергей: the invoice is late", "[name]: the invoice is late"),
     (
         "Priya Patel, Finance Assistant: the supplier invoice was paid twice",
-        "[name], Finance Assistant: the supplier invoice was paid twice",
+        "[name]: the supplier invoice was paid twice",
     ),
     (
         "Priya Patel (Finance Assistant): the supplier invoice was paid twice",
-        "[name] (Finance Assistant): the supplier invoice was paid twice",
+        "[name]: the supplier invoice was paid twice",
     ),
     (
         "Priya Patel, finance assistant: the invoice was paid twice",
-        "[name], finance assistant: the invoice was paid twice",
+        "[name]: the invoice was paid twice",
     ),
-    ("Sam Jones, Senior Porter - the lift is stuck", "[name], Senior Porter - the lift is stuck"),
-    ("Priya, Head of Finance: the invoice was paid twice", "[name], Head of Finance: the invoice was paid twice"),
+    ("Sam Jones, Senior Porter - the lift is stuck", "[name] - the lift is stuck"),
+    ("Priya, Head of Finance: the invoice was paid twice", "[name]: the invoice was paid twice"),
+    # A fourth audit's finds: a job title next to the name goes with it (a team or shift stays, as
+    # "[name] (finance) - …" above), and a lower-case Cyrillic first name after a full stop.
+    ("Priya (night sister) - the lift is stuck", "[name] - the lift is stuck"),
+    ("From Priya, Finance Assistant: the refunds bounce", "From [name]: the refunds bounce"),
+    ("Reported by Sam, Senior Porter, the lift is stuck", "Reported by [name], the lift is stuck"),
+    ("the invoice is late. сергей", "the invoice is late. [name]"),
+    ("the invoice is late. сергей иванов", "the invoice is late. [name]"),
+    ("принтер сломался, ольга петровна", "принтер сломался, [name]"),
+    ("сергей: принтер опять сломался", "[name]: принтер опять сломался"),
 ]
 
 # Texts that look a little like the above and must stay exactly as typed.
@@ -375,6 +384,13 @@ PLAIN = [
     "Tills, Floor 3 Manager: card machine down",
     "Monday, Finance Assistant: the rota is wrong",
     "принтер опять сломался. опять",  # a lower-case word in Cyrillic is not capitalised
+    "принтер сломался. иванов",  # a surname alone, lower case
+    "принтер сломался. надежда",  # a name that is an everyday word ("hope"), lower case
+    "принтер сломался, света нет",  # "no light": a name's word that goes on
+    "Finance, the assistant manager never replied",
+    "Finance, Payroll Assistant: the forms are late",  # a team, then a job: nobody named
+    "Payroll, Finance Assistant: the forms are late",
+    "Finance, Payroll and HR: the forms are late",
 ]
 
 
