@@ -96,13 +96,13 @@ def cron_trigger(cron: str, timezone: str) -> CronTrigger:
     Tuesdays and "1-5" Tuesday to Saturday; cron, and Snag's messages, count 0 (or 7) = Sunday,
     1 = Monday. The weekday field is handed over as the names both read alike; the line itself is
     stored as the admin wrote it. Every place a subscription's schedule becomes a trigger uses this."""
-    from apscheduler.triggers.cron import CronTrigger
+    from digests.cron import GapCronTrigger
 
     fields = cron.split()
     if len(fields) != 5:
         raise ValueError(f"Wrong number of fields; got {len(fields)}, expected 5")
     minute, hour, day, month, weekday = fields
-    return CronTrigger(
+    return GapCronTrigger(  # a time the clocks skip fires just after the change (digests.cron)
         minute=minute, hour=hour, day=day, month=month, day_of_week=_weekday_names(weekday), timezone=timezone
     )
 
