@@ -246,6 +246,11 @@ def _range_or_reference(m: re.Match[str]) -> bool:
     return bool(_ID_CONTEXT.search(before) or _RANGE_BEFORE.search(before) or _UNIT_AFTER.match(m.string, m.end()))
 
 
+def _in_a_row(m: re.Match[str]) -> bool:
+    """Whether the numbers matched are some of a longer row of numbers ("12 44 7700 900123 300")."""
+    return bool(re.search(r"\d[\s.,]?$", _before(m, 2)) or re.match(r"[ \t]*[.,]?\d", m.string[m.end() : m.end() + 3]))
+
+
 def _uk_without_plus(m: re.Match[str]) -> bool:
     """Whether "44 7700 900123" is a UK number written without its plus: ten digits after the 44 in
     at most three groups, and not a reference, an amount, a quantity or one of a row of numbers."""
@@ -253,8 +258,8 @@ def _uk_without_plus(m: re.Match[str]) -> bool:
     if sum(map(len, groups)) != 10 or len(groups) > 3 or min(map(len, groups)) < 2 or len(groups[-1]) < 3:
         return False  # UK numbers are split 4-6, 4-3-3, 2-4-4, 3-3-4 or 5-5, never "44 1000 2000 30"
     before = _before(m, 40)
-    if re.search(r"\d[\s.,]?$", before) or re.match(r"[ \t]*[.,]?\d", m.string[m.end() :]):
-        return False  # "12 44 7700 900123 300": one of a row of numbers
+    if _in_a_row(m):
+        return False
     return not (_ID_CONTEXT.search(before) or _RANGE_BEFORE.search(before) or _UNIT_AFTER.match(m.string, m.end()))
 
 
@@ -370,7 +375,8 @@ class Redactor:
         if m.group("local"):
             return number if _range_or_reference(m) else "[phone]"
         if m.group("spaced"):  # three numbers in a row are a phone only when called one
-            return "[phone]" if _PHONE_CONTEXT.search(_before(m, _NHS_WINDOW)) else number
+            called = _PHONE_CONTEXT.search(_before(m, _NHS_WINDOW)) and not _in_a_row(m)
+            return "[phone]" if called and not _UNIT_AFTER.match(m.string, m.end()) else number
         if m.group("uk"):
             return "[phone]" if _uk_without_plus(m) else number
         digits = re.sub(r"\D", "", number)

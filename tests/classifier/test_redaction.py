@@ -178,6 +178,8 @@ def test_the_third_audits_phone_numbers(text: str, expected: str) -> None:
         ("call the patient, 9434765919", "call the patient, [nhs_number]"),  # no phone is written so
         ("010-203-0006", "[nhs_number]"),  # passes, and no US area code starts with 0
         ("212 555 0147", "212 555 0147"),  # three numbers spaced are a phone only after a phone word
+        ("rang 300 400 5000 customers", "rang 300 400 5000 customers"),  # a unit after them
+        ("call 12 300 400 5000 300", "call 12 300 400 5000 300"),  # some of a row of numbers
     ],
 )
 def test_the_fourth_audits_phone_and_nhs_numbers(text: str, expected: str) -> None:
