@@ -87,6 +87,7 @@ def _fill(engine, reports: int, patterns: int) -> int:  # type: ignore[no-untype
                 "last_seen": NOW,
                 "report_count": 0,
                 "terms": json.dumps(row.terms),
+                "team_counts": json.dumps(row.team_counts) if row.team_counts else None,
                 "created_at": NOW,
             }
         )
@@ -95,8 +96,8 @@ def _fill(engine, reports: int, patterns: int) -> int:  # type: ignore[no-untype
             conn.execute(
                 text(
                     "INSERT INTO patterns (tenant_id, title, stage, kinds, teams, status, first_seen, last_seen, "
-                    "report_count, terms, created_at) VALUES (:tenant_id, :title, :stage, :kinds, :teams, :status, "
-                    ":first_seen, :last_seen, :report_count, :terms, :created_at)"
+                    "report_count, terms, team_counts, created_at) VALUES (:tenant_id, :title, :stage, :kinds, :teams, "
+                    ":status, :first_seen, :last_seen, :report_count, :terms, :team_counts, :created_at)"
                 ),
                 rows_p[chunk : chunk + 5000],
             )

@@ -133,13 +133,19 @@ def _patterns(engine: sa.Engine, tenant: int, count: int, sample: dict, sizes: C
         write_pattern(row, state, taxonomy)
         rows.append(
             {"t": tenant, "ti": row.title, "s": row.stage, "kd": json.dumps(row.kinds), "tm": json.dumps(row.teams)}
-            | {"n": sizes[i], "x": json.dumps(row.terms), "c": NOW - timedelta(weeks=WEEKS), "l": NOW}
+            | {
+                "n": sizes[i],
+                "x": json.dumps(row.terms),
+                "tc": json.dumps(row.team_counts) if row.team_counts else None,
+            }
+            | {"c": NOW - timedelta(weeks=WEEKS), "l": NOW}
         )
     with engine.begin() as conn:
         conn.execute(
             sa.text(
                 "INSERT INTO patterns (tenant_id, title, stage, kinds, teams, status, first_seen, last_seen, "
-                "report_count, terms, created_at) VALUES (:t, :ti, :s, :kd, :tm, 'new', :c, :l, :n, :x, :c)"
+                "report_count, terms, team_counts, created_at) VALUES (:t, :ti, :s, :kd, :tm, 'new', :c, :l, :n, :x, "
+                ":tc, :c)"
             ),
             rows,
         )

@@ -47,8 +47,10 @@ Stake = tuple[int, str | None, int, int]  # a pattern's id, owner, reports tagge
 class Audience:
     kind: str  # all | team | stage
     value: str | None = None
-    # A team's: the patterns it has a stake in beyond its teams' (with_stakes), read per tenant.
+    # A team's: the patterns it has a stake in beyond its teams' (with_stakes), of those read.
     stakes: frozenset[int] = field(default=frozenset(), compare=False)
+    # A team's: the owners the taxonomy reads as the team (with_owners), for the database to check.
+    owners: frozenset[str] = field(default=frozenset(), compare=False)
 
     @property
     def key(self) -> str:
@@ -69,6 +71,13 @@ class Audience:
             if shares_team(tagged, members) or (owner and self.value == taxonomy.find("team", owner))
         }
         return replace(self, stakes=self.stakes | found) if found - self.stakes else self
+
+    def with_owners(self, owners: Iterable[str], taxonomy: Taxonomy) -> Audience:
+        """A team audience that knows which of these owners the taxonomy reads as the team, as
+        with_stakes reads them, so that the database can tell the patterns it owns."""
+        if self.kind != "team":
+            return self
+        return replace(self, owners=frozenset(o for o in owners if o and self.value == taxonomy.find("team", o)))
 
     def has_pattern(self, p: PatternInfo) -> bool:
         """The whole organisation's every pattern; a stage's, those of that stage; a team's, those

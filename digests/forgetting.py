@@ -36,7 +36,8 @@ __all__ = [
 ]
 
 ERASED_TITLE = "Reports erased on request"  # a pattern with no report left
-_WRITTEN = ("title", "stage", "kinds", "teams", "report_count", "terms", "first_seen", "last_seen")  # write_pattern's
+# write_pattern's columns
+_WRITTEN = ("title", "stage", "kinds", "teams", "report_count", "terms", "team_counts", "first_seen", "last_seen")
 
 
 def erased_terms(texts: Iterable[str]) -> Counter[str]:

@@ -13,7 +13,7 @@ from bot.listings import quoted
 from bot.taxonomy import Taxonomy
 from digests.engine import TITLED, PatternState, ReportFeatures, features_of, said_in
 from digests.titles import redacted_again, title_for
-from store.models import Pattern, Report
+from store.models import Pattern, Report, team_counts_of
 from store.privacy import RETAINED_TEXT
 
 __all__ = [
@@ -122,6 +122,7 @@ def write_pattern(row: Pattern, state: PatternState, taxonomy: Taxonomy, *, keep
     row.stage, row.kinds, row.teams = stage, list(state.kinds), list(state.teams)
     row.report_count = state.n
     row.terms = state.to_terms() | {TITLED: 1.0}
+    row.team_counts = team_counts_of(row.terms)
     if state.first_seen:
         row.first_seen = state.first_seen
     if state.last_seen:

@@ -22,9 +22,12 @@ __all__ = ["load_ranked", "Ranked", "RankedPattern", "Rules"]
 @dataclass(frozen=True)
 class RankedPattern(PatternInfo):
     """A pattern as a section's statement reads it, with its distinct reporters in the digest week
-    and in the week before: a week's count is shown only when at least k people made it."""
+    and in the week before (a week's count is shown only when at least k people made it), and
+    all of them by the week's end (the anonymity threshold: a report filed since tells nothing of
+    the week)."""
 
     people: tuple[int, int] = (0, 0)
+    reporters: int = 0
 
 
 Ranked = list[tuple[RankedPattern, dict[str, int]]]  # patterns, best first, each with Monday -> reports
@@ -109,8 +112,9 @@ def _ranked_sql(
 ) -> str:
     """The statement: c, the counts of the patterns some counts rule keeps, sorted once by rank for
     every section that reads them; s, each section's patterns that pass (at most `most`); r, them
-    ranked and counted per section; h and pp, the weekly counts and the reporters this week and the
-    week before of the :page best of each; then those rows with their pattern row, counts and reporters."""
+    ranked and counted per section; h and pp, the weekly counts and the reporters (this week, the
+    week before, and all by the week's end, in one pass over their reports, by index) of the :page
+    best of each; then those rows with their pattern row, counts and reporters."""
     kept = " OR ".join(f"({condition})" for source, condition, _ in rules.values() if source == "counts") or "1 = 0"
     parts = [_section_sql(name, rule, most, start, end, audience, conn) for name, rule in rules.items()]
     weekly = ", ".join(f"SUM(reports) FILTER (WHERE week = :w{i}) AS c{i}" for i in range(HISTORY_WEEKS))
@@ -124,10 +128,10 @@ def _ranked_sql(
         "COUNT(*) OVER (PARTITION BY section) AS size FROM s), "
         f"h AS (SELECT pattern_id, {weekly} FROM ({weekly_rows(start, end, only=best)}) AS wk GROUP BY pattern_id), "
         "pp AS (SELECT pattern_id, COUNT(DISTINCT CASE WHEN created_at >= :s THEN reporter_key END) AS p0, "
-        f"COUNT(DISTINCT CASE WHEN created_at < :s THEN reporter_key END) AS p1 FROM reports WHERE {best} "
-        "AND created_at >= :sb AND created_at < :e GROUP BY pattern_id) "
+        "COUNT(DISTINCT CASE WHEN created_at >= :sb AND created_at < :s THEN reporter_key END) AS p1, "
+        f"COUNT(DISTINCT reporter_key) AS everyone FROM reports WHERE {best} AND created_at < :e GROUP BY pattern_id) "
         f"SELECT r.section, r.size, {_pattern_row(conn)}, {', '.join(f'h.c{i}' for i in range(HISTORY_WEEKS))}, "
-        "COALESCE(pp.p0, 0), COALESCE(pp.p1, 0) FROM r JOIN patterns p ON p.id = r.pid "
+        "COALESCE(pp.p0, 0), COALESCE(pp.p1, 0), COALESCE(pp.everyone, 0) FROM r JOIN patterns p ON p.id = r.pid "
         "LEFT JOIN h ON h.pattern_id = r.pid LEFT JOIN pp ON pp.pattern_id = r.pid WHERE r.rn <= :page"
     )
 
@@ -256,7 +260,7 @@ def _by_section(
         if pid not in by_id:
             counts = row[2 + width : 2 + width + HISTORY_WEEKS]
             weeks = {monday: int(n) for monday, n in zip(newest_first, counts, strict=True) if n}
-            by_id[pid] = (_info(row[2 : 2 + width], (int(row[-2]), int(row[-1]))), weeks)
+            by_id[pid] = (_info(row[2 : 2 + width], (int(row[-3]), int(row[-2])), int(row[-1])), weeks)
         out[row[0]].append(by_id[pid])
         sizes[row[0]] = int(row[1])
 
@@ -268,8 +272,9 @@ def _by_section(
     return out, sizes
 
 
-def _info(r: Sequence[Any], people: tuple[int, int]) -> RankedPattern:
-    """A pattern row as read by _PATTERN_ROW, with its reporters this week and the week before."""
+def _info(r: Sequence[Any], people: tuple[int, int], reporters: int) -> RankedPattern:
+    """A pattern row as read by _PATTERN_ROW, with its reporters this week and the week before, and
+    all by the week's end."""
     first_seen, last_seen = _aware(r[9]), _aware(r[10])
     assert first_seen is not None and last_seen is not None  # the columns are NOT NULL
     return RankedPattern(
@@ -288,6 +293,7 @@ def _info(r: Sequence[Any], people: tuple[int, int]) -> RankedPattern:
         _team_reports(r[12]),
         int(r[13] or 0),
         people,
+        reporters,
     )
 
 

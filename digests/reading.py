@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection, Engine
 
-from digests.week import HISTORY_WEEKS, AudienceLike, mondays_before, week_moves, week_windows
+from digests.week import HISTORY_WEEKS, SHARE, AudienceLike, mondays_before, week_moves, week_windows
 from store.db import no_jit
 
 __all__ = [
@@ -23,7 +23,7 @@ __all__ = [
     "weekly_rows",
     "of_audience",
     "pattern_of_audience",
-    "load_stakes",
+    "load_owners",
     "week_reports",
     "load_reporters",
     "load_reporters_outside",
@@ -78,6 +78,8 @@ def week_params(
         "e": sql_time(end, conn),
         "aud": audience.value,
         "aud_text": f'%"{audience.value}"%',  # how the label shows in a JSON list (LIKE may match more)
+        "aud_path": f'$."{audience.value}"',  # the team's count in a pattern's team_counts (SQLite)
+        "aud_owners": json.dumps(sorted(audience.owners)),
         "aud_stakes": json.dumps(sorted(audience.stakes)),
         **{f"w{i}": monday for i, monday in enumerate(reversed(mondays_before(start)))},
         **moved,
@@ -142,55 +144,54 @@ def of_audience(alias: str, audience: AudienceLike, conn: Connection) -> str:
 
 
 def pattern_of_audience(alias: str, audience: AudienceLike, conn: Connection) -> str:
-    """SQL: the pattern row `alias` belongs to the audience, as Audience.has_pattern decides: for a
-    team, the team among its teams, or one of the patterns it has a stake in (load_stakes)."""
-    if audience.kind != "team" or not audience.stakes:
+    """SQL: the pattern row `alias` belongs to the audience, as Audience.has_pattern decides once
+    with_stakes has read the pattern: for a team, the team among its teams, a third of its reports
+    tagged with the team (its team_counts, as shares_team reads them), an owner the taxonomy reads
+    as the team (the audience's `owners`, load_owners), or one of its `stakes`."""
+    if audience.kind != "team":
         return of_audience(alias, audience, conn)
+    counts = f"{alias}.team_counts"
     if conn.dialect.name == "postgresql":
-        stakes = "SELECT CAST(json_array_elements_text(CAST(:aud_stakes AS JSON)) AS INTEGER)"
-    else:
-        stakes = "SELECT value FROM json_each(:aud_stakes)"
-    return f"({of_audience(alias, audience, conn)} OR {alias}.id IN ({stakes}))"
-
-
-def load_stakes(bind: Bind, tenant_id: int, team: str) -> list[tuple[int, str | None, int, int]]:
-    """The tenant's patterns a team may have a stake in beyond its teams: those with an owner, and
-    those tagged with the team on some report but not among their teams, each with its owner, how
-    many of its reports grouping counted with the team's tag and how many in all (Pattern.terms).
-    Audience.with_stakes decides which it holds.
-
-    One pass over the tenant's patterns, so that the digest's statements need only their ids; a
-    pattern's terms are parsed only when their text names the team's tag."""
-    params = {"t": tenant_id, "team": f'%"{team}"%', "tag": f"xt:{team}", "path": f'$."xt:{team}"'}
-    with reading(bind) as conn:
-        if conn.dialect.name == "postgresql":
-            terms, teams = "CAST(terms AS TEXT)", "CAST(teams AS TEXT)"
-            tagged, members = (f"CAST(terms ->> {key} AS FLOAT)" for key in (":tag", "'_n'"))
-        else:
-            terms, teams = "terms", "teams"
-            tagged, members = (f"json_extract(terms, {path})" for path in (":path", "'$._n'"))
-        minority = f"{teams} NOT LIKE :team AND {terms} LIKE :quoted"  # a label shows quoted in a JSON list
-        query = text(
-            f"SELECT id, owner, CASE WHEN {minority} THEN {tagged} END, CASE WHEN {minority} THEN {members} END "
-            f"FROM patterns WHERE tenant_id = :t AND (owner IS NOT NULL OR ({minority}))"
+        tagged, members = f"CAST({counts} ->> :aud AS INTEGER)", f"CAST({counts} ->> '_n' AS INTEGER)"
+        listed = f"CAST({counts} AS TEXT) LIKE :aud_text"
+        owners, stakes = (
+            f"SELECT json_array_elements_text(CAST(:{key} AS JSON))" for key in ("aud_owners", "aud_stakes")
         )
-        rows = conn.execute(query, params | {"quoted": f'%"xt:{team}"%'}).all()
-    return [(pid, owner, int(n or 0), int(members or 0)) for pid, owner, n, members in rows]
+        stakes = f"SELECT CAST(x AS INTEGER) FROM ({stakes}) AS stake(x)"
+    else:
+        tagged, members = f"json_extract({counts}, :aud_path)", f"json_extract({counts}, '$._n')"
+        listed = f"{counts} LIKE :aud_text"
+        owners, stakes = (f"SELECT value FROM json_each(:{key})" for key in ("aud_owners", "aud_stakes"))
+    held = [of_audience(alias, audience, conn), f"({listed} AND {tagged} > 0 AND {tagged} * {SHARE} >= {members})"]
+    held += [f"{alias}.owner IN ({owners})"] if audience.owners else []
+    held += [f"{alias}.id IN ({stakes})"] if audience.stakes else []
+    return f"({' OR '.join(held)})"
+
+
+def load_owners(bind: Bind, tenant_id: int) -> list[str]:
+    """The owners the tenant's patterns name, each once (by the index on tenant and owner):
+    Audience.with_owners keeps those a team's digest reads as the team."""
+    with reading(bind) as conn:
+        query = text("SELECT DISTINCT owner FROM patterns WHERE tenant_id = :t AND owner IS NOT NULL")
+        return list(conn.execute(query, {"t": tenant_id}).scalars())
 
 
 def week_reports(audience: AudienceLike, conn: Connection) -> tuple[str, str]:
     """SQL: the join and the condition that pick the audience's reports (alias r) of the digest week.
 
     A report belongs to the audience through its pattern's teams or stage, or through its own
-    when it has no pattern."""
+    when it has no pattern. The pattern is looked up by its key, report by report (a subquery in
+    the condition, not a join): joining, PostgreSQL hashed every pattern of the tenant, a pass over
+    the whole table, for the few thousand the week's reports name."""
     where = "r.tenant_id = :t AND r.created_at >= :s AND r.created_at < :e"
     if audience.kind == "all":
         return "", where
+    pattern = f"SELECT {pattern_of_audience('p', audience, conn)} FROM patterns p WHERE p.id = r.pattern_id"
     where += (
         f" AND CASE WHEN r.pattern_id IS NULL THEN {of_audience('r', audience, conn)} "
-        f"ELSE {pattern_of_audience('p', audience, conn)} END"
+        f"ELSE COALESCE(({pattern}), FALSE) END"
     )
-    return "LEFT JOIN patterns p ON p.id = r.pattern_id", where
+    return "", where
 
 
 def load_reporters(

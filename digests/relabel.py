@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 from bot.errors import StoreUnavailable
 from bot.taxonomy import Label, Taxonomy
 from digests.engine import PatternState
-from store.models import Alert, Correction, DigestRun, Pattern, Report, Subscription
+from store.models import Alert, Correction, DigestRun, Pattern, Report, Subscription, team_counts_of
 
 __all__ = ["AXES", "TABLES", "Relabel", "Relabelled", "relabel", "label_in", "like_label"]
 
@@ -226,7 +226,8 @@ def _patterns(conn: Connection, change: Relabel, taxonomy: Taxonomy) -> Rows:
     if change.axis == "team":  # a handoff key, "xh:<old>>..." or "xh:...><old>": found as text, checked below
         text, old = cast(t.c.terms, Text), _escaped(change.old)
         mentions += [text.like(f"%{old}>%", escape="\\"), text.like(f"%>{old}%", escape="\\")]
-    found = conn.execute(select(t.c.id, t.c.stage, t.c.kinds, t.c.teams, t.c.title, t.c.terms).where(or_(*mentions)))
+    columns = (t.c.id, t.c.stage, t.c.kinds, t.c.teams, t.c.title, t.c.terms, t.c.team_counts)
+    found = conn.execute(select(*columns).where(or_(*mentions)))
     return _changed(found, lambda r: _pattern(change, r, taxonomy))
 
 
@@ -239,7 +240,14 @@ def _pattern(change: Relabel, row: Any, taxonomy: Taxonomy) -> dict[str, Any]:
         title = _retitle(row.title, change.old, stage, taxonomy)
     kinds = change.many(row.kinds or []) if change.axis == "kind" else row.kinds
     teams = change.many(row.teams or []) if change.axis == "team" else row.teams
-    return {"stage": stage, "kinds": kinds, "teams": teams, "title": title, "terms": terms}
+    return {
+        "stage": stage,
+        "kinds": kinds,
+        "teams": teams,
+        "title": title,
+        "terms": terms,
+        "team_counts": team_counts_of(terms),
+    }
 
 
 def _retitle(title: str, old: str, stage: str | None, taxonomy: Taxonomy) -> str:

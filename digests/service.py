@@ -31,10 +31,9 @@ from digests.snapshot import (
     WeekFigures,
     digest_week,
     load_figures,
+    load_owners,
     load_ranked,
-    load_reporters,
     load_reporters_outside,
-    load_stakes,
     load_week_people,
     mondays_before,
     reading,
@@ -48,7 +47,7 @@ __all__ = ["Digests", "load_sections"]
 
 
 def load_sections(bind: Engine | Connection, tenant_id: int, snap: Snapshot, audience: Audience, *, k: int) -> None:
-    """Put into `snap` the patterns the sections show, with their weekly counts, and each section's size.
+    """Put into `snap` the patterns the sections show, with their weekly counts and reporters, and each section's size.
 
     The database keeps each section's patterns by the section's SQL rule (signals.SQL_RULES, the
     Python rules restated) among those with at least k reporters, ranks them and returns the
@@ -70,6 +69,8 @@ def load_sections(bind: Engine | Connection, tenant_id: int, snap: Snapshot, aud
         for info, weeks in rows:
             snap.patterns[info.id] = info
             snap.history[info.id] = weeks
+            if info.reporters:  # by the week's end, as load_reporters(until=) counts them
+                snap.reporters[info.id] = info.reporters
     snap.sizes = sizes
 
 
@@ -108,8 +109,8 @@ class Digests:
         if tenant_id is None:
             snap.figures = WeekFigures(audience.key, 0, 0, 0, 0)
             return snap
-        if audience.kind == "team":  # the patterns it has a stake in beyond its teams'
-            audience = audience.with_stakes(load_stakes(conn, tenant_id, audience.value or ""), self.taxonomy)
+        if audience.kind == "team":  # the owners read as the team: the patterns it owns are its own
+            audience = audience.with_owners(load_owners(conn, tenant_id), self.taxonomy)
         # The week's figures and the sections' patterns are two independent reads: run side by side
         # on two connections, the digest costs the longer of them rather than their sum.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snag-digest") as pool:
@@ -119,7 +120,7 @@ class Digests:
         if snap.figures.reporters < self.k:  # the digest is suppressed and shows no pattern
             snap.patterns.clear()
             snap.history.clear()
-        snap.reporters = load_reporters(conn, sorted(snap.patterns), until=end)
+            snap.reporters.clear()
         snap.outside = partial(load_reporters_outside, conn, tenant_id, start, end, audience, k=self.k)
         week = end - start
         snap.outside_prev = partial(

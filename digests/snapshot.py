@@ -19,9 +19,9 @@ from digests.figures import load_figures
 from digests.ranked import RankedPattern, load_ranked
 from digests.reading import (
     Bind,
+    load_owners,
     load_reporters,
     load_reporters_outside,
-    load_stakes,
     load_week_people,
     reading,
     tenant_id_of,
@@ -47,7 +47,7 @@ __all__ = [
     "mondays_before",
     "load_figures",
     "load_ranked",
-    "load_stakes",
+    "load_owners",
     "load_reporters",
     "load_reporters_outside",
     "load_week_people",

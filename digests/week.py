@@ -48,6 +48,9 @@ class AudienceLike(Protocol):
     @property
     def stakes(self) -> frozenset[int]: ...  # a team's: the patterns it holds beyond its teams'
 
+    @property
+    def owners(self) -> frozenset[str]: ...  # a team's: the pattern owners read as the team
+
 
 @dataclass(frozen=True)
 class WeekReport:

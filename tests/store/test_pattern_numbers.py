@@ -14,6 +14,7 @@ from sqlalchemy import text
 from store.db import make_engine, upgrade
 
 BEFORE = "0013_report_numbers"  # the revision before patterns were numbered for good on SQLite
+AFTER = "0014_pattern_numbers"
 
 
 def _pattern(conn, pid: int) -> None:  # type: ignore[no-untyped-def]
@@ -57,9 +58,11 @@ def test_a_dropped_patterns_number_is_not_given_again_after_the_upgrade(tmp_path
             {"t": "2026-11-20 10:00:00"},
         )
         rows = [tuple(r) for r in conn.execute(text("SELECT * FROM patterns ORDER BY id"))]
+    upgrade(engine, AFTER)  # the rows as this revision leaves them (later ones add columns)
+    with engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(text("SELECT * FROM patterns ORDER BY id"))] == rows
     upgrade(engine)
     with engine.begin() as conn:
-        assert [tuple(r) for r in conn.execute(text("SELECT * FROM patterns ORDER BY id"))] == rows
         assert conn.execute(text("SELECT pattern_id FROM reports")).scalar_one() == 9
         assert conn.execute(text("PRAGMA foreign_key_check")).fetchall() == []
         sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'patterns'")).scalar_one()
