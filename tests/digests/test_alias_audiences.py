@@ -97,6 +97,7 @@ def test_a_subscription_to_the_old_label_gets_the_renamed_teams_digest(services:
 
 @pytest.mark.parametrize("name", ["finance", "Money team", "accounts"])
 def test_top_reads_a_team_by_its_old_label_kept_as_an_alias(services: Any, name: str) -> None:
+    services.snag.clock = lambda: START + timedelta(days=7, hours=10)  # the week's reports are in `top`'s last 7 days
     person = services.snag.person("console", "local", "lead")
 
     reply = services.snag.handle_message(IncomingMessage(person=person, text=f"top team:{name}", channel="console"))
