@@ -83,6 +83,7 @@ _HOW = {
     "subscriptions": "`subscriptions` lists this organisation's digests; it takes nothing after it.",
     "own": "own needs a pattern number and an owner, e.g. `own 12 {team_title}`.",
     "status": "status needs a pattern number and a status, e.g. `status 12 resolved`.",
+    "merge": "merge needs two pattern numbers, the one to merge first, e.g. `merge 12 into 7`.",
     "erase": "erase takes one of your report numbers, e.g. `erase 12` (`mine` lists them), or `erase mine`.",
     "retrain": "`retrain` takes nothing after it.",
     "reload": "`reload` takes nothing after it.",
@@ -93,6 +94,7 @@ _NOT_YOURS = {
     "search": "Searching reports is for managers; `top` and `pattern <id>` show the shared picture.",
     "own": "Setting who owns a pattern is for managers; `mine` shows what happened to your reports.",
     "status": "`mine` shows your reports and what happened to each (setting a pattern's status is for managers).",
+    "merge": "Merging patterns is for managers; `top` and `pattern <id>` show the shared picture.",
     "subscribe": "Sending digests to a channel is set up by admins; `digest` previews the last week's.",
     "unsubscribe": "Digests in a channel are set up by admins; ask one of them to stop it there.",
     "subscriptions": "Which digests go where is set up by admins; `digest` previews the last week's.",
@@ -109,6 +111,7 @@ _SLIP_SYNONYMS = tuple(sorted(w for w in (*_OWN_WORDS, *_STATUS_SAID) if len(w) 
 ROLE_COMMANDS = {
     "own": Role.MANAGER,
     "status": Role.MANAGER,
+    "merge": Role.MANAGER,
     "search": Role.MANAGER,
     "subscribe": Role.ADMIN,
     "unsubscribe": Role.ADMIN,
@@ -135,6 +138,7 @@ _HELP: tuple[tuple[Role, str], ...] = (
         "status <id> <new|acknowledged|in_progress|resolved|wont_fix> · set a pattern's status (resolve <id> or "
         "close <id>: resolved); its reporters are told",
     ),
+    (Role.MANAGER, "merge <id> into <id> · one problem told as two patterns: the first's reports join the second"),
     (Role.ADMIN, 'subscribe [audience] [cron="0 9 * * mon"] [tz=Europe/London] · send the digest here'),
     (Role.ADMIN, "unsubscribe [audience] · stop sending it here"),
     (Role.ADMIN, "subscriptions · which digests go where, when the next goes, how the last went"),
@@ -196,7 +200,7 @@ class QueryFilters:
 @dataclass(frozen=True)
 class Command:
     # report | help | top | search | mine | pattern | stats | digest | subscribe | unsubscribe | subscriptions
-    # | own | status | erase
+    # | own | status | merge (number: the pattern merged; args: the one it goes into) | erase
     # | not_report (a greeting, thanks, a question to Snag: bot.smalltalk)
     name: str
     text: str = ""
@@ -468,7 +472,23 @@ def _read(head: str, rest: list[str], text: str) -> Command | None:
         return Command(head, args=tuple(rest[1:]), number=int(rest[0].lstrip("#")))
     if head == "erase":
         return _erase(rest)
+    if head == "merge":
+        return _merge(rest)
     return None
+
+
+_MERGE_WORDS = {"into", "in", "to", "->", "→", "pattern", "patterns"}  # `merge pattern #12 into pattern #7`
+
+
+def _merge(rest: list[str]) -> Command | None:
+    """`merge 12 into 7`, `merge 12 7`, `merge #12 into #7`: the pattern merged (number) and the
+    one it goes into (args), or None when the words are not two numbers ("merge the two rotas")."""
+    words = [w for w in rest if w.lower().rstrip(_END) not in _MERGE_WORDS]
+    numbers = [_number(w) for w in words]
+    if len(numbers) != 2 or None in numbers or len(rest) > 2 + 3:
+        return None
+    source, target = numbers
+    return Command("merge", args=(str(target),), number=source)
 
 
 # `erase all` and the like: all of theirs, asked first (after `erase mine` asked, "erase confirm" is the

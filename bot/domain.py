@@ -204,6 +204,7 @@ class PatternSummary:
     recent_count: int = 0
     # new again after a status was set (reported after it was resolved, or set back): see new_again
     again: bool = False
+    merged_into: int | None = None  # a manager merged it into that pattern, which holds its reports
 
 
 def new_again(status: str, status_changed_at: datetime | None) -> bool:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CommandHandler", "run_command"]
 
+_HOPS = 20  # merges followed from a pattern to where its reports are now
 _TAKE_BACK = "To take one back, type `erase <number>`; `erase mine` takes back all of them."
 
 # A command another package adds (digest subscriptions, retrain, reload): Snag.extra_commands.
@@ -86,6 +87,16 @@ def _pattern(snag: Snag, person: Person, number: int, k: int, now: datetime) -> 
     pattern whose reports all came today is no pattern yet."""
     cut = cut_of(now)
     pattern = snag.repository.get_pattern(person=person, pattern_id=number, before=cut)
+    merged: list[int] = []
+    while pattern is not None and pattern.merged_into is not None and len(merged) < _HOPS:
+        merged.append(pattern.id)
+        pattern = snag.repository.get_pattern(person=person, pattern_id=pattern.merged_into, before=cut)
+    if merged:
+        said = f"Pattern #{number} was merged into #{pattern.id if pattern else '?'}."
+        if pattern is None:
+            raise NotFound(f"{said} It has no reports filed before today yet.")
+        shown = _pattern(snag, person, pattern.id, k, now)
+        return replace(shown, title=f"{said} {shown.title}")
     if pattern is None:
         raise NotFound(f"There is no pattern #{number}.")
     quotes: tuple[str, ...] = ()

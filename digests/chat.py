@@ -1,4 +1,4 @@
-"""Chat commands added to the core: subscribe / unsubscribe (admins), own / status (managers)."""
+"""Chat commands added to the core: subscribe / unsubscribe (admins), own / status / merge (managers)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bot.errors import InputError, PermissionDenied
 from bot.redact import Redactor
 from digests.digest import parse_audience
 from digests.loop import Told, notify_reporters, read_status, set_pattern
+from digests.merging import Merged
 from digests.subscriptions import (
     describe,
     list_subscriptions,
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from bot.app import Services
     from bot.ports import Messenger
 
-__all__ = ["OWNER_CHARS", "chat_commands", "owner_text", "told_line"]
+__all__ = ["OWNER_CHARS", "chat_commands", "merged_reply", "owner_text", "told_line"]
 
 Handler = Callable[[Person, Command], Reply]
 
@@ -317,13 +318,46 @@ def chat_commands(services: Services, notify: Callable[[Pattern], int]) -> dict[
         _manager(person)
         return _change(person, command, status=read_status(" ".join(command.args), number=command.number))
 
+    def on_merge(person: Person, command: Command) -> Reply:
+        if not person.role.sees_texts:
+            raise PermissionDenied("Merging patterns is for managers and admins; `top` shows the shared picture.")
+        assert command.number is not None and command.args
+        merged = services.extras["grouper"].merge(
+            platform=person.platform, tenant=person.tenant, source=command.number, target=int(command.args[0])
+        )
+        return merged_reply(merged)
+
     return {
         "subscribe": on_subscribe,
         "unsubscribe": on_unsubscribe,
         "subscriptions": on_subscriptions,
         "own": on_own,
         "status": on_status,
+        "merge": on_merge,
     }
+
+
+def merged_reply(merged: Merged) -> Reply:
+    """What the manager who merged is told: how many reports moved and the merged pattern's title,
+    nothing about who reported. Its reporters are not told now: they hear of it when its owner or
+    status changes, as all its reporters do."""
+    moved = f"{merged.moved} report{'' if merged.moved == 1 else 's'}"
+    whose = f"owner {merged.owner}" if merged.owner else "no owner"
+    notices: tuple[str, ...] = ()
+    if merged.source_owner:
+        notices = (
+            f"#{merged.source} was owned by {merged.source_owner}; #{merged.target} has no owner. "
+            f"To give it the same, type `own {merged.target} {merged.source_owner}`.",
+        )
+    return Reply(
+        kind="saved",
+        title=(
+            f"Merged pattern #{merged.source} into #{merged.target}: {moved} moved. #{merged.target} is now "
+            f"“{merged.title}” (status {STATUS_WORDS.get(merged.status, merged.status)}, {whose}). "
+            f"Nobody was told; its reporters hear of it when its owner or status changes."
+        ),
+        notices=notices,
+    )
 
 
 def reach(services: Services) -> tuple[Mapping[str, Messenger], Callable[..., Any]] | None:

@@ -1,4 +1,4 @@
-"""Commands: group, digest, scheduler, subscribe, unsubscribe, subscriptions, pattern set, demo."""
+"""Commands: group, digest, scheduler, subscribe, unsubscribe, subscriptions, pattern set/merge, demo."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-pattern_app = typer.Typer(help="Patterns: owner and status.", no_args_is_help=True)
+pattern_app = typer.Typer(help="Patterns: owner and status, merging two.", no_args_is_help=True)
 
 
 def _services(train: bool = False) -> Services:
@@ -392,6 +392,32 @@ def pattern_set(
     if changed:
         told = _told(services, row, platform)
     typer.echo(f"Pattern #{row.id}: status {row.status}, owner {row.owner or 'none'}; {told}.")
+
+
+@pattern_app.command("merge")
+def pattern_merge(
+    source: int = typer.Argument(..., help="The pattern to merge: all its reports move."),
+    target: int = typer.Argument(..., help="The pattern they move to; it keeps its owner and status."),
+    platform: str = typer.Option("console"),
+    tenant: str = typer.Option("local"),
+) -> None:
+    """Merge one pattern into another (one problem grouped as two): `snag pattern merge 12 7`.
+
+    The second is worked out again from all their reports; the first is kept, marked merged, and
+    leaves digests, `top`, `stats` and exports. Nobody is messaged."""
+    from digests.chat import merged_reply
+
+    services = _services()
+    merged = services.extras["grouper"].merge(platform=platform, tenant=tenant, source=source, target=target)
+    import shlex
+
+    typer.echo(merged_reply(merged).title)
+    if merged.source_owner:
+        typer.echo(
+            f"#{source} was owned by {merged.source_owner}; #{target} has no owner. To give it the same: "
+            f"snag pattern set {target} --owner {shlex.quote(merged.source_owner)}",
+            err=True,
+        )
 
 
 def _told(services: Services, pattern: Pattern, platform: str) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine as SqlEngine
 from sqlmodel import Session, col, select
 
 from bot.domain import ReportRecord
+from bot.errors import NotFound
 from bot.logs import where
 from bot.taxonomy import Taxonomy
 from digests.counts import count_terms, count_week
@@ -35,6 +36,7 @@ from digests.forgetting import (
     split,
     weights,
 )
+from digests.merging import Merged, merge_patterns
 from digests.pattern_rows import Tables, features_of_record, features_of_report, write_pattern
 from digests.pattern_store import PENDING, RESYNC, SqlPatternStore
 from digests.regroup import Regrouped, regroup
@@ -336,6 +338,24 @@ class SqlGrouper:
         thread = threading.Thread(target=job, name="snag-erasure", daemon=True)
         self._settling = [t for t in self._settling if t.is_alive()] + [thread]
         thread.start()
+
+    def merge(self, *, platform: str, tenant: str, source: int, target: int) -> Merged:
+        """Merge pattern `source` into `target` (digests.merging), and bring this process's word
+        index up to date: `source` out of it, `target` with its new words. Another process's index
+        learns it when `source` next comes up as a candidate there (SqlPatternStore.load)."""
+        with self._lock:
+            with session_scope(self.engine) as session:
+                row = session.exec(
+                    select(Tenant).where(Tenant.platform == platform, Tenant.external_id == tenant)
+                ).first()
+                if row is None or row.id is None:
+                    raise NotFound(f"There is no pattern #{source}.")
+                merged = merge_patterns(session, tenant_id=row.id, source=source, target=target, taxonomy=self.taxonomy)
+            store = self._stores.get((platform, tenant))
+            if store is not None:
+                store.rewritten(merged.words)
+        log.info("pattern %s merged into %s (%d reports moved)", source, target, merged.moved)
+        return merged
 
     def rebuild(self, *, platform: str, tenant: str) -> Regrouped:
         """Regroup a tenant's whole history; patterns keep their id, owner and status where they survive."""

@@ -27,6 +27,7 @@ from bot.redact import Redactor, redactor_for, redactor_with
 from bot.taxonomy import Taxonomy
 from bot.text import snippet
 from digests.delivery import is_permanent, safe_error
+from digests.merging import merged_into
 from digests.owed_updates import Owed, backoff, owe_updates, owed_in, send_each, settle_updates
 from store.conversations import first_references
 from store.db import session_scope
@@ -116,6 +117,9 @@ def set_pattern(
         found = session.exec(select(Tenant).where(Tenant.platform == platform, Tenant.external_id == tenant)).first()
         if row is None or found is None or row.tenant_id != found.id:
             raise NotFound(f"There is no pattern #{pattern_id}.")
+        if row.merged_into is not None:  # its reports, and their reporters, are in the other one now
+            went = merged_into(session, pattern_id)
+            raise InputError(f"Pattern #{pattern_id} was merged into #{went}: set #{went}'s owner or status instead.")
         changed = False
         if owner is not None and (owner or None) != row.owner:  # "" clears it: nothing to clear is no change
             row.owner, row.owner_set_at, changed = owner or None, now, True

@@ -14,12 +14,13 @@ from digests.index import WordIndex
 from digests.pattern_rows import Tables, aware, write_pattern
 from store.models import Pattern, TermCount
 
-__all__ = ["SqlPatternStore", "RESYNC", "PENDING"]
+__all__ = ["SqlPatternStore", "RESYNC", "PENDING", "HOPS"]
 
 RESYNC = 50  # reports other processes counted before this one reloads the term counts
 # In Pattern.terms: an erasure took every word of the erased reports out of this pattern, which is
 # still to be worked out exactly from its members (see SqlGrouper.forget); kept until it is.
 PENDING = "_e"
+HOPS = 20  # merges followed from a pattern to where its reports are now (12 into 7, 7 into 3, ...)
 
 
 class SqlPatternStore:
@@ -38,12 +39,15 @@ class SqlPatternStore:
         """Index patterns other processes created since we last looked."""
         self.session = session
         rows = session.exec(
-            select(Pattern.id, Pattern.terms)
+            select(Pattern.id, Pattern.terms, Pattern.merged_into)
             .where(col(Pattern.tenant_id) == self.tenant_id, col(Pattern.id) > self.known)
             .order_by(col(Pattern.id))
         ).all()
-        for pid, terms in rows:
+        for pid, terms, merged in rows:
             assert pid is not None  # a stored row's key
+            if merged is not None:  # merged into another: never a candidate
+                self.known = max(self.known, pid)
+                continue
             self.index.update(pid, (), (key[2:] for key in terms or {} if key.startswith("w:")))
             if PENDING in (terms or {}):
                 self.pending.add(pid)
@@ -79,17 +83,49 @@ class SqlPatternStore:
         return self.index.top(words, limit)
 
     def load(self, ids: Sequence[int]) -> list[PatternState]:
-        """The grouping state of these patterns, in the order asked (missing ones left out)."""
+        """The grouping state of these patterns, in the order asked (missing ones left out).
+
+        A pattern merged into another (digests.merging) never takes a report: the one its reports
+        went to is loaded in its place, and this process's word index, which a merge made in another
+        process did not reach, loses the merged pattern's words and learns its target's."""
         assert self.session is not None
         if not ids:
             return []
-        rows = self.session.exec(select(Pattern).where(col(Pattern.id).in_(list(ids)))).all()
+        rows = {r.id: r for r in self.session.exec(select(Pattern).where(col(Pattern.id).in_(list(ids)))).all()}
+        order = list(ids)
+        if any(r.merged_into is not None for r in rows.values()):
+            order = self._followed(rows, order)
         by_id = {
             r.id: PatternState.from_terms(r.id, r.terms or {}, aware(r.first_seen), aware(r.last_seen))
-            for r in rows
-            if r.id is not None
+            for r in rows.values()
+            if r.id is not None and r.merged_into is None
         }
-        return [by_id[i] for i in ids if i in by_id]
+        return [by_id[i] for i in dict.fromkeys(order) if i in by_id]
+
+    def _followed(self, rows: dict[int | None, Pattern], order: list[int]) -> list[int]:
+        """`order` with each merged pattern replaced by the one its reports are in now (its row read
+        into `rows`), the word index told of both."""
+        assert self.session is not None
+        where: dict[int, int] = {}
+        for _ in range(HOPS):
+            wanted = {r.merged_into for r in rows.values() if r.merged_into is not None} - set(rows)
+            if not wanted:
+                break
+            rows |= {r.id: r for r in self.session.exec(select(Pattern).where(col(Pattern.id).in_(wanted))).all()}
+        for pid, row in rows.items():
+            if pid is None or row.merged_into is None:
+                continue
+            self.index.update(pid, _words(row), ())
+            end = row.merged_into
+            for _ in range(HOPS):
+                ahead = rows.get(end)
+                if ahead is None or ahead.merged_into is None:
+                    break
+                end = ahead.merged_into
+            where[pid] = end
+            if end in rows:
+                self.index.update(end, (), _words(rows[end]))
+        return [where.get(pid, pid) for pid in order]
 
     def create(self, report: ReportFeatures) -> PatternState:
         """A new pattern row holding this one report."""
@@ -117,3 +153,8 @@ class SqlPatternStore:
         self.session.add(row)
         self.index.update(state.id, old_words, state.words)
         self.known = max(self.known, state.id)
+
+
+def _words(row: Pattern) -> list[str]:
+    """The words of a pattern row's centroid (what the word index holds of it)."""
+    return [key[2:] for key in row.terms or {} if key.startswith("w:")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import delete, insert, update
 from sqlmodel import Session, col, select
@@ -13,6 +13,7 @@ from bot.taxonomy import Taxonomy
 from digests.engine import Engine, MemoryStore, Params, PatternState
 from digests.features import OwnIdf
 from digests.pattern_rows import features_of_report, write_pattern
+from digests.pattern_store import HOPS
 from digests.week import week_of
 from store.models import Alert, Pattern, PatternWeek, Report, TermCount
 from store.privacy import RETAINED_TEXT
@@ -44,18 +45,19 @@ def regroup(session: Session, tenant_id: int, taxonomy: Taxonomy, params: Params
     old as they are, not new this week), and its title stays while they are at least half of it
     or when the words left share none to show: the texts it was made of are gone, not wrong
     (see titles.title_for).
+
+    A manager's merges hold (see _kept_together): the reports a merge target holds stay together,
+    and a pattern merged away stays a row pointing at wherever they are now.
     """
     reports = session.exec(
         select(Report).where(col(Report.tenant_id) == tenant_id).order_by(col(Report.created_at), col(Report.id))
     ).all()
-    worded = [r for r in reports if r.text != RETAINED_TEXT]
-    memory, members, own = _replay(worded, params, taxonomy)
-    existing = {
-        p.id: p
-        for p in session.exec(select(Pattern).where(col(Pattern.tenant_id) == tenant_id)).all()
-        if p.id is not None
-    }
+    patterns = session.exec(select(Pattern).where(col(Pattern.tenant_id) == tenant_id)).all()
+    existing = {p.id: p for p in patterns if p.id is not None and p.merged_into is None}  # merged rows stay
     old_of = {r.id: r.pattern_id for r in reports if r.id is not None}
+    worded = [r for r in reports if r.text != RETAINED_TEXT]
+    together = _kept_together(patterns, old_of)
+    memory, members, own = _replay(worded, params, taxonomy, together)
     reused = _reuse(members, old_of, set(existing))
     kept: dict[int, list[Report]] = defaultdict(list)  # pattern id -> its retained reports
     for r in reports:
@@ -72,6 +74,7 @@ def regroup(session: Session, tenant_id: int, taxonomy: Taxonomy, params: Params
         row_id = _write(session, row, memory.patterns[mid], retained, own, taxonomy, members[mid])
         pattern_of.update(dict.fromkeys(members[mid], row_id))
     _recount(session, tenant_id, own, reports, pattern_of)
+    _repoint(session, patterns, together, pattern_of)
     tended = {pid for pid, p in existing.items() if p.owner or p.status != "new"}
     left = Counter(old for rid, old in old_of.items() if old in tended and pattern_of.get(rid) != old)
     _drop(session, [pid for pid in existing if pid not in survivors])
@@ -79,18 +82,61 @@ def regroup(session: Session, tenant_id: int, taxonomy: Taxonomy, params: Params
     return Regrouped(len(members), left={pid: n for pid, n in left.items() if pid is not None})
 
 
+def _kept_together(rows: Sequence[Pattern], old_of: dict[int, int | None]) -> dict[int, int]:
+    """Report id -> the pattern a manager merged others into that it is in now: a merged set.
+
+    The rule a rebuild keeps a merge by: every report a merge target holds before the rebuild (the
+    merged pattern's, its own, and those grouped into it since) stays together in one pattern.
+    Other reports are grouped as always, and may join that pattern too."""
+    targets = {p.merged_into for p in rows if p.merged_into is not None}
+    return {rid: pid for rid, pid in old_of.items() if pid is not None and pid in targets}
+
+
+def _repoint(
+    session: Session, patterns: Sequence[Pattern], together: Mapping[int, int], pattern_of: Mapping[int, int]
+) -> None:
+    """Point each merged pattern at the pattern its merged set is in after the rebuild (it may hold
+    another row's number now, and a chain of merges becomes one step)."""
+    now = {held: pattern_of[rid] for rid, held in together.items() if rid in pattern_of}
+    by_id = {p.id: p for p in patterns}
+    for row in patterns:
+        end = row.merged_into
+        for _ in range(HOPS):
+            ahead = by_id.get(end)
+            if ahead is None or ahead.merged_into is None:
+                break
+            end = ahead.merged_into
+        if row.merged_into is not None and end in now and now[end] != row.merged_into:
+            row.merged_into = now[end]
+            session.add(row)
+
+
 def _replay(
-    reports: Sequence[Report], params: Params, taxonomy: Taxonomy
+    reports: Sequence[Report], params: Params, taxonomy: Taxonomy, together: Mapping[int, int] | None = None
 ) -> tuple[MemoryStore, dict[int, list[int]], OwnIdf]:
-    """The engine over the reports in time order, counting their words as the live path did."""
+    """The engine over the reports in time order, counting their words as the live path did.
+
+    A report of a merged set (`together`: report id -> its set) after the set's first joins the
+    pattern the first went to, whatever its similarity: a manager said they are one problem."""
     memory = MemoryStore()
     engine = Engine(memory, params)
     own = OwnIdf()
     members: dict[int, list[int]] = defaultdict(list)
+    placed: dict[int, int] = {}  # merged set -> the memory pattern holding it
     for report in reports:
         assert report.id is not None  # a stored row's key
         own.add(report.text)
-        state, _ = engine.assign(features_of_report(report, own.tables, taxonomy))
+        features = features_of_report(report, own.tables, taxonomy)
+        held = (together or {}).get(report.id)
+        if held is not None and held in placed:
+            state = memory.patterns[placed[held]]
+            old = list(state.words)
+            state.add(features)
+            memory.save(state, old)
+        else:
+            state, _ = engine.assign(features)
+            if held is not None:
+                placed[held] = state.id
         members[state.id].append(report.id)
     return memory, members, own
 

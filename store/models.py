@@ -134,6 +134,9 @@ class Pattern(SQLModel, table=True):
     # a team's digest reads these few numbers where `terms` (a few kilobytes a pattern) cost a pass.
     team_counts: dict[str, int] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
+    # A manager merged this pattern into that one (digests.merging): its reports are all there, and
+    # it is kept only so that its number, typed or in an old message, leads to where they went.
+    merged_into: int | None = Field(default=None)
 
 
 def team_counts_of(terms: Mapping[str, float] | None) -> dict[str, int] | None:

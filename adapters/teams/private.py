@@ -16,8 +16,9 @@ __all__ = ["PRIVATE_COMMANDS", "goes_private", "note"]
 
 # mine lists the asker's reports, search and the digest preview quote reports, erase counts a person's;
 # own and status answer a manager with how many people reported the pattern ("Told 2 reporter(s)"),
-# a count the channel must not read when it is under k. Slack answers every one of them privately.
-PRIVATE_COMMANDS = frozenset({"mine", "search", "digest", "erase", "own", "status"})
+# a count the channel must not read when it is under k; merge, how many reports moved. Slack answers
+# every one of them privately.
+PRIVATE_COMMANDS = frozenset({"mine", "search", "digest", "erase", "own", "status", "merge"})
 SENT = "I've sent you the answer in our 1:1 chat."
 NOT_SENT = (
     "I couldn't open our 1:1 chat to send you that answer, and it isn't one for everyone here. "

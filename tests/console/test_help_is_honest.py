@@ -28,6 +28,7 @@ EXAMPLES = {  # one line that uses each line of the help (`erase` has two: your 
     "search": "search refund spreadsheet",
     "own": "own 1 Finance",
     "status": "status 1 resolved",
+    "merge": "merge 2 into 1",
     "subscribe": "subscribe all",
     "unsubscribe": "unsubscribe",
     "subscriptions": "subscriptions",
