@@ -237,3 +237,23 @@ def test_reporters_hear_nothing_at_the_merge_and_all_hear_of_the_next_change(tmp
         assert "5 other people reported the same problem" in str(update.sections)
     finally:
         services.engine.dispose()
+
+
+def test_alerts_count_the_merged_pattern_as_one(tmp_path: Path) -> None:
+    """Three reports of each symptom cross no threshold of 5; merged, the six do, as one pattern."""
+    from store.models import Alert
+    from tests.digests.conftest import check_alerts_now, subscribe_console
+
+    services = make_services(tmp_path)
+    try:
+        subscribe_console(services, "C-alerts")
+        phone, fax = two_patterns(services, platform="console")
+        messenger = RecordingMessenger()
+        assert check_alerts_now(services, messenger, WEEK + timedelta(hours=2)) == 0
+        assert say(services, "admin", f"merge {fax} into {phone}", platform="console").kind == "saved"
+        assert check_alerts_now(services, messenger, WEEK + timedelta(hours=3)) == 1
+        with session_scope(services.engine) as session:
+            assert session.exec(select(Alert.pattern_id)).all() == [phone]
+        assert "6 reports this week" in str(messenger.sent[0][3])
+    finally:
+        services.engine.dispose()
