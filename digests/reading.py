@@ -172,7 +172,8 @@ def load_owners(bind: Bind, tenant_id: int) -> list[str]:
     """The owners the tenant's patterns name, each once (by the index on tenant and owner):
     Audience.with_owners keeps those a team's digest reads as the team."""
     with reading(bind) as conn:
-        query = text("SELECT DISTINCT owner FROM patterns WHERE tenant_id = :t AND owner IS NOT NULL AND merged_into IS NULL")
+        where = "tenant_id = :t AND owner IS NOT NULL AND merged_into IS NULL"  # a merged row holds no reports
+        query = text(f"SELECT DISTINCT owner FROM patterns WHERE {where}")
         return list(conn.execute(query, {"t": tenant_id}).scalars())
 
 
