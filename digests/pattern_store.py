@@ -14,7 +14,7 @@ from digests.index import WordIndex
 from digests.pattern_rows import Tables, aware, write_pattern
 from store.models import Pattern, TermCount
 
-__all__ = ["SqlPatternStore", "RESYNC", "PENDING", "HOPS"]
+__all__ = ["SqlPatternStore", "RESYNC", "PENDING", "HOPS", "merge_end"]
 
 RESYNC = 50  # reports other processes counted before this one reloads the term counts
 # In Pattern.terms: an erasure took every word of the erased reports out of this pattern, which is
@@ -116,13 +116,7 @@ class SqlPatternStore:
             if pid is None or row.merged_into is None:
                 continue
             self.index.update(pid, _words(row), ())
-            end = row.merged_into
-            for _ in range(HOPS):
-                ahead = rows.get(end)
-                if ahead is None or ahead.merged_into is None:
-                    break
-                end = ahead.merged_into
-            where[pid] = end
+            where[pid] = end = merge_end(rows, row.merged_into)
             if end in rows:
                 self.index.update(end, (), _words(rows[end]))
         return [where.get(pid, pid) for pid in order]
@@ -158,3 +152,15 @@ class SqlPatternStore:
 def _words(row: Pattern) -> list[str]:
     """The words of a pattern row's centroid (what the word index holds of it)."""
     return [key[2:] for key in row.terms or {} if key.startswith("w:")]
+
+
+def merge_end(rows: Mapping[int | None, Pattern], start: int) -> int:
+    """The pattern a merged pattern's reports are in now: `start` (what it was merged into), followed
+    through the rows read while they were merged on in turn (12 into 7, then 7 into 3: 3)."""
+    end = start
+    for _ in range(HOPS):
+        ahead = rows.get(end)
+        if ahead is None or ahead.merged_into is None:
+            break
+        end = ahead.merged_into
+    return end

@@ -13,7 +13,7 @@ from bot.taxonomy import Taxonomy
 from digests.engine import Engine, MemoryStore, Params, PatternState
 from digests.features import OwnIdf
 from digests.pattern_rows import features_of_report, write_pattern
-from digests.pattern_store import HOPS
+from digests.pattern_store import merge_end
 from digests.week import week_of
 from store.models import Alert, Pattern, PatternWeek, Report, TermCount
 from store.privacy import RETAINED_TEXT
@@ -100,12 +100,7 @@ def _repoint(
     now = {held: pattern_of[rid] for rid, held in together.items() if rid in pattern_of}
     by_id = {p.id: p for p in patterns}
     for row in patterns:
-        end = row.merged_into
-        for _ in range(HOPS):
-            ahead = by_id.get(end)
-            if ahead is None or ahead.merged_into is None:
-                break
-            end = ahead.merged_into
+        end = None if row.merged_into is None else merge_end(by_id, row.merged_into)
         if row.merged_into is not None and end in now and now[end] != row.merged_into:
             row.merged_into = now[end]
             session.add(row)
